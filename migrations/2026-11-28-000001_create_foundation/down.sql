@@ -1,0 +1,13 @@
+DROP TABLE idempotency_keys;
+DROP TABLE audit_events;
+ALTER TABLE users DROP CONSTRAINT users_facility_id_fkey;
+DROP TABLE facilities;
+DROP TABLE products;
+DROP TABLE substance_reference_values;
+DROP TABLE users;
+DROP TABLE substances;
+DROP TABLE region_population_groups;
+DROP TABLE region_populations;
+DROP TABLE regions;
+DROP TABLE countries;
+DROP FUNCTION forbid_update_or_delete();

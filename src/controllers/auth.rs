@@ -1,0 +1,111 @@
+//! `POST /auth/login`, `GET /auth/me`.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::auth::jwt::{AUDIENCE, Claims, ISSUER};
+use crate::auth::{Caller, password};
+use crate::db;
+use crate::db::models::user::User;
+use crate::error::{AppResult, Problem};
+use crate::extract::JsonBody;
+use crate::startup::AppState;
+use crate::views::auth::{LoginRequest, TokenResponse, UserEnvelope, UserView};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(login).service(me);
+}
+
+/// Exchanges a username and password for a short-lived bearer token.
+///
+/// Wrong credentials answer 401 in the same time whether or not the user exists;
+/// repeated failures per username or address answer 429 for a while.
+#[utoipa::path(
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, body = TokenResponse),
+        (status = 401, description = "wrong credentials", body = crate::error::ProblemDocument, content_type = "application/problem+json"),
+        (status = 429, description = "too many failed logins", body = crate::error::ProblemDocument, content_type = "application/problem+json"),
+    ),
+    security(())
+)]
+#[post("/auth/login")]
+async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: JsonBody<LoginRequest>,
+) -> AppResult<HttpResponse> {
+    let LoginRequest {
+        username,
+        password: given,
+    } = body.value;
+    let username = username.trim().to_lowercase();
+    let address = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
+    let keys = vec![format!("user:{username}"), format!("ip:{address}")];
+    if let Some(wait) = state.login_limiter.blocked_for(&keys) {
+        return Err(Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            "too many failed logins; wait and retry",
+        )
+        .retry_after(wait)
+        .into());
+    }
+    let lookup = username.clone();
+    let user = db::run(&state.pool, move |conn| {
+        Ok(User::find_by_username(conn, &lookup)?)
+    })
+    .await?;
+    let stored = user
+        .as_ref()
+        .filter(|u| u.active)
+        .map(|u| u.password_hash.clone());
+    let ok = web::block(move || password::verify(&given, stored.as_deref())).await?;
+    let user = match (ok, user) {
+        (true, Some(user)) => user,
+        _ => {
+            state.login_limiter.record_failure(&keys);
+            tracing::info!(username = %username, "login refused");
+            return Err(
+                Problem::unauthorized("invalid_credentials", "wrong username or password").into(),
+            );
+        }
+    };
+    state.login_limiter.clear(&keys[0]);
+    let now = chrono::Utc::now().timestamp();
+    let ttl = state.settings.token_ttl_seconds;
+    let claims = Claims {
+        sub: user.id.to_string(),
+        iss: ISSUER.to_owned(),
+        aud: AUDIENCE.to_owned(),
+        iat: now,
+        exp: now + ttl,
+        role: user.role,
+        country: user.country_code.clone(),
+        facility: user.facility_id,
+    };
+    let token = state.tokens.issue(&claims)?;
+    Ok(HttpResponse::Ok().json(TokenResponse {
+        access_token: token,
+        token_type: "Bearer".to_owned(),
+        expires_in: ttl,
+    }))
+}
+
+/// The caller's own user record.
+#[utoipa::path(tag = "auth", responses((status = 200, body = UserEnvelope)))]
+#[get("/auth/me")]
+async fn me(state: web::Data<AppState>, caller: Caller) -> AppResult<HttpResponse> {
+    let id = caller.user_id;
+    let user = db::run(&state.pool, move |conn| Ok(User::find(conn, id)?))
+        .await?
+        .ok_or_else(|| Problem::not_found("user"))?;
+    Ok(HttpResponse::Ok().json(UserEnvelope {
+        user: UserView::from(user),
+    }))
+}

@@ -1,0 +1,11 @@
+//! HTTP handlers, one module per resource, each with a `configure` that registers its
+//! routes (handler names are the OpenAPI operation ids).
+
+pub mod audit;
+pub mod auth;
+pub mod facilities;
+pub mod health;
+pub mod products;
+pub mod regions;
+pub mod substances;
+pub mod users;

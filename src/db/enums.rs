@@ -1,0 +1,221 @@
+//! Closed vocabularies stored as `text` (with a CHECK constraint in the schema) and sent
+//! as `snake_case` strings.
+
+/// Declares a string enum usable in JSON, OpenAPI and diesel `text` columns.
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
+            serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+            diesel::AsExpression, diesel::FromSqlRow)]
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        pub enum $name {
+            $(#[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(format!(
+                        "unknown {} {:?}; expected one of: {}",
+                        stringify!($name), s, [$($text),+].join(", ")
+                    )),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg> for $name {
+            fn to_sql<'b>(&'b self, out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>) -> diesel::serialize::Result {
+                <str as diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg>>::to_sql(self.as_str(), &mut out.reborrow())
+            }
+        }
+
+        impl diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::pg::Pg> for $name {
+            fn from_sql(bytes: diesel::pg::PgValue<'_>) -> diesel::deserialize::Result<Self> {
+                let s = <String as diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::pg::Pg>>::from_sql(bytes)?;
+                s.parse().map_err(Into::into)
+            }
+        }
+    };
+}
+
+text_enum! {
+    /// Who a user is; decides what they may read and write.
+    Role {
+        Admin => "admin",
+        Regulator => "regulator",
+        Ministry => "ministry",
+        Wholesaler => "wholesaler",
+        Pharmacy => "pharmacy",
+        Regional => "regional",
+    }
+}
+
+impl Role {
+    /// Roles bound to one facility.
+    pub fn is_facility_role(self) -> bool {
+        matches!(self, Role::Wholesaler | Role::Pharmacy)
+    }
+
+    /// Roles bound to one country (facility roles are too, through their facility).
+    pub fn is_country_role(self) -> bool {
+        matches!(
+            self,
+            Role::Regulator | Role::Ministry | Role::Wholesaler | Role::Pharmacy
+        )
+    }
+}
+
+text_enum! {
+    /// What a licensed establishment does in the chain.
+    FacilityKind {
+        Importer => "importer",
+        Wholesaler => "wholesaler",
+        Pharmacy => "pharmacy",
+        Hospital => "hospital",
+    }
+}
+
+impl FacilityKind {
+    /// Retail level in the INCB sense: where medicines reach patients.
+    pub fn is_retail(self) -> bool {
+        matches!(self, FacilityKind::Pharmacy | FacilityKind::Hospital)
+    }
+
+    /// The user role that reports for a facility of this kind.
+    pub fn reporting_role(self) -> Role {
+        if self.is_retail() {
+            Role::Pharmacy
+        } else {
+            Role::Wholesaler
+        }
+    }
+}
+
+text_enum! {
+    /// Which international convention controls a substance.
+    Convention {
+        Single1961 => "1961",
+        Psychotropic1971 => "1971",
+        NotControlled => "none",
+    }
+}
+
+text_enum! {
+    /// Schedule of the substance under its convention.
+    Schedule {
+        I => "I",
+        II => "II",
+        III => "III",
+        IV => "IV",
+    }
+}
+
+text_enum! {
+    /// Pharmaceutical form of a product.
+    DosageForm {
+        Tablet => "tablet",
+        Capsule => "capsule",
+        OralSolution => "oral_solution",
+        Injection => "injection",
+        TransdermalPatch => "transdermal_patch",
+        Suppository => "suppository",
+        Sublingual => "sublingual",
+        Buccal => "buccal",
+        NasalSpray => "nasal_spray",
+        Other => "other",
+    }
+}
+
+text_enum! {
+    /// The countable unit in which a product's stock is kept.
+    Unit {
+        Tablet => "tablet",
+        Capsule => "capsule",
+        Ampoule => "ampoule",
+        Vial => "vial",
+        Patch => "patch",
+        Bottle => "bottle",
+        Suppository => "suppository",
+        Sachet => "sachet",
+        Film => "film",
+        Spray => "spray",
+        Other => "other",
+    }
+}
+
+text_enum! {
+    /// Sex in population figures.
+    Sex {
+        Female => "female",
+        Male => "male",
+    }
+}
+
+text_enum! {
+    /// Age bands shared by population figures and dispensing records.
+    AgeBand {
+        From0To14 => "0-14",
+        From15To29 => "15-29",
+        From30To44 => "30-44",
+        From45To59 => "45-59",
+        From60To74 => "60-74",
+        From75 => "75+",
+    }
+}
+
+impl AgeBand {
+    /// The band of an age in whole years.
+    pub fn of_age(age: u32) -> AgeBand {
+        match age {
+            0..=14 => AgeBand::From0To14,
+            15..=29 => AgeBand::From15To29,
+            30..=44 => AgeBand::From30To44,
+            45..=59 => AgeBand::From45To59,
+            60..=74 => AgeBand::From60To74,
+            _ => AgeBand::From75,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_round_trips() {
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>().unwrap(), *role);
+        }
+        assert!("root".parse::<Role>().is_err());
+        assert_eq!(
+            serde_json::to_string(&Convention::Single1961).unwrap(),
+            "\"1961\""
+        );
+    }
+
+    #[test]
+    fn age_bands_cover_every_age() {
+        assert_eq!(AgeBand::of_age(0), AgeBand::From0To14);
+        assert_eq!(AgeBand::of_age(14), AgeBand::From0To14);
+        assert_eq!(AgeBand::of_age(15), AgeBand::From15To29);
+        assert_eq!(AgeBand::of_age(74), AgeBand::From60To74);
+        assert_eq!(AgeBand::of_age(120), AgeBand::From75);
+    }
+}

@@ -1,0 +1,125 @@
+//! `audit_events`: the append-only record of every write (who, when, what, request id).
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde_json::Value;
+
+use crate::db::enums::Role;
+use crate::db::schema::audit_events;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = audit_events)]
+pub struct AuditEvent {
+    pub id: i64,
+    pub occurred_at: DateTime<Utc>,
+    pub user_id: Option<i64>,
+    pub role: Option<Role>,
+    pub country_code: Option<String>,
+    pub action: String,
+    pub resource_type: String,
+    pub resource_id: Option<String>,
+    pub request_id: Option<String>,
+    pub details: Value,
+}
+
+/// Who did it: the authenticated caller, or the system itself.
+#[derive(Debug, Clone, Default)]
+pub struct Actor {
+    pub user_id: Option<i64>,
+    pub role: Option<Role>,
+    pub country_code: Option<String>,
+    pub request_id: Option<String>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = audit_events)]
+struct NewAuditEvent<'a> {
+    user_id: Option<i64>,
+    role: Option<Role>,
+    country_code: Option<&'a str>,
+    action: &'a str,
+    resource_type: &'a str,
+    resource_id: Option<String>,
+    request_id: Option<&'a str>,
+    details: Value,
+}
+
+/// Filters of the audit-log listing.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub country_code: Option<String>,
+    pub user_id: Option<i64>,
+    pub resource_type: Option<String>,
+    pub resource_id: Option<String>,
+    pub action: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+impl AuditEvent {
+    /// Appends one entry. `country_code` is the country the write concerns.
+    pub fn record(
+        conn: &mut PgConnection,
+        actor: &Actor,
+        action: &str,
+        resource_type: &str,
+        resource_id: Option<String>,
+        country_code: Option<&str>,
+        details: Value,
+    ) -> QueryResult<()> {
+        diesel::insert_into(audit_events::table)
+            .values(NewAuditEvent {
+                user_id: actor.user_id,
+                role: actor.role,
+                country_code: country_code.or(actor.country_code.as_deref()),
+                action,
+                resource_type,
+                resource_id,
+                request_id: actor.request_id.as_deref(),
+                details,
+            })
+            .execute(conn)?;
+        Ok(())
+    }
+
+    pub fn page(
+        conn: &mut PgConnection,
+        filter: &AuditFilter,
+        offset: i64,
+        limit: i64,
+    ) -> QueryResult<(Vec<AuditEvent>, i64)> {
+        let build = || {
+            let mut q = audit_events::table.into_boxed();
+            if let Some(c) = &filter.country_code {
+                q = q.filter(audit_events::country_code.eq(c.clone()));
+            }
+            if let Some(u) = filter.user_id {
+                q = q.filter(audit_events::user_id.eq(u));
+            }
+            if let Some(t) = &filter.resource_type {
+                q = q.filter(audit_events::resource_type.eq(t.clone()));
+            }
+            if let Some(id) = &filter.resource_id {
+                q = q.filter(audit_events::resource_id.eq(id.clone()));
+            }
+            if let Some(a) = &filter.action {
+                q = q.filter(audit_events::action.eq(a.clone()));
+            }
+            if let Some(from) = filter.from {
+                q = q.filter(audit_events::occurred_at.ge(from));
+            }
+            if let Some(to) = filter.to {
+                q = q.filter(audit_events::occurred_at.lt(to));
+            }
+            q
+        };
+        let total = build().count().get_result(conn)?;
+        let rows = build()
+            .order(audit_events::id.desc())
+            .offset(offset)
+            .limit(limit)
+            .select(AuditEvent::as_select())
+            .load(conn)?;
+        Ok((rows, total))
+    }
+}

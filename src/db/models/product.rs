@@ -1,0 +1,83 @@
+//! `products`: preparations of one substance, with the exact base content of one unit.
+
+use bigdecimal::BigDecimal;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use crate::db::enums::{DosageForm, Unit};
+use crate::db::schema::products;
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = products)]
+pub struct Product {
+    pub id: i64,
+    pub name: String,
+    pub substance_id: i64,
+    pub base_mg_per_unit: BigDecimal,
+    pub dosage_form: DosageForm,
+    pub unit: Unit,
+    pub delivery_mcg_per_hour: Option<BigDecimal>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = products)]
+pub struct NewProduct<'a> {
+    pub name: &'a str,
+    pub substance_id: i64,
+    pub base_mg_per_unit: BigDecimal,
+    pub dosage_form: DosageForm,
+    pub unit: Unit,
+    pub delivery_mcg_per_hour: Option<BigDecimal>,
+}
+
+impl Product {
+    pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Product>> {
+        products::table
+            .find(id)
+            .select(Product::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn find_many(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<Vec<Product>> {
+        products::table
+            .filter(products::id.eq_any(ids))
+            .select(Product::as_select())
+            .load(conn)
+    }
+
+    pub fn page(
+        conn: &mut PgConnection,
+        substance_id: Option<i64>,
+        offset: i64,
+        limit: i64,
+    ) -> QueryResult<(Vec<Product>, i64)> {
+        let mut query = products::table.into_boxed();
+        let mut count = products::table.into_boxed();
+        if let Some(s) = substance_id {
+            query = query.filter(products::substance_id.eq(s));
+            count = count.filter(products::substance_id.eq(s));
+        }
+        let total = count.count().get_result(conn)?;
+        let rows = query
+            .order(products::id)
+            .offset(offset)
+            .limit(limit)
+            .select(Product::as_select())
+            .load(conn)?;
+        Ok((rows, total))
+    }
+
+    pub fn create(conn: &mut PgConnection, new: &NewProduct<'_>) -> QueryResult<Product> {
+        diesel::insert_into(products::table)
+            .values(new)
+            .returning(Product::as_returning())
+            .get_result(conn)
+    }
+
+    /// Base mass in mg of `units` units: exact.
+    pub fn base_mg(&self, units: i64) -> BigDecimal {
+        &self.base_mg_per_unit * BigDecimal::from(units)
+    }
+}

@@ -1,0 +1,290 @@
+//! Request extractors that turn every bad input into a problem naming the field:
+//! `JsonBody<T>` (body, with a fingerprint for idempotency) and `QueryParams<T>`.
+//! Syntax errors are 400 `malformed_json`; wrong types, unknown or missing fields and
+//! `validator` failures are 422 `validation_failed` with JSON pointers.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::{StatusCode, header};
+use actix_web::{FromRequest, HttpRequest, web};
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+use validator::{Validate, ValidationErrors, ValidationErrorsKind};
+
+use crate::error::{AppError, FieldError, Problem};
+
+/// Largest accepted body: a batch of 10 000 dispensing records fits with room to spare.
+pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+
+/// A parsed and shape-validated JSON body.
+pub struct JsonBody<T> {
+    pub value: T,
+    /// SHA-256 of method, path and body bytes: what an idempotency key is bound to.
+    pub fingerprint: [u8; 32],
+}
+
+/// A JSON pointer from a serde path (`records[3].quantity_units` -> `/records/3/quantity_units`).
+fn pointer_of(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for segment in path.iter() {
+        out.push('/');
+        match segment {
+            Segment::Seq { index } => out.push_str(&index.to_string()),
+            Segment::Map { key } => out.push_str(&key.replace('~', "~0").replace('/', "~1")),
+            Segment::Enum { variant } => out.push_str(variant),
+            Segment::Unknown => out.push('?'),
+        }
+    }
+    out
+}
+
+/// Serde's message, with a missing field's name moved into the pointer.
+fn data_error(pointer: String, message: &str) -> FieldError {
+    if let Some(rest) = message.strip_prefix("missing field `")
+        && let Some(field) = rest.split('`').next()
+    {
+        return FieldError::at(format!("{pointer}/{field}"), "is required");
+    }
+    let message = message.split(" at line ").next().unwrap_or(message);
+    FieldError::at(
+        if pointer.is_empty() {
+            "/".to_owned()
+        } else {
+            pointer
+        },
+        message,
+    )
+}
+
+/// Parses JSON text into `T`, reporting the failing field's pointer.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let pointer = pointer_of(e.path());
+        let inner = e.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => {
+                Problem::validation(vec![data_error(pointer, &inner.to_string())])
+            }
+            _ => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                format!("the body is not valid JSON: {inner}"),
+            ),
+        }
+    })?;
+    de.end().map_err(|e| {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            format!("the body is not valid JSON: {e}"),
+        )
+    })?;
+    Ok(value)
+}
+
+/// Flattens `validator` errors into field errors under `prefix` (a JSON pointer).
+pub fn field_errors(prefix: &str, errors: &ValidationErrors) -> Vec<FieldError> {
+    let mut out = Vec::new();
+    collect(prefix, errors, &mut out);
+    out.sort_by(|a, b| a.pointer.cmp(&b.pointer));
+    out
+}
+
+fn collect(prefix: &str, errors: &ValidationErrors, out: &mut Vec<FieldError>) {
+    for (field, kind) in errors.errors() {
+        let pointer = if field == "__all__" {
+            prefix.to_owned()
+        } else {
+            format!("{prefix}/{field}")
+        };
+        match kind {
+            ValidationErrorsKind::Field(list) => {
+                for e in list {
+                    let detail = match &e.message {
+                        Some(m) => m.to_string(),
+                        None => describe(e),
+                    };
+                    out.push(FieldError::at(pointer.clone(), detail));
+                }
+            }
+            ValidationErrorsKind::Struct(inner) => collect(&pointer, inner, out),
+            ValidationErrorsKind::List(items) => {
+                for (i, inner) in items {
+                    collect(&format!("{pointer}/{i}"), inner, out);
+                }
+            }
+        }
+    }
+}
+
+fn describe(e: &validator::ValidationError) -> String {
+    let param = |name: &str| e.params.get(name).map(|v| v.to_string());
+    match e.code.as_ref() {
+        "length" => match (param("min"), param("max")) {
+            (Some(min), Some(max)) => format!("must have {min} to {max} characters or items"),
+            (Some(min), None) => format!("must have at least {min} characters or items"),
+            (None, Some(max)) => format!("must have at most {max} characters or items"),
+            _ => "has the wrong length".to_owned(),
+        },
+        "range" => match (param("min"), param("max")) {
+            (Some(min), Some(max)) => format!("must be between {min} and {max}"),
+            (Some(min), None) => format!("must be at least {min}"),
+            (None, Some(max)) => format!("must be at most {max}"),
+            _ => "is out of range".to_owned(),
+        },
+        code => format!("is invalid ({code})"),
+    }
+}
+
+/// 422 if `value` fails its `validator` rules.
+pub fn validate<T: Validate>(value: &T) -> Result<(), Problem> {
+    value
+        .validate()
+        .map_err(|e| Problem::validation(field_errors("", &e)))
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    match req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    {
+        None => true,
+        Some(ct) => {
+            let essence = ct
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            essence == "application/json" || essence.ends_with("+json")
+        }
+    }
+}
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for JsonBody<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let bytes = web::Bytes::from_request(&req, payload);
+        Box::pin(async move {
+            if !is_json(&req) {
+                return Err(Problem::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "send the body as application/json",
+                )
+                .into());
+            }
+            let body = bytes.await.map_err(|_| {
+                Problem::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    format!("the body could not be read or is larger than {MAX_BODY_BYTES} bytes"),
+                )
+            })?;
+            let value: T = parse_json(&body)?;
+            validate(&value)?;
+            let mut hasher = Sha256::new();
+            hasher.update(req.method().as_str().as_bytes());
+            hasher.update(b" ");
+            hasher.update(req.path().as_bytes());
+            hasher.update(b"\n");
+            hasher.update(&body);
+            Ok(JsonBody {
+                value,
+                fingerprint: hasher.finalize().into(),
+            })
+        })
+    }
+}
+
+/// Parsed and validated query parameters.
+pub struct QueryParams<T>(pub T);
+
+impl<T: DeserializeOwned + Validate> FromRequest for QueryParams<T> {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(
+            parse_query(req.query_string())
+                .map(QueryParams)
+                .map_err(AppError::from),
+        )
+    }
+}
+
+pub fn parse_query<T: DeserializeOwned + Validate>(query: &str) -> Result<T, Problem> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded_parse(query));
+    let value: T = serde_path_to_error::deserialize(de).map_err(|e| {
+        let name = e.path().to_string();
+        let message = e.into_inner().to_string();
+        if let Some(rest) = message.strip_prefix("missing field `")
+            && let Some(field) = rest.split('`').next()
+        {
+            return Problem::parameter(field, "is required");
+        }
+        if let Some(rest) = message.strip_prefix("unknown field `")
+            && let Some(field) = rest.split('`').next()
+        {
+            return Problem::parameter(field, message.clone());
+        }
+        Problem::parameter(if name == "." { String::new() } else { name }, message)
+    })?;
+    value.validate().map_err(|e| {
+        let errors = field_errors("", &e)
+            .into_iter()
+            .map(|f| {
+                FieldError::parameter(
+                    f.pointer
+                        .unwrap_or_default()
+                        .trim_start_matches('/')
+                        .to_owned(),
+                    f.detail,
+                )
+            })
+            .collect();
+        Problem::validation(errors)
+    })?;
+    Ok(value)
+}
+
+fn form_urlencoded_parse(query: &str) -> form_urlencoded::Parse<'_> {
+    form_urlencoded::parse(query.as_bytes())
+}
+
+/// `page` and `per_page` of a listing (defaults 1 and 50, at most 1000 per page).
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl Page {
+    pub fn new(page: Option<i64>, per_page: Option<i64>) -> Result<Page, Problem> {
+        let page = page.unwrap_or(1);
+        let per_page = per_page.unwrap_or(50);
+        if page < 1 {
+            return Err(Problem::parameter("page", "must be at least 1"));
+        }
+        if !(1..=1000).contains(&per_page) {
+            return Err(Problem::parameter("per_page", "must be between 1 and 1000"));
+        }
+        Ok(Page { page, per_page })
+    }
+
+    pub fn offset(&self) -> i64 {
+        (self.page - 1) * self.per_page
+    }
+
+    pub fn limit(&self) -> i64 {
+        self.per_page
+    }
+}

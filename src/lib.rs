@@ -1,0 +1,29 @@
+//! Tarozi: opioid analgesic availability and diversion monitoring for national drug
+//! regulators and ministries of health.
+
+/// Authentication (argon2id, JWT) and the `Caller` scope checks.
+pub mod auth;
+/// Settings from the environment.
+pub mod config;
+/// HTTP handlers, one module per resource.
+pub mod controllers;
+/// Connection pool, migrations, models, seeding, the embedded cluster.
+pub mod db;
+/// Pure domain types and rules.
+pub mod domain;
+/// `AppError` and RFC 9457 problem documents.
+pub mod error;
+/// Body and query extractors reporting field-level problems.
+pub mod extract;
+/// Idempotent writes keyed by `Idempotency-Key`.
+pub mod idempotency;
+/// Request ids, logs, metrics.
+pub mod observability;
+/// The OpenAPI document.
+pub mod openapi;
+/// Route registration.
+pub mod router;
+/// Building and running the HTTP application.
+pub mod startup;
+/// JSON wire types.
+pub mod views;

@@ -1,0 +1,112 @@
+//! The `tarozi` command line: `serve`, `migrate`, `seed-demo`, `openapi`.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use diesel::{Connection, PgConnection};
+
+use tarozi::config::{self, Settings};
+use tarozi::db;
+use tarozi::startup::{AppState, Application, Shared, bootstrap_admin};
+
+#[derive(Parser)]
+#[command(
+    name = "tarozi",
+    version,
+    about = "Opioid analgesic availability and diversion monitoring"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP API (migrations run at start).
+    Serve {
+        /// Address to listen on; port 0 picks a free one.
+        #[arg(long, env = "TAROZI_BIND", default_value = "127.0.0.1:8080")]
+        bind: String,
+        /// Data folder: the embedded cluster (without DATABASE_URL) and generated secrets.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Load demonstration data before serving.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply database migrations and the shipped reference data, then exit.
+    Migrate {
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Load demonstration data, then exit.
+    SeedDemo {
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Print the OpenAPI document (identical to `/openapi.json`).
+    Openapi,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Openapi => {
+            print!("{}", tarozi::openapi::spec_json());
+            Ok(())
+        }
+        Command::Migrate { data_dir } => {
+            tarozi::observability::init_logging(config::log_format_text());
+            let data_dir = config::data_dir(data_dir);
+            let (_cluster, url) = db::open(&data_dir)?;
+            let mut conn = PgConnection::establish(&url).context("connecting to the database")?;
+            db::migrate(&mut conn)?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::SeedDemo { .. } => anyhow::bail!("seed-demo is not yet available"),
+        Command::Serve {
+            bind,
+            data_dir,
+            demo,
+        } => {
+            if demo {
+                anyhow::bail!("--demo is not yet available");
+            }
+            tarozi::observability::init_logging(config::log_format_text());
+            serve(&bind, config::data_dir(data_dir))
+        }
+    }
+}
+
+fn serve(bind: &str, data_dir: PathBuf) -> anyhow::Result<()> {
+    // The embedded cluster is started from this (main) thread, which lives until exit: the
+    // cluster is told to shut down when it ends, so it is never orphaned.
+    let (cluster, url) = db::open(&data_dir)?;
+    let settings = Settings::from_env(&data_dir)?;
+    let mut conn = PgConnection::establish(&url).context("connecting to the database")?;
+    db::migrate(&mut conn)?;
+    if let Some(password) = bootstrap_admin(&mut conn, std::env::var("TAROZI_ADMIN_PASSWORD").ok())?
+    {
+        println!(
+            "created user `admin` with password: {password}  (shown once; set TAROZI_ADMIN_PASSWORD to choose it)"
+        );
+    }
+    drop(conn);
+    let pool = db::pool(&url, config::pool_size()?)?;
+    let shared = Shared::new(AppState::new(pool, settings));
+    let workers = config::workers()?;
+    let result = actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(shared, bind, workers)?;
+        let host = bind.rsplit_once(':').map(|(h, _)| h).unwrap_or("127.0.0.1");
+        println!(
+            "listening on http://{host}:{}  (API docs at /docs)",
+            app.port()
+        );
+        app.run_until_stopped().await?;
+        anyhow::Ok(())
+    });
+    drop(cluster);
+    result
+}

@@ -1,0 +1,105 @@
+//! The OpenAPI document: paths collected from the router, the bearer scheme, and the
+//! problem responses every operation can give. Builds without a database.
+
+use actix_web::App;
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::AppExt;
+
+use crate::error::{FieldError, PROBLEM_CONTENT_TYPE, ProblemDocument};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Tarozi API",
+        description = "Opioid analgesic availability and diversion monitoring: INCB estimates, import authorizations, \
+                       the stock ledger from importer to pharmacy, dispensing, availability analytics and diversion flags.",
+        license(name = "Apache-2.0")
+    ),
+    components(schemas(ProblemDocument, FieldError)),
+    modifiers(&Conventions),
+    tags(
+        (name = "auth", description = "Login and the caller's identity"),
+        (name = "users", description = "User accounts (admin)"),
+        (name = "reference data", description = "Substances, products, countries, regions and population"),
+        (name = "facilities", description = "Licensed establishments"),
+        (name = "audit", description = "The append-only audit log"),
+        (name = "operations", description = "Health, readiness, metrics"),
+    )
+)]
+pub struct ApiDoc;
+
+/// Bearer auth by default, and `4XX`/`5XX` problem responses on every operation.
+struct Conventions;
+
+impl Modify for Conventions {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer_auth",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+        openapi.security = Some(vec![SecurityRequirement::new(
+            "bearer_auth",
+            Vec::<String>::new(),
+        )]);
+    }
+}
+
+fn problem_response(description: &str) -> RefOr<utoipa::openapi::response::Response> {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            PROBLEM_CONTENT_TYPE,
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ProblemDocument")))
+                .build(),
+        )
+        .into()
+}
+
+/// The complete document, as served at `/openapi.json` and committed as `openapi/openapi.json`.
+pub fn spec() -> utoipa::openapi::OpenApi {
+    let (_, mut api) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(crate::router::configure)
+        .split_for_parts();
+    for item in api.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ];
+        for operation in operations.into_iter().flatten() {
+            let responses = &mut operation.responses.responses;
+            responses.entry("4XX".to_owned()).or_insert_with(|| {
+                problem_response(
+                    "Client error: bad input, not authenticated, forbidden, not found or conflict",
+                )
+            });
+            responses
+                .entry("5XX".to_owned())
+                .or_insert_with(|| problem_response("Server error or database unavailable"));
+        }
+    }
+    api
+}
+
+/// The document as pretty JSON with a trailing newline.
+pub fn spec_json() -> String {
+    let mut text = spec()
+        .to_pretty_json()
+        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    text.push('\n');
+    text
+}

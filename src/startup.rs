@@ -1,0 +1,156 @@
+//! Building the HTTP application (`build_app`, shared by the server and the tests) and
+//! running it (`Application`), plus first-start bootstrap of the admin user.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use diesel::PgConnection;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::jwt::TokenKeys;
+use crate::auth::rate_limit::LoginLimiter;
+use crate::config::Settings;
+use crate::db::DbPool;
+use crate::db::enums::Role;
+use crate::db::models::audit_event::{Actor, AuditEvent};
+use crate::db::models::user::{NewUser, User};
+use crate::error::Problem;
+use crate::extract::MAX_BODY_BYTES;
+use crate::observability::{Metrics, observe};
+
+/// Everything a handler needs, shared by all workers.
+pub struct AppState {
+    pub pool: DbPool,
+    pub settings: Settings,
+    pub tokens: TokenKeys,
+    pub login_limiter: LoginLimiter,
+}
+
+impl AppState {
+    pub fn new(pool: DbPool, settings: Settings) -> Self {
+        let tokens = TokenKeys::new(&settings.jwt_secret);
+        AppState {
+            pool,
+            settings,
+            tokens,
+            login_limiter: LoginLimiter::new(10, Duration::from_secs(300)),
+        }
+    }
+}
+
+/// The shared, per-process parts of the application.
+#[derive(Clone)]
+pub struct Shared {
+    pub state: web::Data<AppState>,
+    pub metrics: web::Data<Metrics>,
+    pub spec: Arc<utoipa::openapi::OpenApi>,
+}
+
+impl Shared {
+    pub fn new(state: AppState) -> Self {
+        Shared {
+            state: web::Data::new(state),
+            metrics: web::Data::new(Metrics::default()),
+            spec: Arc::new(crate::openapi::spec()),
+        }
+    }
+}
+
+/// The complete actix application: API routes, `/openapi.json`, `/docs`, middleware and
+/// problem+json for every error the framework itself raises.
+pub fn build_app(
+    shared: Shared,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let (app, _) = App::new()
+        .into_utoipa_app()
+        .app_data(shared.state.clone())
+        .app_data(shared.metrics.clone())
+        .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+        .app_data(web::PathConfig::default().error_handler(|err, _| {
+            Problem::not_found(&format!("resource at this path ({err})")).to_response_error()
+        }))
+        .configure(crate::router::configure)
+        .split_for_parts();
+    app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", (*shared.spec).clone()))
+        .service(web::redirect("/docs", "/docs/"))
+        .default_service(web::to(|| async {
+            Problem::not_found("route").to_response()
+        }))
+        .wrap(from_fn(observe))
+}
+
+/// A bound, not yet running server.
+pub struct Application {
+    server: Server,
+    port: u16,
+}
+
+impl Application {
+    /// Binds `address` (port 0 picks a free port) with `workers` worker threads.
+    pub fn build(shared: Shared, address: &str, workers: usize) -> anyhow::Result<Application> {
+        let listener = TcpListener::bind(address)?;
+        let port = listener.local_addr()?.port();
+        let server = HttpServer::new(move || build_app(shared.clone()))
+            .workers(workers)
+            .listen(listener)?
+            .run();
+        Ok(Application { server, port })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGINT or SIGTERM, then finishes in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// On first start, creates user `admin`. Returns the password when it was generated
+/// (the caller prints it once); `None` if an admin existed or the password was given.
+pub fn bootstrap_admin(
+    conn: &mut PgConnection,
+    given_password: Option<String>,
+) -> anyhow::Result<Option<String>> {
+    if User::any_admin(conn)? {
+        return Ok(None);
+    }
+    let generated = given_password.is_none();
+    let password = given_password.unwrap_or_else(|| crate::config::random_hex(12));
+    let hash = crate::auth::password::hash(&password)?;
+    let user = User::create(
+        conn,
+        &NewUser {
+            username: "admin",
+            password_hash: &hash,
+            role: Role::Admin,
+            country_code: None,
+            facility_id: None,
+        },
+    )?;
+    AuditEvent::record(
+        conn,
+        &Actor::default(),
+        "bootstrap_admin",
+        "user",
+        Some(user.id.to_string()),
+        None,
+        serde_json::json!({"username": "admin"}),
+    )?;
+    Ok(generated.then_some(password))
+}

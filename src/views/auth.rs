@@ -1,0 +1,71 @@
+//! Login, tokens and users.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use validator::Validate;
+
+use crate::db::enums::Role;
+use crate::db::models::user::User;
+use crate::views::{envelope, list_page};
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    #[validate(length(min = 1, max = 64))]
+    pub username: String,
+    #[validate(length(min = 1, max = 1024))]
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the token expires.
+    pub expires_in: i64,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUserRequest {
+    /// 3 to 64 characters: lower-case letters, digits, `.`, `_`, `-`.
+    #[validate(length(min = 3, max = 64))]
+    pub username: String,
+    #[validate(length(min = 12, max = 1024, message = "must be 12 to 1024 characters"))]
+    pub password: String,
+    pub role: Role,
+    /// Required for `regulator` and `ministry`; for facility roles it must match the facility.
+    pub country_code: Option<String>,
+    /// Required for `pharmacy` and `wholesaler`.
+    pub facility_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UserView {
+    pub id: i64,
+    pub username: String,
+    pub role: Role,
+    pub country_code: Option<String>,
+    pub facility_id: Option<i64>,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<User> for UserView {
+    fn from(u: User) -> Self {
+        UserView {
+            id: u.id,
+            username: u.username,
+            role: u.role,
+            country_code: u.country_code,
+            facility_id: u.facility_id,
+            active: u.active,
+            created_at: u.created_at,
+        }
+    }
+}
+
+envelope!(UserEnvelope, user, UserView);
+list_page!(UserList, users, UserView);

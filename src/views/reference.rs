@@ -1,0 +1,355 @@
+//! Reference data on the wire: substances, products, countries, regions, facilities.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use crate::db::enums::{AgeBand, Convention, DosageForm, FacilityKind, Schedule, Sex, Unit};
+use crate::db::models::country::Country;
+use crate::db::models::facility::Facility;
+use crate::db::models::product::Product;
+use crate::db::models::region::Region;
+use crate::db::models::substance::{ReferenceValues, Substance};
+use crate::domain::decimal::Decimal;
+use crate::views::{envelope, list_page};
+
+/// A substance with the reference values in force on `effective_from`'s version.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SubstanceView {
+    pub id: i64,
+    pub inn: String,
+    pub convention: Option<Convention>,
+    pub schedule: Option<Schedule>,
+    /// Defined daily dose for statistical purposes, mg of base; `null` when not configured.
+    pub sddd_mg: Option<Decimal>,
+    pub sddd_status: Option<String>,
+    /// Oral morphine mg per mg of base.
+    pub me_factor: Option<Decimal>,
+    pub me_source: Option<String>,
+    /// Patient-level MME per day per mcg/h of a transdermal product.
+    pub transdermal_mme_per_mcg_h: Option<Decimal>,
+    pub reference_salt: Option<String>,
+    pub salt_base_factor: Option<Decimal>,
+    pub notes: Option<String>,
+    /// Where the values of this version come from.
+    pub source: Option<String>,
+    pub effective_from: Option<NaiveDate>,
+    /// Id of the reference-value version shown.
+    pub version_id: Option<i64>,
+}
+
+impl SubstanceView {
+    pub fn new(s: Substance, v: Option<ReferenceValues>) -> Self {
+        SubstanceView {
+            id: s.id,
+            inn: s.inn,
+            convention: v.as_ref().map(|v| v.convention),
+            schedule: v.as_ref().and_then(|v| v.schedule),
+            sddd_mg: v
+                .as_ref()
+                .and_then(|v| v.sddd_mg.clone())
+                .map(Decimal::from),
+            sddd_status: v.as_ref().map(|v| v.sddd_status.clone()),
+            me_factor: v
+                .as_ref()
+                .and_then(|v| v.me_factor.clone())
+                .map(Decimal::from),
+            me_source: v.as_ref().and_then(|v| v.me_source.clone()),
+            transdermal_mme_per_mcg_h: v
+                .as_ref()
+                .and_then(|v| v.transdermal_mme_per_mcg_h.clone())
+                .map(Decimal::from),
+            reference_salt: v.as_ref().and_then(|v| v.reference_salt.clone()),
+            salt_base_factor: v
+                .as_ref()
+                .and_then(|v| v.salt_base_factor.clone())
+                .map(Decimal::from),
+            notes: v.as_ref().and_then(|v| v.notes.clone()),
+            source: v.as_ref().map(|v| v.source.clone()),
+            effective_from: v.as_ref().map(|v| v.effective_from),
+            version_id: v.map(|v| v.id),
+        }
+    }
+}
+
+envelope!(SubstanceEnvelope, substance, SubstanceView);
+list_page!(SubstanceList, substances, SubstanceView);
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SubstanceQuery {
+    /// Show the values in force on this date (default: today).
+    pub as_of: Option<NaiveDate>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+/// The reference values of a new substance or of a new version. On `PATCH`, fields left
+/// out keep their current value; a field sent as `null` is cleared.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubstanceRequest {
+    /// International non-proprietary name, lower case (create only).
+    #[validate(length(min = 2, max = 100))]
+    pub inn: Option<String>,
+    /// Date the values take effect (default: today).
+    pub effective_from: Option<NaiveDate>,
+    pub convention: Option<Convention>,
+    #[serde(default, deserialize_with = "present")]
+    pub schedule: Option<Option<Schedule>>,
+    #[serde(default, deserialize_with = "present")]
+    pub sddd_mg: Option<Option<Decimal>>,
+    #[validate(length(min = 1, max = 500))]
+    pub sddd_status: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    pub me_factor: Option<Option<Decimal>>,
+    #[serde(default, deserialize_with = "present")]
+    pub me_source: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub transdermal_mme_per_mcg_h: Option<Option<Decimal>>,
+    #[serde(default, deserialize_with = "present")]
+    pub reference_salt: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    pub salt_base_factor: Option<Option<Decimal>>,
+    #[serde(default, deserialize_with = "present")]
+    pub notes: Option<Option<String>>,
+    /// Where the values come from (a publication, a decision): required.
+    #[validate(length(min = 3, max = 500))]
+    pub source: String,
+}
+
+/// Distinguishes a field sent as `null` (`Some(None)`) from one left out (`None`).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProductView {
+    pub id: i64,
+    pub name: String,
+    pub substance_id: i64,
+    /// Anhydrous base in one unit, mg (exact).
+    pub base_mg_per_unit: Decimal,
+    pub dosage_form: DosageForm,
+    pub unit: Unit,
+    /// Delivery rate of a transdermal patch.
+    pub delivery_mcg_per_hour: Option<Decimal>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Product> for ProductView {
+    fn from(p: Product) -> Self {
+        ProductView {
+            id: p.id,
+            name: p.name,
+            substance_id: p.substance_id,
+            base_mg_per_unit: p.base_mg_per_unit.into(),
+            dosage_form: p.dosage_form,
+            unit: p.unit,
+            delivery_mcg_per_hour: p.delivery_mcg_per_hour.map(Decimal::from),
+            created_at: p.created_at,
+        }
+    }
+}
+
+envelope!(ProductEnvelope, product, ProductView);
+list_page!(ProductList, products, ProductView);
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewProductRequest {
+    #[validate(length(min = 1, max = 200))]
+    pub name: String,
+    pub substance_id: i64,
+    /// Anhydrous base in one unit, mg; up to 6 decimals.
+    pub base_mg_per_unit: Decimal,
+    pub dosage_form: DosageForm,
+    pub unit: Unit,
+    /// Required for `transdermal_patch`, refused for other forms.
+    pub delivery_mcg_per_hour: Option<Decimal>,
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ProductQuery {
+    pub substance_id: Option<i64>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CountryView {
+    /// ISO 3166-1 alpha-2.
+    pub code: String,
+    pub iso3: String,
+    pub name: String,
+    pub population: i64,
+    pub population_date: NaiveDate,
+    pub population_source: String,
+}
+
+impl From<Country> for CountryView {
+    fn from(c: Country) -> Self {
+        CountryView {
+            code: c.code,
+            iso3: c.iso3,
+            name: c.name,
+            population: c.population,
+            population_date: c.population_date,
+            population_source: c.population_source,
+        }
+    }
+}
+
+list_page!(CountryList, countries, CountryView);
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PopulationGroupView {
+    pub sex: Sex,
+    pub age_band: AgeBand,
+    pub count: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PopulationView {
+    pub year: i32,
+    pub total: i64,
+    pub source: Option<String>,
+    pub by_sex_age: Vec<PopulationGroupView>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RegionView {
+    pub id: i64,
+    pub country_code: String,
+    pub name: String,
+    pub code: Option<String>,
+    pub populations: Vec<PopulationView>,
+}
+
+impl RegionView {
+    pub fn new(r: Region, populations: Vec<PopulationView>) -> Self {
+        RegionView {
+            id: r.id,
+            country_code: r.country_code,
+            name: r.name,
+            code: r.code,
+            populations,
+        }
+    }
+}
+
+envelope!(RegionEnvelope, region, RegionView);
+list_page!(RegionList, regions, RegionView);
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRegionRequest {
+    pub country_code: String,
+    #[validate(length(min = 1, max = 200))]
+    pub name: String,
+    #[validate(length(min = 1, max = 32))]
+    pub code: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PopulationGroupRequest {
+    pub sex: Sex,
+    pub age_band: AgeBand,
+    #[validate(range(min = 0))]
+    pub count: i64,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PopulationRequest {
+    #[validate(range(min = 1900, max = 2200))]
+    pub year: i32,
+    #[validate(range(min = 1))]
+    pub total: i64,
+    /// Optional breakdown; when given it must cover each sex and age band once and add up
+    /// to `total`.
+    #[validate(nested)]
+    pub by_sex_age: Option<Vec<PopulationGroupRequest>>,
+    #[validate(length(min = 1, max = 500))]
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FacilityView {
+    pub id: i64,
+    pub country_code: String,
+    pub region_id: i64,
+    pub name: String,
+    pub kind: FacilityKind,
+    pub licence_number: String,
+    pub licence_valid_until: NaiveDate,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Facility> for FacilityView {
+    fn from(f: Facility) -> Self {
+        FacilityView {
+            id: f.id,
+            country_code: f.country_code,
+            region_id: f.region_id,
+            name: f.name,
+            kind: f.kind,
+            licence_number: f.licence_number,
+            licence_valid_until: f.licence_valid_until,
+            created_at: f.created_at,
+            updated_at: f.updated_at,
+        }
+    }
+}
+
+envelope!(FacilityEnvelope, facility, FacilityView);
+list_page!(FacilityList, facilities, FacilityView);
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewFacilityRequest {
+    #[validate(length(min = 1, max = 200))]
+    pub name: String,
+    pub kind: FacilityKind,
+    #[validate(length(min = 1, max = 64))]
+    pub licence_number: String,
+    pub licence_valid_until: NaiveDate,
+    pub region_id: i64,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FacilityPatchRequest {
+    #[validate(length(min = 1, max = 200))]
+    pub name: Option<String>,
+    #[validate(length(min = 1, max = 64))]
+    pub licence_number: Option<String>,
+    pub licence_valid_until: Option<NaiveDate>,
+    pub region_id: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct FacilityQuery {
+    /// Admin only: the country to list (others see their own).
+    pub country: Option<String>,
+    pub region_id: Option<i64>,
+    pub kind: Option<FacilityKind>,
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+}

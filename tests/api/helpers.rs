@@ -1,0 +1,453 @@
+//! `TestApp`: a real server on a free port, backed by its own database cloned from a
+//! migrated template, with users per role holding real tokens.
+//!
+//! The PostgreSQL server is `TAROZI_TEST_DATABASE_URL` (a URL to its maintenance database,
+//! e.g. `postgres://postgres@127.0.0.1:5432/postgres`) when set; otherwise a private,
+//! disposable cluster started once per test process from the machine's PostgreSQL binaries.
+
+use std::sync::OnceLock;
+
+use awc::http::Method;
+use diesel::prelude::*;
+use serde_json::{Value, json};
+use tarozi::auth::jwt::{AUDIENCE, Claims, ISSUER};
+use tarozi::config::Settings;
+use tarozi::db::embedded::{Durability, EmbeddedPostgres};
+use tarozi::db::enums::{FacilityKind, Role};
+use tarozi::startup::{AppState, Application, Shared};
+
+pub const TEST_PASSWORD: &str = "correct-horse-battery";
+
+struct Cluster {
+    admin_url: String,
+    template: String,
+}
+
+impl Cluster {
+    fn url_for(&self, database: &str) -> String {
+        match self.admin_url.rsplit_once('/') {
+            Some((base, _)) => format!("{base}/{database}"),
+            None => self.admin_url.clone(),
+        }
+    }
+}
+
+fn cluster() -> &'static Cluster {
+    static CLUSTER: OnceLock<Cluster> = OnceLock::new();
+    CLUSTER.get_or_init(|| {
+        let admin_url = match std::env::var("TAROZI_TEST_DATABASE_URL") {
+            Ok(url) if !url.is_empty() => url,
+            _ => start_private_cluster(),
+        };
+        let template = format!("tarozi_template_{}", std::process::id());
+        let mut admin = PgConnection::establish(&admin_url).expect("connect to the test server");
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS {template}"))
+            .execute(&mut admin)
+            .unwrap();
+        diesel::sql_query(format!("CREATE DATABASE {template}"))
+            .execute(&mut admin)
+            .unwrap();
+        let cluster = Cluster {
+            admin_url,
+            template,
+        };
+        let mut conn = PgConnection::establish(&cluster.url_for(&cluster.template)).unwrap();
+        tarozi::db::migrate(&mut conn).expect("migrate the template");
+        cluster
+    })
+}
+
+/// Starts the private cluster on a thread that lives as long as the test process, so the
+/// cluster shuts down when the process ends.
+fn start_private_cluster() -> String {
+    // Under the system temp folder: when the tests run as root, the cluster runs as the
+    // postgres user, which must be able to reach it (a checkout under /root is not).
+    let base = std::env::temp_dir().join("tarozi-test-pg");
+    std::fs::create_dir_all(&base).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&base, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // Clusters of earlier runs are gone with their processes; their folders are not.
+    for entry in std::fs::read_dir(&base).unwrap().flatten() {
+        let alive = entry
+            .file_name()
+            .to_str()
+            .and_then(|pid| pid.parse::<u32>().ok())
+            .is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
+        if !alive {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+    let dir = base.join(std::process::id().to_string());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let pg = EmbeddedPostgres::start(&dir, Durability { disposable: true })
+            .expect("start the private test cluster");
+        tx.send(pg.admin_url().to_owned()).unwrap();
+        loop {
+            std::thread::park();
+        }
+    });
+    rx.recv().expect("test cluster url")
+}
+
+pub fn test_settings() -> Settings {
+    Settings {
+        jwt_secret: b"test-jwt-secret-test-jwt-secret-0123".to_vec(),
+        pseudonym_key: b"test-pseudonym-key-test-pseudonym-0123".to_vec(),
+        token_ttl_seconds: 900,
+        backdate_days: 30,
+        reporting_grace_days: 10,
+    }
+}
+
+fn test_password_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| tarozi::auth::password::hash(TEST_PASSWORD).unwrap())
+}
+
+/// A user of the test app and its bearer token.
+#[derive(Clone, Debug)]
+pub struct TestUser {
+    pub id: i64,
+    pub username: String,
+    pub token: String,
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub database: String,
+    pub database_url: String,
+    pub shared: Shared,
+    client: awc::Client,
+}
+
+/// A response, its body parsed as JSON when it is JSON.
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: u16,
+    pub headers: awc::http::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl TestResponse {
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+
+    /// Panics with the body unless the status is `expected`.
+    #[track_caller]
+    pub fn expect(self, expected: u16) -> Self {
+        assert_eq!(
+            self.status, expected,
+            "unexpected status; body: {}",
+            self.text
+        );
+        self
+    }
+
+    /// The problem's `code`.
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+
+    /// Pointers of the problem's field errors.
+    pub fn pointers(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|e| {
+                        e["pointer"]
+                            .as_str()
+                            .or(e["parameter"].as_str())
+                            .map(str::to_owned)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(test_settings()).await
+    }
+
+    pub async fn spawn_with(settings: Settings) -> TestApp {
+        let cluster = cluster();
+        let database = format!("tarozi_test_{}", uuid::Uuid::new_v4().simple());
+        let admin_url = cluster.admin_url.clone();
+        let template = cluster.template.clone();
+        let db = database.clone();
+        actix_web::web::block(move || {
+            let mut admin = PgConnection::establish(&admin_url).unwrap();
+            diesel::sql_query(format!(
+                "CREATE DATABASE {db} TEMPLATE {template} STRATEGY FILE_COPY"
+            ))
+            .execute(&mut admin)
+            .unwrap();
+        })
+        .await
+        .unwrap();
+        let database_url = cluster.url_for(&database);
+        let pool = tarozi::db::pool(&database_url, 12).unwrap();
+        let shared = Shared::new(AppState::new(pool, settings));
+        let app = Application::build(shared.clone(), "127.0.0.1:0", 2).unwrap();
+        let address = format!("http://127.0.0.1:{}", app.port());
+        actix_web::rt::spawn(app.run_until_stopped());
+        let client = awc::Client::builder()
+            .timeout(std::time::Duration::from_secs(120))
+            .finish();
+        TestApp {
+            address,
+            database,
+            database_url,
+            shared,
+            client,
+        }
+    }
+
+    /// A direct connection to this test's database, for setting up and checking rows.
+    pub fn conn(&self) -> PgConnection {
+        PgConnection::establish(&self.database_url).unwrap()
+    }
+
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> TestResponse {
+        self.request_with(method, path, token, body, &[]).await
+    }
+
+    pub async fn request_with(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> TestResponse {
+        let mut req = self
+            .client
+            .request(method, format!("{}{}", self.address, path));
+        if let Some(t) = token {
+            req = req.insert_header(("Authorization", format!("Bearer {t}")));
+        }
+        for (k, v) in headers {
+            req = req.insert_header((*k, *v));
+        }
+        let mut response = match body {
+            Some(b) => req.send_json(b).await,
+            None => req.send().await,
+        }
+        .expect("request failed");
+        let bytes = response
+            .body()
+            .limit(256 * 1024 * 1024)
+            .await
+            .expect("read body");
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        TestResponse {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            text,
+        }
+    }
+
+    /// Sends raw bytes (for malformed bodies).
+    pub async fn send_raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: &'static str,
+    ) -> TestResponse {
+        let mut req = self
+            .client
+            .request(method, format!("{}{}", self.address, path))
+            .insert_header(("Content-Type", content_type));
+        if let Some(t) = token {
+            req = req.insert_header(("Authorization", format!("Bearer {t}")));
+        }
+        let mut response = req.send_body(body).await.expect("request failed");
+        let bytes = response.body().await.expect("read body");
+        TestResponse {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    pub async fn get(&self, path: &str, user: &TestUser) -> TestResponse {
+        self.request(Method::GET, path, Some(&user.token), None)
+            .await
+    }
+
+    pub async fn post(&self, path: &str, user: &TestUser, body: Value) -> TestResponse {
+        self.request(Method::POST, path, Some(&user.token), Some(&body))
+            .await
+    }
+
+    pub async fn patch(&self, path: &str, user: &TestUser, body: Value) -> TestResponse {
+        self.request(Method::PATCH, path, Some(&user.token), Some(&body))
+            .await
+    }
+
+    pub async fn put(&self, path: &str, user: &TestUser, body: Value) -> TestResponse {
+        self.request(Method::PUT, path, Some(&user.token), Some(&body))
+            .await
+    }
+
+    /// Mints a token for `user_id` with the given claims, expiring in `ttl` seconds.
+    pub fn token_for(
+        &self,
+        user_id: i64,
+        role: Role,
+        country: Option<&str>,
+        facility: Option<i64>,
+        ttl: i64,
+    ) -> String {
+        let now = chrono::Utc::now().timestamp();
+        self.shared
+            .state
+            .tokens
+            .issue(&Claims {
+                sub: user_id.to_string(),
+                iss: ISSUER.into(),
+                aud: AUDIENCE.into(),
+                iat: now,
+                exp: now + ttl,
+                role,
+                country: country.map(str::to_owned),
+                facility,
+            })
+            .unwrap()
+    }
+
+    /// Creates a user row directly (password [`TEST_PASSWORD`]) and a real token for it.
+    pub fn user(&self, role: Role, country: Option<&str>, facility: Option<i64>) -> TestUser {
+        use tarozi::db::models::user::{NewUser, User};
+        let username = format!(
+            "{}-{}",
+            role,
+            &uuid::Uuid::new_v4().simple().to_string()[..10]
+        );
+        let user = User::create(
+            &mut self.conn(),
+            &NewUser {
+                username: &username,
+                password_hash: test_password_hash(),
+                role,
+                country_code: country,
+                facility_id: facility,
+            },
+        )
+        .unwrap();
+        TestUser {
+            id: user.id,
+            username,
+            token: self.token_for(user.id, role, country, facility, 900),
+        }
+    }
+
+    pub fn admin(&self) -> TestUser {
+        self.user(Role::Admin, None, None)
+    }
+
+    pub fn regulator(&self, country: &str) -> TestUser {
+        self.user(Role::Regulator, Some(country), None)
+    }
+
+    pub fn ministry(&self, country: &str) -> TestUser {
+        self.user(Role::Ministry, Some(country), None)
+    }
+
+    pub fn regional(&self) -> TestUser {
+        self.user(Role::Regional, None, None)
+    }
+
+    /// The reporting user of a facility (pharmacy or wholesaler role, by its kind).
+    pub fn facility_user(&self, facility: &Facility) -> TestUser {
+        self.user(
+            facility.kind.reporting_role(),
+            Some(&facility.country_code),
+            Some(facility.id),
+        )
+    }
+
+    /// Creates a region through the API (admin) and returns its id.
+    pub async fn region(&self, country: &str, name: &str) -> i64 {
+        let admin = self.admin();
+        let r = self
+            .post(
+                "/api/v1/regions",
+                &admin,
+                json!({"country_code": country, "name": name}),
+            )
+            .await
+            .expect(201);
+        r.body["region"]["id"].as_i64().unwrap()
+    }
+
+    /// Creates a facility through the API (admin), licensed until 2099.
+    pub async fn facility(&self, region_id: i64, kind: FacilityKind, name: &str) -> Facility {
+        let admin = self.admin();
+        let r = self
+            .post(
+                "/api/v1/facilities",
+                &admin,
+                json!({"name": name, "kind": kind, "licence_number": format!("LIC-{}", uuid::Uuid::new_v4().simple()), "licence_valid_until": "2099-12-31", "region_id": region_id}),
+            )
+            .await
+            .expect(201);
+        serde_json::from_value(r.body["facility"].clone()).unwrap()
+    }
+
+    /// The id of a seeded substance.
+    pub async fn substance_id(&self, inn: &str) -> i64 {
+        let admin = self.admin();
+        let r = self
+            .get("/api/v1/substances?per_page=1000", &admin)
+            .await
+            .expect(200);
+        r.body["substances"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["inn"] == inn)
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    }
+}
+
+/// A facility as the API returns it.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Facility {
+    pub id: i64,
+    pub country_code: String,
+    pub kind: FacilityKind,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let cluster = cluster();
+        if let Ok(mut admin) = PgConnection::establish(&cluster.admin_url) {
+            let _ = diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.database
+            ))
+            .execute(&mut admin);
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! The role and scope matrix: every endpoint of the foundation, every role.
+
+use awc::http::Method;
+use serde_json::{Value, json};
+use tarozi::db::enums::FacilityKind;
+
+use crate::helpers::{TestApp, TestUser};
+
+/// Roles in the order of the expectation columns below.
+const ROLES: [&str; 8] = [
+    "admin",
+    "regulator KZ",
+    "ministry KZ",
+    "wholesaler KZ",
+    "pharmacy KZ",
+    "regional",
+    "regulator KG",
+    "ministry KG",
+];
+
+#[actix_web::test]
+async fn every_endpoint_answers_each_role_within_its_scope() {
+    let app = TestApp::spawn().await;
+    let almaty = app.region("KZ", "Almaty").await;
+    let pharmacy = app
+        .facility(almaty, FacilityKind::Pharmacy, "Pharmacy")
+        .await;
+    let wholesaler = app
+        .facility(almaty, FacilityKind::Wholesaler, "Wholesaler")
+        .await;
+    let users: Vec<TestUser> = vec![
+        app.admin(),
+        app.regulator("KZ"),
+        app.ministry("KZ"),
+        app.facility_user(&wholesaler),
+        app.facility_user(&pharmacy),
+        app.regional(),
+        app.regulator("KG"),
+        app.ministry("KG"),
+    ];
+    let morphine = app.substance_id("morphine").await;
+    let p = pharmacy.id;
+
+    type Body = fn(usize) -> Value;
+    let no_body: Option<Body> = None;
+    let matrix: Vec<(Method, String, Option<Body>, [u16; 8])> = vec![
+        (
+            Method::GET,
+            "/api/v1/auth/me".into(),
+            no_body,
+            [200, 200, 200, 200, 200, 200, 200, 200],
+        ),
+        (
+            Method::GET,
+            "/api/v1/users".into(),
+            no_body,
+            [200, 403, 403, 403, 403, 403, 403, 403],
+        ),
+        (
+            Method::POST,
+            "/api/v1/users".into(),
+            Some(
+                |i| json!({"username": format!("new.user{i}"), "password": "a-long-password-1", "role": "ministry", "country_code": "KZ"}),
+            ),
+            [201, 403, 403, 403, 403, 403, 403, 403],
+        ),
+        (Method::GET, "/api/v1/substances".into(), no_body, [200; 8]),
+        (
+            Method::POST,
+            "/api/v1/substances".into(),
+            Some(
+                |i| json!({"inn": format!("substance {}", ["a", "b", "c", "d", "e", "f", "g", "h"][i]), "convention": "none", "sddd_status": "n/a", "source": "test source"}),
+            ),
+            [201, 403, 403, 403, 403, 403, 403, 403],
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/substances/{morphine}"),
+            Some(|_| json!({"notes": "checked", "source": "test source"})),
+            [200, 403, 403, 403, 403, 403, 403, 403],
+        ),
+        (Method::GET, "/api/v1/products".into(), no_body, [200; 8]),
+        (Method::GET, "/api/v1/countries".into(), no_body, [200; 8]),
+        (
+            Method::GET,
+            "/api/v1/countries/KZ/regions".into(),
+            no_body,
+            [200; 8],
+        ),
+        (
+            Method::POST,
+            "/api/v1/regions".into(),
+            Some(|i| json!({"country_code": "KZ", "name": format!("Region {i}")})),
+            [201, 201, 201, 403, 403, 403, 403, 403],
+        ),
+        (
+            Method::PUT,
+            format!("/api/v1/regions/{almaty}/population"),
+            Some(|_| json!({"year": 2026, "total": 2200000})),
+            [200, 200, 200, 403, 403, 403, 403, 403],
+        ),
+        (
+            Method::GET,
+            "/api/v1/facilities".into(),
+            no_body,
+            [200, 200, 200, 200, 200, 403, 200, 200],
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/facilities/{p}"),
+            no_body,
+            [200, 200, 200, 403, 200, 403, 403, 403],
+        ),
+        (
+            Method::POST,
+            "/api/v1/facilities".into(),
+            None,
+            [201, 201, 403, 403, 403, 403, 403, 403],
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/facilities/{p}"),
+            Some(|_| json!({"name": "Renamed pharmacy"})),
+            [200, 200, 403, 403, 403, 403, 403, 403],
+        ),
+        (
+            Method::GET,
+            "/api/v1/audit-events".into(),
+            no_body,
+            [200, 200, 403, 403, 403, 403, 200, 403],
+        ),
+    ];
+
+    for (method, path, body, expected) in matrix {
+        for (i, user) in users.iter().enumerate() {
+            let body = match (&body, path.as_str()) {
+                (Some(f), _) => Some(f(i)),
+                (None, "/api/v1/facilities") if method == Method::POST => Some(json!({
+                    "name": format!("F{i}"), "kind": "pharmacy", "licence_number": format!("KZ-{i}"),
+                    "licence_valid_until": "2030-01-01", "region_id": almaty
+                })),
+                _ => None,
+            };
+            let r = app
+                .request(method.clone(), &path, Some(&user.token), body.as_ref())
+                .await;
+            assert_eq!(
+                r.status, expected[i],
+                "{method} {path} as {}: {}",
+                ROLES[i], r.text
+            );
+            if r.status == 403 {
+                assert_eq!(r.code(), "forbidden");
+            }
+        }
+        let anonymous = app.request(method.clone(), &path, None, None).await;
+        assert_eq!(anonymous.status, 401, "{method} {path} without a token");
+    }
+}
