@@ -25,6 +25,8 @@ use crate::error::{FieldError, PROBLEM_CONTENT_TYPE, ProblemDocument};
         (name = "users", description = "User accounts (admin)"),
         (name = "reference data", description = "Substances, products, countries, regions and population"),
         (name = "facilities", description = "Licensed establishments"),
+        (name = "supply chain", description = "Estimates, import authorizations and receipts, transfers"),
+        (name = "stock", description = "The stock ledger, balances, inventory counts and reversals"),
         (name = "audit", description = "The append-only audit log"),
         (name = "operations", description = "Health, readiness, metrics"),
     )

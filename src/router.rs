@@ -18,5 +18,9 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .configure(controllers::products::configure)
         .configure(controllers::regions::configure)
         .configure(controllers::facilities::configure)
+        .configure(controllers::estimates::configure)
+        .configure(controllers::import_authorizations::configure)
+        .configure(controllers::transfers::configure)
+        .configure(controllers::stock::configure)
         .configure(controllers::audit::configure);
 }

@@ -3,9 +3,13 @@
 
 pub mod audit;
 pub mod auth;
+pub mod estimates;
 pub mod facilities;
 pub mod health;
+pub mod import_authorizations;
 pub mod products;
 pub mod regions;
+pub mod stock;
 pub mod substances;
+pub mod transfers;
 pub mod users;

@@ -194,6 +194,91 @@ impl AgeBand {
     }
 }
 
+text_enum! {
+    /// INCB Form B: the annual estimate, and supplementary estimates that add to it.
+    EstimateKind {
+        Annual => "annual",
+        Supplementary => "supplementary",
+    }
+}
+
+text_enum! {
+    /// What moved stock in or out of a facility.
+    StockEventKind {
+        ImportReceipt => "import_receipt",
+        Receipt => "receipt",
+        TransferOut => "transfer_out",
+        TransferIn => "transfer_in",
+        Dispense => "dispense",
+        Return => "return",
+        Destruction => "destruction",
+        Loss => "loss",
+        Theft => "theft",
+        Adjustment => "adjustment",
+        CountAdjustment => "count_adjustment",
+        Reversal => "reversal",
+    }
+}
+
+impl StockEventKind {
+    /// Whether a reversal may compensate an entry of this kind. Import receipts and
+    /// transfers are tied to documents and are corrected through them.
+    pub fn is_reversible(self) -> bool {
+        !matches!(
+            self,
+            StockEventKind::ImportReceipt
+                | StockEventKind::TransferOut
+                | StockEventKind::TransferIn
+                | StockEventKind::Reversal
+        )
+    }
+}
+
+text_enum! {
+    /// Kinds a facility reports directly through `POST /facilities/{id}/stock-events`.
+    ReportedEventKind {
+        Receipt => "receipt",
+        Return => "return",
+        Destruction => "destruction",
+        Loss => "loss",
+        Theft => "theft",
+        Adjustment => "adjustment",
+    }
+}
+
+impl ReportedEventKind {
+    pub fn ledger_kind(self) -> StockEventKind {
+        match self {
+            ReportedEventKind::Receipt => StockEventKind::Receipt,
+            ReportedEventKind::Return => StockEventKind::Return,
+            ReportedEventKind::Destruction => StockEventKind::Destruction,
+            ReportedEventKind::Loss => StockEventKind::Loss,
+            ReportedEventKind::Theft => StockEventKind::Theft,
+            ReportedEventKind::Adjustment => StockEventKind::Adjustment,
+        }
+    }
+
+    /// The sign stock moves in: +1 in, -1 out, 0 either (adjustments carry their sign).
+    pub fn direction(self) -> i64 {
+        match self {
+            ReportedEventKind::Receipt | ReportedEventKind::Return => 1,
+            ReportedEventKind::Destruction | ReportedEventKind::Loss | ReportedEventKind::Theft => {
+                -1
+            }
+            ReportedEventKind::Adjustment => 0,
+        }
+    }
+}
+
+text_enum! {
+    /// Where a transfer stands.
+    TransferStatus {
+        InTransit => "in_transit",
+        Received => "received",
+        Short => "short",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,7 @@
 
 pub mod embedded;
 pub mod enums;
+pub mod ledger;
 pub mod models;
 pub mod schema;
 pub mod seed;

@@ -27,6 +27,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    estimates (id) {
+        id -> Int8,
+        country_code -> Text,
+        substance_id -> Int8,
+        year -> Int4,
+        kind -> Text,
+        quantity_g -> Numeric,
+        reference -> Nullable<Text>,
+        created_by -> Nullable<Int8>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     facilities (id) {
         id -> Int8,
         country_code -> Text,
@@ -52,6 +66,41 @@ diesel::table! {
 }
 
 diesel::table! {
+    import_authorizations (id) {
+        id -> Int8,
+        number -> Text,
+        country_code -> Text,
+        importer_facility_id -> Int8,
+        exporting_country -> Text,
+        product_id -> Int8,
+        substance_id -> Int8,
+        quantity_units -> Int8,
+        quantity_g -> Numeric,
+        year -> Int4,
+        valid_from -> Date,
+        valid_until -> Date,
+        issued_by -> Nullable<Int8>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    inventory_counts (id) {
+        id -> Int8,
+        country_code -> Text,
+        facility_id -> Int8,
+        product_id -> Int8,
+        counted_at -> Timestamptz,
+        counted_units -> Int8,
+        expected_units -> Int8,
+        variance_units -> Int8,
+        reason -> Nullable<Text>,
+        recorded_by -> Nullable<Int8>,
+        recorded_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     products (id) {
         id -> Int8,
         name -> Text,
@@ -61,6 +110,21 @@ diesel::table! {
         unit -> Text,
         delivery_mcg_per_hour -> Nullable<Numeric>,
         created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    refused_attempts (id) {
+        id -> Int8,
+        country_code -> Text,
+        facility_id -> Nullable<Int8>,
+        product_id -> Nullable<Int8>,
+        code -> Text,
+        occurred_at -> Timestamptz,
+        recorded_at -> Timestamptz,
+        recorded_by -> Nullable<Int8>,
+        request_id -> Nullable<Text>,
+        details -> Jsonb,
     }
 }
 
@@ -95,6 +159,39 @@ diesel::table! {
 }
 
 diesel::table! {
+    stock_balances (facility_id, product_id) {
+        facility_id -> Int8,
+        product_id -> Int8,
+        country_code -> Text,
+        balance_units -> Int8,
+        last_occurred_at -> Nullable<Timestamptz>,
+        zero_since -> Nullable<Timestamptz>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    stock_events (id) {
+        id -> Int8,
+        country_code -> Text,
+        facility_id -> Int8,
+        product_id -> Int8,
+        kind -> Text,
+        delta_units -> Int8,
+        occurred_at -> Timestamptz,
+        recorded_at -> Timestamptz,
+        recorded_by -> Nullable<Int8>,
+        reason -> Nullable<Text>,
+        reverses_entry_id -> Nullable<Int8>,
+        reversed_kind -> Nullable<Text>,
+        import_authorization_id -> Nullable<Int8>,
+        transfer_id -> Nullable<Int8>,
+        inventory_count_id -> Nullable<Int8>,
+        request_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     substance_reference_values (id) {
         id -> Int8,
         substance_id -> Int8,
@@ -124,6 +221,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    transfers (id) {
+        id -> Int8,
+        country_code -> Text,
+        from_facility_id -> Int8,
+        to_facility_id -> Int8,
+        product_id -> Int8,
+        quantity_units -> Int8,
+        shipped_at -> Timestamptz,
+        shipped_by -> Nullable<Int8>,
+        received_units -> Nullable<Int8>,
+        received_at -> Nullable<Timestamptz>,
+        received_by -> Nullable<Int8>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Int8,
         username -> Text,
@@ -137,27 +251,62 @@ diesel::table! {
 }
 
 diesel::joinable!(audit_events -> users (user_id));
+diesel::joinable!(estimates -> countries (country_code));
+diesel::joinable!(estimates -> substances (substance_id));
+diesel::joinable!(estimates -> users (created_by));
 diesel::joinable!(facilities -> countries (country_code));
 diesel::joinable!(facilities -> regions (region_id));
 diesel::joinable!(idempotency_keys -> users (user_id));
+diesel::joinable!(import_authorizations -> countries (country_code));
+diesel::joinable!(import_authorizations -> facilities (importer_facility_id));
+diesel::joinable!(import_authorizations -> products (product_id));
+diesel::joinable!(import_authorizations -> substances (substance_id));
+diesel::joinable!(import_authorizations -> users (issued_by));
+diesel::joinable!(inventory_counts -> countries (country_code));
+diesel::joinable!(inventory_counts -> facilities (facility_id));
+diesel::joinable!(inventory_counts -> products (product_id));
+diesel::joinable!(inventory_counts -> users (recorded_by));
 diesel::joinable!(products -> substances (substance_id));
+diesel::joinable!(refused_attempts -> countries (country_code));
+diesel::joinable!(refused_attempts -> facilities (facility_id));
+diesel::joinable!(refused_attempts -> products (product_id));
+diesel::joinable!(refused_attempts -> users (recorded_by));
 diesel::joinable!(region_populations -> regions (region_id));
 diesel::joinable!(regions -> countries (country_code));
+diesel::joinable!(stock_balances -> countries (country_code));
+diesel::joinable!(stock_balances -> facilities (facility_id));
+diesel::joinable!(stock_balances -> products (product_id));
+diesel::joinable!(stock_events -> countries (country_code));
+diesel::joinable!(stock_events -> facilities (facility_id));
+diesel::joinable!(stock_events -> import_authorizations (import_authorization_id));
+diesel::joinable!(stock_events -> inventory_counts (inventory_count_id));
+diesel::joinable!(stock_events -> products (product_id));
+diesel::joinable!(stock_events -> transfers (transfer_id));
+diesel::joinable!(stock_events -> users (recorded_by));
 diesel::joinable!(substance_reference_values -> substances (substance_id));
 diesel::joinable!(substance_reference_values -> users (recorded_by));
+diesel::joinable!(transfers -> countries (country_code));
+diesel::joinable!(transfers -> products (product_id));
 diesel::joinable!(users -> countries (country_code));
 diesel::joinable!(users -> facilities (facility_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     countries,
+    estimates,
     facilities,
     idempotency_keys,
+    import_authorizations,
+    inventory_counts,
     products,
+    refused_attempts,
     region_population_groups,
     region_populations,
     regions,
+    stock_balances,
+    stock_events,
     substance_reference_values,
     substances,
+    transfers,
     users,
 );

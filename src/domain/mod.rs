@@ -2,3 +2,5 @@
 //! rules. No diesel, no actix: unit- and property-tested.
 
 pub mod decimal;
+pub mod ledger;
+pub mod quantities;

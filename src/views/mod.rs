@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod reference;
+pub mod supply;
 
 use serde::Serialize;
 use utoipa::ToSchema;

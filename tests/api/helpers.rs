@@ -429,6 +429,65 @@ impl TestApp {
             .as_i64()
             .unwrap()
     }
+
+    /// Creates a product through the API (admin) and returns its id.
+    pub async fn product(
+        &self,
+        inn: &str,
+        name: &str,
+        base_mg_per_unit: &str,
+        form: &str,
+        unit: &str,
+    ) -> i64 {
+        let admin = self.admin();
+        let substance_id = self.substance_id(inn).await;
+        let mut body = json!({"name": name, "substance_id": substance_id, "base_mg_per_unit": base_mg_per_unit, "dosage_form": form, "unit": unit});
+        if form == "transdermal_patch" {
+            body["delivery_mcg_per_hour"] = json!("25");
+        }
+        let r = self
+            .post("/api/v1/products", &admin, body)
+            .await
+            .expect(201);
+        r.body["product"]["id"].as_i64().unwrap()
+    }
+
+    /// Books `units` into a facility's stock with a plain receipt at `at`.
+    pub async fn stock_up(
+        &self,
+        user: &TestUser,
+        facility_id: i64,
+        product_id: i64,
+        units: i64,
+        at: chrono::DateTime<chrono::Utc>,
+    ) {
+        self.post(
+            &format!("/api/v1/facilities/{facility_id}/stock-events"),
+            user,
+            json!({"kind": "receipt", "product_id": product_id, "quantity_units": units, "occurred_at": at}),
+        )
+        .await
+        .expect(201);
+    }
+
+    /// The balance of one product at a facility, read through the API.
+    pub async fn balance(&self, user: &TestUser, facility_id: i64, product_id: i64) -> i64 {
+        let r = self
+            .get(&format!("/api/v1/facilities/{facility_id}/stock"), user)
+            .await
+            .expect(200);
+        r.body["stock"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["product_id"] == product_id)
+            .map_or(0, |l| l["balance_units"].as_i64().unwrap())
+    }
+}
+
+/// `days` days before now.
+pub fn days_ago(days: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now() - chrono::Duration::days(days)
 }
 
 /// A facility as the API returns it.

@@ -3,10 +3,14 @@
 mod auth;
 mod binary;
 mod errors;
+mod estimates;
 mod facilities;
 mod helpers;
 mod idempotency;
+mod import_authorizations;
 mod operations;
 mod reference;
 mod scope;
+mod stock;
+mod transfers;
 mod users;

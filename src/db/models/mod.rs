@@ -2,9 +2,16 @@
 
 pub mod audit_event;
 pub mod country;
+pub mod estimate;
 pub mod facility;
 pub mod idempotency_key;
+pub mod import_authorization;
+pub mod inventory_count;
 pub mod product;
+pub mod refused_attempt;
 pub mod region;
+pub mod stock_balance;
+pub mod stock_event;
 pub mod substance;
+pub mod transfer;
 pub mod user;

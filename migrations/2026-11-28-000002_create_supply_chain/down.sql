@@ -1,0 +1,9 @@
+DROP VIEW ledger_entries;
+DROP TABLE refused_attempts;
+DROP TABLE stock_balances;
+DROP TABLE stock_events;
+DROP TABLE inventory_counts;
+DROP SEQUENCE ledger_entry_id_seq;
+DROP TABLE transfers;
+DROP TABLE import_authorizations;
+DROP TABLE estimates;

@@ -1,0 +1,333 @@
+//! The stock ledger's one write path for single entries, and its reads.
+//!
+//! `ProductLedger::open` locks a facility-product balance and loads the entries later than
+//! the time about to be written; `append` checks the never-negative rule on that timeline,
+//! inserts the entry and stores the new balance. A refusal is recorded as evidence by
+//! `refuse_insufficient_stock`.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz};
+use serde_json::{Value, json};
+
+use crate::db::enums::StockEventKind;
+use crate::db::models::audit_event::Actor;
+use crate::db::models::facility::Facility;
+use crate::db::models::refused_attempt::{NewRefusedAttempt, RefusedAttempt};
+use crate::db::models::stock_balance::StockBalance;
+use crate::db::models::stock_event::{NewStockEvent, StockEvent};
+use crate::domain::ledger::{LedgerError, Timeline};
+use crate::error::Problem;
+
+/// A new ledger entry of one facility and product.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub kind: StockEventKind,
+    pub delta_units: i64,
+    pub occurred_at: DateTime<Utc>,
+    pub reason: Option<String>,
+    pub reverses_entry_id: Option<i64>,
+    pub reversed_kind: Option<StockEventKind>,
+    pub import_authorization_id: Option<i64>,
+    pub transfer_id: Option<i64>,
+    pub inventory_count_id: Option<i64>,
+}
+
+impl Entry {
+    pub fn new(kind: StockEventKind, delta_units: i64, occurred_at: DateTime<Utc>) -> Self {
+        Entry {
+            kind,
+            delta_units,
+            occurred_at,
+            reason: None,
+            reverses_entry_id: None,
+            reversed_kind: None,
+            import_authorization_id: None,
+            transfer_id: None,
+            inventory_count_id: None,
+        }
+    }
+}
+
+/// An appended entry and the balance just after it (at its own time).
+#[derive(Debug, Clone)]
+pub struct Appended {
+    pub event: StockEvent,
+    pub balance_after_units: i64,
+}
+
+#[derive(QueryableByName)]
+struct TimedDelta {
+    #[diesel(sql_type = Timestamptz)]
+    occurred_at: DateTime<Utc>,
+    #[diesel(sql_type = BigInt)]
+    delta_units: i64,
+}
+
+/// Entries of a facility-product later than `after`, in ledger order.
+pub fn later_entries(
+    conn: &mut PgConnection,
+    facility_id: i64,
+    product_id: i64,
+    after: DateTime<Utc>,
+) -> QueryResult<Vec<(DateTime<Utc>, i64)>> {
+    let rows: Vec<TimedDelta> = diesel::sql_query(
+        "SELECT occurred_at, delta_units FROM ledger_entries \
+         WHERE facility_id = $1 AND product_id = $2 AND occurred_at > $3 ORDER BY occurred_at, id",
+    )
+    .bind::<BigInt, _>(facility_id)
+    .bind::<BigInt, _>(product_id)
+    .bind::<Timestamptz, _>(after)
+    .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.occurred_at, r.delta_units))
+        .collect())
+}
+
+/// The timeline of a locked balance from `from` on.
+pub fn timeline(
+    conn: &mut PgConnection,
+    balance: &StockBalance,
+    from: DateTime<Utc>,
+) -> QueryResult<Timeline> {
+    let later = match balance.last_occurred_at {
+        Some(last) if last > from => {
+            later_entries(conn, balance.facility_id, balance.product_id, from)?
+        }
+        _ => Vec::new(),
+    };
+    Ok(Timeline::new(balance.balance_units, &later))
+}
+
+/// One facility-product ledger, locked for the rest of the transaction.
+pub struct ProductLedger<'f> {
+    facility: &'f Facility,
+    balance: StockBalance,
+    timeline: Timeline,
+}
+
+impl<'f> ProductLedger<'f> {
+    /// Locks the balance and loads the timeline from `from` (the earliest time to write).
+    pub fn open(
+        conn: &mut PgConnection,
+        facility: &'f Facility,
+        product_id: i64,
+        from: DateTime<Utc>,
+    ) -> QueryResult<Self> {
+        let balance = StockBalance::lock(conn, facility.id, &facility.country_code, &[product_id])?
+            .pop()
+            .ok_or(diesel::result::Error::NotFound)?;
+        let timeline = timeline(conn, &balance, from)?;
+        Ok(ProductLedger {
+            facility,
+            balance,
+            timeline,
+        })
+    }
+
+    /// Book balance just before an entry at `at`.
+    pub fn balance_at(&self, at: DateTime<Utc>) -> i64 {
+        self.timeline.balance_at(at)
+    }
+
+    /// Whether an entry of `delta` units at `at` could be appended (nothing is written).
+    pub fn check(&self, at: DateTime<Utc>, delta: i64) -> Result<i64, LedgerError> {
+        self.timeline.clone().place(at, delta)
+    }
+
+    /// Appends `entry` unless it would make the balance negative at any date.
+    pub fn append(
+        &mut self,
+        conn: &mut PgConnection,
+        actor: &Actor,
+        entry: Entry,
+    ) -> QueryResult<Result<Appended, LedgerError>> {
+        let balance_after_units = match self.timeline.place(entry.occurred_at, entry.delta_units) {
+            Ok(after) => after,
+            Err(e) => return Ok(Err(e)),
+        };
+        let event = StockEvent::insert(
+            conn,
+            &NewStockEvent {
+                country_code: &self.facility.country_code,
+                facility_id: self.facility.id,
+                product_id: self.balance.product_id,
+                kind: entry.kind,
+                delta_units: entry.delta_units,
+                occurred_at: entry.occurred_at,
+                recorded_by: actor.user_id,
+                reason: entry.reason.as_deref(),
+                reverses_entry_id: entry.reverses_entry_id,
+                reversed_kind: entry.reversed_kind,
+                import_authorization_id: entry.import_authorization_id,
+                transfer_id: entry.transfer_id,
+                inventory_count_id: entry.inventory_count_id,
+                request_id: actor.request_id.as_deref(),
+            },
+        )?;
+        self.balance
+            .advance(self.timeline.current(), entry.occurred_at);
+        self.balance.save(conn)?;
+        Ok(Ok(Appended {
+            event,
+            balance_after_units,
+        }))
+    }
+}
+
+/// What a reversal needs to know of the entry it compensates.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct EntryRef {
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = BigInt)]
+    pub facility_id: i64,
+    #[diesel(sql_type = BigInt)]
+    pub product_id: i64,
+    #[diesel(sql_type = Text)]
+    pub kind: StockEventKind,
+    #[diesel(sql_type = BigInt)]
+    pub delta_units: i64,
+    #[diesel(sql_type = Timestamptz)]
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// Any ledger entry (stock event or dispensing) by id.
+pub fn find_entry(conn: &mut PgConnection, id: i64) -> QueryResult<Option<EntryRef>> {
+    diesel::sql_query("SELECT id, facility_id, product_id, kind, delta_units, occurred_at FROM ledger_entries WHERE id = $1")
+        .bind::<BigInt, _>(id)
+        .get_result(conn)
+        .optional()
+}
+
+/// Records a refused entry as evidence and returns the 409 `insufficient_stock` problem.
+pub fn refuse_insufficient_stock(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    facility: &Facility,
+    product_id: i64,
+    occurred_at: DateTime<Utc>,
+    attempted: Value,
+    error: LedgerError,
+) -> QueryResult<Problem> {
+    let (before, lowest) = match error {
+        LedgerError::WouldGoNegative {
+            balance_before_units,
+            lowest_balance_units,
+        } => (balance_before_units, lowest_balance_units),
+        LedgerError::OutOfOrder => (0, 0),
+    };
+    let attempt_id = RefusedAttempt::record(
+        conn,
+        actor,
+        NewRefusedAttempt {
+            country_code: &facility.country_code,
+            facility_id: Some(facility.id),
+            product_id: Some(product_id),
+            code: "insufficient_stock",
+            occurred_at,
+            recorded_by: None,
+            request_id: None,
+            details: json!({"attempted": attempted, "balance_at_time_units": before, "lowest_balance_units": lowest}),
+        },
+    )?;
+    Ok(insufficient_stock_problem(before, lowest).with("refused_attempt_id", attempt_id))
+}
+
+/// The 409 problem of an entry that would make stock negative.
+pub fn insufficient_stock_problem(balance_before_units: i64, lowest_balance_units: i64) -> Problem {
+    Problem::conflict(
+        "insufficient_stock",
+        format!(
+            "stock would go negative: {balance_before_units} units on hand at that time, and the balance would fall to {lowest_balance_units}"
+        ),
+    )
+    .with("balance_at_time_units", balance_before_units)
+    .with("shortfall_units", -lowest_balance_units)
+}
+
+/// One row of a facility's ledger with the running balance after it.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct LedgerRow {
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = BigInt)]
+    pub product_id: i64,
+    #[diesel(sql_type = Text)]
+    pub kind: StockEventKind,
+    #[diesel(sql_type = BigInt)]
+    pub delta_units: i64,
+    #[diesel(sql_type = BigInt)]
+    pub balance_after_units: i64,
+    #[diesel(sql_type = Timestamptz)]
+    pub occurred_at: DateTime<Utc>,
+    #[diesel(sql_type = Timestamptz)]
+    pub recorded_at: DateTime<Utc>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub recorded_by: Option<i64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub reason: Option<String>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub reverses_entry_id: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub import_authorization_id: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub transfer_id: Option<i64>,
+    #[diesel(sql_type = BigInt)]
+    pub total: i64,
+}
+
+/// Filters of a ledger listing.
+#[derive(Debug, Clone, Default)]
+pub struct LedgerFilter {
+    pub product_id: Option<i64>,
+    pub kind: Option<StockEventKind>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// A page of a facility's ledger, newest first, each entry with the balance after it.
+pub fn page(
+    conn: &mut PgConnection,
+    facility_id: i64,
+    filter: &LedgerFilter,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<(Vec<LedgerRow>, i64)> {
+    let rows: Vec<LedgerRow> = diesel::sql_query(include_str!("ledger_page.sql"))
+        .bind::<BigInt, _>(facility_id)
+        .bind::<Nullable<BigInt>, _>(filter.product_id)
+        .bind::<Nullable<Text>, _>(filter.kind.map(|k| k.as_str()))
+        .bind::<Nullable<Timestamptz>, _>(filter.from)
+        .bind::<Nullable<Timestamptz>, _>(filter.to)
+        .bind::<BigInt, _>(offset)
+        .bind::<BigInt, _>(limit)
+        .load(conn)?;
+    let total = match rows.first() {
+        Some(r) => r.total,
+        None => count(conn, facility_id, filter)?,
+    };
+    Ok((rows, total))
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+fn count(conn: &mut PgConnection, facility_id: i64, filter: &LedgerFilter) -> QueryResult<i64> {
+    let c: Count = diesel::sql_query(
+        "SELECT count(*) AS n FROM ledger_entries WHERE facility_id = $1 \
+         AND ($2::bigint IS NULL OR product_id = $2) AND ($3::text IS NULL OR kind = $3) \
+         AND ($4::timestamptz IS NULL OR occurred_at >= $4) AND ($5::timestamptz IS NULL OR occurred_at < $5)",
+    )
+    .bind::<BigInt, _>(facility_id)
+    .bind::<Nullable<BigInt>, _>(filter.product_id)
+    .bind::<Nullable<Text>, _>(filter.kind.map(|k| k.as_str()))
+    .bind::<Nullable<Timestamptz>, _>(filter.from)
+    .bind::<Nullable<Timestamptz>, _>(filter.to)
+    .get_result(conn)?;
+    Ok(c.n)
+}

@@ -1,0 +1,73 @@
+//! `refused_attempts`: writes refused for reasons that matter to oversight, kept as evidence.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde_json::Value;
+
+use crate::db::models::audit_event::Actor;
+use crate::db::schema::refused_attempts;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = refused_attempts)]
+pub struct RefusedAttempt {
+    pub id: i64,
+    pub country_code: String,
+    pub facility_id: Option<i64>,
+    pub product_id: Option<i64>,
+    pub code: String,
+    pub occurred_at: DateTime<Utc>,
+    pub recorded_at: DateTime<Utc>,
+    pub recorded_by: Option<i64>,
+    pub request_id: Option<String>,
+    pub details: Value,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = refused_attempts)]
+pub struct NewRefusedAttempt<'a> {
+    pub country_code: &'a str,
+    pub facility_id: Option<i64>,
+    pub product_id: Option<i64>,
+    pub code: &'a str,
+    pub occurred_at: DateTime<Utc>,
+    pub recorded_by: Option<i64>,
+    pub request_id: Option<&'a str>,
+    pub details: Value,
+}
+
+impl RefusedAttempt {
+    pub fn record(
+        conn: &mut PgConnection,
+        actor: &Actor,
+        new: NewRefusedAttempt<'_>,
+    ) -> QueryResult<i64> {
+        diesel::insert_into(refused_attempts::table)
+            .values(NewRefusedAttempt {
+                recorded_by: actor.user_id,
+                request_id: actor.request_id.as_deref(),
+                ..new
+            })
+            .returning(refused_attempts::id)
+            .get_result(conn)
+    }
+
+    pub fn insert_many(
+        conn: &mut PgConnection,
+        rows: &[NewRefusedAttempt<'_>],
+    ) -> QueryResult<usize> {
+        diesel::insert_into(refused_attempts::table)
+            .values(rows)
+            .execute(conn)
+    }
+
+    pub fn of_facility(
+        conn: &mut PgConnection,
+        facility_id: i64,
+    ) -> QueryResult<Vec<RefusedAttempt>> {
+        refused_attempts::table
+            .filter(refused_attempts::facility_id.eq(facility_id))
+            .order(refused_attempts::id)
+            .select(RefusedAttempt::as_select())
+            .load(conn)
+    }
+}

@@ -1,0 +1,74 @@
+//! `stock_events`: the append-only ledger of every stock movement but dispensing (which
+//! lives in `dispensings`; the `ledger_entries` view joins both).
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use crate::db::enums::StockEventKind;
+use crate::db::schema::stock_events;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = stock_events)]
+pub struct StockEvent {
+    pub id: i64,
+    pub country_code: String,
+    pub facility_id: i64,
+    pub product_id: i64,
+    pub kind: StockEventKind,
+    pub delta_units: i64,
+    pub occurred_at: DateTime<Utc>,
+    pub recorded_at: DateTime<Utc>,
+    pub recorded_by: Option<i64>,
+    pub reason: Option<String>,
+    pub reverses_entry_id: Option<i64>,
+    pub reversed_kind: Option<StockEventKind>,
+    pub import_authorization_id: Option<i64>,
+    pub transfer_id: Option<i64>,
+    pub inventory_count_id: Option<i64>,
+    pub request_id: Option<String>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = stock_events)]
+pub struct NewStockEvent<'a> {
+    pub country_code: &'a str,
+    pub facility_id: i64,
+    pub product_id: i64,
+    pub kind: StockEventKind,
+    pub delta_units: i64,
+    pub occurred_at: DateTime<Utc>,
+    pub recorded_by: Option<i64>,
+    pub reason: Option<&'a str>,
+    pub reverses_entry_id: Option<i64>,
+    pub reversed_kind: Option<StockEventKind>,
+    pub import_authorization_id: Option<i64>,
+    pub transfer_id: Option<i64>,
+    pub inventory_count_id: Option<i64>,
+    pub request_id: Option<&'a str>,
+}
+
+impl StockEvent {
+    pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Option<StockEvent>> {
+        stock_events::table
+            .find(id)
+            .select(StockEvent::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn insert(conn: &mut PgConnection, new: &NewStockEvent<'_>) -> QueryResult<StockEvent> {
+        diesel::insert_into(stock_events::table)
+            .values(new)
+            .returning(StockEvent::as_returning())
+            .get_result(conn)
+    }
+
+    /// The reversal of entry `id`, if it has one.
+    pub fn reversal_of(conn: &mut PgConnection, id: i64) -> QueryResult<Option<StockEvent>> {
+        stock_events::table
+            .filter(stock_events::reverses_entry_id.eq(id))
+            .select(StockEvent::as_select())
+            .first(conn)
+            .optional()
+    }
+}
