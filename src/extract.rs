@@ -189,7 +189,8 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for JsonBody<T> {
                     format!("the body could not be read or is larger than {MAX_BODY_BYTES} bytes"),
                 )
             })?;
-            let value: T = parse_json(&body)?;
+            // An empty body is an empty object: optional-only requests may send nothing.
+            let value: T = parse_json(if body.is_empty() { b"{}" } else { &body })?;
             validate(&value)?;
             let mut hasher = Sha256::new();
             hasher.update(req.method().as_str().as_bytes());

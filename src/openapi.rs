@@ -27,6 +27,7 @@ use crate::error::{FieldError, PROBLEM_CONTENT_TYPE, ProblemDocument};
         (name = "facilities", description = "Licensed establishments"),
         (name = "supply chain", description = "Estimates, import authorizations and receipts, transfers"),
         (name = "stock", description = "The stock ledger, balances, inventory counts and reversals"),
+        (name = "dispensing", description = "Dispensing to patients (batches of up to 10 000 records) and monthly reporting periods"),
         (name = "audit", description = "The append-only audit log"),
         (name = "operations", description = "Health, readiness, metrics"),
     )

@@ -22,5 +22,6 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .configure(controllers::import_authorizations::configure)
         .configure(controllers::transfers::configure)
         .configure(controllers::stock::configure)
+        .configure(controllers::dispensings::configure)
         .configure(controllers::audit::configure);
 }

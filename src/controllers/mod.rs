@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod dispensings;
 pub mod estimates;
 pub mod facilities;
 pub mod health;

@@ -279,6 +279,43 @@ text_enum! {
     }
 }
 
+text_enum! {
+    /// A patient's sex as recorded at dispensing.
+    PatientSex {
+        Female => "female",
+        Male => "male",
+        Unknown => "unknown",
+    }
+}
+
+text_enum! {
+    /// Why the opioid was dispensed.
+    Indication {
+        Cancer => "cancer",
+        Palliative => "palliative",
+        Acute => "acute",
+        ChronicNonCancer => "chronic_non_cancer",
+        OpioidDependence => "opioid_dependence",
+        Other => "other",
+    }
+}
+
+impl Indication {
+    /// Cancer and palliative care patients are never flagged for dose alone.
+    pub fn exempt_from_dose_rules(self) -> bool {
+        matches!(self, Indication::Cancer | Indication::Palliative)
+    }
+}
+
+text_enum! {
+    /// Where a facility's monthly reporting period stands.
+    PeriodStatus {
+        Open => "open",
+        Closed => "closed",
+        Late => "late",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

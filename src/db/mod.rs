@@ -1,6 +1,7 @@
 //! Database access: the connection pool, the one `run` helper every handler uses,
 //! embedded migrations, reference-data seeding and the private (embedded) cluster.
 
+pub mod dispensing_batch;
 pub mod embedded;
 pub mod enums;
 pub mod ledger;

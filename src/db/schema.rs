@@ -27,6 +27,30 @@ diesel::table! {
 }
 
 diesel::table! {
+    dispensings (id) {
+        id -> Int8,
+        country_code -> Text,
+        facility_id -> Int8,
+        region_id -> Int8,
+        product_id -> Int8,
+        substance_id -> Int8,
+        client_record_id -> Text,
+        quantity_units -> Int8,
+        dispensed_at -> Timestamptz,
+        recorded_at -> Timestamptz,
+        recorded_by -> Nullable<Int8>,
+        patient_pseudonym -> Bytea,
+        patient_sex -> Text,
+        patient_age_band -> Text,
+        prescriber_id -> Text,
+        prescription_number -> Text,
+        days_supply -> Int4,
+        indication -> Text,
+        daily_mme -> Nullable<Numeric>,
+    }
+}
+
+diesel::table! {
     estimates (id) {
         id -> Int8,
         country_code -> Text,
@@ -159,6 +183,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    reporting_periods (facility_id, period) {
+        facility_id -> Int8,
+        period -> Date,
+        country_code -> Text,
+        zero_report -> Bool,
+        dispensing_count -> Int8,
+        closed_at -> Timestamptz,
+        closed_by -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
     stock_balances (facility_id, product_id) {
         facility_id -> Int8,
         product_id -> Int8,
@@ -251,6 +287,12 @@ diesel::table! {
 }
 
 diesel::joinable!(audit_events -> users (user_id));
+diesel::joinable!(dispensings -> countries (country_code));
+diesel::joinable!(dispensings -> facilities (facility_id));
+diesel::joinable!(dispensings -> products (product_id));
+diesel::joinable!(dispensings -> regions (region_id));
+diesel::joinable!(dispensings -> substances (substance_id));
+diesel::joinable!(dispensings -> users (recorded_by));
 diesel::joinable!(estimates -> countries (country_code));
 diesel::joinable!(estimates -> substances (substance_id));
 diesel::joinable!(estimates -> users (created_by));
@@ -273,6 +315,9 @@ diesel::joinable!(refused_attempts -> products (product_id));
 diesel::joinable!(refused_attempts -> users (recorded_by));
 diesel::joinable!(region_populations -> regions (region_id));
 diesel::joinable!(regions -> countries (country_code));
+diesel::joinable!(reporting_periods -> countries (country_code));
+diesel::joinable!(reporting_periods -> facilities (facility_id));
+diesel::joinable!(reporting_periods -> users (closed_by));
 diesel::joinable!(stock_balances -> countries (country_code));
 diesel::joinable!(stock_balances -> facilities (facility_id));
 diesel::joinable!(stock_balances -> products (product_id));
@@ -293,6 +338,7 @@ diesel::joinable!(users -> facilities (facility_id));
 diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     countries,
+    dispensings,
     estimates,
     facilities,
     idempotency_keys,
@@ -303,6 +349,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     region_population_groups,
     region_populations,
     regions,
+    reporting_periods,
     stock_balances,
     stock_events,
     substance_reference_values,

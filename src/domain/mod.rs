@@ -1,6 +1,9 @@
-//! Pure types and rules: exact quantities, ledger arithmetic, metric formulas, diversion
-//! rules. No diesel, no actix: unit- and property-tested.
+//! Pure types and rules: exact quantities, ledger arithmetic, patient pseudonyms, metric
+//! formulas, diversion rules. No diesel, no actix: unit- and property-tested.
 
 pub mod decimal;
 pub mod ledger;
+pub mod mme;
+pub mod period;
+pub mod pseudonym;
 pub mod quantities;

@@ -15,7 +15,9 @@ pub fn base_g(units: i64, mg_per_unit: &BigDecimal) -> BigDecimal {
 /// Whole units of `mg_per_unit` that fit into `grams` (rounded down).
 pub fn units_within(grams: &BigDecimal, mg_per_unit: &BigDecimal) -> i64 {
     use bigdecimal::ToPrimitive;
-    if mg_per_unit.sign() != bigdecimal::num_bigint::Sign::Plus || grams.sign() != bigdecimal::num_bigint::Sign::Plus {
+    if mg_per_unit.sign() != bigdecimal::num_bigint::Sign::Plus
+        || grams.sign() != bigdecimal::num_bigint::Sign::Plus
+    {
         return 0;
     }
     let units = (grams * BigDecimal::from(1000)) / mg_per_unit;

@@ -2,6 +2,7 @@
 //! (`{"facility": {...}}`), a list as `{"facilities": [...], "meta": {...}}`.
 
 pub mod auth;
+pub mod dispensing;
 pub mod reference;
 pub mod supply;
 

@@ -2,6 +2,7 @@
 
 mod auth;
 mod binary;
+mod dispensings;
 mod errors;
 mod estimates;
 mod facilities;

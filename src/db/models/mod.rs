@@ -2,6 +2,7 @@
 
 pub mod audit_event;
 pub mod country;
+pub mod dispensing;
 pub mod estimate;
 pub mod facility;
 pub mod idempotency_key;
@@ -10,6 +11,7 @@ pub mod inventory_count;
 pub mod product;
 pub mod refused_attempt;
 pub mod region;
+pub mod reporting_period;
 pub mod stock_balance;
 pub mod stock_event;
 pub mod substance;

@@ -1,0 +1,363 @@
+//! Dispensing and reporting periods: `GET|POST /facilities/{id}/dispensings`,
+//! `GET /dispensings` (regulator, by patient pseudonym or prescriber),
+//! `POST /facilities/{id}/reporting-periods/{period}/close`, `GET /reporting-periods`.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use chrono::Utc;
+use serde_json::json;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::auth::Caller;
+use crate::db;
+use crate::db::dispensing_batch;
+use crate::db::enums::{PeriodStatus, Role};
+use crate::db::models::audit_event::AuditEvent;
+use crate::db::models::dispensing::{Dispensing, DispensingFilter};
+use crate::db::models::facility::{Facility, FacilityFilter};
+use crate::db::models::reporting_period::ReportingPeriod;
+use crate::domain::period::Month;
+use crate::error::{AppResult, Problem, unique_violation_as};
+use crate::extract::{JsonBody, Page, QueryParams};
+use crate::idempotency::{self, IdempotencyKeyHeader, Outcome};
+use crate::startup::AppState;
+use crate::views::ListMeta;
+use crate::views::dispensing::{
+    ClosePeriodRequest, CountryDispensingQuery, DispensingBatchRequest, DispensingBatchResponse,
+    DispensingList, DispensingView, FacilityDispensingQuery, FacilityPeriodView, ParsedRecord,
+    RecordStatus, ReportingPeriodEnvelope, ReportingPeriodList, ReportingPeriodQuery,
+    ReportingPeriodView, parse_record,
+};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(record_dispensings)
+        .service(list_facility_dispensings)
+        .service(list_dispensings)
+        .service(close_reporting_period)
+        .service(list_reporting_periods);
+}
+
+async fn load_facility(state: &AppState, id: i64) -> AppResult<Facility> {
+    db::run(&state.pool, move |conn| Ok(Facility::find(conn, id)?))
+        .await?
+        .ok_or_else(|| Problem::not_found("facility").into())
+}
+
+/// Records 1 to 10 000 dispensings of the caller's pharmacy in one transaction and answers
+/// every record: `accepted`, `replayed` (its `client_record_id` was sent before) or
+/// `rejected` with a problem naming the field. Bad records never block good ones; each
+/// accepted record debits stock, in time order, and never makes a balance negative.
+#[utoipa::path(
+    tag = "dispensing",
+    params(("id" = i64, Path), IdempotencyKeyHeader),
+    request_body = DispensingBatchRequest,
+    responses((status = 200, body = DispensingBatchResponse))
+)]
+#[post("/facilities/{id}/dispensings")]
+async fn record_dispensings(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<i64>,
+    body: JsonBody<DispensingBatchRequest>,
+) -> AppResult<HttpResponse> {
+    let facility = load_facility(&state, path.into_inner()).await?;
+    caller.check_reports_for(&facility)?;
+    if !facility.kind.is_retail() {
+        return Err(Problem::unprocessable(
+            "not_a_dispensing_facility",
+            "only pharmacies and hospital pharmacies dispense to patients",
+        )
+        .into());
+    }
+    let key = idempotency::key_of(&req)?;
+    let fingerprint = body.fingerprint;
+    let raw = body.value.records;
+    let pseudonym_key = state.settings.pseudonym_key.clone();
+    let backdate_days = state.settings.backdate_days;
+    let country = facility.country_code.clone();
+    let parsed: Vec<ParsedRecord> = web::block(move || {
+        let now = Utc::now();
+        raw.iter()
+            .enumerate()
+            .map(|(i, r)| parse_record(i, r, &pseudonym_key, &country, now, backdate_days))
+            .collect()
+    })
+    .await?;
+    let stored = db::run(&state.pool, move |conn| {
+        idempotency::write(conn, caller.user_id, key.as_deref(), fingerprint, |conn| {
+            let outcome = dispensing_batch::ingest(conn, &facility, &caller.actor(), parsed)?;
+            let count = |s: RecordStatus| outcome.results.iter().filter(|r| r.status == s).count();
+            let response = DispensingBatchResponse {
+                accepted: count(RecordStatus::Accepted),
+                replayed: count(RecordStatus::Replayed),
+                rejected: count(RecordStatus::Rejected),
+                results: outcome.results,
+            };
+            AuditEvent::record(
+                conn,
+                &caller.actor(),
+                "record_dispensings",
+                "facility",
+                Some(facility.id.to_string()),
+                Some(&facility.country_code),
+                json!({
+                    "accepted": response.accepted, "replayed": response.replayed, "rejected": response.rejected,
+                    "first_id": outcome.accepted_ids.first(), "last_id": outcome.accepted_ids.last(),
+                }),
+            )?;
+            Ok(Outcome::Done(StatusCode::OK, response))
+        })
+    })
+    .await?;
+    Ok(stored.into_response())
+}
+
+/// A facility's dispensings, newest first (its own users, the regulator of its country).
+#[utoipa::path(tag = "dispensing", params(("id" = i64, Path), FacilityDispensingQuery), responses((status = 200, body = DispensingList)))]
+#[get("/facilities/{id}/dispensings")]
+async fn list_facility_dispensings(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<i64>,
+    query: QueryParams<FacilityDispensingQuery>,
+) -> AppResult<HttpResponse> {
+    caller.require(&[Role::Admin, Role::Regulator, Role::Pharmacy])?;
+    let facility = load_facility(&state, path.into_inner()).await?;
+    caller.check_facility(&facility)?;
+    let q = query.0;
+    let page = Page::new(q.page, q.per_page)?;
+    let filter = DispensingFilter {
+        facility_id: Some(facility.id),
+        product_id: q.product_id,
+        prescriber_id: q.prescriber_id,
+        from: q.from,
+        to: q.to,
+        ..Default::default()
+    };
+    let (rows, total) = db::run(&state.pool, move |conn| {
+        Ok(Dispensing::page(
+            conn,
+            &filter,
+            page.offset(),
+            page.limit(),
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(DispensingList {
+        dispensings: rows.into_iter().map(DispensingView::from).collect(),
+        meta: ListMeta::new(total, page),
+    }))
+}
+
+/// Dispensings across the country's pharmacies for one patient pseudonym or prescriber
+/// (regulator of the country, admin).
+#[utoipa::path(tag = "dispensing", params(CountryDispensingQuery), responses((status = 200, body = DispensingList)))]
+#[get("/dispensings")]
+async fn list_dispensings(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: QueryParams<CountryDispensingQuery>,
+) -> AppResult<HttpResponse> {
+    caller.require(&[Role::Admin, Role::Regulator])?;
+    let q = query.0;
+    let page = Page::new(q.page, q.per_page)?;
+    let pseudonym = match &q.patient_pseudonym {
+        Some(hex_text) => Some(hex::decode(hex_text).map_err(|_| {
+            Problem::parameter("patient_pseudonym", "must be 64 hexadecimal characters")
+        })?),
+        None => None,
+    };
+    if pseudonym.is_none() && q.prescriber_id.is_none() {
+        return Err(Problem::parameter(
+            "patient_pseudonym",
+            "name a patient_pseudonym or a prescriber_id",
+        )
+        .into());
+    }
+    let filter = DispensingFilter {
+        country_code: caller.country_scope(q.country.as_deref())?,
+        patient_pseudonym: pseudonym,
+        prescriber_id: q.prescriber_id,
+        from: q.from,
+        to: q.to,
+        ..Default::default()
+    };
+    let (rows, total) = db::run(&state.pool, move |conn| {
+        Ok(Dispensing::page(
+            conn,
+            &filter,
+            page.offset(),
+            page.limit(),
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(DispensingList {
+        dispensings: rows.into_iter().map(DispensingView::from).collect(),
+        meta: ListMeta::new(total, page),
+    }))
+}
+
+fn parse_month(text: &str, name: &str) -> AppResult<Month> {
+    Month::parse(text).ok_or_else(|| Problem::parameter(name, "must be a month as YYYY-MM").into())
+}
+
+/// Closes a month of the caller's facility with its submissions, or with an explicit zero
+/// report when nothing was dispensed (silence is never read as zero). A closed month takes
+/// no more dispensings.
+#[utoipa::path(
+    tag = "dispensing",
+    params(("id" = i64, Path), ("period" = String, Path, description = "YYYY-MM"), IdempotencyKeyHeader),
+    request_body = ClosePeriodRequest,
+    responses((status = 201, body = ReportingPeriodEnvelope))
+)]
+#[post("/facilities/{id}/reporting-periods/{period}/close")]
+async fn close_reporting_period(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<(i64, String)>,
+    body: JsonBody<ClosePeriodRequest>,
+) -> AppResult<HttpResponse> {
+    let (facility_id, period) = path.into_inner();
+    let month = parse_month(&period, "period")?;
+    let facility = load_facility(&state, facility_id).await?;
+    caller.check_reports_for(&facility)?;
+    if !month.has_ended(Utc::now().date_naive()) {
+        return Err(Problem::unprocessable(
+            "period_not_ended",
+            format!("{} has not ended yet", month.label()),
+        )
+        .into());
+    }
+    let zero_report = body.value.zero_report.unwrap_or(false);
+    let key = idempotency::key_of(&req)?;
+    let fingerprint = body.fingerprint;
+    let grace = state.settings.reporting_grace_days;
+    let stored = db::run(&state.pool, move |conn| {
+        idempotency::write(conn, caller.user_id, key.as_deref(), fingerprint, |conn| {
+            let (from, to) = month.bounds();
+            let count = Dispensing::count_in(conn, facility.id, from, to)?;
+            if zero_report && count > 0 {
+                return Err(Problem::unprocessable("not_a_zero_period", format!("{count} dispensings were recorded in {}", month.label()))
+                    .with("dispensing_count", count)
+                    .into());
+            }
+            if !zero_report && count == 0 {
+                return Err(Problem::unprocessable(
+                    "zero_report_required",
+                    format!("nothing was recorded in {}: close it with {{\"zero_report\": true}}", month.label()),
+                )
+                .into());
+            }
+            let row = ReportingPeriod::close(
+                conn,
+                &ReportingPeriod {
+                    facility_id: facility.id,
+                    period: month.first_day(),
+                    country_code: facility.country_code.clone(),
+                    zero_report,
+                    dispensing_count: count,
+                    closed_at: Utc::now(),
+                    closed_by: Some(caller.user_id),
+                },
+            )
+            .map_err(unique_violation_as(Problem::conflict("period_already_closed", format!("{} is already closed", month.label()))))?;
+            AuditEvent::record(
+                conn,
+                &caller.actor(),
+                "close_reporting_period",
+                "facility",
+                Some(facility.id.to_string()),
+                Some(&facility.country_code),
+                json!({"period": month.label(), "zero_report": zero_report, "dispensing_count": count}),
+            )?;
+            Ok(Outcome::Done(
+                StatusCode::CREATED,
+                ReportingPeriodEnvelope {
+                    reporting_period: ReportingPeriodView {
+                        facility_id: facility.id,
+                        period: month.label(),
+                        status: PeriodStatus::Closed,
+                        zero_report: Some(row.zero_report),
+                        dispensing_count: Some(row.dispensing_count),
+                        closed_at: Some(row.closed_at),
+                        due_by: month.due_by(grace),
+                    },
+                },
+            ))
+        })
+    })
+    .await?;
+    Ok(stored.into_response())
+}
+
+/// Every dispensing facility of a country with the state of its period: `closed`, `open`
+/// (still within the grace days) or `late` (ministry, regulator, admin).
+#[utoipa::path(tag = "dispensing", params(ReportingPeriodQuery), responses((status = 200, body = ReportingPeriodList)))]
+#[get("/reporting-periods")]
+async fn list_reporting_periods(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: QueryParams<ReportingPeriodQuery>,
+) -> AppResult<HttpResponse> {
+    caller.require(&[Role::Admin, Role::Ministry, Role::Regulator])?;
+    let q = query.0;
+    let page = Page::new(q.page, q.per_page)?;
+    let month = parse_month(&q.period, "period")?;
+    let country = caller
+        .country_scope(q.country.as_deref())?
+        .ok_or_else(|| Problem::parameter("country", "is required"))?;
+    let grace = state.settings.reporting_grace_days;
+    let today = Utc::now().date_naive();
+    let status_filter = q.status;
+    let country_code = country.clone();
+    let facilities = db::run(&state.pool, move |conn| {
+        let (all, _) = Facility::page(
+            conn,
+            &FacilityFilter {
+                country_code: Some(country_code.clone()),
+                ..Default::default()
+            },
+            0,
+            i64::MAX,
+        )?;
+        let closed = ReportingPeriod::of_country(conn, &country_code, month.first_day())?;
+        Ok(all
+            .into_iter()
+            .filter(|f| f.kind.is_retail())
+            .map(|f| {
+                let row = closed.iter().find(|c| c.facility_id == f.id);
+                let status = match row {
+                    Some(_) => PeriodStatus::Closed,
+                    None if today > month.due_by(grace) => PeriodStatus::Late,
+                    None => PeriodStatus::Open,
+                };
+                FacilityPeriodView {
+                    facility_id: f.id,
+                    facility_name: f.name,
+                    region_id: f.region_id,
+                    status,
+                    zero_report: row.map(|r| r.zero_report),
+                    dispensing_count: row.map(|r| r.dispensing_count),
+                    closed_at: row.map(|r| r.closed_at),
+                }
+            })
+            .filter(|v| status_filter.is_none_or(|s| s == v.status))
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    let total = facilities.len() as i64;
+    let facilities = facilities
+        .into_iter()
+        .skip(page.offset() as usize)
+        .take(page.limit() as usize)
+        .collect();
+    Ok(HttpResponse::Ok().json(ReportingPeriodList {
+        country_code: country,
+        period: month.label(),
+        due_by: month.due_by(grace),
+        facilities,
+        meta: ListMeta::new(total, page),
+    }))
+}

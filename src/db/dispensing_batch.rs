@@ -1,0 +1,326 @@
+//! Batch ingestion of dispensing records: one transaction per batch, never row by row.
+//!
+//! Under a per-facility lock: replays are found by `client_record_id`, records are checked
+//! against products, closed periods and the licence, the balances of every product in the
+//! batch are locked, and the records are placed on each product's timeline in time order
+//! (so the never-negative rule holds within the batch too). Accepted records are written
+//! with one binary `COPY`, refusals for want of stock are kept as evidence, and each record
+//! gets its own outcome.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use serde_json::json;
+
+use crate::db::ledger::{insufficient_stock_problem, timeline};
+use crate::db::models::audit_event::Actor;
+use crate::db::models::dispensing::{Dispensing, NewDispensing};
+use crate::db::models::facility::Facility;
+use crate::db::models::product::Product;
+use crate::db::models::refused_attempt::{NewRefusedAttempt, RefusedAttempt};
+use crate::db::models::reporting_period::ReportingPeriod;
+use crate::db::models::stock_balance::StockBalance;
+use crate::db::models::substance::ReferenceValues;
+use crate::domain::ledger::{LedgerError, Timeline};
+use crate::domain::mme::{MmeFactors, daily_mme};
+use crate::domain::period::Month;
+use crate::error::Problem;
+use crate::views::dispensing::{
+    ParsedRecord, RecordProblem, RecordResult, RecordStatus, ValidRecord,
+};
+
+/// Advisory-lock namespace of dispensing batches (with the facility id as second key).
+const BATCH_LOCK: i32 = 0x4449_5350;
+
+/// The outcome of every record of a batch, in request order.
+pub struct BatchOutcome {
+    pub results: Vec<RecordResult>,
+    pub accepted_ids: Vec<i64>,
+}
+
+fn rejected(index: usize, problem: Problem) -> RecordResult {
+    RecordResult {
+        index,
+        status: RecordStatus::Rejected,
+        id: None,
+        problem: Some(RecordProblem::of(index, problem)),
+    }
+}
+
+fn same_record(a: &ValidRecord, stored: &crate::db::models::dispensing::StoredRecord) -> bool {
+    a.product_id == stored.product_id
+        && a.quantity_units == stored.quantity_units
+        && a.dispensed_at == stored.dispensed_at
+        && a.patient_pseudonym.as_slice() == stored.patient_pseudonym.as_slice()
+        && a.prescription_number == stored.prescription_number
+}
+
+fn same_request(a: &ValidRecord, b: &ValidRecord) -> bool {
+    a.product_id == b.product_id
+        && a.quantity_units == b.quantity_units
+        && a.dispensed_at == b.dispensed_at
+        && a.patient_pseudonym == b.patient_pseudonym
+        && a.prescription_number == b.prescription_number
+}
+
+fn reused_id(index: usize) -> RecordResult {
+    rejected(
+        index,
+        Problem::conflict(
+            "client_record_id_reused",
+            "this client_record_id belongs to a different record",
+        )
+        .with_error(crate::error::FieldError::at(
+            "/client_record_id",
+            "already used for another record of this facility",
+        )),
+    )
+}
+
+/// Ingests `records` for `facility`; the caller owns the transaction.
+pub fn ingest(
+    conn: &mut PgConnection,
+    facility: &Facility,
+    actor: &Actor,
+    records: Vec<ParsedRecord>,
+) -> QueryResult<BatchOutcome> {
+    let n = records.len();
+    let mut results: Vec<Option<RecordResult>> = vec![None; n];
+    diesel::sql_query("SELECT pg_advisory_xact_lock($1, $2)")
+        .bind::<diesel::sql_types::Integer, _>(BATCH_LOCK)
+        .bind::<diesel::sql_types::Integer, _>(facility.id as i32)
+        .execute(conn)?;
+
+    let mut valid: Vec<ValidRecord> = Vec::with_capacity(n);
+    for record in records {
+        match record {
+            ParsedRecord::Valid(v) => valid.push(v),
+            ParsedRecord::Invalid { index, problem } => {
+                results[index] = Some(RecordResult {
+                    index,
+                    status: RecordStatus::Rejected,
+                    id: None,
+                    problem: Some(problem),
+                })
+            }
+        }
+    }
+
+    // Records sent before: replayed when identical, refused when the id was reused.
+    let ids: Vec<String> = valid.iter().map(|v| v.client_record_id.clone()).collect();
+    let stored: HashMap<String, _> = Dispensing::stored_records(conn, facility.id, &ids)?
+        .into_iter()
+        .map(|s| (s.client_record_id.clone(), s))
+        .collect();
+    // A record repeated inside the batch shares the outcome of its first occurrence.
+    let mut first_in_batch: HashMap<String, usize> = HashMap::new();
+    let mut repeat_matches: Vec<(usize, usize, bool)> = Vec::new();
+    let mut candidates: Vec<ValidRecord> = Vec::with_capacity(valid.len());
+    for v in valid {
+        if let Some(s) = stored.get(&v.client_record_id) {
+            results[v.index] = Some(if same_record(&v, s) {
+                RecordResult {
+                    index: v.index,
+                    status: RecordStatus::Replayed,
+                    id: Some(s.id),
+                    problem: None,
+                }
+            } else {
+                reused_id(v.index)
+            });
+        } else if let Some(&position) = first_in_batch.get(&v.client_record_id) {
+            let first = &candidates[position];
+            repeat_matches.push((v.index, first.index, same_request(&v, first)));
+        } else {
+            first_in_batch.insert(v.client_record_id.clone(), candidates.len());
+            candidates.push(v);
+        }
+    }
+
+    // Products, reference values for the patient-level MME, closed months.
+    let mut product_ids: Vec<i64> = candidates.iter().map(|v| v.product_id).collect();
+    product_ids.sort_unstable();
+    product_ids.dedup();
+    let products: HashMap<i64, Product> = Product::find_many(conn, &product_ids)?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let today = Utc::now().date_naive();
+    let values: HashMap<i64, ReferenceValues> = ReferenceValues::in_force(conn, today)?
+        .into_iter()
+        .map(|v| (v.substance_id, v))
+        .collect();
+    let earliest = candidates.iter().map(|v| v.dispensed_at).min();
+    let closed: Vec<NaiveDate> = match earliest {
+        Some(t) => ReportingPeriod::closed_months(
+            conn,
+            facility.id,
+            Month::of(t.date_naive()).first_day(),
+        )?,
+        None => Vec::new(),
+    };
+
+    let mut checked: Vec<ValidRecord> = Vec::with_capacity(candidates.len());
+    for v in candidates {
+        let day = v.dispensed_at.date_naive();
+        let refusal = if !products.contains_key(&v.product_id) {
+            Some(Problem::field("/product_id", "unknown product"))
+        } else if closed.contains(&Month::of(day).first_day()) {
+            Some(Problem::unprocessable(
+                "period_closed",
+                format!("the reporting period {} is closed", Month::of(day).label()),
+            ))
+        } else if !facility.licensed_on(day) {
+            Some(Problem::unprocessable(
+                "licence_expired",
+                format!(
+                    "the facility's licence expired on {}",
+                    facility.licence_valid_until
+                ),
+            ))
+        } else {
+            None
+        };
+        match refusal {
+            Some(p) => results[v.index] = Some(rejected(v.index, p)),
+            None => checked.push(v),
+        }
+    }
+
+    // Place every record on its product's timeline, in time order.
+    let mut by_product: BTreeMap<i64, Vec<ValidRecord>> = BTreeMap::new();
+    for v in checked {
+        by_product.entry(v.product_id).or_default().push(v);
+    }
+    let locked_ids: Vec<i64> = by_product.keys().copied().collect();
+    let balances = StockBalance::lock(conn, facility.id, &facility.country_code, &locked_ids)?;
+    let mut accepted: Vec<ValidRecord> = Vec::new();
+    let mut refused_rows: Vec<NewRefusedAttempt<'_>> = Vec::new();
+    let mut new_balances: Vec<(StockBalance, i64, DateTime<Utc>)> = Vec::new();
+    for mut balance in balances {
+        let Some(mut group) = by_product.remove(&balance.product_id) else {
+            continue;
+        };
+        group.sort_by_key(|v| (v.dispensed_at, v.index));
+        let from = group[0].dispensed_at;
+        let mut line: Timeline = timeline(conn, &balance, from)?;
+        let mut last_accepted: Option<DateTime<Utc>> = None;
+        for v in group {
+            match line.place(v.dispensed_at, -v.quantity_units) {
+                Ok(_) => {
+                    last_accepted = Some(v.dispensed_at);
+                    accepted.push(v);
+                }
+                Err(e) => {
+                    let (before, lowest) = match e {
+                        LedgerError::WouldGoNegative {
+                            balance_before_units,
+                            lowest_balance_units,
+                        } => (balance_before_units, lowest_balance_units),
+                        LedgerError::OutOfOrder => (0, 0),
+                    };
+                    refused_rows.push(NewRefusedAttempt {
+                        country_code: &facility.country_code,
+                        facility_id: Some(facility.id),
+                        product_id: Some(v.product_id),
+                        code: "insufficient_stock",
+                        occurred_at: v.dispensed_at,
+                        recorded_by: actor.user_id,
+                        request_id: actor.request_id.as_deref(),
+                        details: json!({
+                            "attempted": {"kind": "dispense", "client_record_id": v.client_record_id, "quantity_units": v.quantity_units},
+                            "balance_at_time_units": before, "lowest_balance_units": lowest
+                        }),
+                    });
+                    results[v.index] = Some(rejected(
+                        v.index,
+                        insufficient_stock_problem(before, lowest),
+                    ));
+                }
+            }
+        }
+        if let Some(last) = last_accepted {
+            let current = line.current();
+            balance.advance(current, last);
+            new_balances.push((balance, current, last));
+        }
+    }
+
+    // Write the accepted records in one COPY, then the balances and the evidence.
+    let ids = Dispensing::allocate_ids(conn, accepted.len())?;
+    let now = Utc::now();
+    let mut rows = Vec::with_capacity(accepted.len());
+    for (v, id) in accepted.iter().zip(&ids) {
+        let product = &products[&v.product_id];
+        let reference = values.get(&product.substance_id);
+        let factors = MmeFactors {
+            base_mg_per_unit: product.base_mg_per_unit.clone(),
+            me_factor: reference.and_then(|r| r.me_factor.clone()),
+            delivery_mcg_per_hour: product.delivery_mcg_per_hour.clone(),
+            transdermal_mme_per_mcg_h: reference.and_then(|r| r.transdermal_mme_per_mcg_h.clone()),
+        };
+        results[v.index] = Some(RecordResult {
+            index: v.index,
+            status: RecordStatus::Accepted,
+            id: Some(*id),
+            problem: None,
+        });
+        rows.push(NewDispensing {
+            id: *id,
+            country_code: facility.country_code.clone(),
+            facility_id: facility.id,
+            region_id: facility.region_id,
+            product_id: v.product_id,
+            substance_id: product.substance_id,
+            client_record_id: v.client_record_id.clone(),
+            quantity_units: v.quantity_units,
+            dispensed_at: v.dispensed_at,
+            recorded_at: now,
+            recorded_by: actor.user_id,
+            patient_pseudonym: v.patient_pseudonym.to_vec(),
+            patient_sex: v.patient_sex,
+            patient_age_band: v.patient_age_band,
+            prescriber_id: v.prescriber_id.clone(),
+            prescription_number: v.prescription_number.clone(),
+            days_supply: v.days_supply,
+            indication: v.indication,
+            daily_mme: daily_mme(&factors, v.quantity_units, v.days_supply),
+        });
+    }
+    Dispensing::copy_in(conn, rows)?;
+    for (balance, _, _) in &new_balances {
+        balance.save(conn)?;
+    }
+    if !refused_rows.is_empty() {
+        RefusedAttempt::insert_many(conn, &refused_rows)?;
+    }
+    for (index, first, same) in repeat_matches {
+        let first_result = results[first].clone();
+        results[index] = Some(match (same, first_result) {
+            (true, Some(r)) if r.status == RecordStatus::Accepted => RecordResult {
+                index,
+                status: RecordStatus::Replayed,
+                id: r.id,
+                problem: None,
+            },
+            (true, Some(r)) => RecordResult { index, ..r },
+            _ => reused_id(index),
+        });
+    }
+    Ok(BatchOutcome {
+        results: results
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| {
+                r.unwrap_or_else(|| {
+                    rejected(
+                        i,
+                        Problem::unprocessable("not_processed", "the record was not processed"),
+                    )
+                })
+            })
+            .collect(),
+        accepted_ids: ids,
+    })
+}

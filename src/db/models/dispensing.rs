@@ -1,0 +1,181 @@
+//! `dispensings`: opioids handed to patients, one row per record; each is also the ledger's
+//! `dispense` entry. Written in bulk by `db::dispensing_batch`.
+
+use bigdecimal::BigDecimal;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use crate::db::enums::{AgeBand, Indication, PatientSex};
+use crate::db::schema::dispensings;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = dispensings)]
+pub struct Dispensing {
+    pub id: i64,
+    pub country_code: String,
+    pub facility_id: i64,
+    pub region_id: i64,
+    pub product_id: i64,
+    pub substance_id: i64,
+    pub client_record_id: String,
+    pub quantity_units: i64,
+    pub dispensed_at: DateTime<Utc>,
+    pub recorded_at: DateTime<Utc>,
+    pub recorded_by: Option<i64>,
+    pub patient_pseudonym: Vec<u8>,
+    pub patient_sex: PatientSex,
+    pub patient_age_band: AgeBand,
+    pub prescriber_id: String,
+    pub prescription_number: String,
+    pub days_supply: i32,
+    pub indication: Indication,
+    pub daily_mme: Option<BigDecimal>,
+}
+
+/// A dispensing row with its id allocated up front (rows are written with COPY).
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = dispensings, treat_none_as_default_value = false)]
+pub struct NewDispensing {
+    pub id: i64,
+    pub country_code: String,
+    pub facility_id: i64,
+    pub region_id: i64,
+    pub product_id: i64,
+    pub substance_id: i64,
+    pub client_record_id: String,
+    pub quantity_units: i64,
+    pub dispensed_at: DateTime<Utc>,
+    pub recorded_at: DateTime<Utc>,
+    pub recorded_by: Option<i64>,
+    pub patient_pseudonym: Vec<u8>,
+    pub patient_sex: PatientSex,
+    pub patient_age_band: AgeBand,
+    pub prescriber_id: String,
+    pub prescription_number: String,
+    pub days_supply: i32,
+    pub indication: Indication,
+    pub daily_mme: Option<BigDecimal>,
+}
+
+/// What a replay compares: a stored record under the same client record id.
+#[derive(Debug, Clone, Queryable)]
+pub struct StoredRecord {
+    pub id: i64,
+    pub client_record_id: String,
+    pub product_id: i64,
+    pub quantity_units: i64,
+    pub dispensed_at: DateTime<Utc>,
+    pub patient_pseudonym: Vec<u8>,
+    pub prescription_number: String,
+}
+
+/// Filters of a dispensing listing.
+#[derive(Debug, Clone, Default)]
+pub struct DispensingFilter {
+    pub country_code: Option<String>,
+    pub facility_id: Option<i64>,
+    pub product_id: Option<i64>,
+    pub prescriber_id: Option<String>,
+    pub patient_pseudonym: Option<Vec<u8>>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+impl Dispensing {
+    /// Allocates `n` ledger entry ids in one round trip.
+    pub fn allocate_ids(conn: &mut PgConnection, n: usize) -> QueryResult<Vec<i64>> {
+        diesel::select(diesel::dsl::sql::<
+            diesel::sql_types::Array<diesel::sql_types::BigInt>,
+        >(&format!(
+            "ARRAY(SELECT nextval('ledger_entry_id_seq') FROM generate_series(1, {n}))"
+        )))
+        .get_result(conn)
+    }
+
+    /// Writes rows with `COPY ... FROM STDIN (FORMAT binary)`.
+    pub fn copy_in(conn: &mut PgConnection, rows: Vec<NewDispensing>) -> QueryResult<usize> {
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        diesel::copy_from(dispensings::table)
+            .from_insertable(&rows)
+            .execute(conn)
+    }
+
+    /// Records of a facility already stored under any of `client_record_ids`.
+    pub fn stored_records(
+        conn: &mut PgConnection,
+        facility_id: i64,
+        client_record_ids: &[String],
+    ) -> QueryResult<Vec<StoredRecord>> {
+        dispensings::table
+            .filter(dispensings::facility_id.eq(facility_id))
+            .filter(dispensings::client_record_id.eq_any(client_record_ids))
+            .select((
+                dispensings::id,
+                dispensings::client_record_id,
+                dispensings::product_id,
+                dispensings::quantity_units,
+                dispensings::dispensed_at,
+                dispensings::patient_pseudonym,
+                dispensings::prescription_number,
+            ))
+            .load(conn)
+    }
+
+    /// Dispensings of a facility in `[from, to)`.
+    pub fn count_in(
+        conn: &mut PgConnection,
+        facility_id: i64,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> QueryResult<i64> {
+        dispensings::table
+            .filter(dispensings::facility_id.eq(facility_id))
+            .filter(dispensings::dispensed_at.ge(from))
+            .filter(dispensings::dispensed_at.lt(to))
+            .count()
+            .get_result(conn)
+    }
+
+    pub fn page(
+        conn: &mut PgConnection,
+        filter: &DispensingFilter,
+        offset: i64,
+        limit: i64,
+    ) -> QueryResult<(Vec<Dispensing>, i64)> {
+        let build = || {
+            let mut q = dispensings::table.into_boxed();
+            if let Some(c) = &filter.country_code {
+                q = q.filter(dispensings::country_code.eq(c.clone()));
+            }
+            if let Some(f) = filter.facility_id {
+                q = q.filter(dispensings::facility_id.eq(f));
+            }
+            if let Some(p) = filter.product_id {
+                q = q.filter(dispensings::product_id.eq(p));
+            }
+            if let Some(p) = &filter.prescriber_id {
+                q = q.filter(dispensings::prescriber_id.eq(p.clone()));
+            }
+            if let Some(p) = &filter.patient_pseudonym {
+                q = q.filter(dispensings::patient_pseudonym.eq(p.clone()));
+            }
+            if let Some(from) = filter.from {
+                q = q.filter(dispensings::dispensed_at.ge(from));
+            }
+            if let Some(to) = filter.to {
+                q = q.filter(dispensings::dispensed_at.lt(to));
+            }
+            q
+        };
+        let total = build().count().get_result(conn)?;
+        let rows = build()
+            .order((dispensings::dispensed_at.desc(), dispensings::id.desc()))
+            .offset(offset)
+            .limit(limit)
+            .select(Dispensing::as_select())
+            .load(conn)?;
+        Ok((rows, total))
+    }
+}
