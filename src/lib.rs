@@ -3,6 +3,8 @@
 
 /// Authentication (argon2id, JWT) and the `Caller` scope checks.
 pub mod auth;
+/// `tarozi bench-*`: benchmarks that print their figures.
+pub mod bench;
 /// Settings from the environment.
 pub mod config;
 /// HTTP handlers, one module per resource.

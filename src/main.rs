@@ -1,4 +1,4 @@
-//! The `tarozi` command line: `serve`, `migrate`, `seed-demo`, `openapi`.
+//! The `tarozi` command line: `serve`, `migrate`, `seed-demo`, `openapi`, `bench-*`.
 
 use std::path::PathBuf;
 
@@ -47,6 +47,22 @@ enum Command {
     },
     /// Print the OpenAPI document (identical to `/openapi.json`).
     Openapi,
+    /// Benchmark: dispensing through the HTTP batch endpoint against raw COPY.
+    BenchIngest {
+        /// Records to ingest.
+        #[arg(long, default_value_t = 1_000_000)]
+        records: usize,
+        /// Records per request (at most 10 000).
+        #[arg(long, default_value_t = 10_000)]
+        batch: usize,
+        #[arg(long, default_value_t = 100)]
+        pharmacies: usize,
+        #[arg(long, default_value_t = 200_000)]
+        patients: usize,
+        /// Requests in flight at once.
+        #[arg(long, default_value_t = 2)]
+        in_flight: usize,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -64,6 +80,22 @@ fn main() -> anyhow::Result<()> {
             db::migrate(&mut conn)?;
             println!("migrations applied");
             Ok(())
+        }
+        Command::BenchIngest {
+            records,
+            batch,
+            pharmacies,
+            patients,
+            in_flight,
+        } => {
+            tarozi::observability::init_logging(true);
+            tarozi::bench::ingest::run(tarozi::bench::ingest::IngestOptions {
+                records,
+                batch,
+                pharmacies,
+                patients,
+                in_flight,
+            })
         }
         Command::SeedDemo { .. } => anyhow::bail!("seed-demo is not yet available"),
         Command::Serve {

@@ -168,6 +168,18 @@ impl EmbeddedPostgres {
         Ok(())
     }
 
+    /// Creates `name` as a copy of `template` (which must have no open connections).
+    pub fn create_database_from_template(&self, name: &str, template: &str) -> anyhow::Result<()> {
+        let mut conn = PgConnection::establish(&self.admin_url)?;
+        diesel::sql_query(format!(
+            "CREATE DATABASE \"{}\" TEMPLATE \"{}\"",
+            name.replace('"', ""),
+            template.replace('"', "")
+        ))
+        .execute(&mut conn)?;
+        Ok(())
+    }
+
     fn wait_until_ready(&mut self) -> anyhow::Result<()> {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
