@@ -25,6 +25,8 @@ pub mod observability;
 pub mod openapi;
 /// Route registration.
 pub mod router;
+/// The rule engine: availability findings and diversion signals, scans.
+pub mod rules;
 /// Building and running the HTTP application.
 pub mod startup;
 /// JSON wire types.

@@ -23,5 +23,7 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .configure(controllers::transfers::configure)
         .configure(controllers::stock::configure)
         .configure(controllers::dispensings::configure)
+        .configure(controllers::rules::configure)
+        .configure(controllers::flags::configure)
         .configure(controllers::audit::configure);
 }

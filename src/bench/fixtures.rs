@@ -19,7 +19,14 @@ use crate::db::models::substance::Substance;
 use crate::db::models::user::{NewUser, User};
 
 /// Name, substance, mg of base per unit, form, unit, patch delivery rate.
-type ProductSpec = (&'static str, &'static str, &'static str, DosageForm, Unit, Option<&'static str>);
+type ProductSpec = (
+    &'static str,
+    &'static str,
+    &'static str,
+    DosageForm,
+    Unit,
+    Option<&'static str>,
+);
 
 const PRODUCTS: [ProductSpec; 8] = [
     (

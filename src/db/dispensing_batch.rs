@@ -13,6 +13,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use serde_json::json;
 
+use crate::db::enums::StockEventKind;
 use crate::db::ledger::{insufficient_stock_problem, timeline};
 use crate::db::models::audit_event::Actor;
 use crate::db::models::dispensing::{Dispensing, NewDispensing};
@@ -22,6 +23,7 @@ use crate::db::models::refused_attempt::{NewRefusedAttempt, RefusedAttempt};
 use crate::db::models::reporting_period::ReportingPeriod;
 use crate::db::models::stock_balance::StockBalance;
 use crate::db::models::substance::ReferenceValues;
+use crate::db::rollups::{self, Movement, PatientGroup};
 use crate::domain::ledger::{LedgerError, Timeline};
 use crate::domain::mme::{MmeFactors, daily_mme};
 use crate::domain::period::Month;
@@ -288,6 +290,25 @@ pub fn ingest(
             daily_mme: daily_mme(&factors, v.quantity_units, v.days_supply),
         });
     }
+    let movements: Vec<Movement> = rows
+        .iter()
+        .map(|r| Movement {
+            country_code: r.country_code.clone(),
+            region_id: r.region_id,
+            facility_id: r.facility_id,
+            facility_kind: facility.kind,
+            product_id: r.product_id,
+            occurred_at: r.dispensed_at,
+            bucket: StockEventKind::Dispense,
+            delta_units: -r.quantity_units,
+            records: 1,
+            patient: Some(PatientGroup {
+                region_id: r.region_id,
+                sex: r.patient_sex,
+                age_band: r.patient_age_band,
+            }),
+        })
+        .collect();
     Dispensing::copy_in(conn, rows)?;
     for (balance, _, _) in &new_balances {
         balance.save(conn)?;
@@ -295,6 +316,8 @@ pub fn ingest(
     if !refused_rows.is_empty() {
         RefusedAttempt::insert_many(conn, &refused_rows)?;
     }
+    // Last, so the shared aggregate rows stay locked only until the commit.
+    rollups::apply(conn, &movements)?;
     for (index, first, same) in repeat_matches {
         let first_result = results[first].clone();
         results[index] = Some(match (same, first_result) {

@@ -316,6 +316,88 @@ text_enum! {
     }
 }
 
+text_enum! {
+    /// Availability findings and diversion signals share one flag list.
+    RuleCategory {
+        Availability => "availability",
+        Diversion => "diversion",
+    }
+}
+
+text_enum! {
+    /// `shadow` rules keep their flags out of default lists until they go `active`.
+    RuleMode {
+        Shadow => "shadow",
+        Active => "active",
+    }
+}
+
+text_enum! {
+    /// How urgent a flag is.
+    Severity {
+        Low => "low",
+        Medium => "medium",
+        High => "high",
+    }
+}
+
+text_enum! {
+    /// What a flag is about.
+    SubjectType {
+        Facility => "facility",
+        Prescriber => "prescriber",
+        Patient => "patient",
+        Region => "region",
+        Country => "country",
+        Substance => "substance",
+    }
+}
+
+text_enum! {
+    /// Where a flag stands in its review.
+    FlagStatus {
+        Open => "open",
+        UnderReview => "under_review",
+        Confirmed => "confirmed",
+        Dismissed => "dismissed",
+    }
+}
+
+impl FlagStatus {
+    /// Allowed moves: open → under review → confirmed or dismissed; any closed flag may be
+    /// reopened; an open flag may be confirmed or dismissed at once.
+    pub fn can_move_to(self, next: FlagStatus) -> bool {
+        use FlagStatus::*;
+        matches!(
+            (self, next),
+            (Open, UnderReview)
+                | (Open, Confirmed)
+                | (Open, Dismissed)
+                | (UnderReview, Confirmed)
+                | (UnderReview, Dismissed)
+                | (UnderReview, Open)
+                | (Confirmed, Open)
+                | (Dismissed, Open)
+        )
+    }
+}
+
+text_enum! {
+    /// Who may read a flag comment: regulators only, or also the facility concerned.
+    CommentVisibility {
+        Internal => "internal",
+        Official => "official",
+    }
+}
+
+text_enum! {
+    /// What started a scan.
+    ScanTrigger {
+        Manual => "manual",
+        Scheduled => "scheduled",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

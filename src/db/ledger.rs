@@ -12,10 +12,12 @@ use serde_json::{Value, json};
 
 use crate::db::enums::StockEventKind;
 use crate::db::models::audit_event::Actor;
+use crate::db::models::dispensing::Dispensing;
 use crate::db::models::facility::Facility;
 use crate::db::models::refused_attempt::{NewRefusedAttempt, RefusedAttempt};
 use crate::db::models::stock_balance::StockBalance;
 use crate::db::models::stock_event::{NewStockEvent, StockEvent};
+use crate::db::rollups::{self, Movement, PatientGroup};
 use crate::domain::ledger::{LedgerError, Timeline};
 use crate::error::Problem;
 
@@ -164,11 +166,14 @@ impl<'f> ProductLedger<'f> {
                 transfer_id: entry.transfer_id,
                 inventory_count_id: entry.inventory_count_id,
                 request_id: actor.request_id.as_deref(),
+                region_id: self.facility.region_id,
             },
         )?;
         self.balance
             .advance(self.timeline.current(), entry.occurred_at);
         self.balance.save(conn)?;
+        let movement = self.movement(conn, &event)?;
+        rollups::apply(conn, &[movement])?;
         Ok(Ok(Appended {
             event,
             balance_after_units,
@@ -199,6 +204,41 @@ pub fn find_entry(conn: &mut PgConnection, id: i64) -> QueryResult<Option<EntryR
         .bind::<BigInt, _>(id)
         .get_result(conn)
         .optional()
+}
+
+impl ProductLedger<'_> {
+    /// How an appended entry counts in the monthly aggregates.
+    fn movement(&self, conn: &mut PgConnection, event: &StockEvent) -> QueryResult<Movement> {
+        let reversal = event.kind == StockEventKind::Reversal;
+        let bucket = if reversal {
+            event.reversed_kind.unwrap_or(event.kind)
+        } else {
+            event.kind
+        };
+        // A reversed dispensing leaves the demographic aggregate where it was counted.
+        let patient = match (bucket, event.reverses_entry_id) {
+            (StockEventKind::Dispense, Some(id)) => {
+                Dispensing::find(conn, id)?.map(|d| PatientGroup {
+                    region_id: d.region_id,
+                    sex: d.patient_sex,
+                    age_band: d.patient_age_band,
+                })
+            }
+            _ => None,
+        };
+        Ok(Movement {
+            country_code: event.country_code.clone(),
+            region_id: event.region_id,
+            facility_id: event.facility_id,
+            facility_kind: self.facility.kind,
+            product_id: event.product_id,
+            occurred_at: event.occurred_at,
+            bucket,
+            delta_units: event.delta_units,
+            records: if reversal { -1 } else { 1 },
+            patient,
+        })
+    }
 }
 
 /// Records a refused entry as evidence and returns the 409 `insufficient_stock` problem.

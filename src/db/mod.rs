@@ -6,6 +6,8 @@ pub mod embedded;
 pub mod enums;
 pub mod ledger;
 pub mod models;
+pub mod reports;
+pub mod rollups;
 pub mod schema;
 pub mod seed;
 
@@ -32,6 +34,7 @@ pub fn migrate(conn: &mut PgConnection) -> anyhow::Result<()> {
     conn.run_pending_migrations(MIGRATIONS)
         .map_err(|e| anyhow::anyhow!("running migrations: {e}"))?;
     seed::reference_data(conn)?;
+    crate::rules::seed(conn)?;
     Ok(())
 }
 

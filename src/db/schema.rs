@@ -1,6 +1,29 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    adequacy_bands (code) {
+        code -> Text,
+        label -> Text,
+        min_sddd -> Numeric,
+        max_sddd -> Nullable<Numeric>,
+        is_finding -> Bool,
+        source -> Text,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    analytics_parameters (code) {
+        code -> Text,
+        value -> Numeric,
+        unit -> Text,
+        description -> Text,
+        source -> Text,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     audit_events (id) {
         id -> Int8,
         occurred_at -> Timestamptz,
@@ -23,6 +46,19 @@ diesel::table! {
         population -> Int8,
         population_date -> Date,
         population_source -> Text,
+    }
+}
+
+diesel::table! {
+    dispensing_monthly (country_code, month, region_id, product_id, patient_sex, patient_age_band) {
+        country_code -> Text,
+        region_id -> Int8,
+        product_id -> Int8,
+        month -> Date,
+        patient_sex -> Text,
+        patient_age_band -> Text,
+        units -> Int8,
+        records -> Int8,
     }
 }
 
@@ -74,6 +110,59 @@ diesel::table! {
         licence_number -> Text,
         licence_valid_until -> Date,
         created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    facility_monthly (facility_id, product_id, month, bucket) {
+        facility_id -> Int8,
+        product_id -> Int8,
+        month -> Date,
+        bucket -> Text,
+        units -> Int8,
+        records -> Int8,
+    }
+}
+
+diesel::table! {
+    flag_events (id) {
+        id -> Int8,
+        flag_id -> Int8,
+        action -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Nullable<Text>,
+        note -> Nullable<Text>,
+        visibility -> Nullable<Text>,
+        user_id -> Nullable<Int8>,
+        scan_id -> Nullable<Int8>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    flags (id) {
+        id -> Int8,
+        country_code -> Text,
+        rule_code -> Text,
+        rule_version -> Int4,
+        category -> Text,
+        mode -> Text,
+        subject_type -> Text,
+        subject_id -> Text,
+        facility_id -> Nullable<Int8>,
+        region_id -> Nullable<Int8>,
+        period_from -> Date,
+        period_to -> Date,
+        severity -> Text,
+        status -> Text,
+        title -> Text,
+        params -> Jsonb,
+        evidence -> Jsonb,
+        assigned_to -> Nullable<Int8>,
+        first_scan_id -> Nullable<Int8>,
+        last_scan_id -> Nullable<Int8>,
+        raised_at -> Timestamptz,
         updated_at -> Timestamptz,
     }
 }
@@ -195,6 +284,50 @@ diesel::table! {
 }
 
 diesel::table! {
+    rule_versions (country_code, code, version) {
+        country_code -> Text,
+        code -> Text,
+        version -> Int4,
+        params -> Jsonb,
+        enabled -> Bool,
+        mode -> Text,
+        changed_by -> Nullable<Int8>,
+        changed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    rules (country_code, code) {
+        country_code -> Text,
+        code -> Text,
+        category -> Text,
+        description -> Text,
+        version -> Int4,
+        params -> Jsonb,
+        enabled -> Bool,
+        mode -> Text,
+        updated_by -> Nullable<Int8>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    scans (id) {
+        id -> Int8,
+        country_code -> Text,
+        period_from -> Date,
+        period_to -> Date,
+        trigger -> Text,
+        requested_by -> Nullable<Int8>,
+        started_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+        flags_raised -> Int4,
+        flags_updated -> Int4,
+        rules -> Jsonb,
+    }
+}
+
+diesel::table! {
     stock_balances (facility_id, product_id) {
         facility_id -> Int8,
         product_id -> Int8,
@@ -224,6 +357,7 @@ diesel::table! {
         transfer_id -> Nullable<Int8>,
         inventory_count_id -> Nullable<Int8>,
         request_id -> Nullable<Text>,
+        region_id -> Int8,
     }
 }
 
@@ -253,6 +387,18 @@ diesel::table! {
         id -> Int8,
         inn -> Text,
         created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    supply_monthly (country_code, month, region_id, facility_kind, product_id, bucket) {
+        country_code -> Text,
+        region_id -> Int8,
+        facility_kind -> Text,
+        product_id -> Int8,
+        month -> Date,
+        bucket -> Text,
+        units -> Int8,
     }
 }
 
@@ -298,6 +444,13 @@ diesel::joinable!(estimates -> substances (substance_id));
 diesel::joinable!(estimates -> users (created_by));
 diesel::joinable!(facilities -> countries (country_code));
 diesel::joinable!(facilities -> regions (region_id));
+diesel::joinable!(flag_events -> flags (flag_id));
+diesel::joinable!(flag_events -> scans (scan_id));
+diesel::joinable!(flag_events -> users (user_id));
+diesel::joinable!(flags -> countries (country_code));
+diesel::joinable!(flags -> facilities (facility_id));
+diesel::joinable!(flags -> regions (region_id));
+diesel::joinable!(flags -> users (assigned_to));
 diesel::joinable!(idempotency_keys -> users (user_id));
 diesel::joinable!(import_authorizations -> countries (country_code));
 diesel::joinable!(import_authorizations -> facilities (importer_facility_id));
@@ -318,6 +471,11 @@ diesel::joinable!(regions -> countries (country_code));
 diesel::joinable!(reporting_periods -> countries (country_code));
 diesel::joinable!(reporting_periods -> facilities (facility_id));
 diesel::joinable!(reporting_periods -> users (closed_by));
+diesel::joinable!(rule_versions -> users (changed_by));
+diesel::joinable!(rules -> countries (country_code));
+diesel::joinable!(rules -> users (updated_by));
+diesel::joinable!(scans -> countries (country_code));
+diesel::joinable!(scans -> users (requested_by));
 diesel::joinable!(stock_balances -> countries (country_code));
 diesel::joinable!(stock_balances -> facilities (facility_id));
 diesel::joinable!(stock_balances -> products (product_id));
@@ -326,6 +484,7 @@ diesel::joinable!(stock_events -> facilities (facility_id));
 diesel::joinable!(stock_events -> import_authorizations (import_authorization_id));
 diesel::joinable!(stock_events -> inventory_counts (inventory_count_id));
 diesel::joinable!(stock_events -> products (product_id));
+diesel::joinable!(stock_events -> regions (region_id));
 diesel::joinable!(stock_events -> transfers (transfer_id));
 diesel::joinable!(stock_events -> users (recorded_by));
 diesel::joinable!(substance_reference_values -> substances (substance_id));
@@ -336,11 +495,17 @@ diesel::joinable!(users -> countries (country_code));
 diesel::joinable!(users -> facilities (facility_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    adequacy_bands,
+    analytics_parameters,
     audit_events,
     countries,
+    dispensing_monthly,
     dispensings,
     estimates,
     facilities,
+    facility_monthly,
+    flag_events,
+    flags,
     idempotency_keys,
     import_authorizations,
     inventory_counts,
@@ -350,10 +515,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     region_populations,
     regions,
     reporting_periods,
+    rule_versions,
+    rules,
+    scans,
     stock_balances,
     stock_events,
     substance_reference_values,
     substances,
+    supply_monthly,
     transfers,
     users,
 );

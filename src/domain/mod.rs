@@ -1,9 +1,11 @@
 //! Pure types and rules: exact quantities, ledger arithmetic, patient pseudonyms, metric
 //! formulas, diversion rules. No diesel, no actix: unit- and property-tested.
 
+pub mod availability;
 pub mod decimal;
 pub mod ledger;
 pub mod mme;
 pub mod period;
 pub mod pseudonym;
 pub mod quantities;
+pub mod stats;

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod dispensing;
+pub mod flags;
 pub mod reference;
 pub mod supply;
 

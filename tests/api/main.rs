@@ -6,6 +6,7 @@ mod dispensings;
 mod errors;
 mod estimates;
 mod facilities;
+mod flags;
 mod helpers;
 mod idempotency;
 mod import_authorizations;

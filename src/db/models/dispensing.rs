@@ -82,6 +82,14 @@ pub struct DispensingFilter {
 }
 
 impl Dispensing {
+    pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Dispensing>> {
+        dispensings::table
+            .find(id)
+            .select(Dispensing::as_select())
+            .first(conn)
+            .optional()
+    }
+
     /// Allocates `n` ledger entry ids in one round trip.
     pub fn allocate_ids(conn: &mut PgConnection, n: usize) -> QueryResult<Vec<i64>> {
         diesel::select(diesel::dsl::sql::<

@@ -26,6 +26,7 @@ pub struct StockEvent {
     pub transfer_id: Option<i64>,
     pub inventory_count_id: Option<i64>,
     pub request_id: Option<String>,
+    pub region_id: i64,
 }
 
 #[derive(Debug, Insertable)]
@@ -45,6 +46,7 @@ pub struct NewStockEvent<'a> {
     pub transfer_id: Option<i64>,
     pub inventory_count_id: Option<i64>,
     pub request_id: Option<&'a str>,
+    pub region_id: i64,
 }
 
 impl StockEvent {

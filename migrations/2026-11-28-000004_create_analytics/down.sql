@@ -1,0 +1,11 @@
+DROP TABLE flag_events;
+DROP TABLE flags;
+DROP TABLE scans;
+DROP TABLE rule_versions;
+DROP TABLE rules;
+DROP TABLE analytics_parameters;
+DROP TABLE adequacy_bands;
+DROP TABLE facility_monthly;
+DROP TABLE dispensing_monthly;
+DROP TABLE supply_monthly;
+ALTER TABLE stock_events DROP COLUMN region_id;

@@ -1,0 +1,294 @@
+//! `GET /flags`, `GET|PATCH /flags/{id}`, `POST /flags/{id}/comments`: the one list of
+//! availability findings and diversion signals, and its review workflow.
+//!
+//! Who sees what: the regulator of the country everything; the ministry availability
+//! findings in full and diversion flags only as counts; a facility's users the flags about
+//! their own facility, without evidence, with official comments only.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use serde_json::json;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::auth::Caller;
+use crate::db;
+use crate::db::enums::{CommentVisibility, FlagStatus, Role, RuleCategory, RuleMode};
+use crate::db::models::audit_event::AuditEvent;
+use crate::db::models::flag::{Flag, FlagEvent, FlagFilter, NewFlagEvent};
+use crate::db::models::user::User;
+use crate::error::{AppResult, Problem};
+use crate::extract::{JsonBody, Page, QueryParams};
+use crate::idempotency::{self, IdempotencyKeyHeader, Outcome};
+use crate::startup::AppState;
+use crate::views::ListMeta;
+use crate::views::flags::{
+    CommentEnvelope, CommentRequest, FlagCount, FlagDetail, FlagEventView, FlagList,
+    FlagPatchRequest, FlagQuery, FlagView,
+};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_flags)
+        .service(get_flag)
+        .service(update_flag)
+        .service(create_flag_comment);
+}
+
+/// Whether the caller may read `flag`, and with its evidence.
+fn readable(caller: &Caller, flag: &Flag) -> AppResult<bool> {
+    match caller.role {
+        Role::Admin => Ok(true),
+        Role::Regulator => caller.check_country(&flag.country_code).map(|_| true),
+        Role::Ministry if flag.category == RuleCategory::Availability => {
+            caller.check_country(&flag.country_code).map(|_| true)
+        }
+        Role::Ministry => {
+            Err(Problem::forbidden("the ministry reads diversion flags as counts only").into())
+        }
+        Role::Pharmacy | Role::Wholesaler
+            if flag.facility_id.is_some()
+                && flag.facility_id == caller.facility_id
+                && flag.mode == RuleMode::Active =>
+        {
+            Ok(false)
+        }
+        _ => Err(Problem::forbidden("no access to this flag").into()),
+    }
+}
+
+/// Flags within the caller's scope, most severe first.
+#[utoipa::path(tag = "diversion", params(FlagQuery), responses((status = 200, body = FlagList)))]
+#[get("/flags")]
+async fn list_flags(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: QueryParams<FlagQuery>,
+) -> AppResult<HttpResponse> {
+    caller.require(&[
+        Role::Admin,
+        Role::Regulator,
+        Role::Ministry,
+        Role::Pharmacy,
+        Role::Wholesaler,
+    ])?;
+    let q = query.0;
+    let page = Page::new(q.page, q.per_page)?;
+    let mut filter = FlagFilter {
+        country_code: caller.country_scope(q.country.as_deref())?,
+        status: q.status,
+        rule_code: q.rule,
+        category: q.category,
+        region_id: q.region_id,
+        facility_id: q.facility_id,
+        severity: q.severity,
+        mode: Some(q.mode.unwrap_or(RuleMode::Active)),
+        from: q.from,
+        to: q.to,
+        subject_type: q.subject_type,
+        subject_id: q.subject_id,
+    };
+    let with_evidence = matches!(caller.role, Role::Admin | Role::Regulator | Role::Ministry);
+    if caller.role.is_facility_role() {
+        if q.facility_id.is_some_and(|f| Some(f) != caller.facility_id)
+            || filter.mode == Some(RuleMode::Shadow)
+        {
+            return Err(Problem::forbidden(
+                "a facility user reaches only its own facility's flags",
+            )
+            .into());
+        }
+        filter.facility_id = caller.facility_id;
+    }
+    if caller.role == Role::Ministry && filter.mode == Some(RuleMode::Shadow) {
+        return Err(Problem::forbidden("shadow flags are for the regulator").into());
+    }
+    let ministry = caller.role == Role::Ministry;
+    let (rows, total, counts) = db::run(&state.pool, move |conn| {
+        let counts = Flag::counts(conn, &filter)?;
+        if ministry {
+            if filter.category == Some(RuleCategory::Diversion) {
+                return Ok((Vec::new(), 0, counts));
+            }
+            filter.category = Some(RuleCategory::Availability);
+        }
+        let (rows, total) = Flag::page(conn, &filter, page.offset(), page.limit())?;
+        Ok((rows, total, counts))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(FlagList {
+        flags: rows
+            .into_iter()
+            .map(|f| FlagView::new(f, with_evidence))
+            .collect(),
+        counts: counts
+            .into_iter()
+            .map(|(rule, severity, status, count)| FlagCount {
+                rule,
+                severity,
+                status,
+                count,
+            })
+            .collect(),
+        meta: ListMeta::new(total, page),
+    }))
+}
+
+/// One flag with its review trail.
+#[utoipa::path(tag = "diversion", params(("id" = i64, Path)), responses((status = 200, body = FlagDetail)))]
+#[get("/flags/{id}")]
+async fn get_flag(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<i64>,
+) -> AppResult<HttpResponse> {
+    let id = path.into_inner();
+    let (flag, events) = db::run(&state.pool, move |conn| {
+        let flag = Flag::find(conn, id)?.ok_or_else(|| Problem::not_found("flag"))?;
+        Ok((flag, FlagEvent::of_flag(conn, id)?))
+    })
+    .await?;
+    let with_evidence = readable(&caller, &flag)?;
+    let events = events
+        .into_iter()
+        .filter(|e| {
+            with_evidence
+                || (e.action == "comment" && e.visibility == Some(CommentVisibility::Official))
+        })
+        .map(FlagEventView::from)
+        .collect();
+    Ok(HttpResponse::Ok().json(FlagDetail {
+        flag: FlagView::new(flag, with_evidence),
+        events,
+    }))
+}
+
+/// Moves a flag through its review (regulator of its country): open → under_review →
+/// confirmed or dismissed (with a reason) → reopened; and assigns it to a regulator.
+#[utoipa::path(tag = "diversion", params(("id" = i64, Path), IdempotencyKeyHeader), request_body = FlagPatchRequest, responses((status = 200, body = FlagDetail)))]
+#[patch("/flags/{id}")]
+async fn update_flag(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<i64>,
+    body: JsonBody<FlagPatchRequest>,
+) -> AppResult<HttpResponse> {
+    caller.require(&[Role::Regulator])?;
+    let id = path.into_inner();
+    let request = body.value;
+    if request.status.is_none() && request.assigned_to.is_none() {
+        return Err(Problem::field("/status", "give a status, an assignment, or both").into());
+    }
+    if matches!(
+        request.status,
+        Some(FlagStatus::Confirmed | FlagStatus::Dismissed)
+    ) && request.note.is_none()
+    {
+        return Err(
+            Problem::field("/note", "a reason is required to confirm or dismiss a flag").into(),
+        );
+    }
+    let key = idempotency::key_of(&req)?;
+    let fingerprint = body.fingerprint;
+    let stored = db::run(&state.pool, move |conn| {
+        idempotency::write(conn, caller.user_id, key.as_deref(), fingerprint, |conn| {
+            let mut flag = Flag::find_for_update(conn, id)?.ok_or_else(|| Problem::not_found("flag"))?;
+            caller.check_country(&flag.country_code)?;
+            if let Some(next) = request.status
+                && next != flag.status
+            {
+                if !flag.status.can_move_to(next) {
+                    return Err(Problem::unprocessable("invalid_transition", format!("a flag cannot move from {} to {}", flag.status, next))
+                        .with_error(crate::error::FieldError::at("/status", format!("not allowed from {}", flag.status)))
+                        .into());
+                }
+                let from = flag.status;
+                flag = Flag::set_status(conn, id, next)?;
+                FlagEvent::record(
+                    conn,
+                    &NewFlagEvent { flag_id: id, action: "status", from_status: Some(from), to_status: Some(next), note: request.note.as_deref(), visibility: None, user_id: Some(caller.user_id), scan_id: None },
+                )?;
+            }
+            if let Some(assignee) = request.assigned_to {
+                if let Some(user_id) = assignee {
+                    let user = User::find(conn, user_id)?.ok_or_else(|| Problem::field("/assigned_to", "unknown user"))?;
+                    if user.role != Role::Regulator || user.country_code.as_deref() != Some(flag.country_code.as_str()) || !user.active {
+                        return Err(Problem::field("/assigned_to", "must be an active regulator of the flag's country").into());
+                    }
+                }
+                flag = Flag::assign(conn, id, assignee)?;
+                FlagEvent::record(
+                    conn,
+                    &NewFlagEvent { flag_id: id, action: "assigned", from_status: None, to_status: None, note: assignee.map(|u| format!("assigned to user {u}")).as_deref(), visibility: None, user_id: Some(caller.user_id), scan_id: None },
+                )?;
+            }
+            AuditEvent::record(
+                conn,
+                &caller.actor(),
+                "update_flag",
+                "flag",
+                Some(id.to_string()),
+                Some(&flag.country_code),
+                json!({"status": request.status, "note": request.note, "assigned_to": request.assigned_to}),
+            )?;
+            let events = FlagEvent::of_flag(conn, id)?.into_iter().map(FlagEventView::from).collect();
+            Ok(Outcome::Done(StatusCode::OK, FlagDetail { flag: FlagView::new(flag, true), events }))
+        })
+    })
+    .await?;
+    Ok(stored.into_response())
+}
+
+/// Comments on a flag (regulator of its country): `internal` for regulators, `official`
+/// also for the facility the flag is about.
+#[utoipa::path(tag = "diversion", params(("id" = i64, Path), IdempotencyKeyHeader), request_body = CommentRequest, responses((status = 201, body = CommentEnvelope)))]
+#[post("/flags/{id}/comments")]
+async fn create_flag_comment(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<i64>,
+    body: JsonBody<CommentRequest>,
+) -> AppResult<HttpResponse> {
+    caller.require(&[Role::Regulator])?;
+    let id = path.into_inner();
+    let request = body.value;
+    let key = idempotency::key_of(&req)?;
+    let fingerprint = body.fingerprint;
+    let stored = db::run(&state.pool, move |conn| {
+        idempotency::write(conn, caller.user_id, key.as_deref(), fingerprint, |conn| {
+            let flag =
+                Flag::find_for_update(conn, id)?.ok_or_else(|| Problem::not_found("flag"))?;
+            caller.check_country(&flag.country_code)?;
+            let event = FlagEvent::record(
+                conn,
+                &NewFlagEvent {
+                    flag_id: id,
+                    action: "comment",
+                    from_status: None,
+                    to_status: None,
+                    note: Some(&request.body),
+                    visibility: Some(request.visibility),
+                    user_id: Some(caller.user_id),
+                    scan_id: None,
+                },
+            )?;
+            AuditEvent::record(
+                conn,
+                &caller.actor(),
+                "create_flag_comment",
+                "flag",
+                Some(id.to_string()),
+                Some(&flag.country_code),
+                json!({"event_id": event.id, "visibility": request.visibility}),
+            )?;
+            Ok(Outcome::Done(
+                StatusCode::CREATED,
+                CommentEnvelope {
+                    comment: event.into(),
+                },
+            ))
+        })
+    })
+    .await?;
+    Ok(stored.into_response())
+}

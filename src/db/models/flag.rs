@@ -1,0 +1,284 @@
+//! `flags` and `flag_events`: what the rules raised, and each flag's review trail.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use serde_json::Value;
+
+use crate::db::enums::{
+    CommentVisibility, FlagStatus, RuleCategory, RuleMode, Severity, SubjectType,
+};
+use crate::db::schema::{flag_events, flags};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = flags)]
+pub struct Flag {
+    pub id: i64,
+    pub country_code: String,
+    pub rule_code: String,
+    pub rule_version: i32,
+    pub category: RuleCategory,
+    pub mode: RuleMode,
+    pub subject_type: SubjectType,
+    pub subject_id: String,
+    pub facility_id: Option<i64>,
+    pub region_id: Option<i64>,
+    pub period_from: NaiveDate,
+    pub period_to: NaiveDate,
+    pub severity: Severity,
+    pub status: FlagStatus,
+    pub title: String,
+    pub params: Value,
+    pub evidence: Value,
+    pub assigned_to: Option<i64>,
+    pub first_scan_id: Option<i64>,
+    pub last_scan_id: Option<i64>,
+    pub raised_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = flags)]
+pub struct NewFlag {
+    pub country_code: String,
+    pub rule_code: String,
+    pub rule_version: i32,
+    pub category: RuleCategory,
+    pub mode: RuleMode,
+    pub subject_type: SubjectType,
+    pub subject_id: String,
+    pub facility_id: Option<i64>,
+    pub region_id: Option<i64>,
+    pub period_from: NaiveDate,
+    pub period_to: NaiveDate,
+    pub severity: Severity,
+    pub title: String,
+    pub params: Value,
+    pub evidence: Value,
+    pub first_scan_id: Option<i64>,
+    pub last_scan_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = flag_events)]
+pub struct FlagEvent {
+    pub id: i64,
+    pub flag_id: i64,
+    pub action: String,
+    pub from_status: Option<FlagStatus>,
+    pub to_status: Option<FlagStatus>,
+    pub note: Option<String>,
+    pub visibility: Option<CommentVisibility>,
+    pub user_id: Option<i64>,
+    pub scan_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = flag_events)]
+pub struct NewFlagEvent<'a> {
+    pub flag_id: i64,
+    pub action: &'a str,
+    pub from_status: Option<FlagStatus>,
+    pub to_status: Option<FlagStatus>,
+    pub note: Option<&'a str>,
+    pub visibility: Option<CommentVisibility>,
+    pub user_id: Option<i64>,
+    pub scan_id: Option<i64>,
+}
+
+/// Filters of the flag list.
+#[derive(Debug, Clone, Default)]
+pub struct FlagFilter {
+    pub country_code: Option<String>,
+    pub status: Option<FlagStatus>,
+    pub rule_code: Option<String>,
+    pub category: Option<RuleCategory>,
+    pub region_id: Option<i64>,
+    pub facility_id: Option<i64>,
+    pub severity: Option<Severity>,
+    pub mode: Option<RuleMode>,
+    /// Flags whose period overlaps [from, to].
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub subject_type: Option<SubjectType>,
+    pub subject_id: Option<String>,
+}
+
+impl Flag {
+    pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Flag>> {
+        flags::table
+            .find(id)
+            .select(Flag::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn find_for_update(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Flag>> {
+        flags::table
+            .find(id)
+            .for_update()
+            .select(Flag::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// The flag of a rule, subject and period, if raised before.
+    pub fn find_key(conn: &mut PgConnection, key: &NewFlag) -> QueryResult<Option<Flag>> {
+        let (rule, subject_type, subject_id, from, to) = (
+            &key.rule_code,
+            key.subject_type,
+            &key.subject_id,
+            key.period_from,
+            key.period_to,
+        );
+        flags::table
+            .filter(flags::country_code.eq(&key.country_code))
+            .filter(flags::rule_code.eq(rule))
+            .filter(flags::subject_type.eq(subject_type))
+            .filter(flags::subject_id.eq(subject_id))
+            .filter(flags::period_from.eq(from))
+            .filter(flags::period_to.eq(to))
+            .for_update()
+            .select(Flag::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn insert(conn: &mut PgConnection, new: &NewFlag) -> QueryResult<Flag> {
+        diesel::insert_into(flags::table)
+            .values(new)
+            .returning(Flag::as_returning())
+            .get_result(conn)
+    }
+
+    /// Refreshes a flag from a rescan.
+    pub fn refresh(conn: &mut PgConnection, id: i64, new: &NewFlag) -> QueryResult<Flag> {
+        diesel::update(flags::table.find(id))
+            .set((
+                flags::rule_version.eq(new.rule_version),
+                flags::mode.eq(new.mode),
+                flags::severity.eq(new.severity),
+                flags::title.eq(&new.title),
+                flags::params.eq(&new.params),
+                flags::evidence.eq(&new.evidence),
+                flags::last_scan_id.eq(new.last_scan_id),
+                flags::updated_at.eq(Utc::now()),
+            ))
+            .returning(Flag::as_returning())
+            .get_result(conn)
+    }
+
+    pub fn set_status(conn: &mut PgConnection, id: i64, status: FlagStatus) -> QueryResult<Flag> {
+        diesel::update(flags::table.find(id))
+            .set((flags::status.eq(status), flags::updated_at.eq(Utc::now())))
+            .returning(Flag::as_returning())
+            .get_result(conn)
+    }
+
+    pub fn assign(conn: &mut PgConnection, id: i64, user: Option<i64>) -> QueryResult<Flag> {
+        diesel::update(flags::table.find(id))
+            .set((
+                flags::assigned_to.eq(user),
+                flags::updated_at.eq(Utc::now()),
+            ))
+            .returning(Flag::as_returning())
+            .get_result(conn)
+    }
+
+    fn filtered(filter: &FlagFilter) -> flags::BoxedQuery<'static, diesel::pg::Pg> {
+        let mut q = flags::table.into_boxed();
+        if let Some(c) = &filter.country_code {
+            q = q.filter(flags::country_code.eq(c.clone()));
+        }
+        if let Some(s) = filter.status {
+            q = q.filter(flags::status.eq(s));
+        }
+        if let Some(r) = &filter.rule_code {
+            q = q.filter(flags::rule_code.eq(r.clone()));
+        }
+        if let Some(c) = filter.category {
+            q = q.filter(flags::category.eq(c));
+        }
+        if let Some(r) = filter.region_id {
+            q = q.filter(flags::region_id.eq(r));
+        }
+        if let Some(f) = filter.facility_id {
+            q = q.filter(flags::facility_id.eq(f));
+        }
+        if let Some(s) = filter.severity {
+            q = q.filter(flags::severity.eq(s));
+        }
+        if let Some(m) = filter.mode {
+            q = q.filter(flags::mode.eq(m));
+        }
+        if let Some(from) = filter.from {
+            q = q.filter(flags::period_to.ge(from));
+        }
+        if let Some(to) = filter.to {
+            q = q.filter(flags::period_from.le(to));
+        }
+        if let Some(t) = filter.subject_type {
+            q = q.filter(flags::subject_type.eq(t));
+        }
+        if let Some(id) = &filter.subject_id {
+            q = q.filter(flags::subject_id.eq(id.clone()));
+        }
+        q
+    }
+
+    /// A page of flags, most severe first, newest first within a severity.
+    pub fn page(
+        conn: &mut PgConnection,
+        filter: &FlagFilter,
+        offset: i64,
+        limit: i64,
+    ) -> QueryResult<(Vec<Flag>, i64)> {
+        let total = Self::filtered(filter).count().get_result(conn)?;
+        let severity_rank = diesel::dsl::sql::<diesel::sql_types::Integer>(
+            "CASE severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END",
+        );
+        let rows = Self::filtered(filter)
+            .order((severity_rank, flags::raised_at.desc(), flags::id.desc()))
+            .offset(offset)
+            .limit(limit)
+            .select(Flag::as_select())
+            .load(conn)?;
+        Ok((rows, total))
+    }
+
+    /// Counts of matching flags per rule, severity and status.
+    pub fn counts(
+        conn: &mut PgConnection,
+        filter: &FlagFilter,
+    ) -> QueryResult<Vec<(String, Severity, FlagStatus, i64)>> {
+        let keys: Vec<(String, Severity, FlagStatus)> = Self::filtered(filter)
+            .select((flags::rule_code, flags::severity, flags::status))
+            .load(conn)?;
+        let mut counts: std::collections::BTreeMap<(String, Severity, FlagStatus), i64> =
+            std::collections::BTreeMap::new();
+        for key in keys {
+            *counts.entry(key).or_default() += 1;
+        }
+        Ok(counts
+            .into_iter()
+            .map(|((r, s, st), n)| (r, s, st, n))
+            .collect())
+    }
+}
+
+impl FlagEvent {
+    pub fn record(conn: &mut PgConnection, event: &NewFlagEvent<'_>) -> QueryResult<FlagEvent> {
+        diesel::insert_into(flag_events::table)
+            .values(event)
+            .returning(FlagEvent::as_returning())
+            .get_result(conn)
+    }
+
+    pub fn of_flag(conn: &mut PgConnection, flag_id: i64) -> QueryResult<Vec<FlagEvent>> {
+        flag_events::table
+            .filter(flag_events::flag_id.eq(flag_id))
+            .order(flag_events::id)
+            .select(FlagEvent::as_select())
+            .load(conn)
+    }
+}

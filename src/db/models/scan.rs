@@ -1,0 +1,64 @@
+//! `scans`: each run of the rules over a country and period, with its counts.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use serde_json::Value;
+
+use crate::db::enums::ScanTrigger;
+use crate::db::schema::scans;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = scans)]
+pub struct Scan {
+    pub id: i64,
+    pub country_code: String,
+    pub period_from: NaiveDate,
+    pub period_to: NaiveDate,
+    pub trigger: ScanTrigger,
+    pub requested_by: Option<i64>,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub flags_raised: i32,
+    pub flags_updated: i32,
+    pub rules: Value,
+}
+
+impl Scan {
+    pub fn start(
+        conn: &mut PgConnection,
+        country: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+        trigger: ScanTrigger,
+        by: Option<i64>,
+    ) -> QueryResult<Scan> {
+        diesel::insert_into(scans::table)
+            .values((
+                scans::country_code.eq(country),
+                scans::period_from.eq(from),
+                scans::period_to.eq(to),
+                scans::trigger.eq(trigger),
+                scans::requested_by.eq(by),
+            ))
+            .returning(Scan::as_returning())
+            .get_result(conn)
+    }
+
+    pub fn finish(
+        conn: &mut PgConnection,
+        id: i64,
+        raised: i32,
+        updated: i32,
+        rules: Value,
+    ) -> QueryResult<Scan> {
+        diesel::update(scans::table.find(id))
+            .set((
+                scans::finished_at.eq(Utc::now()),
+                scans::flags_raised.eq(raised),
+                scans::flags_updated.eq(updated),
+                scans::rules.eq(rules),
+            ))
+            .returning(Scan::as_returning())
+            .get_result(conn)
+    }
+}

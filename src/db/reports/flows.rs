@@ -1,0 +1,262 @@
+//! Flows of a country over an inclusive date range, from aggregates or raw rows.
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Date, Nullable, Text, Timestamptz};
+
+use crate::db::enums::{AgeBand, FacilityKind, PatientSex, StockEventKind};
+use crate::domain::period::Month;
+
+/// Where a report reads its figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The monthly aggregates for whole months, raw rows for partial ones.
+    Aggregates,
+    /// Raw rows throughout (for checking the aggregates).
+    Raw,
+}
+
+/// An inclusive range of days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateRange {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+impl DateRange {
+    pub fn days(&self) -> i64 {
+        (self.to - self.from).num_days() + 1
+    }
+
+    /// Days of the range in each calendar year.
+    pub fn days_by_year(&self) -> Vec<(i32, i64)> {
+        use chrono::Datelike;
+        let mut out = Vec::new();
+        let mut year = self.from.year();
+        while year <= self.to.year() {
+            let start = self
+                .from
+                .max(NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(self.from));
+            let end = self
+                .to
+                .min(NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(self.to));
+            out.push((year, (end - start).num_days() + 1));
+            year += 1;
+        }
+        out
+    }
+
+    /// `[start, end)` in UTC.
+    pub fn bounds(&self) -> Span {
+        (midnight(self.from), midnight(self.to + Duration::days(1)))
+    }
+
+    /// The whole months inside the range (first and last), if any.
+    fn whole_months(&self) -> Option<(Month, Month)> {
+        let mut first = Month::of(self.from);
+        if first.first_day() < self.from {
+            first = first.next();
+        }
+        let mut last = Month::of(self.to);
+        if last.last_day() > self.to {
+            last = Month::of(last.first_day() - Duration::days(1));
+        }
+        (first <= last && first.first_day() >= self.from).then_some((first, last))
+    }
+
+    /// Splits the range into raw edges and whole months: (raw ranges, whole months).
+    fn split(&self) -> (Vec<Span>, Option<(Month, Month)>) {
+        match self.whole_months() {
+            None => (vec![self.bounds()], None),
+            Some((first, last)) => {
+                let mut raw = Vec::new();
+                if self.from < first.first_day() {
+                    raw.push((midnight(self.from), midnight(first.first_day())));
+                }
+                if last.last_day() < self.to {
+                    raw.push((
+                        midnight(last.next().first_day()),
+                        midnight(self.to + Duration::days(1)),
+                    ));
+                }
+                (raw, Some((first, last)))
+            }
+        }
+    }
+}
+
+/// A half-open span of time `[start, end)`.
+type Span = (DateTime<Utc>, DateTime<Utc>);
+
+fn midnight(day: NaiveDate) -> DateTime<Utc> {
+    Utc.from_utc_datetime(&day.and_hms_opt(0, 0, 0).unwrap_or_default())
+}
+
+/// Units moved per region, facility kind, product, month and bucket.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct SupplyRow {
+    #[diesel(sql_type = BigInt)]
+    pub region_id: i64,
+    #[diesel(sql_type = Text)]
+    pub facility_kind: FacilityKind,
+    #[diesel(sql_type = BigInt)]
+    pub product_id: i64,
+    #[diesel(sql_type = Date)]
+    pub month: NaiveDate,
+    #[diesel(sql_type = Text)]
+    pub bucket: StockEventKind,
+    #[diesel(sql_type = BigInt)]
+    pub units: i64,
+}
+
+/// Units dispensed per region, product, month, sex and age band.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct DispensedRow {
+    #[diesel(sql_type = BigInt)]
+    pub region_id: i64,
+    #[diesel(sql_type = BigInt)]
+    pub product_id: i64,
+    #[diesel(sql_type = Date)]
+    pub month: NaiveDate,
+    #[diesel(sql_type = Text)]
+    pub patient_sex: PatientSex,
+    #[diesel(sql_type = Text)]
+    pub patient_age_band: AgeBand,
+    #[diesel(sql_type = BigInt)]
+    pub units: i64,
+    #[diesel(sql_type = BigInt)]
+    pub records: i64,
+}
+
+/// Ledger flows of `country` (optionally one region) over `range`.
+pub fn supply(
+    conn: &mut PgConnection,
+    country: &str,
+    region: Option<i64>,
+    range: DateRange,
+    source: Source,
+) -> QueryResult<Vec<SupplyRow>> {
+    let (raw, months) = match source {
+        Source::Raw => (vec![range.bounds()], None),
+        Source::Aggregates => range.split(),
+    };
+    let mut rows = Vec::new();
+    for (from, to) in raw {
+        rows.extend(
+            diesel::sql_query(include_str!("raw_supply.sql"))
+                .bind::<Text, _>(country)
+                .bind::<Timestamptz, _>(from)
+                .bind::<Timestamptz, _>(to)
+                .bind::<Nullable<BigInt>, _>(region)
+                .load::<SupplyRow>(conn)?,
+        );
+    }
+    if let Some((first, last)) = months {
+        rows.extend(
+            diesel::sql_query(
+                "SELECT region_id, facility_kind, product_id, month, bucket, units FROM supply_monthly \
+                 WHERE country_code = $1 AND month BETWEEN $2 AND $3 AND ($4::bigint IS NULL OR region_id = $4)",
+            )
+            .bind::<Text, _>(country)
+            .bind::<Date, _>(first.first_day())
+            .bind::<Date, _>(last.first_day())
+            .bind::<Nullable<BigInt>, _>(region)
+            .load::<SupplyRow>(conn)?,
+        );
+    }
+    Ok(rows)
+}
+
+/// Dispensed units of `country` (optionally one region) over `range`.
+pub fn dispensed(
+    conn: &mut PgConnection,
+    country: &str,
+    region: Option<i64>,
+    range: DateRange,
+    source: Source,
+) -> QueryResult<Vec<DispensedRow>> {
+    let (raw, months) = match source {
+        Source::Raw => (vec![range.bounds()], None),
+        Source::Aggregates => range.split(),
+    };
+    let mut rows = Vec::new();
+    for (from, to) in raw {
+        rows.extend(
+            diesel::sql_query(include_str!("raw_dispensed.sql"))
+                .bind::<Text, _>(country)
+                .bind::<Timestamptz, _>(from)
+                .bind::<Timestamptz, _>(to)
+                .bind::<Nullable<BigInt>, _>(region)
+                .load::<DispensedRow>(conn)?,
+        );
+    }
+    if let Some((first, last)) = months {
+        rows.extend(
+            diesel::sql_query(
+                "SELECT region_id, product_id, month, patient_sex, patient_age_band, units, records FROM dispensing_monthly \
+                 WHERE country_code = $1 AND month BETWEEN $2 AND $3 AND ($4::bigint IS NULL OR region_id = $4)",
+            )
+            .bind::<Text, _>(country)
+            .bind::<Date, _>(first.first_day())
+            .bind::<Date, _>(last.first_day())
+            .bind::<Nullable<BigInt>, _>(region)
+            .load::<DispensedRow>(conn)?,
+        );
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn ranges_split_into_whole_months_and_raw_edges() {
+        let year = DateRange {
+            from: d(2026, 1, 1),
+            to: d(2026, 12, 31),
+        };
+        let (raw, months) = year.split();
+        assert!(raw.is_empty());
+        assert_eq!(
+            months.map(|(a, b)| (a.label(), b.label())),
+            Some(("2026-01".into(), "2026-12".into()))
+        );
+        let partial = DateRange {
+            from: d(2026, 1, 15),
+            to: d(2026, 3, 10),
+        };
+        let (raw, months) = partial.split();
+        assert_eq!(raw.len(), 2);
+        assert_eq!(
+            months.map(|(a, b)| (a.label(), b.label())),
+            Some(("2026-02".into(), "2026-02".into()))
+        );
+        let inside = DateRange {
+            from: d(2026, 2, 3),
+            to: d(2026, 2, 20),
+        };
+        let (raw, months) = inside.split();
+        assert_eq!((raw.len(), months.is_none()), (1, true));
+        assert_eq!(
+            DateRange {
+                from: d(2024, 1, 1),
+                to: d(2024, 12, 31)
+            }
+            .days(),
+            366
+        );
+        assert_eq!(
+            DateRange {
+                from: d(2024, 12, 1),
+                to: d(2025, 1, 31)
+            }
+            .days_by_year(),
+            vec![(2024, 31), (2025, 31)]
+        );
+    }
+}

@@ -1,0 +1,11 @@
+-- Dispensed units of a country in [$2, $3) by region, product, month, sex and age band,
+-- reversed dispensings left out (as dispensing_monthly does).
+SELECT d.region_id, d.product_id,
+       date_trunc('month', d.dispensed_at AT TIME ZONE 'UTC')::date AS month,
+       d.patient_sex, d.patient_age_band,
+       sum(d.quantity_units)::bigint AS units, count(*)::bigint AS records
+FROM dispensings d
+WHERE d.country_code = $1 AND d.dispensed_at >= $2 AND d.dispensed_at < $3
+  AND ($4::bigint IS NULL OR d.region_id = $4)
+  AND NOT EXISTS (SELECT 1 FROM stock_events r WHERE r.reverses_entry_id = d.id)
+GROUP BY 1, 2, 3, 4, 5

@@ -1,0 +1,136 @@
+//! The rule engine: explainable, versioned rules that turn the data of a country and period
+//! into findings, both availability findings and diversion signals.
+//!
+//! Each rule is one module with a `Params` struct (its parameters with their defaults; the
+//! regulator may change them, which bumps the rule's version) and an `evaluate` function
+//! returning `Finding`s. A finding names its subject, severity and evidence:
+//! `{"records": {"<table>": [ids]}, "figures": {...}, "thresholds": {...}}` so a reader sees
+//! why the flag exists and which rows support it. `scan` runs the enabled rules and keeps
+//! one flag per rule, subject and period.
+
+pub mod scan;
+
+use chrono::NaiveDate;
+use diesel::PgConnection;
+use serde_json::Value;
+
+use crate::db::enums::{RuleCategory, Severity, SubjectType};
+use crate::db::reports::flows::DateRange;
+
+/// What a rule is evaluated over.
+#[derive(Debug, Clone)]
+pub struct ScanContext {
+    pub country: String,
+    pub range: DateRange,
+    /// The day the scan runs (deadlines and current states are judged against it).
+    pub today: NaiveDate,
+    /// Days after a month's end before an open reporting period is late.
+    pub reporting_grace_days: i64,
+}
+
+/// One thing a rule found.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub subject_type: SubjectType,
+    pub subject_id: String,
+    /// The facility concerned, if any (for scope and filtering).
+    pub facility_id: Option<i64>,
+    /// The region concerned, if any.
+    pub region_id: Option<i64>,
+    pub severity: Severity,
+    /// One line for a human reader.
+    pub title: String,
+    /// `{"records": {...}, "figures": {...}, "thresholds": {...}}`.
+    pub evidence: Value,
+    /// The period the finding is about, when narrower than the scan's (a month, say).
+    pub period: Option<(NaiveDate, NaiveDate)>,
+}
+
+type Evaluate = fn(&mut PgConnection, &ScanContext, &Value) -> anyhow::Result<Vec<Finding>>;
+
+/// A rule as the engine knows it.
+pub struct RuleSpec {
+    pub code: &'static str,
+    pub category: RuleCategory,
+    pub description: &'static str,
+    pub default_params: fn() -> Value,
+    /// Parses stored or proposed parameters; the error says what is wrong.
+    pub check_params: fn(&Value) -> Result<(), String>,
+    pub evaluate: Evaluate,
+}
+
+macro_rules! rules {
+    ($($module:ident: $category:ident, $description:literal;)*) => {
+        $(pub mod $module;)*
+
+        /// Every rule, in the order scans run them.
+        pub fn specs() -> Vec<RuleSpec> {
+            vec![$(
+                RuleSpec {
+                    code: stringify!($module),
+                    category: RuleCategory::$category,
+                    description: $description,
+                    default_params: || serde_json::to_value($module::Params::default()).unwrap_or_default(),
+                    check_params: |v| {
+                        let p: $module::Params = serde_json::from_value(v.clone()).map_err(|e| e.to_string())?;
+                        p.check()
+                    },
+                    evaluate: |conn, ctx, v| {
+                        let p: $module::Params = serde_json::from_value(v.clone())?;
+                        Ok($module::evaluate(conn, ctx, &p)?)
+                    },
+                },
+            )*]
+        }
+    };
+}
+
+rules! {
+    negative_balance_attempt: Diversion, "An entry was refused because stock would have gone negative";
+    inventory_variance: Diversion, "A physical count was short of the book balance";
+    loss_or_theft: Diversion, "Theft, or losses that are large or repeated";
+    transfer_mismatch: Diversion, "A transfer was received short, or not confirmed in time";
+    receipt_without_authorization: Diversion, "An import receipt beyond its authorization, outside its validity or under an expired licence (refused and recorded)";
+    estimate_exceeded: Diversion, "Imports or consumption over the confirmed estimate";
+    unusual_order_size: Diversion, "A facility's receipts in a month far above its own baseline";
+    unusual_order_frequency: Diversion, "Orders much more frequent than the facility's baseline";
+    dispensing_spike: Diversion, "A facility's monthly dispensing far above its own history";
+    peer_outlier: Diversion, "A facility's dispensing per registered patient far above peers of the same kind in the region";
+    prescriber_outlier: Diversion, "A prescriber's volume far above peers";
+    multiple_provider_episode: Diversion, "One patient served by many prescribers and many pharmacies";
+    high_daily_dose: Diversion, "A patient's average daily MME over a threshold, outside cancer and palliative care";
+    overlapping_prescriptions: Diversion, "A new opioid dispensing while much of the last supply remains";
+    late_or_missing_report: Diversion, "A reporting period not closed on time";
+    unexpected_substance: Diversion, "A substance dispensed where the country has no estimate for it";
+    very_low_availability: Availability, "An area's consumption is in an adequacy band marked as a finding";
+    estimate_underused: Availability, "A year's consumption well below the estimate";
+    stock_out: Availability, "A facility has had no stock of a product for days";
+    no_access_point: Availability, "A region with too few licensed dispensing facilities";
+    mass_balance_residue: Availability, "A substance's mass balance leaves a residue beyond tolerance";
+}
+
+/// The spec of `code`.
+pub fn spec(code: &str) -> Option<RuleSpec> {
+    specs().into_iter().find(|s| s.code == code)
+}
+
+/// Seeds every rule of every country with its default parameters (existing rules keep theirs).
+pub fn seed(conn: &mut PgConnection) -> diesel::QueryResult<()> {
+    use crate::db::models::country::Country;
+    use crate::db::models::rule::{NewRule, Rule};
+    for country in Country::all(conn)? {
+        for s in specs() {
+            Rule::ensure(
+                conn,
+                &NewRule {
+                    country_code: &country.code,
+                    code: s.code,
+                    category: s.category,
+                    description: s.description,
+                    params: (s.default_params)(),
+                },
+            )?;
+        }
+    }
+    Ok(())
+}

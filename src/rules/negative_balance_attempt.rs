@@ -1,0 +1,83 @@
+//! `negative_balance_attempt`: a facility tried to move stock it did not have. Every
+//! refused entry is kept as evidence; a facility with at least `min_attempts` of them in the
+//! period is flagged.
+
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Text, Timestamptz};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::db::enums::{Severity, SubjectType};
+use crate::rules::{Finding, ScanContext};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Params {
+    /// Refused attempts in the period that raise a flag ("any": 1).
+    pub min_attempts: i64,
+    /// Attempts from which the flag is `high`.
+    pub high_from: i64,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params { min_attempts: 1, high_from: 3 }
+    }
+}
+
+impl Params {
+    pub fn check(&self) -> Result<(), String> {
+        if self.min_attempts < 1 || self.high_from < self.min_attempts {
+            return Err("min_attempts must be at least 1 and high_from at least min_attempts".into());
+        }
+        Ok(())
+    }
+}
+
+#[derive(QueryableByName)]
+struct Row {
+    #[diesel(sql_type = BigInt)]
+    facility_id: i64,
+    #[diesel(sql_type = BigInt)]
+    region_id: i64,
+    #[diesel(sql_type = Array<BigInt>)]
+    attempt_ids: Vec<i64>,
+    #[diesel(sql_type = Array<BigInt>)]
+    product_ids: Vec<i64>,
+}
+
+pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> QueryResult<Vec<Finding>> {
+    let (from, to) = ctx.range.bounds();
+    let rows: Vec<Row> = diesel::sql_query(
+        "SELECT a.facility_id, f.region_id, array_agg(a.id ORDER BY a.id) AS attempt_ids, \
+                array_agg(DISTINCT a.product_id) AS product_ids \
+         FROM refused_attempts a JOIN facilities f ON f.id = a.facility_id \
+         WHERE a.country_code = $1 AND a.code = 'insufficient_stock' AND a.occurred_at >= $2 AND a.occurred_at < $3 \
+         GROUP BY a.facility_id, f.region_id HAVING count(*) >= $4",
+    )
+    .bind::<Text, _>(&ctx.country)
+    .bind::<Timestamptz, _>(from)
+    .bind::<Timestamptz, _>(to)
+    .bind::<BigInt, _>(params.min_attempts)
+    .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let n = r.attempt_ids.len() as i64;
+            Finding {
+                subject_type: SubjectType::Facility,
+                subject_id: r.facility_id.to_string(),
+                facility_id: Some(r.facility_id),
+                region_id: Some(r.region_id),
+                severity: if n >= params.high_from { Severity::High } else { Severity::Medium },
+                title: format!("{n} refused attempts to move stock the facility did not have"),
+                evidence: json!({
+                    "records": {"refused_attempts": r.attempt_ids},
+                    "figures": {"attempts": n, "product_ids": r.product_ids},
+                    "thresholds": {"min_attempts": params.min_attempts, "high_from": params.high_from},
+                }),
+                period: None,
+            }
+        })
+        .collect())
+}

@@ -1,0 +1,112 @@
+//! Running the enabled rules over a country and period, and keeping one flag per rule,
+//! subject and period: a rescan refreshes existing flags instead of duplicating them.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use serde_json::{Value, json};
+
+use crate::db::enums::{FlagStatus, ScanTrigger};
+use crate::db::models::flag::{Flag, FlagEvent, NewFlag, NewFlagEvent};
+use crate::db::models::rule::Rule;
+use crate::db::models::scan::Scan;
+use crate::db::reports::flows::DateRange;
+use crate::rules::{ScanContext, specs};
+
+/// What a scan did.
+#[derive(Debug, Clone)]
+pub struct ScanOutcome {
+    pub scan: Scan,
+    pub flags_raised: i32,
+    pub flags_updated: i32,
+}
+
+/// Runs every enabled rule for `country` over `range` in one transaction (each rule in its
+/// own savepoint: a failing rule is reported in the scan and the others still run).
+pub fn run(
+    conn: &mut PgConnection,
+    country: &str,
+    range: DateRange,
+    trigger: ScanTrigger,
+    requested_by: Option<i64>,
+    today: NaiveDate,
+    reporting_grace_days: i64,
+) -> QueryResult<ScanOutcome> {
+    conn.transaction(|conn| {
+        // One scan of a country at a time.
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
+            .bind::<diesel::sql_types::Text, _>(format!("scan:{country}"))
+            .execute(conn)?;
+        let scan = Scan::start(conn, country, range.from, range.to, trigger, requested_by)?;
+        let ctx = ScanContext { country: country.to_owned(), range, today, reporting_grace_days };
+        let configured = Rule::of_country(conn, country)?;
+        let (mut raised, mut updated) = (0i32, 0i32);
+        let mut report = Vec::new();
+        for spec in specs() {
+            let Some(rule) = configured.iter().find(|r| r.code == spec.code) else { continue };
+            if !rule.enabled {
+                continue;
+            }
+            let started = std::time::Instant::now();
+            let result = conn.transaction::<(i32, i32, usize), anyhow::Error, _>(|conn| {
+                let findings = (spec.evaluate)(conn, &ctx, &rule.params)?;
+                let n = findings.len();
+                let (mut r, mut u) = (0, 0);
+                for finding in findings {
+                    let (from, to) = finding.period.unwrap_or((range.from, range.to));
+                    let new = NewFlag {
+                        country_code: country.to_owned(),
+                        rule_code: rule.code.clone(),
+                        rule_version: rule.version,
+                        category: rule.category,
+                        mode: rule.mode,
+                        subject_type: finding.subject_type,
+                        subject_id: finding.subject_id,
+                        facility_id: finding.facility_id,
+                        region_id: finding.region_id,
+                        period_from: from,
+                        period_to: to,
+                        severity: finding.severity,
+                        title: finding.title,
+                        params: rule.params.clone(),
+                        evidence: finding.evidence,
+                        first_scan_id: Some(scan.id),
+                        last_scan_id: Some(scan.id),
+                    };
+                    match Flag::find_key(conn, &new)? {
+                        Some(existing) => {
+                            let changed = existing.evidence != new.evidence || existing.severity != new.severity || existing.rule_version != new.rule_version;
+                            let flag = Flag::refresh(conn, existing.id, &new)?;
+                            if changed {
+                                FlagEvent::record(conn, &NewFlagEvent { flag_id: flag.id, action: "updated", from_status: None, to_status: None, note: None, visibility: None, user_id: None, scan_id: Some(scan.id) })?;
+                            }
+                            u += 1;
+                        }
+                        None => {
+                            let flag = Flag::insert(conn, &new)?;
+                            FlagEvent::record(
+                                conn,
+                                &NewFlagEvent { flag_id: flag.id, action: "raised", from_status: None, to_status: Some(FlagStatus::Open), note: None, visibility: None, user_id: None, scan_id: Some(scan.id) },
+                            )?;
+                            r += 1;
+                        }
+                    }
+                }
+                Ok((r, u, n))
+            });
+            let millis = started.elapsed().as_millis() as u64;
+            match result {
+                Ok((r, u, n)) => {
+                    raised += r;
+                    updated += u;
+                    report.push(json!({"code": rule.code, "version": rule.version, "mode": rule.mode, "findings": n, "raised": r, "updated": u, "millis": millis}));
+                }
+                Err(e) => {
+                    tracing::error!(rule = %rule.code, error = ?e, "rule failed during scan");
+                    report.push(json!({"code": rule.code, "version": rule.version, "error": "the rule failed; see the server log", "millis": millis}));
+                }
+            }
+        }
+        let scan = Scan::finish(conn, scan.id, raised, updated, Value::Array(report))?;
+        Ok(ScanOutcome { scan, flags_raised: raised, flags_updated: updated })
+    })
+}
