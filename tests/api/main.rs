@@ -12,6 +12,8 @@ mod idempotency;
 mod import_authorizations;
 mod operations;
 mod reference;
+mod rules_a;
+mod rules_b;
 mod scope;
 mod stock;
 mod transfers;

@@ -1,0 +1,1 @@
+//! Planted cases and near misses of diversion rules (rules_b).
