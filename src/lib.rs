@@ -1,6 +1,8 @@
 //! Tarozi: opioid analgesic availability and diversion monitoring for national drug
 //! regulators and ministries of health.
 
+/// Availability analytics and INCB reports.
+pub mod analytics;
 /// Authentication (argon2id, JWT) and the `Caller` scope checks.
 pub mod auth;
 /// `tarozi bench-*`: benchmarks that print their figures.

@@ -28,6 +28,8 @@ use crate::error::{FieldError, PROBLEM_CONTENT_TYPE, ProblemDocument};
         (name = "supply chain", description = "Estimates, import authorizations and receipts, transfers"),
         (name = "stock", description = "The stock ledger, balances, inventory counts and reversals"),
         (name = "dispensing", description = "Dispensing to patients (batches of up to 10 000 records) and monthly reporting periods"),
+        (name = "analytics", description = "Availability, consumption, estimates, stock-outs, mass balance, the regional view"),
+        (name = "reports", description = "INCB Form C and Form A, JSON or CSV"),
         (name = "diversion", description = "Rules, scans and the flag list with its review workflow"),
         (name = "audit", description = "The append-only audit log"),
         (name = "operations", description = "Health, readiness, metrics"),

@@ -23,6 +23,9 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .configure(controllers::transfers::configure)
         .configure(controllers::stock::configure)
         .configure(controllers::dispensings::configure)
+        .configure(controllers::analytics::configure)
+        .configure(controllers::analytics_settings::configure)
+        .configure(controllers::reports::configure)
         .configure(controllers::rules::configure)
         .configure(controllers::flags::configure)
         .configure(controllers::audit::configure);

@@ -1,6 +1,8 @@
 //! HTTP handlers, one module per resource, each with a `configure` that registers its
 //! routes (handler names are the OpenAPI operation ids).
 
+pub mod analytics;
+pub mod analytics_settings;
 pub mod audit;
 pub mod auth;
 pub mod dispensings;
@@ -11,6 +13,7 @@ pub mod health;
 pub mod import_authorizations;
 pub mod products;
 pub mod regions;
+pub mod reports;
 pub mod rules;
 pub mod stock;
 pub mod substances;

@@ -1,20 +1,85 @@
-//! `stock_out`: not implemented yet.
+//! `stock_out`: a pharmacy or hospital pharmacy that has had none of a product it stocks
+//! for at least `min_days` (7) on the scan's last day (or today, if earlier). One finding
+//! per facility listing its products at zero; high from `high_days` (30).
 
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Text, Timestamptz};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
+use crate::db::enums::{Severity, SubjectType};
 use crate::rules::{Finding, ScanContext};
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct Params {}
+pub struct Params {
+    /// Days at zero before a stock-out is a finding.
+    pub min_days: i64,
+    /// Days at zero from which it is high.
+    pub high_days: i64,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params { min_days: 7, high_days: 30 }
+    }
+}
 
 impl Params {
     pub fn check(&self) -> Result<(), String> {
+        if self.min_days < 0 || self.high_days < self.min_days {
+            return Err("min_days must not be negative and high_days at least min_days".into());
+        }
         Ok(())
     }
 }
 
-pub fn evaluate(_conn: &mut PgConnection, _ctx: &ScanContext, _params: &Params) -> QueryResult<Vec<Finding>> {
-    Ok(Vec::new())
+#[derive(QueryableByName)]
+struct Row {
+    #[diesel(sql_type = BigInt)]
+    facility_id: i64,
+    #[diesel(sql_type = BigInt)]
+    region_id: i64,
+    #[diesel(sql_type = Array<BigInt>)]
+    product_ids: Vec<i64>,
+    #[diesel(sql_type = Array<Timestamptz>)]
+    zero_since: Vec<chrono::DateTime<Utc>>,
+}
+
+pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> QueryResult<Vec<Finding>> {
+    let day: NaiveDate = ctx.range.to.min(ctx.today);
+    let cutoff = Utc.from_utc_datetime(&(day - Duration::days(params.min_days) + Duration::days(1)).and_hms_opt(0, 0, 0).unwrap_or_default());
+    let rows: Vec<Row> = diesel::sql_query(
+        "SELECT b.facility_id, f.region_id, array_agg(b.product_id ORDER BY b.product_id) AS product_ids, \
+                array_agg(b.zero_since ORDER BY b.product_id) AS zero_since \
+         FROM stock_balances b JOIN facilities f ON f.id = b.facility_id \
+         WHERE b.country_code = $1 AND b.balance_units = 0 AND b.zero_since IS NOT NULL AND b.zero_since < $2 \
+           AND f.kind IN ('pharmacy', 'hospital') \
+         GROUP BY b.facility_id, f.region_id",
+    )
+    .bind::<Text, _>(&ctx.country)
+    .bind::<Timestamptz, _>(cutoff)
+    .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let days: Vec<i64> = r.zero_since.iter().map(|z| (day - z.date_naive()).num_days()).collect();
+            let longest = days.iter().copied().max().unwrap_or(0);
+            Finding {
+                subject_type: SubjectType::Facility,
+                subject_id: r.facility_id.to_string(),
+                facility_id: Some(r.facility_id),
+                region_id: Some(r.region_id),
+                severity: if longest >= params.high_days { Severity::High } else { Severity::Medium },
+                title: format!("{} product(s) out of stock, the longest for {longest} days", r.product_ids.len()),
+                evidence: json!({
+                    "records": {"stock_balances": r.product_ids.iter().map(|p| json!({"facility_id": r.facility_id, "product_id": p})).collect::<Vec<_>>()},
+                    "figures": {"products": r.product_ids.iter().zip(&days).zip(&r.zero_since).map(|((p, d), z)| json!({"product_id": p, "days_at_zero": d, "zero_since": z})).collect::<Vec<_>>(), "as_of": day},
+                    "thresholds": {"min_days": params.min_days, "high_days": params.high_days},
+                }),
+                period: None,
+            }
+        })
+        .collect())
 }

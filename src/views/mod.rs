@@ -1,6 +1,7 @@
 //! JSON wire types: what clients send and receive. A single resource travels wrapped
 //! (`{"facility": {...}}`), a list as `{"facilities": [...], "meta": {...}}`.
 
+pub mod analytics;
 pub mod auth;
 pub mod dispensing;
 pub mod flags;

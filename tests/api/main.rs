@@ -1,11 +1,13 @@
 //! HTTP tests: every test runs against a real server and its own database.
 
+mod analytics;
 mod auth;
 mod binary;
 mod dispensings;
 mod errors;
 mod estimates;
 mod facilities;
+mod findings;
 mod flags;
 mod helpers;
 mod idempotency;

@@ -167,6 +167,21 @@ pub fn supply(
     Ok(rows)
 }
 
+/// Units moved per facility kind, product and bucket before `month` (opening stocks).
+pub fn supply_before(
+    conn: &mut PgConnection,
+    country: &str,
+    month: Month,
+) -> QueryResult<Vec<SupplyRow>> {
+    diesel::sql_query(
+        "SELECT 0::bigint AS region_id, facility_kind, product_id, $2::date AS month, bucket, sum(units)::bigint AS units \
+         FROM supply_monthly WHERE country_code = $1 AND month < $2 GROUP BY facility_kind, product_id, bucket",
+    )
+    .bind::<Text, _>(country)
+    .bind::<Date, _>(month.first_day())
+    .load(conn)
+}
+
 /// Dispensed units of `country` (optionally one region) over `range`.
 pub fn dispensed(
     conn: &mut PgConnection,

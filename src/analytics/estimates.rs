@@ -1,0 +1,117 @@
+//! Estimate utilization: per substance and year, the estimate in force against authorized
+//! and received imports and against consumption.
+
+use std::collections::BTreeMap;
+
+use bigdecimal::{BigDecimal, RoundingMode, Zero};
+use diesel::prelude::*;
+
+use crate::analytics::{Catalog, grams, supplies_retail};
+use crate::db::enums::StockEventKind;
+use crate::db::reports::flows::{self, DateRange, Source};
+use crate::domain::decimal::Decimal;
+use crate::views::analytics::{EstimateUseReport, EstimateUseView, PeriodView};
+
+/// Percent of `part` in `whole`, to two decimals.
+pub fn percent(part: &BigDecimal, whole: &BigDecimal) -> Option<BigDecimal> {
+    (!whole.is_zero())
+        .then(|| (part * BigDecimal::from(100) / whole).with_scale_round(2, RoundingMode::HalfUp))
+}
+
+/// Figures of one substance and year, in grams.
+#[derive(Debug, Clone, Default)]
+pub struct EstimateUse {
+    pub estimate_g: Option<BigDecimal>,
+    pub authorized_g: BigDecimal,
+    pub received_g: BigDecimal,
+    pub consumption_g: BigDecimal,
+}
+
+/// Every substance with an estimate or any import or consumption in `year` (up to `range.to`).
+pub fn figures(
+    conn: &mut PgConnection,
+    country: &str,
+    year: i32,
+    range: DateRange,
+    catalog: &Catalog,
+) -> QueryResult<BTreeMap<i64, EstimateUse>> {
+    use crate::db::schema::{estimates as e, import_authorizations as a};
+    let mut out: BTreeMap<i64, EstimateUse> = BTreeMap::new();
+    let estimates: Vec<(i64, BigDecimal)> = e::table
+        .filter(e::country_code.eq(country))
+        .filter(e::year.eq(year))
+        .select((e::substance_id, e::quantity_g))
+        .load(conn)?;
+    for (s, g) in estimates {
+        let entry = out.entry(s).or_default();
+        entry.estimate_g = Some(entry.estimate_g.take().unwrap_or_default() + g);
+    }
+    let authorized: Vec<(i64, BigDecimal)> = a::table
+        .filter(a::country_code.eq(country))
+        .filter(a::year.eq(year))
+        .select((a::substance_id, a::quantity_g))
+        .load(conn)?;
+    for (s, g) in authorized {
+        out.entry(s).or_default().authorized_g += g;
+    }
+    let mut received_mg: BTreeMap<i64, BigDecimal> = BTreeMap::new();
+    let mut consumed_mg: BTreeMap<i64, BigDecimal> = BTreeMap::new();
+    for row in flows::supply(conn, country, None, range, Source::Aggregates)? {
+        let Some(s) = catalog.substance_of(row.product_id) else {
+            continue;
+        };
+        if row.bucket == StockEventKind::ImportReceipt {
+            *received_mg.entry(s).or_default() += catalog.mg(row.product_id, row.units);
+        }
+        if supplies_retail(&row) {
+            *consumed_mg.entry(s).or_default() += catalog.mg(row.product_id, row.units);
+        }
+    }
+    for (s, mg) in received_mg {
+        out.entry(s).or_default().received_g = grams(&mg);
+    }
+    for (s, mg) in consumed_mg {
+        out.entry(s).or_default().consumption_g = grams(&mg);
+    }
+    Ok(out)
+}
+
+pub fn report(
+    conn: &mut PgConnection,
+    country: &str,
+    year: i32,
+    range: DateRange,
+) -> QueryResult<EstimateUseReport> {
+    let catalog = Catalog::load(conn, range.to)?;
+    let substances = figures(conn, country, year, range, &catalog)?
+        .into_iter()
+        .map(|(s, f)| EstimateUseView {
+            substance_id: s,
+            inn: catalog.inn(s),
+            utilization_pct: f
+                .estimate_g
+                .as_ref()
+                .and_then(|e| percent(&f.consumption_g, e))
+                .map(Decimal::from),
+            imports_pct: f
+                .estimate_g
+                .as_ref()
+                .and_then(|e| percent(&f.received_g, e))
+                .map(Decimal::from),
+            estimate_g: f.estimate_g.map(|g| Decimal(g.normalized())),
+            authorized_g: Decimal(f.authorized_g.normalized()),
+            received_g: Decimal(f.received_g),
+            consumption_g: Decimal(f.consumption_g),
+        })
+        .collect();
+    Ok(EstimateUseReport {
+        country: country.to_owned(),
+        year,
+        period: PeriodView {
+            from: range.from,
+            to: range.to,
+            days: range.days(),
+        },
+        substances,
+    })
+}

@@ -1,0 +1,202 @@
+//! INCB reports: Form C (annual statistics: consumption, stocks at 31 December, imports)
+//! and Form A (quarterly imports by exporting country), in kilograms and grams of base.
+
+use std::collections::BTreeMap;
+
+use bigdecimal::{BigDecimal, RoundingMode, ToPrimitive, Zero};
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text, Timestamptz};
+
+use crate::analytics::{Catalog, grams, is_wholesale, supplies_retail};
+use crate::db::enums::{Convention, StockEventKind};
+use crate::db::reports::flows::{self, DateRange, Source};
+use crate::domain::decimal::Decimal;
+use crate::domain::period::Month;
+use crate::views::analytics::{FormA, FormALine, FormC, FormCLine, KgG};
+
+/// Grams as whole kilograms plus the remaining grams (exact).
+pub fn kg_g(total_g: &BigDecimal) -> KgG {
+    let kg = (total_g / BigDecimal::from(1000)).with_scale_round(0, RoundingMode::Down);
+    let rest = total_g - &kg * BigDecimal::from(1000);
+    KgG {
+        kg: kg.to_i64().unwrap_or(0),
+        g: Decimal(rest.normalized()),
+        total_g: Decimal(total_g.normalized()),
+    }
+}
+
+/// Form C of `country` for `year` (internationally controlled narcotic drugs).
+pub fn form_c(
+    conn: &mut PgConnection,
+    country: &str,
+    year: i32,
+    today: NaiveDate,
+) -> QueryResult<FormC> {
+    let (Some(start), Some(end)) = (
+        NaiveDate::from_ymd_opt(year, 1, 1),
+        NaiveDate::from_ymd_opt(year, 12, 31),
+    ) else {
+        return Ok(FormC {
+            form: "C".into(),
+            country: country.into(),
+            year,
+            lines: Vec::new(),
+        });
+    };
+    let to = end.min(today).max(start);
+    let catalog = Catalog::load(conn, to)?;
+    let mut consumed: BTreeMap<i64, BigDecimal> = BTreeMap::new();
+    let mut imported: BTreeMap<i64, BigDecimal> = BTreeMap::new();
+    let mut stock: BTreeMap<i64, BigDecimal> = BTreeMap::new();
+    for row in flows::supply_before(conn, country, Month::of(start))? {
+        if let Some(s) = catalog.substance_of(row.product_id)
+            && is_wholesale(row.facility_kind)
+        {
+            *stock.entry(s).or_default() += catalog.mg(row.product_id, row.units);
+        }
+    }
+    for row in flows::supply(
+        conn,
+        country,
+        None,
+        DateRange { from: start, to },
+        Source::Aggregates,
+    )? {
+        let Some(s) = catalog.substance_of(row.product_id) else {
+            continue;
+        };
+        let mg = catalog.mg(row.product_id, row.units);
+        if supplies_retail(&row) {
+            *consumed.entry(s).or_default() += &mg;
+        }
+        if row.bucket == StockEventKind::ImportReceipt {
+            *imported.entry(s).or_default() += &mg;
+        }
+        if is_wholesale(row.facility_kind) {
+            *stock.entry(s).or_default() += mg;
+        }
+    }
+    let mut substances: Vec<i64> = consumed
+        .keys()
+        .chain(imported.keys())
+        .chain(stock.keys())
+        .copied()
+        .collect();
+    substances.sort_unstable();
+    substances.dedup();
+    let lines = substances
+        .into_iter()
+        .filter(|s| {
+            catalog
+                .values
+                .get(s)
+                .is_some_and(|v| v.convention == Convention::Single1961)
+        })
+        .map(|s| {
+            let g = |m: &BTreeMap<i64, BigDecimal>| {
+                kg_g(&grams(&m.get(&s).cloned().unwrap_or_else(BigDecimal::zero)))
+            };
+            FormCLine {
+                substance_id: s,
+                inn: catalog.inn(s),
+                consumed: g(&consumed),
+                stocks_31_december: g(&stock),
+                imported: g(&imported),
+            }
+        })
+        .collect();
+    Ok(FormC {
+        form: "C".into(),
+        country: country.into(),
+        year,
+        lines,
+    })
+}
+
+#[derive(QueryableByName)]
+struct ImportRow {
+    #[diesel(sql_type = BigInt)]
+    product_id: i64,
+    #[diesel(sql_type = Text)]
+    exporting_country: String,
+    #[diesel(sql_type = BigInt)]
+    units: i64,
+}
+
+/// Form A of `country` for a quarter: imports received, by substance and exporting country.
+pub fn form_a(
+    conn: &mut PgConnection,
+    country: &str,
+    year: i32,
+    quarter: u32,
+) -> QueryResult<FormA> {
+    let first_month = 3 * (quarter.clamp(1, 4) - 1) + 1;
+    let empty = || FormA {
+        form: "A".into(),
+        country: country.into(),
+        year,
+        quarter,
+        lines: Vec::new(),
+    };
+    let Some(start) = NaiveDate::from_ymd_opt(year, first_month, 1) else {
+        return Ok(empty());
+    };
+    let end = Month::of(start).next().next().last_day();
+    let range = DateRange {
+        from: start,
+        to: end,
+    };
+    let (from, to) = range.bounds();
+    let rows: Vec<ImportRow> = diesel::sql_query(
+        "SELECT e.product_id, a.exporting_country, sum(e.delta_units)::bigint AS units \
+         FROM stock_events e JOIN import_authorizations a ON a.id = e.import_authorization_id \
+         WHERE e.country_code = $1 AND e.kind = 'import_receipt' AND e.occurred_at >= $2 AND e.occurred_at < $3 \
+         GROUP BY e.product_id, a.exporting_country",
+    )
+    .bind::<Text, _>(country)
+    .bind::<Timestamptz, _>(from)
+    .bind::<Timestamptz, _>(to)
+    .load(conn)?;
+    let catalog = Catalog::load(conn, end)?;
+    let mut lines: BTreeMap<(i64, String), BigDecimal> = BTreeMap::new();
+    for r in rows {
+        if let Some(s) = catalog.substance_of(r.product_id) {
+            *lines.entry((s, r.exporting_country)).or_default() +=
+                catalog.mg(r.product_id, r.units);
+        }
+    }
+    Ok(FormA {
+        form: "A".into(),
+        country: country.into(),
+        year,
+        quarter,
+        lines: lines
+            .into_iter()
+            .map(|((s, exporter), mg)| FormALine {
+                substance_id: s,
+                inn: catalog.inn(s),
+                exporting_country: exporter,
+                imported: kg_g(&grams(&mg)),
+            })
+            .collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use super::*;
+
+    #[test]
+    fn grams_split_into_kilograms_and_grams() {
+        let q = kg_g(&BigDecimal::from_str("12345.678").unwrap());
+        assert_eq!(
+            (q.kg, q.g.to_string(), q.total_g.to_string()),
+            (12, "345.678".to_owned(), "12345.678".to_owned())
+        );
+        let small = kg_g(&BigDecimal::from_str("0.5").unwrap());
+        assert_eq!((small.kg, small.g.to_string()), (0, "0.5".to_owned()));
+    }
+}

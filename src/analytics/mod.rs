@@ -1,0 +1,149 @@
+//! Availability analytics and INCB reports: each report reads the maintained aggregates
+//! (through `db::reports`), converts units to exact base mass with the product catalogue and
+//! applies the formulas of `domain::availability`.
+
+pub mod availability;
+pub mod estimates;
+pub mod incb;
+pub mod mass_balance;
+pub mod proposal;
+pub mod stock_outs;
+
+use std::collections::HashMap;
+
+use bigdecimal::{BigDecimal, Zero};
+use chrono::NaiveDate;
+use diesel::prelude::*;
+
+use crate::db::enums::{FacilityKind, StockEventKind};
+use crate::db::models::product::Product;
+use crate::db::models::substance::{ReferenceValues, Substance};
+use crate::db::reports::flows::SupplyRow;
+use crate::error::{AppResult, Problem};
+
+/// Products, substances and the reference values in force on one date.
+pub struct Catalog {
+    pub products: HashMap<i64, Product>,
+    pub substances: Vec<Substance>,
+    pub values: HashMap<i64, ReferenceValues>,
+    pub as_of: NaiveDate,
+}
+
+impl Catalog {
+    pub fn load(conn: &mut PgConnection, as_of: NaiveDate) -> QueryResult<Catalog> {
+        use crate::db::schema::products;
+        let products = products::table
+            .select(Product::as_select())
+            .load(conn)?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
+        let substances = Substance::all(conn)?;
+        let values = ReferenceValues::in_force(conn, as_of)?
+            .into_iter()
+            .map(|v| (v.substance_id, v))
+            .collect();
+        Ok(Catalog {
+            products,
+            substances,
+            values,
+            as_of,
+        })
+    }
+
+    /// The substance of a product.
+    pub fn substance_of(&self, product_id: i64) -> Option<i64> {
+        self.products.get(&product_id).map(|p| p.substance_id)
+    }
+
+    /// Exact base mg of `units` of a product (zero for an unknown product).
+    pub fn mg(&self, product_id: i64, units: i64) -> BigDecimal {
+        self.products
+            .get(&product_id)
+            .map_or_else(BigDecimal::zero, |p| {
+                &p.base_mg_per_unit * BigDecimal::from(units)
+            })
+    }
+
+    pub fn inn(&self, substance_id: i64) -> String {
+        self.substances
+            .iter()
+            .find(|s| s.id == substance_id)
+            .map_or_else(|| substance_id.to_string(), |s| s.inn.clone())
+    }
+
+    pub fn sddd(&self, substance_id: i64) -> Option<BigDecimal> {
+        self.values
+            .get(&substance_id)
+            .and_then(|v| v.sddd_mg.clone())
+    }
+
+    pub fn me_factor(&self, substance_id: i64) -> Option<BigDecimal> {
+        self.values
+            .get(&substance_id)
+            .and_then(|v| v.me_factor.clone())
+    }
+}
+
+/// Buckets that bring stock to (or take it from) the retail level from the supply chain:
+/// the INCB's "consumption" is what reaches pharmacies and hospitals.
+pub fn supplies_retail(row: &SupplyRow) -> bool {
+    row.facility_kind.is_retail()
+        && matches!(
+            row.bucket,
+            StockEventKind::ImportReceipt
+                | StockEventKind::Receipt
+                | StockEventKind::TransferIn
+                | StockEventKind::TransferOut
+        )
+}
+
+/// Whether a row belongs to the wholesale level (importers and wholesalers).
+pub fn is_wholesale(kind: FacilityKind) -> bool {
+    !kind.is_retail()
+}
+
+/// Grams from milligrams, exact.
+pub fn grams(mg: &BigDecimal) -> BigDecimal {
+    (mg / BigDecimal::from(1000)).normalized()
+}
+
+/// The dates of a report: a `year`, or `from` and `to`; never past `today` (a report on the
+/// current year covers the days so far).
+pub fn report_range(
+    year: Option<i32>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    today: NaiveDate,
+) -> AppResult<crate::db::reports::flows::DateRange> {
+    let (from, to) = match (year, from, to) {
+        (Some(y), None, None) => (
+            NaiveDate::from_ymd_opt(y, 1, 1)
+                .ok_or_else(|| Problem::parameter("year", "is not a valid year"))?,
+            NaiveDate::from_ymd_opt(y, 12, 31)
+                .ok_or_else(|| Problem::parameter("year", "is not a valid year"))?,
+        ),
+        (None, Some(f), Some(t)) => (f, t),
+        (Some(_), _, _) => {
+            return Err(Problem::parameter("year", "give a year, or from and to, not both").into());
+        }
+        (None, None, _) => {
+            return Err(Problem::parameter("from", "give a year, or from and to").into());
+        }
+        (None, Some(_), None) => {
+            return Err(Problem::parameter("to", "is required with from").into());
+        }
+    };
+    let to = to.min(today);
+    if to < from {
+        return Err(Problem::parameter(
+            "to",
+            "the period must not end before it starts (or start in the future)",
+        )
+        .into());
+    }
+    if (to - from).num_days() > 366 * 5 {
+        return Err(Problem::parameter("to", "a report covers at most five years").into());
+    }
+    Ok(crate::db::reports::flows::DateRange { from, to })
+}

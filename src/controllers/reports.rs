@@ -1,0 +1,156 @@
+//! `GET /reports/incb/form-c`, `GET /reports/incb/form-a`: INCB statistical forms in JSON,
+//! or CSV with `format=csv` (ministry, regulator, admin).
+
+use actix_web::{HttpResponse, get, web};
+use chrono::Utc;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::analytics::incb;
+use crate::auth::Caller;
+use crate::db;
+use crate::db::enums::Role;
+use crate::error::{AppResult, Problem};
+use crate::extract::QueryParams;
+use crate::startup::AppState;
+use crate::views::analytics::{FormA, FormC, FormQuery, KgG};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(get_form_c).service(get_form_a);
+}
+
+enum Format {
+    Json,
+    Csv,
+}
+
+fn format_of(q: &FormQuery) -> AppResult<Format> {
+    match q.format.as_deref() {
+        None | Some("json") => Ok(Format::Json),
+        Some("csv") => Ok(Format::Csv),
+        Some(_) => Err(Problem::parameter("format", "must be json or csv").into()),
+    }
+}
+
+fn country_of(caller: &Caller, q: &FormQuery) -> AppResult<String> {
+    caller.require(&[Role::Admin, Role::Ministry, Role::Regulator])?;
+    caller
+        .country_scope(q.country.as_deref())?
+        .ok_or_else(|| Problem::parameter("country", "is required").into())
+}
+
+fn csv_response(name: &str, header: &[&str], rows: Vec<Vec<String>>) -> AppResult<HttpResponse> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(header).map_err(anyhow::Error::from)?;
+    for row in rows {
+        writer.write_record(&row).map_err(anyhow::Error::from)?;
+    }
+    let body = writer
+        .into_inner()
+        .map_err(|e| anyhow::anyhow!("writing CSV: {e}"))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{name}.csv\""),
+        ))
+        .body(body))
+}
+
+fn kg_g(q: &KgG) -> [String; 2] {
+    [q.kg.to_string(), q.g.to_string()]
+}
+
+/// Form C: consumption, stocks at 31 December and imports of a year, per narcotic drug.
+#[utoipa::path(tag = "reports", params(FormQuery), responses((status = 200, body = FormC), (status = 200, content_type = "text/csv", body = String)))]
+#[get("/reports/incb/form-c")]
+async fn get_form_c(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: QueryParams<FormQuery>,
+) -> AppResult<HttpResponse> {
+    let q = query.0;
+    let country = country_of(&caller, &q)?;
+    let format = format_of(&q)?;
+    let year = q.year;
+    let form = db::run(&state.pool, move |conn| {
+        Ok(incb::form_c(conn, &country, year, Utc::now().date_naive())?)
+    })
+    .await?;
+    match format {
+        Format::Json => Ok(HttpResponse::Ok().json(form)),
+        Format::Csv => csv_response(
+            &format!("form-c-{}-{}", form.country, form.year),
+            &[
+                "country",
+                "year",
+                "substance",
+                "consumed_kg",
+                "consumed_g",
+                "stock_31_december_kg",
+                "stock_31_december_g",
+                "imported_kg",
+                "imported_g",
+            ],
+            form.lines
+                .iter()
+                .map(|l| {
+                    let mut row = vec![form.country.clone(), form.year.to_string(), l.inn.clone()];
+                    row.extend(kg_g(&l.consumed));
+                    row.extend(kg_g(&l.stocks_31_december));
+                    row.extend(kg_g(&l.imported));
+                    row
+                })
+                .collect(),
+        ),
+    }
+}
+
+/// Form A: imports of a quarter by substance and exporting country.
+#[utoipa::path(tag = "reports", params(FormQuery), responses((status = 200, body = FormA), (status = 200, content_type = "text/csv", body = String)))]
+#[get("/reports/incb/form-a")]
+async fn get_form_a(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: QueryParams<FormQuery>,
+) -> AppResult<HttpResponse> {
+    let q = query.0;
+    let country = country_of(&caller, &q)?;
+    let format = format_of(&q)?;
+    let quarter = q
+        .quarter
+        .ok_or_else(|| Problem::parameter("quarter", "is required (1 to 4)"))?;
+    let year = q.year;
+    let form = db::run(&state.pool, move |conn| {
+        Ok(incb::form_a(conn, &country, year, quarter)?)
+    })
+    .await?;
+    match format {
+        Format::Json => Ok(HttpResponse::Ok().json(form)),
+        Format::Csv => csv_response(
+            &format!("form-a-{}-{}-q{}", form.country, form.year, form.quarter),
+            &[
+                "country",
+                "year",
+                "quarter",
+                "substance",
+                "exporting_country",
+                "imported_kg",
+                "imported_g",
+            ],
+            form.lines
+                .iter()
+                .map(|l| {
+                    let mut row = vec![
+                        form.country.clone(),
+                        form.year.to_string(),
+                        form.quarter.to_string(),
+                        l.inn.clone(),
+                        l.exporting_country.clone(),
+                    ];
+                    row.extend(kg_g(&l.imported));
+                    row
+                })
+                .collect(),
+        ),
+    }
+}
