@@ -63,6 +63,21 @@ enum Command {
         #[arg(long, default_value_t = 2)]
         in_flight: usize,
     },
+    /// Benchmark: availability from the aggregates against raw rows, and diversion scans.
+    BenchAnalytics {
+        #[arg(long, default_value_t = 10_000_000)]
+        records: usize,
+        #[arg(long, default_value_t = 1_000)]
+        pharmacies: usize,
+        #[arg(long, default_value_t = 500_000)]
+        patients: usize,
+        /// The (complete) year the records fall in.
+        #[arg(long, default_value_t = 2025)]
+        year: i32,
+        /// Timed runs of the report from the aggregates.
+        #[arg(long, default_value_t = 30)]
+        report_runs: usize,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -95,6 +110,22 @@ fn main() -> anyhow::Result<()> {
                 pharmacies,
                 patients,
                 in_flight,
+            })
+        }
+        Command::BenchAnalytics {
+            records,
+            pharmacies,
+            patients,
+            year,
+            report_runs,
+        } => {
+            tarozi::observability::init_logging(true);
+            tarozi::bench::analytics::run(tarozi::bench::analytics::AnalyticsOptions {
+                records,
+                pharmacies,
+                patients,
+                year,
+                report_runs,
             })
         }
         Command::SeedDemo { .. } => anyhow::bail!("seed-demo is not yet available"),

@@ -2,6 +2,7 @@
 //! cluster in a temporary folder, loads realistic data, measures side by side in one run and
 //! prints its figures and their ratios.
 
+pub mod analytics;
 pub mod fixtures;
 pub mod ingest;
 
