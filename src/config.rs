@@ -12,6 +12,7 @@
 //! | `TAROZI_BACKDATE_DAYS` | `30` | how far back a stock event or dispensing may be dated |
 //! | `TAROZI_REPORTING_GRACE_DAYS` | `10` | days after a month's end before an open period is late |
 //! | `TAROZI_DB_POOL_SIZE` | `16` | database connections per instance |
+//! | `TAROZI_SCAN_INTERVAL_HOURS` | `24` | how often `serve` scans the previous day of every country; `0` turns it off |
 //! | `TAROZI_WORKERS` | number of cores | HTTP worker threads |
 //! | `TAROZI_LOG` | `info` | log filter (tracing `EnvFilter` syntax) |
 //! | `TAROZI_LOG_FORMAT` | `json` | `json` or `text` |
@@ -66,6 +67,10 @@ pub fn database_url() -> Option<String> {
 
 pub fn pool_size() -> anyhow::Result<u32> {
     number("TAROZI_DB_POOL_SIZE", 16)
+}
+
+pub fn scan_interval_hours() -> anyhow::Result<u64> {
+    number("TAROZI_SCAN_INTERVAL_HOURS", 24)
 }
 
 pub fn workers() -> anyhow::Result<usize> {

@@ -158,10 +158,19 @@ fn serve(bind: &str, data_dir: PathBuf) -> anyhow::Result<()> {
     }
     drop(conn);
     let pool = db::pool(&url, config::pool_size()?)?;
-    let shared = Shared::new(AppState::new(pool, settings));
+    let scan_hours = config::scan_interval_hours()?;
+    let grace = settings.reporting_grace_days;
+    let shared = Shared::new(AppState::new(pool.clone(), settings));
     let workers = config::workers()?;
     let result = actix_web::rt::System::new().block_on(async move {
         let app = Application::build(shared, bind, workers)?;
+        if scan_hours > 0 {
+            tarozi::startup::spawn_scheduled_scans(
+                pool,
+                std::time::Duration::from_secs(scan_hours * 3600),
+                grace,
+            );
+        }
         let host = bind.rsplit_once(':').map(|(h, _)| h).unwrap_or("127.0.0.1");
         println!(
             "listening on http://{host}:{}  (API docs at /docs)",

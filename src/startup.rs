@@ -154,3 +154,52 @@ pub fn bootstrap_admin(
     )?;
     Ok(generated.then_some(password))
 }
+
+/// Every `interval`, scans the previous day of every country (`serve` only; tests do not
+/// start it). A failed scan is logged and retried at the next tick.
+pub fn spawn_scheduled_scans(pool: DbPool, interval: Duration, reporting_grace_days: i64) {
+    actix_web::rt::spawn(async move {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.tick().await;
+        loop {
+            ticker.tick().await;
+            let pool = pool.clone();
+            let result = actix_web::web::block(move || -> anyhow::Result<usize> {
+                use crate::db::enums::ScanTrigger;
+                use crate::db::reports::flows::DateRange;
+                let mut conn = pool.get()?;
+                let today = chrono::Utc::now().date_naive();
+                let yesterday = today - chrono::Duration::days(1);
+                let mut raised = 0;
+                for country in crate::db::models::country::Country::all(&mut conn)? {
+                    let outcome = crate::rules::scan::run(
+                        &mut conn,
+                        &country.code,
+                        DateRange { from: yesterday, to: yesterday },
+                        ScanTrigger::Scheduled,
+                        None,
+                        today,
+                        reporting_grace_days,
+                    )?;
+                    AuditEvent::record(
+                        &mut conn,
+                        &Actor::default(),
+                        "scheduled_scan",
+                        "scan",
+                        Some(outcome.scan.id.to_string()),
+                        Some(&country.code),
+                        serde_json::json!({"day": yesterday, "flags_raised": outcome.flags_raised, "flags_updated": outcome.flags_updated}),
+                    )?;
+                    raised += outcome.flags_raised as usize;
+                }
+                Ok(raised)
+            })
+            .await;
+            match result {
+                Ok(Ok(raised)) => tracing::info!(flags_raised = raised, "scheduled scan finished"),
+                Ok(Err(e)) => tracing::error!(error = ?e, "scheduled scan failed"),
+                Err(e) => tracing::error!(error = %e, "scheduled scan could not run"),
+            }
+        }
+    });
+}

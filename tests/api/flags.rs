@@ -384,3 +384,34 @@ async fn scans_are_the_regulators_and_check_their_period() {
         .expect(422);
     assert_eq!(r.pointers(), vec!["/to"]);
 }
+
+#[actix_web::test]
+async fn the_scheduled_scan_covers_the_previous_day_of_every_country() {
+    use diesel::prelude::*;
+    use tarozi::db::schema::scans;
+    let s = setup().await;
+    tarozi::startup::spawn_scheduled_scans(
+        s.app.shared.state.pool.clone(),
+        std::time::Duration::from_millis(50),
+        10,
+    );
+    let yesterday = (chrono::Utc::now() - chrono::Duration::days(1)).date_naive();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let countries: Vec<String> = scans::table
+            .filter(scans::trigger.eq("scheduled"))
+            .filter(scans::period_from.eq(yesterday))
+            .filter(scans::period_to.eq(yesterday))
+            .select(scans::country_code)
+            .load(&mut s.app.conn())
+            .unwrap();
+        if countries.len() >= 5 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no scheduled scan ran"
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
