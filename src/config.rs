@@ -55,14 +55,11 @@ impl Settings {
 }
 
 pub fn data_dir(flag: Option<PathBuf>) -> PathBuf {
-    flag.or_else(|| std::env::var_os("TAROZI_DATA_DIR").map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from("tarozi-data"))
+    flag.or_else(|| std::env::var_os("TAROZI_DATA_DIR").map(PathBuf::from)).unwrap_or_else(|| PathBuf::from("tarozi-data"))
 }
 
 pub fn database_url() -> Option<String> {
-    std::env::var("DATABASE_URL")
-        .ok()
-        .filter(|s| !s.trim().is_empty())
+    std::env::var("DATABASE_URL").ok().filter(|s| !s.trim().is_empty())
 }
 
 pub fn pool_size() -> anyhow::Result<u32> {
@@ -74,26 +71,16 @@ pub fn scan_interval_hours() -> anyhow::Result<u64> {
 }
 
 pub fn workers() -> anyhow::Result<usize> {
-    number(
-        "TAROZI_WORKERS",
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2),
-    )
+    number("TAROZI_WORKERS", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2))
 }
 
 pub fn log_format_text() -> bool {
-    std::env::var("TAROZI_LOG_FORMAT")
-        .map(|v| v.eq_ignore_ascii_case("text"))
-        .unwrap_or(false)
+    std::env::var("TAROZI_LOG_FORMAT").map(|v| v.eq_ignore_ascii_case("text")).unwrap_or(false)
 }
 
 pub fn number<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T> {
     match std::env::var(name) {
-        Ok(v) if !v.trim().is_empty() => v
-            .trim()
-            .parse()
-            .map_err(|_| anyhow::anyhow!("{name} must be a number, got {v:?}")),
+        Ok(v) if !v.trim().is_empty() => v.trim().parse().map_err(|_| anyhow::anyhow!("{name} must be a number, got {v:?}")),
         _ => Ok(default),
     }
 }
@@ -107,8 +94,7 @@ fn secret(name: &str, file: &Path) -> anyhow::Result<Vec<u8>> {
         return Ok(v.into_bytes());
     }
     if file.exists() {
-        let v =
-            std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+        let v = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
         return Ok(v.trim().as_bytes().to_vec());
     }
     let value = random_hex(32);
@@ -128,15 +114,10 @@ pub fn write_private_file(path: &Path, contents: &str) -> anyhow::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("creating {}", parent.display()))?;
+        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
     }
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("creating {}", path.display()))?;
+    let mut f =
+        std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).with_context(|| format!("creating {}", path.display()))?;
     f.write_all(contents.as_bytes())?;
     Ok(())
 }

@@ -31,19 +31,11 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn at(pointer: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self {
-            pointer: Some(pointer.into()),
-            parameter: None,
-            detail: detail.into(),
-        }
+        Self { pointer: Some(pointer.into()), parameter: None, detail: detail.into() }
     }
 
     pub fn parameter(name: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self {
-            pointer: None,
-            parameter: Some(name.into()),
-            detail: detail.into(),
-        }
+        Self { pointer: None, parameter: Some(name.into()), detail: detail.into() }
     }
 
     /// The same error, its pointer prefixed (`/quantity_units` -> `/records/3/quantity_units`).
@@ -90,37 +82,16 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            detail: detail.into(),
-            errors: Vec::new(),
-            extensions: Map::new(),
-            retry_after_seconds: None,
-        }
+        Self { status, code, detail: detail.into(), errors: Vec::new(), extensions: Map::new(), retry_after_seconds: None }
     }
 
     /// 422 `validation_failed` listing each bad field.
     pub fn validation(errors: Vec<FieldError>) -> Self {
         let detail = match errors.as_slice() {
-            [one] => format!(
-                "{}: {}",
-                one.pointer
-                    .as_deref()
-                    .or(one.parameter.as_deref())
-                    .unwrap_or(""),
-                one.detail
-            ),
+            [one] => format!("{}: {}", one.pointer.as_deref().or(one.parameter.as_deref()).unwrap_or(""), one.detail),
             _ => format!("{} fields are invalid", errors.len()),
         };
-        Self {
-            errors,
-            ..Self::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "validation_failed",
-                detail,
-            )
-        }
+        Self { errors, ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", detail) }
     }
 
     /// 422 `validation_failed` for one field.
@@ -142,11 +113,7 @@ impl Problem {
     }
 
     pub fn not_found(what: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            format!("{what} not found"),
-        )
+        Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
     }
 
     pub fn forbidden(detail: impl Into<String>) -> Self {
@@ -175,10 +142,7 @@ impl Problem {
     pub fn document(&self) -> ProblemDocument {
         let context = RequestContext::current();
         ProblemDocument {
-            type_uri: format!(
-                "https://tarozi.org/problems/{}",
-                self.code.replace('_', "-")
-            ),
+            type_uri: format!("https://tarozi.org/problems/{}", self.code.replace('_', "-")),
             title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
             status: self.status.as_u16(),
             detail: self.detail.clone(),
@@ -192,10 +156,7 @@ impl Problem {
 
     pub fn to_response(&self) -> HttpResponse {
         let mut response = HttpResponse::build(self.status);
-        response.insert_header((
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(PROBLEM_CONTENT_TYPE),
-        ));
+        response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_CONTENT_TYPE)));
         if let Some(seconds) = self.retry_after_seconds {
             response.insert_header((header::RETRY_AFTER, seconds.to_string()));
         }
@@ -229,26 +190,16 @@ impl From<diesel::result::Error> for AppError {
         use diesel::result::{DatabaseErrorKind as K, Error as E};
         match &e {
             E::NotFound => Problem::not_found("resource").into(),
-            E::DatabaseError(K::UniqueViolation, _) => Problem::conflict(
-                "conflict",
-                "a record with the same identifying fields already exists",
-            )
-            .into(),
-            E::DatabaseError(K::ForeignKeyViolation, _) => {
-                Problem::unprocessable("reference_not_found", "a referenced record does not exist")
-                    .into()
+            E::DatabaseError(K::UniqueViolation, _) => {
+                Problem::conflict("conflict", "a record with the same identifying fields already exists").into()
             }
+            E::DatabaseError(K::ForeignKeyViolation, _) => Problem::unprocessable("reference_not_found", "a referenced record does not exist").into(),
             E::DatabaseError(K::CheckViolation | K::NotNullViolation, _) => {
-                Problem::unprocessable("constraint_violation", "the record breaks a data rule")
-                    .into()
+                Problem::unprocessable("constraint_violation", "the record breaks a data rule").into()
             }
-            E::DatabaseError(K::SerializationFailure, _) => Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "retry",
-                "the request met a concurrent update; retry it",
-            )
-            .retry_after(1)
-            .into(),
+            E::DatabaseError(K::SerializationFailure, _) => {
+                Problem::new(StatusCode::SERVICE_UNAVAILABLE, "retry", "the request met a concurrent update; retry it").retry_after(1).into()
+            }
             _ => AppError::Internal(anyhow::Error::new(e)),
         }
     }
@@ -268,12 +219,7 @@ impl From<actix_web::error::BlockingError> for AppError {
 }
 
 pub fn unavailable() -> Problem {
-    Problem::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "database_unavailable",
-        "the database is busy or unreachable; retry later",
-    )
-    .retry_after(2)
+    Problem::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", "the database is busy or unreachable; retry later").retry_after(2)
 }
 
 impl fmt::Display for AppError {
@@ -307,12 +253,7 @@ impl ResponseError for AppError {
             AppError::Problem(p) => p.to_response(),
             AppError::Internal(e) => {
                 tracing::error!(error = ?e, "internal error");
-                Problem::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal_error",
-                    "an unexpected error occurred; it has been logged",
-                )
-                .to_response()
+                Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "an unexpected error occurred; it has been logged").to_response()
             }
         }
     }
@@ -321,10 +262,7 @@ impl ResponseError for AppError {
 /// Maps a unique violation to `problem`, any other error as usual.
 pub fn unique_violation_as(problem: Problem) -> impl FnOnce(diesel::result::Error) -> AppError {
     move |e| match e {
-        diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _,
-        ) => problem.into(),
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => problem.into(),
         other => AppError::from(other),
     }
 }

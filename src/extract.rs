@@ -49,14 +49,7 @@ fn data_error(pointer: String, message: &str) -> FieldError {
         return FieldError::at(format!("{pointer}/{field}"), "is required");
     }
     let message = message.split(" at line ").next().unwrap_or(message);
-    FieldError::at(
-        if pointer.is_empty() {
-            "/".to_owned()
-        } else {
-            pointer
-        },
-        message,
-    )
+    FieldError::at(if pointer.is_empty() { "/".to_owned() } else { pointer }, message)
 }
 
 /// Parses JSON text into `T`, reporting the failing field's pointer.
@@ -66,23 +59,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
         let pointer = pointer_of(e.path());
         let inner = e.into_inner();
         match inner.classify() {
-            serde_json::error::Category::Data => {
-                Problem::validation(vec![data_error(pointer, &inner.to_string())])
-            }
-            _ => Problem::new(
-                StatusCode::BAD_REQUEST,
-                "malformed_json",
-                format!("the body is not valid JSON: {inner}"),
-            ),
+            serde_json::error::Category::Data => Problem::validation(vec![data_error(pointer, &inner.to_string())]),
+            _ => Problem::new(StatusCode::BAD_REQUEST, "malformed_json", format!("the body is not valid JSON: {inner}")),
         }
     })?;
-    de.end().map_err(|e| {
-        Problem::new(
-            StatusCode::BAD_REQUEST,
-            "malformed_json",
-            format!("the body is not valid JSON: {e}"),
-        )
-    })?;
+    de.end().map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "malformed_json", format!("the body is not valid JSON: {e}")))?;
     Ok(value)
 }
 
@@ -96,11 +77,7 @@ pub fn field_errors(prefix: &str, errors: &ValidationErrors) -> Vec<FieldError> 
 
 fn collect(prefix: &str, errors: &ValidationErrors, out: &mut Vec<FieldError>) {
     for (field, kind) in errors.errors() {
-        let pointer = if field == "__all__" {
-            prefix.to_owned()
-        } else {
-            format!("{prefix}/{field}")
-        };
+        let pointer = if field == "__all__" { prefix.to_owned() } else { format!("{prefix}/{field}") };
         match kind {
             ValidationErrorsKind::Field(list) => {
                 for e in list {
@@ -142,25 +119,14 @@ fn describe(e: &validator::ValidationError) -> String {
 
 /// 422 if `value` fails its `validator` rules.
 pub fn validate<T: Validate>(value: &T) -> Result<(), Problem> {
-    value
-        .validate()
-        .map_err(|e| Problem::validation(field_errors("", &e)))
+    value.validate().map_err(|e| Problem::validation(field_errors("", &e)))
 }
 
 fn is_json(req: &HttpRequest) -> bool {
-    match req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-    {
+    match req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
         None => true,
         Some(ct) => {
-            let essence = ct
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase();
+            let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
             essence == "application/json" || essence.ends_with("+json")
         }
     }
@@ -175,12 +141,7 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for JsonBody<T> {
         let bytes = web::Bytes::from_request(&req, payload);
         Box::pin(async move {
             if !is_json(&req) {
-                return Err(Problem::new(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
-                    "send the body as application/json",
-                )
-                .into());
+                return Err(Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send the body as application/json").into());
             }
             let body = bytes.await.map_err(|_| {
                 Problem::new(
@@ -198,10 +159,7 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for JsonBody<T> {
             hasher.update(req.path().as_bytes());
             hasher.update(b"\n");
             hasher.update(&body);
-            Ok(JsonBody {
-                value,
-                fingerprint: hasher.finalize().into(),
-            })
+            Ok(JsonBody { value, fingerprint: hasher.finalize().into() })
         })
     }
 }
@@ -214,11 +172,7 @@ impl<T: DeserializeOwned + Validate> FromRequest for QueryParams<T> {
     type Future = std::future::Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(
-            parse_query(req.query_string())
-                .map(QueryParams)
-                .map_err(AppError::from),
-        )
+        std::future::ready(parse_query(req.query_string()).map(QueryParams).map_err(AppError::from))
     }
 }
 
@@ -242,15 +196,7 @@ pub fn parse_query<T: DeserializeOwned + Validate>(query: &str) -> Result<T, Pro
     value.validate().map_err(|e| {
         let errors = field_errors("", &e)
             .into_iter()
-            .map(|f| {
-                FieldError::parameter(
-                    f.pointer
-                        .unwrap_or_default()
-                        .trim_start_matches('/')
-                        .to_owned(),
-                    f.detail,
-                )
-            })
+            .map(|f| FieldError::parameter(f.pointer.unwrap_or_default().trim_start_matches('/').to_owned(), f.detail))
             .collect();
         Problem::validation(errors)
     })?;

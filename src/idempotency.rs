@@ -33,11 +33,7 @@ pub fn key_of(req: &HttpRequest) -> AppResult<Option<String>> {
     };
     let key = value.to_str().ok().map(str::trim).unwrap_or("");
     if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
-        return Err(Problem::parameter(
-            "Idempotency-Key",
-            "must be 1 to 255 printable ASCII characters",
-        )
-        .into());
+        return Err(Problem::parameter("Idempotency-Key", "must be 1 to 255 printable ASCII characters").into());
     }
     Ok(Some(key.to_owned()))
 }
@@ -60,11 +56,7 @@ pub struct Stored {
 
 impl Stored {
     pub fn into_response(self) -> HttpResponse {
-        let content_type = if self.status.is_success() {
-            "application/json"
-        } else {
-            PROBLEM_CONTENT_TYPE
-        };
+        let content_type = if self.status.is_success() { "application/json" } else { PROBLEM_CONTENT_TYPE };
         let mut response = HttpResponse::build(self.status);
         response.insert_header((header::CONTENT_TYPE, content_type));
         if self.replayed {
@@ -75,13 +67,7 @@ impl Stored {
 }
 
 /// Runs `write` in a transaction, bound to `key` when the request has one.
-pub fn write<T, F>(
-    conn: &mut PgConnection,
-    user_id: i64,
-    key: Option<&str>,
-    fingerprint: [u8; 32],
-    write: F,
-) -> AppResult<Stored>
+pub fn write<T, F>(conn: &mut PgConnection, user_id: i64, key: Option<&str>, fingerprint: [u8; 32], write: F) -> AppResult<Stored>
 where
     T: Serialize,
     F: FnOnce(&mut PgConnection) -> AppResult<Outcome<T>>,
@@ -91,30 +77,19 @@ where
             && let Some(previous) = IdempotencyKey::lock_and_find(conn, user_id, key)?
         {
             if previous.request_fingerprint != fingerprint {
-                return Err(Problem::unprocessable(
-                    "idempotency_key_reused",
-                    "this Idempotency-Key was already used with a different request",
-                )
-                .into());
+                return Err(Problem::unprocessable("idempotency_key_reused", "this Idempotency-Key was already used with a different request").into());
             }
             return Ok(Stored {
-                status: StatusCode::from_u16(previous.response_status as u16)
-                    .unwrap_or(StatusCode::OK),
+                status: StatusCode::from_u16(previous.response_status as u16).unwrap_or(StatusCode::OK),
                 body: previous.response_body,
                 replayed: true,
             });
         }
         let stored = match write(conn)? {
-            Outcome::Done(status, body) => Stored {
-                status,
-                body: serde_json::to_vec(&body).map_err(anyhow::Error::from)?,
-                replayed: false,
-            },
-            Outcome::Refused(problem) => Stored {
-                status: problem.status,
-                body: serde_json::to_vec(&problem.document()).map_err(anyhow::Error::from)?,
-                replayed: false,
-            },
+            Outcome::Done(status, body) => Stored { status, body: serde_json::to_vec(&body).map_err(anyhow::Error::from)?, replayed: false },
+            Outcome::Refused(problem) => {
+                Stored { status: problem.status, body: serde_json::to_vec(&problem.document()).map_err(anyhow::Error::from)?, replayed: false }
+            }
         };
         if let Some(key) = key {
             IdempotencyKey::store(

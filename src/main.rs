@@ -11,11 +11,7 @@ use tarozi::db;
 use tarozi::startup::{AppState, Application, Shared, bootstrap_admin};
 
 #[derive(Parser)]
-#[command(
-    name = "tarozi",
-    version,
-    about = "Opioid analgesic availability and diversion monitoring"
-)]
+#[command(name = "tarozi", version, about = "Opioid analgesic availability and diversion monitoring")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -96,44 +92,16 @@ fn main() -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
-        Command::BenchIngest {
-            records,
-            batch,
-            pharmacies,
-            patients,
-            in_flight,
-        } => {
+        Command::BenchIngest { records, batch, pharmacies, patients, in_flight } => {
             tarozi::observability::init_logging(true);
-            tarozi::bench::ingest::run(tarozi::bench::ingest::IngestOptions {
-                records,
-                batch,
-                pharmacies,
-                patients,
-                in_flight,
-            })
+            tarozi::bench::ingest::run(tarozi::bench::ingest::IngestOptions { records, batch, pharmacies, patients, in_flight })
         }
-        Command::BenchAnalytics {
-            records,
-            pharmacies,
-            patients,
-            year,
-            report_runs,
-        } => {
+        Command::BenchAnalytics { records, pharmacies, patients, year, report_runs } => {
             tarozi::observability::init_logging(true);
-            tarozi::bench::analytics::run(tarozi::bench::analytics::AnalyticsOptions {
-                records,
-                pharmacies,
-                patients,
-                year,
-                report_runs,
-            })
+            tarozi::bench::analytics::run(tarozi::bench::analytics::AnalyticsOptions { records, pharmacies, patients, year, report_runs })
         }
         Command::SeedDemo { .. } => anyhow::bail!("seed-demo is not yet available"),
-        Command::Serve {
-            bind,
-            data_dir,
-            demo,
-        } => {
+        Command::Serve { bind, data_dir, demo } => {
             if demo {
                 anyhow::bail!("--demo is not yet available");
             }
@@ -150,11 +118,8 @@ fn serve(bind: &str, data_dir: PathBuf) -> anyhow::Result<()> {
     let settings = Settings::from_env(&data_dir)?;
     let mut conn = PgConnection::establish(&url).context("connecting to the database")?;
     db::migrate(&mut conn)?;
-    if let Some(password) = bootstrap_admin(&mut conn, std::env::var("TAROZI_ADMIN_PASSWORD").ok())?
-    {
-        println!(
-            "created user `admin` with password: {password}  (shown once; set TAROZI_ADMIN_PASSWORD to choose it)"
-        );
+    if let Some(password) = bootstrap_admin(&mut conn, std::env::var("TAROZI_ADMIN_PASSWORD").ok())? {
+        println!("created user `admin` with password: {password}  (shown once; set TAROZI_ADMIN_PASSWORD to choose it)");
     }
     drop(conn);
     let pool = db::pool(&url, config::pool_size()?)?;
@@ -165,17 +130,10 @@ fn serve(bind: &str, data_dir: PathBuf) -> anyhow::Result<()> {
     let result = actix_web::rt::System::new().block_on(async move {
         let app = Application::build(shared, bind, workers)?;
         if scan_hours > 0 {
-            tarozi::startup::spawn_scheduled_scans(
-                pool,
-                std::time::Duration::from_secs(scan_hours * 3600),
-                grace,
-            );
+            tarozi::startup::spawn_scheduled_scans(pool, std::time::Duration::from_secs(scan_hours * 3600), grace);
         }
         let host = bind.rsplit_once(':').map(|(h, _)| h).unwrap_or("127.0.0.1");
-        println!(
-            "listening on http://{host}:{}  (API docs at /docs)",
-            app.port()
-        );
+        println!("listening on http://{host}:{}  (API docs at /docs)", app.port());
         app.run_until_stopped().await?;
         anyhow::Ok(())
     });

@@ -37,64 +37,38 @@ pub struct RequestId(pub String);
 
 fn accept_client_request_id(value: &HeaderValue) -> Option<String> {
     let s = value.to_str().ok()?;
-    let ok = !s.is_empty()
-        && s.len() <= 128
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
+    let ok = !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
     ok.then(|| s.to_owned())
 }
 
 /// Middleware: assigns a request id (or keeps a well-formed client one), runs the request
 /// inside a tracing span carrying it, echoes it in `X-Request-Id`, logs one line per request
 /// and records the request in the metrics.
-pub async fn observe(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let request_id = req
-        .headers()
-        .get(REQUEST_ID_HEADER)
-        .and_then(accept_client_request_id)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+pub async fn observe(req: ServiceRequest, next: Next<impl MessageBody>) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let request_id = req.headers().get(REQUEST_ID_HEADER).and_then(accept_client_request_id).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let method = req.method().to_string();
     let path = req.path().to_owned();
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
-    let span =
-        tracing::info_span!("request", request_id = %request_id, method = %method, path = %path);
-    let context = RequestContext {
-        request_id: request_id.clone(),
-        path,
-    };
+    let span = tracing::info_span!("request", request_id = %request_id, method = %method, path = %path);
+    let context = RequestContext { request_id: request_id.clone(), path };
     let started = Instant::now();
-    let result = CONTEXT
-        .scope(context, next.call(req))
-        .instrument(span.clone())
-        .await;
+    let result = CONTEXT.scope(context, next.call(req)).instrument(span.clone()).await;
     let elapsed = started.elapsed().as_secs_f64();
     let mut response = result?;
     let status = response.status().as_u16();
-    let route = response
-        .request()
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".to_owned());
+    let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
     if let Some(metrics) = metrics {
         metrics.observe(&method, &route, status, elapsed);
     }
-    span.in_scope(
-        || tracing::info!(status, route = %route, elapsed_ms = elapsed * 1000.0, "request served"),
-    );
+    span.in_scope(|| tracing::info!(status, route = %route, elapsed_ms = elapsed * 1000.0, "request served"));
     if let Ok(value) = HeaderValue::from_str(&request_id) {
-        response
-            .headers_mut()
-            .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
+        response.headers_mut().insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
     }
     Ok(response)
 }
 
-const BUCKETS: [f64; 12] = [
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
-];
+const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
 
 #[derive(Default)]
 struct Series {
@@ -112,9 +86,7 @@ pub struct Metrics {
 impl Metrics {
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
         let mut series = self.series.lock().unwrap_or_else(|e| e.into_inner());
-        let s = series
-            .entry((method.to_owned(), route.to_owned(), status))
-            .or_default();
+        let s = series.entry((method.to_owned(), route.to_owned(), status)).or_default();
         s.count += 1;
         s.sum += seconds;
         for (i, bound) in BUCKETS.iter().enumerate() {
@@ -131,37 +103,17 @@ impl Metrics {
         let mut out = String::new();
         out.push_str("# HELP tarozi_http_requests_total HTTP requests served.\n# TYPE tarozi_http_requests_total counter\n");
         for ((method, route, status), s) in series.iter() {
-            let _ = writeln!(
-                out,
-                "tarozi_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {}",
-                s.count
-            );
+            let _ = writeln!(out, "tarozi_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {}", s.count);
         }
         out.push_str("# HELP tarozi_http_request_duration_seconds HTTP request latency.\n# TYPE tarozi_http_request_duration_seconds histogram\n");
         for ((method, route, status), s) in series.iter() {
             let labels = format!("method=\"{method}\",route=\"{route}\",status=\"{status}\"");
             for (i, bound) in BUCKETS.iter().enumerate() {
-                let _ = writeln!(
-                    out,
-                    "tarozi_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {}",
-                    s.buckets[i]
-                );
+                let _ = writeln!(out, "tarozi_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {}", s.buckets[i]);
             }
-            let _ = writeln!(
-                out,
-                "tarozi_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
-                s.count
-            );
-            let _ = writeln!(
-                out,
-                "tarozi_http_request_duration_seconds_sum{{{labels}}} {}",
-                s.sum
-            );
-            let _ = writeln!(
-                out,
-                "tarozi_http_request_duration_seconds_count{{{labels}}} {}",
-                s.count
-            );
+            let _ = writeln!(out, "tarozi_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}", s.count);
+            let _ = writeln!(out, "tarozi_http_request_duration_seconds_sum{{{labels}}} {}", s.sum);
+            let _ = writeln!(out, "tarozi_http_request_duration_seconds_count{{{labels}}} {}", s.count);
         }
         out
     }
@@ -171,18 +123,8 @@ impl Metrics {
 pub fn init_logging(format_text: bool) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("TAROZI_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = if format_text {
-        builder.try_init()
-    } else {
-        builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .try_init()
-    };
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if format_text { builder.try_init() } else { builder.json().flatten_event(true).with_current_span(true).try_init() };
 }
 
 /// Runs `f` (on a blocking thread) with `context` as the current request context.

@@ -43,59 +43,30 @@ struct Conventions;
 impl Modify for Conventions {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer_auth",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
-            ),
-        );
-        openapi.security = Some(vec![SecurityRequirement::new(
-            "bearer_auth",
-            Vec::<String>::new(),
-        )]);
+        components
+            .add_security_scheme("bearer_auth", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()));
+        openapi.security = Some(vec![SecurityRequirement::new("bearer_auth", Vec::<String>::new())]);
     }
 }
 
 fn problem_response(description: &str) -> RefOr<utoipa::openapi::response::Response> {
     ResponseBuilder::new()
         .description(description)
-        .content(
-            PROBLEM_CONTENT_TYPE,
-            ContentBuilder::new()
-                .schema(Some(Ref::from_schema_name("ProblemDocument")))
-                .build(),
-        )
+        .content(PROBLEM_CONTENT_TYPE, ContentBuilder::new().schema(Some(Ref::from_schema_name("ProblemDocument"))).build())
         .into()
 }
 
 /// The complete document, as served at `/openapi.json` and committed as `openapi/openapi.json`.
 pub fn spec() -> utoipa::openapi::OpenApi {
-    let (_, mut api) = App::new()
-        .into_utoipa_app()
-        .openapi(ApiDoc::openapi())
-        .configure(crate::router::configure)
-        .split_for_parts();
+    let (_, mut api) = App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(crate::router::configure).split_for_parts();
     for item in api.paths.paths.values_mut() {
-        let operations = [
-            &mut item.get,
-            &mut item.post,
-            &mut item.put,
-            &mut item.patch,
-            &mut item.delete,
-        ];
+        let operations = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
         for operation in operations.into_iter().flatten() {
             let responses = &mut operation.responses.responses;
-            responses.entry("4XX".to_owned()).or_insert_with(|| {
-                problem_response(
-                    "Client error: bad input, not authenticated, forbidden, not found or conflict",
-                )
-            });
             responses
-                .entry("5XX".to_owned())
-                .or_insert_with(|| problem_response("Server error or database unavailable"));
+                .entry("4XX".to_owned())
+                .or_insert_with(|| problem_response("Client error: bad input, not authenticated, forbidden, not found or conflict"));
+            responses.entry("5XX".to_owned()).or_insert_with(|| problem_response("Server error or database unavailable"));
         }
     }
     api
@@ -103,9 +74,7 @@ pub fn spec() -> utoipa::openapi::OpenApi {
 
 /// The document as pretty JSON with a trailing newline.
 pub fn spec_json() -> String {
-    let mut text = spec()
-        .to_pretty_json()
-        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    let mut text = spec().to_pretty_json().unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     text.push('\n');
     text
 }

@@ -7,8 +7,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::controllers;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.configure(controllers::health::configure)
-        .service(scope::scope("/api/v1").configure(api_v1));
+    cfg.configure(controllers::health::configure).service(scope::scope("/api/v1").configure(api_v1));
 }
 
 fn api_v1(cfg: &mut ServiceConfig) {

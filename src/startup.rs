@@ -35,12 +35,7 @@ pub struct AppState {
 impl AppState {
     pub fn new(pool: DbPool, settings: Settings) -> Self {
         let tokens = TokenKeys::new(&settings.jwt_secret);
-        AppState {
-            pool,
-            settings,
-            tokens,
-            login_limiter: LoginLimiter::new(10, Duration::from_secs(300)),
-        }
+        AppState { pool, settings, tokens, login_limiter: LoginLimiter::new(10, Duration::from_secs(300)) }
     }
 }
 
@@ -54,11 +49,7 @@ pub struct Shared {
 
 impl Shared {
     pub fn new(state: AppState) -> Self {
-        Shared {
-            state: web::Data::new(state),
-            metrics: web::Data::new(Metrics::default()),
-            spec: Arc::new(crate::openapi::spec()),
-        }
+        Shared { state: web::Data::new(state), metrics: web::Data::new(Metrics::default()), spec: Arc::new(crate::openapi::spec()) }
     }
 }
 
@@ -66,30 +57,20 @@ impl Shared {
 /// problem+json for every error the framework itself raises.
 pub fn build_app(
     shared: Shared,
-) -> App<
-    impl ServiceFactory<
-        ServiceRequest,
-        Config = (),
-        Response = ServiceResponse<impl MessageBody>,
-        Error = actix_web::Error,
-        InitError = (),
-    >,
-> {
+) -> App<impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error, InitError = ()>> {
     let (app, _) = App::new()
         .into_utoipa_app()
         .app_data(shared.state.clone())
         .app_data(shared.metrics.clone())
         .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
-        .app_data(web::PathConfig::default().error_handler(|err, _| {
-            Problem::not_found(&format!("resource at this path ({err})")).to_response_error()
-        }))
+        .app_data(
+            web::PathConfig::default().error_handler(|err, _| Problem::not_found(&format!("resource at this path ({err})")).to_response_error()),
+        )
         .configure(crate::router::configure)
         .split_for_parts();
     app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", (*shared.spec).clone()))
         .service(web::redirect("/docs", "/docs/"))
-        .default_service(web::to(|| async {
-            Problem::not_found("route").to_response()
-        }))
+        .default_service(web::to(|| async { Problem::not_found("route").to_response() }))
         .wrap(from_fn(observe))
 }
 
@@ -104,10 +85,7 @@ impl Application {
     pub fn build(shared: Shared, address: &str, workers: usize) -> anyhow::Result<Application> {
         let listener = TcpListener::bind(address)?;
         let port = listener.local_addr()?.port();
-        let server = HttpServer::new(move || build_app(shared.clone()))
-            .workers(workers)
-            .listen(listener)?
-            .run();
+        let server = HttpServer::new(move || build_app(shared.clone())).workers(workers).listen(listener)?.run();
         Ok(Application { server, port })
     }
 
@@ -123,26 +101,14 @@ impl Application {
 
 /// On first start, creates user `admin`. Returns the password when it was generated
 /// (the caller prints it once); `None` if an admin existed or the password was given.
-pub fn bootstrap_admin(
-    conn: &mut PgConnection,
-    given_password: Option<String>,
-) -> anyhow::Result<Option<String>> {
+pub fn bootstrap_admin(conn: &mut PgConnection, given_password: Option<String>) -> anyhow::Result<Option<String>> {
     if User::any_admin(conn)? {
         return Ok(None);
     }
     let generated = given_password.is_none();
     let password = given_password.unwrap_or_else(|| crate::config::random_hex(12));
     let hash = crate::auth::password::hash(&password)?;
-    let user = User::create(
-        conn,
-        &NewUser {
-            username: "admin",
-            password_hash: &hash,
-            role: Role::Admin,
-            country_code: None,
-            facility_id: None,
-        },
-    )?;
+    let user = User::create(conn, &NewUser { username: "admin", password_hash: &hash, role: Role::Admin, country_code: None, facility_id: None })?;
     AuditEvent::record(
         conn,
         &Actor::default(),

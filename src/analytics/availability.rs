@@ -14,16 +14,11 @@ use crate::db::enums::{AgeBand, PatientSex, Sex};
 use crate::db::models::country::Country;
 use crate::db::models::region::{Region, RegionPopulation, RegionPopulationGroup};
 use crate::db::reports::flows::{self, DateRange, DispensedRow, Source, SupplyRow};
-use crate::domain::availability::{
-    Band, SubstanceAmount, band_of, metrics, period_population, round,
-};
+use crate::domain::availability::{Band, SubstanceAmount, band_of, metrics, period_population, round};
 use crate::domain::decimal::Decimal;
 use crate::domain::period::Month;
 use crate::error::{AppResult, Problem};
-use crate::views::analytics::{
-    AreaMetrics, AvailabilityReport, GroupBy, GroupMetrics, MissingValue, PeriodView,
-    RegionMetrics, SubstanceMetrics,
-};
+use crate::views::analytics::{AreaMetrics, AvailabilityReport, GroupBy, GroupMetrics, MissingValue, PeriodView, RegionMetrics, SubstanceMetrics};
 
 /// What to report on.
 #[derive(Debug, Clone)]
@@ -39,35 +34,30 @@ type Amounts = BTreeMap<i64, (BigDecimal, BigDecimal)>;
 
 pub fn bands(conn: &mut PgConnection) -> QueryResult<Vec<Band>> {
     use crate::db::schema::adequacy_bands as b;
-    let rows: Vec<(String, BigDecimal, Option<BigDecimal>)> = b::table
-        .order(b::min_sddd)
-        .select((b::code, b::min_sddd, b::max_sddd))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(code, min, max)| Band { code, min, max })
-        .collect())
+    let rows: Vec<(String, BigDecimal, Option<BigDecimal>)> = b::table.order(b::min_sddd).select((b::code, b::min_sddd, b::max_sddd)).load(conn)?;
+    Ok(rows.into_iter().map(|(code, min, max)| Band { code, min, max }).collect())
 }
 
-fn add(
-    amounts: &mut Amounts,
-    catalog: &Catalog,
-    product_id: i64,
-    consumption_units: i64,
-    dispensed_units: i64,
-) {
-    let Some(substance) = catalog.substance_of(product_id) else {
-        return;
-    };
-    let entry = amounts
-        .entry(substance)
-        .or_insert_with(|| (BigDecimal::zero(), BigDecimal::zero()));
-    if consumption_units != 0 {
-        entry.0 += catalog.mg(product_id, consumption_units);
+/// Units per product: (consumption, dispensed). Summed as integers, converted to base mass
+/// once per product.
+type Units = BTreeMap<i64, (i64, i64)>;
+
+fn add(units: &mut Units, product_id: i64, consumption: i64, dispensed: i64) {
+    let entry = units.entry(product_id).or_default();
+    entry.0 += consumption;
+    entry.1 += dispensed;
+}
+
+/// Base mg per substance of the units given.
+fn amounts(units: &Units, catalog: &Catalog) -> Amounts {
+    let mut out: Amounts = BTreeMap::new();
+    for (product_id, (c, d)) in units {
+        let Some(substance) = catalog.substance_of(*product_id) else { continue };
+        let entry = out.entry(substance).or_insert_with(|| (BigDecimal::zero(), BigDecimal::zero()));
+        entry.0 += catalog.mg(*product_id, *c);
+        entry.1 += catalog.mg(*product_id, *d);
     }
-    if dispensed_units != 0 {
-        entry.1 += catalog.mg(product_id, dispensed_units);
-    }
+    out
 }
 
 fn dec(v: &BigDecimal) -> Decimal {
@@ -80,30 +70,11 @@ fn rate(v: Option<BigDecimal>) -> Option<Decimal> {
 
 /// The figures of one area. `consumption_known` is false for groups that only know
 /// dispensing (sex, age band).
-fn area(
-    amounts: &Amounts,
-    catalog: &Catalog,
-    days: i64,
-    population: Option<&BigDecimal>,
-    bands: &[Band],
-    consumption_known: bool,
-) -> AreaMetrics {
-    let consumption: Vec<SubstanceAmount> = amounts
-        .iter()
-        .map(|(s, (c, _))| SubstanceAmount {
-            mg: c.clone(),
-            sddd_mg: catalog.sddd(*s),
-            me_factor: catalog.me_factor(*s),
-        })
-        .collect();
-    let dispensed: Vec<SubstanceAmount> = amounts
-        .iter()
-        .map(|(s, (_, d))| SubstanceAmount {
-            mg: d.clone(),
-            sddd_mg: catalog.sddd(*s),
-            me_factor: catalog.me_factor(*s),
-        })
-        .collect();
+fn area(amounts: &Amounts, catalog: &Catalog, days: i64, population: Option<&BigDecimal>, bands: &[Band], consumption_known: bool) -> AreaMetrics {
+    let consumption: Vec<SubstanceAmount> =
+        amounts.iter().map(|(s, (c, _))| SubstanceAmount { mg: c.clone(), sddd_mg: catalog.sddd(*s), me_factor: catalog.me_factor(*s) }).collect();
+    let dispensed: Vec<SubstanceAmount> =
+        amounts.iter().map(|(s, (_, d))| SubstanceAmount { mg: d.clone(), sddd_mg: catalog.sddd(*s), me_factor: catalog.me_factor(*s) }).collect();
     let c = metrics(&consumption, days, population);
     let d = metrics(&dispensed, days, population);
     let missing = amounts
@@ -117,35 +88,16 @@ fn area(
             if catalog.me_factor(*s).is_none() {
                 values.push("me_factor".to_owned());
             }
-            (!values.is_empty()).then(|| MissingValue {
-                substance_id: *s,
-                inn: catalog.inn(*s),
-                values,
-            })
+            (!values.is_empty()).then(|| MissingValue { substance_id: *s, inn: catalog.inn(*s), values })
         })
         .collect();
-    let band = c
-        .sddd_per_million_per_day
-        .as_ref()
-        .filter(|_| consumption_known)
-        .and_then(|v| band_of(&round(v), bands))
-        .map(|b| b.code.clone());
-    let total = |pick: fn(&(BigDecimal, BigDecimal)) -> &BigDecimal| {
-        dec(&amounts.values().map(pick).sum::<BigDecimal>())
-    };
+    let band = c.sddd_per_million_per_day.as_ref().filter(|_| consumption_known).and_then(|v| band_of(&round(v), bands)).map(|b| b.code.clone());
+    let total = |pick: fn(&(BigDecimal, BigDecimal)) -> &BigDecimal| dec(&amounts.values().map(pick).sum::<BigDecimal>());
     AreaMetrics {
         consumption_mg_base: consumption_known.then(|| total(|a| &a.0)),
         dispensed_mg_base: Some(total(|a| &a.1)),
-        sddd_per_million_per_day: if consumption_known {
-            rate(c.sddd_per_million_per_day)
-        } else {
-            None
-        },
-        me_mg_per_capita: if consumption_known {
-            rate(c.me_mg_per_capita)
-        } else {
-            None
-        },
+        sddd_per_million_per_day: if consumption_known { rate(c.sddd_per_million_per_day) } else { None },
+        me_mg_per_capita: if consumption_known { rate(c.me_mg_per_capita) } else { None },
         dispensed_sddd_per_million_per_day: rate(d.sddd_per_million_per_day),
         dispensed_me_mg_per_capita: rate(d.me_mg_per_capita),
         band,
@@ -162,35 +114,21 @@ struct Populations {
 }
 
 impl Populations {
-    fn load(
-        conn: &mut PgConnection,
-        country: &Country,
-        only: Option<i64>,
-    ) -> AppResult<Populations> {
+    fn load(conn: &mut PgConnection, country: &Country, only: Option<i64>) -> AppResult<Populations> {
         let mut regions = Region::of_country(conn, &country.code)?;
         if let Some(id) = only {
             regions.retain(|r| r.id == id);
             if regions.is_empty() {
-                return Err(
-                    Problem::parameter("region_id", "is not a region of this country").into(),
-                );
+                return Err(Problem::parameter("region_id", "is not a region of this country").into());
             }
         }
         let ids: Vec<i64> = regions.iter().map(|r| r.id).collect();
         let mut totals: BTreeMap<i64, BTreeMap<i32, i64>> = BTreeMap::new();
         for p in RegionPopulation::for_regions(conn, &ids)? {
-            totals
-                .entry(p.region_id)
-                .or_default()
-                .insert(p.year, p.total);
+            totals.entry(p.region_id).or_default().insert(p.year, p.total);
         }
         let groups = RegionPopulationGroup::for_regions(conn, &ids)?;
-        Ok(Populations {
-            regions,
-            totals,
-            groups,
-            country_figure: country.population,
-        })
+        Ok(Populations { regions, totals, groups, country_figure: country.population })
     }
 
     fn region(&self, id: i64, range: &DateRange) -> Option<BigDecimal> {
@@ -200,11 +138,7 @@ impl Populations {
     /// The area's population and where it comes from: the sum of the regions when every
     /// region has figures, else (for a whole country) the country's own figure.
     fn area(&self, range: &DateRange, whole_country: bool) -> (Option<BigDecimal>, &'static str) {
-        let per_region: Option<Vec<BigDecimal>> = self
-            .regions
-            .iter()
-            .map(|r| self.region(r.id, range))
-            .collect();
+        let per_region: Option<Vec<BigDecimal>> = self.regions.iter().map(|r| self.region(r.id, range)).collect();
         match (per_region, whole_country) {
             (Some(v), true) if !v.is_empty() => (Some(v.into_iter().sum()), "regions"),
             (_, true) => (Some(BigDecimal::from(self.country_figure)), "country"),
@@ -215,31 +149,16 @@ impl Populations {
 
     /// Population of one sex or age band, summed over the regions; `None` unless every
     /// region has the breakdown for every year of the range.
-    fn group(
-        &self,
-        range: &DateRange,
-        matches: impl Fn(&RegionPopulationGroup) -> bool,
-    ) -> Option<BigDecimal> {
+    fn group(&self, range: &DateRange, matches: impl Fn(&RegionPopulationGroup) -> bool) -> Option<BigDecimal> {
         let mut total = BigDecimal::zero();
         for r in &self.regions {
             let mut by_year: BTreeMap<i32, i64> = BTreeMap::new();
             for (year, _) in range.days_by_year() {
-                let in_year: Vec<&RegionPopulationGroup> = self
-                    .groups
-                    .iter()
-                    .filter(|g| g.region_id == r.id && g.year == year)
-                    .collect();
+                let in_year: Vec<&RegionPopulationGroup> = self.groups.iter().filter(|g| g.region_id == r.id && g.year == year).collect();
                 if in_year.is_empty() {
                     return None;
                 }
-                by_year.insert(
-                    year,
-                    in_year
-                        .into_iter()
-                        .filter(|g| matches(g))
-                        .map(|g| g.count)
-                        .sum(),
-                );
+                by_year.insert(year, in_year.into_iter().filter(|g| matches(g)).map(|g| g.count).sum());
             }
             total += period_population(&range.days_by_year(), &by_year)?;
         }
@@ -248,28 +167,16 @@ impl Populations {
 }
 
 /// The availability report, read from `source`.
-pub fn report(
-    conn: &mut PgConnection,
-    request: &AvailabilityRequest,
-    source: Source,
-) -> AppResult<AvailabilityReport> {
-    let country = Country::find(conn, &request.country)?
-        .ok_or_else(|| Problem::parameter("country", "unknown country"))?;
+pub fn report(conn: &mut PgConnection, request: &AvailabilityRequest, source: Source) -> AppResult<AvailabilityReport> {
+    let country = Country::find(conn, &request.country)?.ok_or_else(|| Problem::parameter("country", "unknown country"))?;
     let range = request.range;
     let catalog = Catalog::load(conn, range.to)?;
     let bands = bands(conn)?;
     let populations = Populations::load(conn, &country, request.region_id)?;
     let supply = flows::supply(conn, &country.code, request.region_id, range, source)?;
-    let dispensed = flows::dispensed(conn, &country.code, request.region_id, range, source)?;
-    Ok(assemble(
-        request,
-        &country,
-        &catalog,
-        &bands,
-        &populations,
-        &supply,
-        &dispensed,
-    ))
+    let by_patient_group = matches!(request.group_by, Some(GroupBy::Sex | GroupBy::AgeBand));
+    let dispensed = flows::dispensed(conn, &country.code, request.region_id, range, source, by_patient_group)?;
+    Ok(assemble(request, &country, &catalog, &bands, &populations, &supply, &dispensed))
 }
 
 fn assemble(
@@ -283,28 +190,20 @@ fn assemble(
 ) -> AvailabilityReport {
     let range = request.range;
     let days = range.days();
-    let mut total: Amounts = BTreeMap::new();
-    let mut by_region: BTreeMap<i64, Amounts> = BTreeMap::new();
+    let mut by_region: BTreeMap<i64, Units> = BTreeMap::new();
     for row in supply.iter().filter(|r| supplies_retail(r)) {
-        add(&mut total, catalog, row.product_id, row.units, 0);
-        add(
-            by_region.entry(row.region_id).or_default(),
-            catalog,
-            row.product_id,
-            row.units,
-            0,
-        );
+        add(by_region.entry(row.region_id).or_default(), row.product_id, row.units, 0);
     }
     for row in dispensed {
-        add(&mut total, catalog, row.product_id, 0, row.units);
-        add(
-            by_region.entry(row.region_id).or_default(),
-            catalog,
-            row.product_id,
-            0,
-            row.units,
-        );
+        add(by_region.entry(row.region_id).or_default(), row.product_id, 0, row.units);
     }
+    let mut total_units: Units = BTreeMap::new();
+    for units in by_region.values() {
+        for (p, (c, d)) in units {
+            add(&mut total_units, *p, *c, *d);
+        }
+    }
+    let total = amounts(&total_units, catalog);
     let whole_country = request.region_id.is_none();
     let (population, population_source) = populations.area(&range, whole_country);
 
@@ -340,34 +239,27 @@ fn assemble(
         .regions
         .iter()
         .map(|r| {
-            let amounts = by_region.get(&r.id).cloned().unwrap_or_default();
+            let region_amounts = by_region.get(&r.id).map(|u| amounts(u, catalog)).unwrap_or_default();
             let pop = populations.region(r.id, &range);
             RegionMetrics {
                 region_id: r.id,
                 name: r.name.clone(),
                 population: pop.as_ref().map(dec),
-                metrics: area(&amounts, catalog, days, pop.as_ref(), bands, true),
+                metrics: area(&region_amounts, catalog, days, pop.as_ref(), bands, true),
             }
         })
         .collect();
 
     let groups = match request.group_by {
-        Some(GroupBy::Month) => month_groups(
-            &range,
-            catalog,
-            bands,
-            populations,
-            whole_country,
-            supply,
-            dispensed,
-        ),
+        Some(GroupBy::Month) => month_groups(&range, catalog, bands, populations, whole_country, supply, dispensed),
         Some(GroupBy::Sex) => {
             let mut out = Vec::new();
             for sex in PatientSex::ALL {
-                let mut amounts: Amounts = BTreeMap::new();
-                for row in dispensed.iter().filter(|r| r.patient_sex == *sex) {
-                    add(&mut amounts, catalog, row.product_id, 0, row.units);
+                let mut units: Units = BTreeMap::new();
+                for row in dispensed.iter().filter(|r| r.patient_sex == Some(*sex)) {
+                    add(&mut units, row.product_id, 0, row.units);
                 }
+                let group_amounts = amounts(&units, catalog);
                 let pop = match sex {
                     PatientSex::Female => populations.group(&range, |g| g.sex == Sex::Female),
                     PatientSex::Male => populations.group(&range, |g| g.sex == Sex::Male),
@@ -377,7 +269,7 @@ fn assemble(
                     key: json!({"sex": sex}),
                     population: pop.as_ref().map(dec),
                     days,
-                    metrics: area(&amounts, catalog, days, pop.as_ref(), bands, false),
+                    metrics: area(&group_amounts, catalog, days, pop.as_ref(), bands, false),
                 });
             }
             out
@@ -385,16 +277,17 @@ fn assemble(
         Some(GroupBy::AgeBand) => AgeBand::ALL
             .iter()
             .map(|band| {
-                let mut amounts: Amounts = BTreeMap::new();
-                for row in dispensed.iter().filter(|r| r.patient_age_band == *band) {
-                    add(&mut amounts, catalog, row.product_id, 0, row.units);
+                let mut units: Units = BTreeMap::new();
+                for row in dispensed.iter().filter(|r| r.patient_age_band == Some(*band)) {
+                    add(&mut units, row.product_id, 0, row.units);
                 }
+                let group_amounts = amounts(&units, catalog);
                 let pop = populations.group(&range, |g| g.age_band == *band);
                 GroupMetrics {
                     key: json!({"age_band": band}),
                     population: pop.as_ref().map(dec),
                     days,
-                    metrics: area(&amounts, catalog, days, pop.as_ref(), bands, false),
+                    metrics: area(&group_amounts, catalog, days, pop.as_ref(), bands, false),
                 }
             })
             .collect(),
@@ -404,11 +297,7 @@ fn assemble(
     AvailabilityReport {
         country: country.code.clone(),
         region_id: request.region_id,
-        period: PeriodView {
-            from: range.from,
-            to: range.to,
-            days,
-        },
+        period: PeriodView { from: range.from, to: range.to, days },
         reference_values_as_of: catalog.as_of,
         population: population.as_ref().map(dec),
         population_source: population_source.to_owned(),
@@ -441,26 +330,21 @@ fn month_groups(
         .into_iter()
         .map(|first| {
             let month = Month::of(first);
-            let part = DateRange {
-                from: range.from.max(first),
-                to: range.to.min(month.last_day()),
-            };
-            let mut amounts: Amounts = BTreeMap::new();
-            for row in supply
-                .iter()
-                .filter(|r| r.month == first && supplies_retail(r))
-            {
-                add(&mut amounts, catalog, row.product_id, row.units, 0);
+            let part = DateRange { from: range.from.max(first), to: range.to.min(month.last_day()) };
+            let mut units: Units = BTreeMap::new();
+            for row in supply.iter().filter(|r| r.month == first && supplies_retail(r)) {
+                add(&mut units, row.product_id, row.units, 0);
             }
             for row in dispensed.iter().filter(|r| r.month == first) {
-                add(&mut amounts, catalog, row.product_id, 0, row.units);
+                add(&mut units, row.product_id, 0, row.units);
             }
+            let month_amounts = amounts(&units, catalog);
             let (pop, _) = populations.area(&part, whole_country);
             GroupMetrics {
                 key: json!({"month": month.label()}),
                 population: pop.as_ref().map(dec),
                 days: part.days(),
-                metrics: area(&amounts, catalog, part.days(), pop.as_ref(), bands, true),
+                metrics: area(&month_amounts, catalog, part.days(), pop.as_ref(), bands, true),
             }
         })
         .collect()

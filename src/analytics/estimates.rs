@@ -14,8 +14,7 @@ use crate::views::analytics::{EstimateUseReport, EstimateUseView, PeriodView};
 
 /// Percent of `part` in `whole`, to two decimals.
 pub fn percent(part: &BigDecimal, whole: &BigDecimal) -> Option<BigDecimal> {
-    (!whole.is_zero())
-        .then(|| (part * BigDecimal::from(100) / whole).with_scale_round(2, RoundingMode::HalfUp))
+    (!whole.is_zero()).then(|| (part * BigDecimal::from(100) / whole).with_scale_round(2, RoundingMode::HalfUp))
 }
 
 /// Figures of one substance and year, in grams.
@@ -28,29 +27,17 @@ pub struct EstimateUse {
 }
 
 /// Every substance with an estimate or any import or consumption in `year` (up to `range.to`).
-pub fn figures(
-    conn: &mut PgConnection,
-    country: &str,
-    year: i32,
-    range: DateRange,
-    catalog: &Catalog,
-) -> QueryResult<BTreeMap<i64, EstimateUse>> {
+pub fn figures(conn: &mut PgConnection, country: &str, year: i32, range: DateRange, catalog: &Catalog) -> QueryResult<BTreeMap<i64, EstimateUse>> {
     use crate::db::schema::{estimates as e, import_authorizations as a};
     let mut out: BTreeMap<i64, EstimateUse> = BTreeMap::new();
-    let estimates: Vec<(i64, BigDecimal)> = e::table
-        .filter(e::country_code.eq(country))
-        .filter(e::year.eq(year))
-        .select((e::substance_id, e::quantity_g))
-        .load(conn)?;
+    let estimates: Vec<(i64, BigDecimal)> =
+        e::table.filter(e::country_code.eq(country)).filter(e::year.eq(year)).select((e::substance_id, e::quantity_g)).load(conn)?;
     for (s, g) in estimates {
         let entry = out.entry(s).or_default();
         entry.estimate_g = Some(entry.estimate_g.take().unwrap_or_default() + g);
     }
-    let authorized: Vec<(i64, BigDecimal)> = a::table
-        .filter(a::country_code.eq(country))
-        .filter(a::year.eq(year))
-        .select((a::substance_id, a::quantity_g))
-        .load(conn)?;
+    let authorized: Vec<(i64, BigDecimal)> =
+        a::table.filter(a::country_code.eq(country)).filter(a::year.eq(year)).select((a::substance_id, a::quantity_g)).load(conn)?;
     for (s, g) in authorized {
         out.entry(s).or_default().authorized_g += g;
     }
@@ -76,42 +63,20 @@ pub fn figures(
     Ok(out)
 }
 
-pub fn report(
-    conn: &mut PgConnection,
-    country: &str,
-    year: i32,
-    range: DateRange,
-) -> QueryResult<EstimateUseReport> {
+pub fn report(conn: &mut PgConnection, country: &str, year: i32, range: DateRange) -> QueryResult<EstimateUseReport> {
     let catalog = Catalog::load(conn, range.to)?;
     let substances = figures(conn, country, year, range, &catalog)?
         .into_iter()
         .map(|(s, f)| EstimateUseView {
             substance_id: s,
             inn: catalog.inn(s),
-            utilization_pct: f
-                .estimate_g
-                .as_ref()
-                .and_then(|e| percent(&f.consumption_g, e))
-                .map(Decimal::from),
-            imports_pct: f
-                .estimate_g
-                .as_ref()
-                .and_then(|e| percent(&f.received_g, e))
-                .map(Decimal::from),
+            utilization_pct: f.estimate_g.as_ref().and_then(|e| percent(&f.consumption_g, e)).map(Decimal::from),
+            imports_pct: f.estimate_g.as_ref().and_then(|e| percent(&f.received_g, e)).map(Decimal::from),
             estimate_g: f.estimate_g.map(|g| Decimal(g.normalized())),
             authorized_g: Decimal(f.authorized_g.normalized()),
             received_g: Decimal(f.received_g),
             consumption_g: Decimal(f.consumption_g),
         })
         .collect();
-    Ok(EstimateUseReport {
-        country: country.to_owned(),
-        year,
-        period: PeriodView {
-            from: range.from,
-            to: range.to,
-            days: range.days(),
-        },
-        substances,
-    })
+    Ok(EstimateUseReport { country: country.to_owned(), year, period: PeriodView { from: range.from, to: range.to, days: range.days() }, substances })
 }

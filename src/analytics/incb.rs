@@ -19,30 +19,13 @@ use crate::views::analytics::{FormA, FormALine, FormC, FormCLine, KgG};
 pub fn kg_g(total_g: &BigDecimal) -> KgG {
     let kg = (total_g / BigDecimal::from(1000)).with_scale_round(0, RoundingMode::Down);
     let rest = total_g - &kg * BigDecimal::from(1000);
-    KgG {
-        kg: kg.to_i64().unwrap_or(0),
-        g: Decimal(rest.normalized()),
-        total_g: Decimal(total_g.normalized()),
-    }
+    KgG { kg: kg.to_i64().unwrap_or(0), g: Decimal(rest.normalized()), total_g: Decimal(total_g.normalized()) }
 }
 
 /// Form C of `country` for `year` (internationally controlled narcotic drugs).
-pub fn form_c(
-    conn: &mut PgConnection,
-    country: &str,
-    year: i32,
-    today: NaiveDate,
-) -> QueryResult<FormC> {
-    let (Some(start), Some(end)) = (
-        NaiveDate::from_ymd_opt(year, 1, 1),
-        NaiveDate::from_ymd_opt(year, 12, 31),
-    ) else {
-        return Ok(FormC {
-            form: "C".into(),
-            country: country.into(),
-            year,
-            lines: Vec::new(),
-        });
+pub fn form_c(conn: &mut PgConnection, country: &str, year: i32, today: NaiveDate) -> QueryResult<FormC> {
+    let (Some(start), Some(end)) = (NaiveDate::from_ymd_opt(year, 1, 1), NaiveDate::from_ymd_opt(year, 12, 31)) else {
+        return Ok(FormC { form: "C".into(), country: country.into(), year, lines: Vec::new() });
     };
     let to = end.min(today).max(start);
     let catalog = Catalog::load(conn, to)?;
@@ -56,13 +39,7 @@ pub fn form_c(
             *stock.entry(s).or_default() += catalog.mg(row.product_id, row.units);
         }
     }
-    for row in flows::supply(
-        conn,
-        country,
-        None,
-        DateRange { from: start, to },
-        Source::Aggregates,
-    )? {
+    for row in flows::supply(conn, country, None, DateRange { from: start, to }, Source::Aggregates)? {
         let Some(s) = catalog.substance_of(row.product_id) else {
             continue;
         };
@@ -77,41 +54,18 @@ pub fn form_c(
             *stock.entry(s).or_default() += mg;
         }
     }
-    let mut substances: Vec<i64> = consumed
-        .keys()
-        .chain(imported.keys())
-        .chain(stock.keys())
-        .copied()
-        .collect();
+    let mut substances: Vec<i64> = consumed.keys().chain(imported.keys()).chain(stock.keys()).copied().collect();
     substances.sort_unstable();
     substances.dedup();
     let lines = substances
         .into_iter()
-        .filter(|s| {
-            catalog
-                .values
-                .get(s)
-                .is_some_and(|v| v.convention == Convention::Single1961)
-        })
+        .filter(|s| catalog.values.get(s).is_some_and(|v| v.convention == Convention::Single1961))
         .map(|s| {
-            let g = |m: &BTreeMap<i64, BigDecimal>| {
-                kg_g(&grams(&m.get(&s).cloned().unwrap_or_else(BigDecimal::zero)))
-            };
-            FormCLine {
-                substance_id: s,
-                inn: catalog.inn(s),
-                consumed: g(&consumed),
-                stocks_31_december: g(&stock),
-                imported: g(&imported),
-            }
+            let g = |m: &BTreeMap<i64, BigDecimal>| kg_g(&grams(&m.get(&s).cloned().unwrap_or_else(BigDecimal::zero)));
+            FormCLine { substance_id: s, inn: catalog.inn(s), consumed: g(&consumed), stocks_31_december: g(&stock), imported: g(&imported) }
         })
         .collect();
-    Ok(FormC {
-        form: "C".into(),
-        country: country.into(),
-        year,
-        lines,
-    })
+    Ok(FormC { form: "C".into(), country: country.into(), year, lines })
 }
 
 #[derive(QueryableByName)]
@@ -125,28 +79,14 @@ struct ImportRow {
 }
 
 /// Form A of `country` for a quarter: imports received, by substance and exporting country.
-pub fn form_a(
-    conn: &mut PgConnection,
-    country: &str,
-    year: i32,
-    quarter: u32,
-) -> QueryResult<FormA> {
+pub fn form_a(conn: &mut PgConnection, country: &str, year: i32, quarter: u32) -> QueryResult<FormA> {
     let first_month = 3 * (quarter.clamp(1, 4) - 1) + 1;
-    let empty = || FormA {
-        form: "A".into(),
-        country: country.into(),
-        year,
-        quarter,
-        lines: Vec::new(),
-    };
+    let empty = || FormA { form: "A".into(), country: country.into(), year, quarter, lines: Vec::new() };
     let Some(start) = NaiveDate::from_ymd_opt(year, first_month, 1) else {
         return Ok(empty());
     };
     let end = Month::of(start).next().next().last_day();
-    let range = DateRange {
-        from: start,
-        to: end,
-    };
+    let range = DateRange { from: start, to: end };
     let (from, to) = range.bounds();
     let rows: Vec<ImportRow> = diesel::sql_query(
         "SELECT e.product_id, a.exporting_country, sum(e.delta_units)::bigint AS units \
@@ -162,8 +102,7 @@ pub fn form_a(
     let mut lines: BTreeMap<(i64, String), BigDecimal> = BTreeMap::new();
     for r in rows {
         if let Some(s) = catalog.substance_of(r.product_id) {
-            *lines.entry((s, r.exporting_country)).or_default() +=
-                catalog.mg(r.product_id, r.units);
+            *lines.entry((s, r.exporting_country)).or_default() += catalog.mg(r.product_id, r.units);
         }
     }
     Ok(FormA {
@@ -173,12 +112,7 @@ pub fn form_a(
         quarter,
         lines: lines
             .into_iter()
-            .map(|((s, exporter), mg)| FormALine {
-                substance_id: s,
-                inn: catalog.inn(s),
-                exporting_country: exporter,
-                imported: kg_g(&grams(&mg)),
-            })
+            .map(|((s, exporter), mg)| FormALine { substance_id: s, inn: catalog.inn(s), exporting_country: exporter, imported: kg_g(&grams(&mg)) })
             .collect(),
     })
 }
@@ -192,10 +126,7 @@ mod tests {
     #[test]
     fn grams_split_into_kilograms_and_grams() {
         let q = kg_g(&BigDecimal::from_str("12345.678").unwrap());
-        assert_eq!(
-            (q.kg, q.g.to_string(), q.total_g.to_string()),
-            (12, "345.678".to_owned(), "12345.678".to_owned())
-        );
+        assert_eq!((q.kg, q.g.to_string(), q.total_g.to_string()), (12, "345.678".to_owned(), "12345.678".to_owned()));
         let small = kg_g(&BigDecimal::from_str("0.5").unwrap());
         assert_eq!((small.kg, small.g.to_string()), (0, "0.5".to_owned()));
     }

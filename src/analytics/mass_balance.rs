@@ -49,13 +49,7 @@ pub fn balances(
     };
     let catalog = Catalog::load(conn, to)?;
     let before = flows::supply_before(conn, country, Month::of(start))?;
-    let during = flows::supply(
-        conn,
-        country,
-        None,
-        DateRange { from: start, to },
-        Source::Aggregates,
-    )?;
+    let during = flows::supply(conn, country, None, DateRange { from: start, to }, Source::Aggregates)?;
     let mut levels: BTreeMap<i64, (Level, Level)> = BTreeMap::new();
     let mut put = |row: &SupplyRow, opening: bool| {
         let Some(s) = catalog.substance_of(row.product_id) else {
@@ -66,11 +60,7 @@ pub fn balances(
         }
         let mg = catalog.mg(row.product_id, row.units);
         let (w, r) = levels.entry(s).or_default();
-        let level = if is_wholesale(row.facility_kind) {
-            w
-        } else {
-            r
-        };
+        let level = if is_wholesale(row.facility_kind) { w } else { r };
         if opening {
             level.before += mg;
         } else {
@@ -90,10 +80,7 @@ pub fn balances(
             let shipped = -w.get(K::TransferOut);
             let w_residue = &w.before + &imports - &w_closing - &shipped;
             // Retail.
-            let supplied = r.get(K::ImportReceipt)
-                + r.get(K::Receipt)
-                + r.get(K::TransferIn)
-                + r.get(K::TransferOut);
+            let supplied = r.get(K::ImportReceipt) + r.get(K::Receipt) + r.get(K::TransferIn) + r.get(K::TransferOut);
             let r_closing = &r.before + r.total();
             let change = &r_closing - &r.before;
             let dispensed = -r.get(K::Dispense);
@@ -102,9 +89,8 @@ pub fn balances(
             let r_residue = &supplied - &change - &dispensed - &destroyed - &lost;
             let transit = &shipped - r.get(K::TransferIn);
             let mut findings = Vec::new();
-            let beyond = |residue: &BigDecimal, throughput: &BigDecimal| {
-                residue.abs() * &hundred > tolerance_pct * throughput.abs() && !residue.is_zero()
-            };
+            let beyond =
+                |residue: &BigDecimal, throughput: &BigDecimal| residue.abs() * &hundred > tolerance_pct * throughput.abs() && !residue.is_zero();
             if beyond(&w_residue, &(&w.before + &imports)) {
                 findings.push(format!(
                     "wholesale residue of {} g is beyond {}% of opening stock and imports",

@@ -32,23 +32,10 @@ pub struct Catalog {
 impl Catalog {
     pub fn load(conn: &mut PgConnection, as_of: NaiveDate) -> QueryResult<Catalog> {
         use crate::db::schema::products;
-        let products = products::table
-            .select(Product::as_select())
-            .load(conn)?
-            .into_iter()
-            .map(|p| (p.id, p))
-            .collect();
+        let products = products::table.select(Product::as_select()).load(conn)?.into_iter().map(|p| (p.id, p)).collect();
         let substances = Substance::all(conn)?;
-        let values = ReferenceValues::in_force(conn, as_of)?
-            .into_iter()
-            .map(|v| (v.substance_id, v))
-            .collect();
-        Ok(Catalog {
-            products,
-            substances,
-            values,
-            as_of,
-        })
+        let values = ReferenceValues::in_force(conn, as_of)?.into_iter().map(|v| (v.substance_id, v)).collect();
+        Ok(Catalog { products, substances, values, as_of })
     }
 
     /// The substance of a product.
@@ -58,30 +45,19 @@ impl Catalog {
 
     /// Exact base mg of `units` of a product (zero for an unknown product).
     pub fn mg(&self, product_id: i64, units: i64) -> BigDecimal {
-        self.products
-            .get(&product_id)
-            .map_or_else(BigDecimal::zero, |p| {
-                &p.base_mg_per_unit * BigDecimal::from(units)
-            })
+        self.products.get(&product_id).map_or_else(BigDecimal::zero, |p| &p.base_mg_per_unit * BigDecimal::from(units))
     }
 
     pub fn inn(&self, substance_id: i64) -> String {
-        self.substances
-            .iter()
-            .find(|s| s.id == substance_id)
-            .map_or_else(|| substance_id.to_string(), |s| s.inn.clone())
+        self.substances.iter().find(|s| s.id == substance_id).map_or_else(|| substance_id.to_string(), |s| s.inn.clone())
     }
 
     pub fn sddd(&self, substance_id: i64) -> Option<BigDecimal> {
-        self.values
-            .get(&substance_id)
-            .and_then(|v| v.sddd_mg.clone())
+        self.values.get(&substance_id).and_then(|v| v.sddd_mg.clone())
     }
 
     pub fn me_factor(&self, substance_id: i64) -> Option<BigDecimal> {
-        self.values
-            .get(&substance_id)
-            .and_then(|v| v.me_factor.clone())
+        self.values.get(&substance_id).and_then(|v| v.me_factor.clone())
     }
 }
 
@@ -89,13 +65,7 @@ impl Catalog {
 /// the INCB's "consumption" is what reaches pharmacies and hospitals.
 pub fn supplies_retail(row: &SupplyRow) -> bool {
     row.facility_kind.is_retail()
-        && matches!(
-            row.bucket,
-            StockEventKind::ImportReceipt
-                | StockEventKind::Receipt
-                | StockEventKind::TransferIn
-                | StockEventKind::TransferOut
-        )
+        && matches!(row.bucket, StockEventKind::ImportReceipt | StockEventKind::Receipt | StockEventKind::TransferIn | StockEventKind::TransferOut)
 }
 
 /// Whether a row belongs to the wholesale level (importers and wholesalers).
@@ -118,10 +88,8 @@ pub fn report_range(
 ) -> AppResult<crate::db::reports::flows::DateRange> {
     let (from, to) = match (year, from, to) {
         (Some(y), None, None) => (
-            NaiveDate::from_ymd_opt(y, 1, 1)
-                .ok_or_else(|| Problem::parameter("year", "is not a valid year"))?,
-            NaiveDate::from_ymd_opt(y, 12, 31)
-                .ok_or_else(|| Problem::parameter("year", "is not a valid year"))?,
+            NaiveDate::from_ymd_opt(y, 1, 1).ok_or_else(|| Problem::parameter("year", "is not a valid year"))?,
+            NaiveDate::from_ymd_opt(y, 12, 31).ok_or_else(|| Problem::parameter("year", "is not a valid year"))?,
         ),
         (None, Some(f), Some(t)) => (f, t),
         (Some(_), _, _) => {
@@ -136,11 +104,7 @@ pub fn report_range(
     };
     let to = to.min(today);
     if to < from {
-        return Err(Problem::parameter(
-            "to",
-            "the period must not end before it starts (or start in the future)",
-        )
-        .into());
+        return Err(Problem::parameter("to", "the period must not end before it starts (or start in the future)").into());
     }
     if (to - from).num_days() > 366 * 5 {
         return Err(Problem::parameter("to", "a report covers at most five years").into());

@@ -17,9 +17,7 @@ use crate::db::models::country::Country;
 use crate::db::models::region::{Region, RegionPopulation};
 use crate::db::reports::flows::{self, DateRange, Source};
 use crate::domain::decimal::Decimal;
-use crate::views::analytics::{
-    ConsumptionBasedProposal, EstimateProposal, NeedBasedProposal, YearConsumption,
-};
+use crate::views::analytics::{ConsumptionBasedProposal, EstimateProposal, NeedBasedProposal, YearConsumption};
 
 fn round3(v: &BigDecimal) -> Decimal {
     Decimal(v.with_scale_round(3, RoundingMode::HalfUp).normalized())
@@ -31,11 +29,7 @@ pub fn slope(points: &[(i32, BigDecimal)]) -> Option<BigDecimal> {
         return None;
     }
     let n = BigDecimal::from(points.len() as i64);
-    let mean_x = points
-        .iter()
-        .map(|(x, _)| BigDecimal::from(*x))
-        .sum::<BigDecimal>()
-        / &n;
+    let mean_x = points.iter().map(|(x, _)| BigDecimal::from(*x)).sum::<BigDecimal>() / &n;
     let mean_y = points.iter().map(|(_, y)| y.clone()).sum::<BigDecimal>() / &n;
     let (mut num, mut den) = (BigDecimal::zero(), BigDecimal::zero());
     for (x, y) in points {
@@ -57,10 +51,7 @@ pub struct ProposalRequest {
 
 fn parameter(conn: &mut PgConnection, code: &str) -> QueryResult<(BigDecimal, String)> {
     use crate::db::schema::analytics_parameters as p;
-    p::table
-        .find(code)
-        .select((p::value, p::source))
-        .first(conn)
+    p::table.find(code).select((p::value, p::source)).first(conn)
 }
 
 /// The population for `year`: every region's figure when all have one, else the latest
@@ -69,11 +60,7 @@ fn population(conn: &mut PgConnection, country: &Country, year: i32) -> QueryRes
     let regions = Region::of_country(conn, &country.code)?;
     let ids: Vec<i64> = regions.iter().map(|r| r.id).collect();
     let figures = RegionPopulation::for_regions(conn, &ids)?;
-    let years: Vec<i32> = figures
-        .iter()
-        .map(|f| f.year)
-        .filter(|y| *y <= year)
-        .collect();
+    let years: Vec<i32> = figures.iter().map(|f| f.year).filter(|y| *y <= year).collect();
     for y in years.iter().rev() {
         let of_year: Vec<&RegionPopulation> = figures.iter().filter(|f| f.year == *y).collect();
         if !regions.is_empty() && of_year.len() == regions.len() {
@@ -83,42 +70,20 @@ fn population(conn: &mut PgConnection, country: &Country, year: i32) -> QueryRes
     Ok(BigDecimal::from(country.population))
 }
 
-pub fn propose(
-    conn: &mut PgConnection,
-    country: &Country,
-    request: &ProposalRequest,
-) -> QueryResult<EstimateProposal> {
+pub fn propose(conn: &mut PgConnection, country: &Country, request: &ProposalRequest) -> QueryResult<EstimateProposal> {
     let catalog = Catalog::load(conn, request.today)?;
     let s = request.substance_id;
     // Completed years before the estimate year, the three most recent.
-    let history_years: Vec<i32> = ((request.year - 4)..request.year)
-        .filter(|y| *y < request.today.year())
-        .rev()
-        .take(3)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
+    let history_years: Vec<i32> =
+        ((request.year - 4)..request.year).filter(|y| *y < request.today.year()).rev().take(3).collect::<Vec<_>>().into_iter().rev().collect();
     let mut history = Vec::new();
     let mut me_by_substance: BTreeMap<i64, BigDecimal> = BTreeMap::new();
     for y in &history_years {
-        let (Some(from), Some(to)) = (
-            NaiveDate::from_ymd_opt(*y, 1, 1),
-            NaiveDate::from_ymd_opt(*y, 12, 31),
-        ) else {
+        let (Some(from), Some(to)) = (NaiveDate::from_ymd_opt(*y, 1, 1), NaiveDate::from_ymd_opt(*y, 12, 31)) else {
             continue;
         };
         let mut mg = BigDecimal::zero();
-        for row in flows::supply(
-            conn,
-            &country.code,
-            None,
-            DateRange { from, to },
-            Source::Aggregates,
-        )?
-        .iter()
-        .filter(|r| supplies_retail(r))
-        {
+        for row in flows::supply(conn, &country.code, None, DateRange { from, to }, Source::Aggregates)?.iter().filter(|r| supplies_retail(r)) {
             let Some(sub) = catalog.substance_of(row.product_id) else {
                 continue;
             };
@@ -142,20 +107,11 @@ pub fn propose(
     });
     let (stored_reserve, _) = parameter(conn, "reserve_stock_months")?;
     let reserve_months = request.reserve_months.clone().unwrap_or(stored_reserve);
-    let reserve = projected
-        .as_ref()
-        .map(|p| p * &reserve_months / BigDecimal::from(12));
+    let reserve = projected.as_ref().map(|p| p * &reserve_months / BigDecimal::from(12));
     let current_stock_mg: BigDecimal = {
         use crate::db::schema::stock_balances as b;
-        let balances: Vec<(i64, i64)> = b::table
-            .filter(b::country_code.eq(&country.code))
-            .select((b::product_id, b::balance_units))
-            .load(conn)?;
-        balances
-            .into_iter()
-            .filter(|(p, _)| catalog.substance_of(*p) == Some(s))
-            .map(|(p, u)| catalog.mg(p, u))
-            .sum()
+        let balances: Vec<(i64, i64)> = b::table.filter(b::country_code.eq(&country.code)).select((b::product_id, b::balance_units)).load(conn)?;
+        balances.into_iter().filter(|(p, _)| catalog.substance_of(*p) == Some(s)).map(|(p, u)| catalog.mg(p, u)).sum()
     };
     let current_stock = grams(&current_stock_mg);
     let proposed = match (&projected, &reserve) {
@@ -164,10 +120,7 @@ pub fn propose(
     };
     let mut notes = vec![format!("history: completed years {:?}", history_years)];
     if history.is_empty() {
-        notes.push(
-            "no completed year of consumption: the consumption-based method needs at least one"
-                .into(),
-        );
+        notes.push("no completed year of consumption: the consumption-based method needs at least one".into());
     }
     let consumption_based = ConsumptionBasedProposal {
         method: "consumption-based (INCB-WHO Guide 2012): projected consumption + reserve stock − stock held now".into(),
@@ -182,15 +135,11 @@ pub fn propose(
     };
 
     let (stored_reference, reference_source) = parameter(conn, "need_reference_me_mg_per_capita")?;
-    let reference = request
-        .reference_me_mg_per_capita
-        .clone()
-        .unwrap_or(stored_reference);
+    let reference = request.reference_me_mg_per_capita.clone().unwrap_or(stored_reference);
     let people = population(conn, country, request.year)?;
     let total_me: BigDecimal = me_by_substance.values().sum();
     let me_factor = catalog.me_factor(s);
-    let share = (!total_me.is_zero())
-        .then(|| me_by_substance.get(&s).cloned().unwrap_or_default() / &total_me);
+    let share = (!total_me.is_zero()).then(|| me_by_substance.get(&s).cloned().unwrap_or_default() / &total_me);
     let need_me = share.as_ref().map(|sh| &people * &reference * sh);
     let need_g = match (&need_me, &me_factor) {
         (Some(n), Some(f)) if !f.is_zero() => Some(grams(&(n / f))),
@@ -198,19 +147,14 @@ pub fn propose(
     };
     let mut need_notes = Vec::new();
     if share.is_none() {
-        need_notes.push(
-            "no recent consumption in morphine equivalents to split the need between substances"
-                .into(),
-        );
+        need_notes.push("no recent consumption in morphine equivalents to split the need between substances".into());
     }
     if me_factor.is_none() {
-        need_notes.push(format!(
-            "{} has no morphine-equivalence factor configured",
-            catalog.inn(s)
-        ));
+        need_notes.push(format!("{} has no morphine-equivalence factor configured", catalog.inn(s)));
     }
     let need_based = NeedBasedProposal {
-        method: "need-based (INCB-WHO Guide 2012): population × reference consumption (mg ME per capita) × the substance's share ÷ its ME factor".into(),
+        method: "need-based (INCB-WHO Guide 2012): population × reference consumption (mg ME per capita) × the substance's share ÷ its ME factor"
+            .into(),
         population: Some(Decimal(people.normalized())),
         reference_me_mg_per_capita: Decimal(reference.normalized()),
         reference_source: if request.reference_me_mg_per_capita.is_some() { "given in the request".into() } else { reference_source },
@@ -246,11 +190,7 @@ mod tests {
 
     #[test]
     fn slope_of_a_straight_line() {
-        let points = vec![
-            (2023, BigDecimal::from(100)),
-            (2024, BigDecimal::from(120)),
-            (2025, BigDecimal::from(140)),
-        ];
+        let points = vec![(2023, BigDecimal::from(100)), (2024, BigDecimal::from(120)), (2025, BigDecimal::from(140))];
         assert_eq!(slope(&points), Some(BigDecimal::from(20)));
         assert_eq!(slope(&points[..1]), None);
     }

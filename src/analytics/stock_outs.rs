@@ -19,20 +19,11 @@ use crate::views::analytics::{AccessPointView, StockOutReport, StockOutView};
 /// The stored parameter `code`, or `default`.
 pub fn parameter(conn: &mut PgConnection, code: &str, default: i64) -> QueryResult<BigDecimal> {
     use crate::db::schema::analytics_parameters as p;
-    Ok(p::table
-        .find(code)
-        .select(p::value)
-        .first::<BigDecimal>(conn)
-        .optional()?
-        .unwrap_or_else(|| BigDecimal::from(default)))
+    Ok(p::table.find(code).select(p::value).first::<BigDecimal>(conn).optional()?.unwrap_or_else(|| BigDecimal::from(default)))
 }
 
 /// Units dispensed per facility and product since the first day of `since`'s month.
-fn dispensed_since(
-    conn: &mut PgConnection,
-    facility_ids: &[i64],
-    since: NaiveDate,
-) -> QueryResult<HashMap<(i64, i64), i64>> {
+fn dispensed_since(conn: &mut PgConnection, facility_ids: &[i64], since: NaiveDate) -> QueryResult<HashMap<(i64, i64), i64>> {
     use crate::db::schema::facility_monthly as fm;
     let rows: Vec<(i64, i64, i64)> = fm::table
         .filter(fm::facility_id.eq_any(facility_ids))
@@ -55,19 +46,12 @@ pub struct StockOutRequest {
 }
 
 pub fn report(conn: &mut PgConnection, request: &StockOutRequest) -> QueryResult<StockOutReport> {
-    let window = parameter(conn, "days_of_stock_window", 90)?
-        .to_i64()
-        .unwrap_or(90)
-        .max(1);
+    let window = parameter(conn, "days_of_stock_window", 90)?.to_i64().unwrap_or(90).max(1);
     let window_start = Month::of(request.today - Duration::days(window)).first_day();
     let window_days = (request.today - window_start).num_days() + 1;
     let (facilities, _) = Facility::page(
         conn,
-        &FacilityFilter {
-            country_code: Some(request.country.clone()),
-            region_id: request.region_id,
-            ..Default::default()
-        },
+        &FacilityFilter { country_code: Some(request.country.clone()), region_id: request.region_id, ..Default::default() },
         0,
         i64::MAX,
     )?;
@@ -76,11 +60,7 @@ pub fn report(conn: &mut PgConnection, request: &StockOutRequest) -> QueryResult
     let dispensed = dispensed_since(conn, &ids, window_start)?;
     let balances: Vec<StockBalance> = {
         use crate::db::schema::stock_balances as b;
-        b::table
-            .filter(b::facility_id.eq_any(&ids))
-            .order((b::facility_id, b::product_id))
-            .select(StockBalance::as_select())
-            .load(conn)?
+        b::table.filter(b::facility_id.eq_any(&ids)).order((b::facility_id, b::product_id)).select(StockBalance::as_select()).load(conn)?
     };
     let (mut stock_outs, mut low_stock) = (Vec::new(), Vec::new());
     for b in balances {
@@ -90,16 +70,10 @@ pub fn report(conn: &mut PgConnection, request: &StockOutRequest) -> QueryResult
         if !f.kind.is_retail() || b.last_occurred_at.is_none() {
             continue;
         }
-        let units = dispensed
-            .get(&(b.facility_id, b.product_id))
-            .copied()
-            .unwrap_or(0);
-        let rate = (BigDecimal::from(units) / BigDecimal::from(window_days))
-            .with_scale_round(4, RoundingMode::HalfUp);
+        let units = dispensed.get(&(b.facility_id, b.product_id)).copied().unwrap_or(0);
+        let rate = (BigDecimal::from(units) / BigDecimal::from(window_days)).with_scale_round(4, RoundingMode::HalfUp);
         let days_left = (units > 0).then(|| {
-            (BigDecimal::from(b.balance_units) * BigDecimal::from(window_days)
-                / BigDecimal::from(units))
-            .with_scale_round(1, RoundingMode::Down)
+            (BigDecimal::from(b.balance_units) * BigDecimal::from(window_days) / BigDecimal::from(units)).with_scale_round(1, RoundingMode::Down)
         });
         let view = StockOutView {
             facility_id: f.id,
@@ -107,9 +81,7 @@ pub fn report(conn: &mut PgConnection, request: &StockOutRequest) -> QueryResult
             region_id: f.region_id,
             product_id: b.product_id,
             balance_units: b.balance_units,
-            days_at_zero: b
-                .zero_since
-                .map(|z| (request.today - z.date_naive()).num_days().max(0)),
+            days_at_zero: b.zero_since.map(|z| (request.today - z.date_naive()).num_days().max(0)),
             daily_rate_units: Decimal(rate.normalized()),
             days_of_stock_left: days_left.clone().map(|d| Decimal(d.normalized())),
         };
@@ -119,21 +91,8 @@ pub fn report(conn: &mut PgConnection, request: &StockOutRequest) -> QueryResult
             low_stock.push(view);
         }
     }
-    let access_points = access_points(
-        conn,
-        &request.country,
-        request.region_id,
-        &facilities,
-        request.today,
-    )?;
-    Ok(StockOutReport {
-        country: request.country.clone(),
-        as_of: request.today,
-        rate_window_days: window_days,
-        stock_outs,
-        low_stock,
-        access_points,
-    })
+    let access_points = access_points(conn, &request.country, request.region_id, &facilities, request.today)?;
+    Ok(StockOutReport { country: request.country.clone(), as_of: request.today, rate_window_days: window_days, stock_outs, low_stock, access_points })
 }
 
 /// Licensed dispensing facilities per region and per 100 000 inhabitants (latest population
@@ -155,15 +114,8 @@ pub fn access_points(
     Ok(regions
         .into_iter()
         .map(|r| {
-            let count = facilities
-                .iter()
-                .filter(|f| f.region_id == r.id && f.kind.is_retail() && f.licensed_on(today))
-                .count() as i64;
-            let population = populations
-                .iter()
-                .filter(|p| p.region_id == r.id && p.year <= today.year())
-                .max_by_key(|p| p.year)
-                .map(|p| p.total);
+            let count = facilities.iter().filter(|f| f.region_id == r.id && f.kind.is_retail() && f.licensed_on(today)).count() as i64;
+            let population = populations.iter().filter(|p| p.region_id == r.id && p.year <= today.year()).max_by_key(|p| p.year).map(|p| p.total);
             AccessPointView {
                 region_id: r.id,
                 name: r.name,

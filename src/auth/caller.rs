@@ -31,21 +31,12 @@ pub struct Caller {
 impl Caller {
     /// Who to name in the audit log.
     pub fn actor(&self) -> Actor {
-        Actor {
-            user_id: Some(self.user_id),
-            role: Some(self.role),
-            country_code: self.country_code.clone(),
-            request_id: self.request_id.clone(),
-        }
+        Actor { user_id: Some(self.user_id), role: Some(self.role), country_code: self.country_code.clone(), request_id: self.request_id.clone() }
     }
 
     /// 403 unless the caller has one of `roles`.
     pub fn require(&self, roles: &[Role]) -> AppResult<()> {
-        if roles.contains(&self.role) {
-            Ok(())
-        } else {
-            Err(Problem::forbidden(format!("the {} role may not do this", self.role)).into())
-        }
+        if roles.contains(&self.role) { Ok(()) } else { Err(Problem::forbidden(format!("the {} role may not do this", self.role)).into()) }
     }
 
     /// 403 unless the caller may see country-level data of `country`: admin everywhere,
@@ -53,10 +44,7 @@ impl Caller {
     pub fn check_country(&self, country: &str) -> AppResult<()> {
         match self.role {
             Role::Admin => Ok(()),
-            Role::Regional => Err(Problem::forbidden(
-                "the regional role reads cross-border aggregates only",
-            )
-            .into()),
+            Role::Regional => Err(Problem::forbidden("the regional role reads cross-border aggregates only").into()),
             _ if self.country_code.as_deref() == Some(country) => Ok(()),
             _ => Err(Problem::forbidden(format!("no access to data of country {country}")).into()),
         }
@@ -89,10 +77,7 @@ impl Caller {
     pub fn country_scope(&self, requested: Option<&str>) -> AppResult<Option<String>> {
         match (self.role, requested) {
             (Role::Admin, r) => Ok(r.map(str::to_owned)),
-            (Role::Regional, _) => Err(Problem::forbidden(
-                "the regional role reads cross-border aggregates only",
-            )
-            .into()),
+            (Role::Regional, _) => Err(Problem::forbidden("the regional role reads cross-border aggregates only").into()),
             (_, Some(r)) => {
                 self.check_country(r)?;
                 Ok(Some(r.to_owned()))
@@ -105,9 +90,7 @@ impl Caller {
 fn bearer_token(req: &HttpRequest) -> Option<String> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim().to_owned())
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
 }
 
 impl FromRequest for Caller {
@@ -119,34 +102,15 @@ impl FromRequest for Caller {
         let token = bearer_token(req);
         let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
         Box::pin(async move {
-            let state =
-                state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("AppState missing")))?;
-            let token = token.ok_or_else(|| {
-                Problem::unauthorized("unauthenticated", "a bearer token is required")
-            })?;
-            let claims = state.tokens.verify(&token).map_err(|_| {
-                Problem::unauthorized("invalid_token", "the token is invalid or expired")
-            })?;
-            let user_id: i64 = claims.sub.parse().map_err(|_| {
-                Problem::unauthorized("invalid_token", "the token is invalid or expired")
-            })?;
-            let user =
-                crate::db::run(&state.pool, move |conn| Ok(User::find(conn, user_id)?)).await?;
+            let state = state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("AppState missing")))?;
+            let token = token.ok_or_else(|| Problem::unauthorized("unauthenticated", "a bearer token is required"))?;
+            let claims = state.tokens.verify(&token).map_err(|_| Problem::unauthorized("invalid_token", "the token is invalid or expired"))?;
+            let user_id: i64 = claims.sub.parse().map_err(|_| Problem::unauthorized("invalid_token", "the token is invalid or expired"))?;
+            let user = crate::db::run(&state.pool, move |conn| Ok(User::find(conn, user_id)?)).await?;
             let current = match user {
-                Some(u)
-                    if u.active
-                        && u.role == claims.role
-                        && u.country_code == claims.country
-                        && u.facility_id == claims.facility =>
-                {
-                    u
-                }
+                Some(u) if u.active && u.role == claims.role && u.country_code == claims.country && u.facility_id == claims.facility => u,
                 _ => {
-                    return Err(Problem::unauthorized(
-                        "invalid_token",
-                        "the token no longer matches an active user",
-                    )
-                    .into());
+                    return Err(Problem::unauthorized("invalid_token", "the token no longer matches an active user").into());
                 }
             };
             Ok(Caller {

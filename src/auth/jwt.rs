@@ -29,18 +29,11 @@ pub struct TokenKeys {
 
 impl TokenKeys {
     pub fn new(secret: &[u8]) -> Self {
-        Self {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
-        }
+        Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret) }
     }
 
     pub fn issue(&self, claims: &Claims) -> anyhow::Result<String> {
-        Ok(jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            claims,
-            &self.encoding,
-        )?)
+        Ok(jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)?)
     }
 
     /// The claims of a valid token: signature, algorithm, expiry, issuer and audience checked.
@@ -79,9 +72,7 @@ mod tests {
         assert_eq!(keys.verify(&token).unwrap(), c);
         let other = TokenKeys::new(b"another-secret-another-secret-xx");
         assert!(other.verify(&token).is_err());
-        let expired = keys
-            .issue(&claims(chrono::Utc::now().timestamp() - 5))
-            .unwrap();
+        let expired = keys.issue(&claims(chrono::Utc::now().timestamp() - 5)).unwrap();
         assert!(keys.verify(&expired).is_err());
     }
 
@@ -89,12 +80,7 @@ mod tests {
     fn refuses_other_algorithms() {
         let keys = TokenKeys::new(b"0123456789abcdef0123456789abcdef");
         let c = claims(chrono::Utc::now().timestamp() + 60);
-        let token = jsonwebtoken::encode(
-            &Header::new(Algorithm::HS384),
-            &c,
-            &EncodingKey::from_secret(b"0123456789abcdef0123456789abcdef"),
-        )
-        .unwrap();
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS384), &c, &EncodingKey::from_secret(b"0123456789abcdef0123456789abcdef")).unwrap();
         assert!(keys.verify(&token).is_err());
     }
 }

@@ -13,11 +13,7 @@ pub struct LoginLimiter {
 
 impl LoginLimiter {
     pub fn new(max_failures: usize, window: Duration) -> Self {
-        Self {
-            window,
-            max_failures,
-            failures: Mutex::new(HashMap::new()),
-        }
+        Self { window, max_failures, failures: Mutex::new(HashMap::new()) }
     }
 
     /// Seconds to wait if any of `keys` is over its limit.
@@ -27,20 +23,13 @@ impl LoginLimiter {
         let mut wait = None;
         for key in keys {
             if let Some(times) = map.get_mut(key) {
-                while times
-                    .front()
-                    .is_some_and(|t| now.duration_since(*t) > self.window)
-                {
+                while times.front().is_some_and(|t| now.duration_since(*t) > self.window) {
                     times.pop_front();
                 }
                 if times.len() >= self.max_failures
                     && let Some(oldest) = times.front()
                 {
-                    let left = self
-                        .window
-                        .saturating_sub(now.duration_since(*oldest))
-                        .as_secs()
-                        .max(1);
+                    let left = self.window.saturating_sub(now.duration_since(*oldest)).as_secs().max(1);
                     wait = Some(wait.map_or(left, |w: u64| w.max(left)));
                 }
             }
@@ -52,11 +41,7 @@ impl LoginLimiter {
         let now = Instant::now();
         let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         if map.len() > 100_000 {
-            map.retain(|_, times| {
-                times
-                    .back()
-                    .is_some_and(|t| now.duration_since(*t) <= self.window)
-            });
+            map.retain(|_, times| times.back().is_some_and(|t| now.duration_since(*t) <= self.window));
         }
         for key in keys {
             map.entry(key.clone()).or_default().push_back(now);
@@ -64,10 +49,7 @@ impl LoginLimiter {
     }
 
     pub fn clear(&self, key: &str) {
-        self.failures
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(key);
+        self.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
     }
 }
 

@@ -19,80 +19,17 @@ use crate::db::models::substance::Substance;
 use crate::db::models::user::{NewUser, User};
 
 /// Name, substance, mg of base per unit, form, unit, patch delivery rate.
-type ProductSpec = (
-    &'static str,
-    &'static str,
-    &'static str,
-    DosageForm,
-    Unit,
-    Option<&'static str>,
-);
+type ProductSpec = (&'static str, &'static str, &'static str, DosageForm, Unit, Option<&'static str>);
 
 const PRODUCTS: [ProductSpec; 8] = [
-    (
-        "Morphine sulfate 10 mg tablet",
-        "morphine",
-        "7.521",
-        DosageForm::Tablet,
-        Unit::Tablet,
-        None,
-    ),
-    (
-        "Morphine hydrochloride 10 mg/ml ampoule",
-        "morphine",
-        "7.592",
-        DosageForm::Injection,
-        Unit::Ampoule,
-        None,
-    ),
-    (
-        "Oxycodone hydrochloride 5 mg tablet",
-        "oxycodone",
-        "4.482",
-        DosageForm::Tablet,
-        Unit::Tablet,
-        None,
-    ),
-    (
-        "Fentanyl 25 mcg/h patch",
-        "fentanyl",
-        "4.2",
-        DosageForm::TransdermalPatch,
-        Unit::Patch,
-        Some("25"),
-    ),
-    (
-        "Fentanyl citrate 0.1 mg/2 ml ampoule",
-        "fentanyl",
-        "0.1",
-        DosageForm::Injection,
-        Unit::Ampoule,
-        None,
-    ),
-    (
-        "Tramadol hydrochloride 50 mg capsule",
-        "tramadol",
-        "43.92",
-        DosageForm::Capsule,
-        Unit::Capsule,
-        None,
-    ),
-    (
-        "Codeine phosphate 30 mg tablet",
-        "codeine",
-        "22.101",
-        DosageForm::Tablet,
-        Unit::Tablet,
-        None,
-    ),
-    (
-        "Trimeperidine hydrochloride 20 mg/ml ampoule",
-        "trimeperidine",
-        "17.662",
-        DosageForm::Injection,
-        Unit::Ampoule,
-        None,
-    ),
+    ("Morphine sulfate 10 mg tablet", "morphine", "7.521", DosageForm::Tablet, Unit::Tablet, None),
+    ("Morphine hydrochloride 10 mg/ml ampoule", "morphine", "7.592", DosageForm::Injection, Unit::Ampoule, None),
+    ("Oxycodone hydrochloride 5 mg tablet", "oxycodone", "4.482", DosageForm::Tablet, Unit::Tablet, None),
+    ("Fentanyl 25 mcg/h patch", "fentanyl", "4.2", DosageForm::TransdermalPatch, Unit::Patch, Some("25")),
+    ("Fentanyl citrate 0.1 mg/2 ml ampoule", "fentanyl", "0.1", DosageForm::Injection, Unit::Ampoule, None),
+    ("Tramadol hydrochloride 50 mg capsule", "tramadol", "43.92", DosageForm::Capsule, Unit::Capsule, None),
+    ("Codeine phosphate 30 mg tablet", "codeine", "22.101", DosageForm::Tablet, Unit::Tablet, None),
+    ("Trimeperidine hydrochloride 20 mg/ml ampoule", "trimeperidine", "17.662", DosageForm::Injection, Unit::Ampoule, None),
 ];
 
 pub struct Fixture {
@@ -107,13 +44,7 @@ pub struct Fixture {
 
 /// Seeds `regions` regions (population per year from `years`), `pharmacies` pharmacies
 /// and hospitals spread over them, one wholesaler per region, and the products.
-pub fn seed(
-    conn: &mut PgConnection,
-    country: &str,
-    regions: usize,
-    pharmacies: usize,
-    years: &[i32],
-) -> anyhow::Result<Fixture> {
+pub fn seed(conn: &mut PgConnection, country: &str, regions: usize, pharmacies: usize, years: &[i32]) -> anyhow::Result<Fixture> {
     let hash = crate::auth::password::hash("bench-user-password")?;
     let mut fixture = Fixture {
         country: country.to_owned(),
@@ -124,26 +55,10 @@ pub fn seed(
         pharmacy_users: Vec::new(),
     };
     for r in 0..regions {
-        let region = Region::create(
-            conn,
-            &NewRegion {
-                country_code: country,
-                name: &format!("Region {r:02}"),
-                code: Some(&format!("R{r:02}")),
-            },
-        )?;
+        let region = Region::create(conn, &NewRegion { country_code: country, name: &format!("Region {r:02}"), code: Some(&format!("R{r:02}")) })?;
         for year in years {
             let total = 400_000 + (r as i64 * 97_331) % 1_600_000;
-            RegionPopulation::replace(
-                conn,
-                &RegionPopulation {
-                    region_id: region.id,
-                    year: *year,
-                    total,
-                    source: Some("benchmark".into()),
-                },
-                &[],
-            )?;
+            RegionPopulation::replace(conn, &RegionPopulation { region_id: region.id, year: *year, total, source: Some("benchmark".into()) }, &[])?;
         }
         let wholesaler = Facility::create(
             conn,
@@ -153,8 +68,7 @@ pub fn seed(
                 name: &format!("Wholesaler {r:02}"),
                 kind: FacilityKind::Wholesaler,
                 licence_number: &format!("{country}-W-{r:04}"),
-                licence_valid_until: chrono::NaiveDate::from_ymd_opt(2099, 12, 31)
-                    .context("date")?,
+                licence_valid_until: chrono::NaiveDate::from_ymd_opt(2099, 12, 31).context("date")?,
             },
         )?;
         fixture.wholesalers.push(wholesaler);
@@ -162,11 +76,7 @@ pub fn seed(
     }
     for p in 0..pharmacies {
         let region = &fixture.regions[p % regions];
-        let kind = if p % 10 == 0 {
-            FacilityKind::Hospital
-        } else {
-            FacilityKind::Pharmacy
-        };
+        let kind = if p % 10 == 0 { FacilityKind::Hospital } else { FacilityKind::Pharmacy };
         let facility = Facility::create(
             conn,
             &NewFacility {
@@ -175,8 +85,7 @@ pub fn seed(
                 name: &format!("Pharmacy {p:05}"),
                 kind,
                 licence_number: &format!("{country}-P-{p:06}"),
-                licence_valid_until: chrono::NaiveDate::from_ymd_opt(2099, 12, 31)
-                    .context("date")?,
+                licence_valid_until: chrono::NaiveDate::from_ymd_opt(2099, 12, 31).context("date")?,
             },
         )?;
         let user = User::create(
@@ -193,8 +102,7 @@ pub fn seed(
         fixture.pharmacies.push(facility);
     }
     for (name, inn, mg, form, unit, rate) in PRODUCTS {
-        let substance = Substance::find_by_inn(conn, inn)?
-            .with_context(|| format!("substance {inn} is seeded"))?;
+        let substance = Substance::find_by_inn(conn, inn)?.with_context(|| format!("substance {inn} is seeded"))?;
         let product = Product::create(
             conn,
             &NewProduct {
@@ -212,23 +120,13 @@ pub fn seed(
 }
 
 /// Books `units` of every product into every facility given, at `at`.
-pub fn stock(
-    conn: &mut PgConnection,
-    facilities: &[Facility],
-    products: &[Product],
-    units: i64,
-    at: DateTime<Utc>,
-) -> anyhow::Result<()> {
+pub fn stock(conn: &mut PgConnection, facilities: &[Facility], products: &[Product], units: i64, at: DateTime<Utc>) -> anyhow::Result<()> {
     conn.transaction(|conn| {
         for facility in facilities {
             for product in products {
                 let mut ledger = ProductLedger::open(conn, facility, product.id, at)?;
                 ledger
-                    .append(
-                        conn,
-                        &Actor::default(),
-                        Entry::new(StockEventKind::Receipt, units, at),
-                    )?
+                    .append(conn, &Actor::default(), Entry::new(StockEventKind::Receipt, units, at))?
                     .map_err(|e| anyhow::anyhow!("opening stock: {e}"))?;
             }
         }

@@ -33,24 +33,11 @@ pub struct IngestOptions {
 
 impl Default for IngestOptions {
     fn default() -> Self {
-        IngestOptions {
-            records: 1_000_000,
-            batch: 10_000,
-            pharmacies: 100,
-            patients: 200_000,
-            in_flight: 2,
-        }
+        IngestOptions { records: 1_000_000, batch: 10_000, pharmacies: 100, patients: 200_000, in_flight: 2 }
     }
 }
 
-const INDICATIONS: [&str; 6] = [
-    "cancer",
-    "palliative",
-    "acute",
-    "chronic_non_cancer",
-    "opioid_dependence",
-    "other",
-];
+const INDICATIONS: [&str; 6] = ["cancer", "palliative", "acute", "chronic_non_cancer", "opioid_dependence", "other"];
 const SEXES: [&str; 3] = ["female", "male", "unknown"];
 
 /// One JSON body per batch, each for a single pharmacy, records in time order.
@@ -64,9 +51,7 @@ fn batches(options: &IngestOptions, fixture: &fixtures::Fixture) -> Vec<(usize, 
     while produced < options.records {
         let size = options.batch.min(options.records - produced);
         let pharmacy = batch_number % fixture.pharmacies.len();
-        let mut offsets: Vec<i64> = (0..size)
-            .map(|_| rng.random_range(0..span_seconds))
-            .collect();
+        let mut offsets: Vec<i64> = (0..size).map(|_| rng.random_range(0..span_seconds)).collect();
         offsets.sort_unstable();
         let records: Vec<serde_json::Value> = offsets
             .into_iter()
@@ -88,22 +73,14 @@ fn batches(options: &IngestOptions, fixture: &fixtures::Fixture) -> Vec<(usize, 
                 })
             })
             .collect();
-        bodies.push((
-            pharmacy,
-            serde_json::to_vec(&json!({"records": records})).unwrap_or_default(),
-        ));
+        bodies.push((pharmacy, serde_json::to_vec(&json!({"records": records})).unwrap_or_default()));
         produced += size;
         batch_number += 1;
     }
     bodies
 }
 
-fn token(
-    keys: &TokenKeys,
-    user_id: i64,
-    country: &str,
-    facility_id: i64,
-) -> anyhow::Result<String> {
+fn token(keys: &TokenKeys, user_id: i64, country: &str, facility_id: i64) -> anyhow::Result<String> {
     let now = Utc::now().timestamp();
     keys.issue(&Claims {
         sub: user_id.to_string(),
@@ -118,10 +95,7 @@ fn token(
 }
 
 pub fn run(options: IngestOptions) -> anyhow::Result<()> {
-    if options.batch == 0
-        || options.batch > crate::views::dispensing::MAX_RECORDS
-        || options.pharmacies == 0
-    {
+    if options.batch == 0 || options.batch > crate::views::dispensing::MAX_RECORDS || options.pharmacies == 0 {
         bail!("--batch must be 1 to 10000 and --pharmacies at least 1");
     }
     println!(
@@ -132,26 +106,14 @@ pub fn run(options: IngestOptions) -> anyhow::Result<()> {
     let mut conn = PgConnection::establish(database.url())?;
     let year = chrono::Datelike::year(&Utc::now());
     let fixture = fixtures::seed(&mut conn, "KZ", 17, options.pharmacies, &[year - 1, year])?;
-    fixtures::stock(
-        &mut conn,
-        &fixture.pharmacies,
-        &fixture.products,
-        1_000_000_000,
-        Utc::now() - Duration::days(29),
-    )?;
+    fixtures::stock(&mut conn, &fixture.pharmacies, &fixture.products, 1_000_000_000, Utc::now() - Duration::days(29))?;
     drop(conn);
     // The COPY target: the same schema and seed, cloned before any dispensing exists.
-    database
-        .cluster
-        .create_database_from_template("tarozi_copy", "tarozi")?;
+    database.cluster.create_database_from_template("tarozi_copy", "tarozi")?;
 
     print!("generating records ... ");
     let bodies = batches(&options, &fixture);
-    println!(
-        "{} bodies, {:.0} MiB of JSON",
-        bodies.len(),
-        bodies.iter().map(|(_, b)| b.len()).sum::<usize>() as f64 / 1_048_576.0
-    );
+    println!("{} bodies, {:.0} MiB of JSON", bodies.len(), bodies.iter().map(|(_, b)| b.len()).sum::<usize>() as f64 / 1_048_576.0);
     let keys = TokenKeys::new(BENCH_JWT_SECRET.as_bytes());
     let tokens: Vec<String> = fixture
         .pharmacies
@@ -164,45 +126,28 @@ pub fn run(options: IngestOptions) -> anyhow::Result<()> {
     let address = server.address.clone();
     let pharmacy_ids: Vec<i64> = fixture.pharmacies.iter().map(|f| f.id).collect();
     let (api_seconds, accepted) = actix_web::rt::System::new().block_on(async move {
-        let client = awc::Client::builder()
-            .timeout(std::time::Duration::from_secs(600))
-            .finish();
+        let client = awc::Client::builder().timeout(std::time::Duration::from_secs(600)).finish();
         let started = Instant::now();
-        let results: Vec<anyhow::Result<u64>> =
-            futures_util::stream::iter(bodies.into_iter().map(|(p, body)| {
-                let request = client
-                    .post(format!(
-                        "{address}/api/v1/facilities/{}/dispensings",
-                        pharmacy_ids[p]
-                    ))
-                    .insert_header(("Authorization", format!("Bearer {}", tokens[p])))
-                    .insert_header(("Content-Type", "application/json"));
-                async move {
-                    let mut response = request
-                        .send_body(body)
-                        .await
-                        .map_err(|e| anyhow::anyhow!("request failed: {e}"))?;
-                    let bytes = response.body().limit(64 * 1024 * 1024).await?;
-                    if !response.status().is_success() {
-                        bail!(
-                            "HTTP {}: {}",
-                            response.status(),
-                            String::from_utf8_lossy(&bytes)
-                        );
-                    }
-                    let answer: serde_json::Value = serde_json::from_slice(&bytes)?;
-                    answer["accepted"].as_u64().context("accepted count")
+        let results: Vec<anyhow::Result<u64>> = futures_util::stream::iter(bodies.into_iter().map(|(p, body)| {
+            let request = client
+                .post(format!("{address}/api/v1/facilities/{}/dispensings", pharmacy_ids[p]))
+                .insert_header(("Authorization", format!("Bearer {}", tokens[p])))
+                .insert_header(("Content-Type", "application/json"));
+            async move {
+                let mut response = request.send_body(body).await.map_err(|e| anyhow::anyhow!("request failed: {e}"))?;
+                let bytes = response.body().limit(64 * 1024 * 1024).await?;
+                if !response.status().is_success() {
+                    bail!("HTTP {}: {}", response.status(), String::from_utf8_lossy(&bytes));
                 }
-            }))
-            .buffer_unordered(options.in_flight.max(1))
-            .collect()
-            .await;
+                let answer: serde_json::Value = serde_json::from_slice(&bytes)?;
+                answer["accepted"].as_u64().context("accepted count")
+            }
+        }))
+        .buffer_unordered(options.in_flight.max(1))
+        .collect()
+        .await;
         let seconds = started.elapsed().as_secs_f64();
-        let accepted = results
-            .into_iter()
-            .collect::<anyhow::Result<Vec<u64>>>()?
-            .into_iter()
-            .sum::<u64>();
+        let accepted = results.into_iter().collect::<anyhow::Result<Vec<u64>>>()?.into_iter().sum::<u64>();
         anyhow::Ok((seconds, accepted as usize))
     })?;
     let peak = server.peak_rss_mib();
@@ -214,12 +159,7 @@ pub fn run(options: IngestOptions) -> anyhow::Result<()> {
     // Export exactly what the API stored, then time PostgreSQL loading it with COPY.
     let mut source = PgConnection::establish(database.url())?;
     let mut rows = Vec::new();
-    std::io::Read::read_to_end(
-        &mut diesel::copy_to(dispensings::table)
-            .with_format(CopyFormat::Binary)
-            .load_raw(&mut source)?,
-        &mut rows,
-    )?;
+    std::io::Read::read_to_end(&mut diesel::copy_to(dispensings::table).with_format(CopyFormat::Binary).load_raw(&mut source)?, &mut rows)?;
     drop(source);
     let chunks = split_binary_copy(&rows, options.batch)?;
     let copy_url = database.cluster.url_for("tarozi_copy");
@@ -242,13 +182,7 @@ pub fn run(options: IngestOptions) -> anyhow::Result<()> {
                 })
             })
             .collect();
-        workers
-            .into_iter()
-            .map(|w| {
-                w.join()
-                    .map_err(|_| anyhow::anyhow!("a COPY stream panicked"))?
-            })
-            .sum::<anyhow::Result<usize>>()
+        workers.into_iter().map(|w| w.join().map_err(|_| anyhow::anyhow!("a COPY stream panicked"))?).sum::<anyhow::Result<usize>>()
     })?;
     let copy_seconds = started.elapsed().as_secs_f64();
     if copied != accepted {
@@ -266,10 +200,7 @@ pub fn run(options: IngestOptions) -> anyhow::Result<()> {
         options.in_flight,
         rate(copied, copy_seconds)
     );
-    println!(
-        "ratio API/COPY: {:.2}  (target ≥ 0.50)",
-        copy_seconds / api_seconds
-    );
+    println!("ratio API/COPY: {:.2}  (target ≥ 0.50)", copy_seconds / api_seconds);
     match peak {
         Some(mib) => println!("server peak resident memory: {mib:.0} MiB  (target < 300 MiB)"),
         None => println!("server peak resident memory: unavailable"),
@@ -282,8 +213,7 @@ fn copy_binary(conn: &mut PgConnection, data: &[u8]) -> anyhow::Result<usize> {
     Ok(conn.transaction(|conn| {
         diesel::copy_from(dispensings::table)
             .from_raw_data(dispensings::table, |out: &mut dyn std::io::Write| {
-                out.write_all(data)
-                    .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
+                out.write_all(data).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
             })
             .with_format(CopyFormat::Binary)
             .execute(conn)
@@ -304,22 +234,14 @@ fn split_binary_copy(data: &[u8], rows: usize) -> anyhow::Result<Vec<Vec<u8>>> {
     let mut chunk = header.to_vec();
     let mut in_chunk = 0;
     loop {
-        let fields = i16::from_be_bytes(
-            data.get(at..at + 2)
-                .context("truncated COPY stream")?
-                .try_into()?,
-        );
+        let fields = i16::from_be_bytes(data.get(at..at + 2).context("truncated COPY stream")?.try_into()?);
         if fields == -1 {
             break;
         }
         let start = at;
         at += 2;
         for _ in 0..fields {
-            let len = i32::from_be_bytes(
-                data.get(at..at + 4)
-                    .context("truncated COPY stream")?
-                    .try_into()?,
-            );
+            let len = i32::from_be_bytes(data.get(at..at + 4).context("truncated COPY stream")?.try_into()?);
             at += 4 + len.max(0) as usize;
         }
         chunk.extend_from_slice(&data[start..at]);

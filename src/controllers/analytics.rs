@@ -16,9 +16,8 @@ use crate::error::{AppResult, Problem};
 use crate::extract::QueryParams;
 use crate::startup::AppState;
 use crate::views::analytics::{
-    AvailabilityQuery, AvailabilityReport, ConsumptionReport, CountryAggregate, CountryYearQuery,
-    EstimateProposal, EstimateUseReport, MassBalanceQuery, MassBalanceReport, MonthlyConsumption,
-    PeriodView, ProposalQuery, RegionalQuery, RegionalReport, StockOutQuery, StockOutReport,
+    AvailabilityQuery, AvailabilityReport, ConsumptionReport, CountryAggregate, CountryYearQuery, EstimateProposal, EstimateUseReport,
+    MassBalanceQuery, MassBalanceReport, MonthlyConsumption, PeriodView, ProposalQuery, RegionalQuery, RegionalReport, StockOutQuery, StockOutReport,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -34,9 +33,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// The country an analytics request is about (the caller's own unless admin).
 fn analysed_country(caller: &Caller, requested: Option<&str>) -> AppResult<String> {
     caller.require(&[Role::Admin, Role::Ministry, Role::Regulator])?;
-    caller
-        .country_scope(requested.map(str::to_uppercase).as_deref())?
-        .ok_or_else(|| Problem::parameter("country", "is required").into())
+    caller.country_scope(requested.map(str::to_uppercase).as_deref())?.ok_or_else(|| Problem::parameter("country", "is required").into())
 }
 
 /// Consumption and dispensing per substance and region as S-DDD per million inhabitants per
@@ -44,69 +41,40 @@ fn analysed_country(caller: &Caller, requested: Option<&str>) -> AppResult<Strin
 /// age band on request.
 #[utoipa::path(tag = "analytics", params(AvailabilityQuery), responses((status = 200, body = AvailabilityReport)))]
 #[get("/analytics/availability")]
-async fn get_availability(
-    state: web::Data<AppState>,
-    caller: Caller,
-    query: QueryParams<AvailabilityQuery>,
-) -> AppResult<HttpResponse> {
+async fn get_availability(state: web::Data<AppState>, caller: Caller, query: QueryParams<AvailabilityQuery>) -> AppResult<HttpResponse> {
     let q = query.0;
     let country = analysed_country(&caller, q.country.as_deref())?;
     let range = analytics::report_range(q.year, q.from, q.to, Utc::now().date_naive())?;
-    let request = AvailabilityRequest {
-        country,
-        region_id: q.region_id,
-        range,
-        group_by: q.group_by,
-    };
-    let report = db::run(&state.pool, move |conn| {
-        analytics::availability::report(conn, &request, Source::Aggregates)
-    })
-    .await?;
+    let request = AvailabilityRequest { country, region_id: q.region_id, range, group_by: q.group_by };
+    let report = db::run(&state.pool, move |conn| analytics::availability::report(conn, &request, Source::Aggregates)).await?;
     Ok(HttpResponse::Ok().json(report))
 }
 
 /// Supply to the retail level and dispensing per substance and month, in grams of base.
 #[utoipa::path(tag = "analytics", params(AvailabilityQuery), responses((status = 200, body = ConsumptionReport)))]
 #[get("/analytics/consumption")]
-async fn get_consumption(
-    state: web::Data<AppState>,
-    caller: Caller,
-    query: QueryParams<AvailabilityQuery>,
-) -> AppResult<HttpResponse> {
+async fn get_consumption(state: web::Data<AppState>, caller: Caller, query: QueryParams<AvailabilityQuery>) -> AppResult<HttpResponse> {
     let q = query.0;
     let country = analysed_country(&caller, q.country.as_deref())?;
     let range = analytics::report_range(q.year, q.from, q.to, Utc::now().date_naive())?;
     let region = q.region_id;
     let report = db::run(&state.pool, move |conn| {
         let catalog = analytics::Catalog::load(conn, range.to)?;
-        let mut months: std::collections::BTreeMap<
-            (chrono::NaiveDate, i64),
-            (bigdecimal::BigDecimal, bigdecimal::BigDecimal),
-        > = Default::default();
-        for row in db::reports::flows::supply(conn, &country, region, range, Source::Aggregates)?
-            .iter()
-            .filter(|r| analytics::supplies_retail(r))
-        {
+        let mut months: std::collections::BTreeMap<(chrono::NaiveDate, i64), (bigdecimal::BigDecimal, bigdecimal::BigDecimal)> = Default::default();
+        for row in db::reports::flows::supply(conn, &country, region, range, Source::Aggregates)?.iter().filter(|r| analytics::supplies_retail(r)) {
             if let Some(s) = catalog.substance_of(row.product_id) {
-                months.entry((row.month, s)).or_default().0 +=
-                    catalog.mg(row.product_id, row.units);
+                months.entry((row.month, s)).or_default().0 += catalog.mg(row.product_id, row.units);
             }
         }
-        for row in db::reports::flows::dispensed(conn, &country, region, range, Source::Aggregates)?
-        {
+        for row in db::reports::flows::dispensed(conn, &country, region, range, Source::Aggregates, false)? {
             if let Some(s) = catalog.substance_of(row.product_id) {
-                months.entry((row.month, s)).or_default().1 +=
-                    catalog.mg(row.product_id, row.units);
+                months.entry((row.month, s)).or_default().1 += catalog.mg(row.product_id, row.units);
             }
         }
         Ok(ConsumptionReport {
             country: country.clone(),
             region_id: region,
-            period: PeriodView {
-                from: range.from,
-                to: range.to,
-                days: range.days(),
-            },
+            period: PeriodView { from: range.from, to: range.to, days: range.days() },
             months: months
                 .into_iter()
                 .map(|((month, s), (c, d))| MonthlyConsumption {
@@ -127,35 +95,21 @@ async fn get_consumption(
 /// utilization in percent.
 #[utoipa::path(tag = "analytics", params(CountryYearQuery), responses((status = 200, body = EstimateUseReport)))]
 #[get("/analytics/estimates")]
-async fn get_estimate_use(
-    state: web::Data<AppState>,
-    caller: Caller,
-    query: QueryParams<CountryYearQuery>,
-) -> AppResult<HttpResponse> {
+async fn get_estimate_use(state: web::Data<AppState>, caller: Caller, query: QueryParams<CountryYearQuery>) -> AppResult<HttpResponse> {
     let q = query.0;
     let country = analysed_country(&caller, q.country.as_deref())?;
     let range = analytics::report_range(Some(q.year), None, None, Utc::now().date_naive())?;
-    let report = db::run(&state.pool, move |conn| {
-        Ok(analytics::estimates::report(conn, &country, q.year, range)?)
-    })
-    .await?;
+    let report = db::run(&state.pool, move |conn| Ok(analytics::estimates::report(conn, &country, q.year, range)?)).await?;
     Ok(HttpResponse::Ok().json(report))
 }
 
 /// Next year's estimate by the consumption-based and need-based methods, with every input.
 #[utoipa::path(tag = "analytics", params(ProposalQuery), responses((status = 200, body = EstimateProposal)))]
 #[get("/analytics/estimate-proposal")]
-async fn get_estimate_proposal(
-    state: web::Data<AppState>,
-    caller: Caller,
-    query: QueryParams<ProposalQuery>,
-) -> AppResult<HttpResponse> {
+async fn get_estimate_proposal(state: web::Data<AppState>, caller: Caller, query: QueryParams<ProposalQuery>) -> AppResult<HttpResponse> {
     let q = query.0;
     let country_code = analysed_country(&caller, q.country.as_deref())?;
-    for (name, value) in [
-        ("reference_me_mg_per_capita", &q.reference_me_mg_per_capita),
-        ("reserve_months", &q.reserve_months),
-    ] {
+    for (name, value) in [("reference_me_mg_per_capita", &q.reference_me_mg_per_capita), ("reserve_months", &q.reserve_months)] {
         if value.as_ref().is_some_and(|v| v.0 < 0) {
             return Err(Problem::parameter(name, "must not be negative").into());
         }
@@ -169,8 +123,7 @@ async fn get_estimate_proposal(
         today: Utc::now().date_naive(),
     };
     let proposal = db::run(&state.pool, move |conn| {
-        let country = Country::find(conn, &country_code)?
-            .ok_or_else(|| Problem::parameter("country", "unknown country"))?;
+        let country = Country::find(conn, &country_code)?.ok_or_else(|| Problem::parameter("country", "unknown country"))?;
         if crate::db::models::substance::Substance::find(conn, request.substance_id)?.is_none() {
             return Err(Problem::parameter("substance_id", "unknown substance").into());
         }
@@ -183,11 +136,7 @@ async fn get_estimate_proposal(
 /// Facility-product pairs at zero stock and running low, and access points per region.
 #[utoipa::path(tag = "analytics", params(StockOutQuery), responses((status = 200, body = StockOutReport)))]
 #[get("/analytics/stock-outs")]
-async fn get_stock_outs(
-    state: web::Data<AppState>,
-    caller: Caller,
-    query: QueryParams<StockOutQuery>,
-) -> AppResult<HttpResponse> {
+async fn get_stock_outs(state: web::Data<AppState>, caller: Caller, query: QueryParams<StockOutQuery>) -> AppResult<HttpResponse> {
     let q = query.0;
     let country = analysed_country(&caller, q.country.as_deref())?;
     let request = analytics::stock_outs::StockOutRequest {
@@ -196,39 +145,21 @@ async fn get_stock_outs(
         max_days_left: q.max_days_left.unwrap_or(30),
         today: Utc::now().date_naive(),
     };
-    let report = db::run(&state.pool, move |conn| {
-        Ok(analytics::stock_outs::report(conn, &request)?)
-    })
-    .await?;
+    let report = db::run(&state.pool, move |conn| Ok(analytics::stock_outs::report(conn, &request)?)).await?;
     Ok(HttpResponse::Ok().json(report))
 }
 
 /// The mass balance of each substance for a year, at the wholesale and retail levels.
 #[utoipa::path(tag = "analytics", params(MassBalanceQuery), responses((status = 200, body = MassBalanceReport)))]
 #[get("/analytics/mass-balance")]
-async fn get_mass_balance(
-    state: web::Data<AppState>,
-    caller: Caller,
-    query: QueryParams<MassBalanceQuery>,
-) -> AppResult<HttpResponse> {
+async fn get_mass_balance(state: web::Data<AppState>, caller: Caller, query: QueryParams<MassBalanceQuery>) -> AppResult<HttpResponse> {
     let q = query.0;
     let country = analysed_country(&caller, q.country.as_deref())?;
     let range = analytics::report_range(Some(q.year), None, None, Utc::now().date_naive())?;
     let report = db::run(&state.pool, move |conn| {
         let tolerance = crate::rules::mass_balance_residue::tolerance(conn, &country)?;
-        let substances = analytics::mass_balance::balances(
-            conn,
-            &country,
-            q.year,
-            range.to,
-            &tolerance,
-            q.substance_id,
-        )?;
-        Ok(MassBalanceReport {
-            country: country.clone(),
-            year: q.year,
-            substances,
-        })
+        let substances = analytics::mass_balance::balances(conn, &country, q.year, range.to, &tolerance, q.substance_id)?;
+        Ok(MassBalanceReport { country: country.clone(), year: q.year, substances })
     })
     .await?;
     Ok(HttpResponse::Ok().json(report))
@@ -237,38 +168,22 @@ async fn get_mass_balance(
 /// Per-country aggregates of the Central Asia bloc for a year; nothing below country level.
 #[utoipa::path(tag = "analytics", params(RegionalQuery), responses((status = 200, body = RegionalReport)))]
 #[get("/analytics/regional")]
-async fn get_regional(
-    state: web::Data<AppState>,
-    caller: Caller,
-    query: QueryParams<RegionalQuery>,
-) -> AppResult<HttpResponse> {
+async fn get_regional(state: web::Data<AppState>, caller: Caller, query: QueryParams<RegionalQuery>) -> AppResult<HttpResponse> {
     caller.require(&[Role::Admin, Role::Regional, Role::Ministry, Role::Regulator])?;
     let year = query.0.year;
-    let range: DateRange =
-        analytics::report_range(Some(year), None, None, Utc::now().date_naive())?;
+    let range: DateRange = analytics::report_range(Some(year), None, None, Utc::now().date_naive())?;
     let report = db::run(&state.pool, move |conn| {
         let mut countries = Vec::new();
         for c in Country::all(conn)? {
-            let request = AvailabilityRequest {
-                country: c.code.clone(),
-                region_id: None,
-                range,
-                group_by: None,
-            };
+            let request = AvailabilityRequest { country: c.code.clone(), region_id: None, range, group_by: None };
             let r = analytics::availability::report(conn, &request, Source::Aggregates)?;
             let (facilities, _) = crate::db::models::facility::Facility::page(
                 conn,
-                &crate::db::models::facility::FacilityFilter {
-                    country_code: Some(c.code.clone()),
-                    ..Default::default()
-                },
+                &crate::db::models::facility::FacilityFilter { country_code: Some(c.code.clone()), ..Default::default() },
                 0,
                 i64::MAX,
             )?;
-            let dispensing = facilities
-                .iter()
-                .filter(|f| f.kind.is_retail() && f.licensed_on(range.to))
-                .count() as i64;
+            let dispensing = facilities.iter().filter(|f| f.kind.is_retail() && f.licensed_on(range.to)).count() as i64;
             countries.push(CountryAggregate {
                 country: c.code,
                 name: c.name,
@@ -277,15 +192,7 @@ async fn get_regional(
                 dispensing_facilities: dispensing,
             });
         }
-        Ok(RegionalReport {
-            year,
-            period: PeriodView {
-                from: range.from,
-                to: range.to,
-                days: range.days(),
-            },
-            countries,
-        })
+        Ok(RegionalReport { year, period: PeriodView { from: range.from, to: range.to, days: range.days() }, countries })
     })
     .await?;
     Ok(HttpResponse::Ok().json(report))

@@ -20,54 +20,34 @@ use crate::error::{AppResult, FieldError, Problem};
 use crate::extract::JsonBody;
 use crate::idempotency::{self, IdempotencyKeyHeader, Outcome};
 use crate::startup::AppState;
-use crate::views::analytics::{
-    AdequacyBandView, AdequacyBands, AnalyticsParameterList, AnalyticsParameterPatch,
-    AnalyticsParameterView,
-};
+use crate::views::analytics::{AdequacyBandView, AdequacyBands, AnalyticsParameterList, AnalyticsParameterPatch, AnalyticsParameterView};
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(list_adequacy_bands)
-        .service(replace_adequacy_bands)
-        .service(list_analytics_parameters)
-        .service(update_analytics_parameter);
+    cfg.service(list_adequacy_bands).service(replace_adequacy_bands).service(list_analytics_parameters).service(update_analytics_parameter);
 }
 
 type BandRow = (String, String, BigDecimal, Option<BigDecimal>, bool, String);
 
 fn load_bands(conn: &mut PgConnection) -> QueryResult<Vec<AdequacyBandView>> {
-    let rows: Vec<BandRow> = b::table
-        .order(b::min_sddd)
-        .select((
-            b::code,
-            b::label,
-            b::min_sddd,
-            b::max_sddd,
-            b::is_finding,
-            b::source,
-        ))
-        .load(conn)?;
+    let rows: Vec<BandRow> =
+        b::table.order(b::min_sddd).select((b::code, b::label, b::min_sddd, b::max_sddd, b::is_finding, b::source)).load(conn)?;
     Ok(rows
         .into_iter()
-        .map(
-            |(code, label, min, max, is_finding, source)| AdequacyBandView {
-                code,
-                label,
-                min_sddd: min.into(),
-                max_sddd: max.map(Decimal::from),
-                is_finding,
-                source,
-            },
-        )
+        .map(|(code, label, min, max, is_finding, source)| AdequacyBandView {
+            code,
+            label,
+            min_sddd: min.into(),
+            max_sddd: max.map(Decimal::from),
+            is_finding,
+            source,
+        })
         .collect())
 }
 
 /// The adequacy bands of S-DDD per million inhabitants per day, with their sources.
 #[utoipa::path(tag = "analytics", responses((status = 200, body = AdequacyBands)))]
 #[get("/analytics/adequacy-bands")]
-async fn list_adequacy_bands(
-    state: web::Data<AppState>,
-    caller: Caller,
-) -> AppResult<HttpResponse> {
+async fn list_adequacy_bands(state: web::Data<AppState>, caller: Caller) -> AppResult<HttpResponse> {
     caller.require(&[Role::Admin, Role::Ministry, Role::Regulator, Role::Regional])?;
     let bands = db::run(&state.pool, |conn| Ok(load_bands(conn)?)).await?;
     Ok(HttpResponse::Ok().json(AdequacyBands { bands }))
@@ -80,43 +60,20 @@ fn check_bands(bands: &[AdequacyBandView]) -> Result<(), Problem> {
     let mut expected_min = BigDecimal::from(0);
     for (i, band) in bands.iter().enumerate() {
         if band.min_sddd.0 != expected_min {
-            errors.push(FieldError::at(
-                format!("/bands/{i}/min_sddd"),
-                format!("must be {expected_min}, where the band before ends"),
-            ));
+            errors.push(FieldError::at(format!("/bands/{i}/min_sddd"), format!("must be {expected_min}, where the band before ends")));
         }
         match (&band.max_sddd, i + 1 == bands.len()) {
             (None, true) => {}
-            (None, false) => errors.push(FieldError::at(
-                format!("/bands/{i}/max_sddd"),
-                "only the top band is unbounded",
-            )),
-            (Some(_), true) => errors.push(FieldError::at(
-                format!("/bands/{i}/max_sddd"),
-                "the top band must be unbounded (null)",
-            )),
-            (Some(max), false) if max.0 <= band.min_sddd.0 => errors.push(FieldError::at(
-                format!("/bands/{i}/max_sddd"),
-                "must be above min_sddd",
-            )),
+            (None, false) => errors.push(FieldError::at(format!("/bands/{i}/max_sddd"), "only the top band is unbounded")),
+            (Some(_), true) => errors.push(FieldError::at(format!("/bands/{i}/max_sddd"), "the top band must be unbounded (null)")),
+            (Some(max), false) if max.0 <= band.min_sddd.0 => errors.push(FieldError::at(format!("/bands/{i}/max_sddd"), "must be above min_sddd")),
             (Some(max), false) => expected_min = max.0.clone(),
         }
-        if !band
-            .code
-            .bytes()
-            .all(|c| c.is_ascii_lowercase() || c == b'_')
-        {
-            errors.push(FieldError::at(
-                format!("/bands/{i}/code"),
-                "use lower-case letters and '_'",
-            ));
+        if !band.code.bytes().all(|c| c.is_ascii_lowercase() || c == b'_') {
+            errors.push(FieldError::at(format!("/bands/{i}/code"), "use lower-case letters and '_'"));
         }
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(Problem::validation(errors))
-    }
+    if errors.is_empty() { Ok(()) } else { Err(Problem::validation(errors)) }
 }
 
 /// Replaces the bands (admin).
@@ -159,12 +116,7 @@ async fn replace_adequacy_bands(
                 None,
                 json!({"before": before, "after": bands}),
             )?;
-            Ok(Outcome::Done(
-                StatusCode::OK,
-                AdequacyBands {
-                    bands: load_bands(conn)?,
-                },
-            ))
+            Ok(Outcome::Done(StatusCode::OK, AdequacyBands { bands: load_bands(conn)? }))
         })
     })
     .await?;
@@ -172,31 +124,24 @@ async fn replace_adequacy_bands(
 }
 
 fn load_parameters(conn: &mut PgConnection) -> QueryResult<Vec<AnalyticsParameterView>> {
-    let rows: Vec<(String, BigDecimal, String, String, String)> = p::table
-        .order(p::code)
-        .select((p::code, p::value, p::unit, p::description, p::source))
-        .load(conn)?;
+    let rows: Vec<(String, BigDecimal, String, String, String)> =
+        p::table.order(p::code).select((p::code, p::value, p::unit, p::description, p::source)).load(conn)?;
     Ok(rows
         .into_iter()
-        .map(
-            |(code, value, unit, description, source)| AnalyticsParameterView {
-                code,
-                value: Decimal(value.normalized()),
-                unit,
-                description,
-                source,
-            },
-        )
+        .map(|(code, value, unit, description, source)| AnalyticsParameterView {
+            code,
+            value: Decimal(value.normalized()),
+            unit,
+            description,
+            source,
+        })
         .collect())
 }
 
 /// Numeric parameters of the analytics (reference consumption, reserve months, ...).
 #[utoipa::path(tag = "analytics", responses((status = 200, body = AnalyticsParameterList)))]
 #[get("/analytics/parameters")]
-async fn list_analytics_parameters(
-    state: web::Data<AppState>,
-    caller: Caller,
-) -> AppResult<HttpResponse> {
+async fn list_analytics_parameters(state: web::Data<AppState>, caller: Caller) -> AppResult<HttpResponse> {
     caller.require(&[Role::Admin, Role::Ministry, Role::Regulator])?;
     let parameters = db::run(&state.pool, |conn| Ok(load_parameters(conn)?)).await?;
     Ok(HttpResponse::Ok().json(AnalyticsParameterList { parameters }))
@@ -215,9 +160,7 @@ async fn update_analytics_parameter(
     caller.require(&[Role::Admin])?;
     let code = path.into_inner();
     if body.value.value.0 < 0 || body.value.value.fraction_digits() > 6 {
-        return Err(
-            Problem::field("/value", "must not be negative, with at most 6 decimals").into(),
-        );
+        return Err(Problem::field("/value", "must not be negative, with at most 6 decimals").into());
     }
     let key = idempotency::key_of(&req)?;
     let fingerprint = body.fingerprint;
@@ -226,8 +169,18 @@ async fn update_analytics_parameter(
         idempotency::write(conn, caller.user_id, key.as_deref(), fingerprint, |conn| {
             let before: Option<BigDecimal> = p::table.find(&code).select(p::value).for_update().first(conn).optional()?;
             let Some(before) = before else { return Err(Problem::not_found("parameter").into()) };
-            diesel::update(p::table.find(&code)).set((p::value.eq(&request.value.0), p::source.eq(&request.source), p::updated_at.eq(Utc::now()))).execute(conn)?;
-            AuditEvent::record(conn, &caller.actor(), "update_analytics_parameter", "analytics_parameter", Some(code.clone()), None, json!({"before": before.to_string(), "after": request.value, "source": request.source}))?;
+            diesel::update(p::table.find(&code))
+                .set((p::value.eq(&request.value.0), p::source.eq(&request.source), p::updated_at.eq(Utc::now())))
+                .execute(conn)?;
+            AuditEvent::record(
+                conn,
+                &caller.actor(),
+                "update_analytics_parameter",
+                "analytics_parameter",
+                Some(code.clone()),
+                None,
+                json!({"before": before.to_string(), "after": request.value, "source": request.source}),
+            )?;
             Ok(Outcome::Done(StatusCode::OK, AnalyticsParameterList { parameters: load_parameters(conn)? }))
         })
     })

@@ -55,11 +55,7 @@ list_page!(AuditEventList, audit_events, AuditEventView);
 /// Audit entries, newest first.
 #[utoipa::path(tag = "audit", params(AuditQuery), responses((status = 200, body = AuditEventList)))]
 #[get("/audit-events")]
-async fn list_audit_events(
-    state: web::Data<AppState>,
-    caller: Caller,
-    query: QueryParams<AuditQuery>,
-) -> AppResult<HttpResponse> {
+async fn list_audit_events(state: web::Data<AppState>, caller: Caller, query: QueryParams<AuditQuery>) -> AppResult<HttpResponse> {
     caller.require(&[Role::Admin, Role::Regulator])?;
     let q = query.0;
     let page = Page::new(q.page, q.per_page)?;
@@ -72,15 +68,7 @@ async fn list_audit_events(
         from: q.from,
         to: q.to,
     };
-    let (rows, total) = db::run(&state.pool, move |conn| {
-        Ok(AuditEvent::page(
-            conn,
-            &filter,
-            page.offset(),
-            page.limit(),
-        )?)
-    })
-    .await?;
+    let (rows, total) = db::run(&state.pool, move |conn| Ok(AuditEvent::page(conn, &filter, page.offset(), page.limit())?)).await?;
     let audit_events = rows
         .into_iter()
         .map(|e| AuditEventView {
@@ -96,8 +84,5 @@ async fn list_audit_events(
             details: e.details,
         })
         .collect();
-    Ok(HttpResponse::Ok().json(AuditEventList {
-        audit_events,
-        meta: ListMeta::new(total, page),
-    }))
+    Ok(HttpResponse::Ok().json(AuditEventList { audit_events, meta: ListMeta::new(total, page) }))
 }

@@ -32,48 +32,26 @@ pub fn configure(cfg: &mut ServiceConfig) {
     security(())
 )]
 #[post("/auth/login")]
-async fn login(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    body: JsonBody<LoginRequest>,
-) -> AppResult<HttpResponse> {
-    let LoginRequest {
-        username,
-        password: given,
-    } = body.value;
+async fn login(state: web::Data<AppState>, req: HttpRequest, body: JsonBody<LoginRequest>) -> AppResult<HttpResponse> {
+    let LoginRequest { username, password: given } = body.value;
     let username = username.trim().to_lowercase();
-    let address = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
+    let address = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
     let keys = vec![format!("user:{username}"), format!("ip:{address}")];
     if let Some(wait) = state.login_limiter.blocked_for(&keys) {
-        return Err(Problem::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts",
-            "too many failed logins; wait and retry",
-        )
-        .retry_after(wait)
-        .into());
+        return Err(Problem::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", "too many failed logins; wait and retry")
+            .retry_after(wait)
+            .into());
     }
     let lookup = username.clone();
-    let user = db::run(&state.pool, move |conn| {
-        Ok(User::find_by_username(conn, &lookup)?)
-    })
-    .await?;
-    let stored = user
-        .as_ref()
-        .filter(|u| u.active)
-        .map(|u| u.password_hash.clone());
+    let user = db::run(&state.pool, move |conn| Ok(User::find_by_username(conn, &lookup)?)).await?;
+    let stored = user.as_ref().filter(|u| u.active).map(|u| u.password_hash.clone());
     let ok = web::block(move || password::verify(&given, stored.as_deref())).await?;
     let user = match (ok, user) {
         (true, Some(user)) => user,
         _ => {
             state.login_limiter.record_failure(&keys);
             tracing::info!(username = %username, "login refused");
-            return Err(
-                Problem::unauthorized("invalid_credentials", "wrong username or password").into(),
-            );
+            return Err(Problem::unauthorized("invalid_credentials", "wrong username or password").into());
         }
     };
     state.login_limiter.clear(&keys[0]);
@@ -90,11 +68,7 @@ async fn login(
         facility: user.facility_id,
     };
     let token = state.tokens.issue(&claims)?;
-    Ok(HttpResponse::Ok().json(TokenResponse {
-        access_token: token,
-        token_type: "Bearer".to_owned(),
-        expires_in: ttl,
-    }))
+    Ok(HttpResponse::Ok().json(TokenResponse { access_token: token, token_type: "Bearer".to_owned(), expires_in: ttl }))
 }
 
 /// The caller's own user record.
@@ -102,10 +76,6 @@ async fn login(
 #[get("/auth/me")]
 async fn me(state: web::Data<AppState>, caller: Caller) -> AppResult<HttpResponse> {
     let id = caller.user_id;
-    let user = db::run(&state.pool, move |conn| Ok(User::find(conn, id)?))
-        .await?
-        .ok_or_else(|| Problem::not_found("user"))?;
-    Ok(HttpResponse::Ok().json(UserEnvelope {
-        user: UserView::from(user),
-    }))
+    let user = db::run(&state.pool, move |conn| Ok(User::find(conn, id)?)).await?.ok_or_else(|| Problem::not_found("user"))?;
+    Ok(HttpResponse::Ok().json(UserEnvelope { user: UserView::from(user) }))
 }

@@ -23,9 +23,8 @@ use crate::idempotency::{self, IdempotencyKeyHeader, Outcome};
 use crate::startup::AppState;
 use crate::views::ListMeta;
 use crate::views::dispensing::{
-    ClosePeriodRequest, CountryDispensingQuery, DispensingBatchRequest, DispensingBatchResponse,
-    DispensingList, DispensingView, FacilityDispensingQuery, FacilityPeriodView, ParsedRecord,
-    RecordStatus, ReportingPeriodEnvelope, ReportingPeriodList, ReportingPeriodQuery,
+    ClosePeriodRequest, CountryDispensingQuery, DispensingBatchRequest, DispensingBatchResponse, DispensingList, DispensingView,
+    FacilityDispensingQuery, FacilityPeriodView, ParsedRecord, RecordStatus, ReportingPeriodEnvelope, ReportingPeriodList, ReportingPeriodQuery,
     ReportingPeriodView, parse_record,
 };
 
@@ -38,9 +37,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 async fn load_facility(state: &AppState, id: i64) -> AppResult<Facility> {
-    db::run(&state.pool, move |conn| Ok(Facility::find(conn, id)?))
-        .await?
-        .ok_or_else(|| Problem::not_found("facility").into())
+    db::run(&state.pool, move |conn| Ok(Facility::find(conn, id)?)).await?.ok_or_else(|| Problem::not_found("facility").into())
 }
 
 /// Records 1 to 10 000 dispensings of the caller's pharmacy in one transaction and answers
@@ -64,11 +61,7 @@ async fn record_dispensings(
     let facility = load_facility(&state, path.into_inner()).await?;
     caller.check_reports_for(&facility)?;
     if !facility.kind.is_retail() {
-        return Err(Problem::unprocessable(
-            "not_a_dispensing_facility",
-            "only pharmacies and hospital pharmacies dispense to patients",
-        )
-        .into());
+        return Err(Problem::unprocessable("not_a_dispensing_facility", "only pharmacies and hospital pharmacies dispense to patients").into());
     }
     let key = idempotency::key_of(&req)?;
     let fingerprint = body.fingerprint;
@@ -78,10 +71,7 @@ async fn record_dispensings(
     let country = facility.country_code.clone();
     let parsed: Vec<ParsedRecord> = web::block(move || {
         let now = Utc::now();
-        raw.iter()
-            .enumerate()
-            .map(|(i, r)| parse_record(i, r, &pseudonym_key, &country, now, backdate_days))
-            .collect()
+        raw.iter().enumerate().map(|(i, r)| parse_record(i, r, &pseudonym_key, &country, now, backdate_days)).collect()
     })
     .await?;
     let stored = db::run(&state.pool, move |conn| {
@@ -135,45 +125,25 @@ async fn list_facility_dispensings(
         to: q.to,
         ..Default::default()
     };
-    let (rows, total) = db::run(&state.pool, move |conn| {
-        Ok(Dispensing::page(
-            conn,
-            &filter,
-            page.offset(),
-            page.limit(),
-        )?)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(DispensingList {
-        dispensings: rows.into_iter().map(DispensingView::from).collect(),
-        meta: ListMeta::new(total, page),
-    }))
+    let (rows, total) = db::run(&state.pool, move |conn| Ok(Dispensing::page(conn, &filter, page.offset(), page.limit())?)).await?;
+    Ok(HttpResponse::Ok()
+        .json(DispensingList { dispensings: rows.into_iter().map(DispensingView::from).collect(), meta: ListMeta::new(total, page) }))
 }
 
 /// Dispensings across the country's pharmacies for one patient pseudonym or prescriber
 /// (regulator of the country, admin).
 #[utoipa::path(tag = "dispensing", params(CountryDispensingQuery), responses((status = 200, body = DispensingList)))]
 #[get("/dispensings")]
-async fn list_dispensings(
-    state: web::Data<AppState>,
-    caller: Caller,
-    query: QueryParams<CountryDispensingQuery>,
-) -> AppResult<HttpResponse> {
+async fn list_dispensings(state: web::Data<AppState>, caller: Caller, query: QueryParams<CountryDispensingQuery>) -> AppResult<HttpResponse> {
     caller.require(&[Role::Admin, Role::Regulator])?;
     let q = query.0;
     let page = Page::new(q.page, q.per_page)?;
     let pseudonym = match &q.patient_pseudonym {
-        Some(hex_text) => Some(hex::decode(hex_text).map_err(|_| {
-            Problem::parameter("patient_pseudonym", "must be 64 hexadecimal characters")
-        })?),
+        Some(hex_text) => Some(hex::decode(hex_text).map_err(|_| Problem::parameter("patient_pseudonym", "must be 64 hexadecimal characters"))?),
         None => None,
     };
     if pseudonym.is_none() && q.prescriber_id.is_none() {
-        return Err(Problem::parameter(
-            "patient_pseudonym",
-            "name a patient_pseudonym or a prescriber_id",
-        )
-        .into());
+        return Err(Problem::parameter("patient_pseudonym", "name a patient_pseudonym or a prescriber_id").into());
     }
     let filter = DispensingFilter {
         country_code: caller.country_scope(q.country.as_deref())?,
@@ -183,19 +153,9 @@ async fn list_dispensings(
         to: q.to,
         ..Default::default()
     };
-    let (rows, total) = db::run(&state.pool, move |conn| {
-        Ok(Dispensing::page(
-            conn,
-            &filter,
-            page.offset(),
-            page.limit(),
-        )?)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(DispensingList {
-        dispensings: rows.into_iter().map(DispensingView::from).collect(),
-        meta: ListMeta::new(total, page),
-    }))
+    let (rows, total) = db::run(&state.pool, move |conn| Ok(Dispensing::page(conn, &filter, page.offset(), page.limit())?)).await?;
+    Ok(HttpResponse::Ok()
+        .json(DispensingList { dispensings: rows.into_iter().map(DispensingView::from).collect(), meta: ListMeta::new(total, page) }))
 }
 
 fn parse_month(text: &str, name: &str) -> AppResult<Month> {
@@ -224,11 +184,7 @@ async fn close_reporting_period(
     let facility = load_facility(&state, facility_id).await?;
     caller.check_reports_for(&facility)?;
     if !month.has_ended(Utc::now().date_naive()) {
-        return Err(Problem::unprocessable(
-            "period_not_ended",
-            format!("{} has not ended yet", month.label()),
-        )
-        .into());
+        return Err(Problem::unprocessable("period_not_ended", format!("{} has not ended yet", month.label())).into());
     }
     let zero_report = body.value.zero_report.unwrap_or(false);
     let key = idempotency::key_of(&req)?;
@@ -296,32 +252,18 @@ async fn close_reporting_period(
 /// (still within the grace days) or `late` (ministry, regulator, admin).
 #[utoipa::path(tag = "dispensing", params(ReportingPeriodQuery), responses((status = 200, body = ReportingPeriodList)))]
 #[get("/reporting-periods")]
-async fn list_reporting_periods(
-    state: web::Data<AppState>,
-    caller: Caller,
-    query: QueryParams<ReportingPeriodQuery>,
-) -> AppResult<HttpResponse> {
+async fn list_reporting_periods(state: web::Data<AppState>, caller: Caller, query: QueryParams<ReportingPeriodQuery>) -> AppResult<HttpResponse> {
     caller.require(&[Role::Admin, Role::Ministry, Role::Regulator])?;
     let q = query.0;
     let page = Page::new(q.page, q.per_page)?;
     let month = parse_month(&q.period, "period")?;
-    let country = caller
-        .country_scope(q.country.as_deref())?
-        .ok_or_else(|| Problem::parameter("country", "is required"))?;
+    let country = caller.country_scope(q.country.as_deref())?.ok_or_else(|| Problem::parameter("country", "is required"))?;
     let grace = state.settings.reporting_grace_days;
     let today = Utc::now().date_naive();
     let status_filter = q.status;
     let country_code = country.clone();
     let facilities = db::run(&state.pool, move |conn| {
-        let (all, _) = Facility::page(
-            conn,
-            &FacilityFilter {
-                country_code: Some(country_code.clone()),
-                ..Default::default()
-            },
-            0,
-            i64::MAX,
-        )?;
+        let (all, _) = Facility::page(conn, &FacilityFilter { country_code: Some(country_code.clone()), ..Default::default() }, 0, i64::MAX)?;
         let closed = ReportingPeriod::of_country(conn, &country_code, month.first_day())?;
         Ok(all
             .into_iter()
@@ -348,11 +290,7 @@ async fn list_reporting_periods(
     })
     .await?;
     let total = facilities.len() as i64;
-    let facilities = facilities
-        .into_iter()
-        .skip(page.offset() as usize)
-        .take(page.limit() as usize)
-        .collect();
+    let facilities = facilities.into_iter().skip(page.offset() as usize).take(page.limit() as usize).collect();
     Ok(HttpResponse::Ok().json(ReportingPeriodList {
         country_code: country,
         period: month.label(),

@@ -20,9 +20,7 @@ use crate::extract::{JsonBody, Page, QueryParams};
 use crate::idempotency::{self, IdempotencyKeyHeader, Outcome};
 use crate::startup::AppState;
 use crate::views::ListMeta;
-use crate::views::supply::{
-    EstimateEnvelope, EstimateList, EstimateQuery, EstimateRequest, EstimateTotalView, EstimateView,
-};
+use crate::views::supply::{EstimateEnvelope, EstimateList, EstimateQuery, EstimateRequest, EstimateTotalView, EstimateView};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_estimates).service(create_estimate);
@@ -32,82 +30,49 @@ pub fn configure(cfg: &mut ServiceConfig) {
 fn totals(estimates: &[Estimate]) -> Vec<EstimateTotalView> {
     let mut sums: BTreeMap<(String, i32, i64), (BigDecimal, BigDecimal)> = BTreeMap::new();
     for e in estimates {
-        let entry = sums
-            .entry((e.country_code.clone(), e.year, e.substance_id))
-            .or_default();
+        let entry = sums.entry((e.country_code.clone(), e.year, e.substance_id)).or_default();
         match e.kind {
             EstimateKind::Annual => entry.0 += &e.quantity_g,
             EstimateKind::Supplementary => entry.1 += &e.quantity_g,
         }
     }
     sums.into_iter()
-        .map(
-            |((country_code, year, substance_id), (annual, supplementary))| EstimateTotalView {
-                country_code,
-                substance_id,
-                year,
-                total_g: (&annual + &supplementary).into(),
-                annual_g: annual.into(),
-                supplementary_g: supplementary.into(),
-            },
-        )
+        .map(|((country_code, year, substance_id), (annual, supplementary))| EstimateTotalView {
+            country_code,
+            substance_id,
+            year,
+            total_g: (&annual + &supplementary).into(),
+            annual_g: annual.into(),
+            supplementary_g: supplementary.into(),
+        })
         .collect()
 }
 
 /// Estimates of a country (ministry, regulator; admin any), with the totals in force.
 #[utoipa::path(tag = "supply chain", params(EstimateQuery), responses((status = 200, body = EstimateList)))]
 #[get("/estimates")]
-async fn list_estimates(
-    state: web::Data<AppState>,
-    caller: Caller,
-    query: QueryParams<EstimateQuery>,
-) -> AppResult<HttpResponse> {
+async fn list_estimates(state: web::Data<AppState>, caller: Caller, query: QueryParams<EstimateQuery>) -> AppResult<HttpResponse> {
     caller.require(&[Role::Admin, Role::Ministry, Role::Regulator])?;
     let q = query.0;
     let page = Page::new(q.page, q.per_page)?;
-    let filter = EstimateFilter {
-        country_code: caller.country_scope(q.country.as_deref())?,
-        year: q.year,
-        substance_id: q.substance_id,
-    };
-    let all = db::run(&state.pool, move |conn| {
-        Ok(Estimate::matching(conn, &filter)?)
-    })
-    .await?;
+    let filter = EstimateFilter { country_code: caller.country_scope(q.country.as_deref())?, year: q.year, substance_id: q.substance_id };
+    let all = db::run(&state.pool, move |conn| Ok(Estimate::matching(conn, &filter)?)).await?;
     let totals = totals(&all);
     let total = all.len() as i64;
-    let estimates = all
-        .into_iter()
-        .skip(page.offset() as usize)
-        .take(page.limit() as usize)
-        .map(EstimateView::from)
-        .collect();
-    Ok(HttpResponse::Ok().json(EstimateList {
-        estimates,
-        totals,
-        meta: ListMeta::new(total, page),
-    }))
+    let estimates = all.into_iter().skip(page.offset() as usize).take(page.limit() as usize).map(EstimateView::from).collect();
+    Ok(HttpResponse::Ok().json(EstimateList { estimates, totals, meta: ListMeta::new(total, page) }))
 }
 
 /// Records an annual or supplementary estimate (ministry or regulator of the country).
 #[utoipa::path(tag = "supply chain", params(IdempotencyKeyHeader), request_body = EstimateRequest, responses((status = 201, body = EstimateEnvelope)))]
 #[post("/estimates")]
-async fn create_estimate(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    caller: Caller,
-    body: JsonBody<EstimateRequest>,
-) -> AppResult<HttpResponse> {
+async fn create_estimate(state: web::Data<AppState>, req: HttpRequest, caller: Caller, body: JsonBody<EstimateRequest>) -> AppResult<HttpResponse> {
     caller.require(&[Role::Ministry, Role::Regulator])?;
     let request = body.value;
     let country = request.country_code.trim().to_uppercase();
     caller.check_country(&country)?;
     if request.quantity_g.0 <= 0 || request.quantity_g.fraction_digits() > 6 {
-        return Err(Problem::field(
-            "/quantity_g",
-            "must be greater than 0, with at most 6 decimals",
-        )
-        .into());
+        return Err(Problem::field("/quantity_g", "must be greater than 0, with at most 6 decimals").into());
     }
     let key = idempotency::key_of(&req)?;
     let fingerprint = body.fingerprint;

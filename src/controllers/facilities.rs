@@ -16,63 +16,35 @@ use crate::extract::{JsonBody, Page, QueryParams};
 use crate::idempotency::{self, IdempotencyKeyHeader, Outcome};
 use crate::startup::AppState;
 use crate::views::ListMeta;
-use crate::views::reference::{
-    FacilityEnvelope, FacilityList, FacilityPatchRequest, FacilityQuery, FacilityView,
-    NewFacilityRequest,
-};
+use crate::views::reference::{FacilityEnvelope, FacilityList, FacilityPatchRequest, FacilityQuery, FacilityView, NewFacilityRequest};
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(list_facilities)
-        .service(create_facility)
-        .service(get_facility)
-        .service(update_facility);
+    cfg.service(list_facilities).service(create_facility).service(get_facility).service(update_facility);
 }
 
 /// Facilities the caller may see: facility users their own, the ministry and regulator
 /// their country's, admin any (optionally one country).
 #[utoipa::path(tag = "facilities", params(FacilityQuery), responses((status = 200, body = FacilityList)))]
 #[get("/facilities")]
-async fn list_facilities(
-    state: web::Data<AppState>,
-    caller: Caller,
-    query: QueryParams<FacilityQuery>,
-) -> AppResult<HttpResponse> {
+async fn list_facilities(state: web::Data<AppState>, caller: Caller, query: QueryParams<FacilityQuery>) -> AppResult<HttpResponse> {
     let query = query.0;
     let page = Page::new(query.page, query.per_page)?;
-    let mut filter = FacilityFilter {
-        region_id: query.region_id,
-        kind: query.kind,
-        ..Default::default()
-    };
+    let mut filter = FacilityFilter { region_id: query.region_id, kind: query.kind, ..Default::default() };
     if caller.role.is_facility_role() {
         filter.only_id = caller.facility_id;
     }
     filter.country_code = caller.country_scope(query.country.as_deref())?;
-    let (rows, total) = db::run(&state.pool, move |conn| {
-        Ok(Facility::page(conn, &filter, page.offset(), page.limit())?)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(FacilityList {
-        facilities: rows.into_iter().map(FacilityView::from).collect(),
-        meta: ListMeta::new(total, page),
-    }))
+    let (rows, total) = db::run(&state.pool, move |conn| Ok(Facility::page(conn, &filter, page.offset(), page.limit())?)).await?;
+    Ok(HttpResponse::Ok().json(FacilityList { facilities: rows.into_iter().map(FacilityView::from).collect(), meta: ListMeta::new(total, page) }))
 }
 
 #[utoipa::path(tag = "facilities", params(("id" = i64, Path)), responses((status = 200, body = FacilityEnvelope)))]
 #[get("/facilities/{id}")]
-async fn get_facility(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<i64>,
-) -> AppResult<HttpResponse> {
+async fn get_facility(state: web::Data<AppState>, caller: Caller, path: web::Path<i64>) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let facility = db::run(&state.pool, move |conn| Ok(Facility::find(conn, id)?))
-        .await?
-        .ok_or_else(|| Problem::not_found("facility"))?;
+    let facility = db::run(&state.pool, move |conn| Ok(Facility::find(conn, id)?)).await?.ok_or_else(|| Problem::not_found("facility"))?;
     caller.check_facility(&facility)?;
-    Ok(HttpResponse::Ok().json(FacilityEnvelope {
-        facility: facility.into(),
-    }))
+    Ok(HttpResponse::Ok().json(FacilityEnvelope { facility: facility.into() }))
 }
 
 /// Licenses a facility (admin, or the regulator of the region's country).

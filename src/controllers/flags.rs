@@ -21,16 +21,10 @@ use crate::extract::{JsonBody, Page, QueryParams};
 use crate::idempotency::{self, IdempotencyKeyHeader, Outcome};
 use crate::startup::AppState;
 use crate::views::ListMeta;
-use crate::views::flags::{
-    CommentEnvelope, CommentRequest, FlagCount, FlagDetail, FlagEventView, FlagList,
-    FlagPatchRequest, FlagQuery, FlagView,
-};
+use crate::views::flags::{CommentEnvelope, CommentRequest, FlagCount, FlagDetail, FlagEventView, FlagList, FlagPatchRequest, FlagQuery, FlagView};
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(list_flags)
-        .service(get_flag)
-        .service(update_flag)
-        .service(create_flag_comment);
+    cfg.service(list_flags).service(get_flag).service(update_flag).service(create_flag_comment);
 }
 
 /// Whether the caller may read `flag`, and with its evidence.
@@ -38,16 +32,10 @@ fn readable(caller: &Caller, flag: &Flag) -> AppResult<bool> {
     match caller.role {
         Role::Admin => Ok(true),
         Role::Regulator => caller.check_country(&flag.country_code).map(|_| true),
-        Role::Ministry if flag.category == RuleCategory::Availability => {
-            caller.check_country(&flag.country_code).map(|_| true)
-        }
-        Role::Ministry => {
-            Err(Problem::forbidden("the ministry reads diversion flags as counts only").into())
-        }
+        Role::Ministry if flag.category == RuleCategory::Availability => caller.check_country(&flag.country_code).map(|_| true),
+        Role::Ministry => Err(Problem::forbidden("the ministry reads diversion flags as counts only").into()),
         Role::Pharmacy | Role::Wholesaler
-            if flag.facility_id.is_some()
-                && flag.facility_id == caller.facility_id
-                && flag.mode == RuleMode::Active =>
+            if flag.facility_id.is_some() && flag.facility_id == caller.facility_id && flag.mode == RuleMode::Active =>
         {
             Ok(false)
         }
@@ -58,18 +46,8 @@ fn readable(caller: &Caller, flag: &Flag) -> AppResult<bool> {
 /// Flags within the caller's scope, most severe first.
 #[utoipa::path(tag = "diversion", params(FlagQuery), responses((status = 200, body = FlagList)))]
 #[get("/flags")]
-async fn list_flags(
-    state: web::Data<AppState>,
-    caller: Caller,
-    query: QueryParams<FlagQuery>,
-) -> AppResult<HttpResponse> {
-    caller.require(&[
-        Role::Admin,
-        Role::Regulator,
-        Role::Ministry,
-        Role::Pharmacy,
-        Role::Wholesaler,
-    ])?;
+async fn list_flags(state: web::Data<AppState>, caller: Caller, query: QueryParams<FlagQuery>) -> AppResult<HttpResponse> {
+    caller.require(&[Role::Admin, Role::Regulator, Role::Ministry, Role::Pharmacy, Role::Wholesaler])?;
     let q = query.0;
     let page = Page::new(q.page, q.per_page)?;
     let mut filter = FlagFilter {
@@ -88,13 +66,8 @@ async fn list_flags(
     };
     let with_evidence = matches!(caller.role, Role::Admin | Role::Regulator | Role::Ministry);
     if caller.role.is_facility_role() {
-        if q.facility_id.is_some_and(|f| Some(f) != caller.facility_id)
-            || filter.mode == Some(RuleMode::Shadow)
-        {
-            return Err(Problem::forbidden(
-                "a facility user reaches only its own facility's flags",
-            )
-            .into());
+        if q.facility_id.is_some_and(|f| Some(f) != caller.facility_id) || filter.mode == Some(RuleMode::Shadow) {
+            return Err(Problem::forbidden("a facility user reaches only its own facility's flags").into());
         }
         filter.facility_id = caller.facility_id;
     }
@@ -115,19 +88,8 @@ async fn list_flags(
     })
     .await?;
     Ok(HttpResponse::Ok().json(FlagList {
-        flags: rows
-            .into_iter()
-            .map(|f| FlagView::new(f, with_evidence))
-            .collect(),
-        counts: counts
-            .into_iter()
-            .map(|(rule, severity, status, count)| FlagCount {
-                rule,
-                severity,
-                status,
-                count,
-            })
-            .collect(),
+        flags: rows.into_iter().map(|f| FlagView::new(f, with_evidence)).collect(),
+        counts: counts.into_iter().map(|(rule, severity, status, count)| FlagCount { rule, severity, status, count }).collect(),
         meta: ListMeta::new(total, page),
     }))
 }
@@ -135,11 +97,7 @@ async fn list_flags(
 /// One flag with its review trail.
 #[utoipa::path(tag = "diversion", params(("id" = i64, Path)), responses((status = 200, body = FlagDetail)))]
 #[get("/flags/{id}")]
-async fn get_flag(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<i64>,
-) -> AppResult<HttpResponse> {
+async fn get_flag(state: web::Data<AppState>, caller: Caller, path: web::Path<i64>) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let (flag, events) = db::run(&state.pool, move |conn| {
         let flag = Flag::find(conn, id)?.ok_or_else(|| Problem::not_found("flag"))?;
@@ -149,16 +107,10 @@ async fn get_flag(
     let with_evidence = readable(&caller, &flag)?;
     let events = events
         .into_iter()
-        .filter(|e| {
-            with_evidence
-                || (e.action == "comment" && e.visibility == Some(CommentVisibility::Official))
-        })
+        .filter(|e| with_evidence || (e.action == "comment" && e.visibility == Some(CommentVisibility::Official)))
         .map(FlagEventView::from)
         .collect();
-    Ok(HttpResponse::Ok().json(FlagDetail {
-        flag: FlagView::new(flag, with_evidence),
-        events,
-    }))
+    Ok(HttpResponse::Ok().json(FlagDetail { flag: FlagView::new(flag, with_evidence), events }))
 }
 
 /// Moves a flag through its review (regulator of its country): open → under_review →
@@ -178,14 +130,8 @@ async fn update_flag(
     if request.status.is_none() && request.assigned_to.is_none() {
         return Err(Problem::field("/status", "give a status, an assignment, or both").into());
     }
-    if matches!(
-        request.status,
-        Some(FlagStatus::Confirmed | FlagStatus::Dismissed)
-    ) && request.note.is_none()
-    {
-        return Err(
-            Problem::field("/note", "a reason is required to confirm or dismiss a flag").into(),
-        );
+    if matches!(request.status, Some(FlagStatus::Confirmed | FlagStatus::Dismissed)) && request.note.is_none() {
+        return Err(Problem::field("/note", "a reason is required to confirm or dismiss a flag").into());
     }
     let key = idempotency::key_of(&req)?;
     let fingerprint = body.fingerprint;
@@ -205,7 +151,16 @@ async fn update_flag(
                 flag = Flag::set_status(conn, id, next)?;
                 FlagEvent::record(
                     conn,
-                    &NewFlagEvent { flag_id: id, action: "status", from_status: Some(from), to_status: Some(next), note: request.note.as_deref(), visibility: None, user_id: Some(caller.user_id), scan_id: None },
+                    &NewFlagEvent {
+                        flag_id: id,
+                        action: "status",
+                        from_status: Some(from),
+                        to_status: Some(next),
+                        note: request.note.as_deref(),
+                        visibility: None,
+                        user_id: Some(caller.user_id),
+                        scan_id: None,
+                    },
                 )?;
             }
             if let Some(assignee) = request.assigned_to {
@@ -218,7 +173,16 @@ async fn update_flag(
                 flag = Flag::assign(conn, id, assignee)?;
                 FlagEvent::record(
                     conn,
-                    &NewFlagEvent { flag_id: id, action: "assigned", from_status: None, to_status: None, note: assignee.map(|u| format!("assigned to user {u}")).as_deref(), visibility: None, user_id: Some(caller.user_id), scan_id: None },
+                    &NewFlagEvent {
+                        flag_id: id,
+                        action: "assigned",
+                        from_status: None,
+                        to_status: None,
+                        note: assignee.map(|u| format!("assigned to user {u}")).as_deref(),
+                        visibility: None,
+                        user_id: Some(caller.user_id),
+                        scan_id: None,
+                    },
                 )?;
             }
             AuditEvent::record(
@@ -256,8 +220,7 @@ async fn create_flag_comment(
     let fingerprint = body.fingerprint;
     let stored = db::run(&state.pool, move |conn| {
         idempotency::write(conn, caller.user_id, key.as_deref(), fingerprint, |conn| {
-            let flag =
-                Flag::find_for_update(conn, id)?.ok_or_else(|| Problem::not_found("flag"))?;
+            let flag = Flag::find_for_update(conn, id)?.ok_or_else(|| Problem::not_found("flag"))?;
             caller.check_country(&flag.country_code)?;
             let event = FlagEvent::record(
                 conn,
@@ -281,12 +244,7 @@ async fn create_flag_comment(
                 Some(&flag.country_code),
                 json!({"event_id": event.id, "visibility": request.visibility}),
             )?;
-            Ok(Outcome::Done(
-                StatusCode::CREATED,
-                CommentEnvelope {
-                    comment: event.into(),
-                },
-            ))
+            Ok(Outcome::Done(StatusCode::CREATED, CommentEnvelope { comment: event.into() }))
         })
     })
     .await?;

@@ -24,9 +24,7 @@ pub struct Status {
 #[utoipa::path(tag = "operations", responses((status = 200, body = Status)), security(()))]
 #[get("/health")]
 async fn health() -> HttpResponse {
-    HttpResponse::Ok().json(Status {
-        status: "ok".to_owned(),
-    })
+    HttpResponse::Ok().json(Status { status: "ok".to_owned() })
 }
 
 /// The database is reachable.
@@ -34,22 +32,16 @@ async fn health() -> HttpResponse {
 #[get("/ready")]
 async fn ready(state: web::Data<AppState>) -> AppResult<HttpResponse> {
     db::run(&state.pool, |conn| {
-        diesel::sql_query("SELECT 1")
-            .execute(conn)
-            .map_err(|_| crate::error::unavailable())?;
+        diesel::sql_query("SELECT 1").execute(conn).map_err(|_| crate::error::unavailable())?;
         Ok(())
     })
     .await?;
-    Ok(HttpResponse::Ok().json(Status {
-        status: "ready".to_owned(),
-    }))
+    Ok(HttpResponse::Ok().json(Status { status: "ready".to_owned() }))
 }
 
 /// Prometheus text: request counts and latency histograms by route and status.
 #[utoipa::path(tag = "operations", responses((status = 200, content_type = "text/plain", body = String)), security(()))]
 #[get("/metrics")]
 async fn metrics(metrics: web::Data<Metrics>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4")
-        .body(metrics.render())
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(metrics.render())
 }

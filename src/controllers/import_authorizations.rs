@@ -13,9 +13,7 @@ use crate::db::ledger::{Entry, ProductLedger};
 use crate::db::models::audit_event::AuditEvent;
 use crate::db::models::estimate::Estimate;
 use crate::db::models::facility::Facility;
-use crate::db::models::import_authorization::{
-    AuthorizationFilter, ImportAuthorization, NewImportAuthorization,
-};
+use crate::db::models::import_authorization::{AuthorizationFilter, ImportAuthorization, NewImportAuthorization};
 use crate::db::models::product::Product;
 use crate::db::models::refused_attempt::{NewRefusedAttempt, RefusedAttempt};
 use crate::domain::decimal::Decimal;
@@ -27,15 +25,12 @@ use crate::idempotency::{self, IdempotencyKeyHeader, Outcome};
 use crate::startup::AppState;
 use crate::views::ListMeta;
 use crate::views::supply::{
-    ImportAuthorizationEnvelope, ImportAuthorizationList, ImportAuthorizationQuery,
-    ImportAuthorizationRequest, ImportAuthorizationView, ImportReceiptResponse, ReceiptRequest,
-    StockEventView,
+    ImportAuthorizationEnvelope, ImportAuthorizationList, ImportAuthorizationQuery, ImportAuthorizationRequest, ImportAuthorizationView,
+    ImportReceiptResponse, ReceiptRequest, StockEventView,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(list_import_authorizations)
-        .service(create_import_authorization)
-        .service(record_import_receipt);
+    cfg.service(list_import_authorizations).service(create_import_authorization).service(record_import_receipt);
 }
 
 /// Authorizations the caller may see: the regulator its country's, an importer its own.
@@ -65,20 +60,14 @@ async fn list_import_authorizations(
         let views = rows
             .into_iter()
             .map(|a| {
-                let r = received
-                    .iter()
-                    .find(|(id, _)| *id == a.id)
-                    .map_or(0, |(_, u)| *u);
+                let r = received.iter().find(|(id, _)| *id == a.id).map_or(0, |(_, u)| *u);
                 ImportAuthorizationView::new(a, r)
             })
             .collect::<Vec<_>>();
         Ok((views, total))
     })
     .await?;
-    Ok(HttpResponse::Ok().json(ImportAuthorizationList {
-        import_authorizations: views,
-        meta: ListMeta::new(total, page),
-    }))
+    Ok(HttpResponse::Ok().json(ImportAuthorizationList { import_authorizations: views, meta: ListMeta::new(total, page) }))
 }
 
 /// Issues an import authorization to a licensed importer (regulator of its country).
@@ -105,9 +94,7 @@ async fn create_import_authorization(
     let request = body.value;
     let exporting = request.exporting_country.trim().to_uppercase();
     if !exporting.bytes().all(|b| b.is_ascii_uppercase()) || exporting.len() != 2 {
-        return Err(
-            Problem::field("/exporting_country", "must be an ISO 3166-1 alpha-2 code").into(),
-        );
+        return Err(Problem::field("/exporting_country", "must be an ISO 3166-1 alpha-2 code").into());
     }
     if request.valid_until < request.valid_from {
         return Err(Problem::field("/valid_until", "must not be before valid_from").into());
@@ -208,12 +195,7 @@ async fn record_import_receipt(
     caller.require(&[Role::Wholesaler])?;
     let id = path.into_inner();
     let request = body.value;
-    check_business_time(
-        chrono::Utc::now(),
-        request.received_at,
-        state.settings.backdate_days,
-    )
-    .map_err(|m| Problem::field("/received_at", m))?;
+    check_business_time(chrono::Utc::now(), request.received_at, state.settings.backdate_days).map_err(|m| Problem::field("/received_at", m))?;
     let key = idempotency::key_of(&req)?;
     let fingerprint = body.fingerprint;
     let stored = db::run(&state.pool, move |conn| {

@@ -17,9 +17,7 @@ use crate::extract::{JsonBody, Page, QueryParams};
 use crate::idempotency::{self, IdempotencyKeyHeader, Outcome};
 use crate::startup::AppState;
 use crate::views::ListMeta;
-use crate::views::reference::{
-    NewProductRequest, ProductEnvelope, ProductList, ProductQuery, ProductView,
-};
+use crate::views::reference::{NewProductRequest, ProductEnvelope, ProductList, ProductQuery, ProductView};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_products).service(create_product);
@@ -27,75 +25,41 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 #[utoipa::path(tag = "reference data", params(ProductQuery), responses((status = 200, body = ProductList)))]
 #[get("/products")]
-async fn list_products(
-    state: web::Data<AppState>,
-    _caller: Caller,
-    query: QueryParams<ProductQuery>,
-) -> AppResult<HttpResponse> {
+async fn list_products(state: web::Data<AppState>, _caller: Caller, query: QueryParams<ProductQuery>) -> AppResult<HttpResponse> {
     let query = query.0;
     let page = Page::new(query.page, query.per_page)?;
     let substance = query.substance_id;
-    let (rows, total) = db::run(&state.pool, move |conn| {
-        Ok(Product::page(conn, substance, page.offset(), page.limit())?)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(ProductList {
-        products: rows.into_iter().map(ProductView::from).collect(),
-        meta: ListMeta::new(total, page),
-    }))
+    let (rows, total) = db::run(&state.pool, move |conn| Ok(Product::page(conn, substance, page.offset(), page.limit())?)).await?;
+    Ok(HttpResponse::Ok().json(ProductList { products: rows.into_iter().map(ProductView::from).collect(), meta: ListMeta::new(total, page) }))
 }
 
 fn check(request: &NewProductRequest) -> Result<(), Problem> {
     let mut errors = Vec::new();
     let zero = BigDecimal::from(0);
     if request.base_mg_per_unit.0 <= zero {
-        errors.push(FieldError::at(
-            "/base_mg_per_unit",
-            "must be greater than 0",
-        ));
+        errors.push(FieldError::at("/base_mg_per_unit", "must be greater than 0"));
     } else if request.base_mg_per_unit.fraction_digits() > 6 {
-        errors.push(FieldError::at(
-            "/base_mg_per_unit",
-            "at most 6 decimals (0.000001 mg)",
-        ));
+        errors.push(FieldError::at("/base_mg_per_unit", "at most 6 decimals (0.000001 mg)"));
     } else if request.base_mg_per_unit.0 >= 1_000_000_000_000i64 {
         errors.push(FieldError::at("/base_mg_per_unit", "is too large"));
     }
     match (&request.dosage_form, &request.delivery_mcg_per_hour) {
-        (DosageForm::TransdermalPatch, None) => errors.push(FieldError::at(
-            "/delivery_mcg_per_hour",
-            "is required for a transdermal patch",
-        )),
-        (DosageForm::TransdermalPatch, Some(rate))
-            if rate.0 <= zero || rate.fraction_digits() > 6 =>
-        {
-            errors.push(FieldError::at(
-                "/delivery_mcg_per_hour",
-                "must be greater than 0, at most 6 decimals",
-            ))
+        (DosageForm::TransdermalPatch, None) => errors.push(FieldError::at("/delivery_mcg_per_hour", "is required for a transdermal patch")),
+        (DosageForm::TransdermalPatch, Some(rate)) if rate.0 <= zero || rate.fraction_digits() > 6 => {
+            errors.push(FieldError::at("/delivery_mcg_per_hour", "must be greater than 0, at most 6 decimals"))
         }
-        (form, Some(_)) if *form != DosageForm::TransdermalPatch => errors.push(FieldError::at(
-            "/delivery_mcg_per_hour",
-            "applies to transdermal patches only",
-        )),
+        (form, Some(_)) if *form != DosageForm::TransdermalPatch => {
+            errors.push(FieldError::at("/delivery_mcg_per_hour", "applies to transdermal patches only"))
+        }
         _ => {}
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(Problem::validation(errors))
-    }
+    if errors.is_empty() { Ok(()) } else { Err(Problem::validation(errors)) }
 }
 
 /// Adds a product (admin).
 #[utoipa::path(tag = "reference data", params(IdempotencyKeyHeader), request_body = NewProductRequest, responses((status = 201, body = ProductEnvelope)))]
 #[post("/products")]
-async fn create_product(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    caller: Caller,
-    body: JsonBody<NewProductRequest>,
-) -> AppResult<HttpResponse> {
+async fn create_product(state: web::Data<AppState>, req: HttpRequest, caller: Caller, body: JsonBody<NewProductRequest>) -> AppResult<HttpResponse> {
     caller.require(&[Role::Admin])?;
     check(&body.value)?;
     let key = idempotency::key_of(&req)?;

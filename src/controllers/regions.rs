@@ -20,15 +20,12 @@ use crate::idempotency::{self, IdempotencyKeyHeader, Outcome};
 use crate::startup::AppState;
 use crate::views::ListMeta;
 use crate::views::reference::{
-    CountryList, CountryView, NewRegionRequest, PageQuery, PopulationGroupView, PopulationRequest,
-    PopulationView, RegionEnvelope, RegionList, RegionView,
+    CountryList, CountryView, NewRegionRequest, PageQuery, PopulationGroupView, PopulationRequest, PopulationView, RegionEnvelope, RegionList,
+    RegionView,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(list_countries)
-        .service(list_regions)
-        .service(create_region)
-        .service(put_region_population);
+    cfg.service(list_countries).service(list_regions).service(create_region).service(put_region_population);
 }
 
 /// Who may manage regions and population figures of `country`.
@@ -39,30 +36,15 @@ fn check_manages_geography(caller: &Caller, country: &str) -> AppResult<()> {
 
 #[utoipa::path(tag = "reference data", params(PageQuery), responses((status = 200, body = CountryList)))]
 #[get("/countries")]
-async fn list_countries(
-    state: web::Data<AppState>,
-    _caller: Caller,
-    query: QueryParams<PageQuery>,
-) -> AppResult<HttpResponse> {
+async fn list_countries(state: web::Data<AppState>, _caller: Caller, query: QueryParams<PageQuery>) -> AppResult<HttpResponse> {
     let page = Page::new(query.0.page, query.0.per_page)?;
     let rows = db::run(&state.pool, |conn| Ok(Country::all(conn)?)).await?;
     let total = rows.len() as i64;
-    let countries = rows
-        .into_iter()
-        .skip(page.offset() as usize)
-        .take(page.limit() as usize)
-        .map(CountryView::from)
-        .collect();
-    Ok(HttpResponse::Ok().json(CountryList {
-        countries,
-        meta: ListMeta::new(total, page),
-    }))
+    let countries = rows.into_iter().skip(page.offset() as usize).take(page.limit() as usize).map(CountryView::from).collect();
+    Ok(HttpResponse::Ok().json(CountryList { countries, meta: ListMeta::new(total, page) }))
 }
 
-fn region_views(
-    conn: &mut diesel::PgConnection,
-    regions: Vec<Region>,
-) -> AppResult<Vec<RegionView>> {
+fn region_views(conn: &mut diesel::PgConnection, regions: Vec<Region>) -> AppResult<Vec<RegionView>> {
     let ids: Vec<i64> = regions.iter().map(|r| r.id).collect();
     let totals = RegionPopulation::for_regions(conn, &ids)?;
     let groups = RegionPopulationGroup::for_regions(conn, &ids)?;
@@ -79,11 +61,7 @@ fn region_views(
                     by_sex_age: groups
                         .iter()
                         .filter(|g| g.region_id == r.id && g.year == t.year)
-                        .map(|g| PopulationGroupView {
-                            sex: g.sex,
-                            age_band: g.age_band,
-                            count: g.count,
-                        })
+                        .map(|g| PopulationGroupView { sex: g.sex, age_band: g.age_band, count: g.count })
                         .collect(),
                 })
                 .collect();
@@ -109,29 +87,17 @@ async fn list_regions(
         }
         let all = Region::of_country(conn, &code)?;
         let total = all.len() as i64;
-        let page_rows = all
-            .into_iter()
-            .skip(page.offset() as usize)
-            .take(page.limit() as usize)
-            .collect();
+        let page_rows = all.into_iter().skip(page.offset() as usize).take(page.limit() as usize).collect();
         Ok((region_views(conn, page_rows)?, total))
     })
     .await?;
-    Ok(HttpResponse::Ok().json(RegionList {
-        regions: views,
-        meta: ListMeta::new(total, page),
-    }))
+    Ok(HttpResponse::Ok().json(RegionList { regions: views, meta: ListMeta::new(total, page) }))
 }
 
 /// Adds a region to a country (admin, or the country's ministry or regulator).
 #[utoipa::path(tag = "reference data", params(IdempotencyKeyHeader), request_body = NewRegionRequest, responses((status = 201, body = RegionEnvelope)))]
 #[post("/regions")]
-async fn create_region(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    caller: Caller,
-    body: JsonBody<NewRegionRequest>,
-) -> AppResult<HttpResponse> {
+async fn create_region(state: web::Data<AppState>, req: HttpRequest, caller: Caller, body: JsonBody<NewRegionRequest>) -> AppResult<HttpResponse> {
     let request = body.value;
     let country = request.country_code.trim().to_uppercase();
     check_manages_geography(&caller, &country)?;
@@ -142,18 +108,8 @@ async fn create_region(
             if Country::find(conn, &country)?.is_none() {
                 return Err(Problem::field("/country_code", "unknown country").into());
             }
-            let region = Region::create(
-                conn,
-                &NewRegion {
-                    country_code: &country,
-                    name: request.name.trim(),
-                    code: request.code.as_deref(),
-                },
-            )
-            .map_err(unique_violation_as(Problem::conflict(
-                "region_exists",
-                "the country already has a region with this name or code",
-            )))?;
+            let region = Region::create(conn, &NewRegion { country_code: &country, name: request.name.trim(), code: request.code.as_deref() })
+                .map_err(unique_violation_as(Problem::conflict("region_exists", "the country already has a region with this name or code")))?;
             AuditEvent::record(
                 conn,
                 &caller.actor(),
@@ -163,12 +119,7 @@ async fn create_region(
                 Some(&country),
                 json!({"name": region.name, "code": region.code}),
             )?;
-            Ok(Outcome::Done(
-                StatusCode::CREATED,
-                RegionEnvelope {
-                    region: RegionView::new(region, Vec::new()),
-                },
-            ))
+            Ok(Outcome::Done(StatusCode::CREATED, RegionEnvelope { region: RegionView::new(region, Vec::new()) }))
         })
     })
     .await?;
@@ -183,31 +134,18 @@ fn check_breakdown(request: &PopulationRequest) -> Result<(), Problem> {
     let mut errors = Vec::new();
     for (i, g) in groups.iter().enumerate() {
         if !seen.insert((g.sex, g.age_band)) {
-            errors.push(FieldError::at(
-                format!("/by_sex_age/{i}"),
-                "this sex and age band is listed twice",
-            ));
+            errors.push(FieldError::at(format!("/by_sex_age/{i}"), "this sex and age band is listed twice"));
         }
     }
     let expected = Sex::ALL.len() * AgeBand::ALL.len();
     if errors.is_empty() && seen.len() != expected {
-        errors.push(FieldError::at(
-            "/by_sex_age",
-            format!("must list each of the {expected} sex and age-band groups once"),
-        ));
+        errors.push(FieldError::at("/by_sex_age", format!("must list each of the {expected} sex and age-band groups once")));
     }
     let sum: i64 = groups.iter().map(|g| g.count).sum();
     if errors.is_empty() && sum != request.total {
-        errors.push(FieldError::at(
-            "/by_sex_age",
-            format!("adds up to {sum}, not to total {}", request.total),
-        ));
+        errors.push(FieldError::at("/by_sex_age", format!("adds up to {sum}, not to total {}", request.total)));
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(Problem::validation(errors))
-    }
+    if errors.is_empty() { Ok(()) } else { Err(Problem::validation(errors)) }
 }
 
 /// Sets a region's population for a year, optionally by sex and age band; replaces the
@@ -231,9 +169,7 @@ async fn put_region_population(
         idempotency::write(conn, caller.user_id, key.as_deref(), fingerprint, |conn| {
             let region = Region::find(conn, id)?.ok_or_else(|| Problem::not_found("region"))?;
             check_manages_geography(&caller, &region.country_code)?;
-            let previous = region_views(conn, vec![region.clone()])?
-                .pop()
-                .and_then(|v| v.populations.into_iter().find(|p| p.year == request.year));
+            let previous = region_views(conn, vec![region.clone()])?.pop().and_then(|v| v.populations.into_iter().find(|p| p.year == request.year));
             let total = RegionPopulation { region_id: id, year: request.year, total: request.total, source: request.source.clone() };
             let groups: Vec<RegionPopulationGroup> = request
                 .by_sex_age

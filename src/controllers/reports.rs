@@ -33,9 +33,7 @@ fn format_of(q: &FormQuery) -> AppResult<Format> {
 
 fn country_of(caller: &Caller, q: &FormQuery) -> AppResult<String> {
     caller.require(&[Role::Admin, Role::Ministry, Role::Regulator])?;
-    caller
-        .country_scope(q.country.as_deref())?
-        .ok_or_else(|| Problem::parameter("country", "is required").into())
+    caller.country_scope(q.country.as_deref())?.ok_or_else(|| Problem::parameter("country", "is required").into())
 }
 
 fn csv_response(name: &str, header: &[&str], rows: Vec<Vec<String>>) -> AppResult<HttpResponse> {
@@ -44,15 +42,10 @@ fn csv_response(name: &str, header: &[&str], rows: Vec<Vec<String>>) -> AppResul
     for row in rows {
         writer.write_record(&row).map_err(anyhow::Error::from)?;
     }
-    let body = writer
-        .into_inner()
-        .map_err(|e| anyhow::anyhow!("writing CSV: {e}"))?;
+    let body = writer.into_inner().map_err(|e| anyhow::anyhow!("writing CSV: {e}"))?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            "Content-Disposition",
-            format!("attachment; filename=\"{name}.csv\""),
-        ))
+        .insert_header(("Content-Disposition", format!("attachment; filename=\"{name}.csv\"")))
         .body(body))
 }
 
@@ -63,19 +56,12 @@ fn kg_g(q: &KgG) -> [String; 2] {
 /// Form C: consumption, stocks at 31 December and imports of a year, per narcotic drug.
 #[utoipa::path(tag = "reports", params(FormQuery), responses((status = 200, body = FormC), (status = 200, content_type = "text/csv", body = String)))]
 #[get("/reports/incb/form-c")]
-async fn get_form_c(
-    state: web::Data<AppState>,
-    caller: Caller,
-    query: QueryParams<FormQuery>,
-) -> AppResult<HttpResponse> {
+async fn get_form_c(state: web::Data<AppState>, caller: Caller, query: QueryParams<FormQuery>) -> AppResult<HttpResponse> {
     let q = query.0;
     let country = country_of(&caller, &q)?;
     let format = format_of(&q)?;
     let year = q.year;
-    let form = db::run(&state.pool, move |conn| {
-        Ok(incb::form_c(conn, &country, year, Utc::now().date_naive())?)
-    })
-    .await?;
+    let form = db::run(&state.pool, move |conn| Ok(incb::form_c(conn, &country, year, Utc::now().date_naive())?)).await?;
     match format {
         Format::Json => Ok(HttpResponse::Ok().json(form)),
         Format::Csv => csv_response(
@@ -108,45 +94,23 @@ async fn get_form_c(
 /// Form A: imports of a quarter by substance and exporting country.
 #[utoipa::path(tag = "reports", params(FormQuery), responses((status = 200, body = FormA), (status = 200, content_type = "text/csv", body = String)))]
 #[get("/reports/incb/form-a")]
-async fn get_form_a(
-    state: web::Data<AppState>,
-    caller: Caller,
-    query: QueryParams<FormQuery>,
-) -> AppResult<HttpResponse> {
+async fn get_form_a(state: web::Data<AppState>, caller: Caller, query: QueryParams<FormQuery>) -> AppResult<HttpResponse> {
     let q = query.0;
     let country = country_of(&caller, &q)?;
     let format = format_of(&q)?;
-    let quarter = q
-        .quarter
-        .ok_or_else(|| Problem::parameter("quarter", "is required (1 to 4)"))?;
+    let quarter = q.quarter.ok_or_else(|| Problem::parameter("quarter", "is required (1 to 4)"))?;
     let year = q.year;
-    let form = db::run(&state.pool, move |conn| {
-        Ok(incb::form_a(conn, &country, year, quarter)?)
-    })
-    .await?;
+    let form = db::run(&state.pool, move |conn| Ok(incb::form_a(conn, &country, year, quarter)?)).await?;
     match format {
         Format::Json => Ok(HttpResponse::Ok().json(form)),
         Format::Csv => csv_response(
             &format!("form-a-{}-{}-q{}", form.country, form.year, form.quarter),
-            &[
-                "country",
-                "year",
-                "quarter",
-                "substance",
-                "exporting_country",
-                "imported_kg",
-                "imported_g",
-            ],
+            &["country", "year", "quarter", "substance", "exporting_country", "imported_kg", "imported_g"],
             form.lines
                 .iter()
                 .map(|l| {
-                    let mut row = vec![
-                        form.country.clone(),
-                        form.year.to_string(),
-                        form.quarter.to_string(),
-                        l.inn.clone(),
-                        l.exporting_country.clone(),
-                    ];
+                    let mut row =
+                        vec![form.country.clone(), form.year.to_string(), form.quarter.to_string(), l.inn.clone(), l.exporting_country.clone()];
                     row.extend(kg_g(&l.imported));
                     row
                 })

@@ -18,29 +18,20 @@ use crate::extract::{JsonBody, QueryParams};
 use crate::idempotency::{self, IdempotencyKeyHeader, Outcome};
 use crate::rules;
 use crate::startup::AppState;
-use crate::views::flags::{
-    RuleEnvelope, RuleList, RulePatchRequest, RuleQuery, RuleView, ScanEnvelope, ScanRequest,
-};
+use crate::views::flags::{RuleEnvelope, RuleList, RulePatchRequest, RuleQuery, RuleView, ScanEnvelope, ScanRequest};
 
 /// Longest period one scan covers.
 const MAX_SCAN_DAYS: i64 = 366 * 2;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(create_scan)
-        .service(list_rules)
-        .service(update_rule);
+    cfg.service(create_scan).service(list_rules).service(update_rule);
 }
 
 /// Runs every enabled rule over a country and period (regulator of the country). Flags of
 /// a rescanned period are refreshed, not duplicated.
 #[utoipa::path(tag = "diversion", params(IdempotencyKeyHeader), request_body = ScanRequest, responses((status = 201, body = ScanEnvelope)))]
 #[post("/diversion/scans")]
-async fn create_scan(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    caller: Caller,
-    body: JsonBody<ScanRequest>,
-) -> AppResult<HttpResponse> {
+async fn create_scan(state: web::Data<AppState>, req: HttpRequest, caller: Caller, body: JsonBody<ScanRequest>) -> AppResult<HttpResponse> {
     caller.require(&[Role::Regulator])?;
     let request = body.value;
     let country = request.country_code.trim().to_uppercase();
@@ -48,14 +39,9 @@ async fn create_scan(
     if request.to < request.from {
         return Err(Problem::field("/to", "must not be before from").into());
     }
-    let range = DateRange {
-        from: request.from,
-        to: request.to,
-    };
+    let range = DateRange { from: request.from, to: request.to };
     if range.days() > MAX_SCAN_DAYS {
-        return Err(
-            Problem::field("/to", format!("a scan covers at most {MAX_SCAN_DAYS} days")).into(),
-        );
+        return Err(Problem::field("/to", format!("a scan covers at most {MAX_SCAN_DAYS} days")).into());
     }
     let key = idempotency::key_of(&req)?;
     let fingerprint = body.fingerprint;
@@ -85,21 +71,12 @@ async fn create_scan(
 /// The rules of a country with their parameters, version, state and mode.
 #[utoipa::path(tag = "diversion", params(RuleQuery), responses((status = 200, body = RuleList)))]
 #[get("/rules")]
-async fn list_rules(
-    state: web::Data<AppState>,
-    caller: Caller,
-    query: QueryParams<RuleQuery>,
-) -> AppResult<HttpResponse> {
+async fn list_rules(state: web::Data<AppState>, caller: Caller, query: QueryParams<RuleQuery>) -> AppResult<HttpResponse> {
     caller.require(&[Role::Admin, Role::Regulator, Role::Ministry])?;
-    let country = caller
-        .country_scope(query.0.country.as_deref())?
-        .ok_or_else(|| Problem::parameter("country", "is required"))?;
+    let country = caller.country_scope(query.0.country.as_deref())?.ok_or_else(|| Problem::parameter("country", "is required"))?;
     let c = country.clone();
     let rows = db::run(&state.pool, move |conn| Ok(Rule::of_country(conn, &c)?)).await?;
-    Ok(HttpResponse::Ok().json(RuleList {
-        country_code: country,
-        rules: rows.into_iter().map(RuleView::from).collect(),
-    }))
+    Ok(HttpResponse::Ok().json(RuleList { country_code: country, rules: rows.into_iter().map(RuleView::from).collect() }))
 }
 
 /// Changes a rule of the regulator's country: parameters (merged onto the current ones and
@@ -117,10 +94,7 @@ async fn update_rule(
     caller.require(&[Role::Regulator])?;
     let code = path.into_inner();
     let spec = rules::spec(&code).ok_or_else(|| Problem::not_found("rule"))?;
-    let country = caller
-        .country_code
-        .clone()
-        .ok_or_else(|| Problem::forbidden("no country"))?;
+    let country = caller.country_code.clone().ok_or_else(|| Problem::forbidden("no country"))?;
     let request = body.value;
     let key = idempotency::key_of(&req)?;
     let fingerprint = body.fingerprint;

@@ -26,23 +26,16 @@ use crate::idempotency::{self, IdempotencyKeyHeader, Outcome};
 use crate::startup::AppState;
 use crate::views::ListMeta;
 use crate::views::supply::{
-    InventoryCountRequest, InventoryCountResponse, ReversalRequest, StockEventEnvelope,
-    StockEventList, StockEventQuery, StockEventRequest, StockEventView, StockLineView,
-    StockResponse,
+    InventoryCountRequest, InventoryCountResponse, ReversalRequest, StockEventEnvelope, StockEventList, StockEventQuery, StockEventRequest,
+    StockEventView, StockLineView, StockResponse,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(list_stock_events)
-        .service(record_stock_event)
-        .service(get_stock)
-        .service(record_inventory_count)
-        .service(reverse_stock_event);
+    cfg.service(list_stock_events).service(record_stock_event).service(get_stock).service(record_inventory_count).service(reverse_stock_event);
 }
 
 async fn load_facility(state: &AppState, id: i64) -> AppResult<Facility> {
-    db::run(&state.pool, move |conn| Ok(Facility::find(conn, id)?))
-        .await?
-        .ok_or_else(|| Problem::not_found("facility").into())
+    db::run(&state.pool, move |conn| Ok(Facility::find(conn, id)?)).await?.ok_or_else(|| Problem::not_found("facility").into())
 }
 
 /// A facility's ledger, newest first, each entry with the balance after it (the
@@ -55,40 +48,16 @@ async fn list_stock_events(
     path: web::Path<i64>,
     query: QueryParams<StockEventQuery>,
 ) -> AppResult<HttpResponse> {
-    caller.require(&[
-        Role::Admin,
-        Role::Regulator,
-        Role::Wholesaler,
-        Role::Pharmacy,
-    ])?;
+    caller.require(&[Role::Admin, Role::Regulator, Role::Wholesaler, Role::Pharmacy])?;
     let facility = load_facility(&state, path.into_inner()).await?;
     caller.check_facility(&facility)?;
     let q = query.0;
     let page = Page::new(q.page, q.per_page)?;
-    let filter = LedgerFilter {
-        product_id: q.product_id,
-        kind: q.kind,
-        from: q.from,
-        to: q.to,
-    };
+    let filter = LedgerFilter { product_id: q.product_id, kind: q.kind, from: q.from, to: q.to };
     let id = facility.id;
-    let (rows, total) = db::run(&state.pool, move |conn| {
-        Ok(ledger::page(
-            conn,
-            id,
-            &filter,
-            page.offset(),
-            page.limit(),
-        )?)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(StockEventList {
-        stock_events: rows
-            .into_iter()
-            .map(|r| StockEventView::from_row(id, r))
-            .collect(),
-        meta: ListMeta::new(total, page),
-    }))
+    let (rows, total) = db::run(&state.pool, move |conn| Ok(ledger::page(conn, id, &filter, page.offset(), page.limit())?)).await?;
+    Ok(HttpResponse::Ok()
+        .json(StockEventList { stock_events: rows.into_iter().map(|r| StockEventView::from_row(id, r)).collect(), meta: ListMeta::new(total, page) }))
 }
 
 /// Records a receipt, return, destruction, loss, theft or adjustment (the facility's own
@@ -120,23 +89,14 @@ async fn record_stock_event(
         }
         0 => request.quantity_units,
         _ if request.quantity_units <= 0 => {
-            return Err(Problem::field(
-                "/quantity_units",
-                "must be positive (the kind gives the direction)",
-            )
-            .into());
+            return Err(Problem::field("/quantity_units", "must be positive (the kind gives the direction)").into());
         }
         direction => direction * request.quantity_units,
     };
     if request.kind == ReportedEventKind::Adjustment && request.reason.is_none() {
         return Err(Problem::field("/reason", "is required for an adjustment").into());
     }
-    check_business_time(
-        Utc::now(),
-        request.occurred_at,
-        state.settings.backdate_days,
-    )
-    .map_err(|m| Problem::field("/occurred_at", m))?;
+    check_business_time(Utc::now(), request.occurred_at, state.settings.backdate_days).map_err(|m| Problem::field("/occurred_at", m))?;
     let key = idempotency::key_of(&req)?;
     let fingerprint = body.fingerprint;
     let stored = db::run(&state.pool, move |conn| {
@@ -163,7 +123,10 @@ async fn record_stock_event(
                 Some(&facility.country_code),
                 json!({"facility_id": facility.id, "kind": appended.event.kind, "delta_units": appended.event.delta_units}),
             )?;
-            Ok(Outcome::Done(StatusCode::CREATED, StockEventEnvelope { stock_event: StockEventView::new(appended.event, appended.balance_after_units) }))
+            Ok(Outcome::Done(
+                StatusCode::CREATED,
+                StockEventEnvelope { stock_event: StockEventView::new(appended.event, appended.balance_after_units) },
+            ))
         })
     })
     .await?;
@@ -174,20 +137,13 @@ async fn record_stock_event(
 /// regulator of its country, admin).
 #[utoipa::path(tag = "stock", params(("id" = i64, Path)), responses((status = 200, body = StockResponse)))]
 #[get("/facilities/{id}/stock")]
-async fn get_stock(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<i64>,
-) -> AppResult<HttpResponse> {
+async fn get_stock(state: web::Data<AppState>, caller: Caller, path: web::Path<i64>) -> AppResult<HttpResponse> {
     let facility = load_facility(&state, path.into_inner()).await?;
     caller.check_facility(&facility)?;
     let id = facility.id;
     let stock = db::run(&state.pool, move |conn| {
         let balances = StockBalance::of_facility(conn, id)?;
-        let products = Product::find_many(
-            conn,
-            &balances.iter().map(|b| b.product_id).collect::<Vec<_>>(),
-        )?;
+        let products = Product::find_many(conn, &balances.iter().map(|b| b.product_id).collect::<Vec<_>>())?;
         Ok(balances
             .into_iter()
             .filter_map(|b| {
@@ -203,10 +159,7 @@ async fn get_stock(
             .collect::<Vec<_>>())
     })
     .await?;
-    Ok(HttpResponse::Ok().json(StockResponse {
-        facility_id: id,
-        stock,
-    }))
+    Ok(HttpResponse::Ok().json(StockResponse { facility_id: id, stock }))
 }
 
 /// Records a physical count (the facility's own user): the book balance at `counted_at` is
@@ -223,8 +176,7 @@ async fn record_inventory_count(
     let facility = load_facility(&state, path.into_inner()).await?;
     caller.check_reports_for(&facility)?;
     let request = body.value;
-    check_business_time(Utc::now(), request.counted_at, state.settings.backdate_days)
-        .map_err(|m| Problem::field("/counted_at", m))?;
+    check_business_time(Utc::now(), request.counted_at, state.settings.backdate_days).map_err(|m| Problem::field("/counted_at", m))?;
     let key = idempotency::key_of(&req)?;
     let fingerprint = body.fingerprint;
     let stored = db::run(&state.pool, move |conn| {
@@ -319,11 +271,15 @@ async fn reverse_stock_event(
                 reversed_kind: Some(original.kind),
                 ..Entry::new(StockEventKind::Reversal, -original.delta_units, original.occurred_at)
             };
-            let appended = match ledger.append(conn, &caller.actor(), entry).map_err(unique_violation_as(Problem::conflict("already_reversed", "this entry has already been reversed")))? {
+            let appended = match ledger
+                .append(conn, &caller.actor(), entry)
+                .map_err(unique_violation_as(Problem::conflict("already_reversed", "this entry has already been reversed")))?
+            {
                 Ok(a) => a,
                 Err(e) => {
                     let attempted = json!({"kind": "reversal", "reverses_entry_id": id, "delta_units": -original.delta_units});
-                    let problem = refuse_insufficient_stock(conn, &caller.actor(), &facility, original.product_id, original.occurred_at, attempted, e)?;
+                    let problem =
+                        refuse_insufficient_stock(conn, &caller.actor(), &facility, original.product_id, original.occurred_at, attempted, e)?;
                     return Ok(Outcome::Refused(problem));
                 }
             };
@@ -336,7 +292,10 @@ async fn reverse_stock_event(
                 Some(&facility.country_code),
                 json!({"reversal_id": appended.event.id, "reason": request.reason}),
             )?;
-            Ok(Outcome::Done(StatusCode::CREATED, StockEventEnvelope { stock_event: StockEventView::new(appended.event, appended.balance_after_units) }))
+            Ok(Outcome::Done(
+                StatusCode::CREATED,
+                StockEventEnvelope { stock_event: StockEventView::new(appended.event, appended.balance_after_units) },
+            ))
         })
     })
     .await?;

@@ -17,29 +17,19 @@ use crate::extract::{JsonBody, Page, QueryParams};
 use crate::idempotency::{self, IdempotencyKeyHeader, Outcome};
 use crate::startup::AppState;
 use crate::views::ListMeta;
-use crate::views::reference::{
-    SubstanceEnvelope, SubstanceList, SubstanceQuery, SubstanceRequest, SubstanceView,
-};
+use crate::views::reference::{SubstanceEnvelope, SubstanceList, SubstanceQuery, SubstanceRequest, SubstanceView};
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(list_substances)
-        .service(create_substance)
-        .service(update_substance);
+    cfg.service(list_substances).service(create_substance).service(update_substance);
 }
 
 /// Substances with the reference values in force on `as_of` (default today).
 #[utoipa::path(tag = "reference data", params(SubstanceQuery), responses((status = 200, body = SubstanceList)))]
 #[get("/substances")]
-async fn list_substances(
-    state: web::Data<AppState>,
-    _caller: Caller,
-    query: QueryParams<SubstanceQuery>,
-) -> AppResult<HttpResponse> {
+async fn list_substances(state: web::Data<AppState>, _caller: Caller, query: QueryParams<SubstanceQuery>) -> AppResult<HttpResponse> {
     let query = query.0;
     let page = Page::new(query.page, query.per_page)?;
-    let as_of = query
-        .as_of
-        .unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let as_of = query.as_of.unwrap_or_else(|| chrono::Utc::now().date_naive());
     let (views, total) = db::run(&state.pool, move |conn| {
         let all = Substance::all(conn)?;
         let mut values = ReferenceValues::in_force(conn, as_of)?;
@@ -49,47 +39,28 @@ async fn list_substances(
             .skip(page.offset() as usize)
             .take(page.limit() as usize)
             .map(|s| {
-                let v = values
-                    .iter()
-                    .position(|v| v.substance_id == s.id)
-                    .map(|i| values.swap_remove(i));
+                let v = values.iter().position(|v| v.substance_id == s.id).map(|i| values.swap_remove(i));
                 SubstanceView::new(s, v)
             })
             .collect::<Vec<_>>();
         Ok((views, total))
     })
     .await?;
-    Ok(HttpResponse::Ok().json(SubstanceList {
-        substances: views,
-        meta: ListMeta::new(total, page),
-    }))
+    Ok(HttpResponse::Ok().json(SubstanceList { substances: views, meta: ListMeta::new(total, page) }))
 }
 
-fn positive(
-    pointer: &str,
-    value: &Option<Decimal>,
-    max_fraction_digits: i64,
-    errors: &mut Vec<FieldError>,
-) {
+fn positive(pointer: &str, value: &Option<Decimal>, max_fraction_digits: i64, errors: &mut Vec<FieldError>) {
     if let Some(v) = value {
         if v.0 <= 0 {
             errors.push(FieldError::at(pointer, "must be greater than 0"));
         } else if v.fraction_digits() > max_fraction_digits {
-            errors.push(FieldError::at(
-                pointer,
-                format!("at most {max_fraction_digits} decimals"),
-            ));
+            errors.push(FieldError::at(pointer, format!("at most {max_fraction_digits} decimals")));
         }
     }
 }
 
 /// Merges `request` onto `base` (the current version, if any) into a new version.
-fn new_version(
-    substance_id: i64,
-    base: Option<ReferenceValues>,
-    request: SubstanceRequest,
-    recorded_by: i64,
-) -> AppResult<NewReferenceValues> {
+fn new_version(substance_id: i64, base: Option<ReferenceValues>, request: SubstanceRequest, recorded_by: i64) -> AppResult<NewReferenceValues> {
     let today = chrono::Utc::now().date_naive();
     let base = base.map(NewReferenceValues::from);
     let pick = |new: Option<Option<Decimal>>, old: Option<BigDecimal>| match new {
@@ -97,30 +68,10 @@ fn new_version(
         None => old,
     };
     let mut errors = Vec::new();
-    positive(
-        "/sddd_mg",
-        &request.sddd_mg.clone().flatten(),
-        6,
-        &mut errors,
-    );
-    positive(
-        "/me_factor",
-        &request.me_factor.clone().flatten(),
-        6,
-        &mut errors,
-    );
-    positive(
-        "/transdermal_mme_per_mcg_h",
-        &request.transdermal_mme_per_mcg_h.clone().flatten(),
-        6,
-        &mut errors,
-    );
-    positive(
-        "/salt_base_factor",
-        &request.salt_base_factor.clone().flatten(),
-        6,
-        &mut errors,
-    );
+    positive("/sddd_mg", &request.sddd_mg.clone().flatten(), 6, &mut errors);
+    positive("/me_factor", &request.me_factor.clone().flatten(), 6, &mut errors);
+    positive("/transdermal_mme_per_mcg_h", &request.transdermal_mme_per_mcg_h.clone().flatten(), 6, &mut errors);
+    positive("/salt_base_factor", &request.salt_base_factor.clone().flatten(), 6, &mut errors);
     if let Some(Some(f)) = &request.salt_base_factor
         && f.0 > 1
     {
@@ -130,10 +81,7 @@ fn new_version(
     if convention.is_none() {
         errors.push(FieldError::at("/convention", "is required"));
     }
-    let sddd_status = request
-        .sddd_status
-        .clone()
-        .or(base.as_ref().map(|b| b.sddd_status.clone()));
+    let sddd_status = request.sddd_status.clone().or(base.as_ref().map(|b| b.sddd_status.clone()));
     if sddd_status.is_none() {
         errors.push(FieldError::at("/sddd_status", "is required"));
     }
@@ -165,10 +113,7 @@ fn new_version(
         sddd_status: sddd_status.unwrap_or_default(),
         me_factor: pick(request.me_factor, b.me_factor),
         me_source: request.me_source.unwrap_or(b.me_source),
-        transdermal_mme_per_mcg_h: pick(
-            request.transdermal_mme_per_mcg_h,
-            b.transdermal_mme_per_mcg_h,
-        ),
+        transdermal_mme_per_mcg_h: pick(request.transdermal_mme_per_mcg_h, b.transdermal_mme_per_mcg_h),
         reference_salt: request.reference_salt.unwrap_or(b.reference_salt),
         salt_base_factor: pick(request.salt_base_factor, b.salt_base_factor),
         notes: request.notes.unwrap_or(b.notes),
@@ -180,45 +125,24 @@ fn new_version(
 /// Adds a substance with its first version of reference values (admin).
 #[utoipa::path(tag = "reference data", params(IdempotencyKeyHeader), request_body = SubstanceRequest, responses((status = 201, body = SubstanceEnvelope)))]
 #[post("/substances")]
-async fn create_substance(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    caller: Caller,
-    body: JsonBody<SubstanceRequest>,
-) -> AppResult<HttpResponse> {
+async fn create_substance(state: web::Data<AppState>, req: HttpRequest, caller: Caller, body: JsonBody<SubstanceRequest>) -> AppResult<HttpResponse> {
     caller.require(&[Role::Admin])?;
     let key = idempotency::key_of(&req)?;
     let fingerprint = body.fingerprint;
     let request = body.value;
-    let inn = request
-        .inn
-        .clone()
-        .ok_or_else(|| Problem::field("/inn", "is required"))?
-        .trim()
-        .to_lowercase();
+    let inn = request.inn.clone().ok_or_else(|| Problem::field("/inn", "is required"))?.trim().to_lowercase();
     if !inn.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-        || !inn
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == ' ' || c == '-')
+        || !inn.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == ' ' || c == '-')
     {
-        return Err(
-            Problem::field("/inn", "use lower-case letters, digits, spaces and '-'").into(),
-        );
+        return Err(Problem::field("/inn", "use lower-case letters, digits, spaces and '-'").into());
     }
     let stored = db::run(&state.pool, move |conn| {
         idempotency::write(conn, caller.user_id, key.as_deref(), fingerprint, |conn| {
             if Substance::find_by_inn(conn, &inn)?.is_some() {
-                return Err(Problem::conflict(
-                    "substance_exists",
-                    format!("{inn} exists; PATCH it to add a version"),
-                )
-                .into());
+                return Err(Problem::conflict("substance_exists", format!("{inn} exists; PATCH it to add a version")).into());
             }
             let substance = Substance::create(conn, &inn)?;
-            let values = ReferenceValues::insert(
-                conn,
-                &new_version(substance.id, None, request, caller.user_id)?,
-            )?;
+            let values = ReferenceValues::insert(conn, &new_version(substance.id, None, request, caller.user_id)?)?;
             AuditEvent::record(
                 conn,
                 &caller.actor(),
@@ -228,12 +152,7 @@ async fn create_substance(
                 None,
                 json!({"inn": inn, "version_id": values.id}),
             )?;
-            Ok(Outcome::Done(
-                StatusCode::CREATED,
-                SubstanceEnvelope {
-                    substance: SubstanceView::new(substance, Some(values)),
-                },
-            ))
+            Ok(Outcome::Done(StatusCode::CREATED, SubstanceEnvelope { substance: SubstanceView::new(substance, Some(values)) }))
         })
     })
     .await?;

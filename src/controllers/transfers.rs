@@ -20,41 +20,25 @@ use crate::extract::{JsonBody, Page, QueryParams};
 use crate::idempotency::{self, IdempotencyKeyHeader, Outcome};
 use crate::startup::AppState;
 use crate::views::ListMeta;
-use crate::views::supply::{
-    StockEventView, TransferEnvelope, TransferList, TransferQuery, TransferReceiptRequest,
-    TransferRequest, TransferView,
-};
+use crate::views::supply::{StockEventView, TransferEnvelope, TransferList, TransferQuery, TransferReceiptRequest, TransferRequest, TransferView};
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(list_transfers)
-        .service(create_transfer)
-        .service(confirm_transfer_receipt);
+    cfg.service(list_transfers).service(create_transfer).service(confirm_transfer_receipt);
 }
 
 /// Transfers the caller may see, filtered; `status=short` and `unconfirmed_days=7` list the
 /// evidence of short and unconfirmed deliveries.
 #[utoipa::path(tag = "supply chain", params(TransferQuery), responses((status = 200, body = TransferList)))]
 #[get("/transfers")]
-async fn list_transfers(
-    state: web::Data<AppState>,
-    caller: Caller,
-    query: QueryParams<TransferQuery>,
-) -> AppResult<HttpResponse> {
-    caller.require(&[
-        Role::Admin,
-        Role::Regulator,
-        Role::Wholesaler,
-        Role::Pharmacy,
-    ])?;
+async fn list_transfers(state: web::Data<AppState>, caller: Caller, query: QueryParams<TransferQuery>) -> AppResult<HttpResponse> {
+    caller.require(&[Role::Admin, Role::Regulator, Role::Wholesaler, Role::Pharmacy])?;
     let q = query.0;
     let page = Page::new(q.page, q.per_page)?;
     let mut filter = TransferFilter {
         country_code: caller.country_scope(q.country.as_deref())?,
         facility_id: q.facility_id,
         status: q.status,
-        unconfirmed_before: q
-            .unconfirmed_days
-            .map(|d| Utc::now() - chrono::Duration::days(d)),
+        unconfirmed_before: q.unconfirmed_days.map(|d| Utc::now() - chrono::Duration::days(d)),
         product_id: q.product_id,
     };
     if caller.role.is_facility_role() {
@@ -63,14 +47,8 @@ async fn list_transfers(
         }
         filter.facility_id = caller.facility_id;
     }
-    let (rows, total) = db::run(&state.pool, move |conn| {
-        Ok(Transfer::page(conn, &filter, page.offset(), page.limit())?)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(TransferList {
-        transfers: rows.into_iter().map(TransferView::from).collect(),
-        meta: ListMeta::new(total, page),
-    }))
+    let (rows, total) = db::run(&state.pool, move |conn| Ok(Transfer::page(conn, &filter, page.offset(), page.limit())?)).await?;
+    Ok(HttpResponse::Ok().json(TransferList { transfers: rows.into_iter().map(TransferView::from).collect(), meta: ListMeta::new(total, page) }))
 }
 
 /// Ships stock to another licensed facility of the country (the source's own user); the
@@ -85,16 +63,10 @@ async fn list_transfers(
     )
 )]
 #[post("/transfers")]
-async fn create_transfer(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    caller: Caller,
-    body: JsonBody<TransferRequest>,
-) -> AppResult<HttpResponse> {
+async fn create_transfer(state: web::Data<AppState>, req: HttpRequest, caller: Caller, body: JsonBody<TransferRequest>) -> AppResult<HttpResponse> {
     caller.require(&[Role::Wholesaler, Role::Pharmacy])?;
     let request = body.value;
-    check_business_time(Utc::now(), request.shipped_at, state.settings.backdate_days)
-        .map_err(|m| Problem::field("/shipped_at", m))?;
+    check_business_time(Utc::now(), request.shipped_at, state.settings.backdate_days).map_err(|m| Problem::field("/shipped_at", m))?;
     if request.from_facility_id == request.to_facility_id {
         return Err(Problem::field("/to_facility_id", "must differ from from_facility_id").into());
     }
@@ -170,12 +142,7 @@ async fn confirm_transfer_receipt(
     caller.require(&[Role::Wholesaler, Role::Pharmacy])?;
     let id = path.into_inner();
     let request = body.value;
-    check_business_time(
-        Utc::now(),
-        request.received_at,
-        state.settings.backdate_days,
-    )
-    .map_err(|m| Problem::field("/received_at", m))?;
+    check_business_time(Utc::now(), request.received_at, state.settings.backdate_days).map_err(|m| Problem::field("/received_at", m))?;
     let key = idempotency::key_of(&req)?;
     let fingerprint = body.fingerprint;
     let stored = db::run(&state.pool, move |conn| {
@@ -196,7 +163,9 @@ async fn confirm_transfer_receipt(
             let stock_event = if request.quantity_units > 0 {
                 let mut ledger = ProductLedger::open(conn, &destination, transfer.product_id, request.received_at)?;
                 let entry = Entry { transfer_id: Some(id), ..Entry::new(StockEventKind::TransferIn, request.quantity_units, request.received_at) };
-                let appended = ledger.append(conn, &caller.actor(), entry)?.map_err(|e| AppError::Internal(anyhow::anyhow!("a receipt cannot go negative: {e}")))?;
+                let appended = ledger
+                    .append(conn, &caller.actor(), entry)?
+                    .map_err(|e| AppError::Internal(anyhow::anyhow!("a receipt cannot go negative: {e}")))?;
                 Some(StockEventView::new(appended.event, appended.balance_after_units))
             } else {
                 None

@@ -26,50 +26,28 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// All users (admin only).
 #[utoipa::path(tag = "users", params(PageQuery), responses((status = 200, body = UserList)))]
 #[get("/users")]
-async fn list_users(
-    state: web::Data<AppState>,
-    caller: Caller,
-    query: QueryParams<PageQuery>,
-) -> AppResult<HttpResponse> {
+async fn list_users(state: web::Data<AppState>, caller: Caller, query: QueryParams<PageQuery>) -> AppResult<HttpResponse> {
     caller.require(&[Role::Admin])?;
     let page = Page::new(query.0.page, query.0.per_page)?;
-    let (rows, total) = db::run(&state.pool, move |conn| {
-        Ok(User::page(conn, page.offset(), page.limit())?)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(UserList {
-        users: rows.into_iter().map(UserView::from).collect(),
-        meta: ListMeta::new(total, page),
-    }))
+    let (rows, total) = db::run(&state.pool, move |conn| Ok(User::page(conn, page.offset(), page.limit())?)).await?;
+    Ok(HttpResponse::Ok().json(UserList { users: rows.into_iter().map(UserView::from).collect(), meta: ListMeta::new(total, page) }))
 }
 
 fn valid_username(name: &str) -> bool {
-    (3..=64).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+    (3..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
 }
 
 /// Creates a user (admin only). Facility roles name their facility; the country is the
 /// facility's. Country roles name their country.
 #[utoipa::path(tag = "users", params(IdempotencyKeyHeader), request_body = NewUserRequest, responses((status = 201, body = UserEnvelope)))]
 #[post("/users")]
-async fn create_user(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    caller: Caller,
-    body: JsonBody<NewUserRequest>,
-) -> AppResult<HttpResponse> {
+async fn create_user(state: web::Data<AppState>, req: HttpRequest, caller: Caller, body: JsonBody<NewUserRequest>) -> AppResult<HttpResponse> {
     caller.require(&[Role::Admin])?;
     let key = idempotency::key_of(&req)?;
     let fingerprint = body.fingerprint;
     let request = body.value;
     if !valid_username(&request.username) {
-        return Err(Problem::field(
-            "/username",
-            "use 3 to 64 characters: lower-case letters, digits, '.', '_', '-'",
-        )
-        .into());
+        return Err(Problem::field("/username", "use 3 to 64 characters: lower-case letters, digits, '.', '_', '-'").into());
     }
     let hash = web::block({
         let pw = request.password.clone();
@@ -109,10 +87,7 @@ async fn create_user(
 }
 
 /// The country a new user is bound to, checking the role's scope rules.
-fn resolve_scope(
-    conn: &mut diesel::PgConnection,
-    request: &NewUserRequest,
-) -> AppResult<Option<String>> {
+fn resolve_scope(conn: &mut diesel::PgConnection, request: &NewUserRequest) -> AppResult<Option<String>> {
     match request.role {
         Role::Admin | Role::Regional => {
             if request.country_code.is_some() {
@@ -127,38 +102,26 @@ fn resolve_scope(
             if request.facility_id.is_some() {
                 return Err(Problem::field("/facility_id", "must be absent for this role").into());
             }
-            let code = request
-                .country_code
-                .clone()
-                .ok_or_else(|| Problem::field("/country_code", "is required for this role"))?;
+            let code = request.country_code.clone().ok_or_else(|| Problem::field("/country_code", "is required for this role"))?;
             if crate::db::models::country::Country::find(conn, &code)?.is_none() {
                 return Err(Problem::field("/country_code", "unknown country").into());
             }
             Ok(Some(code))
         }
         Role::Pharmacy | Role::Wholesaler => {
-            let id = request
-                .facility_id
-                .ok_or_else(|| Problem::field("/facility_id", "is required for this role"))?;
-            let facility = Facility::find(conn, id)?
-                .ok_or_else(|| Problem::field("/facility_id", "unknown facility"))?;
+            let id = request.facility_id.ok_or_else(|| Problem::field("/facility_id", "is required for this role"))?;
+            let facility = Facility::find(conn, id)?.ok_or_else(|| Problem::field("/facility_id", "unknown facility"))?;
             if facility.kind.reporting_role() != request.role {
                 return Err(Problem::field(
                     "/role",
-                    format!(
-                        "a {} facility reports through the {} role",
-                        facility.kind,
-                        facility.kind.reporting_role()
-                    ),
+                    format!("a {} facility reports through the {} role", facility.kind, facility.kind.reporting_role()),
                 )
                 .into());
             }
             if let Some(code) = &request.country_code
                 && code != &facility.country_code
             {
-                return Err(
-                    Problem::field("/country_code", "must be the facility's country").into(),
-                );
+                return Err(Problem::field("/country_code", "must be the facility's country").into());
             }
             Ok(Some(facility.country_code))
         }

@@ -28,9 +28,7 @@ use crate::domain::ledger::{LedgerError, Timeline};
 use crate::domain::mme::{MmeFactors, daily_mme};
 use crate::domain::period::Month;
 use crate::error::Problem;
-use crate::views::dispensing::{
-    ParsedRecord, RecordProblem, RecordResult, RecordStatus, ValidRecord,
-};
+use crate::views::dispensing::{ParsedRecord, RecordProblem, RecordResult, RecordStatus, ValidRecord};
 
 /// Advisory-lock namespace of dispensing batches (with the facility id as second key).
 const BATCH_LOCK: i32 = 0x4449_5350;
@@ -42,12 +40,7 @@ pub struct BatchOutcome {
 }
 
 fn rejected(index: usize, problem: Problem) -> RecordResult {
-    RecordResult {
-        index,
-        status: RecordStatus::Rejected,
-        id: None,
-        problem: Some(RecordProblem::of(index, problem)),
-    }
+    RecordResult { index, status: RecordStatus::Rejected, id: None, problem: Some(RecordProblem::of(index, problem)) }
 }
 
 fn same_record(a: &ValidRecord, stored: &crate::db::models::dispensing::StoredRecord) -> bool {
@@ -69,24 +62,13 @@ fn same_request(a: &ValidRecord, b: &ValidRecord) -> bool {
 fn reused_id(index: usize) -> RecordResult {
     rejected(
         index,
-        Problem::conflict(
-            "client_record_id_reused",
-            "this client_record_id belongs to a different record",
-        )
-        .with_error(crate::error::FieldError::at(
-            "/client_record_id",
-            "already used for another record of this facility",
-        )),
+        Problem::conflict("client_record_id_reused", "this client_record_id belongs to a different record")
+            .with_error(crate::error::FieldError::at("/client_record_id", "already used for another record of this facility")),
     )
 }
 
 /// Ingests `records` for `facility`; the caller owns the transaction.
-pub fn ingest(
-    conn: &mut PgConnection,
-    facility: &Facility,
-    actor: &Actor,
-    records: Vec<ParsedRecord>,
-) -> QueryResult<BatchOutcome> {
+pub fn ingest(conn: &mut PgConnection, facility: &Facility, actor: &Actor, records: Vec<ParsedRecord>) -> QueryResult<BatchOutcome> {
     let n = records.len();
     let mut results: Vec<Option<RecordResult>> = vec![None; n];
     diesel::sql_query("SELECT pg_advisory_xact_lock($1, $2)")
@@ -99,22 +81,15 @@ pub fn ingest(
         match record {
             ParsedRecord::Valid(v) => valid.push(v),
             ParsedRecord::Invalid { index, problem } => {
-                results[index] = Some(RecordResult {
-                    index,
-                    status: RecordStatus::Rejected,
-                    id: None,
-                    problem: Some(problem),
-                })
+                results[index] = Some(RecordResult { index, status: RecordStatus::Rejected, id: None, problem: Some(problem) })
             }
         }
     }
 
     // Records sent before: replayed when identical, refused when the id was reused.
     let ids: Vec<String> = valid.iter().map(|v| v.client_record_id.clone()).collect();
-    let stored: HashMap<String, _> = Dispensing::stored_records(conn, facility.id, &ids)?
-        .into_iter()
-        .map(|s| (s.client_record_id.clone(), s))
-        .collect();
+    let stored: HashMap<String, _> =
+        Dispensing::stored_records(conn, facility.id, &ids)?.into_iter().map(|s| (s.client_record_id.clone(), s)).collect();
     // A record repeated inside the batch shares the outcome of its first occurrence.
     let mut first_in_batch: HashMap<String, usize> = HashMap::new();
     let mut repeat_matches: Vec<(usize, usize, bool)> = Vec::new();
@@ -122,12 +97,7 @@ pub fn ingest(
     for v in valid {
         if let Some(s) = stored.get(&v.client_record_id) {
             results[v.index] = Some(if same_record(&v, s) {
-                RecordResult {
-                    index: v.index,
-                    status: RecordStatus::Replayed,
-                    id: Some(s.id),
-                    problem: None,
-                }
+                RecordResult { index: v.index, status: RecordStatus::Replayed, id: Some(s.id), problem: None }
             } else {
                 reused_id(v.index)
             });
@@ -144,22 +114,12 @@ pub fn ingest(
     let mut product_ids: Vec<i64> = candidates.iter().map(|v| v.product_id).collect();
     product_ids.sort_unstable();
     product_ids.dedup();
-    let products: HashMap<i64, Product> = Product::find_many(conn, &product_ids)?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect();
+    let products: HashMap<i64, Product> = Product::find_many(conn, &product_ids)?.into_iter().map(|p| (p.id, p)).collect();
     let today = Utc::now().date_naive();
-    let values: HashMap<i64, ReferenceValues> = ReferenceValues::in_force(conn, today)?
-        .into_iter()
-        .map(|v| (v.substance_id, v))
-        .collect();
+    let values: HashMap<i64, ReferenceValues> = ReferenceValues::in_force(conn, today)?.into_iter().map(|v| (v.substance_id, v)).collect();
     let earliest = candidates.iter().map(|v| v.dispensed_at).min();
     let closed: Vec<NaiveDate> = match earliest {
-        Some(t) => ReportingPeriod::closed_months(
-            conn,
-            facility.id,
-            Month::of(t.date_naive()).first_day(),
-        )?,
+        Some(t) => ReportingPeriod::closed_months(conn, facility.id, Month::of(t.date_naive()).first_day())?,
         None => Vec::new(),
     };
 
@@ -169,18 +129,9 @@ pub fn ingest(
         let refusal = if !products.contains_key(&v.product_id) {
             Some(Problem::field("/product_id", "unknown product"))
         } else if closed.contains(&Month::of(day).first_day()) {
-            Some(Problem::unprocessable(
-                "period_closed",
-                format!("the reporting period {} is closed", Month::of(day).label()),
-            ))
+            Some(Problem::unprocessable("period_closed", format!("the reporting period {} is closed", Month::of(day).label())))
         } else if !facility.licensed_on(day) {
-            Some(Problem::unprocessable(
-                "licence_expired",
-                format!(
-                    "the facility's licence expired on {}",
-                    facility.licence_valid_until
-                ),
-            ))
+            Some(Problem::unprocessable("licence_expired", format!("the facility's licence expired on {}", facility.licence_valid_until)))
         } else {
             None
         };
@@ -216,10 +167,7 @@ pub fn ingest(
                 }
                 Err(e) => {
                     let (before, lowest) = match e {
-                        LedgerError::WouldGoNegative {
-                            balance_before_units,
-                            lowest_balance_units,
-                        } => (balance_before_units, lowest_balance_units),
+                        LedgerError::WouldGoNegative { balance_before_units, lowest_balance_units } => (balance_before_units, lowest_balance_units),
                         LedgerError::OutOfOrder => (0, 0),
                     };
                     refused_rows.push(NewRefusedAttempt {
@@ -235,10 +183,7 @@ pub fn ingest(
                             "balance_at_time_units": before, "lowest_balance_units": lowest
                         }),
                     });
-                    results[v.index] = Some(rejected(
-                        v.index,
-                        insufficient_stock_problem(before, lowest),
-                    ));
+                    results[v.index] = Some(rejected(v.index, insufficient_stock_problem(before, lowest)));
                 }
             }
         }
@@ -262,12 +207,7 @@ pub fn ingest(
             delivery_mcg_per_hour: product.delivery_mcg_per_hour.clone(),
             transdermal_mme_per_mcg_h: reference.and_then(|r| r.transdermal_mme_per_mcg_h.clone()),
         };
-        results[v.index] = Some(RecordResult {
-            index: v.index,
-            status: RecordStatus::Accepted,
-            id: Some(*id),
-            problem: None,
-        });
+        results[v.index] = Some(RecordResult { index: v.index, status: RecordStatus::Accepted, id: Some(*id), problem: None });
         rows.push(NewDispensing {
             id: *id,
             country_code: facility.country_code.clone(),
@@ -302,11 +242,7 @@ pub fn ingest(
             bucket: StockEventKind::Dispense,
             delta_units: -r.quantity_units,
             records: 1,
-            patient: Some(PatientGroup {
-                region_id: r.region_id,
-                sex: r.patient_sex,
-                age_band: r.patient_age_band,
-            }),
+            patient: Some(PatientGroup { region_id: r.region_id, sex: r.patient_sex, age_band: r.patient_age_band }),
         })
         .collect();
     Dispensing::copy_in(conn, rows)?;
@@ -321,12 +257,7 @@ pub fn ingest(
     for (index, first, same) in repeat_matches {
         let first_result = results[first].clone();
         results[index] = Some(match (same, first_result) {
-            (true, Some(r)) if r.status == RecordStatus::Accepted => RecordResult {
-                index,
-                status: RecordStatus::Replayed,
-                id: r.id,
-                problem: None,
-            },
+            (true, Some(r)) if r.status == RecordStatus::Accepted => RecordResult { index, status: RecordStatus::Replayed, id: r.id, problem: None },
             (true, Some(r)) => RecordResult { index, ..r },
             _ => reused_id(index),
         });
@@ -335,14 +266,7 @@ pub fn ingest(
         results: results
             .into_iter()
             .enumerate()
-            .map(|(i, r)| {
-                r.unwrap_or_else(|| {
-                    rejected(
-                        i,
-                        Problem::unprocessable("not_processed", "the record was not processed"),
-                    )
-                })
-            })
+            .map(|(i, r)| r.unwrap_or_else(|| rejected(i, Problem::unprocessable("not_processed", "the record was not processed"))))
             .collect(),
         accepted_ids: ids,
     })

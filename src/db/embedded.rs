@@ -63,16 +63,10 @@ impl EmbeddedPostgres {
         if !cluster.join("PG_VERSION").exists() {
             init_cluster(&bin, &cluster, &password_file, run_as)?;
         }
-        let password = fs::read_to_string(&password_file)
-            .with_context(|| format!("reading {}", password_file.display()))?
-            .trim()
-            .to_owned();
+        let password = fs::read_to_string(&password_file).with_context(|| format!("reading {}", password_file.display()))?.trim().to_owned();
         let port = free_port()?;
         let log = data_dir.join("pg.log");
-        let log_file = fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log)?;
+        let log_file = fs::OpenOptions::new().create(true).append(true).open(&log)?;
         if let Some(ids) = run_as {
             chown(&log, ids)?;
         }
@@ -80,26 +74,12 @@ impl EmbeddedPostgres {
         command
             .arg("-D")
             .arg(&cluster)
-            .args([
-                "-p",
-                &port.to_string(),
-                "-c",
-                "listen_addresses=127.0.0.1",
-                "-c",
-                "unix_socket_directories=",
-            ])
+            .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="])
             .stdin(Stdio::null())
             .stdout(log_file.try_clone()?)
             .stderr(log_file);
         if durability.disposable {
-            command.args([
-                "-c",
-                "fsync=off",
-                "-c",
-                "synchronous_commit=off",
-                "-c",
-                "full_page_writes=off",
-            ]);
+            command.args(["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]);
         }
         command.args(["-c", "max_connections=200"]);
         if let Some(ids) = run_as {
@@ -113,23 +93,14 @@ impl EmbeddedPostgres {
                     return Err(std::io::Error::last_os_error());
                 }
                 if libc::getppid() as u32 != parent {
-                    return Err(std::io::Error::other(
-                        "parent exited before postgres started",
-                    ));
+                    return Err(std::io::Error::other("parent exited before postgres started"));
                 }
                 Ok(())
             });
         }
-        let child = command
-            .spawn()
-            .with_context(|| format!("starting {}", bin.join("postgres").display()))?;
+        let child = command.spawn().with_context(|| format!("starting {}", bin.join("postgres").display()))?;
         let base = format!("postgres://{SUPERUSER}:{password}@127.0.0.1:{port}");
-        let mut pg = EmbeddedPostgres {
-            child: Some(child),
-            admin_url: format!("{base}/postgres"),
-            url: format!("{base}/{DATABASE}"),
-            log,
-        };
+        let mut pg = EmbeddedPostgres { child: Some(child), admin_url: format!("{base}/postgres"), url: format!("{base}/{DATABASE}"), log };
         pg.wait_until_ready()?;
         pg.create_database(DATABASE)?;
         Ok(pg)
@@ -162,8 +133,7 @@ impl EmbeddedPostgres {
         )))
         .get_result(&mut conn)?;
         if !exists {
-            diesel::sql_query(format!("CREATE DATABASE \"{}\"", name.replace('"', "")))
-                .execute(&mut conn)?;
+            diesel::sql_query(format!("CREATE DATABASE \"{}\"", name.replace('"', ""))).execute(&mut conn)?;
         }
         Ok(())
     }
@@ -171,12 +141,7 @@ impl EmbeddedPostgres {
     /// Creates `name` as a copy of `template` (which must have no open connections).
     pub fn create_database_from_template(&self, name: &str, template: &str) -> anyhow::Result<()> {
         let mut conn = PgConnection::establish(&self.admin_url)?;
-        diesel::sql_query(format!(
-            "CREATE DATABASE \"{}\" TEMPLATE \"{}\"",
-            name.replace('"', ""),
-            template.replace('"', "")
-        ))
-        .execute(&mut conn)?;
+        diesel::sql_query(format!("CREATE DATABASE \"{}\" TEMPLATE \"{}\"", name.replace('"', ""), template.replace('"', ""))).execute(&mut conn)?;
         Ok(())
     }
 
@@ -187,20 +152,12 @@ impl EmbeddedPostgres {
                 && let Some(status) = child.try_wait()?
             {
                 self.child = None;
-                bail!(
-                    "postgres exited during start-up ({status}); its log says:\n{}",
-                    self.log_tail()
-                );
+                bail!("postgres exited during start-up ({status}); its log says:\n{}", self.log_tail());
             }
             match PgConnection::establish(&self.admin_url) {
                 Ok(_) => return Ok(()),
-                Err(_) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(100))
-                }
-                Err(e) => bail!(
-                    "postgres did not accept connections within 60 s: {e}\n{}",
-                    self.log_tail()
-                ),
+                Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(100)),
+                Err(e) => bail!("postgres did not accept connections within 60 s: {e}\n{}", self.log_tail()),
             }
         }
     }
@@ -261,8 +218,7 @@ fn server_binaries() -> anyhow::Result<PathBuf> {
         .filter_map(|e| {
             let version = e.file_name().to_str()?.parse::<u32>().ok()?;
             let bin = e.path().join("bin");
-            (bin.join("postgres").is_file() && bin.join("initdb").is_file())
-                .then_some((version, bin))
+            (bin.join("postgres").is_file() && bin.join("initdb").is_file()).then_some((version, bin))
         })
         .collect();
     versions.sort();
@@ -293,16 +249,10 @@ fn run_as() -> anyhow::Result<Option<RunAs>> {
 }
 
 fn chown(path: &Path, ids: RunAs) -> anyhow::Result<()> {
-    std::os::unix::fs::chown(path, Some(ids.uid), Some(ids.gid))
-        .with_context(|| format!("chown {}", path.display()))
+    std::os::unix::fs::chown(path, Some(ids.uid), Some(ids.gid)).with_context(|| format!("chown {}", path.display()))
 }
 
-fn init_cluster(
-    bin: &Path,
-    cluster: &Path,
-    password_file: &Path,
-    run_as: Option<RunAs>,
-) -> anyhow::Result<()> {
+fn init_cluster(bin: &Path, cluster: &Path, password_file: &Path, run_as: Option<RunAs>) -> anyhow::Result<()> {
     if cluster.exists() {
         // A half-made cluster from an interrupted first start: initdb needs an empty folder.
         fs::remove_dir_all(cluster)?;
@@ -325,32 +275,18 @@ fn init_cluster(
     command
         .arg("-D")
         .arg(cluster)
-        .args([
-            "-U",
-            SUPERUSER,
-            "--auth=scram-sha-256",
-            "-E",
-            "UTF8",
-            "--locale=C",
-            "--no-instructions",
-        ])
+        .args(["-U", SUPERUSER, "--auth=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-instructions"])
         .arg(format!("--pwfile={}", pwfile.display()))
         .stdin(Stdio::null());
     if let Some(ids) = run_as {
         command.uid(ids.uid).gid(ids.gid);
     }
-    let output = command
-        .output()
-        .with_context(|| format!("running {}", bin.join("initdb").display()));
+    let output = command.output().with_context(|| format!("running {}", bin.join("initdb").display()));
     let _ = fs::remove_file(&pwfile);
     let output = output?;
     if !output.status.success() {
         let _ = std::io::stderr().write_all(&output.stderr);
-        bail!(
-            "initdb failed ({}): {}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
-        );
+        bail!("initdb failed ({}): {}", output.status, String::from_utf8_lossy(&output.stderr).trim());
     }
     Ok(())
 }

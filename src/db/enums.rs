@@ -75,10 +75,7 @@ impl Role {
 
     /// Roles bound to one country (facility roles are too, through their facility).
     pub fn is_country_role(self) -> bool {
-        matches!(
-            self,
-            Role::Regulator | Role::Ministry | Role::Wholesaler | Role::Pharmacy
-        )
+        matches!(self, Role::Regulator | Role::Ministry | Role::Wholesaler | Role::Pharmacy)
     }
 }
 
@@ -100,11 +97,7 @@ impl FacilityKind {
 
     /// The user role that reports for a facility of this kind.
     pub fn reporting_role(self) -> Role {
-        if self.is_retail() {
-            Role::Pharmacy
-        } else {
-            Role::Wholesaler
-        }
+        if self.is_retail() { Role::Pharmacy } else { Role::Wholesaler }
     }
 }
 
@@ -224,13 +217,7 @@ impl StockEventKind {
     /// Whether a reversal may compensate an entry of this kind. Import receipts and
     /// transfers are tied to documents and are corrected through them.
     pub fn is_reversible(self) -> bool {
-        !matches!(
-            self,
-            StockEventKind::ImportReceipt
-                | StockEventKind::TransferOut
-                | StockEventKind::TransferIn
-                | StockEventKind::Reversal
-        )
+        !matches!(self, StockEventKind::ImportReceipt | StockEventKind::TransferOut | StockEventKind::TransferIn | StockEventKind::Reversal)
     }
 }
 
@@ -262,9 +249,7 @@ impl ReportedEventKind {
     pub fn direction(self) -> i64 {
         match self {
             ReportedEventKind::Receipt | ReportedEventKind::Return => 1,
-            ReportedEventKind::Destruction | ReportedEventKind::Loss | ReportedEventKind::Theft => {
-                -1
-            }
+            ReportedEventKind::Destruction | ReportedEventKind::Loss | ReportedEventKind::Theft => -1,
             ReportedEventKind::Adjustment => 0,
         }
     }
@@ -408,10 +393,7 @@ mod tests {
             assert_eq!(role.as_str().parse::<Role>().unwrap(), *role);
         }
         assert!("root".parse::<Role>().is_err());
-        assert_eq!(
-            serde_json::to_string(&Convention::Single1961).unwrap(),
-            "\"1961\""
-        );
+        assert_eq!(serde_json::to_string(&Convention::Single1961).unwrap(), "\"1961\"");
     }
 
     #[test]

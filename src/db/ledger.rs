@@ -67,12 +67,7 @@ struct TimedDelta {
 }
 
 /// Entries of a facility-product later than `after`, in ledger order.
-pub fn later_entries(
-    conn: &mut PgConnection,
-    facility_id: i64,
-    product_id: i64,
-    after: DateTime<Utc>,
-) -> QueryResult<Vec<(DateTime<Utc>, i64)>> {
+pub fn later_entries(conn: &mut PgConnection, facility_id: i64, product_id: i64, after: DateTime<Utc>) -> QueryResult<Vec<(DateTime<Utc>, i64)>> {
     let rows: Vec<TimedDelta> = diesel::sql_query(
         "SELECT occurred_at, delta_units FROM ledger_entries \
          WHERE facility_id = $1 AND product_id = $2 AND occurred_at > $3 ORDER BY occurred_at, id",
@@ -81,22 +76,13 @@ pub fn later_entries(
     .bind::<BigInt, _>(product_id)
     .bind::<Timestamptz, _>(after)
     .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (r.occurred_at, r.delta_units))
-        .collect())
+    Ok(rows.into_iter().map(|r| (r.occurred_at, r.delta_units)).collect())
 }
 
 /// The timeline of a locked balance from `from` on.
-pub fn timeline(
-    conn: &mut PgConnection,
-    balance: &StockBalance,
-    from: DateTime<Utc>,
-) -> QueryResult<Timeline> {
+pub fn timeline(conn: &mut PgConnection, balance: &StockBalance, from: DateTime<Utc>) -> QueryResult<Timeline> {
     let later = match balance.last_occurred_at {
-        Some(last) if last > from => {
-            later_entries(conn, balance.facility_id, balance.product_id, from)?
-        }
+        Some(last) if last > from => later_entries(conn, balance.facility_id, balance.product_id, from)?,
         _ => Vec::new(),
     };
     Ok(Timeline::new(balance.balance_units, &later))
@@ -111,21 +97,10 @@ pub struct ProductLedger<'f> {
 
 impl<'f> ProductLedger<'f> {
     /// Locks the balance and loads the timeline from `from` (the earliest time to write).
-    pub fn open(
-        conn: &mut PgConnection,
-        facility: &'f Facility,
-        product_id: i64,
-        from: DateTime<Utc>,
-    ) -> QueryResult<Self> {
-        let balance = StockBalance::lock(conn, facility.id, &facility.country_code, &[product_id])?
-            .pop()
-            .ok_or(diesel::result::Error::NotFound)?;
+    pub fn open(conn: &mut PgConnection, facility: &'f Facility, product_id: i64, from: DateTime<Utc>) -> QueryResult<Self> {
+        let balance = StockBalance::lock(conn, facility.id, &facility.country_code, &[product_id])?.pop().ok_or(diesel::result::Error::NotFound)?;
         let timeline = timeline(conn, &balance, from)?;
-        Ok(ProductLedger {
-            facility,
-            balance,
-            timeline,
-        })
+        Ok(ProductLedger { facility, balance, timeline })
     }
 
     /// Book balance just before an entry at `at`.
@@ -139,12 +114,7 @@ impl<'f> ProductLedger<'f> {
     }
 
     /// Appends `entry` unless it would make the balance negative at any date.
-    pub fn append(
-        &mut self,
-        conn: &mut PgConnection,
-        actor: &Actor,
-        entry: Entry,
-    ) -> QueryResult<Result<Appended, LedgerError>> {
+    pub fn append(&mut self, conn: &mut PgConnection, actor: &Actor, entry: Entry) -> QueryResult<Result<Appended, LedgerError>> {
         let balance_after_units = match self.timeline.place(entry.occurred_at, entry.delta_units) {
             Ok(after) => after,
             Err(e) => return Ok(Err(e)),
@@ -169,15 +139,11 @@ impl<'f> ProductLedger<'f> {
                 region_id: self.facility.region_id,
             },
         )?;
-        self.balance
-            .advance(self.timeline.current(), entry.occurred_at);
+        self.balance.advance(self.timeline.current(), entry.occurred_at);
         self.balance.save(conn)?;
         let movement = self.movement(conn, &event)?;
         rollups::apply(conn, &[movement])?;
-        Ok(Ok(Appended {
-            event,
-            balance_after_units,
-        }))
+        Ok(Ok(Appended { event, balance_after_units }))
     }
 }
 
@@ -210,19 +176,11 @@ impl ProductLedger<'_> {
     /// How an appended entry counts in the monthly aggregates.
     fn movement(&self, conn: &mut PgConnection, event: &StockEvent) -> QueryResult<Movement> {
         let reversal = event.kind == StockEventKind::Reversal;
-        let bucket = if reversal {
-            event.reversed_kind.unwrap_or(event.kind)
-        } else {
-            event.kind
-        };
+        let bucket = if reversal { event.reversed_kind.unwrap_or(event.kind) } else { event.kind };
         // A reversed dispensing leaves the demographic aggregate where it was counted.
         let patient = match (bucket, event.reverses_entry_id) {
             (StockEventKind::Dispense, Some(id)) => {
-                Dispensing::find(conn, id)?.map(|d| PatientGroup {
-                    region_id: d.region_id,
-                    sex: d.patient_sex,
-                    age_band: d.patient_age_band,
-                })
+                Dispensing::find(conn, id)?.map(|d| PatientGroup { region_id: d.region_id, sex: d.patient_sex, age_band: d.patient_age_band })
             }
             _ => None,
         };
@@ -252,10 +210,7 @@ pub fn refuse_insufficient_stock(
     error: LedgerError,
 ) -> QueryResult<Problem> {
     let (before, lowest) = match error {
-        LedgerError::WouldGoNegative {
-            balance_before_units,
-            lowest_balance_units,
-        } => (balance_before_units, lowest_balance_units),
+        LedgerError::WouldGoNegative { balance_before_units, lowest_balance_units } => (balance_before_units, lowest_balance_units),
         LedgerError::OutOfOrder => (0, 0),
     };
     let attempt_id = RefusedAttempt::record(
@@ -279,9 +234,7 @@ pub fn refuse_insufficient_stock(
 pub fn insufficient_stock_problem(balance_before_units: i64, lowest_balance_units: i64) -> Problem {
     Problem::conflict(
         "insufficient_stock",
-        format!(
-            "stock would go negative: {balance_before_units} units on hand at that time, and the balance would fall to {lowest_balance_units}"
-        ),
+        format!("stock would go negative: {balance_before_units} units on hand at that time, and the balance would fall to {lowest_balance_units}"),
     )
     .with("balance_at_time_units", balance_before_units)
     .with("shortfall_units", -lowest_balance_units)
@@ -328,13 +281,7 @@ pub struct LedgerFilter {
 }
 
 /// A page of a facility's ledger, newest first, each entry with the balance after it.
-pub fn page(
-    conn: &mut PgConnection,
-    facility_id: i64,
-    filter: &LedgerFilter,
-    offset: i64,
-    limit: i64,
-) -> QueryResult<(Vec<LedgerRow>, i64)> {
+pub fn page(conn: &mut PgConnection, facility_id: i64, filter: &LedgerFilter, offset: i64, limit: i64) -> QueryResult<(Vec<LedgerRow>, i64)> {
     let rows: Vec<LedgerRow> = diesel::sql_query(include_str!("ledger_page.sql"))
         .bind::<BigInt, _>(facility_id)
         .bind::<Nullable<BigInt>, _>(filter.product_id)

@@ -23,16 +23,12 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
 /// A pool of `size` connections to `url`.
 pub fn pool(url: &str, size: u32) -> anyhow::Result<DbPool> {
-    Ok(Pool::builder()
-        .max_size(size)
-        .connection_timeout(std::time::Duration::from_secs(10))
-        .build(ConnectionManager::<PgConnection>::new(url))?)
+    Ok(Pool::builder().max_size(size).connection_timeout(std::time::Duration::from_secs(10)).build(ConnectionManager::<PgConnection>::new(url))?)
 }
 
 /// Applies pending migrations, then makes sure the shipped reference data is present.
 pub fn migrate(conn: &mut PgConnection) -> anyhow::Result<()> {
-    conn.run_pending_migrations(MIGRATIONS)
-        .map_err(|e| anyhow::anyhow!("running migrations: {e}"))?;
+    conn.run_pending_migrations(MIGRATIONS).map_err(|e| anyhow::anyhow!("running migrations: {e}"))?;
     seed::reference_data(conn)?;
     crate::rules::seed(conn)?;
     Ok(())
@@ -62,9 +58,7 @@ where
 
 /// The database the service uses: `DATABASE_URL` when set, else the private cluster under
 /// `<data dir>/pg`, started now (and stopped when the returned handle is dropped).
-pub fn open(
-    data_dir: &std::path::Path,
-) -> anyhow::Result<(Option<embedded::EmbeddedPostgres>, String)> {
+pub fn open(data_dir: &std::path::Path) -> anyhow::Result<(Option<embedded::EmbeddedPostgres>, String)> {
     match crate::config::database_url() {
         Some(url) => Ok((None, url)),
         None => {

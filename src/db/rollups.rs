@@ -57,40 +57,19 @@ pub fn apply(conn: &mut PgConnection, movements: &[Movement]) -> QueryResult<()>
     let mut facility: BTreeMap<FacilityKey, (i64, i64)> = BTreeMap::new();
     for m in movements {
         let month = month_of(m.occurred_at);
-        *supply
-            .entry((
-                m.country_code.clone(),
-                month,
-                m.region_id,
-                m.facility_kind,
-                m.product_id,
-                m.bucket,
-            ))
-            .or_default() += m.delta_units;
-        let f = facility
-            .entry((m.facility_id, m.product_id, month, m.bucket))
-            .or_default();
+        *supply.entry((m.country_code.clone(), month, m.region_id, m.facility_kind, m.product_id, m.bucket)).or_default() += m.delta_units;
+        let f = facility.entry((m.facility_id, m.product_id, month, m.bucket)).or_default();
         f.0 += m.delta_units;
         f.1 += m.records;
         if let Some(p) = m.patient {
-            let d = dispensing
-                .entry((
-                    m.country_code.clone(),
-                    month,
-                    p.region_id,
-                    m.product_id,
-                    p.sex,
-                    p.age_band,
-                ))
-                .or_default();
+            let d = dispensing.entry((m.country_code.clone(), month, p.region_id, m.product_id, p.sex, p.age_band)).or_default();
             // Dispensed units are positive in this aggregate.
             d.0 -= m.delta_units;
             d.1 += m.records;
         }
     }
     if !supply.is_empty() {
-        let (mut c, mut mo, mut r, mut k, mut p, mut b, mut u) =
-            (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+        let (mut c, mut mo, mut r, mut k, mut p, mut b, mut u) = (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
         for ((country, month, region, kind, product, bucket), units) in supply {
             c.push(country);
             mo.push(month);
@@ -116,16 +95,7 @@ pub fn apply(conn: &mut PgConnection, movements: &[Movement]) -> QueryResult<()>
         .execute(conn)?;
     }
     if !dispensing.is_empty() {
-        let (mut c, mut mo, mut r, mut p, mut s, mut a, mut u, mut n) = (
-            vec![],
-            vec![],
-            vec![],
-            vec![],
-            vec![],
-            vec![],
-            vec![],
-            vec![],
-        );
+        let (mut c, mut mo, mut r, mut p, mut s, mut a, mut u, mut n) = (vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
         for ((country, month, region, product, sex, band), (units, records)) in dispensing {
             c.push(country);
             mo.push(month);
@@ -153,8 +123,7 @@ pub fn apply(conn: &mut PgConnection, movements: &[Movement]) -> QueryResult<()>
         .execute(conn)?;
     }
     if !facility.is_empty() {
-        let (mut f, mut p, mut mo, mut b, mut u, mut n) =
-            (vec![], vec![], vec![], vec![], vec![], vec![]);
+        let (mut f, mut p, mut mo, mut b, mut u, mut n) = (vec![], vec![], vec![], vec![], vec![], vec![]);
         for ((facility_id, product, month, bucket), (units, records)) in facility {
             f.push(facility_id);
             p.push(product);

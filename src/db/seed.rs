@@ -54,9 +54,7 @@ fn optional_text(s: &str) -> Option<String> {
 }
 
 fn optional_decimal(s: &str) -> anyhow::Result<Option<BigDecimal>> {
-    optional_text(s)
-        .map(|t| BigDecimal::from_str(&t).map_err(|e| anyhow::anyhow!("bad decimal {t:?}: {e}")))
-        .transpose()
+    optional_text(s).map(|t| BigDecimal::from_str(&t).map_err(|e| anyhow::anyhow!("bad decimal {t:?}: {e}"))).transpose()
 }
 
 pub fn reference_data(conn: &mut PgConnection) -> anyhow::Result<()> {
@@ -75,8 +73,7 @@ pub fn reference_data(conn: &mut PgConnection) -> anyhow::Result<()> {
                 .on_conflict_do_nothing()
                 .execute(conn)?;
         }
-        for row in csv::Reader::from_reader(SUBSTANCES_CSV.as_bytes()).deserialize::<SubstanceRow>()
-        {
+        for row in csv::Reader::from_reader(SUBSTANCES_CSV.as_bytes()).deserialize::<SubstanceRow>() {
             let row = row?;
             if Substance::find_by_inn(conn, &row.inn)?.is_some() {
                 continue;
@@ -87,12 +84,8 @@ pub fn reference_data(conn: &mut PgConnection) -> anyhow::Result<()> {
                 &NewReferenceValues {
                     substance_id: substance.id,
                     effective_from: shipped_values_effective_from(),
-                    convention: Convention::from_str(&row.convention)
-                        .map_err(anyhow::Error::msg)?,
-                    schedule: optional_text(&row.schedule)
-                        .map(|s| Schedule::from_str(&s))
-                        .transpose()
-                        .map_err(anyhow::Error::msg)?,
+                    convention: Convention::from_str(&row.convention).map_err(anyhow::Error::msg)?,
+                    schedule: optional_text(&row.schedule).map(|s| Schedule::from_str(&s)).transpose().map_err(anyhow::Error::msg)?,
                     sddd_mg: optional_decimal(&row.sddd_mg)?,
                     sddd_status: row.sddd_status,
                     me_factor: optional_decimal(&row.me_factor)?,
@@ -116,15 +109,9 @@ mod tests {
 
     #[test]
     fn shipped_tables_parse() {
-        let countries: Vec<CountryRow> = csv::Reader::from_reader(COUNTRIES_CSV.as_bytes())
-            .deserialize()
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let countries: Vec<CountryRow> = csv::Reader::from_reader(COUNTRIES_CSV.as_bytes()).deserialize().collect::<Result<_, _>>().unwrap();
         assert_eq!(countries.len(), 5);
-        let substances: Vec<SubstanceRow> = csv::Reader::from_reader(SUBSTANCES_CSV.as_bytes())
-            .deserialize()
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let substances: Vec<SubstanceRow> = csv::Reader::from_reader(SUBSTANCES_CSV.as_bytes()).deserialize().collect::<Result<_, _>>().unwrap();
         assert_eq!(substances.len(), 17);
         for s in &substances {
             Convention::from_str(&s.convention).unwrap();

@@ -38,43 +38,24 @@ pub fn sddds(mg: &BigDecimal, sddd_mg: &BigDecimal) -> BigDecimal {
 /// `None` where the population is unknown or no amount has the needed factor.
 pub fn metrics(amounts: &[SubstanceAmount], days: i64, population: Option<&BigDecimal>) -> Metrics {
     let Some(population) = population.filter(|p| !p.is_zero()) else {
-        return Metrics {
-            sddd_per_million_per_day: None,
-            me_mg_per_capita: None,
-        };
+        return Metrics { sddd_per_million_per_day: None, me_mg_per_capita: None };
     };
-    let with_sddd: Vec<BigDecimal> = amounts
-        .iter()
-        .filter_map(|a| a.sddd_mg.as_ref().map(|s| sddds(&a.mg, s)))
-        .collect();
-    let with_me: Vec<BigDecimal> = amounts
-        .iter()
-        .filter_map(|a| a.me_factor.as_ref().map(|f| &a.mg * f))
-        .collect();
+    let with_sddd: Vec<BigDecimal> = amounts.iter().filter_map(|a| a.sddd_mg.as_ref().map(|s| sddds(&a.mg, s))).collect();
+    let with_me: Vec<BigDecimal> = amounts.iter().filter_map(|a| a.me_factor.as_ref().map(|f| &a.mg * f)).collect();
     let million = BigDecimal::from(1_000_000);
-    let sddd = (!with_sddd.is_empty() && days > 0).then(|| {
-        with_sddd.iter().sum::<BigDecimal>() * &million / (BigDecimal::from(days) * population)
-    });
+    let sddd = (!with_sddd.is_empty() && days > 0).then(|| with_sddd.iter().sum::<BigDecimal>() * &million / (BigDecimal::from(days) * population));
     let me = (!with_me.is_empty()).then(|| with_me.iter().sum::<BigDecimal>() / population);
-    Metrics {
-        sddd_per_million_per_day: sddd,
-        me_mg_per_capita: me,
-    }
+    Metrics { sddd_per_million_per_day: sddd, me_mg_per_capita: me }
 }
 
 /// A metric rounded half-up to [`METRIC_SCALE`] digits.
 pub fn round(value: &BigDecimal) -> BigDecimal {
-    value
-        .with_scale_round(METRIC_SCALE, RoundingMode::HalfUp)
-        .normalized()
+    value.with_scale_round(METRIC_SCALE, RoundingMode::HalfUp).normalized()
 }
 
 /// The average population over a period: each year's figure weighted by the period's days
 /// in that year. `None` if any year lacks a figure.
-pub fn period_population(
-    days_by_year: &[(i32, i64)],
-    population_by_year: &BTreeMap<i32, i64>,
-) -> Option<BigDecimal> {
+pub fn period_population(days_by_year: &[(i32, i64)], population_by_year: &BTreeMap<i32, i64>) -> Option<BigDecimal> {
     let total_days: i64 = days_by_year.iter().map(|(_, d)| d).sum();
     if total_days == 0 {
         return None;
@@ -96,9 +77,7 @@ pub struct Band {
 
 /// The band holding `value`.
 pub fn band_of<'a>(value: &BigDecimal, bands: &'a [Band]) -> Option<&'a Band> {
-    bands
-        .iter()
-        .find(|b| *value >= b.min && b.max.as_ref().is_none_or(|m| value < m))
+    bands.iter().find(|b| *value >= b.min && b.max.as_ref().is_none_or(|m| value < m))
 }
 
 #[cfg(test)]
@@ -120,16 +99,8 @@ mod tests {
         // S-DDD: (3 650 000 + 365 000) / 365 / 10 = 1 100 per million per day.
         // ME: (365 000 000 + 21 900 000) / 10 000 000 = 38.69 mg per capita.
         let amounts = vec![
-            SubstanceAmount {
-                mg: d("365000000"),
-                sddd_mg: Some(d("100")),
-                me_factor: Some(d("1")),
-            },
-            SubstanceAmount {
-                mg: d("219000"),
-                sddd_mg: Some(d("0.6")),
-                me_factor: Some(d("100")),
-            },
+            SubstanceAmount { mg: d("365000000"), sddd_mg: Some(d("100")), me_factor: Some(d("1")) },
+            SubstanceAmount { mg: d("219000"), sddd_mg: Some(d("0.6")), me_factor: Some(d("100")) },
         ];
         let m = metrics(&amounts, 365, Some(&d("10000000")));
         assert_eq!(round(&m.sddd_per_million_per_day.unwrap()), d("1100"));
@@ -138,11 +109,7 @@ mod tests {
 
     #[test]
     fn a_missing_factor_contributes_nothing() {
-        let amounts = vec![SubstanceAmount {
-            mg: d("1000"),
-            sddd_mg: None,
-            me_factor: Some(d("4.7")),
-        }];
+        let amounts = vec![SubstanceAmount { mg: d("1000"), sddd_mg: None, me_factor: Some(d("4.7")) }];
         let m = metrics(&amounts, 30, Some(&d("1000")));
         assert!(m.sddd_per_million_per_day.is_none());
         assert_eq!(m.me_mg_per_capita, Some(d("4.7")));
@@ -154,31 +121,16 @@ mod tests {
         let pops: BTreeMap<i32, i64> = [(2024, 1000), (2025, 2000)].into_iter().collect();
         assert_eq!(period_population(&[(2024, 366)], &pops), Some(d("1000")));
         // Dec 2024 (31 days) and Jan 2025 (31 days): the mean.
-        assert_eq!(
-            period_population(&[(2024, 31), (2025, 31)], &pops),
-            Some(d("1500"))
-        );
+        assert_eq!(period_population(&[(2024, 31), (2025, 31)], &pops), Some(d("1500")));
         assert_eq!(period_population(&[(2026, 10)], &pops), None);
     }
 
     #[test]
     fn bands_are_half_open() {
         let bands = vec![
-            Band {
-                code: "very_low".into(),
-                min: d("0"),
-                max: Some(d("100")),
-            },
-            Band {
-                code: "low".into(),
-                min: d("100"),
-                max: Some(d("200")),
-            },
-            Band {
-                code: "adequate".into(),
-                min: d("200"),
-                max: None,
-            },
+            Band { code: "very_low".into(), min: d("0"), max: Some(d("100")) },
+            Band { code: "low".into(), min: d("100"), max: Some(d("200")) },
+            Band { code: "adequate".into(), min: d("200"), max: None },
         ];
         assert_eq!(band_of(&d("99.9999"), &bands).unwrap().code, "very_low");
         assert_eq!(band_of(&d("100"), &bands).unwrap().code, "low");

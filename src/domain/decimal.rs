@@ -26,11 +26,7 @@ impl Decimal {
 
     /// Rounded half-up to `scale` digits after the point, trailing zeros removed.
     pub fn round(&self, scale: i64) -> Decimal {
-        Decimal(
-            self.0
-                .with_scale_round(scale, RoundingMode::HalfUp)
-                .normalized(),
-        )
+        Decimal(self.0.with_scale_round(scale, RoundingMode::HalfUp).normalized())
     }
 
     pub fn into_inner(self) -> BigDecimal {
@@ -55,17 +51,12 @@ impl FromStr for Decimal {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let t = s.trim();
-        let plain = !t.is_empty()
-            && t.len() <= 64
-            && t.bytes().all(|b| {
-                b.is_ascii_digit() || b == b'.' || b == b'-' || b == b'+' || b == b'e' || b == b'E'
-            });
+        let plain =
+            !t.is_empty() && t.len() <= 64 && t.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-' || b == b'+' || b == b'e' || b == b'E');
         if !plain {
             return Err(format!("{s:?} is not a decimal number"));
         }
-        BigDecimal::from_str(t)
-            .map(Decimal)
-            .map_err(|_| format!("{s:?} is not a decimal number"))
+        BigDecimal::from_str(t).map(Decimal).map_err(|_| format!("{s:?} is not a decimal number"))
     }
 }
 
@@ -73,11 +64,7 @@ impl fmt::Display for Decimal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.0.normalized();
         // Plain notation, never exponent form, so every client can parse it.
-        if n.fractional_digit_count() < 0 {
-            write!(f, "{}", n.with_scale(0))
-        } else {
-            write!(f, "{n}")
-        }
+        if n.fractional_digit_count() < 0 { write!(f, "{}", n.with_scale(0)) } else { write!(f, "{n}") }
     }
 }
 
@@ -96,9 +83,7 @@ impl<'de> Deserialize<'de> for Decimal {
         match serde_json::Value::deserialize(deserializer)? {
             serde_json::Value::Number(n) => n.to_string().parse().map_err(serde::de::Error::custom),
             serde_json::Value::String(s) => s.parse().map_err(serde::de::Error::custom),
-            other => Err(serde::de::Error::custom(format!(
-                "expected a decimal number or string, got {other}"
-            ))),
+            other => Err(serde::de::Error::custom(format!("expected a decimal number or string, got {other}"))),
         }
     }
 }

@@ -12,9 +12,7 @@ use thiserror::Error;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 pub enum LedgerError {
     /// The entry would make the balance negative at its own time or at a later entry.
-    #[error(
-        "stock would go negative: balance {balance_before_units} at that time, lowest after the entry {lowest_balance_units}"
-    )]
+    #[error("stock would go negative: balance {balance_before_units} at that time, lowest after the entry {lowest_balance_units}")]
     WouldGoNegative {
         /// Balance just before the entry, at its time.
         balance_before_units: i64,
@@ -55,24 +53,13 @@ impl Timeline {
         for i in (0..later.len()).rev() {
             suffix_min[i] = suffix_min[i + 1].min(running[i]);
         }
-        Timeline {
-            times: later.iter().map(|(t, _)| *t).collect(),
-            running,
-            suffix_min,
-            base,
-            placed: 0,
-            last_placed: None,
-        }
+        Timeline { times: later.iter().map(|(t, _)| *t).collect(), running, suffix_min, base, placed: 0, last_placed: None }
     }
 
     /// Balance just before an entry placed at `at` (after all entries at or before `at`).
     pub fn balance_at(&self, at: DateTime<Utc>) -> i64 {
         let k = self.times.partition_point(|t| *t <= at);
-        let existing = if k == 0 {
-            self.base
-        } else {
-            self.running[k - 1]
-        };
+        let existing = if k == 0 { self.base } else { self.running[k - 1] };
         existing + self.placed
     }
 
@@ -82,11 +69,7 @@ impl Timeline {
             return Err(LedgerError::OutOfOrder);
         }
         let k = self.times.partition_point(|t| *t <= at);
-        let before = if k == 0 {
-            self.base
-        } else {
-            self.running[k - 1]
-        } + self.placed;
+        let before = if k == 0 { self.base } else { self.running[k - 1] } + self.placed;
         let after = before + delta;
         let later_low = match self.suffix_min[k] {
             i64::MAX => i64::MAX,
@@ -94,10 +77,7 @@ impl Timeline {
         };
         let lowest = after.min(later_low);
         if lowest < 0 {
-            return Err(LedgerError::WouldGoNegative {
-                balance_before_units: before,
-                lowest_balance_units: lowest,
-            });
+            return Err(LedgerError::WouldGoNegative { balance_before_units: before, lowest_balance_units: lowest });
         }
         self.placed += delta;
         self.last_placed = Some(at);
@@ -112,18 +92,12 @@ impl Timeline {
 
 /// How far from now a business time may lie: at most `backdate_days` in the past and a
 /// few minutes of clock skew in the future.
-pub fn check_business_time(
-    now: DateTime<Utc>,
-    at: DateTime<Utc>,
-    backdate_days: i64,
-) -> Result<(), String> {
+pub fn check_business_time(now: DateTime<Utc>, at: DateTime<Utc>, backdate_days: i64) -> Result<(), String> {
     if at > now + chrono::Duration::minutes(5) {
         return Err("is in the future".to_owned());
     }
     if at < now - chrono::Duration::days(backdate_days) {
-        return Err(format!(
-            "is more than {backdate_days} days in the past (the backdating window)"
-        ));
+        return Err(format!("is more than {backdate_days} days in the past (the backdating window)"));
     }
     Ok(())
 }
@@ -144,13 +118,7 @@ mod tests {
         let mut tl = Timeline::new(5, &[]);
         assert_eq!(tl.place(t(10), -3), Ok(2));
         assert_eq!(tl.place(t(11), -2), Ok(0));
-        assert_eq!(
-            tl.place(t(12), -1),
-            Err(LedgerError::WouldGoNegative {
-                balance_before_units: 0,
-                lowest_balance_units: -1
-            })
-        );
+        assert_eq!(tl.place(t(12), -1), Err(LedgerError::WouldGoNegative { balance_before_units: 0, lowest_balance_units: -1 }));
         assert_eq!(tl.current(), 0);
     }
 
@@ -161,13 +129,7 @@ mod tests {
         let mut tl = Timeline::new(2, &later);
         assert_eq!(tl.balance_at(t(3)), 10);
         // Taking 5 on day 3 leaves 5 then, but day 5 would fall to -3.
-        assert_eq!(
-            tl.place(t(3), -5),
-            Err(LedgerError::WouldGoNegative {
-                balance_before_units: 10,
-                lowest_balance_units: -3
-            })
-        );
+        assert_eq!(tl.place(t(3), -5), Err(LedgerError::WouldGoNegative { balance_before_units: 10, lowest_balance_units: -3 }));
         assert_eq!(tl.place(t(3), -2), Ok(8));
         assert_eq!(tl.current(), 0);
     }
@@ -198,15 +160,8 @@ mod tests {
     }
 
     /// The brute-force truth: insert every accepted entry, recompute all balances.
-    fn brute_force(
-        existing: &[(DateTime<Utc>, i64)],
-        placements: &[(DateTime<Utc>, i64)],
-    ) -> Vec<bool> {
-        let mut entries: Vec<(DateTime<Utc>, usize, i64)> = existing
-            .iter()
-            .enumerate()
-            .map(|(i, (t, d))| (*t, i, *d))
-            .collect();
+    fn brute_force(existing: &[(DateTime<Utc>, i64)], placements: &[(DateTime<Utc>, i64)]) -> Vec<bool> {
+        let mut entries: Vec<(DateTime<Utc>, usize, i64)> = existing.iter().enumerate().map(|(i, (t, d))| (*t, i, *d)).collect();
         let mut next_seq = entries.len();
         placements
             .iter()

@@ -24,8 +24,7 @@ pub fn daily_mme(factors: &MmeFactors, units: i64, days_supply: i32) -> Option<B
             if days_supply <= 0 {
                 return None;
             }
-            let base_mg_per_day =
-                &factors.base_mg_per_unit * BigDecimal::from(units) / BigDecimal::from(days_supply);
+            let base_mg_per_day = &factors.base_mg_per_unit * BigDecimal::from(units) / BigDecimal::from(days_supply);
             base_mg_per_day * factors.me_factor.as_ref()?
         }
     };
@@ -45,20 +44,11 @@ mod tests {
     #[test]
     fn oral_morphine_is_base_mg_per_day() {
         // 60 × 10 mg over 10 days = 60 mg/day × 1.0.
-        let f = MmeFactors {
-            base_mg_per_unit: d("10"),
-            me_factor: Some(d("1")),
-            delivery_mcg_per_hour: None,
-            transdermal_mme_per_mcg_h: None,
-        };
+        let f = MmeFactors { base_mg_per_unit: d("10"), me_factor: Some(d("1")), delivery_mcg_per_hour: None, transdermal_mme_per_mcg_h: None };
         assert_eq!(daily_mme(&f, 60, 10), Some(d("60")));
         // Oxycodone 5 mg × 30 over 7 days × 1.5 = 32.1429 MME/day.
-        let oxy = MmeFactors {
-            base_mg_per_unit: d("4.482"),
-            me_factor: Some(d("1.5")),
-            delivery_mcg_per_hour: None,
-            transdermal_mme_per_mcg_h: None,
-        };
+        let oxy =
+            MmeFactors { base_mg_per_unit: d("4.482"), me_factor: Some(d("1.5")), delivery_mcg_per_hour: None, transdermal_mme_per_mcg_h: None };
         assert_eq!(daily_mme(&oxy, 30, 7), Some(d("28.8129")));
     }
 
@@ -75,19 +65,10 @@ mod tests {
 
     #[test]
     fn a_missing_factor_gives_no_figure() {
-        let f = MmeFactors {
-            base_mg_per_unit: d("10"),
-            me_factor: None,
-            delivery_mcg_per_hour: None,
-            transdermal_mme_per_mcg_h: None,
-        };
+        let f = MmeFactors { base_mg_per_unit: d("10"), me_factor: None, delivery_mcg_per_hour: None, transdermal_mme_per_mcg_h: None };
         assert_eq!(daily_mme(&f, 10, 10), None);
-        let patch = MmeFactors {
-            base_mg_per_unit: d("10"),
-            me_factor: Some(d("30")),
-            delivery_mcg_per_hour: Some(d("10")),
-            transdermal_mme_per_mcg_h: None,
-        };
+        let patch =
+            MmeFactors { base_mg_per_unit: d("10"), me_factor: Some(d("30")), delivery_mcg_per_hour: Some(d("10")), transdermal_mme_per_mcg_h: None };
         assert_eq!(daily_mme(&patch, 4, 28), None);
     }
 }

@@ -20,9 +20,7 @@ impl Month {
 
     /// The month holding `day`.
     pub fn of(day: NaiveDate) -> Month {
-        Month {
-            first: day.with_day(1).unwrap_or(day),
-        }
+        Month { first: day.with_day(1).unwrap_or(day) }
     }
 
     pub fn first_day(self) -> NaiveDate {
@@ -30,14 +28,8 @@ impl Month {
     }
 
     pub fn next(self) -> Month {
-        let (y, m) = if self.first.month() == 12 {
-            (self.first.year() + 1, 1)
-        } else {
-            (self.first.year(), self.first.month() + 1)
-        };
-        Month {
-            first: NaiveDate::from_ymd_opt(y, m, 1).unwrap_or(self.first),
-        }
+        let (y, m) = if self.first.month() == 12 { (self.first.year() + 1, 1) } else { (self.first.year(), self.first.month() + 1) };
+        Month { first: NaiveDate::from_ymd_opt(y, m, 1).unwrap_or(self.first) }
     }
 
     pub fn last_day(self) -> NaiveDate {

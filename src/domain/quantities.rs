@@ -15,16 +15,11 @@ pub fn base_g(units: i64, mg_per_unit: &BigDecimal) -> BigDecimal {
 /// Whole units of `mg_per_unit` that fit into `grams` (rounded down).
 pub fn units_within(grams: &BigDecimal, mg_per_unit: &BigDecimal) -> i64 {
     use bigdecimal::ToPrimitive;
-    if mg_per_unit.sign() != bigdecimal::num_bigint::Sign::Plus
-        || grams.sign() != bigdecimal::num_bigint::Sign::Plus
-    {
+    if mg_per_unit.sign() != bigdecimal::num_bigint::Sign::Plus || grams.sign() != bigdecimal::num_bigint::Sign::Plus {
         return 0;
     }
     let units = (grams * BigDecimal::from(1000)) / mg_per_unit;
-    units
-        .with_scale_round(0, bigdecimal::RoundingMode::Down)
-        .to_i64()
-        .unwrap_or(i64::MAX)
+    units.with_scale_round(0, bigdecimal::RoundingMode::Down).to_i64().unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]
@@ -41,23 +36,14 @@ mod tests {
         assert_eq!(base_mg(3, &patch).to_string(), "6.1875");
         assert_eq!(base_g(1000, &patch).to_string(), "2.0625");
         let tiny = BigDecimal::from_str("0.000001").unwrap();
-        assert_eq!(
-            base_g(1, &tiny),
-            BigDecimal::from_str("0.000000001").unwrap()
-        );
+        assert_eq!(base_g(1, &tiny), BigDecimal::from_str("0.000000001").unwrap());
     }
 
     #[test]
     fn units_within_rounds_down() {
         let ten = BigDecimal::from(10);
-        assert_eq!(
-            units_within(&BigDecimal::from_str("0.1").unwrap(), &ten),
-            10
-        );
-        assert_eq!(
-            units_within(&BigDecimal::from_str("0.0999").unwrap(), &ten),
-            9
-        );
+        assert_eq!(units_within(&BigDecimal::from_str("0.1").unwrap(), &ten), 10);
+        assert_eq!(units_within(&BigDecimal::from_str("0.0999").unwrap(), &ten), 9);
         assert_eq!(units_within(&BigDecimal::from(0), &ten), 0);
     }
 

@@ -10,11 +10,7 @@ pub fn median(values: &[f64]) -> Option<f64> {
     let mut v = values.to_vec();
     v.sort_by(|a, b| a.total_cmp(b));
     let n = v.len();
-    Some(if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    })
+    Some(if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 })
 }
 
 /// Median absolute deviation from the median.
@@ -26,10 +22,7 @@ pub fn mad(values: &[f64]) -> Option<f64> {
 /// Robust z-scores of positive `values` on a natural-log scale, in input order. `None` for
 /// every value when there are fewer than `min_peers` values or the MAD is zero.
 pub fn robust_log_z(values: &[f64], min_peers: usize) -> Vec<Option<f64>> {
-    let logs: Vec<f64> = values
-        .iter()
-        .map(|x| x.max(f64::MIN_POSITIVE).ln())
-        .collect();
+    let logs: Vec<f64> = values.iter().map(|x| x.max(f64::MIN_POSITIVE).ln()).collect();
     let (Some(m), Some(d)) = (median(&logs), mad(&logs)) else {
         return vec![None; values.len()];
     };
@@ -59,10 +52,6 @@ mod tests {
         assert!(z[8].unwrap() > 3.5, "{:?}", z[8]);
         assert!(z[..8].iter().all(|s| s.unwrap().abs() < 3.5));
         assert!(robust_log_z(&values[..3], 5).iter().all(Option::is_none));
-        assert!(
-            robust_log_z(&[5.0, 5.0, 5.0, 5.0, 5.0], 3)
-                .iter()
-                .all(Option::is_none)
-        );
+        assert!(robust_log_z(&[5.0, 5.0, 5.0, 5.0, 5.0], 3).iter().all(Option::is_none));
     }
 }

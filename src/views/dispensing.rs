@@ -79,10 +79,7 @@ pub struct ValidRecord {
 /// A record as parsed: valid, or rejected with its problem.
 pub enum ParsedRecord {
     Valid(ValidRecord),
-    Invalid {
-        index: usize,
-        problem: RecordProblem,
-    },
+    Invalid { index: usize, problem: RecordProblem },
 }
 
 /// Why one record was rejected.
@@ -104,31 +101,19 @@ impl RecordProblem {
         RecordProblem {
             code: problem.code.to_owned(),
             detail: problem.detail,
-            errors: problem
-                .errors
-                .into_iter()
-                .map(|e| e.under(&prefix))
-                .collect(),
+            errors: problem.errors.into_iter().map(|e| e.under(&prefix)).collect(),
             extensions: problem.extensions,
         }
     }
 }
 
-const PATIENT_ID_RULE: &str =
-    "must be the national identifier: 1 to 64 letters and digits (spaces and dashes are ignored)";
+const PATIENT_ID_RULE: &str = "must be the national identifier: 1 to 64 letters and digits (spaces and dashes are ignored)";
 
 /// Never repeats what the client sent as `patient_id`.
 fn scrub(mut problem: Problem) -> Problem {
-    if problem.errors.iter().any(|e| {
-        e.pointer
-            .as_deref()
-            .is_some_and(|p| p.ends_with("/patient_id"))
-    }) {
+    if problem.errors.iter().any(|e| e.pointer.as_deref().is_some_and(|p| p.ends_with("/patient_id"))) {
         for e in &mut problem.errors {
-            if e.pointer
-                .as_deref()
-                .is_some_and(|p| p.ends_with("/patient_id"))
-            {
+            if e.pointer.as_deref().is_some_and(|p| p.ends_with("/patient_id")) {
                 e.detail = PATIENT_ID_RULE.to_owned();
             }
         }
@@ -138,18 +123,8 @@ fn scrub(mut problem: Problem) -> Problem {
 }
 
 /// Parses and checks one record; the identifier becomes a pseudonym under `key`.
-pub fn parse_record(
-    index: usize,
-    raw: &RawValue,
-    key: &[u8],
-    country: &str,
-    now: DateTime<Utc>,
-    backdate_days: i64,
-) -> ParsedRecord {
-    let invalid = |problem: Problem| ParsedRecord::Invalid {
-        index,
-        problem: RecordProblem::of(index, scrub(problem)),
-    };
+pub fn parse_record(index: usize, raw: &RawValue, key: &[u8], country: &str, now: DateTime<Utc>, backdate_days: i64) -> ParsedRecord {
+    let invalid = |problem: Problem| ParsedRecord::Invalid { index, problem: RecordProblem::of(index, scrub(problem)) };
     let request: DispensingRecordRequest = match parse_json(raw.get().as_bytes()) {
         Ok(r) => r,
         Err(p) => return invalid(p),

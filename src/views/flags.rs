@@ -5,9 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use crate::db::enums::{
-    CommentVisibility, FlagStatus, RuleCategory, RuleMode, Severity, SubjectType,
-};
+use crate::db::enums::{CommentVisibility, FlagStatus, RuleCategory, RuleMode, Severity, SubjectType};
 use crate::db::models::flag::{Flag, FlagEvent};
 use crate::db::models::rule::Rule;
 use crate::db::models::scan::Scan;

@@ -23,11 +23,7 @@ pub struct ListMeta {
 
 impl ListMeta {
     pub fn new(total: i64, page: Page) -> Self {
-        ListMeta {
-            total,
-            page: page.page,
-            per_page: page.per_page,
-        }
+        ListMeta { total, page: page.page, per_page: page.per_page }
     }
 }
 

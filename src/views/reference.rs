@@ -46,25 +46,13 @@ impl SubstanceView {
             inn: s.inn,
             convention: v.as_ref().map(|v| v.convention),
             schedule: v.as_ref().and_then(|v| v.schedule),
-            sddd_mg: v
-                .as_ref()
-                .and_then(|v| v.sddd_mg.clone())
-                .map(Decimal::from),
+            sddd_mg: v.as_ref().and_then(|v| v.sddd_mg.clone()).map(Decimal::from),
             sddd_status: v.as_ref().map(|v| v.sddd_status.clone()),
-            me_factor: v
-                .as_ref()
-                .and_then(|v| v.me_factor.clone())
-                .map(Decimal::from),
+            me_factor: v.as_ref().and_then(|v| v.me_factor.clone()).map(Decimal::from),
             me_source: v.as_ref().and_then(|v| v.me_source.clone()),
-            transdermal_mme_per_mcg_h: v
-                .as_ref()
-                .and_then(|v| v.transdermal_mme_per_mcg_h.clone())
-                .map(Decimal::from),
+            transdermal_mme_per_mcg_h: v.as_ref().and_then(|v| v.transdermal_mme_per_mcg_h.clone()).map(Decimal::from),
             reference_salt: v.as_ref().and_then(|v| v.reference_salt.clone()),
-            salt_base_factor: v
-                .as_ref()
-                .and_then(|v| v.salt_base_factor.clone())
-                .map(Decimal::from),
+            salt_base_factor: v.as_ref().and_then(|v| v.salt_base_factor.clone()).map(Decimal::from),
             notes: v.as_ref().and_then(|v| v.notes.clone()),
             source: v.as_ref().map(|v| v.source.clone()),
             effective_from: v.as_ref().map(|v| v.effective_from),
@@ -234,13 +222,7 @@ pub struct RegionView {
 
 impl RegionView {
     pub fn new(r: Region, populations: Vec<PopulationView>) -> Self {
-        RegionView {
-            id: r.id,
-            country_code: r.country_code,
-            name: r.name,
-            code: r.code,
-            populations,
-        }
+        RegionView { id: r.id, country_code: r.country_code, name: r.name, code: r.code, populations }
     }
 }
 

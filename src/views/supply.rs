@@ -157,16 +157,8 @@ impl ImportAuthorizationView {
     }
 }
 
-envelope!(
-    ImportAuthorizationEnvelope,
-    import_authorization,
-    ImportAuthorizationView
-);
-list_page!(
-    ImportAuthorizationList,
-    import_authorizations,
-    ImportAuthorizationView
-);
+envelope!(ImportAuthorizationEnvelope, import_authorization, ImportAuthorizationView);
+list_page!(ImportAuthorizationList, import_authorizations, ImportAuthorizationView);
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[serde(deny_unknown_fields)]

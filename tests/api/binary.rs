@@ -6,8 +6,7 @@ use std::time::Duration;
 
 #[actix_web::test]
 async fn serve_without_database_url_starts_its_own_cluster_and_stops_it() {
-    let data_dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("binary-test-{}", std::process::id()));
+    let data_dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("binary-test-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data_dir);
     let mut child = Command::new(env!("CARGO_BIN_EXE_tarozi"))
         .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
@@ -28,9 +27,7 @@ async fn serve_without_database_url_starts_its_own_cluster_and_stops_it() {
             }
         }
     });
-    let address = rx
-        .recv_timeout(Duration::from_secs(120))
-        .expect("the server announces its address");
+    let address = rx.recv_timeout(Duration::from_secs(120)).expect("the server announces its address");
     let client = awc::Client::default();
     let mut ready = client.get(format!("{address}/ready")).send().await.unwrap();
     assert_eq!(ready.status().as_u16(), 200);
@@ -40,23 +37,13 @@ async fn serve_without_database_url_starts_its_own_cluster_and_stops_it() {
         .send_json(&serde_json::json!({"username": "admin", "password": "binary-test-admin-pw"}))
         .await
         .unwrap();
-    assert_eq!(
-        login.status().as_u16(),
-        200,
-        "the admin was bootstrapped from TAROZI_ADMIN_PASSWORD"
-    );
+    assert_eq!(login.status().as_u16(), 200, "the admin was bootstrapped from TAROZI_ADMIN_PASSWORD");
 
     let pid_file = data_dir.join("pg/postmaster.pid");
-    assert!(
-        pid_file.exists(),
-        "the private cluster runs under the data folder"
-    );
+    assert!(pid_file.exists(), "the private cluster runs under the data folder");
     let secret = data_dir.join("jwt-secret");
     use std::os::unix::fs::PermissionsExt;
-    assert_eq!(
-        std::fs::metadata(&secret).unwrap().permissions().mode() & 0o777,
-        0o600
-    );
+    assert_eq!(std::fs::metadata(&secret).unwrap().permissions().mode() & 0o777, 0o600);
 
     // SAFETY: signalling our own child.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
@@ -66,9 +53,6 @@ async fn serve_without_database_url_starts_its_own_cluster_and_stops_it() {
     while pid_file.exists() && std::time::Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert!(
-        !pid_file.exists(),
-        "the cluster is stopped with the service"
-    );
+    assert!(!pid_file.exists(), "the cluster is stopped with the service");
     let _ = std::fs::remove_dir_all(&data_dir);
 }

@@ -41,16 +41,9 @@ fn cluster() -> &'static Cluster {
         };
         let template = format!("tarozi_template_{}", std::process::id());
         let mut admin = PgConnection::establish(&admin_url).expect("connect to the test server");
-        diesel::sql_query(format!("DROP DATABASE IF EXISTS {template}"))
-            .execute(&mut admin)
-            .unwrap();
-        diesel::sql_query(format!("CREATE DATABASE {template}"))
-            .execute(&mut admin)
-            .unwrap();
-        let cluster = Cluster {
-            admin_url,
-            template,
-        };
+        diesel::sql_query(format!("DROP DATABASE IF EXISTS {template}")).execute(&mut admin).unwrap();
+        diesel::sql_query(format!("CREATE DATABASE {template}")).execute(&mut admin).unwrap();
+        let cluster = Cluster { admin_url, template };
         let mut conn = PgConnection::establish(&cluster.url_for(&cluster.template)).unwrap();
         tarozi::db::migrate(&mut conn).expect("migrate the template");
         cluster
@@ -80,8 +73,7 @@ fn start_private_cluster() -> String {
     let dir = base.join(std::process::id().to_string());
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let pg = EmbeddedPostgres::start(&dir, Durability { disposable: true })
-            .expect("start the private test cluster");
+        let pg = EmbeddedPostgres::start(&dir, Durability { disposable: true }).expect("start the private test cluster");
         tx.send(pg.admin_url().to_owned()).unwrap();
         loop {
             std::thread::park();
@@ -132,20 +124,13 @@ pub struct TestResponse {
 
 impl TestResponse {
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
+        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
     }
 
     /// Panics with the body unless the status is `expected`.
     #[track_caller]
     pub fn expect(self, expected: u16) -> Self {
-        assert_eq!(
-            self.status, expected,
-            "unexpected status; body: {}",
-            self.text
-        );
+        assert_eq!(self.status, expected, "unexpected status; body: {}", self.text);
         self
     }
 
@@ -158,16 +143,7 @@ impl TestResponse {
     pub fn pointers(&self) -> Vec<String> {
         self.body["errors"]
             .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|e| {
-                        e["pointer"]
-                            .as_str()
-                            .or(e["parameter"].as_str())
-                            .map(str::to_owned)
-                    })
-                    .collect()
-            })
+            .map(|a| a.iter().filter_map(|e| e["pointer"].as_str().or(e["parameter"].as_str()).map(str::to_owned)).collect())
             .unwrap_or_default()
     }
 }
@@ -185,11 +161,7 @@ impl TestApp {
         let db = database.clone();
         actix_web::web::block(move || {
             let mut admin = PgConnection::establish(&admin_url).unwrap();
-            diesel::sql_query(format!(
-                "CREATE DATABASE {db} TEMPLATE {template} STRATEGY FILE_COPY"
-            ))
-            .execute(&mut admin)
-            .unwrap();
+            diesel::sql_query(format!("CREATE DATABASE {db} TEMPLATE {template} STRATEGY FILE_COPY")).execute(&mut admin).unwrap();
         })
         .await
         .unwrap();
@@ -199,16 +171,8 @@ impl TestApp {
         let app = Application::build(shared.clone(), "127.0.0.1:0", 2).unwrap();
         let address = format!("http://127.0.0.1:{}", app.port());
         actix_web::rt::spawn(app.run_until_stopped());
-        let client = awc::Client::builder()
-            .timeout(std::time::Duration::from_secs(120))
-            .finish();
-        TestApp {
-            address,
-            database,
-            database_url,
-            shared,
-            client,
-        }
+        let client = awc::Client::builder().timeout(std::time::Duration::from_secs(120)).finish();
+        TestApp { address, database, database_url, shared, client }
     }
 
     /// A direct connection to this test's database, for setting up and checking rows.
@@ -216,13 +180,7 @@ impl TestApp {
         PgConnection::establish(&self.database_url).unwrap()
     }
 
-    pub async fn request(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<&Value>,
-    ) -> TestResponse {
+    pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<&Value>) -> TestResponse {
         self.request_with(method, path, token, body, &[]).await
     }
 
@@ -234,9 +192,7 @@ impl TestApp {
         body: Option<&Value>,
         headers: &[(&str, &str)],
     ) -> TestResponse {
-        let mut req = self
-            .client
-            .request(method, format!("{}{}", self.address, path));
+        let mut req = self.client.request(method, format!("{}{}", self.address, path));
         if let Some(t) = token {
             req = req.insert_header(("Authorization", format!("Bearer {t}")));
         }
@@ -248,11 +204,7 @@ impl TestApp {
             None => req.send().await,
         }
         .expect("request failed");
-        let bytes = response
-            .body()
-            .limit(256 * 1024 * 1024)
-            .await
-            .expect("read body");
+        let bytes = response.body().limit(256 * 1024 * 1024).await.expect("read body");
         let text = String::from_utf8_lossy(&bytes).into_owned();
         TestResponse {
             status: response.status().as_u16(),
@@ -263,18 +215,8 @@ impl TestApp {
     }
 
     /// Sends raw bytes (for malformed bodies).
-    pub async fn send_raw(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        content_type: &str,
-        body: &'static str,
-    ) -> TestResponse {
-        let mut req = self
-            .client
-            .request(method, format!("{}{}", self.address, path))
-            .insert_header(("Content-Type", content_type));
+    pub async fn send_raw(&self, method: Method, path: &str, token: Option<&str>, content_type: &str, body: &'static str) -> TestResponse {
+        let mut req = self.client.request(method, format!("{}{}", self.address, path)).insert_header(("Content-Type", content_type));
         if let Some(t) = token {
             req = req.insert_header(("Authorization", format!("Bearer {t}")));
         }
@@ -289,34 +231,23 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str, user: &TestUser) -> TestResponse {
-        self.request(Method::GET, path, Some(&user.token), None)
-            .await
+        self.request(Method::GET, path, Some(&user.token), None).await
     }
 
     pub async fn post(&self, path: &str, user: &TestUser, body: Value) -> TestResponse {
-        self.request(Method::POST, path, Some(&user.token), Some(&body))
-            .await
+        self.request(Method::POST, path, Some(&user.token), Some(&body)).await
     }
 
     pub async fn patch(&self, path: &str, user: &TestUser, body: Value) -> TestResponse {
-        self.request(Method::PATCH, path, Some(&user.token), Some(&body))
-            .await
+        self.request(Method::PATCH, path, Some(&user.token), Some(&body)).await
     }
 
     pub async fn put(&self, path: &str, user: &TestUser, body: Value) -> TestResponse {
-        self.request(Method::PUT, path, Some(&user.token), Some(&body))
-            .await
+        self.request(Method::PUT, path, Some(&user.token), Some(&body)).await
     }
 
     /// Mints a token for `user_id` with the given claims, expiring in `ttl` seconds.
-    pub fn token_for(
-        &self,
-        user_id: i64,
-        role: Role,
-        country: Option<&str>,
-        facility: Option<i64>,
-        ttl: i64,
-    ) -> String {
+    pub fn token_for(&self, user_id: i64, role: Role, country: Option<&str>, facility: Option<i64>, ttl: i64) -> String {
         let now = chrono::Utc::now().timestamp();
         self.shared
             .state
@@ -337,27 +268,13 @@ impl TestApp {
     /// Creates a user row directly (password [`TEST_PASSWORD`]) and a real token for it.
     pub fn user(&self, role: Role, country: Option<&str>, facility: Option<i64>) -> TestUser {
         use tarozi::db::models::user::{NewUser, User};
-        let username = format!(
-            "{}-{}",
-            role,
-            &uuid::Uuid::new_v4().simple().to_string()[..10]
-        );
+        let username = format!("{}-{}", role, &uuid::Uuid::new_v4().simple().to_string()[..10]);
         let user = User::create(
             &mut self.conn(),
-            &NewUser {
-                username: &username,
-                password_hash: test_password_hash(),
-                role,
-                country_code: country,
-                facility_id: facility,
-            },
+            &NewUser { username: &username, password_hash: test_password_hash(), role, country_code: country, facility_id: facility },
         )
         .unwrap();
-        TestUser {
-            id: user.id,
-            username,
-            token: self.token_for(user.id, role, country, facility, 900),
-        }
+        TestUser { id: user.id, username, token: self.token_for(user.id, role, country, facility, 900) }
     }
 
     pub fn admin(&self) -> TestUser {
@@ -378,24 +295,13 @@ impl TestApp {
 
     /// The reporting user of a facility (pharmacy or wholesaler role, by its kind).
     pub fn facility_user(&self, facility: &Facility) -> TestUser {
-        self.user(
-            facility.kind.reporting_role(),
-            Some(&facility.country_code),
-            Some(facility.id),
-        )
+        self.user(facility.kind.reporting_role(), Some(&facility.country_code), Some(facility.id))
     }
 
     /// Creates a region through the API (admin) and returns its id.
     pub async fn region(&self, country: &str, name: &str) -> i64 {
         let admin = self.admin();
-        let r = self
-            .post(
-                "/api/v1/regions",
-                &admin,
-                json!({"country_code": country, "name": name}),
-            )
-            .await
-            .expect(201);
+        let r = self.post("/api/v1/regions", &admin, json!({"country_code": country, "name": name})).await.expect(201);
         r.body["region"]["id"].as_i64().unwrap()
     }
 
@@ -416,51 +322,24 @@ impl TestApp {
     /// The id of a seeded substance.
     pub async fn substance_id(&self, inn: &str) -> i64 {
         let admin = self.admin();
-        let r = self
-            .get("/api/v1/substances?per_page=1000", &admin)
-            .await
-            .expect(200);
-        r.body["substances"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["inn"] == inn)
-            .unwrap()["id"]
-            .as_i64()
-            .unwrap()
+        let r = self.get("/api/v1/substances?per_page=1000", &admin).await.expect(200);
+        r.body["substances"].as_array().unwrap().iter().find(|s| s["inn"] == inn).unwrap()["id"].as_i64().unwrap()
     }
 
     /// Creates a product through the API (admin) and returns its id.
-    pub async fn product(
-        &self,
-        inn: &str,
-        name: &str,
-        base_mg_per_unit: &str,
-        form: &str,
-        unit: &str,
-    ) -> i64 {
+    pub async fn product(&self, inn: &str, name: &str, base_mg_per_unit: &str, form: &str, unit: &str) -> i64 {
         let admin = self.admin();
         let substance_id = self.substance_id(inn).await;
         let mut body = json!({"name": name, "substance_id": substance_id, "base_mg_per_unit": base_mg_per_unit, "dosage_form": form, "unit": unit});
         if form == "transdermal_patch" {
             body["delivery_mcg_per_hour"] = json!("25");
         }
-        let r = self
-            .post("/api/v1/products", &admin, body)
-            .await
-            .expect(201);
+        let r = self.post("/api/v1/products", &admin, body).await.expect(201);
         r.body["product"]["id"].as_i64().unwrap()
     }
 
     /// Books `units` into a facility's stock with a plain receipt at `at`.
-    pub async fn stock_up(
-        &self,
-        user: &TestUser,
-        facility_id: i64,
-        product_id: i64,
-        units: i64,
-        at: chrono::DateTime<chrono::Utc>,
-    ) {
+    pub async fn stock_up(&self, user: &TestUser, facility_id: i64, product_id: i64, units: i64, at: chrono::DateTime<chrono::Utc>) {
         self.post(
             &format!("/api/v1/facilities/{facility_id}/stock-events"),
             user,
@@ -472,16 +351,8 @@ impl TestApp {
 
     /// The balance of one product at a facility, read through the API.
     pub async fn balance(&self, user: &TestUser, facility_id: i64, product_id: i64) -> i64 {
-        let r = self
-            .get(&format!("/api/v1/facilities/{facility_id}/stock"), user)
-            .await
-            .expect(200);
-        r.body["stock"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|l| l["product_id"] == product_id)
-            .map_or(0, |l| l["balance_units"].as_i64().unwrap())
+        let r = self.get(&format!("/api/v1/facilities/{facility_id}/stock"), user).await.expect(200);
+        r.body["stock"].as_array().unwrap().iter().find(|l| l["product_id"] == product_id).map_or(0, |l| l["balance_units"].as_i64().unwrap())
     }
 }
 
@@ -502,11 +373,7 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         let cluster = cluster();
         if let Ok(mut admin) = PgConnection::establish(&cluster.admin_url) {
-            let _ = diesel::sql_query(format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.database
-            ))
-            .execute(&mut admin);
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.database)).execute(&mut admin);
         }
     }
 }

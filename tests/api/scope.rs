@@ -7,27 +7,14 @@ use tarozi::db::enums::FacilityKind;
 use crate::helpers::{TestApp, TestUser};
 
 /// Roles in the order of the expectation columns below.
-const ROLES: [&str; 8] = [
-    "admin",
-    "regulator KZ",
-    "ministry KZ",
-    "wholesaler KZ",
-    "pharmacy KZ",
-    "regional",
-    "regulator KG",
-    "ministry KG",
-];
+const ROLES: [&str; 8] = ["admin", "regulator KZ", "ministry KZ", "wholesaler KZ", "pharmacy KZ", "regional", "regulator KG", "ministry KG"];
 
 #[actix_web::test]
 async fn every_endpoint_answers_each_role_within_its_scope() {
     let app = TestApp::spawn().await;
     let almaty = app.region("KZ", "Almaty").await;
-    let pharmacy = app
-        .facility(almaty, FacilityKind::Pharmacy, "Pharmacy")
-        .await;
-    let wholesaler = app
-        .facility(almaty, FacilityKind::Wholesaler, "Wholesaler")
-        .await;
+    let pharmacy = app.facility(almaty, FacilityKind::Pharmacy, "Pharmacy").await;
+    let wholesaler = app.facility(almaty, FacilityKind::Wholesaler, "Wholesaler").await;
     let users: Vec<TestUser> = vec![
         app.admin(),
         app.regulator("KZ"),
@@ -44,24 +31,12 @@ async fn every_endpoint_answers_each_role_within_its_scope() {
     type Body = fn(usize) -> Value;
     let no_body: Option<Body> = None;
     let matrix: Vec<(Method, String, Option<Body>, [u16; 8])> = vec![
-        (
-            Method::GET,
-            "/api/v1/auth/me".into(),
-            no_body,
-            [200, 200, 200, 200, 200, 200, 200, 200],
-        ),
-        (
-            Method::GET,
-            "/api/v1/users".into(),
-            no_body,
-            [200, 403, 403, 403, 403, 403, 403, 403],
-        ),
+        (Method::GET, "/api/v1/auth/me".into(), no_body, [200, 200, 200, 200, 200, 200, 200, 200]),
+        (Method::GET, "/api/v1/users".into(), no_body, [200, 403, 403, 403, 403, 403, 403, 403]),
         (
             Method::POST,
             "/api/v1/users".into(),
-            Some(
-                |i| json!({"username": format!("new.user{i}"), "password": "a-long-password-1", "role": "ministry", "country_code": "KZ"}),
-            ),
+            Some(|i| json!({"username": format!("new.user{i}"), "password": "a-long-password-1", "role": "ministry", "country_code": "KZ"})),
             [201, 403, 403, 403, 403, 403, 403, 403],
         ),
         (Method::GET, "/api/v1/substances".into(), no_body, [200; 8]),
@@ -81,12 +56,7 @@ async fn every_endpoint_answers_each_role_within_its_scope() {
         ),
         (Method::GET, "/api/v1/products".into(), no_body, [200; 8]),
         (Method::GET, "/api/v1/countries".into(), no_body, [200; 8]),
-        (
-            Method::GET,
-            "/api/v1/countries/KZ/regions".into(),
-            no_body,
-            [200; 8],
-        ),
+        (Method::GET, "/api/v1/countries/KZ/regions".into(), no_body, [200; 8]),
         (
             Method::POST,
             "/api/v1/regions".into(),
@@ -99,36 +69,11 @@ async fn every_endpoint_answers_each_role_within_its_scope() {
             Some(|_| json!({"year": 2026, "total": 2200000})),
             [200, 200, 200, 403, 403, 403, 403, 403],
         ),
-        (
-            Method::GET,
-            "/api/v1/facilities".into(),
-            no_body,
-            [200, 200, 200, 200, 200, 403, 200, 200],
-        ),
-        (
-            Method::GET,
-            format!("/api/v1/facilities/{p}"),
-            no_body,
-            [200, 200, 200, 403, 200, 403, 403, 403],
-        ),
-        (
-            Method::POST,
-            "/api/v1/facilities".into(),
-            None,
-            [201, 201, 403, 403, 403, 403, 403, 403],
-        ),
-        (
-            Method::PATCH,
-            format!("/api/v1/facilities/{p}"),
-            Some(|_| json!({"name": "Renamed pharmacy"})),
-            [200, 200, 403, 403, 403, 403, 403, 403],
-        ),
-        (
-            Method::GET,
-            "/api/v1/audit-events".into(),
-            no_body,
-            [200, 200, 403, 403, 403, 403, 200, 403],
-        ),
+        (Method::GET, "/api/v1/facilities".into(), no_body, [200, 200, 200, 200, 200, 403, 200, 200]),
+        (Method::GET, format!("/api/v1/facilities/{p}"), no_body, [200, 200, 200, 403, 200, 403, 403, 403]),
+        (Method::POST, "/api/v1/facilities".into(), None, [201, 201, 403, 403, 403, 403, 403, 403]),
+        (Method::PATCH, format!("/api/v1/facilities/{p}"), Some(|_| json!({"name": "Renamed pharmacy"})), [200, 200, 403, 403, 403, 403, 403, 403]),
+        (Method::GET, "/api/v1/audit-events".into(), no_body, [200, 200, 403, 403, 403, 403, 200, 403]),
     ];
 
     for (method, path, body, expected) in matrix {
@@ -141,14 +86,8 @@ async fn every_endpoint_answers_each_role_within_its_scope() {
                 })),
                 _ => None,
             };
-            let r = app
-                .request(method.clone(), &path, Some(&user.token), body.as_ref())
-                .await;
-            assert_eq!(
-                r.status, expected[i],
-                "{method} {path} as {}: {}",
-                ROLES[i], r.text
-            );
+            let r = app.request(method.clone(), &path, Some(&user.token), body.as_ref()).await;
+            assert_eq!(r.status, expected[i], "{method} {path} as {}: {}", ROLES[i], r.text);
             if r.status == 403 {
                 assert_eq!(r.code(), "forbidden");
             }

@@ -82,12 +82,7 @@ impl AuditEvent {
         Ok(())
     }
 
-    pub fn page(
-        conn: &mut PgConnection,
-        filter: &AuditFilter,
-        offset: i64,
-        limit: i64,
-    ) -> QueryResult<(Vec<AuditEvent>, i64)> {
+    pub fn page(conn: &mut PgConnection, filter: &AuditFilter, offset: i64, limit: i64) -> QueryResult<(Vec<AuditEvent>, i64)> {
         let build = || {
             let mut q = audit_events::table.into_boxed();
             if let Some(c) = &filter.country_code {
@@ -114,12 +109,7 @@ impl AuditEvent {
             q
         };
         let total = build().count().get_result(conn)?;
-        let rows = build()
-            .order(audit_events::id.desc())
-            .offset(offset)
-            .limit(limit)
-            .select(AuditEvent::as_select())
-            .load(conn)?;
+        let rows = build().order(audit_events::id.desc()).offset(offset).limit(limit).select(AuditEvent::as_select()).load(conn)?;
         Ok((rows, total))
     }
 }

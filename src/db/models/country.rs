@@ -18,17 +18,10 @@ pub struct Country {
 
 impl Country {
     pub fn all(conn: &mut PgConnection) -> QueryResult<Vec<Country>> {
-        countries::table
-            .order(countries::code)
-            .select(Country::as_select())
-            .load(conn)
+        countries::table.order(countries::code).select(Country::as_select()).load(conn)
     }
 
     pub fn find(conn: &mut PgConnection, code: &str) -> QueryResult<Option<Country>> {
-        countries::table
-            .find(code)
-            .select(Country::as_select())
-            .first(conn)
-            .optional()
+        countries::table.find(code).select(Country::as_select()).first(conn).optional()
     }
 }

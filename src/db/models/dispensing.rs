@@ -83,18 +83,12 @@ pub struct DispensingFilter {
 
 impl Dispensing {
     pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Dispensing>> {
-        dispensings::table
-            .find(id)
-            .select(Dispensing::as_select())
-            .first(conn)
-            .optional()
+        dispensings::table.find(id).select(Dispensing::as_select()).first(conn).optional()
     }
 
     /// Allocates `n` ledger entry ids in one round trip.
     pub fn allocate_ids(conn: &mut PgConnection, n: usize) -> QueryResult<Vec<i64>> {
-        diesel::select(diesel::dsl::sql::<
-            diesel::sql_types::Array<diesel::sql_types::BigInt>,
-        >(&format!(
+        diesel::select(diesel::dsl::sql::<diesel::sql_types::Array<diesel::sql_types::BigInt>>(&format!(
             "ARRAY(SELECT nextval('ledger_entry_id_seq') FROM generate_series(1, {n}))"
         )))
         .get_result(conn)
@@ -105,17 +99,11 @@ impl Dispensing {
         if rows.is_empty() {
             return Ok(0);
         }
-        diesel::copy_from(dispensings::table)
-            .from_insertable(&rows)
-            .execute(conn)
+        diesel::copy_from(dispensings::table).from_insertable(&rows).execute(conn)
     }
 
     /// Records of a facility already stored under any of `client_record_ids`.
-    pub fn stored_records(
-        conn: &mut PgConnection,
-        facility_id: i64,
-        client_record_ids: &[String],
-    ) -> QueryResult<Vec<StoredRecord>> {
+    pub fn stored_records(conn: &mut PgConnection, facility_id: i64, client_record_ids: &[String]) -> QueryResult<Vec<StoredRecord>> {
         dispensings::table
             .filter(dispensings::facility_id.eq(facility_id))
             .filter(dispensings::client_record_id.eq_any(client_record_ids))
@@ -132,12 +120,7 @@ impl Dispensing {
     }
 
     /// Dispensings of a facility in `[from, to)`.
-    pub fn count_in(
-        conn: &mut PgConnection,
-        facility_id: i64,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> QueryResult<i64> {
+    pub fn count_in(conn: &mut PgConnection, facility_id: i64, from: DateTime<Utc>, to: DateTime<Utc>) -> QueryResult<i64> {
         dispensings::table
             .filter(dispensings::facility_id.eq(facility_id))
             .filter(dispensings::dispensed_at.ge(from))
@@ -146,12 +129,7 @@ impl Dispensing {
             .get_result(conn)
     }
 
-    pub fn page(
-        conn: &mut PgConnection,
-        filter: &DispensingFilter,
-        offset: i64,
-        limit: i64,
-    ) -> QueryResult<(Vec<Dispensing>, i64)> {
+    pub fn page(conn: &mut PgConnection, filter: &DispensingFilter, offset: i64, limit: i64) -> QueryResult<(Vec<Dispensing>, i64)> {
         let build = || {
             let mut q = dispensings::table.into_boxed();
             if let Some(c) = &filter.country_code {

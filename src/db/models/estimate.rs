@@ -43,17 +43,11 @@ pub struct EstimateFilter {
 
 impl Estimate {
     pub fn create(conn: &mut PgConnection, new: &NewEstimate<'_>) -> QueryResult<Estimate> {
-        diesel::insert_into(estimates::table)
-            .values(new)
-            .returning(Estimate::as_returning())
-            .get_result(conn)
+        diesel::insert_into(estimates::table).values(new).returning(Estimate::as_returning()).get_result(conn)
     }
 
     /// Every estimate matching `filter`, by country, year, substance, then id.
-    pub fn matching(
-        conn: &mut PgConnection,
-        filter: &EstimateFilter,
-    ) -> QueryResult<Vec<Estimate>> {
+    pub fn matching(conn: &mut PgConnection, filter: &EstimateFilter) -> QueryResult<Vec<Estimate>> {
         let mut q = estimates::table.into_boxed();
         if let Some(c) = &filter.country_code {
             q = q.filter(estimates::country_code.eq(c.clone()));
@@ -64,23 +58,11 @@ impl Estimate {
         if let Some(s) = filter.substance_id {
             q = q.filter(estimates::substance_id.eq(s));
         }
-        q.order((
-            estimates::country_code,
-            estimates::year,
-            estimates::substance_id,
-            estimates::id,
-        ))
-        .select(Estimate::as_select())
-        .load(conn)
+        q.order((estimates::country_code, estimates::year, estimates::substance_id, estimates::id)).select(Estimate::as_select()).load(conn)
     }
 
     /// The total in force (annual + supplementary), or `None` without any estimate.
-    pub fn total_g(
-        conn: &mut PgConnection,
-        country: &str,
-        substance_id: i64,
-        year: i32,
-    ) -> QueryResult<Option<BigDecimal>> {
+    pub fn total_g(conn: &mut PgConnection, country: &str, substance_id: i64, year: i32) -> QueryResult<Option<BigDecimal>> {
         estimates::table
             .filter(estimates::country_code.eq(country))
             .filter(estimates::substance_id.eq(substance_id))

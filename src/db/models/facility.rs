@@ -52,47 +52,23 @@ pub struct FacilityFilter {
 
 impl Facility {
     pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Facility>> {
-        facilities::table
-            .find(id)
-            .select(Facility::as_select())
-            .first(conn)
-            .optional()
+        facilities::table.find(id).select(Facility::as_select()).first(conn).optional()
     }
 
     /// The facility row, locked until the transaction ends.
     pub fn find_for_update(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Facility>> {
-        facilities::table
-            .find(id)
-            .for_update()
-            .select(Facility::as_select())
-            .first(conn)
-            .optional()
+        facilities::table.find(id).for_update().select(Facility::as_select()).first(conn).optional()
     }
 
     pub fn create(conn: &mut PgConnection, new: &NewFacility<'_>) -> QueryResult<Facility> {
-        diesel::insert_into(facilities::table)
-            .values(new)
-            .returning(Facility::as_returning())
-            .get_result(conn)
+        diesel::insert_into(facilities::table).values(new).returning(Facility::as_returning()).get_result(conn)
     }
 
-    pub fn update(
-        conn: &mut PgConnection,
-        id: i64,
-        changes: &FacilityChangeset,
-    ) -> QueryResult<Facility> {
-        diesel::update(facilities::table.find(id))
-            .set(changes)
-            .returning(Facility::as_returning())
-            .get_result(conn)
+    pub fn update(conn: &mut PgConnection, id: i64, changes: &FacilityChangeset) -> QueryResult<Facility> {
+        diesel::update(facilities::table.find(id)).set(changes).returning(Facility::as_returning()).get_result(conn)
     }
 
-    pub fn page(
-        conn: &mut PgConnection,
-        filter: &FacilityFilter,
-        offset: i64,
-        limit: i64,
-    ) -> QueryResult<(Vec<Facility>, i64)> {
+    pub fn page(conn: &mut PgConnection, filter: &FacilityFilter, offset: i64, limit: i64) -> QueryResult<(Vec<Facility>, i64)> {
         let build = || {
             let mut q = facilities::table.into_boxed();
             if let Some(c) = &filter.country_code {
@@ -110,12 +86,7 @@ impl Facility {
             q
         };
         let total = build().count().get_result(conn)?;
-        let rows = build()
-            .order(facilities::id)
-            .offset(offset)
-            .limit(limit)
-            .select(Facility::as_select())
-            .load(conn)?;
+        let rows = build().order(facilities::id).offset(offset).limit(limit).select(Facility::as_select()).load(conn)?;
         Ok((rows, total))
     }
 

@@ -4,9 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use serde_json::Value;
 
-use crate::db::enums::{
-    CommentVisibility, FlagStatus, RuleCategory, RuleMode, Severity, SubjectType,
-};
+use crate::db::enums::{CommentVisibility, FlagStatus, RuleCategory, RuleMode, Severity, SubjectType};
 use crate::db::schema::{flag_events, flags};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -106,31 +104,16 @@ pub struct FlagFilter {
 
 impl Flag {
     pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Flag>> {
-        flags::table
-            .find(id)
-            .select(Flag::as_select())
-            .first(conn)
-            .optional()
+        flags::table.find(id).select(Flag::as_select()).first(conn).optional()
     }
 
     pub fn find_for_update(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Flag>> {
-        flags::table
-            .find(id)
-            .for_update()
-            .select(Flag::as_select())
-            .first(conn)
-            .optional()
+        flags::table.find(id).for_update().select(Flag::as_select()).first(conn).optional()
     }
 
     /// The flag of a rule, subject and period, if raised before.
     pub fn find_key(conn: &mut PgConnection, key: &NewFlag) -> QueryResult<Option<Flag>> {
-        let (rule, subject_type, subject_id, from, to) = (
-            &key.rule_code,
-            key.subject_type,
-            &key.subject_id,
-            key.period_from,
-            key.period_to,
-        );
+        let (rule, subject_type, subject_id, from, to) = (&key.rule_code, key.subject_type, &key.subject_id, key.period_from, key.period_to);
         flags::table
             .filter(flags::country_code.eq(&key.country_code))
             .filter(flags::rule_code.eq(rule))
@@ -145,10 +128,7 @@ impl Flag {
     }
 
     pub fn insert(conn: &mut PgConnection, new: &NewFlag) -> QueryResult<Flag> {
-        diesel::insert_into(flags::table)
-            .values(new)
-            .returning(Flag::as_returning())
-            .get_result(conn)
+        diesel::insert_into(flags::table).values(new).returning(Flag::as_returning()).get_result(conn)
     }
 
     /// Refreshes a flag from a rescan.
@@ -177,10 +157,7 @@ impl Flag {
 
     pub fn assign(conn: &mut PgConnection, id: i64, user: Option<i64>) -> QueryResult<Flag> {
         diesel::update(flags::table.find(id))
-            .set((
-                flags::assigned_to.eq(user),
-                flags::updated_at.eq(Utc::now()),
-            ))
+            .set((flags::assigned_to.eq(user), flags::updated_at.eq(Utc::now())))
             .returning(Flag::as_returning())
             .get_result(conn)
     }
@@ -227,16 +204,9 @@ impl Flag {
     }
 
     /// A page of flags, most severe first, newest first within a severity.
-    pub fn page(
-        conn: &mut PgConnection,
-        filter: &FlagFilter,
-        offset: i64,
-        limit: i64,
-    ) -> QueryResult<(Vec<Flag>, i64)> {
+    pub fn page(conn: &mut PgConnection, filter: &FlagFilter, offset: i64, limit: i64) -> QueryResult<(Vec<Flag>, i64)> {
         let total = Self::filtered(filter).count().get_result(conn)?;
-        let severity_rank = diesel::dsl::sql::<diesel::sql_types::Integer>(
-            "CASE severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END",
-        );
+        let severity_rank = diesel::dsl::sql::<diesel::sql_types::Integer>("CASE severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END");
         let rows = Self::filtered(filter)
             .order((severity_rank, flags::raised_at.desc(), flags::id.desc()))
             .offset(offset)
@@ -247,38 +217,23 @@ impl Flag {
     }
 
     /// Counts of matching flags per rule, severity and status.
-    pub fn counts(
-        conn: &mut PgConnection,
-        filter: &FlagFilter,
-    ) -> QueryResult<Vec<(String, Severity, FlagStatus, i64)>> {
-        let keys: Vec<(String, Severity, FlagStatus)> = Self::filtered(filter)
-            .select((flags::rule_code, flags::severity, flags::status))
-            .load(conn)?;
-        let mut counts: std::collections::BTreeMap<(String, Severity, FlagStatus), i64> =
-            std::collections::BTreeMap::new();
+    pub fn counts(conn: &mut PgConnection, filter: &FlagFilter) -> QueryResult<Vec<(String, Severity, FlagStatus, i64)>> {
+        let keys: Vec<(String, Severity, FlagStatus)> =
+            Self::filtered(filter).select((flags::rule_code, flags::severity, flags::status)).load(conn)?;
+        let mut counts: std::collections::BTreeMap<(String, Severity, FlagStatus), i64> = std::collections::BTreeMap::new();
         for key in keys {
             *counts.entry(key).or_default() += 1;
         }
-        Ok(counts
-            .into_iter()
-            .map(|((r, s, st), n)| (r, s, st, n))
-            .collect())
+        Ok(counts.into_iter().map(|((r, s, st), n)| (r, s, st, n)).collect())
     }
 }
 
 impl FlagEvent {
     pub fn record(conn: &mut PgConnection, event: &NewFlagEvent<'_>) -> QueryResult<FlagEvent> {
-        diesel::insert_into(flag_events::table)
-            .values(event)
-            .returning(FlagEvent::as_returning())
-            .get_result(conn)
+        diesel::insert_into(flag_events::table).values(event).returning(FlagEvent::as_returning()).get_result(conn)
     }
 
     pub fn of_flag(conn: &mut PgConnection, flag_id: i64) -> QueryResult<Vec<FlagEvent>> {
-        flag_events::table
-            .filter(flag_events::flag_id.eq(flag_id))
-            .order(flag_events::id)
-            .select(FlagEvent::as_select())
-            .load(conn)
+        flag_events::table.filter(flag_events::flag_id.eq(flag_id)).order(flag_events::id).select(FlagEvent::as_select()).load(conn)
     }
 }

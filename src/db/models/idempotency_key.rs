@@ -17,26 +17,16 @@ pub struct IdempotencyKey {
 impl IdempotencyKey {
     /// Serialises writers of the same key until the transaction ends, then returns the
     /// stored entry if a previous request completed.
-    pub fn lock_and_find(
-        conn: &mut PgConnection,
-        user_id: i64,
-        key: &str,
-    ) -> QueryResult<Option<IdempotencyKey>> {
+    pub fn lock_and_find(conn: &mut PgConnection, user_id: i64, key: &str) -> QueryResult<Option<IdempotencyKey>> {
         diesel::sql_query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
             .bind::<diesel::sql_types::Integer, _>((user_id % i64::from(i32::MAX)) as i32)
             .bind::<diesel::sql_types::Text, _>(key)
             .execute(conn)?;
-        idempotency_keys::table
-            .find((user_id, key))
-            .select(IdempotencyKey::as_select())
-            .first(conn)
-            .optional()
+        idempotency_keys::table.find((user_id, key)).select(IdempotencyKey::as_select()).first(conn).optional()
     }
 
     pub fn store(conn: &mut PgConnection, entry: &IdempotencyKey) -> QueryResult<()> {
-        diesel::insert_into(idempotency_keys::table)
-            .values(entry)
-            .execute(conn)?;
+        diesel::insert_into(idempotency_keys::table).values(entry).execute(conn)?;
         Ok(())
     }
 }

@@ -52,43 +52,20 @@ pub struct AuthorizationFilter {
 
 impl ImportAuthorization {
     pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Option<ImportAuthorization>> {
-        import_authorizations::table
-            .find(id)
-            .select(ImportAuthorization::as_select())
-            .first(conn)
-            .optional()
+        import_authorizations::table.find(id).select(ImportAuthorization::as_select()).first(conn).optional()
     }
 
     /// The authorization, locked until the transaction ends (receipts against it serialise).
-    pub fn find_for_update(
-        conn: &mut PgConnection,
-        id: i64,
-    ) -> QueryResult<Option<ImportAuthorization>> {
-        import_authorizations::table
-            .find(id)
-            .for_update()
-            .select(ImportAuthorization::as_select())
-            .first(conn)
-            .optional()
+    pub fn find_for_update(conn: &mut PgConnection, id: i64) -> QueryResult<Option<ImportAuthorization>> {
+        import_authorizations::table.find(id).for_update().select(ImportAuthorization::as_select()).first(conn).optional()
     }
 
-    pub fn create(
-        conn: &mut PgConnection,
-        new: &NewImportAuthorization<'_>,
-    ) -> QueryResult<ImportAuthorization> {
-        diesel::insert_into(import_authorizations::table)
-            .values(new)
-            .returning(ImportAuthorization::as_returning())
-            .get_result(conn)
+    pub fn create(conn: &mut PgConnection, new: &NewImportAuthorization<'_>) -> QueryResult<ImportAuthorization> {
+        diesel::insert_into(import_authorizations::table).values(new).returning(ImportAuthorization::as_returning()).get_result(conn)
     }
 
     /// Grams already authorized for a country, substance and year.
-    pub fn authorized_g(
-        conn: &mut PgConnection,
-        country: &str,
-        substance_id: i64,
-        year: i32,
-    ) -> QueryResult<BigDecimal> {
+    pub fn authorized_g(conn: &mut PgConnection, country: &str, substance_id: i64, year: i32) -> QueryResult<BigDecimal> {
         let sum: Option<BigDecimal> = import_authorizations::table
             .filter(import_authorizations::country_code.eq(country))
             .filter(import_authorizations::substance_id.eq(substance_id))
@@ -103,24 +80,13 @@ impl ImportAuthorization {
         let rows: Vec<(Option<i64>, Option<BigDecimal>)> = stock_events::table
             .filter(stock_events::import_authorization_id.eq_any(ids))
             .group_by(stock_events::import_authorization_id)
-            .select((
-                stock_events::import_authorization_id,
-                diesel::dsl::sum(stock_events::delta_units),
-            ))
+            .select((stock_events::import_authorization_id, diesel::dsl::sum(stock_events::delta_units)))
             .load(conn)?;
         use bigdecimal::ToPrimitive;
-        Ok(rows
-            .into_iter()
-            .filter_map(|(id, sum)| Some((id?, sum.and_then(|s| s.to_i64()).unwrap_or(0))))
-            .collect())
+        Ok(rows.into_iter().filter_map(|(id, sum)| Some((id?, sum.and_then(|s| s.to_i64()).unwrap_or(0)))).collect())
     }
 
-    pub fn page(
-        conn: &mut PgConnection,
-        filter: &AuthorizationFilter,
-        offset: i64,
-        limit: i64,
-    ) -> QueryResult<(Vec<ImportAuthorization>, i64)> {
+    pub fn page(conn: &mut PgConnection, filter: &AuthorizationFilter, offset: i64, limit: i64) -> QueryResult<(Vec<ImportAuthorization>, i64)> {
         let build = || {
             let mut q = import_authorizations::table.into_boxed();
             if let Some(c) = &filter.country_code {
@@ -138,12 +104,7 @@ impl ImportAuthorization {
             q
         };
         let total = build().count().get_result(conn)?;
-        let rows = build()
-            .order(import_authorizations::id)
-            .offset(offset)
-            .limit(limit)
-            .select(ImportAuthorization::as_select())
-            .load(conn)?;
+        let rows = build().order(import_authorizations::id).offset(offset).limit(limit).select(ImportAuthorization::as_select()).load(conn)?;
         Ok((rows, total))
     }
 }

@@ -36,13 +36,7 @@ pub struct NewInventoryCount<'a> {
 }
 
 impl InventoryCount {
-    pub fn create(
-        conn: &mut PgConnection,
-        new: &NewInventoryCount<'_>,
-    ) -> QueryResult<InventoryCount> {
-        diesel::insert_into(inventory_counts::table)
-            .values(new)
-            .returning(InventoryCount::as_returning())
-            .get_result(conn)
+    pub fn create(conn: &mut PgConnection, new: &NewInventoryCount<'_>) -> QueryResult<InventoryCount> {
+        diesel::insert_into(inventory_counts::table).values(new).returning(InventoryCount::as_returning()).get_result(conn)
     }
 }

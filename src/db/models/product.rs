@@ -33,26 +33,14 @@ pub struct NewProduct<'a> {
 
 impl Product {
     pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Product>> {
-        products::table
-            .find(id)
-            .select(Product::as_select())
-            .first(conn)
-            .optional()
+        products::table.find(id).select(Product::as_select()).first(conn).optional()
     }
 
     pub fn find_many(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<Vec<Product>> {
-        products::table
-            .filter(products::id.eq_any(ids))
-            .select(Product::as_select())
-            .load(conn)
+        products::table.filter(products::id.eq_any(ids)).select(Product::as_select()).load(conn)
     }
 
-    pub fn page(
-        conn: &mut PgConnection,
-        substance_id: Option<i64>,
-        offset: i64,
-        limit: i64,
-    ) -> QueryResult<(Vec<Product>, i64)> {
+    pub fn page(conn: &mut PgConnection, substance_id: Option<i64>, offset: i64, limit: i64) -> QueryResult<(Vec<Product>, i64)> {
         let mut query = products::table.into_boxed();
         let mut count = products::table.into_boxed();
         if let Some(s) = substance_id {
@@ -60,20 +48,12 @@ impl Product {
             count = count.filter(products::substance_id.eq(s));
         }
         let total = count.count().get_result(conn)?;
-        let rows = query
-            .order(products::id)
-            .offset(offset)
-            .limit(limit)
-            .select(Product::as_select())
-            .load(conn)?;
+        let rows = query.order(products::id).offset(offset).limit(limit).select(Product::as_select()).load(conn)?;
         Ok((rows, total))
     }
 
     pub fn create(conn: &mut PgConnection, new: &NewProduct<'_>) -> QueryResult<Product> {
-        diesel::insert_into(products::table)
-            .values(new)
-            .returning(Product::as_returning())
-            .get_result(conn)
+        diesel::insert_into(products::table).values(new).returning(Product::as_returning()).get_result(conn)
     }
 
     /// Base mass in mg of `units` units: exact.

@@ -36,34 +36,18 @@ pub struct NewRefusedAttempt<'a> {
 }
 
 impl RefusedAttempt {
-    pub fn record(
-        conn: &mut PgConnection,
-        actor: &Actor,
-        new: NewRefusedAttempt<'_>,
-    ) -> QueryResult<i64> {
+    pub fn record(conn: &mut PgConnection, actor: &Actor, new: NewRefusedAttempt<'_>) -> QueryResult<i64> {
         diesel::insert_into(refused_attempts::table)
-            .values(NewRefusedAttempt {
-                recorded_by: actor.user_id,
-                request_id: actor.request_id.as_deref(),
-                ..new
-            })
+            .values(NewRefusedAttempt { recorded_by: actor.user_id, request_id: actor.request_id.as_deref(), ..new })
             .returning(refused_attempts::id)
             .get_result(conn)
     }
 
-    pub fn insert_many(
-        conn: &mut PgConnection,
-        rows: &[NewRefusedAttempt<'_>],
-    ) -> QueryResult<usize> {
-        diesel::insert_into(refused_attempts::table)
-            .values(rows)
-            .execute(conn)
+    pub fn insert_many(conn: &mut PgConnection, rows: &[NewRefusedAttempt<'_>]) -> QueryResult<usize> {
+        diesel::insert_into(refused_attempts::table).values(rows).execute(conn)
     }
 
-    pub fn of_facility(
-        conn: &mut PgConnection,
-        facility_id: i64,
-    ) -> QueryResult<Vec<RefusedAttempt>> {
+    pub fn of_facility(conn: &mut PgConnection, facility_id: i64) -> QueryResult<Vec<RefusedAttempt>> {
         refused_attempts::table
             .filter(refused_attempts::facility_id.eq(facility_id))
             .order(refused_attempts::id)

@@ -45,58 +45,34 @@ pub struct RegionPopulationGroup {
 
 impl Region {
     pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Region>> {
-        regions::table
-            .find(id)
-            .select(Region::as_select())
-            .first(conn)
-            .optional()
+        regions::table.find(id).select(Region::as_select()).first(conn).optional()
     }
 
     pub fn of_country(conn: &mut PgConnection, country: &str) -> QueryResult<Vec<Region>> {
-        regions::table
-            .filter(regions::country_code.eq(country))
-            .order(regions::name)
-            .select(Region::as_select())
-            .load(conn)
+        regions::table.filter(regions::country_code.eq(country)).order(regions::name).select(Region::as_select()).load(conn)
     }
 
     pub fn create(conn: &mut PgConnection, new: &NewRegion<'_>) -> QueryResult<Region> {
-        diesel::insert_into(regions::table)
-            .values(new)
-            .returning(Region::as_returning())
-            .get_result(conn)
+        diesel::insert_into(regions::table).values(new).returning(Region::as_returning()).get_result(conn)
     }
 }
 
 impl RegionPopulation {
     /// Replaces the figures of one region and year (total and breakdown) in one go.
-    pub fn replace(
-        conn: &mut PgConnection,
-        total: &RegionPopulation,
-        groups: &[RegionPopulationGroup],
-    ) -> QueryResult<()> {
+    pub fn replace(conn: &mut PgConnection, total: &RegionPopulation, groups: &[RegionPopulationGroup]) -> QueryResult<()> {
         diesel::delete(
-            region_populations::table
-                .filter(region_populations::region_id.eq(total.region_id))
-                .filter(region_populations::year.eq(total.year)),
+            region_populations::table.filter(region_populations::region_id.eq(total.region_id)).filter(region_populations::year.eq(total.year)),
         )
         .execute(conn)?;
-        diesel::insert_into(region_populations::table)
-            .values(total)
-            .execute(conn)?;
+        diesel::insert_into(region_populations::table).values(total).execute(conn)?;
         if !groups.is_empty() {
-            diesel::insert_into(region_population_groups::table)
-                .values(groups)
-                .execute(conn)?;
+            diesel::insert_into(region_population_groups::table).values(groups).execute(conn)?;
         }
         Ok(())
     }
 
     /// Every year's total for the given regions.
-    pub fn for_regions(
-        conn: &mut PgConnection,
-        region_ids: &[i64],
-    ) -> QueryResult<Vec<RegionPopulation>> {
+    pub fn for_regions(conn: &mut PgConnection, region_ids: &[i64]) -> QueryResult<Vec<RegionPopulation>> {
         region_populations::table
             .filter(region_populations::region_id.eq_any(region_ids))
             .order((region_populations::region_id, region_populations::year))
@@ -106,16 +82,10 @@ impl RegionPopulation {
 }
 
 impl RegionPopulationGroup {
-    pub fn for_regions(
-        conn: &mut PgConnection,
-        region_ids: &[i64],
-    ) -> QueryResult<Vec<RegionPopulationGroup>> {
+    pub fn for_regions(conn: &mut PgConnection, region_ids: &[i64]) -> QueryResult<Vec<RegionPopulationGroup>> {
         region_population_groups::table
             .filter(region_population_groups::region_id.eq_any(region_ids))
-            .order((
-                region_population_groups::region_id,
-                region_population_groups::year,
-            ))
+            .order((region_population_groups::region_id, region_population_groups::year))
             .select(RegionPopulationGroup::as_select())
             .load(conn)
     }

@@ -19,18 +19,11 @@ pub struct ReportingPeriod {
 
 impl ReportingPeriod {
     pub fn close(conn: &mut PgConnection, row: &ReportingPeriod) -> QueryResult<ReportingPeriod> {
-        diesel::insert_into(reporting_periods::table)
-            .values(row)
-            .returning(ReportingPeriod::as_returning())
-            .get_result(conn)
+        diesel::insert_into(reporting_periods::table).values(row).returning(ReportingPeriod::as_returning()).get_result(conn)
     }
 
     /// First days of the months a facility has closed, from `since` on.
-    pub fn closed_months(
-        conn: &mut PgConnection,
-        facility_id: i64,
-        since: NaiveDate,
-    ) -> QueryResult<Vec<NaiveDate>> {
+    pub fn closed_months(conn: &mut PgConnection, facility_id: i64, since: NaiveDate) -> QueryResult<Vec<NaiveDate>> {
         reporting_periods::table
             .filter(reporting_periods::facility_id.eq(facility_id))
             .filter(reporting_periods::period.ge(since))
@@ -39,11 +32,7 @@ impl ReportingPeriod {
     }
 
     /// Closed periods of a country's facilities for one month.
-    pub fn of_country(
-        conn: &mut PgConnection,
-        country: &str,
-        period: NaiveDate,
-    ) -> QueryResult<Vec<ReportingPeriod>> {
+    pub fn of_country(conn: &mut PgConnection, country: &str, period: NaiveDate) -> QueryResult<Vec<ReportingPeriod>> {
         reporting_periods::table
             .filter(reporting_periods::country_code.eq(country))
             .filter(reporting_periods::period.eq(period))

@@ -34,32 +34,16 @@ pub struct NewRule<'a> {
 
 impl Rule {
     pub fn of_country(conn: &mut PgConnection, country: &str) -> QueryResult<Vec<Rule>> {
-        rules::table
-            .filter(rules::country_code.eq(country))
-            .order((rules::category, rules::code))
-            .select(Rule::as_select())
-            .load(conn)
+        rules::table.filter(rules::country_code.eq(country)).order((rules::category, rules::code)).select(Rule::as_select()).load(conn)
     }
 
-    pub fn find_for_update(
-        conn: &mut PgConnection,
-        country: &str,
-        code: &str,
-    ) -> QueryResult<Option<Rule>> {
-        rules::table
-            .find((country, code))
-            .for_update()
-            .select(Rule::as_select())
-            .first(conn)
-            .optional()
+    pub fn find_for_update(conn: &mut PgConnection, country: &str, code: &str) -> QueryResult<Option<Rule>> {
+        rules::table.find((country, code)).for_update().select(Rule::as_select()).first(conn).optional()
     }
 
     /// Adds a rule with its first version unless it exists.
     pub fn ensure(conn: &mut PgConnection, new: &NewRule<'_>) -> QueryResult<()> {
-        let inserted = diesel::insert_into(rules::table)
-            .values(new)
-            .on_conflict_do_nothing()
-            .execute(conn)?;
+        let inserted = diesel::insert_into(rules::table).values(new).on_conflict_do_nothing().execute(conn)?;
         if inserted == 1 {
             diesel::insert_into(rule_versions::table)
                 .values((

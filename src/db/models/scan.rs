@@ -24,14 +24,7 @@ pub struct Scan {
 }
 
 impl Scan {
-    pub fn start(
-        conn: &mut PgConnection,
-        country: &str,
-        from: NaiveDate,
-        to: NaiveDate,
-        trigger: ScanTrigger,
-        by: Option<i64>,
-    ) -> QueryResult<Scan> {
+    pub fn start(conn: &mut PgConnection, country: &str, from: NaiveDate, to: NaiveDate, trigger: ScanTrigger, by: Option<i64>) -> QueryResult<Scan> {
         diesel::insert_into(scans::table)
             .values((
                 scans::country_code.eq(country),
@@ -44,20 +37,9 @@ impl Scan {
             .get_result(conn)
     }
 
-    pub fn finish(
-        conn: &mut PgConnection,
-        id: i64,
-        raised: i32,
-        updated: i32,
-        rules: Value,
-    ) -> QueryResult<Scan> {
+    pub fn finish(conn: &mut PgConnection, id: i64, raised: i32, updated: i32, rules: Value) -> QueryResult<Scan> {
         diesel::update(scans::table.find(id))
-            .set((
-                scans::finished_at.eq(Utc::now()),
-                scans::flags_raised.eq(raised),
-                scans::flags_updated.eq(updated),
-                scans::rules.eq(rules),
-            ))
+            .set((scans::finished_at.eq(Utc::now()), scans::flags_raised.eq(raised), scans::flags_updated.eq(updated), scans::rules.eq(rules)))
             .returning(Scan::as_returning())
             .get_result(conn)
     }

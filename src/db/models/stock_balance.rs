@@ -22,12 +22,7 @@ pub struct StockBalance {
 impl StockBalance {
     /// Locks the balances of `product_ids` at one facility (created at zero when new), in
     /// product order so that concurrent writers cannot deadlock.
-    pub fn lock(
-        conn: &mut PgConnection,
-        facility_id: i64,
-        country: &str,
-        product_ids: &[i64],
-    ) -> QueryResult<Vec<StockBalance>> {
+    pub fn lock(conn: &mut PgConnection, facility_id: i64, country: &str, product_ids: &[i64]) -> QueryResult<Vec<StockBalance>> {
         let mut ids = product_ids.to_vec();
         ids.sort_unstable();
         ids.dedup();
@@ -61,10 +56,7 @@ impl StockBalance {
         Ok(())
     }
 
-    pub fn of_facility(
-        conn: &mut PgConnection,
-        facility_id: i64,
-    ) -> QueryResult<Vec<StockBalance>> {
+    pub fn of_facility(conn: &mut PgConnection, facility_id: i64) -> QueryResult<Vec<StockBalance>> {
         stock_balances::table
             .filter(stock_balances::facility_id.eq(facility_id))
             .order(stock_balances::product_id)
@@ -74,9 +66,7 @@ impl StockBalance {
 
     /// Records that entries up to `occurred_at` moved the balance to `balance_units`.
     pub fn advance(&mut self, balance_units: i64, occurred_at: DateTime<Utc>) {
-        let last = self
-            .last_occurred_at
-            .map_or(occurred_at, |l| l.max(occurred_at));
+        let last = self.last_occurred_at.map_or(occurred_at, |l| l.max(occurred_at));
         self.zero_since = match (balance_units, self.balance_units) {
             (0, 0) => self.zero_since.or(Some(last)),
             (0, _) => Some(last),

@@ -51,26 +51,15 @@ pub struct NewStockEvent<'a> {
 
 impl StockEvent {
     pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Option<StockEvent>> {
-        stock_events::table
-            .find(id)
-            .select(StockEvent::as_select())
-            .first(conn)
-            .optional()
+        stock_events::table.find(id).select(StockEvent::as_select()).first(conn).optional()
     }
 
     pub fn insert(conn: &mut PgConnection, new: &NewStockEvent<'_>) -> QueryResult<StockEvent> {
-        diesel::insert_into(stock_events::table)
-            .values(new)
-            .returning(StockEvent::as_returning())
-            .get_result(conn)
+        diesel::insert_into(stock_events::table).values(new).returning(StockEvent::as_returning()).get_result(conn)
     }
 
     /// The reversal of entry `id`, if it has one.
     pub fn reversal_of(conn: &mut PgConnection, id: i64) -> QueryResult<Option<StockEvent>> {
-        stock_events::table
-            .filter(stock_events::reverses_entry_id.eq(id))
-            .select(StockEvent::as_select())
-            .first(conn)
-            .optional()
+        stock_events::table.filter(stock_events::reverses_entry_id.eq(id)).select(StockEvent::as_select()).first(conn).optional()
     }
 }

@@ -80,42 +80,25 @@ impl From<ReferenceValues> for NewReferenceValues {
 
 impl Substance {
     pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Substance>> {
-        substances::table
-            .find(id)
-            .select(Substance::as_select())
-            .first(conn)
-            .optional()
+        substances::table.find(id).select(Substance::as_select()).first(conn).optional()
     }
 
     pub fn find_by_inn(conn: &mut PgConnection, inn: &str) -> QueryResult<Option<Substance>> {
-        substances::table
-            .filter(substances::inn.eq(inn))
-            .select(Substance::as_select())
-            .first(conn)
-            .optional()
+        substances::table.filter(substances::inn.eq(inn)).select(Substance::as_select()).first(conn).optional()
     }
 
     pub fn all(conn: &mut PgConnection) -> QueryResult<Vec<Substance>> {
-        substances::table
-            .order(substances::id)
-            .select(Substance::as_select())
-            .load(conn)
+        substances::table.order(substances::id).select(Substance::as_select()).load(conn)
     }
 
     pub fn create(conn: &mut PgConnection, inn: &str) -> QueryResult<Substance> {
-        diesel::insert_into(substances::table)
-            .values(substances::inn.eq(inn))
-            .returning(Substance::as_returning())
-            .get_result(conn)
+        diesel::insert_into(substances::table).values(substances::inn.eq(inn)).returning(Substance::as_returning()).get_result(conn)
     }
 }
 
 impl ReferenceValues {
     /// The version of every substance in force on `as_of` (substances with none are absent).
-    pub fn in_force(
-        conn: &mut PgConnection,
-        as_of: NaiveDate,
-    ) -> QueryResult<Vec<ReferenceValues>> {
+    pub fn in_force(conn: &mut PgConnection, as_of: NaiveDate) -> QueryResult<Vec<ReferenceValues>> {
         substance_reference_values::table
             .filter(substance_reference_values::effective_from.le(as_of))
             .distinct_on(substance_reference_values::substance_id)
@@ -129,45 +112,26 @@ impl ReferenceValues {
     }
 
     /// The version of one substance in force on `as_of`.
-    pub fn in_force_for(
-        conn: &mut PgConnection,
-        substance_id: i64,
-        as_of: NaiveDate,
-    ) -> QueryResult<Option<ReferenceValues>> {
+    pub fn in_force_for(conn: &mut PgConnection, substance_id: i64, as_of: NaiveDate) -> QueryResult<Option<ReferenceValues>> {
         substance_reference_values::table
             .filter(substance_reference_values::substance_id.eq(substance_id))
             .filter(substance_reference_values::effective_from.le(as_of))
-            .order((
-                substance_reference_values::effective_from.desc(),
-                substance_reference_values::id.desc(),
-            ))
+            .order((substance_reference_values::effective_from.desc(), substance_reference_values::id.desc()))
             .select(ReferenceValues::as_select())
             .first(conn)
             .optional()
     }
 
     /// Every version of one substance, oldest first.
-    pub fn history(
-        conn: &mut PgConnection,
-        substance_id: i64,
-    ) -> QueryResult<Vec<ReferenceValues>> {
+    pub fn history(conn: &mut PgConnection, substance_id: i64) -> QueryResult<Vec<ReferenceValues>> {
         substance_reference_values::table
             .filter(substance_reference_values::substance_id.eq(substance_id))
-            .order((
-                substance_reference_values::effective_from,
-                substance_reference_values::id,
-            ))
+            .order((substance_reference_values::effective_from, substance_reference_values::id))
             .select(ReferenceValues::as_select())
             .load(conn)
     }
 
-    pub fn insert(
-        conn: &mut PgConnection,
-        new: &NewReferenceValues,
-    ) -> QueryResult<ReferenceValues> {
-        diesel::insert_into(substance_reference_values::table)
-            .values(new)
-            .returning(ReferenceValues::as_returning())
-            .get_result(conn)
+    pub fn insert(conn: &mut PgConnection, new: &NewReferenceValues) -> QueryResult<ReferenceValues> {
+        diesel::insert_into(substance_reference_values::table).values(new).returning(ReferenceValues::as_returning()).get_result(conn)
     }
 }

@@ -56,85 +56,45 @@ impl Transfer {
     }
 
     pub fn find_for_update(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Transfer>> {
-        transfers::table
-            .find(id)
-            .for_update()
-            .select(Transfer::as_select())
-            .first(conn)
-            .optional()
+        transfers::table.find(id).for_update().select(Transfer::as_select()).first(conn).optional()
     }
 
     pub fn create(conn: &mut PgConnection, new: &NewTransfer<'_>) -> QueryResult<Transfer> {
-        diesel::insert_into(transfers::table)
-            .values(new)
-            .returning(Transfer::as_returning())
-            .get_result(conn)
+        diesel::insert_into(transfers::table).values(new).returning(Transfer::as_returning()).get_result(conn)
     }
 
-    pub fn confirm(
-        conn: &mut PgConnection,
-        id: i64,
-        units: i64,
-        at: DateTime<Utc>,
-        by: i64,
-    ) -> QueryResult<Transfer> {
+    pub fn confirm(conn: &mut PgConnection, id: i64, units: i64, at: DateTime<Utc>, by: i64) -> QueryResult<Transfer> {
         diesel::update(transfers::table.find(id))
-            .set((
-                transfers::received_units.eq(units),
-                transfers::received_at.eq(at),
-                transfers::received_by.eq(by),
-            ))
+            .set((transfers::received_units.eq(units), transfers::received_at.eq(at), transfers::received_by.eq(by)))
             .returning(Transfer::as_returning())
             .get_result(conn)
     }
 
-    pub fn page(
-        conn: &mut PgConnection,
-        filter: &TransferFilter,
-        offset: i64,
-        limit: i64,
-    ) -> QueryResult<(Vec<Transfer>, i64)> {
+    pub fn page(conn: &mut PgConnection, filter: &TransferFilter, offset: i64, limit: i64) -> QueryResult<(Vec<Transfer>, i64)> {
         let build = || {
             let mut q = transfers::table.into_boxed();
             if let Some(c) = &filter.country_code {
                 q = q.filter(transfers::country_code.eq(c.clone()));
             }
             if let Some(f) = filter.facility_id {
-                q = q.filter(
-                    transfers::from_facility_id
-                        .eq(f)
-                        .or(transfers::to_facility_id.eq(f)),
-                );
+                q = q.filter(transfers::from_facility_id.eq(f).or(transfers::to_facility_id.eq(f)));
             }
             if let Some(p) = filter.product_id {
                 q = q.filter(transfers::product_id.eq(p));
             }
             match filter.status {
-                Some(TransferStatus::InTransit) => {
-                    q = q.filter(transfers::received_units.is_null())
-                }
-                Some(TransferStatus::Short) => {
-                    q = q.filter(transfers::received_units.lt(transfers::quantity_units.nullable()))
-                }
-                Some(TransferStatus::Received) => {
-                    q = q.filter(transfers::received_units.eq(transfers::quantity_units.nullable()))
-                }
+                Some(TransferStatus::InTransit) => q = q.filter(transfers::received_units.is_null()),
+                Some(TransferStatus::Short) => q = q.filter(transfers::received_units.lt(transfers::quantity_units.nullable())),
+                Some(TransferStatus::Received) => q = q.filter(transfers::received_units.eq(transfers::quantity_units.nullable())),
                 None => {}
             }
             if let Some(before) = filter.unconfirmed_before {
-                q = q
-                    .filter(transfers::received_units.is_null())
-                    .filter(transfers::shipped_at.lt(before));
+                q = q.filter(transfers::received_units.is_null()).filter(transfers::shipped_at.lt(before));
             }
             q
         };
         let total = build().count().get_result(conn)?;
-        let rows = build()
-            .order(transfers::id)
-            .offset(offset)
-            .limit(limit)
-            .select(Transfer::as_select())
-            .load(conn)?;
+        let rows = build().order(transfers::id).offset(offset).limit(limit).select(Transfer::as_select()).load(conn)?;
         Ok((rows, total))
     }
 }

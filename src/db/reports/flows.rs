@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Date, Nullable, Text, Timestamptz};
+use diesel::sql_types::{BigInt, Bool, Date, Nullable, Text, Timestamptz};
 
 use crate::db::enums::{AgeBand, FacilityKind, PatientSex, StockEventKind};
 use crate::domain::period::Month;
@@ -34,12 +34,8 @@ impl DateRange {
         let mut out = Vec::new();
         let mut year = self.from.year();
         while year <= self.to.year() {
-            let start = self
-                .from
-                .max(NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(self.from));
-            let end = self
-                .to
-                .min(NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(self.to));
+            let start = self.from.max(NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(self.from));
+            let end = self.to.min(NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(self.to));
             out.push((year, (end - start).num_days() + 1));
             year += 1;
         }
@@ -74,10 +70,7 @@ impl DateRange {
                     raw.push((midnight(self.from), midnight(first.first_day())));
                 }
                 if last.last_day() < self.to {
-                    raw.push((
-                        midnight(last.next().first_day()),
-                        midnight(self.to + Duration::days(1)),
-                    ));
+                    raw.push((midnight(last.next().first_day()), midnight(self.to + Duration::days(1))));
                 }
                 (raw, Some((first, last)))
             }
@@ -109,7 +102,7 @@ pub struct SupplyRow {
     pub units: i64,
 }
 
-/// Units dispensed per region, product, month, sex and age band.
+/// Units dispensed per region, product and month (and sex and age band, when asked for).
 #[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
 pub struct DispensedRow {
     #[diesel(sql_type = BigInt)]
@@ -118,10 +111,10 @@ pub struct DispensedRow {
     pub product_id: i64,
     #[diesel(sql_type = Date)]
     pub month: NaiveDate,
-    #[diesel(sql_type = Text)]
-    pub patient_sex: PatientSex,
-    #[diesel(sql_type = Text)]
-    pub patient_age_band: AgeBand,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub patient_sex: Option<PatientSex>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub patient_age_band: Option<AgeBand>,
     #[diesel(sql_type = BigInt)]
     pub units: i64,
     #[diesel(sql_type = BigInt)]
@@ -129,13 +122,7 @@ pub struct DispensedRow {
 }
 
 /// Ledger flows of `country` (optionally one region) over `range`.
-pub fn supply(
-    conn: &mut PgConnection,
-    country: &str,
-    region: Option<i64>,
-    range: DateRange,
-    source: Source,
-) -> QueryResult<Vec<SupplyRow>> {
+pub fn supply(conn: &mut PgConnection, country: &str, region: Option<i64>, range: DateRange, source: Source) -> QueryResult<Vec<SupplyRow>> {
     let (raw, months) = match source {
         Source::Raw => (vec![range.bounds()], None),
         Source::Aggregates => range.split(),
@@ -168,11 +155,7 @@ pub fn supply(
 }
 
 /// Units moved per facility kind, product and bucket before `month` (opening stocks).
-pub fn supply_before(
-    conn: &mut PgConnection,
-    country: &str,
-    month: Month,
-) -> QueryResult<Vec<SupplyRow>> {
+pub fn supply_before(conn: &mut PgConnection, country: &str, month: Month) -> QueryResult<Vec<SupplyRow>> {
     diesel::sql_query(
         "SELECT 0::bigint AS region_id, facility_kind, product_id, $2::date AS month, bucket, sum(units)::bigint AS units \
          FROM supply_monthly WHERE country_code = $1 AND month < $2 GROUP BY facility_kind, product_id, bucket",
@@ -182,14 +165,9 @@ pub fn supply_before(
     .load(conn)
 }
 
-/// Dispensed units of `country` (optionally one region) over `range`.
-pub fn dispensed(
-    conn: &mut PgConnection,
-    country: &str,
-    region: Option<i64>,
-    range: DateRange,
-    source: Source,
-) -> QueryResult<Vec<DispensedRow>> {
+/// Dispensed units of `country` (optionally one region) over `range`; by sex and age band
+/// too when `by_patient_group`.
+pub fn dispensed(conn: &mut PgConnection, country: &str, region: Option<i64>, range: DateRange, source: Source, by_patient_group: bool) -> QueryResult<Vec<DispensedRow>> {
     let (raw, months) = match source {
         Source::Raw => (vec![range.bounds()], None),
         Source::Aggregates => range.split(),
@@ -202,19 +180,23 @@ pub fn dispensed(
                 .bind::<Timestamptz, _>(from)
                 .bind::<Timestamptz, _>(to)
                 .bind::<Nullable<BigInt>, _>(region)
+                .bind::<Bool, _>(by_patient_group)
                 .load::<DispensedRow>(conn)?,
         );
     }
     if let Some((first, last)) = months {
         rows.extend(
             diesel::sql_query(
-                "SELECT region_id, product_id, month, patient_sex, patient_age_band, units, records FROM dispensing_monthly \
-                 WHERE country_code = $1 AND month BETWEEN $2 AND $3 AND ($4::bigint IS NULL OR region_id = $4)",
+                "SELECT region_id, product_id, month, CASE WHEN $5 THEN patient_sex END AS patient_sex, \
+                 CASE WHEN $5 THEN patient_age_band END AS patient_age_band, sum(units)::bigint AS units, sum(records)::bigint AS records \
+                 FROM dispensing_monthly WHERE country_code = $1 AND month BETWEEN $2 AND $3 AND ($4::bigint IS NULL OR region_id = $4) \
+                 GROUP BY 1, 2, 3, 4, 5",
             )
             .bind::<Text, _>(country)
             .bind::<Date, _>(first.first_day())
             .bind::<Date, _>(last.first_day())
             .bind::<Nullable<BigInt>, _>(region)
+            .bind::<Bool, _>(by_patient_group)
             .load::<DispensedRow>(conn)?,
         );
     }
@@ -231,47 +213,18 @@ mod tests {
 
     #[test]
     fn ranges_split_into_whole_months_and_raw_edges() {
-        let year = DateRange {
-            from: d(2026, 1, 1),
-            to: d(2026, 12, 31),
-        };
+        let year = DateRange { from: d(2026, 1, 1), to: d(2026, 12, 31) };
         let (raw, months) = year.split();
         assert!(raw.is_empty());
-        assert_eq!(
-            months.map(|(a, b)| (a.label(), b.label())),
-            Some(("2026-01".into(), "2026-12".into()))
-        );
-        let partial = DateRange {
-            from: d(2026, 1, 15),
-            to: d(2026, 3, 10),
-        };
+        assert_eq!(months.map(|(a, b)| (a.label(), b.label())), Some(("2026-01".into(), "2026-12".into())));
+        let partial = DateRange { from: d(2026, 1, 15), to: d(2026, 3, 10) };
         let (raw, months) = partial.split();
         assert_eq!(raw.len(), 2);
-        assert_eq!(
-            months.map(|(a, b)| (a.label(), b.label())),
-            Some(("2026-02".into(), "2026-02".into()))
-        );
-        let inside = DateRange {
-            from: d(2026, 2, 3),
-            to: d(2026, 2, 20),
-        };
+        assert_eq!(months.map(|(a, b)| (a.label(), b.label())), Some(("2026-02".into(), "2026-02".into())));
+        let inside = DateRange { from: d(2026, 2, 3), to: d(2026, 2, 20) };
         let (raw, months) = inside.split();
         assert_eq!((raw.len(), months.is_none()), (1, true));
-        assert_eq!(
-            DateRange {
-                from: d(2024, 1, 1),
-                to: d(2024, 12, 31)
-            }
-            .days(),
-            366
-        );
-        assert_eq!(
-            DateRange {
-                from: d(2024, 12, 1),
-                to: d(2025, 1, 31)
-            }
-            .days_by_year(),
-            vec![(2024, 31), (2025, 31)]
-        );
+        assert_eq!(DateRange { from: d(2024, 1, 1), to: d(2024, 12, 31) }.days(), 366);
+        assert_eq!(DateRange { from: d(2024, 12, 1), to: d(2025, 1, 31) }.days_by_year(), vec![(2024, 31), (2025, 31)]);
     }
 }
