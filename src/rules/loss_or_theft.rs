@@ -6,14 +6,20 @@
 //!   throughput (units received: `receipt`, `import_receipt`, `transfer_in`), or at least
 //!   `loss_events` loss entries within the `window_days` days ending at the period's end
 //!   → `medium`.
+//!
+//! The throughput is the period's net receipts: a receipt reversed within the period counts
+//! nothing (a reversal counts negated under the kind it reverses, as in `facility_monthly`).
 
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Numeric, Text, Timestamptz};
+use diesel::sql_types::{Array, BigInt, Date, Numeric, Text, Timestamptz};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::db::enums::{Severity, SubjectType};
+use crate::db::reports::flows::DateRange;
 use crate::domain::decimal::Decimal;
+use crate::domain::period::Month;
 use crate::rules::{Finding, ScanContext};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -71,7 +77,9 @@ struct Row {
 }
 
 /// One statement: the (unreversed) thefts and losses of the period and of the window, per
-/// facility, then the throughput of just those facilities (through their ledger index).
+/// facility, then the throughput of just those facilities: net receipts (a reversal counts
+/// negated under the kind it reverses), from `facility_monthly` for the period's whole
+/// months and from the ledger for the days before and after them.
 const SQL: &str = "\
 WITH ev AS ( \
     SELECT e.id, e.facility_id, e.product_id, e.kind, -e.delta_units AS units, e.occurred_at >= $2 AS in_period, \
@@ -90,11 +98,16 @@ per AS ( \
            coalesce(array_agg(DISTINCT product_id) FILTER (WHERE in_period OR kind = 'loss'), '{}') AS product_ids \
     FROM ev GROUP BY facility_id), \
 tp AS ( \
-    SELECT e.facility_id, sum(e.delta_units)::bigint AS units \
-    FROM stock_events e JOIN per p ON p.facility_id = e.facility_id \
-    WHERE e.kind IN ('receipt', 'import_receipt', 'transfer_in') AND e.occurred_at >= $2 AND e.occurred_at < $3 \
-      AND NOT EXISTS (SELECT 1 FROM stock_events r WHERE r.reverses_entry_id = e.id) \
-    GROUP BY e.facility_id) \
+    SELECT x.facility_id, sum(x.units)::bigint AS units FROM ( \
+        SELECT fm.facility_id, fm.units FROM facility_monthly fm JOIN per p ON p.facility_id = fm.facility_id \
+        WHERE fm.bucket IN ('receipt', 'import_receipt', 'transfer_in') AND fm.month >= $7::date AND fm.month < $8::date \
+        UNION ALL \
+        SELECT e.facility_id, e.delta_units FROM stock_events e JOIN per p ON p.facility_id = e.facility_id \
+        WHERE e.country_code = $1 \
+          AND (e.kind IN ('receipt', 'import_receipt', 'transfer_in') \
+               OR (e.kind = 'reversal' AND e.reversed_kind IN ('receipt', 'import_receipt', 'transfer_in'))) \
+          AND ((e.occurred_at >= $2 AND e.occurred_at < $9) OR (e.occurred_at >= $10 AND e.occurred_at < $3))) x \
+    GROUP BY x.facility_id) \
 SELECT p.facility_id, f.region_id, p.theft_ids, p.theft_units, p.loss_ids, p.loss_units, p.window_loss_ids, \
        coalesce(tp.units, 0) AS throughput_units, p.product_ids \
 FROM per p JOIN facilities f ON f.id = p.facility_id LEFT JOIN tp ON tp.facility_id = p.facility_id \
@@ -103,8 +116,23 @@ WHERE cardinality(p.theft_ids) > 0 \
    OR cardinality(p.window_loss_ids) >= $6 \
 ORDER BY p.facility_id";
 
+/// The whole months inside the range as `[first day, day after)`, both first days of a
+/// month; `(to + 1, to + 1)` when the range holds no whole month. The range's days outside
+/// them are `[from, first)` and `[day after, to + 1)`.
+fn whole_months(range: &DateRange) -> (NaiveDate, NaiveDate) {
+    let end = range.to + Duration::days(1);
+    let first = if range.from.day() == 1 { range.from } else { Month::of(range.from).next().first_day() };
+    let after = Month::of(end).first_day();
+    if first < after { (first, after) } else { (end, end) }
+}
+
+fn midnight(day: NaiveDate) -> DateTime<Utc> {
+    Utc.from_utc_datetime(&day.and_time(NaiveTime::MIN))
+}
+
 pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> QueryResult<Vec<Finding>> {
     let (from, to) = ctx.range.bounds();
+    let whole = whole_months(&ctx.range);
     let rows: Vec<Row> = diesel::sql_query(SQL)
         .bind::<Text, _>(&ctx.country)
         .bind::<Timestamptz, _>(from)
@@ -112,6 +140,10 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
         .bind::<BigInt, _>(params.window_days)
         .bind::<Numeric, _>(&params.loss_pct.0)
         .bind::<BigInt, _>(params.loss_events)
+        .bind::<Date, _>(whole.0)
+        .bind::<Date, _>(whole.1)
+        .bind::<Timestamptz, _>(midnight(whole.0))
+        .bind::<Timestamptz, _>(midnight(whole.1))
         .load(conn)?;
     let hundred = bigdecimal::BigDecimal::from(100);
     Ok(rows
@@ -157,4 +189,23 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
             }
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn whole_months_split_a_range() {
+        let r = |a, b| DateRange { from: a, to: b };
+        assert_eq!(whole_months(&r(day(2025, 1, 1), day(2025, 12, 31))), (day(2025, 1, 1), day(2026, 1, 1)));
+        assert_eq!(whole_months(&r(day(2025, 1, 15), day(2025, 3, 31))), (day(2025, 2, 1), day(2025, 4, 1)));
+        assert_eq!(whole_months(&r(day(2025, 1, 15), day(2025, 3, 30))), (day(2025, 2, 1), day(2025, 3, 1)));
+        assert_eq!(whole_months(&r(day(2025, 1, 15), day(2025, 2, 27))), (day(2025, 2, 28), day(2025, 2, 28)));
+        assert_eq!(whole_months(&r(day(2025, 3, 1), day(2025, 3, 1))), (day(2025, 3, 2), day(2025, 3, 2)));
+    }
 }

@@ -59,12 +59,14 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
              SELECT a.id, a.facility_id, a.product_id, a.code FROM refused_attempts a \
              WHERE a.country_code = $1 AND a.occurred_at >= $2 AND a.occurred_at < $3 AND a.facility_id IS NOT NULL \
                AND a.code IN ('authorization_exceeded', 'authorization_not_valid', 'licence_expired')), \
-         c AS (SELECT facility_id, code, count(*) AS n FROM a GROUP BY facility_id, code) \
-         SELECT a.facility_id, f.region_id, array_agg(a.id ORDER BY a.id) AS attempt_ids, \
-                coalesce(array_agg(DISTINCT a.product_id) FILTER (WHERE a.product_id IS NOT NULL), '{}') AS product_ids, \
-                (SELECT jsonb_object_agg(c.code, c.n) FROM c WHERE c.facility_id = a.facility_id) AS by_code \
-         FROM a JOIN facilities f ON f.id = a.facility_id \
-         GROUP BY a.facility_id, f.region_id HAVING count(*) >= $4 ORDER BY a.facility_id",
+         c AS (SELECT facility_id, jsonb_object_agg(code, n) AS by_code \
+               FROM (SELECT facility_id, code, count(*) AS n FROM a GROUP BY facility_id, code) x GROUP BY facility_id), \
+         g AS (SELECT facility_id, array_agg(id ORDER BY id) AS attempt_ids, \
+                      coalesce(array_agg(DISTINCT product_id) FILTER (WHERE product_id IS NOT NULL), '{}') AS product_ids \
+               FROM a GROUP BY facility_id HAVING count(*) >= $4) \
+         SELECT g.facility_id, f.region_id, g.attempt_ids, g.product_ids, c.by_code \
+         FROM g JOIN c ON c.facility_id = g.facility_id JOIN facilities f ON f.id = g.facility_id \
+         ORDER BY g.facility_id",
     )
     .bind::<Text, _>(&ctx.country)
     .bind::<Timestamptz, _>(from)

@@ -6,7 +6,7 @@
 //! consecutive orders in the `baseline_days` days before the period (at least
 //! `min_intervals` intervals). An order in the period that came less than `ratio` × that
 //! median after the previous order (which may lie before the period) is flagged. One finding
-//! per facility lists its short intervals.
+//! per facility lists its short intervals. Intervals are exact (seconds as SQL `numeric`).
 //!
 //! Severity: `low`: frequent small orders can split a large one below notice, but they also
 //! follow from ordinary changes in demand or supply.
@@ -66,27 +66,36 @@ struct Row {
     product_ids: Vec<i64>,
 }
 
-/// One statement: the orders of the baseline window and the period with their previous
-/// order (a window function over the ledger's country/time index), the exact median of the
-/// baseline intervals, and the period's intervals below `ratio` × that median.
+/// One statement: the orders from the baseline window to the period's end with the time
+/// since the previous order of the same facility and product (a window function; `/*orders*/`
+/// is [`ALL_ORDERS`] or [`ORDERS_OF_PAIRS`]), aggregated per pair into the sorted baseline
+/// intervals and the shortest interval in the period; the exact median of the baseline; then,
+/// for the pairs flagged only, the short intervals themselves (through the ledger's timeline
+/// index). Reversed entries are found through the small index of reversals.
 const SQL: &str = "\
-WITH o AS ( \
-    SELECT e.id, e.facility_id, e.product_id, e.occurred_at, \
-           lag(e.occurred_at) OVER w AS prev_at, lag(e.id) OVER w AS prev_id \
-    FROM stock_events e \
-    WHERE e.country_code = $1 AND e.kind IN ('receipt', 'import_receipt', 'transfer_in') \
-      AND e.occurred_at >= $2 - make_interval(days => $4::int) AND e.occurred_at < $3 \
-      AND NOT EXISTS (SELECT 1 FROM stock_events r WHERE r.reverses_entry_id = e.id) \
-    WINDOW w AS (PARTITION BY e.facility_id, e.product_id ORDER BY e.occurred_at, e.id)), \
-iv AS (SELECT o.*, extract(epoch FROM o.occurred_at - o.prev_at) AS secs FROM o WHERE o.prev_at IS NOT NULL), \
-base AS ( \
-    SELECT facility_id, product_id, count(*)::int AS n, array_agg(secs ORDER BY secs) AS s \
-    FROM iv WHERE occurred_at < $2 GROUP BY facility_id, product_id HAVING count(*) >= $5), \
-med AS (SELECT facility_id, product_id, n, (s[(n + 1) / 2] + s[n / 2 + 1]) / 2 AS median FROM base), \
+WITH reversed AS (SELECT r.reverses_entry_id AS id FROM stock_events r WHERE r.reverses_entry_id IS NOT NULL), \
+o AS (/*orders*/), \
+agg AS ( \
+    SELECT facility_id, product_id, count(*) FILTER (WHERE occurred_at < $2) AS n, \
+           array_agg(secs ORDER BY secs) FILTER (WHERE occurred_at < $2) AS s, \
+           min(secs) FILTER (WHERE occurred_at >= $2) AS shortest \
+    FROM o WHERE secs IS NOT NULL GROUP BY facility_id, product_id), \
+flagged AS ( \
+    SELECT g.facility_id, g.product_id, g.n, g.median FROM ( \
+        SELECT a.*, (a.s[(a.n::int + 1) / 2] + a.s[a.n::int / 2 + 1]) / 2 AS median FROM agg a WHERE a.n >= $5) g \
+    WHERE g.median > 0 AND g.shortest < $6 * g.median), \
 hit AS ( \
-    SELECT iv.facility_id, iv.product_id, iv.id, iv.prev_id, iv.occurred_at, iv.prev_at, iv.secs, m.median, m.n \
-    FROM iv JOIN med m ON m.facility_id = iv.facility_id AND m.product_id = iv.product_id \
-    WHERE iv.occurred_at >= $2 AND m.median > 0 AND iv.secs < $6 * m.median) \
+    SELECT fl.facility_id, fl.product_id, fl.n, fl.median, y.id, y.prev_id, y.occurred_at, y.prev_at, y.secs \
+    FROM flagged fl CROSS JOIN LATERAL ( \
+        SELECT e.id, e.occurred_at, lag(e.id) OVER v AS prev_id, lag(e.occurred_at) OVER v AS prev_at, \
+               extract(epoch FROM e.occurred_at - lag(e.occurred_at) OVER v) AS secs \
+        FROM stock_events e \
+        WHERE e.facility_id = fl.facility_id AND e.product_id = fl.product_id \
+          AND e.kind IN ('receipt', 'import_receipt', 'transfer_in') \
+          AND e.occurred_at >= $2 - make_interval(days => $4::int) AND e.occurred_at < $3 \
+          AND e.id NOT IN (SELECT id FROM reversed) \
+        WINDOW v AS (ORDER BY e.occurred_at, e.id)) y \
+    WHERE y.occurred_at >= $2 AND y.secs < $6 * fl.median) \
 SELECT h.facility_id, f.region_id, \
        jsonb_agg(jsonb_build_object('product_id', h.product_id, 'order_id', h.id, 'previous_order_id', h.prev_id, \
            'ordered_at', h.occurred_at, 'previous_ordered_at', h.prev_at, \
@@ -98,9 +107,39 @@ SELECT h.facility_id, f.region_id, \
 FROM hit h JOIN facilities f ON f.id = h.facility_id \
 GROUP BY h.facility_id, f.region_id ORDER BY h.facility_id";
 
+/// Long periods: every order of the country in one pass (the country/time index or a
+/// sequential scan, one sort for the window).
+const ALL_ORDERS: &str = "\
+    SELECT e.facility_id, e.product_id, e.occurred_at, \
+           extract(epoch FROM e.occurred_at - lag(e.occurred_at) OVER w) AS secs \
+    FROM stock_events e \
+    WHERE e.country_code = $1 AND e.kind IN ('receipt', 'import_receipt', 'transfer_in') \
+      AND e.occurred_at >= $2 - make_interval(days => $4::int) AND e.occurred_at < $3 \
+      AND e.id NOT IN (SELECT id FROM reversed) \
+    WINDOW w AS (PARTITION BY e.facility_id, e.product_id ORDER BY e.occurred_at, e.id)";
+
+/// Short periods (a daily scan): only the pairs with an order in the period, each read
+/// through the ledger's timeline index.
+const ORDERS_OF_PAIRS: &str = "\
+    SELECT p.facility_id, p.product_id, y.occurred_at, y.secs \
+    FROM (SELECT DISTINCT e.facility_id, e.product_id FROM stock_events e \
+          WHERE e.country_code = $1 AND e.kind IN ('receipt', 'import_receipt', 'transfer_in') \
+            AND e.occurred_at >= $2 AND e.occurred_at < $3) p \
+    CROSS JOIN LATERAL ( \
+        SELECT e.occurred_at, extract(epoch FROM e.occurred_at - lag(e.occurred_at) OVER (ORDER BY e.occurred_at, e.id)) AS secs \
+        FROM stock_events e \
+        WHERE e.facility_id = p.facility_id AND e.product_id = p.product_id \
+          AND e.kind IN ('receipt', 'import_receipt', 'transfer_in') \
+          AND e.occurred_at >= $2 - make_interval(days => $4::int) AND e.occurred_at < $3 \
+          AND e.id NOT IN (SELECT id FROM reversed)) y";
+
+/// Periods up to this many days read only the pairs with an order in them.
+const SHORT_PERIOD_DAYS: i64 = 31;
+
 pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> QueryResult<Vec<Finding>> {
     let (from, to) = ctx.range.bounds();
-    let rows: Vec<Row> = diesel::sql_query(SQL)
+    let orders = if ctx.range.days() <= SHORT_PERIOD_DAYS { ORDERS_OF_PAIRS } else { ALL_ORDERS };
+    let rows: Vec<Row> = diesel::sql_query(SQL.replace("/*orders*/", orders))
         .bind::<Text, _>(&ctx.country)
         .bind::<Timestamptz, _>(from)
         .bind::<Timestamptz, _>(to)

@@ -591,8 +591,12 @@ async fn a_month_of_receipts_above_three_times_the_six_month_median_is_flagged_f
     w.receive(&sparse, w.morphine, 16, mid(last_month)).await;
     w.receive(&new, w.morphine, 100, mid(last_month)).await;
 
-    // A one-day scan covers the whole month it falls in.
-    let day = last_month.first_day() + Duration::days(20);
+    // A day without receipts changes no month's total; the day of the receipts raises the
+    // flag for the whole month.
+    let quiet = last_month.first_day() + Duration::days(20);
+    w.scan(quiet, quiet).await;
+    assert!(w.flags("unusual_order_size").await.is_empty());
+    let day = mid(last_month).date_naive();
     w.scan(day, day).await;
     let flags = w.flags("unusual_order_size").await;
     assert_eq!(flags.len(), 2, "{flags:?}");
@@ -692,6 +696,18 @@ async fn an_order_sooner_than_a_third_of_the_usual_interval_is_flagged_and_a_bit
         flags_of(&flags, &young).is_empty(),
         "two intervals make no baseline"
     );
+
+    // A long period reads every order of the country in one pass: same finding.
+    w.scan(days_ago(5).date_naive(), today() + Duration::days(40))
+        .await;
+    let flags = w.flags("unusual_order_frequency").await;
+    assert_eq!(flags.len(), 2, "{flags:?}");
+    assert!(
+        flags
+            .iter()
+            .all(|f| subject_id(f) == Some(hasty.facility.id))
+    );
+    assert_eq!(flags[0]["evidence"], flags[1]["evidence"]);
 }
 
 #[actix_web::test]
