@@ -1,20 +1,118 @@
-//! `inventory_variance`: not implemented yet.
+//! `inventory_variance`: a physical count found less on the shelf than the book balance.
+//!
+//! Every inventory count of the country's facilities with `counted_at` in the period and a
+//! shortfall (variance < 0) greater than `pct` percent of the expected units or greater than
+//! `units` units is evidence; one finding per facility lists its counts.
+//!
+//! Severity: `medium`; `high` when a count is short by more than `high_pct` percent of
+//! its expected units.
 
 use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Bool, Jsonb, Numeric, Text, Timestamptz};
 use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 
+use crate::db::enums::{Severity, SubjectType};
+use crate::domain::decimal::Decimal;
 use crate::rules::{Finding, ScanContext};
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct Params {}
+pub struct Params {
+    /// A shortfall greater than this percentage of the expected units is flagged.
+    pub pct: Decimal,
+    /// A shortfall greater than this many units is flagged, whatever the percentage.
+    pub units: i64,
+    /// A shortfall greater than this percentage of the expected units makes the flag `high`.
+    pub high_pct: Decimal,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params { pct: Decimal::from(2), units: 5, high_pct: Decimal::from(10) }
+    }
+}
 
 impl Params {
     pub fn check(&self) -> Result<(), String> {
+        let hundred = Decimal::from(100);
+        if self.pct < Decimal::zero() || self.pct > hundred {
+            return Err("pct must be between 0 and 100".into());
+        }
+        if self.units < 0 {
+            return Err("units must not be negative".into());
+        }
+        if self.high_pct < self.pct || self.high_pct > hundred {
+            return Err("high_pct must be between pct and 100".into());
+        }
         Ok(())
     }
 }
 
-pub fn evaluate(_conn: &mut PgConnection, _ctx: &ScanContext, _params: &Params) -> QueryResult<Vec<Finding>> {
-    Ok(Vec::new())
+#[derive(QueryableByName)]
+struct Row {
+    #[diesel(sql_type = BigInt)]
+    facility_id: i64,
+    #[diesel(sql_type = BigInt)]
+    region_id: i64,
+    #[diesel(sql_type = Array<BigInt>)]
+    count_ids: Vec<i64>,
+    #[diesel(sql_type = Array<BigInt>)]
+    product_ids: Vec<i64>,
+    #[diesel(sql_type = Jsonb)]
+    counts: Value,
+    #[diesel(sql_type = BigInt)]
+    shortfall_units: i64,
+    #[diesel(sql_type = Bool)]
+    high: bool,
+}
+
+pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> QueryResult<Vec<Finding>> {
+    let (from, to) = ctx.range.bounds();
+    let rows: Vec<Row> = diesel::sql_query(
+        "WITH short AS ( \
+             SELECT c.id, c.facility_id, c.product_id, c.counted_at, c.expected_units, c.counted_units, \
+                    c.variance_units, -c.variance_units AS shortfall \
+             FROM inventory_counts c \
+             WHERE c.country_code = $1 AND c.counted_at >= $2 AND c.counted_at < $3 AND c.variance_units < 0 \
+               AND (-c.variance_units > $5 OR (-c.variance_units)::numeric * 100 > $4 * c.expected_units)) \
+         SELECT s.facility_id, f.region_id, array_agg(s.id ORDER BY s.id) AS count_ids, \
+                array_agg(DISTINCT s.product_id) AS product_ids, \
+                jsonb_agg(jsonb_build_object('id', s.id, 'product_id', s.product_id, 'counted_at', s.counted_at, \
+                    'expected_units', s.expected_units, 'counted_units', s.counted_units, \
+                    'variance_units', s.variance_units, \
+                    'shortfall_pct', CASE WHEN s.expected_units > 0 \
+                        THEN trim_scale(round(s.shortfall::numeric * 100 / s.expected_units, 2)) END) ORDER BY s.id) AS counts, \
+                sum(s.shortfall)::bigint AS shortfall_units, \
+                bool_or(s.shortfall::numeric * 100 > $6 * s.expected_units) AS high \
+         FROM short s JOIN facilities f ON f.id = s.facility_id \
+         GROUP BY s.facility_id, f.region_id ORDER BY s.facility_id",
+    )
+    .bind::<Text, _>(&ctx.country)
+    .bind::<Timestamptz, _>(from)
+    .bind::<Timestamptz, _>(to)
+    .bind::<Numeric, _>(&params.pct.0)
+    .bind::<BigInt, _>(params.units)
+    .bind::<Numeric, _>(&params.high_pct.0)
+    .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let n = r.count_ids.len();
+            Finding {
+                subject_type: SubjectType::Facility,
+                subject_id: r.facility_id.to_string(),
+                facility_id: Some(r.facility_id),
+                region_id: Some(r.region_id),
+                severity: if r.high { Severity::High } else { Severity::Medium },
+                title: format!("{n} inventory count(s) short of the book balance by {} units in all", r.shortfall_units),
+                evidence: json!({
+                    "records": {"inventory_counts": r.count_ids},
+                    "figures": {"counts": r.counts, "shortfall_units": r.shortfall_units, "product_ids": r.product_ids},
+                    "thresholds": {"pct": params.pct, "units": params.units, "high_pct": params.high_pct},
+                }),
+                period: None,
+            }
+        })
+        .collect())
 }

@@ -1,20 +1,123 @@
-//! `transfer_mismatch`: not implemented yet.
+//! `transfer_mismatch`: a transfer arrived short, or its receipt was not confirmed in time.
+//!
+//! Transfers of the country shipped in the period are evidence when they were received
+//! short (`received_units < quantity_units`, shortfalls of at least `min_shortfall_units`)
+//! or are still unconfirmed more than `confirm_days` days after shipment (judged against
+//! the scan day). One finding per destination facility lists its transfers.
+//!
+//! Severity: `high` when a transfer arrived short (units left the supply chain between two
+//! facilities); `medium` when transfers are only unconfirmed.
 
 use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Date, Jsonb, Text, Timestamptz};
 use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 
+use crate::db::enums::{Severity, SubjectType};
 use crate::rules::{Finding, ScanContext};
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct Params {}
+pub struct Params {
+    /// Days after shipment by which the destination must confirm the receipt.
+    pub confirm_days: i64,
+    /// The smallest shortfall, in units, that is flagged ("any shortfall": 1).
+    pub min_shortfall_units: i64,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params { confirm_days: 7, min_shortfall_units: 1 }
+    }
+}
 
 impl Params {
     pub fn check(&self) -> Result<(), String> {
+        if !(0..=366).contains(&self.confirm_days) {
+            return Err("confirm_days must be between 0 and 366".into());
+        }
+        if self.min_shortfall_units < 1 {
+            return Err("min_shortfall_units must be at least 1".into());
+        }
         Ok(())
     }
 }
 
-pub fn evaluate(_conn: &mut PgConnection, _ctx: &ScanContext, _params: &Params) -> QueryResult<Vec<Finding>> {
-    Ok(Vec::new())
+#[derive(QueryableByName)]
+struct Row {
+    #[diesel(sql_type = BigInt)]
+    facility_id: i64,
+    #[diesel(sql_type = BigInt)]
+    region_id: i64,
+    #[diesel(sql_type = Array<BigInt>)]
+    transfer_ids: Vec<i64>,
+    #[diesel(sql_type = Jsonb)]
+    transfers: Value,
+    #[diesel(sql_type = BigInt)]
+    short: i64,
+    #[diesel(sql_type = BigInt)]
+    shortfall_units: i64,
+    #[diesel(sql_type = BigInt)]
+    unconfirmed: i64,
+}
+
+const SQL: &str = "\
+WITH t AS ( \
+    SELECT t.id, t.from_facility_id, t.to_facility_id, t.product_id, t.shipped_at, t.quantity_units, t.received_units, \
+           t.received_at, CASE WHEN t.received_units IS NOT NULL THEN t.quantity_units - t.received_units END AS shortfall, \
+           CASE WHEN t.received_at IS NULL THEN $4::date - (t.shipped_at AT TIME ZONE 'UTC')::date END AS days_unconfirmed \
+    FROM transfers t \
+    WHERE t.country_code = $1 AND t.shipped_at >= $2 AND t.shipped_at < $3), \
+bad AS ( \
+    SELECT * FROM t \
+    WHERE shortfall >= $6 OR (received_at IS NULL AND days_unconfirmed > $5)) \
+SELECT b.to_facility_id AS facility_id, f.region_id, array_agg(b.id ORDER BY b.id) AS transfer_ids, \
+       jsonb_agg(jsonb_build_object('id', b.id, 'from_facility_id', b.from_facility_id, 'product_id', b.product_id, \
+           'shipped_at', b.shipped_at, 'shipped_units', b.quantity_units, 'received_units', b.received_units, \
+           'received_at', b.received_at, 'shortfall_units', b.shortfall, 'days_unconfirmed', b.days_unconfirmed) ORDER BY b.id) AS transfers, \
+       count(*) FILTER (WHERE b.shortfall >= $6) AS short, \
+       coalesce(sum(b.shortfall) FILTER (WHERE b.shortfall >= $6), 0)::bigint AS shortfall_units, \
+       count(*) FILTER (WHERE b.received_at IS NULL) AS unconfirmed \
+FROM bad b JOIN facilities f ON f.id = b.to_facility_id \
+GROUP BY b.to_facility_id, f.region_id ORDER BY b.to_facility_id";
+
+pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> QueryResult<Vec<Finding>> {
+    let (from, to) = ctx.range.bounds();
+    let rows: Vec<Row> = diesel::sql_query(SQL)
+        .bind::<Text, _>(&ctx.country)
+        .bind::<Timestamptz, _>(from)
+        .bind::<Timestamptz, _>(to)
+        .bind::<Date, _>(ctx.today)
+        .bind::<BigInt, _>(params.confirm_days)
+        .bind::<BigInt, _>(params.min_shortfall_units)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let mut reasons = Vec::new();
+            if r.short > 0 {
+                reasons.push(format!("{} transfer(s) received {} units short", r.short, r.shortfall_units));
+            }
+            if r.unconfirmed > 0 {
+                reasons.push(format!("{} transfer(s) unconfirmed after {} days", r.unconfirmed, params.confirm_days));
+            }
+            Finding {
+                subject_type: SubjectType::Facility,
+                subject_id: r.facility_id.to_string(),
+                facility_id: Some(r.facility_id),
+                region_id: Some(r.region_id),
+                severity: if r.short > 0 { Severity::High } else { Severity::Medium },
+                title: reasons.join("; "),
+                evidence: json!({
+                    "records": {"transfers": r.transfer_ids},
+                    "figures": {
+                        "transfers": r.transfers, "short_transfers": r.short, "shortfall_units": r.shortfall_units,
+                        "unconfirmed_transfers": r.unconfirmed,
+                    },
+                    "thresholds": {"confirm_days": params.confirm_days, "min_shortfall_units": params.min_shortfall_units},
+                }),
+                period: None,
+            }
+        })
+        .collect())
 }
