@@ -107,9 +107,7 @@ async fn update_rule(
                 for (k, v) in changes {
                     params.insert(k.clone(), v.clone());
                 }
-                let merged = serde_json::Value::Object(params);
-                (spec.check_params)(&merged).map_err(|m| Problem::field("/params", m))?;
-                rule.params = merged;
+                rule.params = (spec.check_params)(&serde_json::Value::Object(params)).map_err(|m| Problem::field("/params", m))?;
             }
             if let Some(enabled) = request.enabled {
                 rule.enabled = enabled;

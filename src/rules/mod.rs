@@ -54,8 +54,9 @@ pub struct RuleSpec {
     pub category: RuleCategory,
     pub description: &'static str,
     pub default_params: fn() -> Value,
-    /// Parses stored or proposed parameters; the error says what is wrong.
-    pub check_params: fn(&Value) -> Result<(), String>,
+    /// Parses stored or proposed parameters into their normal form (numbers as numbers,
+    /// every parameter present); the error says what is wrong.
+    pub check_params: fn(&Value) -> Result<Value, String>,
     pub evaluate: Evaluate,
 }
 
@@ -73,7 +74,8 @@ macro_rules! rules {
                     default_params: || serde_json::to_value($module::Params::default()).unwrap_or_default(),
                     check_params: |v| {
                         let p: $module::Params = serde_json::from_value(v.clone()).map_err(|e| e.to_string())?;
-                        p.check()
+                        p.check()?;
+                        serde_json::to_value(p).map_err(|e| e.to_string())
                     },
                     evaluate: |conn, ctx, v| {
                         let p: $module::Params = serde_json::from_value(v.clone())?;

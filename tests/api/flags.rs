@@ -100,6 +100,9 @@ async fn changing_a_rule_bumps_its_version_and_shadow_flags_stay_out_of_default_
     let unknown = app.patch("/api/v1/rules/negative_balance_attempt", &s.regulator, json!({"params": {"colour": 1}})).await.expect(422);
     assert_eq!(unknown.pointers(), vec!["/params"]);
     app.patch("/api/v1/rules/no_such_rule", &s.regulator, json!({"enabled": false})).await.expect(404);
+    // Parameters are stored in their normal form: a decimal sent as a string is a number.
+    let normal = app.patch("/api/v1/rules/mass_balance_residue", &s.regulator, json!({"params": {"tolerance_pct": "2.5"}})).await.expect(200);
+    assert_eq!(normal.body["rule"]["params"], json!({"tolerance_pct": 2.5}));
     app.patch("/api/v1/rules/negative_balance_attempt", &app.ministry("KZ"), json!({"enabled": false})).await.expect(403);
     app.get("/api/v1/rules", &s.pharmacist).await.expect(403);
 }

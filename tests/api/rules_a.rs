@@ -27,22 +27,9 @@ struct Site {
 
 async fn world(app: TestApp) -> World {
     let region = app.region("KZ", "Almaty").await;
-    let morphine = app
-        .product(
-            "morphine",
-            "Morphine 10 mg tablet",
-            "10",
-            "tablet",
-            "tablet",
-        )
-        .await;
+    let morphine = app.product("morphine", "Morphine 10 mg tablet", "10", "tablet", "tablet").await;
     let regulator = app.regulator("KZ");
-    World {
-        app,
-        regulator,
-        region,
-        morphine,
-    }
+    World { app, regulator, region, morphine }
 }
 
 /// An app whose business times may lie 400 days back (for baselines months back).
@@ -68,14 +55,7 @@ impl World {
         Site { facility, user }
     }
 
-    async fn event(
-        &self,
-        site: &Site,
-        kind: &str,
-        product: i64,
-        units: i64,
-        at: DateTime<Utc>,
-    ) -> TestResponse {
+    async fn event(&self, site: &Site, kind: &str, product: i64, units: i64, at: DateTime<Utc>) -> TestResponse {
         self.app
             .post(
                 &format!("/api/v1/facilities/{}/stock-events", site.facility.id),
@@ -86,46 +66,26 @@ impl World {
     }
 
     async fn receive(&self, site: &Site, product: i64, units: i64, at: DateTime<Utc>) {
-        self.app
-            .stock_up(&site.user, site.facility.id, product, units, at)
-            .await;
+        self.app.stock_up(&site.user, site.facility.id, product, units, at).await;
     }
 
     /// Runs a scan of KZ over `[from, to]`; no rule may fail.
     async fn scan(&self, from: NaiveDate, to: NaiveDate) -> Value {
-        let r = self
-            .app
-            .post(
-                "/api/v1/diversion/scans",
-                &self.regulator,
-                json!({"country_code": "KZ", "from": from, "to": to}),
-            )
-            .await
-            .expect(201);
+        let r = self.app.post("/api/v1/diversion/scans", &self.regulator, json!({"country_code": "KZ", "from": from, "to": to})).await.expect(201);
         let rules = r.body["scan"]["rules"].as_array().unwrap();
         assert!(rules.iter().all(|r| r.get("error").is_none()), "{rules:?}");
         r.body["scan"].clone()
     }
 
     async fn flags(&self, rule: &str) -> Vec<Value> {
-        let r = self
-            .app
-            .get(
-                &format!("/api/v1/flags?rule={rule}&per_page=100"),
-                &self.regulator,
-            )
-            .await
-            .expect(200);
+        let r = self.app.get(&format!("/api/v1/flags?rule={rule}&per_page=100"), &self.regulator).await.expect(200);
         r.body["flags"].as_array().unwrap().clone()
     }
 }
 
 /// The flags about `site`'s facility.
 fn flags_of<'a>(flags: &'a [Value], site: &Site) -> Vec<&'a Value> {
-    flags
-        .iter()
-        .filter(|f| f["subject_type"] == "facility" && subject_id(f) == Some(site.facility.id))
-        .collect()
+    flags.iter().filter(|f| f["subject_type"] == "facility" && subject_id(f) == Some(site.facility.id)).collect()
 }
 
 /// The one flag about `site`'s facility.
@@ -142,12 +102,7 @@ fn subject_id(flag: &Value) -> Option<i64> {
 }
 
 fn ids(value: &Value) -> Vec<i64> {
-    value
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_i64().unwrap())
-        .collect()
+    value.as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect()
 }
 
 fn id_of(r: &TestResponse, key: &str) -> i64 {
@@ -155,24 +110,17 @@ fn id_of(r: &TestResponse, key: &str) -> i64 {
 }
 
 #[actix_web::test]
-async fn counts_short_by_more_than_five_units_or_two_percent_are_flagged_and_five_in_a_thousand_are_not()
- {
+async fn counts_short_by_more_than_five_units_or_two_percent_are_flagged_and_five_in_a_thousand_are_not() {
     let w = world(TestApp::spawn().await).await;
     let six_short = w.site(FacilityKind::Pharmacy, "Six short").await;
     let three_pct = w.site(FacilityKind::Pharmacy, "Three percent short").await;
-    let fifteen_pct = w
-        .site(FacilityKind::Hospital, "Fifteen percent short")
-        .await;
+    let fifteen_pct = w.site(FacilityKind::Hospital, "Fifteen percent short").await;
     let five_short = w.site(FacilityKind::Pharmacy, "Five short").await;
     let surplus = w.site(FacilityKind::Pharmacy, "Surplus").await;
     let mut count_ids = Vec::new();
-    for (site, stock, counted) in [
-        (&six_short, 1000, 994),
-        (&three_pct, 100, 97),
-        (&fifteen_pct, 100, 85),
-        (&five_short, 1000, 995),
-        (&surplus, 100, 101),
-    ] {
+    for (site, stock, counted) in
+        [(&six_short, 1000, 994), (&three_pct, 100, 97), (&fifteen_pct, 100, 85), (&five_short, 1000, 995), (&surplus, 100, 101)]
+    {
         w.receive(site, w.morphine, stock, days_ago(5)).await;
         let r = w
             .app
@@ -192,10 +140,7 @@ async fn counts_short_by_more_than_five_units_or_two_percent_are_flagged_and_fiv
     let six = flag_of(&flags, &six_short);
     assert_eq!(six["severity"], "medium");
     assert_eq!(six["facility_id"], six_short.facility.id);
-    assert_eq!(
-        ids(&six["evidence"]["records"]["inventory_counts"]),
-        vec![count_ids[0]]
-    );
+    assert_eq!(ids(&six["evidence"]["records"]["inventory_counts"]), vec![count_ids[0]]);
     let count = &six["evidence"]["figures"]["counts"][0];
     assert_eq!(count["expected_units"], 1000);
     assert_eq!(count["counted_units"], 994);
@@ -205,18 +150,12 @@ async fn counts_short_by_more_than_five_units_or_two_percent_are_flagged_and_fiv
 
     let three = flag_of(&flags, &three_pct);
     assert_eq!(three["severity"], "medium");
-    assert_eq!(
-        three["evidence"]["figures"]["counts"][0]["shortfall_pct"].to_string(),
-        "3"
-    );
+    assert_eq!(three["evidence"]["figures"]["counts"][0]["shortfall_pct"].to_string(), "3");
     let fifteen = flag_of(&flags, &fifteen_pct);
     assert_eq!(fifteen["severity"], "high", "beyond high_pct");
     assert_eq!(fifteen["evidence"]["figures"]["shortfall_units"], 15);
 
-    assert!(
-        flags_of(&flags, &five_short).is_empty(),
-        "0.5 % and 5 units is within tolerance"
-    );
+    assert!(flags_of(&flags, &five_short).is_empty(), "0.5 % and 5 units is within tolerance");
     assert!(flags_of(&flags, &surplus).is_empty());
 }
 
@@ -228,18 +167,11 @@ async fn a_theft_is_always_flagged_high_unless_it_was_reversed() {
     let mut theft_ids = Vec::new();
     for site in [&robbed, &corrected] {
         w.receive(site, w.morphine, 1000, days_ago(5)).await;
-        let r = w
-            .event(site, "theft", w.morphine, 1, days_ago(3))
-            .await
-            .expect(201);
+        let r = w.event(site, "theft", w.morphine, 1, days_ago(3)).await.expect(201);
         theft_ids.push(id_of(&r, "stock_event"));
     }
     w.app
-        .post(
-            &format!("/api/v1/stock-events/{}/reversal", theft_ids[1]),
-            &corrected.user,
-            json!({"reason": "the box was found in the wrong safe"}),
-        )
+        .post(&format!("/api/v1/stock-events/{}/reversal", theft_ids[1]), &corrected.user, json!({"reason": "the box was found in the wrong safe"}))
         .await
         .expect(201);
     w.scan(days_ago(10).date_naive(), today()).await;
@@ -247,10 +179,7 @@ async fn a_theft_is_always_flagged_high_unless_it_was_reversed() {
     assert_eq!(flags.len(), 1, "{flags:?}");
     let flag = flag_of(&flags, &robbed);
     assert_eq!(flag["severity"], "high");
-    assert_eq!(
-        ids(&flag["evidence"]["records"]["stock_events"]),
-        vec![theft_ids[0]]
-    );
+    assert_eq!(ids(&flag["evidence"]["records"]["stock_events"]), vec![theft_ids[0]]);
     assert_eq!(flag["evidence"]["figures"]["theft_units"], 1);
     assert_eq!(flag["evidence"]["figures"]["throughput_units"], 1000);
 }
@@ -265,21 +194,13 @@ async fn losses_above_one_percent_of_throughput_or_three_within_ninety_days_are_
     for site in [&large, &tolerated, &repeated, &twice] {
         w.receive(site, w.morphine, 1000, days_ago(8)).await;
     }
-    w.event(&large, "loss", w.morphine, 11, days_ago(3))
-        .await
-        .expect(201);
-    w.event(&tolerated, "loss", w.morphine, 10, days_ago(3))
-        .await
-        .expect(201);
+    w.event(&large, "loss", w.morphine, 11, days_ago(3)).await.expect(201);
+    w.event(&tolerated, "loss", w.morphine, 10, days_ago(3)).await.expect(201);
     for day in [6, 4, 2] {
-        w.event(&repeated, "loss", w.morphine, 1, days_ago(day))
-            .await
-            .expect(201);
+        w.event(&repeated, "loss", w.morphine, 1, days_ago(day)).await.expect(201);
     }
     for day in [6, 4] {
-        w.event(&twice, "loss", w.morphine, 1, days_ago(day))
-            .await
-            .expect(201);
+        w.event(&twice, "loss", w.morphine, 1, days_ago(day)).await.expect(201);
     }
     w.scan(days_ago(10).date_naive(), today()).await;
     let flags = w.flags("loss_or_theft").await;
@@ -298,60 +219,30 @@ async fn losses_above_one_percent_of_throughput_or_three_within_ninety_days_are_
     assert_eq!(flag["severity"], "medium");
     assert_eq!(flag["evidence"]["figures"]["window_losses"], 3);
     assert_eq!(flag["evidence"]["figures"]["large_losses"], false);
-    assert_eq!(
-        flag["evidence"]["records"]["stock_events"]
-            .as_array()
-            .unwrap()
-            .len(),
-        3
-    );
+    assert_eq!(flag["evidence"]["records"]["stock_events"].as_array().unwrap().len(), 3);
 
-    assert!(
-        flags_of(&flags, &tolerated).is_empty(),
-        "exactly 1 % is tolerated"
-    );
-    assert!(
-        flags_of(&flags, &twice).is_empty(),
-        "two small losses are not a pattern"
-    );
+    assert!(flags_of(&flags, &tolerated).is_empty(), "exactly 1 % is tolerated");
+    assert!(flags_of(&flags, &twice).is_empty(), "two small losses are not a pattern");
 }
 
 #[actix_web::test]
-async fn a_short_receipt_or_a_transfer_unconfirmed_after_seven_days_is_flagged_at_the_destination()
-{
+async fn a_short_receipt_or_a_transfer_unconfirmed_after_seven_days_is_flagged_at_the_destination() {
     let w = world(TestApp::spawn().await).await;
     let wholesaler = w.site(FacilityKind::Wholesaler, "KazPharm").await;
     let short = w.site(FacilityKind::Pharmacy, "Short").await;
     let complete = w.site(FacilityKind::Pharmacy, "Complete").await;
-    let silent = w
-        .site(FacilityKind::Pharmacy, "Silent for eight days")
-        .await;
-    let waiting = w
-        .site(FacilityKind::Pharmacy, "Silent for seven days")
-        .await;
+    let silent = w.site(FacilityKind::Pharmacy, "Silent for eight days").await;
+    let waiting = w.site(FacilityKind::Pharmacy, "Silent for seven days").await;
     w.receive(&wholesaler, w.morphine, 1000, days_ago(20)).await;
     let ship = |to: &Site, at: DateTime<Utc>| json!({"from_facility_id": wholesaler.facility.id, "to_facility_id": to.facility.id, "product_id": w.morphine, "quantity_units": 100, "shipped_at": at});
     let mut transfer = Vec::new();
-    for (to, at) in [
-        (&short, days_ago(5)),
-        (&complete, days_ago(5)),
-        (&silent, days_ago(8)),
-        (&waiting, days_ago(7)),
-    ] {
-        let r = w
-            .app
-            .post("/api/v1/transfers", &wholesaler.user, ship(to, at))
-            .await
-            .expect(201);
+    for (to, at) in [(&short, days_ago(5)), (&complete, days_ago(5)), (&silent, days_ago(8)), (&waiting, days_ago(7))] {
+        let r = w.app.post("/api/v1/transfers", &wholesaler.user, ship(to, at)).await.expect(201);
         transfer.push(id_of(&r, "transfer"));
     }
     for (site, id, units) in [(&short, transfer[0], 94), (&complete, transfer[1], 100)] {
         w.app
-            .post(
-                &format!("/api/v1/transfers/{id}/receipt"),
-                &site.user,
-                json!({"quantity_units": units, "received_at": days_ago(4)}),
-            )
+            .post(&format!("/api/v1/transfers/{id}/receipt"), &site.user, json!({"quantity_units": units, "received_at": days_ago(4)}))
             .await
             .expect(201);
     }
@@ -361,10 +252,7 @@ async fn a_short_receipt_or_a_transfer_unconfirmed_after_seven_days_is_flagged_a
 
     let flag = flag_of(&flags, &short);
     assert_eq!(flag["severity"], "high");
-    assert_eq!(
-        ids(&flag["evidence"]["records"]["transfers"]),
-        vec![transfer[0]]
-    );
+    assert_eq!(ids(&flag["evidence"]["records"]["transfers"]), vec![transfer[0]]);
     let t = &flag["evidence"]["figures"]["transfers"][0];
     assert_eq!(t["shipped_units"], 100);
     assert_eq!(t["received_units"], 94);
@@ -373,24 +261,15 @@ async fn a_short_receipt_or_a_transfer_unconfirmed_after_seven_days_is_flagged_a
 
     let flag = flag_of(&flags, &silent);
     assert_eq!(flag["severity"], "medium");
-    assert_eq!(
-        ids(&flag["evidence"]["records"]["transfers"]),
-        vec![transfer[2]]
-    );
+    assert_eq!(ids(&flag["evidence"]["records"]["transfers"]), vec![transfer[2]]);
     let t = &flag["evidence"]["figures"]["transfers"][0];
     assert_eq!(t["days_unconfirmed"], 8);
     assert!(t["received_units"].is_null());
     assert_eq!(flag["evidence"]["thresholds"]["confirm_days"], 7);
 
     assert!(flags_of(&flags, &complete).is_empty());
-    assert!(
-        flags_of(&flags, &waiting).is_empty(),
-        "seven days is still in time"
-    );
-    assert!(
-        flags_of(&flags, &wholesaler).is_empty(),
-        "the destination answers for the receipt"
-    );
+    assert!(flags_of(&flags, &waiting).is_empty(), "seven days is still in time");
+    assert!(flags_of(&flags, &wholesaler).is_empty(), "the destination answers for the receipt");
 }
 
 #[actix_web::test]
@@ -399,7 +278,11 @@ async fn a_refused_receipt_beyond_its_authorization_is_flagged_high_and_an_exact
     let morphine = w.app.substance_id("morphine").await;
     let year = Utc::now().year();
     w.app
-        .post("/api/v1/estimates", &w.regulator, json!({"country_code": "KZ", "substance_id": morphine, "year": year, "quantity_g": 100, "kind": "annual"}))
+        .post(
+            "/api/v1/estimates",
+            &w.regulator,
+            json!({"country_code": "KZ", "substance_id": morphine, "year": year, "quantity_g": 100, "kind": "annual"}),
+        )
         .await
         .expect(201);
     let greedy = w.site(FacilityKind::Importer, "Greedy importer").await;
@@ -416,34 +299,14 @@ async fn a_refused_receipt_beyond_its_authorization_is_flagged_high_and_an_exact
             )
             .await
             .expect(201);
-        receipts.push(format!(
-            "/api/v1/import-authorizations/{}/receipts",
-            id_of(&r, "import_authorization")
-        ));
+        receipts.push(format!("/api/v1/import-authorizations/{}/receipts", id_of(&r, "import_authorization")));
     }
     let at = Utc::now() - Duration::minutes(1);
-    let refused = w
-        .app
-        .post(
-            &receipts[0],
-            &greedy.user,
-            json!({"quantity_units": 101, "received_at": at}),
-        )
-        .await
-        .expect(422);
+    let refused = w.app.post(&receipts[0], &greedy.user, json!({"quantity_units": 101, "received_at": at})).await.expect(422);
     assert_eq!(refused.code(), "authorization_exceeded");
-    w.app
-        .post(
-            &receipts[1],
-            &exact.user,
-            json!({"quantity_units": 100, "received_at": at}),
-        )
-        .await
-        .expect(201);
+    w.app.post(&receipts[1], &exact.user, json!({"quantity_units": 100, "received_at": at})).await.expect(201);
     // A refusal for missing stock belongs to another rule.
-    w.event(&exact, "destruction", w.morphine, 101, at)
-        .await
-        .expect(409);
+    w.event(&exact, "destruction", w.morphine, 101, at).await.expect(409);
 
     w.scan(at.date_naive(), today()).await;
     let flags = w.flags("receipt_without_authorization").await;
@@ -451,26 +314,13 @@ async fn a_refused_receipt_beyond_its_authorization_is_flagged_high_and_an_exact
     let flag = flag_of(&flags, &greedy);
     assert_eq!(flag["severity"], "high");
     assert_eq!(flag["evidence"]["figures"]["attempts"], 1);
-    assert_eq!(
-        flag["evidence"]["figures"]["by_code"]["authorization_exceeded"],
-        1
-    );
-    assert_eq!(
-        ids(&flag["evidence"]["figures"]["product_ids"]),
-        vec![w.morphine]
-    );
-    assert_eq!(
-        flag["evidence"]["records"]["refused_attempts"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(flag["evidence"]["figures"]["by_code"]["authorization_exceeded"], 1);
+    assert_eq!(ids(&flag["evidence"]["figures"]["product_ids"]), vec![w.morphine]);
+    assert_eq!(flag["evidence"]["records"]["refused_attempts"].as_array().unwrap().len(), 1);
 }
 
 #[actix_web::test]
-async fn consumption_over_the_estimate_is_flagged_high_from_ninety_percent_low_and_without_estimate_high()
- {
+async fn consumption_over_the_estimate_is_flagged_high_from_ninety_percent_low_and_without_estimate_high() {
     let w = world(TestApp::spawn().await).await;
     let at = Utc::now() - Duration::minutes(1);
     let year = at.year();
@@ -481,27 +331,23 @@ async fn consumption_over_the_estimate_is_flagged_high_from_ninety_percent_low_a
     let mut product = Vec::new();
     for inn in ["morphine", "oxycodone", "hydromorphone", "methadone"] {
         substance.push(w.app.substance_id(inn).await);
-        product.push(if inn == "morphine" {
-            w.morphine
-        } else {
-            w.app
-                .product(
-                    inn,
-                    &format!("{inn} 10 mg tablet"),
-                    "10",
-                    "tablet",
-                    "tablet",
-                )
-                .await
-        });
+        product.push(if inn == "morphine" { w.morphine } else { w.app.product(inn, &format!("{inn} 10 mg tablet"), "10", "tablet", "tablet").await });
     }
     for &s in &substance[..3] {
         w.app
-            .post("/api/v1/estimates", &w.regulator, json!({"country_code": "KZ", "substance_id": s, "year": year, "quantity_g": "0.5", "kind": "annual"}))
+            .post(
+                "/api/v1/estimates",
+                &w.regulator,
+                json!({"country_code": "KZ", "substance_id": s, "year": year, "quantity_g": "0.5", "kind": "annual"}),
+            )
             .await
             .expect(201);
         w.app
-            .post("/api/v1/estimates", &w.regulator, json!({"country_code": "KZ", "substance_id": s, "year": year, "quantity_g": "0.5", "kind": "supplementary"}))
+            .post(
+                "/api/v1/estimates",
+                &w.regulator,
+                json!({"country_code": "KZ", "substance_id": s, "year": year, "quantity_g": "0.5", "kind": "supplementary"}),
+            )
             .await
             .expect(201);
     }
@@ -515,12 +361,7 @@ async fn consumption_over_the_estimate_is_flagged_high_from_ninety_percent_low_a
     w.scan(at.date_naive(), at.date_naive()).await;
     let flags = w.flags("estimate_exceeded").await;
     assert_eq!(flags.len(), 3, "{flags:?}");
-    let of = |i: usize| {
-        flags
-            .iter()
-            .find(|f| subject_id(f) == Some(substance[i]))
-            .cloned()
-    };
+    let of = |i: usize| flags.iter().find(|f| subject_id(f) == Some(substance[i])).cloned();
     let morphine = of(0).expect("morphine is flagged");
     assert_eq!(morphine["subject_type"], "substance");
     assert_eq!(morphine["severity"], "high");
@@ -531,30 +372,18 @@ async fn consumption_over_the_estimate_is_flagged_high_from_ninety_percent_low_a
     assert_eq!(figures["consumed_g"].to_string(), "1.01");
     assert_eq!(figures["consumed_pct"].to_string(), "101");
     assert_eq!(figures["received_g"].to_string(), "0");
-    assert_eq!(
-        morphine["evidence"]["records"]["estimates"]
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(morphine["evidence"]["records"]["estimates"].as_array().unwrap().len(), 2);
 
     let oxycodone = of(1).expect("oxycodone is warned about");
     assert_eq!(oxycodone["severity"], "low");
-    assert_eq!(
-        oxycodone["evidence"]["figures"]["consumed_pct"].to_string(),
-        "90"
-    );
+    assert_eq!(oxycodone["evidence"]["figures"]["consumed_pct"].to_string(), "90");
 
     assert!(of(2).is_none(), "89 % of the estimate is no warning");
 
     let methadone = of(3).expect("consumption without an estimate is flagged");
     assert_eq!(methadone["severity"], "high");
     assert_eq!(methadone["evidence"]["figures"]["no_estimate"], true);
-    assert_eq!(
-        methadone["evidence"]["figures"]["consumed_g"].to_string(),
-        "0.01"
-    );
+    assert_eq!(methadone["evidence"]["figures"]["consumed_g"].to_string(), "0.01");
 }
 
 #[actix_web::test]
@@ -572,9 +401,7 @@ async fn a_month_of_receipts_above_three_times_the_six_month_median_is_flagged_f
     let spiking = w.site(FacilityKind::Pharmacy, "Thirty-one").await;
     let steady = w.site(FacilityKind::Pharmacy, "Thirty").await;
     let sparse = w.site(FacilityKind::Hospital, "Half the months").await;
-    let new = w
-        .site(FacilityKind::Pharmacy, "Two months of history")
-        .await;
+    let new = w.site(FacilityKind::Pharmacy, "Two months of history").await;
     for &m in &baseline {
         w.receive(&spiking, w.morphine, 10, mid(m)).await;
         w.receive(&steady, w.morphine, 10, mid(m)).await;
@@ -611,31 +438,15 @@ async fn a_month_of_receipts_above_three_times_the_six_month_median_is_flagged_f
     assert_eq!(p["median"].to_string(), "10");
     assert_eq!(p["months_with_receipts"], 6);
     assert_eq!(p["baseline"].as_array().unwrap().len(), 6);
-    assert_eq!(
-        flag["evidence"]["records"]["stock_events"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(flag["evidence"]["records"]["stock_events"].as_array().unwrap().len(), 1);
 
     let flag = flag_of(&flags, &sparse);
     let p = &flag["evidence"]["figures"]["products"][0];
-    assert_eq!(
-        p["median"].to_string(),
-        "5",
-        "months without receipts count as 0"
-    );
+    assert_eq!(p["median"].to_string(), "5", "months without receipts count as 0");
     assert_eq!(p["months_with_receipts"], 3);
 
-    assert!(
-        flags_of(&flags, &steady).is_empty(),
-        "three times the median is not above it"
-    );
-    assert!(
-        flags_of(&flags, &new).is_empty(),
-        "two months are too little history"
-    );
+    assert!(flags_of(&flags, &steady).is_empty(), "three times the median is not above it");
+    assert!(flags_of(&flags, &new).is_empty(), "two months are too little history");
 }
 
 #[actix_web::test]
@@ -643,28 +454,20 @@ async fn an_order_sooner_than_a_third_of_the_usual_interval_is_flagged_and_a_bit
     let w = world(TestApp::spawn().await).await;
     let hasty = w.site(FacilityKind::Pharmacy, "Two days").await;
     let patient = w.site(FacilityKind::Pharmacy, "Sixty hours").await;
-    let young = w
-        .site(FacilityKind::Pharmacy, "Two intervals of history")
-        .await;
+    let young = w.site(FacilityKind::Pharmacy, "Two intervals of history").await;
     // Weekly orders until six days ago: three intervals of seven days.
     let start = days_ago(27);
     for k in 0..4 {
-        w.receive(&hasty, w.morphine, 10, start + Duration::days(7 * k))
-            .await;
-        w.receive(&patient, w.morphine, 10, start + Duration::days(7 * k))
-            .await;
+        w.receive(&hasty, w.morphine, 10, start + Duration::days(7 * k)).await;
+        w.receive(&patient, w.morphine, 10, start + Duration::days(7 * k)).await;
         if k > 0 {
-            w.receive(&young, w.morphine, 10, start + Duration::days(7 * k))
-                .await;
+            w.receive(&young, w.morphine, 10, start + Duration::days(7 * k)).await;
         }
     }
     let last = start + Duration::days(21);
-    w.receive(&hasty, w.morphine, 10, last + Duration::days(2))
-        .await;
-    w.receive(&patient, w.morphine, 10, last + Duration::hours(60))
-        .await;
-    w.receive(&young, w.morphine, 10, last + Duration::days(1))
-        .await;
+    w.receive(&hasty, w.morphine, 10, last + Duration::days(2)).await;
+    w.receive(&patient, w.morphine, 10, last + Duration::hours(60)).await;
+    w.receive(&young, w.morphine, 10, last + Duration::days(1)).await;
 
     w.scan(days_ago(5).date_naive(), today()).await;
     let flags = w.flags("unusual_order_frequency").await;
@@ -676,37 +479,16 @@ async fn an_order_sooner_than_a_third_of_the_usual_interval_is_flagged_and_a_bit
     assert_eq!(interval["interval_days"].to_string(), "2");
     assert_eq!(interval["baseline_median_days"].to_string(), "7");
     assert_eq!(interval["baseline_intervals"], 3);
-    assert_eq!(
-        flag["evidence"]["records"]["stock_events"]
-            .as_array()
-            .unwrap()
-            .len(),
-        2,
-        "the order and the one before it"
-    );
-    assert_eq!(
-        flag["evidence"]["thresholds"]["ratio"].to_string(),
-        "0.3333"
-    );
-    assert!(
-        flags_of(&flags, &patient).is_empty(),
-        "2.5 days is more than a third of 7"
-    );
-    assert!(
-        flags_of(&flags, &young).is_empty(),
-        "two intervals make no baseline"
-    );
+    assert_eq!(flag["evidence"]["records"]["stock_events"].as_array().unwrap().len(), 2, "the order and the one before it");
+    assert_eq!(flag["evidence"]["thresholds"]["ratio"].to_string(), "0.3333");
+    assert!(flags_of(&flags, &patient).is_empty(), "2.5 days is more than a third of 7");
+    assert!(flags_of(&flags, &young).is_empty(), "two intervals make no baseline");
 
     // A long period reads every order of the country in one pass: same finding.
-    w.scan(days_ago(5).date_naive(), today() + Duration::days(40))
-        .await;
+    w.scan(days_ago(5).date_naive(), today() + Duration::days(40)).await;
     let flags = w.flags("unusual_order_frequency").await;
     assert_eq!(flags.len(), 2, "{flags:?}");
-    assert!(
-        flags
-            .iter()
-            .all(|f| subject_id(f) == Some(hasty.facility.id))
-    );
+    assert!(flags.iter().all(|f| subject_id(f) == Some(hasty.facility.id)));
     assert_eq!(flags[0]["evidence"], flags[1]["evidence"]);
 }
 
@@ -734,21 +516,9 @@ async fn a_month_left_open_past_its_due_date_is_flagged_once_per_facility_and_mo
                 .unwrap();
         }
     }
-    for (site, m) in [
-        (&forgetful, three_ago),
-        (&diligent, three_ago),
-        (&diligent, two_ago),
-    ] {
+    for (site, m) in [(&forgetful, three_ago), (&diligent, three_ago), (&diligent, two_ago)] {
         w.app
-            .post(
-                &format!(
-                    "/api/v1/facilities/{}/reporting-periods/{}/close",
-                    site.facility.id,
-                    m.label()
-                ),
-                &site.user,
-                json!({"zero_report": true}),
-            )
+            .post(&format!("/api/v1/facilities/{}/reporting-periods/{}/close", site.facility.id, m.label()), &site.user, json!({"zero_report": true}))
             .await
             .expect(201);
     }
@@ -763,26 +533,14 @@ async fn a_month_left_open_past_its_due_date_is_flagged_once_per_facility_and_mo
     assert_eq!(flag["evidence"]["figures"]["period"], two_ago.label());
     assert_eq!(flag["evidence"]["figures"]["due_by"], due.to_string());
     let overdue = (today() - due).num_days();
-    assert_eq!(
-        flag["severity"],
-        if overdue > 30 { "medium" } else { "low" }
-    );
+    assert_eq!(flag["severity"], if overdue > 30 { "medium" } else { "low" });
     assert!(flags_of(&flags, &diligent).is_empty());
     assert!(flags_of(&flags, &new).is_empty(), "it did not exist then");
-    assert!(
-        flags_of(&flags, &wholesaler).is_empty(),
-        "only dispensing facilities report"
-    );
+    assert!(flags_of(&flags, &wholesaler).is_empty(), "only dispensing facilities report");
 
     // The current month is not due yet.
     let scan = w.scan(this_month.first_day(), today()).await;
-    let report = scan["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["code"] == "late_or_missing_report")
-        .unwrap()
-        .clone();
+    let report = scan["rules"].as_array().unwrap().iter().find(|r| r["code"] == "late_or_missing_report").unwrap().clone();
     assert_eq!(report["findings"], 0);
 }
 
@@ -800,24 +558,10 @@ async fn nonsense_parameters_of_these_rules_are_refused() {
         ("unusual_order_frequency", json!({"ratio": 0})),
         ("late_or_missing_report", json!({"medium_after_days": -5})),
     ] {
-        let r = app
-            .patch(
-                &format!("/api/v1/rules/{rule}"),
-                &regulator,
-                json!({"params": params}),
-            )
-            .await
-            .expect(422);
+        let r = app.patch(&format!("/api/v1/rules/{rule}"), &regulator, json!({"params": params})).await.expect(422);
         assert_eq!(r.pointers(), vec!["/params"], "{rule}");
     }
-    let r = app
-        .patch(
-            "/api/v1/rules/unusual_order_size",
-            &regulator,
-            json!({"params": {"factor": 2.5}}),
-        )
-        .await
-        .expect(200);
+    let r = app.patch("/api/v1/rules/unusual_order_size", &regulator, json!({"params": {"factor": 2.5}})).await.expect(200);
     assert_eq!(r.body["rule"]["params"]["factor"].to_string(), "2.5");
     assert_eq!(r.body["rule"]["params"]["baseline_months"], 6);
 }

@@ -167,7 +167,14 @@ pub fn supply_before(conn: &mut PgConnection, country: &str, month: Month) -> Qu
 
 /// Dispensed units of `country` (optionally one region) over `range`; by sex and age band
 /// too when `by_patient_group`.
-pub fn dispensed(conn: &mut PgConnection, country: &str, region: Option<i64>, range: DateRange, source: Source, by_patient_group: bool) -> QueryResult<Vec<DispensedRow>> {
+pub fn dispensed(
+    conn: &mut PgConnection,
+    country: &str,
+    region: Option<i64>,
+    range: DateRange,
+    source: Source,
+    by_patient_group: bool,
+) -> QueryResult<Vec<DispensedRow>> {
     let (raw, months) = match source {
         Source::Raw => (vec![range.bounds()], None),
         Source::Aggregates => range.split(),
