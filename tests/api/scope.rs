@@ -96,3 +96,58 @@ async fn every_endpoint_answers_each_role_within_its_scope() {
         assert_eq!(anonymous.status, 401, "{method} {path} without a token");
     }
 }
+
+/// The read endpoints of the supply chain, dispensing, analytics and flags, every role.
+#[actix_web::test]
+async fn every_read_endpoint_answers_each_role_within_its_scope() {
+    let app = TestApp::spawn().await;
+    let almaty = app.region("KZ", "Almaty").await;
+    let pharmacy = app.facility(almaty, FacilityKind::Pharmacy, "Pharmacy").await;
+    let wholesaler = app.facility(almaty, FacilityKind::Wholesaler, "Wholesaler").await;
+    let users: Vec<TestUser> = vec![
+        app.admin(),
+        app.regulator("KZ"),
+        app.ministry("KZ"),
+        app.facility_user(&wholesaler),
+        app.facility_user(&pharmacy),
+        app.regional(),
+        app.regulator("KG"),
+        app.ministry("KG"),
+    ];
+    let morphine = app.substance_id("morphine").await;
+    let (p, w) = (pharmacy.id, wholesaler.id);
+    let month = chrono::Utc::now().format("%Y-%m").to_string();
+    let year = chrono::Utc::now().format("%Y").to_string();
+    // KZ for everyone: admin names it, KG users are refused it.
+    let matrix: Vec<(String, [u16; 8])> = vec![
+        ("/api/v1/estimates?country=KZ".into(), [200, 200, 200, 403, 403, 403, 403, 403]),
+        ("/api/v1/import-authorizations?country=KZ".into(), [200, 200, 403, 200, 403, 403, 403, 403]),
+        ("/api/v1/transfers?country=KZ".into(), [200, 200, 403, 200, 200, 403, 403, 403]),
+        (format!("/api/v1/facilities/{p}/stock-events"), [200, 200, 403, 403, 200, 403, 403, 403]),
+        (format!("/api/v1/facilities/{w}/stock-events"), [200, 200, 403, 200, 403, 403, 403, 403]),
+        (format!("/api/v1/facilities/{p}/stock"), [200, 200, 200, 403, 200, 403, 403, 403]),
+        (format!("/api/v1/facilities/{p}/dispensings"), [200, 200, 403, 403, 200, 403, 403, 403]),
+        (format!("/api/v1/reporting-periods?country=KZ&period={month}"), [200, 200, 200, 403, 403, 403, 403, 403]),
+        (format!("/api/v1/analytics/availability?country=KZ&year={year}"), [200, 200, 200, 403, 403, 403, 403, 403]),
+        (format!("/api/v1/analytics/consumption?country=KZ&year={year}"), [200, 200, 200, 403, 403, 403, 403, 403]),
+        (format!("/api/v1/analytics/estimates?country=KZ&year={year}"), [200, 200, 200, 403, 403, 403, 403, 403]),
+        (format!("/api/v1/analytics/estimate-proposal?country=KZ&substance_id={morphine}&year={year}"), [200, 200, 200, 403, 403, 403, 403, 403]),
+        ("/api/v1/analytics/stock-outs?country=KZ".into(), [200, 200, 200, 403, 403, 403, 403, 403]),
+        (format!("/api/v1/analytics/mass-balance?country=KZ&year={year}"), [200, 200, 200, 403, 403, 403, 403, 403]),
+        (format!("/api/v1/analytics/regional?year={year}"), [200, 200, 200, 403, 403, 200, 200, 200]),
+        ("/api/v1/analytics/adequacy-bands".into(), [200, 200, 200, 403, 403, 200, 200, 200]),
+        ("/api/v1/analytics/parameters".into(), [200, 200, 200, 403, 403, 403, 200, 200]),
+        (format!("/api/v1/reports/incb/form-c?country=KZ&year={year}"), [200, 200, 200, 403, 403, 403, 403, 403]),
+        (format!("/api/v1/reports/incb/form-a?country=KZ&year={year}&quarter=1"), [200, 200, 200, 403, 403, 403, 403, 403]),
+        ("/api/v1/flags?country=KZ".into(), [200, 200, 200, 200, 200, 403, 403, 403]),
+        ("/api/v1/rules?country=KZ".into(), [200, 200, 200, 403, 403, 403, 403, 403]),
+        ("/api/v1/dispensings?country=KZ&prescriber_id=DOC-1".into(), [200, 200, 403, 403, 403, 403, 403, 403]),
+    ];
+    for (path, expected) in matrix {
+        for (i, user) in users.iter().enumerate() {
+            let r = app.request(Method::GET, &path, Some(&user.token), None).await;
+            assert_eq!(r.status, expected[i], "GET {path} as {}: {}", ROLES[i], r.text);
+        }
+        assert_eq!(app.request(Method::GET, &path, None, None).await.status, 401, "GET {path} without a token");
+    }
+}
