@@ -10,7 +10,7 @@
 //! The throughput is the period's net receipts: a receipt reversed within the period counts
 //! nothing (a reversal counts negated under the kind it reverses, as in `facility_monthly`).
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{Duration, NaiveDate};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Date, Numeric, Text, Timestamptz};
 use serde::{Deserialize, Serialize};
@@ -19,7 +19,6 @@ use serde_json::json;
 use crate::db::enums::{Severity, SubjectType};
 use crate::db::reports::flows::DateRange;
 use crate::domain::decimal::Decimal;
-use crate::domain::period::Month;
 use crate::rules::{Finding, ScanContext};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -116,18 +115,13 @@ WHERE cardinality(p.theft_ids) > 0 \
    OR cardinality(p.window_loss_ids) >= $6 \
 ORDER BY p.facility_id";
 
-/// The whole months inside the range as `[first day, day after)`, both first days of a
-/// month; `(to + 1, to + 1)` when the range holds no whole month. The range's days outside
-/// them are `[from, first)` and `[day after, to + 1)`.
+/// The whole months inside the range as `[first day, day after)`; `(to + 1, to + 1)` when
+/// it holds none. The range's days outside them are read from the ledger.
 fn whole_months(range: &DateRange) -> (NaiveDate, NaiveDate) {
-    let end = range.to + Duration::days(1);
-    let first = if range.from.day() == 1 { range.from } else { Month::of(range.from).next().first_day() };
-    let after = Month::of(end).first_day();
-    if first < after { (first, after) } else { (end, end) }
-}
-
-fn midnight(day: NaiveDate) -> DateTime<Utc> {
-    Utc.from_utc_datetime(&day.and_time(NaiveTime::MIN))
+    match range.whole_months() {
+        Some((first, last)) => (first.first_day(), last.next().first_day()),
+        None => (range.to + Duration::days(1), range.to + Duration::days(1)),
+    }
 }
 
 pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> QueryResult<Vec<Finding>> {
@@ -142,8 +136,8 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
         .bind::<BigInt, _>(params.loss_events)
         .bind::<Date, _>(whole.0)
         .bind::<Date, _>(whole.1)
-        .bind::<Timestamptz, _>(midnight(whole.0))
-        .bind::<Timestamptz, _>(midnight(whole.1))
+        .bind::<Timestamptz, _>(crate::db::reports::flows::midnight(whole.0))
+        .bind::<Timestamptz, _>(crate::db::reports::flows::midnight(whole.1))
         .load(conn)?;
     let hundred = bigdecimal::BigDecimal::from(100);
     Ok(rows

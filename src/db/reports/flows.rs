@@ -48,7 +48,7 @@ impl DateRange {
     }
 
     /// The whole months inside the range (first and last), if any.
-    fn whole_months(&self) -> Option<(Month, Month)> {
+    pub fn whole_months(&self) -> Option<(Month, Month)> {
         let mut first = Month::of(self.from);
         if first.first_day() < self.from {
             first = first.next();
@@ -81,7 +81,8 @@ impl DateRange {
 /// A half-open span of time `[start, end)`.
 type Span = (DateTime<Utc>, DateTime<Utc>);
 
-fn midnight(day: NaiveDate) -> DateTime<Utc> {
+/// The start of `day` in UTC.
+pub fn midnight(day: NaiveDate) -> DateTime<Utc> {
     Utc.from_utc_datetime(&day.and_hms_opt(0, 0, 0).unwrap_or_default())
 }
 
