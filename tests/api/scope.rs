@@ -4,18 +4,26 @@ use awc::http::Method;
 use serde_json::{Value, json};
 use tarozi::db::enums::FacilityKind;
 
-use crate::helpers::{TestApp, TestUser};
+use crate::helpers::{Facility, TestApp, TestUser};
 
 /// Roles in the order of the expectation columns below.
 const ROLES: [&str; 8] = ["admin", "regulator KZ", "ministry KZ", "wholesaler KZ", "pharmacy KZ", "regional", "regulator KG", "ministry KG"];
 
-#[actix_web::test]
-async fn every_endpoint_answers_each_role_within_its_scope() {
+/// A KZ region with a pharmacy and a wholesaler, and one user per column of [`ROLES`].
+struct Cast {
+    app: TestApp,
+    almaty: i64,
+    pharmacy: Facility,
+    wholesaler: Facility,
+    users: Vec<TestUser>,
+}
+
+async fn cast() -> Cast {
     let app = TestApp::spawn().await;
     let almaty = app.region("KZ", "Almaty").await;
     let pharmacy = app.facility(almaty, FacilityKind::Pharmacy, "Pharmacy").await;
     let wholesaler = app.facility(almaty, FacilityKind::Wholesaler, "Wholesaler").await;
-    let users: Vec<TestUser> = vec![
+    let users = vec![
         app.admin(),
         app.regulator("KZ"),
         app.ministry("KZ"),
@@ -25,6 +33,12 @@ async fn every_endpoint_answers_each_role_within_its_scope() {
         app.regulator("KG"),
         app.ministry("KG"),
     ];
+    Cast { app, almaty, pharmacy, wholesaler, users }
+}
+
+#[actix_web::test]
+async fn every_endpoint_answers_each_role_within_its_scope() {
+    let Cast { app, almaty, pharmacy, users, .. } = cast().await;
     let morphine = app.substance_id("morphine").await;
     let p = pharmacy.id;
 
@@ -100,20 +114,7 @@ async fn every_endpoint_answers_each_role_within_its_scope() {
 /// The read endpoints of the supply chain, dispensing, analytics and flags, every role.
 #[actix_web::test]
 async fn every_read_endpoint_answers_each_role_within_its_scope() {
-    let app = TestApp::spawn().await;
-    let almaty = app.region("KZ", "Almaty").await;
-    let pharmacy = app.facility(almaty, FacilityKind::Pharmacy, "Pharmacy").await;
-    let wholesaler = app.facility(almaty, FacilityKind::Wholesaler, "Wholesaler").await;
-    let users: Vec<TestUser> = vec![
-        app.admin(),
-        app.regulator("KZ"),
-        app.ministry("KZ"),
-        app.facility_user(&wholesaler),
-        app.facility_user(&pharmacy),
-        app.regional(),
-        app.regulator("KG"),
-        app.ministry("KG"),
-    ];
+    let Cast { app, pharmacy, wholesaler, users, .. } = cast().await;
     let morphine = app.substance_id("morphine").await;
     let (p, w) = (pharmacy.id, wholesaler.id);
     let month = chrono::Utc::now().format("%Y-%m").to_string();
