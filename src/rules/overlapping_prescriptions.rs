@@ -9,20 +9,22 @@
 //! flagged, with every pair as evidence.
 //!
 //! Dispensings of one patient at the same moment (a patch and a breakthrough tablet handed
-//! over together, on one prescription or two) are one fill: they never overlap each other,
-//! and the fill's supply is its longest (its lead dispensing, the one named in the pairs;
-//! every dispensing of both fills is listed in the records). Reversed dispensings never
+//! over together, on one prescription or two) are one fill: they never overlap each other.
+//! The previous fill's supply is its longest (`previous_id` in a pair names that
+//! dispensing); `next_id` names the first dispensing of the new fill (its shortest supply);
+//! every dispensing of both fills is listed in the records. Reversed dispensings never
 //! count.
 //!
 //! Severity: `medium`; `high` from `high_from` overlaps.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
+use bigdecimal::BigDecimal;
 use diesel::sql_types::{Array, BigInt, Bytea, Double, Integer, Numeric, Text, Timestamptz};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-
-use bigdecimal::BigDecimal;
 
 use crate::db::enums::{Severity, SubjectType};
 use crate::domain::decimal::Decimal;
@@ -30,6 +32,11 @@ use crate::rules::{Finding, ScanContext};
 
 /// How far before the period the previous dispensing is looked for (the longest supply).
 pub const LOOK_BACK_DAYS: i64 = 365;
+
+/// A bigint made of the first 8 bytes of `d.patient_pseudonym`, grouped and ordered on
+/// before the pseudonym itself: PostgreSQL sorts bytea slowly (no abbreviated keys), and
+/// the pseudonym is uniformly random, so the prefix nearly always decides.
+const PATIENT_KEY: &str = "('x' || encode(substring(d.patient_pseudonym FROM 1 FOR 8), 'hex'))::bit(64)::bigint";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -60,7 +67,7 @@ impl Params {
     }
 }
 
-#[derive(QueryableByName)]
+#[derive(QueryableByName, Clone)]
 struct Row {
     #[diesel(sql_type = Bytea)]
     patient_pseudonym: Vec<u8>,
@@ -76,6 +83,12 @@ struct Row {
     next_at: DateTime<Utc>,
     #[diesel(sql_type = Numeric)]
     remaining: BigDecimal,
+}
+
+#[derive(QueryableByName)]
+struct Fill {
+    #[diesel(sql_type = Bytea)]
+    patient_pseudonym: Vec<u8>,
     #[diesel(sql_type = Array<BigInt>)]
     ids: Vec<i64>,
 }
@@ -83,54 +96,83 @@ struct Row {
 pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> QueryResult<Vec<Finding>> {
     let (from, to) = ctx.range.bounds();
     let look_from = from - Duration::days(LOOK_BACK_DAYS);
-    // A period shorter than the look-back would otherwise sort a year of the whole country:
-    // then only patients with a dispensing in the period are read, through the patient index.
-    let active = if ctx.range.days() < LOOK_BACK_DAYS {
-        "AND d.patient_pseudonym IN (SELECT a.patient_pseudonym FROM dispensings a \
-             WHERE a.country_code = $1 AND a.dispensed_at >= $3 AND a.dispensed_at < $4)"
-    } else {
-        ""
-    };
+    // One window pass over the period's dispensings in patient and time order. The first
+    // dispensing of a moment starts a fill; its predecessor is the last row of the moment
+    // before (the longest supply then). A patient's first fill of the period looks up the
+    // fill before the period through the patient index, one lookup per patient, instead of
+    // reading a year of the whole country.
     let rows: Vec<Row> = diesel::sql_query(format!(
-        "WITH fills AS ( \
-             SELECT d.patient_pseudonym, d.dispensed_at, max(d.days_supply) AS days_supply, \
-                    (array_agg(d.id ORDER BY d.days_supply DESC, d.id DESC))[1] AS lead_id, array_agg(d.id ORDER BY d.id) AS ids \
+        "WITH ordered AS ( \
+             SELECT {PATIENT_KEY} AS patient_key, d.patient_pseudonym, d.id, d.dispensed_at, \
+                    lag(d.id) OVER w AS previous_id, lag(d.dispensed_at) OVER w AS previous_at, \
+                    lag(d.days_supply) OVER w AS previous_days_supply \
              FROM dispensings d \
-             WHERE d.country_code = $1 AND d.dispensed_at >= $2 AND d.dispensed_at < $4 {active} \
+             WHERE d.country_code = $1 AND d.dispensed_at >= $3 AND d.dispensed_at < $4 \
                AND NOT EXISTS (SELECT 1 FROM stock_events r WHERE r.reverses_entry_id = d.id) \
-             GROUP BY d.patient_pseudonym, d.dispensed_at), \
+             WINDOW w AS (PARTITION BY {PATIENT_KEY}, d.patient_pseudonym ORDER BY d.dispensed_at, d.days_supply, d.id)), \
+         starts AS ( \
+             SELECT o.*, CASE WHEN o.previous_at IS NULL THEN ( \
+                        SELECT x FROM dispensings x \
+                        WHERE x.country_code = $1 AND x.patient_pseudonym = o.patient_pseudonym \
+                          AND x.dispensed_at >= $2 AND x.dispensed_at < $3 \
+                          AND NOT EXISTS (SELECT 1 FROM stock_events r WHERE r.reverses_entry_id = x.id) \
+                        ORDER BY x.dispensed_at DESC, x.days_supply DESC, x.id DESC LIMIT 1) END AS prior \
+             FROM ordered o WHERE o.previous_at IS DISTINCT FROM o.dispensed_at OFFSET 0), \
          pairs AS ( \
-             SELECT f.patient_pseudonym, f.dispensed_at, f.lead_id, f.ids, \
-                    lag(f.dispensed_at) OVER w AS previous_at, lag(f.days_supply) OVER w AS previous_days_supply, \
-                    lag(f.lead_id) OVER w AS previous_id, lag(f.ids) OVER w AS previous_ids \
-             FROM fills f WINDOW w AS (PARTITION BY f.patient_pseudonym ORDER BY f.dispensed_at)), \
-         refills AS ( \
-             SELECT p.*, extract(epoch FROM p.previous_at + p.previous_days_supply * interval '1 day' - p.dispensed_at) \
-                         / (p.previous_days_supply * 86400) AS remaining \
-             FROM pairs p WHERE p.dispensed_at >= $3 AND p.previous_at IS NOT NULL), \
-         kept AS ( \
-             SELECT o.*, count(*) OVER (PARTITION BY o.patient_pseudonym) AS n \
-             FROM refills o WHERE o.remaining * 100 > $5::numeric) \
-         SELECT k.patient_pseudonym, k.previous_id, k.lead_id AS next_id, k.previous_at, k.previous_days_supply, \
-                k.dispensed_at AS next_at, k.remaining, k.previous_ids || k.ids AS ids \
-         FROM kept k WHERE k.n >= $6 \
-         ORDER BY k.patient_pseudonym, k.dispensed_at"
+             SELECT s.patient_key, s.patient_pseudonym, s.id, s.dispensed_at, \
+                    coalesce(s.previous_id, (s.prior).id) AS previous_id, \
+                    coalesce(s.previous_at, (s.prior).dispensed_at) AS previous_at, \
+                    coalesce(s.previous_days_supply, (s.prior).days_supply) AS previous_days_supply \
+             FROM starts s) \
+         SELECT patient_pseudonym, previous_id, id AS next_id, previous_at, previous_days_supply, dispensed_at AS next_at, remaining \
+         FROM ( \
+             SELECT q.*, extract(epoch FROM q.previous_at + q.previous_days_supply * interval '1 day' - q.dispensed_at) \
+                         / (q.previous_days_supply * 86400) AS remaining \
+             FROM pairs q WHERE q.previous_at IS NOT NULL) f \
+         WHERE f.remaining * 100 > $5::numeric \
+         ORDER BY patient_key, patient_pseudonym, dispensed_at"
     ))
     .bind::<Text, _>(&ctx.country)
     .bind::<Timestamptz, _>(look_from)
     .bind::<Timestamptz, _>(from)
     .bind::<Timestamptz, _>(to)
     .bind::<Double, _>(params.remaining_pct)
-    .bind::<BigInt, _>(params.min_overlaps)
     .load(conn)?;
+    let rows: Vec<Row> = rows
+        .chunk_by(|a, b| a.patient_pseudonym == b.patient_pseudonym)
+        .filter(|pairs| pairs.len() as i64 >= params.min_overlaps)
+        .flatten()
+        .cloned()
+        .collect();
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+
+    // Every dispensing of the fills in the pairs, for the flagged patients only.
+    let mut moments: Vec<(Vec<u8>, DateTime<Utc>)> = rows
+        .iter()
+        .flat_map(|r| [(r.patient_pseudonym.clone(), r.previous_at), (r.patient_pseudonym.clone(), r.next_at)])
+        .collect();
+    moments.sort();
+    moments.dedup();
+    let fills: Vec<Fill> = diesel::sql_query(
+        "SELECT x.patient_pseudonym, array_agg(d.id ORDER BY d.id) AS ids \
+         FROM unnest($2::bytea[], $3::timestamptz[]) AS x(patient_pseudonym, at) \
+         JOIN dispensings d ON d.country_code = $1 AND d.patient_pseudonym = x.patient_pseudonym AND d.dispensed_at = x.at \
+         WHERE NOT EXISTS (SELECT 1 FROM stock_events r WHERE r.reverses_entry_id = d.id) \
+         GROUP BY x.patient_pseudonym",
+    )
+    .bind::<Text, _>(&ctx.country)
+    .bind::<Array<Bytea>, _>(moments.iter().map(|m| m.0.clone()).collect::<Vec<_>>())
+    .bind::<Array<Timestamptz>, _>(moments.iter().map(|m| m.1).collect::<Vec<_>>())
+    .load(conn)?;
+    let mut fills: HashMap<Vec<u8>, Vec<i64>> = fills.into_iter().map(|f| (f.patient_pseudonym, f.ids)).collect();
 
     Ok(rows
         .chunk_by(|a, b| a.patient_pseudonym == b.patient_pseudonym)
         .map(|pairs| {
             let n = pairs.len() as i64;
-            let mut ids: Vec<i64> = pairs.iter().flat_map(|p| p.ids.iter().copied()).collect();
-            ids.sort_unstable();
-            ids.dedup();
+            let ids = fills.remove(&pairs[0].patient_pseudonym).unwrap_or_default();
             Finding {
                 subject_type: SubjectType::Patient,
                 subject_id: hex::encode(&pairs[0].patient_pseudonym),

@@ -100,17 +100,23 @@ fn round3(x: f64) -> f64 {
 
 pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> QueryResult<Vec<Finding>> {
     let (from, to) = ctx.range.bounds();
+    // Units per prescriber and product in one pass (integer sums), converted to morphine
+    // equivalents per product afterwards.
     let rows: Vec<Row> = diesel::sql_query(format!(
-        "WITH {ME_FACTORS} \
-         SELECT d.prescriber_id, coalesce(sum(d.quantity_units * p.base_mg_per_unit * me.me_factor), 0) AS mme_mg, \
-                count(*) AS records, count(*) FILTER (WHERE me.me_factor IS NULL) AS records_without_factor \
-         FROM dispensings d \
-         JOIN products p ON p.id = d.product_id \
-         LEFT JOIN me ON me.substance_id = d.substance_id \
-         WHERE d.country_code = $1 AND d.dispensed_at >= $2 AND d.dispensed_at < $3 \
-           AND NOT EXISTS (SELECT 1 FROM stock_events r WHERE r.reverses_entry_id = d.id) \
-         GROUP BY d.prescriber_id \
-         HAVING count(*) >= $5 AND coalesce(sum(d.quantity_units * p.base_mg_per_unit * me.me_factor), 0) > 0"
+        "WITH {ME_FACTORS}, \
+         per_product AS ( \
+             SELECT d.prescriber_id, d.product_id, count(*) AS records, sum(d.quantity_units) AS units \
+             FROM dispensings d \
+             WHERE d.country_code = $1 AND d.dispensed_at >= $2 AND d.dispensed_at < $3 \
+               AND NOT EXISTS (SELECT 1 FROM stock_events r WHERE r.reverses_entry_id = d.id) \
+             GROUP BY d.prescriber_id, d.product_id) \
+         SELECT x.prescriber_id, coalesce(sum(x.units * p.base_mg_per_unit * me.me_factor), 0) AS mme_mg, \
+                sum(x.records)::bigint AS records, coalesce(sum(x.records) FILTER (WHERE me.me_factor IS NULL), 0)::bigint AS records_without_factor \
+         FROM per_product x \
+         JOIN products p ON p.id = x.product_id \
+         LEFT JOIN me ON me.substance_id = p.substance_id \
+         GROUP BY x.prescriber_id \
+         HAVING sum(x.records) >= $5 AND coalesce(sum(x.units * p.base_mg_per_unit * me.me_factor), 0) > 0"
     ))
     .bind::<Text, _>(&ctx.country)
     .bind::<Timestamptz, _>(from)

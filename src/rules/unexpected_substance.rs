@@ -7,7 +7,8 @@
 //! 1971 convention, and for which the country has no estimate (annual or supplementary) of
 //! that year, are candidates. Their dispensings in the year's part of the period are
 //! counted per facility (candidate facilities come from the maintained monthly aggregate,
-//! exact counts from the facility's own timeline; reversed dispensings never count). One
+//! so nothing is read when every substance dispensed has its estimate; the counts are exact,
+//! from the dispensings themselves; reversed dispensings never count). One
 //! finding per substance and year with at least `min_records` dispensings; its period is
 //! the year's part of the scan period.
 //!
@@ -16,9 +17,9 @@
 use std::collections::BTreeMap;
 
 use bigdecimal::BigDecimal;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Date, Integer, Numeric, Text};
+use diesel::sql_types::{Array, BigInt, Date, Integer, Numeric, Text, Timestamptz};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -26,8 +27,8 @@ use crate::db::enums::{Severity, SubjectType};
 use crate::domain::decimal::Decimal;
 use crate::rules::{Finding, ScanContext};
 
-/// Dispensing ids listed per facility and product in a flag's evidence (the earliest).
-const LISTED_DISPENSINGS: i64 = 20;
+/// Dispensing ids listed in a flag's evidence (the earliest).
+const LISTED_DISPENSINGS: i64 = 50;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -54,7 +55,7 @@ impl Params {
 }
 
 #[derive(QueryableByName)]
-struct Row {
+struct Candidate {
     #[diesel(sql_type = BigInt)]
     substance_id: i64,
     #[diesel(sql_type = Text)]
@@ -67,6 +68,18 @@ struct Row {
     period_from: NaiveDate,
     #[diesel(sql_type = Date)]
     period_to: NaiveDate,
+    #[diesel(sql_type = Array<BigInt>)]
+    facility_ids: Vec<i64>,
+    #[diesel(sql_type = Array<BigInt>)]
+    product_ids: Vec<i64>,
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = Integer)]
+    year: i32,
+    #[diesel(sql_type = BigInt)]
+    substance_id: i64,
     #[diesel(sql_type = BigInt)]
     facility_id: i64,
     #[diesel(sql_type = BigInt)]
@@ -77,8 +90,18 @@ struct Row {
     units: i64,
     #[diesel(sql_type = Numeric)]
     base_mg: BigDecimal,
-    #[diesel(sql_type = Array<BigInt>)]
-    ids: Vec<i64>,
+}
+
+#[derive(QueryableByName)]
+struct Listed {
+    #[diesel(sql_type = BigInt)]
+    substance_id: i64,
+    #[diesel(sql_type = Integer)]
+    year: i32,
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Timestamptz)]
+    dispensed_at: DateTime<Utc>,
 }
 
 #[derive(Default)]
@@ -90,84 +113,140 @@ struct PerFacility {
 }
 
 pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> QueryResult<Vec<Finding>> {
-    let rows: Vec<Row> = diesel::sql_query(
+    // The substances and years without an estimate, and the facilities that dispensed their
+    // products in the months concerned (from the maintained aggregate): no dispensing is
+    // read when every controlled substance dispensed has its estimate.
+    let candidates: Vec<Candidate> = diesel::sql_query(
         "WITH years AS ( \
              SELECT y AS year, greatest(make_date(y, 1, 1), $2) AS pf, least(make_date(y, 12, 31), $3) AS pt \
              FROM generate_series(extract(year FROM $2)::int, extract(year FROM $3)::int) AS y), \
          in_force AS ( \
              SELECT DISTINCT ON (v.substance_id, y.year) v.substance_id, v.convention, y.year, y.pf, y.pt \
              FROM years y JOIN substance_reference_values v ON v.effective_from <= y.pt \
-             ORDER BY v.substance_id, y.year, v.effective_from DESC, v.id DESC), \
-         candidates AS ( \
-             SELECT c.* FROM in_force c \
-             WHERE c.convention IN ('1961', '1971') \
-               AND NOT EXISTS (SELECT 1 FROM estimates e WHERE e.country_code = $1 AND e.substance_id = c.substance_id AND e.year = c.year)), \
-         dispensed AS ( \
-             SELECT DISTINCT c.substance_id, c.convention, c.year, c.pf, c.pt, m.facility_id, m.product_id, p.base_mg_per_unit \
-             FROM candidates c \
-             JOIN products p ON p.substance_id = c.substance_id \
-             JOIN facility_monthly m ON m.product_id = p.id AND m.bucket = 'dispense' \
-                  AND m.month >= date_trunc('month', c.pf)::date AND m.month <= c.pt \
-             JOIN facilities f ON f.id = m.facility_id AND f.country_code = $1) \
-         SELECT x.substance_id, s.inn, x.convention, x.year, x.pf AS period_from, x.pt AS period_to, x.facility_id, x.product_id, \
-                n.records, n.units, n.units * x.base_mg_per_unit AS base_mg, n.ids \
-         FROM dispensed x \
-         JOIN substances s ON s.id = x.substance_id \
-         CROSS JOIN LATERAL ( \
-             SELECT count(*) AS records, coalesce(sum(d.quantity_units), 0)::bigint AS units, \
-                    coalesce((array_agg(d.id ORDER BY d.dispensed_at, d.id))[1:$4], '{}') AS ids \
-             FROM dispensings d \
-             WHERE d.facility_id = x.facility_id AND d.product_id = x.product_id AND d.country_code = $1 \
-               AND d.dispensed_at >= x.pf::timestamp AT TIME ZONE 'UTC' AND d.dispensed_at < (x.pt + 1)::timestamp AT TIME ZONE 'UTC' \
-               AND NOT EXISTS (SELECT 1 FROM stock_events r WHERE r.reverses_entry_id = d.id)) n \
-         WHERE n.records > 0 \
-         ORDER BY x.substance_id, x.year, x.facility_id, x.product_id",
+             ORDER BY v.substance_id, y.year, v.effective_from DESC, v.id DESC) \
+         SELECT c.substance_id, s.inn, c.convention, c.year, c.pf AS period_from, c.pt AS period_to, \
+                array_agg(DISTINCT m.facility_id) AS facility_ids, array_agg(DISTINCT m.product_id) AS product_ids \
+         FROM in_force c \
+         JOIN substances s ON s.id = c.substance_id \
+         JOIN products p ON p.substance_id = c.substance_id \
+         JOIN facility_monthly m ON m.product_id = p.id AND m.bucket = 'dispense' \
+              AND m.month >= date_trunc('month', c.pf)::date AND m.month <= c.pt \
+         JOIN facilities f ON f.id = m.facility_id AND f.country_code = $1 \
+         WHERE c.convention IN ('1961', '1971') \
+           AND NOT EXISTS (SELECT 1 FROM estimates e WHERE e.country_code = $1 AND e.substance_id = c.substance_id AND e.year = c.year) \
+         GROUP BY c.substance_id, s.inn, c.convention, c.year, c.pf, c.pt \
+         ORDER BY c.substance_id, c.year",
     )
     .bind::<Text, _>(&ctx.country)
     .bind::<Date, _>(ctx.range.from)
     .bind::<Date, _>(ctx.range.to)
-    .bind::<Integer, _>(LISTED_DISPENSINGS as i32)
+    .load(conn)?;
+    if candidates.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut facility_ids: Vec<i64> = candidates.iter().flat_map(|c| c.facility_ids.iter().copied()).collect();
+    let mut product_ids: Vec<i64> = candidates.iter().flat_map(|c| c.product_ids.iter().copied()).collect();
+    facility_ids.sort_unstable();
+    facility_ids.dedup();
+    product_ids.sort_unstable();
+    product_ids.dedup();
+
+    // Exact counts in one pass over the period's dispensings of those facilities and products.
+    let (from, to) = ctx.range.bounds();
+    let counts: Vec<Count> = diesel::sql_query(
+        "SELECT x.year, p.substance_id, x.facility_id, x.product_id, x.records, x.units, x.units * p.base_mg_per_unit AS base_mg \
+         FROM ( \
+             SELECT extract(year FROM d.dispensed_at AT TIME ZONE 'UTC')::int AS year, d.facility_id, d.product_id, \
+                    count(*) AS records, sum(d.quantity_units)::bigint AS units \
+             FROM dispensings d \
+             WHERE d.country_code = $1 AND d.dispensed_at >= $2 AND d.dispensed_at < $3 \
+               AND d.facility_id = ANY($4) AND d.product_id = ANY($5) \
+               AND NOT EXISTS (SELECT 1 FROM stock_events r WHERE r.reverses_entry_id = d.id) \
+             GROUP BY 1, 2, 3) x \
+         JOIN products p ON p.id = x.product_id \
+         ORDER BY p.substance_id, x.year, x.facility_id, x.product_id",
+    )
+    .bind::<Text, _>(&ctx.country)
+    .bind::<Timestamptz, _>(from)
+    .bind::<Timestamptz, _>(to)
+    .bind::<Array<BigInt>, _>(&facility_ids)
+    .bind::<Array<BigInt>, _>(&product_ids)
     .load(conn)?;
 
+    let candidates: BTreeMap<(i64, i32), Candidate> = candidates.into_iter().map(|c| ((c.substance_id, c.year), c)).collect();
+    let counts: Vec<Count> = counts.into_iter().filter(|c| candidates.contains_key(&(c.substance_id, c.year))).collect();
+    if counts.is_empty() {
+        return Ok(Vec::new());
+    }
+
+    // The earliest dispensings of each facility and product counted, through the facility
+    // timeline index.
+    let span = |c: &Count| candidates.get(&(c.substance_id, c.year)).map(|k| (k.period_from, k.period_to)).unwrap_or((ctx.range.from, ctx.range.to));
+    let listed: Vec<Listed> = diesel::sql_query(
+        "SELECT x.substance_id, x.year, l.id, l.dispensed_at \
+         FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::bigint[], $5::date[], $6::date[]) \
+              AS x(substance_id, year, facility_id, product_id, pf, pt) \
+         CROSS JOIN LATERAL ( \
+             SELECT d.id, d.dispensed_at FROM dispensings d \
+             WHERE d.facility_id = x.facility_id AND d.product_id = x.product_id \
+               AND d.dispensed_at >= x.pf::timestamp AT TIME ZONE 'UTC' \
+               AND d.dispensed_at < (x.pt + 1)::timestamp AT TIME ZONE 'UTC' \
+               AND NOT EXISTS (SELECT 1 FROM stock_events r WHERE r.reverses_entry_id = d.id) \
+             ORDER BY d.dispensed_at, d.id LIMIT $7) l",
+    )
+    .bind::<Array<BigInt>, _>(counts.iter().map(|c| c.substance_id).collect::<Vec<_>>())
+    .bind::<Array<Integer>, _>(counts.iter().map(|c| c.year).collect::<Vec<_>>())
+    .bind::<Array<BigInt>, _>(counts.iter().map(|c| c.facility_id).collect::<Vec<_>>())
+    .bind::<Array<BigInt>, _>(counts.iter().map(|c| c.product_id).collect::<Vec<_>>())
+    .bind::<Array<Date>, _>(counts.iter().map(|c| span(c).0).collect::<Vec<_>>())
+    .bind::<Array<Date>, _>(counts.iter().map(|c| span(c).1).collect::<Vec<_>>())
+    .bind::<BigInt, _>(LISTED_DISPENSINGS)
+    .load(conn)?;
+    let mut first_ids: BTreeMap<(i64, i32), Vec<(DateTime<Utc>, i64)>> = BTreeMap::new();
+    for l in listed {
+        first_ids.entry((l.substance_id, l.year)).or_default().push((l.dispensed_at, l.id));
+    }
+
     let mut findings = Vec::new();
-    for group in rows.chunk_by(|a, b| (a.substance_id, a.year) == (b.substance_id, b.year)) {
-        let first = &group[0];
+    for group in counts.chunk_by(|a, b| (a.substance_id, a.year) == (b.substance_id, b.year)) {
+        let key = (group[0].substance_id, group[0].year);
+        let Some(candidate) = candidates.get(&key) else { continue };
         let mut facilities: BTreeMap<i64, PerFacility> = BTreeMap::new();
-        let mut ids = Vec::new();
-        for r in group {
-            let f = facilities.entry(r.facility_id).or_default();
-            f.records += r.records;
-            f.units += r.units;
-            f.base_mg += &r.base_mg;
-            f.products.push(r.product_id);
-            ids.extend_from_slice(&r.ids);
+        for c in group {
+            let f = facilities.entry(c.facility_id).or_default();
+            f.records += c.records;
+            f.units += c.units;
+            f.base_mg += &c.base_mg;
+            f.products.push(c.product_id);
         }
-        ids.sort_unstable();
         let records: i64 = facilities.values().map(|f| f.records).sum();
         if records < params.min_records {
             continue;
         }
+        let mut earliest = first_ids.remove(&key).unwrap_or_default();
+        earliest.sort_unstable();
+        let ids: Vec<i64> = earliest.into_iter().take(LISTED_DISPENSINGS as usize).map(|(_, id)| id).collect();
         let base_mg: BigDecimal = facilities.values().map(|f| f.base_mg.clone()).sum();
+        let n = facilities.len();
         findings.push(Finding {
             subject_type: SubjectType::Substance,
-            subject_id: first.substance_id.to_string(),
+            subject_id: candidate.substance_id.to_string(),
             facility_id: None,
             region_id: None,
             severity: if records >= params.high_from { Severity::High } else { Severity::Medium },
             title: format!(
-                "{} dispensed {records} time{} at {} facilit{} in {} with no estimate for the year",
-                first.inn,
+                "{} dispensed {records} time{} at {n} facilit{} in {} with no estimate for the year",
+                candidate.inn,
                 if records == 1 { "" } else { "s" },
-                facilities.len(),
-                if facilities.len() == 1 { "y" } else { "ies" },
-                first.year
+                if n == 1 { "y" } else { "ies" },
+                candidate.year
             ),
             evidence: json!({
                 "records": {"facilities": facilities.keys().collect::<Vec<_>>(), "dispensings": ids},
                 "figures": {
-                    "substance": first.inn,
-                    "convention": first.convention,
-                    "year": first.year,
+                    "substance": candidate.inn,
+                    "convention": candidate.convention,
+                    "year": candidate.year,
                     "records": records,
                     "base_mg": Decimal::from(base_mg).round(6),
                     "facilities": facilities.iter().map(|(id, f)| json!({
@@ -177,11 +256,11 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
                         "base_mg": Decimal::from(f.base_mg.clone()).round(6),
                         "product_ids": f.products,
                     })).collect::<Vec<_>>(),
-                    "dispensings_listed_per_facility_and_product": LISTED_DISPENSINGS,
+                    "dispensings_listed": LISTED_DISPENSINGS,
                 },
                 "thresholds": {"min_records": params.min_records, "high_from": params.high_from},
             }),
-            period: Some((first.period_from, first.period_to)),
+            period: Some((candidate.period_from, candidate.period_to)),
         });
     }
     Ok(findings)
