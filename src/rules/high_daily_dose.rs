@@ -24,9 +24,9 @@ use crate::db::enums::{Severity, SubjectType};
 use crate::domain::decimal::Decimal;
 use crate::rules::{Finding, ScanContext};
 
-/// A bigint made of the first 8 bytes of `d.patient_pseudonym`, grouped and ordered on
-/// before the pseudonym itself: PostgreSQL sorts bytea slowly (no abbreviated keys), and
-/// the pseudonym is uniformly random, so the prefix nearly always decides.
+/// The first 8 bytes of `d.patient_pseudonym` as a bigint, grouped and ordered on before the
+/// pseudonym itself: PostgreSQL sorts a bigint several times faster than a bytea, and the
+/// pseudonym (an HMAC) is uniformly random, so the prefix nearly always decides.
 const PATIENT_KEY: &str = "('x' || encode(substring(d.patient_pseudonym FROM 1 FOR 8), 'hex'))::bit(64)::bigint";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -120,7 +120,7 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
 
     // The dispensings of the flagged patients only, through the patient index.
     let ids: Vec<Ids> = diesel::sql_query(
-        "SELECT d.patient_pseudonym, array_agg(d.id ORDER BY d.dispensed_at, d.id) FILTER (WHERE d.daily_mme IS NOT NULL) AS ids, \
+        "SELECT d.patient_pseudonym, coalesce(array_agg(d.id ORDER BY d.dispensed_at, d.id) FILTER (WHERE d.daily_mme IS NOT NULL), '{}') AS ids, \
                 coalesce(array_agg(d.id ORDER BY d.dispensed_at, d.id) FILTER (WHERE d.daily_mme IS NULL), '{}') AS without_mme \
          FROM dispensings d \
          WHERE d.country_code = $1 AND d.patient_pseudonym = ANY($4) AND d.dispensed_at >= $2 AND d.dispensed_at < $3 \

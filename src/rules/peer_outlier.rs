@@ -8,7 +8,9 @@
 //! every dispensing counted). Facilities with at least `min_patients` patients are grouped
 //! by kind and region; in a group of at least `min_peers` facilities (the facility itself
 //! counted, as `stats::robust_log_z` counts it), a robust z-score on the natural-log scale
-//! (0.6745 × (ln x − median) ÷ MAD) above `z` raises a flag.
+//! (0.6745 × (ln x − median) ÷ MAD, median and MAD of the group) above `z` raises a flag.
+//! The evidence gives the facility's figures, the group's median and MAD, z, the number of
+//! other facilities (`peer_count`) and the group's facilities.
 //!
 //! Severity: `medium`; `high` when z is above `high_z`.
 
@@ -25,9 +27,9 @@ use crate::domain::decimal::Decimal;
 use crate::domain::stats::{mad, median, robust_log_z};
 use crate::rules::{Finding, ScanContext};
 
-/// A bigint made of the first 8 bytes of `d.patient_pseudonym`, grouped and ordered on
-/// before the pseudonym itself: PostgreSQL sorts bytea slowly (no abbreviated keys), and
-/// the pseudonym is uniformly random, so the prefix nearly always decides.
+/// The first 8 bytes of `d.patient_pseudonym` as a bigint, grouped and ordered on before the
+/// pseudonym itself: PostgreSQL sorts a bigint several times faster than a bytea, and the
+/// pseudonym (an HMAC) is uniformly random, so the prefix nearly always decides.
 const PATIENT_KEY: &str = "('x' || encode(substring(d.patient_pseudonym FROM 1 FOR 8), 'hex'))::bit(64)::bigint";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -159,9 +161,9 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
                         "records": r.records,
                         "records_without_me_factor": r.records_without_factor,
                         "mme_mg_per_patient": value,
-                        "peers_median_mme_mg_per_patient": round3(peers_median),
-                        "peers_log_median": round3(log_median),
-                        "peers_log_mad": round3(log_mad),
+                        "group_median_mme_mg_per_patient": round3(peers_median),
+                        "group_log_median": round3(log_median),
+                        "group_log_mad": round3(log_mad),
                         "z": round3(z),
                         "peer_count": members.len() - 1,
                         "group_size": members.len(),

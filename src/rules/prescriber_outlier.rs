@@ -7,8 +7,9 @@
 //! without an ME factor are left out of the mass and counted in the evidence). Prescribers
 //! with at least `min_records` dispensings form the peer group; with at least `min_peers`
 //! of them (the prescriber itself counted, as `stats::robust_log_z` counts it), a robust
-//! z-score on the natural-log scale (0.6745 × (ln x − median) ÷ MAD) above `z` raises a
-//! flag whose subject is the prescriber.
+//! z-score on the natural-log scale (0.6745 × (ln x − median) ÷ MAD, median and MAD of the
+//! group) above `z` raises a flag whose subject is the prescriber. The evidence lists the
+//! prescriber's largest dispensings (up to `LISTED_DISPENSINGS`), patients and facilities.
 //!
 //! Severity: `medium`; `high` when z is above `high_z`.
 
@@ -180,9 +181,9 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
                         "records_without_me_factor": r.records_without_factor,
                         "patients": detail.as_ref().map(|d| d.patients),
                         "facility_ids": detail.as_ref().map(|d| d.facility_ids.clone()).unwrap_or_default(),
-                        "peers_median_mme_mg": round3(peers_median),
-                        "peers_log_median": round3(log_median),
-                        "peers_log_mad": round3(log_mad),
+                        "group_median_mme_mg": round3(peers_median),
+                        "group_log_median": round3(log_median),
+                        "group_log_mad": round3(log_mad),
                         "z": round3(z),
                         "peer_count": rows.len() - 1,
                         "group_size": rows.len(),

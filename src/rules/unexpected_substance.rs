@@ -104,6 +104,9 @@ struct Listed {
     dispensed_at: DateTime<Utc>,
 }
 
+/// A dispensing id with its time, to keep the earliest.
+type Dated = (DateTime<Utc>, i64);
+
 #[derive(Default)]
 struct PerFacility {
     records: i64,
@@ -202,7 +205,7 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
     .bind::<Array<Date>, _>(counts.iter().map(|c| span(c).1).collect::<Vec<_>>())
     .bind::<BigInt, _>(LISTED_DISPENSINGS)
     .load(conn)?;
-    let mut first_ids: BTreeMap<(i64, i32), Vec<(DateTime<Utc>, i64)>> = BTreeMap::new();
+    let mut first_ids: BTreeMap<(i64, i32), Vec<Dated>> = BTreeMap::new();
     for l in listed {
         first_ids.entry((l.substance_id, l.year)).or_default().push((l.dispensed_at, l.id));
     }

@@ -303,7 +303,7 @@ async fn a_pharmacy_far_above_its_regional_peers_per_patient_is_a_peer_outlier()
     let figures = &flag["evidence"]["figures"];
     assert_eq!(figures["mme_mg_per_patient"].to_string(), "250");
     assert_eq!(figures["patients"], 10);
-    assert_eq!(number(&figures["peers_median_mme_mg_per_patient"]), 125.0);
+    assert_eq!(number(&figures["group_median_mme_mg_per_patient"]), 125.0);
     assert_eq!(figures["peer_count"], 5);
     // ln 250 against a median of ln 120 and ln 130 and a MAD of 0.121: z ≈ 3.87.
     let z = number(&figures["z"]);
@@ -347,7 +347,7 @@ async fn a_prescriber_far_above_the_others_is_an_outlier_and_four_records_are_to
     assert_eq!(figures["mme_mg"].to_string(), "5000");
     assert_eq!(figures["records"], 5);
     assert_eq!(figures["group_size"], 10);
-    assert_eq!(number(&figures["peers_median_mme_mg"]), 775.0);
+    assert_eq!(number(&figures["group_median_mme_mg"]), 775.0);
     assert!(number(&figures["z"]) > 5.0);
     let mut listed: Vec<i64> = flag["evidence"]["records"]["dispensings"]
         .as_array()
@@ -428,8 +428,25 @@ async fn ninety_one_mme_a_day_is_a_high_dose_eighty_nine_is_not_and_cancer_and_p
  {
     let w = World::new(30).await;
     let region = w.app.region("KZ", "Almaty").await;
+    // Sufentanil has no ME factor: its dispensings have no daily MME.
+    let sufentanil = w
+        .app
+        .product(
+            "sufentanil",
+            "Sufentanil 50 mcg/ml ampoule",
+            "0.05",
+            "injection",
+            "ampoule",
+        )
+        .await;
     let p = w
-        .pharmacy(region, "Central", &[w.morphine], 5000, days_ago(20))
+        .pharmacy(
+            region,
+            "Central",
+            &[w.morphine, sufentanil],
+            5000,
+            days_ago(20),
+        )
         .await;
     let at = days_ago(12);
     // 10 mg tablets over ten days: one tablet is 1 MME a day.
@@ -450,8 +467,25 @@ async fn ninety_one_mme_a_day_is_a_high_dose_eighty_nine_is_not_and_cancer_and_p
             10,
             "palliative",
         ),
+        simple("over-unknown", sufentanil, 5, at, "1001"),
+        // Entered for the wrong patient and reversed: it never counts.
+        simple(
+            "under-reversed",
+            w.morphine,
+            10,
+            at + Duration::hours(1),
+            "1002",
+        ),
     ];
     let ids = w.dispense(&p, records).await;
+    w.app
+        .post(
+            &format!("/api/v1/stock-events/{}/reversal", ids[6]),
+            &p.user,
+            json!({"reason": "entered for the wrong patient"}),
+        )
+        .await
+        .expect(201);
     let over = w.pseudonym(&p, "over").await;
 
     w.scan(days_ago(15).date_naive(), today()).await;
@@ -465,8 +499,13 @@ async fn ninety_one_mme_a_day_is_a_high_dose_eighty_nine_is_not_and_cancer_and_p
     assert_eq!(evidence["figures"]["mme_per_day"].to_string(), "91");
     assert_eq!(evidence["figures"]["mme_total"].to_string(), "910");
     assert_eq!(evidence["figures"]["days"].to_string(), "10");
-    assert_eq!(evidence["figures"]["records_without_mme"], 0);
+    assert_eq!(evidence["figures"]["records"], 1);
+    assert_eq!(evidence["figures"]["records_without_mme"], 1);
     assert_eq!(evidence["records"]["dispensings"], json!([ids[0]]));
+    assert_eq!(
+        evidence["records"]["dispensings_without_mme"],
+        json!([ids[5]])
+    );
 }
 
 #[actix_web::test]
