@@ -1,20 +1,181 @@
-//! `high_daily_dose`: not implemented yet.
+//! `high_daily_dose`: a patient whose average daily morphine milligram equivalents over the
+//! period are above a threshold, outside cancer and palliative care.
+//!
+//! Over the dispensings of the scan period, per patient: Σ(daily MME × days of supply) ÷ the
+//! days from the first dispensing to the end of the last supply (a dispensing's supply ends
+//! `days_supply` days after it; at least 1 day), in exact decimals. A patient with any
+//! cancer or palliative dispensing in the period is never flagged (dose alone is no sign of
+//! diversion in their care). Records without a daily MME (the substance's factor is not
+//! configured) are left out of both sums and span and counted in the evidence. Reversed
+//! dispensings never count.
+//!
+//! Severity: `medium`; `high` from `high_mme_per_day`.
 
+use std::collections::HashMap;
+
+use bigdecimal::BigDecimal;
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Bytea, Double, Numeric, Text, Timestamptz};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
+use crate::db::enums::{Severity, SubjectType};
+use crate::domain::decimal::Decimal;
 use crate::rules::{Finding, ScanContext};
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// The first 8 bytes of `d.patient_pseudonym` as a bigint, grouped and ordered on before the
+/// pseudonym itself: PostgreSQL sorts a bigint several times faster than a bytea, and the
+/// pseudonym (an HMAC) is uniformly random, so the prefix nearly always decides.
+const PATIENT_KEY: &str = "('x' || encode(substring(d.patient_pseudonym FROM 1 FOR 8), 'hex'))::bit(64)::bigint";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct Params {}
+pub struct Params {
+    /// Average MME per day above which a patient is flagged.
+    pub mme_per_day: f64,
+    /// Average MME per day from which the flag is `high`.
+    pub high_mme_per_day: f64,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params { mme_per_day: 90.0, high_mme_per_day: 200.0 }
+    }
+}
 
 impl Params {
     pub fn check(&self) -> Result<(), String> {
+        if !self.mme_per_day.is_finite() || self.mme_per_day <= 0.0 {
+            return Err("mme_per_day must be a positive number".into());
+        }
+        if !self.high_mme_per_day.is_finite() || self.high_mme_per_day < self.mme_per_day {
+            return Err("high_mme_per_day must be at least mme_per_day".into());
+        }
         Ok(())
     }
 }
 
-pub fn evaluate(_conn: &mut PgConnection, _ctx: &ScanContext, _params: &Params) -> QueryResult<Vec<Finding>> {
-    Ok(Vec::new())
+#[derive(QueryableByName)]
+struct Row {
+    #[diesel(sql_type = Bytea)]
+    patient_pseudonym: Vec<u8>,
+    #[diesel(sql_type = Numeric)]
+    mme_total: BigDecimal,
+    #[diesel(sql_type = Numeric)]
+    days: BigDecimal,
+    #[diesel(sql_type = Numeric)]
+    mme_per_day: BigDecimal,
+    #[diesel(sql_type = Timestamptz)]
+    first_at: DateTime<Utc>,
+    #[diesel(sql_type = Timestamptz)]
+    supply_end: DateTime<Utc>,
+    #[diesel(sql_type = BigInt)]
+    records: i64,
+    #[diesel(sql_type = BigInt)]
+    records_without_mme: i64,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    high: bool,
+}
+
+#[derive(QueryableByName)]
+struct Ids {
+    #[diesel(sql_type = Bytea)]
+    patient_pseudonym: Vec<u8>,
+    #[diesel(sql_type = Array<BigInt>)]
+    ids: Vec<i64>,
+    #[diesel(sql_type = Array<BigInt>)]
+    without_mme: Vec<i64>,
+}
+
+pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> QueryResult<Vec<Finding>> {
+    let (from, to) = ctx.range.bounds();
+    let rows: Vec<Row> = diesel::sql_query(format!(
+        "SELECT patient_pseudonym, mme_total, days, mme_total / days AS mme_per_day, first_at, supply_end, \
+                records, records_without_mme, mme_total / days >= $5::numeric AS high \
+         FROM ( \
+             SELECT d.patient_pseudonym, \
+                    sum(d.daily_mme * d.days_supply) AS mme_total, \
+                    greatest(extract(epoch FROM max(d.dispensed_at + d.days_supply * interval '1 day') FILTER (WHERE d.daily_mme IS NOT NULL) \
+                                              - min(d.dispensed_at) FILTER (WHERE d.daily_mme IS NOT NULL)) / 86400, 1) AS days, \
+                    min(d.dispensed_at) FILTER (WHERE d.daily_mme IS NOT NULL) AS first_at, \
+                    max(d.dispensed_at + d.days_supply * interval '1 day') FILTER (WHERE d.daily_mme IS NOT NULL) AS supply_end, \
+                    count(d.daily_mme) AS records, count(*) - count(d.daily_mme) AS records_without_mme \
+             FROM dispensings d \
+             WHERE d.country_code = $1 AND d.dispensed_at >= $2 AND d.dispensed_at < $3 \
+               AND NOT EXISTS (SELECT 1 FROM stock_events r WHERE r.reverses_entry_id = d.id) \
+             GROUP BY {PATIENT_KEY}, d.patient_pseudonym \
+             HAVING NOT bool_or(d.indication IN ('cancer', 'palliative')) AND count(d.daily_mme) > 0) x \
+         WHERE mme_total / days > $4::numeric"
+    ))
+    .bind::<Text, _>(&ctx.country)
+    .bind::<Timestamptz, _>(from)
+    .bind::<Timestamptz, _>(to)
+    .bind::<Double, _>(params.mme_per_day)
+    .bind::<Double, _>(params.high_mme_per_day)
+    .load(conn)?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+
+    // The dispensings of the flagged patients only, through the patient index.
+    let ids: Vec<Ids> = diesel::sql_query(
+        "SELECT d.patient_pseudonym, coalesce(array_agg(d.id ORDER BY d.dispensed_at, d.id) FILTER (WHERE d.daily_mme IS NOT NULL), '{}') AS ids, \
+                coalesce(array_agg(d.id ORDER BY d.dispensed_at, d.id) FILTER (WHERE d.daily_mme IS NULL), '{}') AS without_mme \
+         FROM dispensings d \
+         WHERE d.country_code = $1 AND d.patient_pseudonym = ANY($4) AND d.dispensed_at >= $2 AND d.dispensed_at < $3 \
+           AND NOT EXISTS (SELECT 1 FROM stock_events r WHERE r.reverses_entry_id = d.id) \
+         GROUP BY d.patient_pseudonym",
+    )
+    .bind::<Text, _>(&ctx.country)
+    .bind::<Timestamptz, _>(from)
+    .bind::<Timestamptz, _>(to)
+    .bind::<Array<Bytea>, _>(rows.iter().map(|r| r.patient_pseudonym.clone()).collect::<Vec<_>>())
+    .load(conn)?;
+    let mut ids: HashMap<Vec<u8>, Ids> = ids.into_iter().map(|i| (i.patient_pseudonym.clone(), i)).collect();
+
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let listed = ids.remove(&r.patient_pseudonym);
+            let average = Decimal::from(r.mme_per_day).round(4);
+            Finding {
+                subject_type: SubjectType::Patient,
+                subject_id: hex::encode(&r.patient_pseudonym),
+                facility_id: None,
+                region_id: None,
+                severity: if r.high { Severity::High } else { Severity::Medium },
+                title: format!("An average of {average} MME per day outside cancer and palliative care"),
+                evidence: json!({
+                    "records": {
+                        "dispensings": listed.as_ref().map(|l| l.ids.clone()).unwrap_or_default(),
+                        "dispensings_without_mme": listed.as_ref().map(|l| l.without_mme.clone()).unwrap_or_default(),
+                    },
+                    "figures": {
+                        "mme_per_day": average,
+                        "mme_total": Decimal::from(r.mme_total).round(4),
+                        "days": Decimal::from(r.days).round(4),
+                        "first_dispensed_at": r.first_at,
+                        "supply_ends_at": r.supply_end,
+                        "records": r.records,
+                        "records_without_mme": r.records_without_mme,
+                    },
+                    "thresholds": {"mme_per_day": params.mme_per_day, "high_mme_per_day": params.high_mme_per_day},
+                }),
+                period: None,
+            }
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nonsense_parameters_are_refused() {
+        assert!(Params::default().check().is_ok());
+        assert!(Params { mme_per_day: 0.0, ..Params::default() }.check().is_err());
+        assert!(Params { high_mme_per_day: 50.0, ..Params::default() }.check().is_err());
+    }
 }
