@@ -25,41 +25,17 @@ impl World {
         let mut settings = test_settings();
         settings.backdate_days = backdate_days;
         let app = TestApp::spawn_with(settings).await;
-        let morphine = app
-            .product(
-                "morphine",
-                "Morphine 10 mg tablet",
-                "10",
-                "tablet",
-                "tablet",
-            )
-            .await;
+        let morphine = app.product("morphine", "Morphine 10 mg tablet", "10", "tablet", "tablet").await;
         let regulator = app.regulator("KZ");
-        World {
-            app,
-            regulator,
-            morphine,
-        }
+        World { app, regulator, morphine }
     }
 
     /// A pharmacy of `region` holding `units` of each of `products` since `since`.
-    async fn pharmacy(
-        &self,
-        region: i64,
-        name: &str,
-        products: &[i64],
-        units: i64,
-        since: DateTime<Utc>,
-    ) -> Pharmacy {
-        let facility = self
-            .app
-            .facility(region, FacilityKind::Pharmacy, name)
-            .await;
+    async fn pharmacy(&self, region: i64, name: &str, products: &[i64], units: i64, since: DateTime<Utc>) -> Pharmacy {
+        let facility = self.app.facility(region, FacilityKind::Pharmacy, name).await;
         let user = self.app.facility_user(&facility);
         for product in products {
-            self.app
-                .stock_up(&user, facility.id, *product, units, since)
-                .await;
+            self.app.stock_up(&user, facility.id, *product, units, since).await;
         }
         Pharmacy { facility, user }
     }
@@ -69,41 +45,17 @@ impl World {
         let n = records.len();
         let r = self
             .app
-            .post(
-                &format!("/api/v1/facilities/{}/dispensings", pharmacy.facility.id),
-                &pharmacy.user,
-                json!({ "records": records }),
-            )
+            .post(&format!("/api/v1/facilities/{}/dispensings", pharmacy.facility.id), &pharmacy.user, json!({ "records": records }))
             .await
             .expect(200);
         assert_eq!(r.body["accepted"], n, "{}", r.text);
-        r.body["results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|x| x["id"].as_i64().unwrap())
-            .collect()
+        r.body["results"].as_array().unwrap().iter().map(|x| x["id"].as_i64().unwrap()).collect()
     }
 
     /// The pseudonym (hex) the server gave the patient of one of `pharmacy`'s records.
     async fn pseudonym(&self, pharmacy: &Pharmacy, client_record_id: &str) -> String {
-        let r = self
-            .app
-            .get(
-                &format!(
-                    "/api/v1/facilities/{}/dispensings?per_page=200",
-                    pharmacy.facility.id
-                ),
-                &pharmacy.user,
-            )
-            .await
-            .expect(200);
-        r.body["dispensings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|d| d["client_record_id"] == client_record_id)
-            .unwrap()["patient_pseudonym"]
+        let r = self.app.get(&format!("/api/v1/facilities/{}/dispensings?per_page=200", pharmacy.facility.id), &pharmacy.user).await.expect(200);
+        r.body["dispensings"].as_array().unwrap().iter().find(|d| d["client_record_id"] == client_record_id).unwrap()["patient_pseudonym"]
             .as_str()
             .unwrap()
             .to_owned()
@@ -111,49 +63,20 @@ impl World {
 
     /// Scans KZ over `[from, to]`; no rule may fail.
     async fn scan(&self, from: NaiveDate, to: NaiveDate) {
-        let r = self
-            .app
-            .post(
-                "/api/v1/diversion/scans",
-                &self.regulator,
-                json!({"country_code": "KZ", "from": from, "to": to}),
-            )
-            .await
-            .expect(201);
-        let failed: Vec<&Value> = r.body["scan"]["rules"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|x| x.get("error").is_some())
-            .collect();
+        let r = self.app.post("/api/v1/diversion/scans", &self.regulator, json!({"country_code": "KZ", "from": from, "to": to})).await.expect(201);
+        let failed: Vec<&Value> = r.body["scan"]["rules"].as_array().unwrap().iter().filter(|x| x.get("error").is_some()).collect();
         assert!(failed.is_empty(), "{failed:?}");
     }
 
     /// The active flags of `rule`.
     async fn flags(&self, rule: &str) -> Vec<Value> {
-        self.app
-            .get(&format!("/api/v1/flags?rule={rule}"), &self.regulator)
-            .await
-            .expect(200)
-            .body["flags"]
-            .as_array()
-            .unwrap()
-            .clone()
+        self.app.get(&format!("/api/v1/flags?rule={rule}"), &self.regulator).await.expect(200).body["flags"].as_array().unwrap().clone()
     }
 }
 
 /// One dispensing record.
 #[allow(clippy::too_many_arguments)]
-fn record(
-    id: &str,
-    product: i64,
-    units: i64,
-    at: DateTime<Utc>,
-    patient: &str,
-    prescriber: &str,
-    days_supply: i64,
-    indication: &str,
-) -> Value {
+fn record(id: &str, product: i64, units: i64, at: DateTime<Utc>, patient: &str, prescriber: &str, days_supply: i64, indication: &str) -> Value {
     json!({
         "client_record_id": id, "product_id": product, "quantity_units": units, "dispensed_at": at,
         "patient_id": patient, "patient_sex": "male", "patient_age": 52, "prescriber_id": prescriber,
@@ -163,16 +86,7 @@ fn record(
 
 /// A chronic non-cancer record of `units` morphine tablets for ten days.
 fn simple(id: &str, product: i64, units: i64, at: DateTime<Utc>, patient: &str) -> Value {
-    record(
-        id,
-        product,
-        units,
-        at,
-        patient,
-        "KZ-DOC-1",
-        10,
-        "chronic_non_cancer",
-    )
+    record(id, product, units, at, patient, "KZ-DOC-1", 10, "chronic_non_cancer")
 }
 
 fn today() -> NaiveDate {
@@ -180,9 +94,7 @@ fn today() -> NaiveDate {
 }
 
 fn number(v: &Value) -> f64 {
-    v.as_f64()
-        .or_else(|| v.to_string().parse().ok())
-        .unwrap_or(f64::NAN)
+    v.as_f64().or_else(|| v.to_string().parse().ok()).unwrap_or(f64::NAN)
 }
 
 #[actix_web::test]
@@ -200,36 +112,17 @@ async fn a_month_above_three_times_the_median_of_its_history_is_a_dispensing_spi
     let (spike_month, history) = (months[0], &months[1..]);
     let on_tenth = |m: Month| m.bounds().0 + Duration::days(9) + Duration::hours(10);
     let since = months[3].bounds().0 - Duration::days(5);
-    let spiking = w
-        .pharmacy(region, "Spiking", &[w.morphine], 1000, since)
-        .await;
-    let steady = w
-        .pharmacy(region, "Steady", &[w.morphine], 1000, since)
-        .await;
+    let spiking = w.pharmacy(region, "Spiking", &[w.morphine], 1000, since).await;
+    let steady = w.pharmacy(region, "Steady", &[w.morphine], 1000, since).await;
     for (p, last_units) in [(&spiking, 31), (&steady, 30)] {
-        let mut records: Vec<Value> = history
-            .iter()
-            .enumerate()
-            .map(|(i, m)| simple(&format!("h{i}"), w.morphine, 10, on_tenth(*m), "1"))
-            .collect();
-        records.push(simple(
-            "spike",
-            w.morphine,
-            last_units,
-            on_tenth(spike_month),
-            "1",
-        ));
+        let mut records: Vec<Value> = history.iter().enumerate().map(|(i, m)| simple(&format!("h{i}"), w.morphine, 10, on_tenth(*m), "1")).collect();
+        records.push(simple("spike", w.morphine, last_units, on_tenth(spike_month), "1"));
         w.dispense(p, records).await;
     }
 
-    w.scan(spike_month.first_day(), spike_month.last_day())
-        .await;
+    w.scan(spike_month.first_day(), spike_month.last_day()).await;
     let flags = w.flags("dispensing_spike").await;
-    assert_eq!(
-        flags.len(),
-        1,
-        "300 mg against a median of 100 is no spike: {flags:?}"
-    );
+    assert_eq!(flags.len(), 1, "300 mg against a median of 100 is no spike: {flags:?}");
     let flag = &flags[0];
     assert_eq!(flag["subject_type"], "facility");
     assert_eq!(flag["subject_id"], spiking.facility.id.to_string());
@@ -241,13 +134,7 @@ async fn a_month_above_three_times_the_median_of_its_history_is_a_dispensing_spi
     assert_eq!(figures["baseline_median_base_mg"].to_string(), "100");
     assert_eq!(figures["baseline"].as_array().unwrap().len(), 3);
     assert_eq!(figures["ratio"].to_string(), "3.1");
-    assert_eq!(
-        flag["evidence"]["records"]["dispensings"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(flag["evidence"]["records"]["dispensings"].as_array().unwrap().len(), 1);
     assert_eq!(number(&flag["evidence"]["thresholds"]["factor"]), 3.0);
 }
 
@@ -262,26 +149,8 @@ async fn a_pharmacy_far_above_its_regional_peers_per_patient_is_a_peer_outlier()
     for (region_name, last) in [("Almaty", 25), ("Astana", 20)] {
         let region = w.app.region("KZ", region_name).await;
         for (i, units) in [10, 11, 12, 13, 14, last].into_iter().enumerate() {
-            let p = w
-                .pharmacy(
-                    region,
-                    &format!("{region_name} {i}"),
-                    &[w.morphine],
-                    1000,
-                    since,
-                )
-                .await;
-            let records = (0..10)
-                .map(|k| {
-                    simple(
-                        &format!("r{k}"),
-                        w.morphine,
-                        units,
-                        at,
-                        &format!("{region_name}{i}{k}"),
-                    )
-                })
-                .collect();
+            let p = w.pharmacy(region, &format!("{region_name} {i}"), &[w.morphine], 1000, since).await;
+            let records = (0..10).map(|k| simple(&format!("r{k}"), w.morphine, units, at, &format!("{region_name}{i}{k}"))).collect();
             w.dispense(&p, records).await;
             if i == 5 {
                 outliers.push(p);
@@ -291,11 +160,7 @@ async fn a_pharmacy_far_above_its_regional_peers_per_patient_is_a_peer_outlier()
 
     w.scan(days_ago(10).date_naive(), today()).await;
     let flags = w.flags("peer_outlier").await;
-    assert_eq!(
-        flags.len(),
-        1,
-        "200 mg per patient is within z 3.5: {flags:?}"
-    );
+    assert_eq!(flags.len(), 1, "200 mg per patient is within z 3.5: {flags:?}");
     let flag = &flags[0];
     assert_eq!(flag["subject_id"], outliers[0].facility.id.to_string());
     assert_eq!(flag["facility_id"], outliers[0].facility.id);
@@ -314,24 +179,18 @@ async fn a_pharmacy_far_above_its_regional_peers_per_patient_is_a_peer_outlier()
 async fn a_prescriber_far_above_the_others_is_an_outlier_and_four_records_are_too_few_to_compare() {
     let w = World::new(30).await;
     let region = w.app.region("KZ", "Almaty").await;
-    let p = w
-        .pharmacy(region, "Central", &[w.morphine], 5000, days_ago(20))
-        .await;
+    let p = w.pharmacy(region, "Central", &[w.morphine], 5000, days_ago(20)).await;
     let at = days_ago(2);
     let mut records = Vec::new();
     // Nine ordinary prescribers with five dispensings of 11 to 19 tablets; one with five of
     // 100; one with only four of 100 (not compared).
-    let mut prescribers: Vec<(String, i64, usize)> = (1..=9)
-        .map(|k| (format!("KZ-DOC-{k}"), 10 + k, 5))
-        .collect();
+    let mut prescribers: Vec<(String, i64, usize)> = (1..=9).map(|k| (format!("KZ-DOC-{k}"), 10 + k, 5)).collect();
     prescribers.push(("KZ-DOC-BIG".into(), 100, 5));
     prescribers.push(("KZ-DOC-FEW".into(), 100, 4));
     for (doctor, units, n) in &prescribers {
         for k in 0..*n {
             let id = format!("{doctor}-{k}");
-            records.push(record(
-                &id, w.morphine, *units, at, &id, doctor, 10, "acute",
-            ));
+            records.push(record(&id, w.morphine, *units, at, &id, doctor, 10, "acute"));
         }
     }
     let ids = w.dispense(&p, records).await;
@@ -349,57 +208,24 @@ async fn a_prescriber_far_above_the_others_is_an_outlier_and_four_records_are_to
     assert_eq!(figures["group_size"], 10);
     assert_eq!(number(&figures["group_median_mme_mg"]), 775.0);
     assert!(number(&figures["z"]) > 5.0);
-    let mut listed: Vec<i64> = flag["evidence"]["records"]["dispensings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_i64().unwrap())
-        .collect();
+    let mut listed: Vec<i64> = flag["evidence"]["records"]["dispensings"].as_array().unwrap().iter().map(|x| x.as_i64().unwrap()).collect();
     listed.sort_unstable();
     assert_eq!(listed, ids[45..50].to_vec());
 }
 
 #[actix_web::test]
-async fn four_prescribers_and_four_pharmacies_in_ninety_days_is_an_episode_and_three_prescribers_are_not()
- {
+async fn four_prescribers_and_four_pharmacies_in_ninety_days_is_an_episode_and_three_prescribers_are_not() {
     let w = World::new(30).await;
     let region = w.app.region("KZ", "Almaty").await;
     let mut pharmacies = Vec::new();
     for i in 0..4 {
-        pharmacies.push(
-            w.pharmacy(
-                region,
-                &format!("Pharmacy {i}"),
-                &[w.morphine],
-                100,
-                days_ago(25),
-            )
-            .await,
-        );
+        pharmacies.push(w.pharmacy(region, &format!("Pharmacy {i}"), &[w.morphine], 100, days_ago(25)).await);
     }
     // The shopper sees four doctors; the other patient four pharmacies but three doctors.
     for (i, p) in pharmacies.iter().enumerate() {
         let at = days_ago(20 - 4 * i as i64);
-        let shopper = record(
-            "shopper",
-            w.morphine,
-            10,
-            at,
-            "770101300111",
-            &format!("KZ-DOC-{i}"),
-            7,
-            "acute",
-        );
-        let near = record(
-            "near",
-            w.morphine,
-            10,
-            at,
-            "880202400222",
-            &format!("KZ-DOC-{}", i.min(2)),
-            7,
-            "acute",
-        );
+        let shopper = record("shopper", w.morphine, 10, at, "770101300111", &format!("KZ-DOC-{i}"), 7, "acute");
+        let near = record("near", w.morphine, 10, at, "880202400222", &format!("KZ-DOC-{}", i.min(2)), 7, "acute");
         w.dispense(p, vec![shopper, near]).await;
     }
     let shopper = w.pseudonym(&pharmacies[0], "shopper").await;
@@ -414,78 +240,33 @@ async fn four_prescribers_and_four_pharmacies_in_ninety_days_is_an_episode_and_t
     let evidence = &flag["evidence"];
     assert_eq!(evidence["figures"]["prescriber_count"], 4);
     assert_eq!(evidence["figures"]["facility_count"], 4);
-    assert_eq!(
-        evidence["records"]["dispensings"].as_array().unwrap().len(),
-        4
-    );
+    assert_eq!(evidence["records"]["dispensings"].as_array().unwrap().len(), 4);
     let mut facilities: Vec<i64> = pharmacies.iter().map(|p| p.facility.id).collect();
     facilities.sort_unstable();
     assert_eq!(evidence["records"]["facilities"], json!(facilities));
 }
 
 #[actix_web::test]
-async fn ninety_one_mme_a_day_is_a_high_dose_eighty_nine_is_not_and_cancer_and_palliative_care_never_are()
- {
+async fn ninety_one_mme_a_day_is_a_high_dose_eighty_nine_is_not_and_cancer_and_palliative_care_never_are() {
     let w = World::new(30).await;
     let region = w.app.region("KZ", "Almaty").await;
     // Sufentanil has no ME factor: its dispensings have no daily MME.
-    let sufentanil = w
-        .app
-        .product(
-            "sufentanil",
-            "Sufentanil 50 mcg/ml ampoule",
-            "0.05",
-            "injection",
-            "ampoule",
-        )
-        .await;
-    let p = w
-        .pharmacy(
-            region,
-            "Central",
-            &[w.morphine, sufentanil],
-            5000,
-            days_ago(20),
-        )
-        .await;
+    let sufentanil = w.app.product("sufentanil", "Sufentanil 50 mcg/ml ampoule", "0.05", "injection", "ampoule").await;
+    let p = w.pharmacy(region, "Central", &[w.morphine, sufentanil], 5000, days_ago(20)).await;
     let at = days_ago(12);
     // 10 mg tablets over ten days: one tablet is 1 MME a day.
     let records = vec![
         simple("over", w.morphine, 91, at, "1001"),
         simple("under", w.morphine, 89, at, "1002"),
-        record(
-            "cancer", w.morphine, 300, at, "1003", "KZ-DOC-1", 10, "cancer",
-        ),
+        record("cancer", w.morphine, 300, at, "1003", "KZ-DOC-1", 10, "cancer"),
         simple("mixed", w.morphine, 300, at, "1004"),
-        record(
-            "mixed-palliative",
-            w.morphine,
-            1,
-            at + Duration::days(1),
-            "1004",
-            "KZ-DOC-1",
-            10,
-            "palliative",
-        ),
+        record("mixed-palliative", w.morphine, 1, at + Duration::days(1), "1004", "KZ-DOC-1", 10, "palliative"),
         simple("over-unknown", sufentanil, 5, at, "1001"),
         // Entered for the wrong patient and reversed: it never counts.
-        simple(
-            "under-reversed",
-            w.morphine,
-            10,
-            at + Duration::hours(1),
-            "1002",
-        ),
+        simple("under-reversed", w.morphine, 10, at + Duration::hours(1), "1002"),
     ];
     let ids = w.dispense(&p, records).await;
-    w.app
-        .post(
-            &format!("/api/v1/stock-events/{}/reversal", ids[6]),
-            &p.user,
-            json!({"reason": "entered for the wrong patient"}),
-        )
-        .await
-        .expect(201);
+    w.app.post(&format!("/api/v1/stock-events/{}/reversal", ids[6]), &p.user, json!({"reason": "entered for the wrong patient"})).await.expect(201);
     let over = w.pseudonym(&p, "over").await;
 
     w.scan(days_ago(15).date_naive(), today()).await;
@@ -502,43 +283,17 @@ async fn ninety_one_mme_a_day_is_a_high_dose_eighty_nine_is_not_and_cancer_and_p
     assert_eq!(evidence["figures"]["records"], 1);
     assert_eq!(evidence["figures"]["records_without_mme"], 1);
     assert_eq!(evidence["records"]["dispensings"], json!([ids[0]]));
-    assert_eq!(
-        evidence["records"]["dispensings_without_mme"],
-        json!([ids[5]])
-    );
+    assert_eq!(evidence["records"]["dispensings_without_mme"], json!([ids[5]]));
 }
 
 #[actix_web::test]
-async fn a_refill_with_half_the_last_supply_left_overlaps_a_quarter_left_does_not_and_a_patch_with_a_tablet_is_one_fill()
- {
+async fn a_refill_with_half_the_last_supply_left_overlaps_a_quarter_left_does_not_and_a_patch_with_a_tablet_is_one_fill() {
     let w = World::new(30).await;
     let region = w.app.region("KZ", "Almaty").await;
-    let patch = w
-        .app
-        .product(
-            "fentanyl",
-            "Fentanyl 25 mcg/h patch",
-            "4.125",
-            "transdermal_patch",
-            "patch",
-        )
-        .await;
-    let p = w
-        .pharmacy(region, "Central", &[w.morphine, patch], 500, days_ago(25))
-        .await;
+    let patch = w.app.product("fentanyl", "Fentanyl 25 mcg/h patch", "4.125", "transdermal_patch", "patch").await;
+    let p = w.pharmacy(region, "Central", &[w.morphine, patch], 500, days_ago(25)).await;
     let t0 = days_ago(20);
-    let twenty_days = |id: &str, at: DateTime<Utc>, patient: &str| {
-        record(
-            id,
-            w.morphine,
-            20,
-            at,
-            patient,
-            "KZ-DOC-1",
-            20,
-            "chronic_non_cancer",
-        )
-    };
+    let twenty_days = |id: &str, at: DateTime<Utc>, patient: &str| record(id, w.morphine, 20, at, patient, "KZ-DOC-1", 20, "chronic_non_cancer");
     let ids = w
         .dispense(
             &p,
@@ -550,16 +305,7 @@ async fn a_refill_with_half_the_last_supply_left_overlaps_a_quarter_left_does_no
                 twenty_days("quarter-1", t0, "2002"),
                 twenty_days("quarter-2", t0 + Duration::days(15), "2002"),
                 // A patch and a breakthrough tablet handed over together.
-                record(
-                    "patch",
-                    patch,
-                    10,
-                    t0 + Duration::days(10),
-                    "2003",
-                    "KZ-DOC-1",
-                    30,
-                    "chronic_non_cancer",
-                ),
+                record("patch", patch, 10, t0 + Duration::days(10), "2003", "KZ-DOC-1", 30, "chronic_non_cancer"),
                 twenty_days("tablet", t0 + Duration::days(10), "2003"),
             ],
         )
@@ -579,45 +325,16 @@ async fn a_refill_with_half_the_last_supply_left_overlaps_a_quarter_left_does_no
     assert_eq!(pair["previous_id"], ids[0]);
     assert_eq!(pair["next_id"], ids[1]);
     assert_eq!(pair["remaining_fraction"].to_string(), "0.5");
-    assert_eq!(
-        flag["evidence"]["records"]["dispensings"],
-        json!([ids[0], ids[1]])
-    );
+    assert_eq!(flag["evidence"]["records"]["dispensings"], json!([ids[0], ids[1]]));
 }
 
 #[actix_web::test]
 async fn methadone_dispensed_without_an_estimate_is_unexpected_and_morphine_with_one_is_not() {
     let w = World::new(30).await;
     let region = w.app.region("KZ", "Almaty").await;
-    let methadone = w
-        .app
-        .product(
-            "methadone",
-            "Methadone hydrochloride 10 mg tablet",
-            "8.9",
-            "tablet",
-            "tablet",
-        )
-        .await;
-    let tramadol = w
-        .app
-        .product(
-            "tramadol",
-            "Tramadol 50 mg capsule",
-            "43.92",
-            "capsule",
-            "capsule",
-        )
-        .await;
-    let p = w
-        .pharmacy(
-            region,
-            "Central",
-            &[w.morphine, methadone, tramadol],
-            100,
-            days_ago(20),
-        )
-        .await;
+    let methadone = w.app.product("methadone", "Methadone hydrochloride 10 mg tablet", "8.9", "tablet", "tablet").await;
+    let tramadol = w.app.product("tramadol", "Tramadol 50 mg capsule", "43.92", "capsule", "capsule").await;
+    let p = w.pharmacy(region, "Central", &[w.morphine, methadone, tramadol], 100, days_ago(20)).await;
     let day = days_ago(2).date_naive();
     let at = day.and_hms_opt(10, 0, 0).unwrap().and_utc();
     let year = chrono::Datelike::year(&day);
@@ -649,10 +366,7 @@ async fn methadone_dispensed_without_an_estimate_is_unexpected_and_morphine_with
     assert_eq!(flags.len(), 1, "{flags:?}");
     let flag = &flags[0];
     assert_eq!(flag["subject_type"], "substance");
-    assert_eq!(
-        flag["subject_id"],
-        w.app.substance_id("methadone").await.to_string()
-    );
+    assert_eq!(flag["subject_id"], w.app.substance_id("methadone").await.to_string());
     assert_eq!(flag["severity"], "medium");
     assert_eq!(flag["period_from"], json!(day));
     assert_eq!(flag["period_to"], json!(day));
