@@ -52,47 +52,57 @@ pub fn run(
             let result = conn.transaction::<(i32, i32, usize), anyhow::Error, _>(|conn| {
                 let findings = (spec.evaluate)(conn, &ctx, &rule.params)?;
                 let n = findings.len();
-                let (mut r, mut u) = (0, 0);
-                for finding in findings {
-                    let (from, to) = finding.period.unwrap_or((range.from, range.to));
-                    let new = NewFlag {
-                        country_code: country.to_owned(),
-                        rule_code: rule.code.clone(),
-                        rule_version: rule.version,
-                        category: rule.category,
-                        mode: rule.mode,
-                        subject_type: finding.subject_type,
-                        subject_id: finding.subject_id,
-                        facility_id: finding.facility_id,
-                        region_id: finding.region_id,
-                        period_from: from,
-                        period_to: to,
-                        severity: finding.severity,
-                        title: finding.title,
-                        params: rule.params.clone(),
-                        evidence: finding.evidence,
-                        first_scan_id: Some(scan.id),
-                        last_scan_id: Some(scan.id),
-                    };
-                    match Flag::find_key(conn, &new)? {
-                        Some(existing) => {
-                            let changed = existing.evidence != new.evidence || existing.severity != new.severity || existing.rule_version != new.rule_version;
-                            let flag = Flag::refresh(conn, existing.id, &new)?;
-                            if changed {
-                                FlagEvent::record(conn, &NewFlagEvent { flag_id: flag.id, action: "updated", from_status: None, to_status: None, note: None, visibility: None, user_id: None, scan_id: Some(scan.id) })?;
-                            }
-                            u += 1;
+                let flags: Vec<NewFlag> = findings
+                    .into_iter()
+                    .map(|finding| {
+                        let (from, to) = finding.period.unwrap_or((range.from, range.to));
+                        NewFlag {
+                            country_code: country.to_owned(),
+                            rule_code: rule.code.clone(),
+                            rule_version: rule.version,
+                            category: rule.category,
+                            mode: rule.mode,
+                            subject_type: finding.subject_type,
+                            subject_id: finding.subject_id,
+                            facility_id: finding.facility_id,
+                            region_id: finding.region_id,
+                            period_from: from,
+                            period_to: to,
+                            severity: finding.severity,
+                            title: finding.title,
+                            params: rule.params.clone(),
+                            evidence: finding.evidence,
+                            first_scan_id: Some(scan.id),
+                            last_scan_id: Some(scan.id),
                         }
-                        None => {
-                            let flag = Flag::insert(conn, &new)?;
-                            FlagEvent::record(
-                                conn,
-                                &NewFlagEvent { flag_id: flag.id, action: "raised", from_status: None, to_status: Some(FlagStatus::Open), note: None, visibility: None, user_id: None, scan_id: Some(scan.id) },
-                            )?;
-                            r += 1;
-                        }
-                    }
-                }
+                    })
+                    .collect();
+                // One flag per subject and period: a rule naming one twice keeps its last word.
+                let mut seen = std::collections::HashSet::new();
+                let mut flags: Vec<NewFlag> = flags.into_iter().rev().filter(|f| seen.insert((f.subject_type, f.subject_id.clone(), f.period_from, f.period_to))).collect();
+                flags.reverse();
+                let written = Flag::upsert_many(conn, &flags)?;
+                let event = |id: i64, action: &'static str, to_status: Option<FlagStatus>| NewFlagEvent {
+                    flag_id: id,
+                    action,
+                    from_status: None,
+                    to_status,
+                    note: None,
+                    visibility: None,
+                    user_id: None,
+                    scan_id: Some(scan.id),
+                };
+                let events: Vec<NewFlagEvent<'_>> = written
+                    .iter()
+                    .filter_map(|w| match (w.inserted, w.changed) {
+                        (true, _) => Some(event(w.id, "raised", Some(FlagStatus::Open))),
+                        (false, true) => Some(event(w.id, "updated", None)),
+                        (false, false) => None,
+                    })
+                    .collect();
+                FlagEvent::record_many(conn, &events)?;
+                let r = written.iter().filter(|w| w.inserted).count() as i32;
+                let u = written.len() as i32 - r;
                 Ok((r, u, n))
             });
             let millis = started.elapsed().as_millis() as u64;

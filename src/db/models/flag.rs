@@ -111,43 +111,6 @@ impl Flag {
         flags::table.find(id).for_update().select(Flag::as_select()).first(conn).optional()
     }
 
-    /// The flag of a rule, subject and period, if raised before.
-    pub fn find_key(conn: &mut PgConnection, key: &NewFlag) -> QueryResult<Option<Flag>> {
-        let (rule, subject_type, subject_id, from, to) = (&key.rule_code, key.subject_type, &key.subject_id, key.period_from, key.period_to);
-        flags::table
-            .filter(flags::country_code.eq(&key.country_code))
-            .filter(flags::rule_code.eq(rule))
-            .filter(flags::subject_type.eq(subject_type))
-            .filter(flags::subject_id.eq(subject_id))
-            .filter(flags::period_from.eq(from))
-            .filter(flags::period_to.eq(to))
-            .for_update()
-            .select(Flag::as_select())
-            .first(conn)
-            .optional()
-    }
-
-    pub fn insert(conn: &mut PgConnection, new: &NewFlag) -> QueryResult<Flag> {
-        diesel::insert_into(flags::table).values(new).returning(Flag::as_returning()).get_result(conn)
-    }
-
-    /// Refreshes a flag from a rescan.
-    pub fn refresh(conn: &mut PgConnection, id: i64, new: &NewFlag) -> QueryResult<Flag> {
-        diesel::update(flags::table.find(id))
-            .set((
-                flags::rule_version.eq(new.rule_version),
-                flags::mode.eq(new.mode),
-                flags::severity.eq(new.severity),
-                flags::title.eq(&new.title),
-                flags::params.eq(&new.params),
-                flags::evidence.eq(&new.evidence),
-                flags::last_scan_id.eq(new.last_scan_id),
-                flags::updated_at.eq(Utc::now()),
-            ))
-            .returning(Flag::as_returning())
-            .get_result(conn)
-    }
-
     pub fn set_status(conn: &mut PgConnection, id: i64, status: FlagStatus) -> QueryResult<Flag> {
         diesel::update(flags::table.find(id))
             .set((flags::status.eq(status), flags::updated_at.eq(Utc::now())))
@@ -228,7 +191,68 @@ impl Flag {
     }
 }
 
+#[derive(QueryableByName)]
+struct Upserted {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    inserted: bool,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    changed: bool,
+}
+
+/// What one upsert of a flag did.
+#[derive(Debug, Clone, Copy)]
+pub struct UpsertedFlag {
+    pub id: i64,
+    /// New flag.
+    pub inserted: bool,
+    /// An existing flag whose evidence, severity or rule version changed.
+    pub changed: bool,
+}
+
+impl Flag {
+    /// Inserts the flags, or refreshes the existing ones with the same rule, subject and
+    /// period (status and review are kept), a few thousand per statement.
+    pub fn upsert_many(conn: &mut PgConnection, flags: &[NewFlag]) -> QueryResult<Vec<UpsertedFlag>> {
+        use diesel::sql_types::{Array, BigInt, Date, Integer, Jsonb, Nullable, Text};
+        let mut out = Vec::with_capacity(flags.len());
+        for chunk in flags.chunks(2_000) {
+            let col = |f: fn(&NewFlag) -> String| chunk.iter().map(f).collect::<Vec<String>>();
+            let rows: Vec<Upserted> = diesel::sql_query(include_str!("flag_upsert.sql"))
+                .bind::<Array<Text>, _>(col(|f| f.country_code.clone()))
+                .bind::<Array<Text>, _>(col(|f| f.rule_code.clone()))
+                .bind::<Array<Integer>, _>(chunk.iter().map(|f| f.rule_version).collect::<Vec<_>>())
+                .bind::<Array<Text>, _>(col(|f| f.category.as_str().to_owned()))
+                .bind::<Array<Text>, _>(col(|f| f.mode.as_str().to_owned()))
+                .bind::<Array<Text>, _>(col(|f| f.subject_type.as_str().to_owned()))
+                .bind::<Array<Text>, _>(col(|f| f.subject_id.clone()))
+                .bind::<Array<Nullable<BigInt>>, _>(chunk.iter().map(|f| f.facility_id).collect::<Vec<_>>())
+                .bind::<Array<Nullable<BigInt>>, _>(chunk.iter().map(|f| f.region_id).collect::<Vec<_>>())
+                .bind::<Array<Date>, _>(chunk.iter().map(|f| f.period_from).collect::<Vec<_>>())
+                .bind::<Array<Date>, _>(chunk.iter().map(|f| f.period_to).collect::<Vec<_>>())
+                .bind::<Array<Text>, _>(col(|f| f.severity.as_str().to_owned()))
+                .bind::<Array<Text>, _>(col(|f| f.title.clone()))
+                .bind::<Array<Jsonb>, _>(chunk.iter().map(|f| f.params.clone()).collect::<Vec<_>>())
+                .bind::<Array<Jsonb>, _>(chunk.iter().map(|f| f.evidence.clone()).collect::<Vec<_>>())
+                .bind::<Array<Nullable<BigInt>>, _>(chunk.iter().map(|f| f.last_scan_id).collect::<Vec<_>>())
+                .load(conn)?;
+            out.extend(rows.into_iter().map(|r| UpsertedFlag { id: r.id, inserted: r.inserted, changed: r.changed }));
+        }
+        Ok(out)
+    }
+}
+
 impl FlagEvent {
+    /// Appends many review-trail entries in one statement.
+    pub fn record_many(conn: &mut PgConnection, events: &[NewFlagEvent<'_>]) -> QueryResult<usize> {
+        let mut n = 0;
+        for chunk in events.chunks(5_000) {
+            n += diesel::insert_into(flag_events::table).values(chunk).execute(conn)?;
+        }
+        Ok(n)
+    }
+
     pub fn record(conn: &mut PgConnection, event: &NewFlagEvent<'_>) -> QueryResult<FlagEvent> {
         diesel::insert_into(flag_events::table).values(event).returning(FlagEvent::as_returning()).get_result(conn)
     }
