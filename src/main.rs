@@ -65,14 +65,18 @@ enum Command {
         records: usize,
         #[arg(long, default_value_t = 1_000)]
         pharmacies: usize,
-        #[arg(long, default_value_t = 500_000)]
-        patients: usize,
         /// The (complete) year the records fall in.
         #[arg(long, default_value_t = 2025)]
         year: i32,
         /// Timed runs of the report from the aggregates.
         #[arg(long, default_value_t = 30)]
         report_runs: usize,
+        /// Keep the loaded database (its folder is printed) for `--reuse`.
+        #[arg(long)]
+        keep: bool,
+        /// Measure on the database a `--keep` run left in this folder instead of loading.
+        #[arg(long)]
+        reuse: Option<PathBuf>,
     },
 }
 
@@ -96,9 +100,9 @@ fn main() -> anyhow::Result<()> {
             tarozi::observability::init_logging(true);
             tarozi::bench::ingest::run(tarozi::bench::ingest::IngestOptions { records, batch, pharmacies, patients, in_flight })
         }
-        Command::BenchAnalytics { records, pharmacies, patients, year, report_runs } => {
+        Command::BenchAnalytics { records, pharmacies, year, report_runs, keep, reuse } => {
             tarozi::observability::init_logging(true);
-            tarozi::bench::analytics::run(tarozi::bench::analytics::AnalyticsOptions { records, pharmacies, patients, year, report_runs })
+            tarozi::bench::analytics::run(tarozi::bench::analytics::AnalyticsOptions { records, pharmacies, year, report_runs, keep, reuse })
         }
         Command::SeedDemo { .. } => anyhow::bail!("seed-demo is not yet available"),
         Command::Serve { bind, data_dir, demo } => {

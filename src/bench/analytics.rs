@@ -30,14 +30,17 @@ use crate::views::dispensing::{ParsedRecord, ValidRecord};
 pub struct AnalyticsOptions {
     pub records: usize,
     pub pharmacies: usize,
-    pub patients: usize,
     pub year: i32,
     pub report_runs: usize,
+    /// Keep the loaded database after the run.
+    pub keep: bool,
+    /// Measure on the database of an earlier `keep` run instead of loading one.
+    pub reuse: Option<std::path::PathBuf>,
 }
 
 impl Default for AnalyticsOptions {
     fn default() -> Self {
-        AnalyticsOptions { records: 10_000_000, pharmacies: 1_000, patients: 500_000, year: 2025, report_runs: 30 }
+        AnalyticsOptions { records: 10_000_000, pharmacies: 1_000, year: 2025, report_runs: 30, keep: false, reuse: None }
     }
 }
 
@@ -99,34 +102,46 @@ fn supply(conn: &mut PgConnection, fixture: &fixtures::Fixture, year: i32, units
     Ok(())
 }
 
-/// Dispensing records of one pharmacy for the year, in time order. Patients mostly use
-/// their home pharmacy and prescriber, as they do.
+/// Dispensing records of one pharmacy for the year, in time order. As in real practice,
+/// each patient keeps to one pharmacy, one prescriber and one product, and comes back for a
+/// refill when the last supply runs out (every 7 to 35 days, a few days either way), taking
+/// 1 to 3 units a day; indications are mixed. Patients are numbered per pharmacy.
 fn records(rng: &mut StdRng, options: &AnalyticsOptions, fixture: &fixtures::Fixture, pharmacy: usize, count: usize) -> Vec<ParsedRecord> {
     let start = at(NaiveDate::from_ymd_opt(options.year, 1, 1).unwrap_or_default(), 3 * 3600);
-    let span = 364 * 86_400 - 4 * 3600;
-    let mut offsets: Vec<i64> = (0..count).map(|_| rng.random_range(0..span)).collect();
-    offsets.sort_unstable();
-    let patients_here = (options.patients / options.pharmacies).max(1);
-    offsets
+    let end = start + Duration::days(364) - Duration::hours(4);
+    let mut visits: Vec<(DateTime<Utc>, usize, usize, i32, i64)> = Vec::with_capacity(count);
+    let mut patient = 0usize;
+    while visits.len() < count {
+        let interval = rng.random_range(7..=35i64);
+        let per_day = rng.random_range(1..=3i64);
+        let product = rng.random_range(0..fixture.products.len());
+        let mut t = start + Duration::minutes(rng.random_range(0..interval * 1440));
+        while t < end && visits.len() < count {
+            let days = (interval + rng.random_range(-2..=2i64)).clamp(1, 365) as i32;
+            visits.push((t, patient, product, days, per_day * i64::from(days)));
+            t += Duration::days(interval) + Duration::minutes(rng.random_range(0..=2880));
+        }
+        patient += 1;
+    }
+    visits.sort_by_key(|v| v.0);
+    visits
         .into_iter()
         .enumerate()
-        .map(|(i, offset)| {
-            let home = if rng.random_range(0..100) < 98 { pharmacy } else { rng.random_range(0..options.pharmacies) };
-            let patient = home * patients_here + rng.random_range(0..patients_here);
-            let product = &fixture.products[rng.random_range(0..fixture.products.len())];
+        .map(|(i, (t, patient, product, days, units))| {
+            let id = pharmacy * 1_000_000 + patient;
             ParsedRecord::Valid(ValidRecord {
                 index: i,
                 client_record_id: format!("{pharmacy}-{i}"),
-                product_id: product.id,
-                quantity_units: rng.random_range(1..=60),
-                dispensed_at: start + Duration::seconds(offset),
-                patient_pseudonym: pseudonym(BENCH_PSEUDONYM_KEY.as_bytes(), &fixture.country, &format!("{:012}", patient)).unwrap_or([0; 32]),
-                patient_sex: PatientSex::ALL[patient % 2],
-                patient_age_band: AgeBand::ALL[patient % AgeBand::ALL.len()],
-                prescriber_id: format!("DOC-{:05}", (patient / 150) % 4000),
+                product_id: fixture.products[product].id,
+                quantity_units: units,
+                dispensed_at: t,
+                patient_pseudonym: pseudonym(BENCH_PSEUDONYM_KEY.as_bytes(), &fixture.country, &format!("{id:012}")).unwrap_or([0; 32]),
+                patient_sex: PatientSex::ALL[id % 2],
+                patient_age_band: AgeBand::ALL[id % AgeBand::ALL.len()],
+                prescriber_id: format!("DOC-{:05}", (pharmacy * 7 + patient % 5) % 4000),
                 prescription_number: format!("RX-{pharmacy}-{i}"),
-                days_supply: rng.random_range(1..=30),
-                indication: Indication::ALL[rng.random_range(0..Indication::ALL.len())],
+                days_supply: days,
+                indication: Indication::ALL[id % Indication::ALL.len()],
             })
         })
         .collect()
@@ -141,14 +156,91 @@ pub fn run(options: AnalyticsOptions) -> anyhow::Result<()> {
     if options.pharmacies == 0 || options.records < options.pharmacies {
         bail!("--records must be at least --pharmacies");
     }
-    println!(
-        "bench-analytics: {} dispensing records in {}, {} pharmacies, {} patients",
-        options.records, options.year, options.pharmacies, options.patients
-    );
-    let database = BenchDatabase::start()?;
+    let (database, country, regions) = match &options.reuse {
+        Some(folder) => {
+            let database = BenchDatabase::reuse(folder)?;
+            let mut conn = PgConnection::establish(database.url())?;
+            let records: i64 = crate::db::schema::dispensings::table.count().get_result(&mut conn)?;
+            let regions: i64 =
+                crate::db::schema::regions::table.filter(crate::db::schema::regions::country_code.eq("KZ")).count().get_result(&mut conn)?;
+            println!("bench-analytics: reusing {} ({records} dispensing records)", folder.display());
+            (database, "KZ".to_owned(), regions as usize)
+        }
+        None => load(&options)?,
+    };
+    let mut conn = PgConnection::establish(database.url())?;
+    let aggregate_rows: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+        "(SELECT count(*) FROM supply_monthly) + (SELECT count(*) FROM dispensing_monthly)",
+    ))
+    .get_result(&mut conn)?;
+
+    let (from, to) = (NaiveDate::from_ymd_opt(options.year, 1, 1).context("year")?, NaiveDate::from_ymd_opt(options.year, 12, 31).context("year")?);
+    let request = AvailabilityRequest { country: country.clone(), region_id: None, range: DateRange { from, to }, group_by: None };
+    let timed = |conn: &mut PgConnection, source: Source| -> anyhow::Result<(f64, String)> {
+        let started = Instant::now();
+        let r = report(conn, &request, source).map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok((started.elapsed().as_secs_f64() * 1000.0, serde_json::to_string(&r)?))
+    };
+    let (_, from_aggregates) = timed(&mut conn, Source::Aggregates)?;
+    let (_, from_raw) = timed(&mut conn, Source::Raw)?;
+    if from_aggregates != from_raw {
+        bail!("the report from the aggregates differs from the raw aggregate:\n{from_aggregates}\n{from_raw}");
+    }
+    let mut aggregate_ms = Vec::new();
+    let mut raw_ms = Vec::new();
+    for i in 0..options.report_runs {
+        aggregate_ms.push(timed(&mut conn, Source::Aggregates)?.0);
+        if i < options.report_runs.min(5) {
+            raw_ms.push(timed(&mut conn, Source::Raw)?.0);
+        }
+    }
+    let (agg, raw) = (p50(aggregate_ms), p50(raw_ms));
+    println!("availability by region, {country} {}: both sources agree ({regions} regions)", options.year);
+    println!("  from the monthly aggregates ({aggregate_rows} rows): p50 {agg:.1} ms over {} runs  (target ≤ 50 ms)", options.report_runs);
+    println!("  plain aggregate over the raw rows:              p50 {raw:.0} ms over {} runs", options.report_runs.min(5));
+    println!("  ratio raw/aggregates: {:.0}×  (target ≥ 50×)", raw / agg);
+
+    let today = Utc::now().date_naive();
+    let started = Instant::now();
+    let full = crate::rules::scan::run(&mut conn, &country, DateRange { from, to }, ScanTrigger::Manual, None, today, 10)?;
+    let full_seconds = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let day = crate::rules::scan::run(&mut conn, &country, DateRange { from: to, to }, ScanTrigger::Manual, None, today, 10)?;
+    let day_seconds = started.elapsed().as_secs_f64();
+    println!("full-year scan (21 rules): {full_seconds:.1} s, {} flags raised  (target ≤ 60 s)", full.flags_raised);
+    println!("one-day scan:              {day_seconds:.2} s, {} flags raised  (target ≤ 2 s)", day.flags_raised);
+    for r in full.scan.rules.as_array().into_iter().flatten() {
+        println!("  {:<30} {:>7} ms {:>6} findings", r["code"].as_str().unwrap_or(""), r["millis"], r["findings"]);
+    }
+    Ok(())
+}
+
+/// Loads the benchmark data set into a new database.
+fn load(options: &AnalyticsOptions) -> anyhow::Result<(BenchDatabase, String, usize)> {
+    println!("bench-analytics: {} dispensing records in {}, {} pharmacies", options.records, options.year, options.pharmacies);
+    let mut database = BenchDatabase::start()?;
+    database.keep = options.keep;
     let url = database.url().to_owned();
     let mut conn = PgConnection::establish(&url)?;
     let fixture = fixtures::seed(&mut conn, "KZ", 17, options.pharmacies, &[options.year])?;
+    // The estimates in force, generous, as a country that files them would have.
+    let mut substances: Vec<i64> = fixture.products.iter().map(|p| p.substance_id).collect();
+    substances.sort_unstable();
+    substances.dedup();
+    for substance_id in substances {
+        crate::db::models::estimate::Estimate::create(
+            &mut conn,
+            &crate::db::models::estimate::NewEstimate {
+                country_code: &fixture.country,
+                substance_id,
+                year: options.year,
+                kind: crate::db::enums::EstimateKind::Annual,
+                quantity_g: bigdecimal::BigDecimal::from(1_000_000_000),
+                reference: Some("benchmark"),
+                created_by: None,
+            },
+        )?;
+    }
     let per_pharmacy = options.records / options.pharmacies;
     // Enough stock for a year of dispensing: at most 60 units a record.
     let per_quarter = (per_pharmacy as i64 * 60 / fixture.products.len() as i64 / 4 + 1) * 3;
@@ -205,50 +297,7 @@ pub fn run(options: AnalyticsOptions) -> anyhow::Result<()> {
     let total = loaded.load(Ordering::SeqCst);
     println!("dispensing loaded: {total} records in {load_seconds:.0} s ({} rows/s, aggregates maintained in each write)", rate(total, load_seconds));
     diesel::sql_query("VACUUM ANALYZE").execute(&mut conn)?;
-    let aggregate_rows: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
-        "(SELECT count(*) FROM supply_monthly) + (SELECT count(*) FROM dispensing_monthly)",
-    ))
-    .get_result(&mut conn)?;
-
-    let (from, to) = (NaiveDate::from_ymd_opt(options.year, 1, 1).context("year")?, NaiveDate::from_ymd_opt(options.year, 12, 31).context("year")?);
-    let request = AvailabilityRequest { country: fixture.country.clone(), region_id: None, range: DateRange { from, to }, group_by: None };
-    let timed = |conn: &mut PgConnection, source: Source| -> anyhow::Result<(f64, String)> {
-        let started = Instant::now();
-        let r = report(conn, &request, source).map_err(|e| anyhow::anyhow!("{e}"))?;
-        Ok((started.elapsed().as_secs_f64() * 1000.0, serde_json::to_string(&r)?))
-    };
-    let (_, from_aggregates) = timed(&mut conn, Source::Aggregates)?;
-    let (_, from_raw) = timed(&mut conn, Source::Raw)?;
-    if from_aggregates != from_raw {
-        bail!("the report from the aggregates differs from the raw aggregate:\n{from_aggregates}\n{from_raw}");
-    }
-    let mut aggregate_ms = Vec::new();
-    let mut raw_ms = Vec::new();
-    for i in 0..options.report_runs {
-        aggregate_ms.push(timed(&mut conn, Source::Aggregates)?.0);
-        if i < options.report_runs.min(5) {
-            raw_ms.push(timed(&mut conn, Source::Raw)?.0);
-        }
-    }
-    let (agg, raw) = (p50(aggregate_ms), p50(raw_ms));
-    println!("availability by region, {} {}: both sources agree ({} regions)", fixture.country, options.year, fixture.regions.len());
-    println!("  from the monthly aggregates ({aggregate_rows} rows): p50 {agg:.1} ms over {} runs  (target ≤ 50 ms)", options.report_runs);
-    println!("  plain aggregate over the raw rows:              p50 {raw:.0} ms over {} runs", options.report_runs.min(5));
-    println!("  ratio raw/aggregates: {:.0}×  (target ≥ 50×)", raw / agg);
-
-    let today = Utc::now().date_naive();
-    let started = Instant::now();
-    let full = crate::rules::scan::run(&mut conn, &fixture.country, DateRange { from, to }, ScanTrigger::Manual, None, today, 10)?;
-    let full_seconds = started.elapsed().as_secs_f64();
-    let started = Instant::now();
-    let day = crate::rules::scan::run(&mut conn, &fixture.country, DateRange { from: to, to }, ScanTrigger::Manual, None, today, 10)?;
-    let day_seconds = started.elapsed().as_secs_f64();
-    println!("full-year scan (21 rules): {full_seconds:.1} s, {} flags raised  (target ≤ 60 s)", full.flags_raised);
-    println!("one-day scan:              {day_seconds:.2} s, {} flags raised  (target ≤ 2 s)", day.flags_raised);
-    for r in full.scan.rules.as_array().into_iter().flatten() {
-        println!("  {:<30} {:>7} ms {:>6} findings", r["code"].as_str().unwrap_or(""), r["millis"], r["findings"]);
-    }
-    Ok(())
+    Ok((database, fixture.country.clone(), fixture.regions.len()))
 }
 
 fn ingest(

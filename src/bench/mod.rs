@@ -18,10 +18,11 @@ use crate::db::embedded::{Durability, EmbeddedPostgres};
 pub const BENCH_JWT_SECRET: &str = "bench-jwt-secret-bench-jwt-secret-0123456789";
 pub const BENCH_PSEUDONYM_KEY: &str = "bench-pseudonym-key-bench-pseudonym-key-0123";
 
-/// A private cluster in a temporary folder, removed when dropped.
+/// A private cluster in a temporary folder, removed when dropped unless kept.
 pub struct BenchDatabase {
     pub cluster: EmbeddedPostgres,
     pub folder: PathBuf,
+    pub keep: bool,
 }
 
 impl BenchDatabase {
@@ -32,7 +33,13 @@ impl BenchDatabase {
         let cluster = EmbeddedPostgres::start(&folder.join("data"), Durability::default())?;
         let mut conn = diesel::Connection::establish(cluster.url())?;
         crate::db::migrate(&mut conn)?;
-        Ok(BenchDatabase { cluster, folder })
+        Ok(BenchDatabase { cluster, folder, keep: false })
+    }
+
+    /// Starts the cluster of an earlier run kept with `--keep`, as it was.
+    pub fn reuse(folder: &Path) -> anyhow::Result<Self> {
+        let cluster = EmbeddedPostgres::start(&folder.join("data"), Durability::default())?;
+        Ok(BenchDatabase { cluster, folder: folder.to_owned(), keep: true })
     }
 
     pub fn url(&self) -> &str {
@@ -43,7 +50,11 @@ impl BenchDatabase {
 impl Drop for BenchDatabase {
     fn drop(&mut self) {
         self.cluster.stop();
-        let _ = std::fs::remove_dir_all(&self.folder);
+        if self.keep {
+            println!("the benchmark database is kept in {} (reuse it with --reuse)", self.folder.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.folder);
+        }
     }
 }
 
