@@ -24,11 +24,6 @@ use crate::db::enums::{Severity, SubjectType};
 use crate::domain::decimal::Decimal;
 use crate::rules::{Finding, ScanContext};
 
-/// The first 8 bytes of `d.patient_pseudonym` as a bigint, grouped and ordered on before the
-/// pseudonym itself: PostgreSQL sorts a bigint several times faster than a bytea, and the
-/// pseudonym (an HMAC) is uniformly random, so the prefix nearly always decides.
-const PATIENT_KEY: &str = "('x' || encode(substring(d.patient_pseudonym FROM 1 FOR 8), 'hex'))::bit(64)::bigint";
-
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Params {
@@ -90,7 +85,7 @@ struct Ids {
 
 pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> QueryResult<Vec<Finding>> {
     let (from, to) = ctx.range.bounds();
-    let rows: Vec<Row> = diesel::sql_query(format!(
+    let rows: Vec<Row> = diesel::sql_query(
         "SELECT patient_pseudonym, mme_total, days, mme_total / days AS mme_per_day, first_at, supply_end, \
                 records, records_without_mme, mme_total / days >= $5::numeric AS high \
          FROM ( \
@@ -104,10 +99,10 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
              FROM dispensings d \
              WHERE d.country_code = $1 AND d.dispensed_at >= $2 AND d.dispensed_at < $3 \
                AND NOT EXISTS (SELECT 1 FROM stock_events r WHERE r.reverses_entry_id = d.id) \
-             GROUP BY {PATIENT_KEY}, d.patient_pseudonym \
+             GROUP BY d.patient_pseudonym \
              HAVING NOT bool_or(d.indication IN ('cancer', 'palliative')) AND count(d.daily_mme) > 0) x \
-         WHERE mme_total / days > $4::numeric"
-    ))
+         WHERE mme_total / days > $4::numeric",
+    )
     .bind::<Text, _>(&ctx.country)
     .bind::<Timestamptz, _>(from)
     .bind::<Timestamptz, _>(to)

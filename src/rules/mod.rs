@@ -6,8 +6,10 @@
 //! returning `Finding`s. A finding names its subject, severity and evidence:
 //! `{"records": {"<table>": [ids]}, "figures": {...}, "thresholds": {...}}` so a reader sees
 //! why the flag exists and which rows support it. `scan` runs the enabled rules and keeps
-//! one flag per rule, subject and period.
+//! one flag per rule, subject and period; `refused` is the query shared by the rules over
+//! refused attempts.
 
+mod refused;
 pub mod scan;
 
 use chrono::NaiveDate;
@@ -44,6 +46,17 @@ pub struct Finding {
     pub evidence: Value,
     /// The period the finding is about, when narrower than the scan's (a month, say).
     pub period: Option<(NaiveDate, NaiveDate)>,
+}
+
+/// Checks the robust-z thresholds of an outlier rule: `z` positive, `high_z` at least `z`.
+pub fn check_z_thresholds(z: f64, high_z: f64) -> Result<(), String> {
+    if !z.is_finite() || z <= 0.0 {
+        return Err("z must be a positive number".into());
+    }
+    if !high_z.is_finite() || high_z < z {
+        return Err("high_z must be at least z".into());
+    }
+    Ok(())
 }
 
 type Evaluate = fn(&mut PgConnection, &ScanContext, &Value) -> anyhow::Result<Vec<Finding>>;

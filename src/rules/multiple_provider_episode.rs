@@ -5,9 +5,10 @@
 //! the patient received a dispensing (an episode completed before the period belongs to an
 //! earlier scan). A patient is flagged when some such window holds dispensings from at least
 //! `prescribers` distinct prescribers and at least `pharmacies` distinct dispensing
-//! facilities. Candidates are found in SQL (both distinct counts over the period and its
-//! look-back of `window_days − 1` days reach the thresholds); the exact sliding windows are
-//! then checked for the candidates only. The evidence is the window with the most distinct
+//! facilities. Candidates are found in SQL with hash aggregates only: over the period and its
+//! look-back of `window_days − 1` days, the patient's distinct prescriber-and-facility
+//! combinations are at least as many as either threshold (a necessary condition). The exact
+//! sliding windows are then checked for the candidates only. The evidence is the window with the most distinct
 //! prescribers and facilities (the earliest among equals). Reversed dispensings never count.
 //!
 //! Severity: `medium`; `high` when that window reaches `high_prescribers` prescribers or
@@ -24,11 +25,6 @@ use serde_json::json;
 
 use crate::db::enums::{Severity, SubjectType};
 use crate::rules::{Finding, ScanContext};
-
-/// The first 8 bytes of `d.patient_pseudonym` as a bigint, grouped and ordered on before the
-/// pseudonym itself: PostgreSQL sorts a bigint several times faster than a bytea, and the
-/// pseudonym (an HMAC) is uniformly random, so the prefix nearly always decides.
-const PATIENT_KEY: &str = "('x' || encode(substring(d.patient_pseudonym FROM 1 FOR 8), 'hex'))::bit(64)::bigint";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -146,12 +142,14 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
         ""
     };
     let rows: Vec<Row> = diesel::sql_query(format!(
-        "WITH candidates AS ( \
-             SELECT d.patient_pseudonym FROM dispensings d \
+        "WITH combinations AS ( \
+             SELECT d.patient_pseudonym, max(d.dispensed_at) AS last_at FROM dispensings d \
              WHERE d.country_code = $1 AND d.dispensed_at >= $2 AND d.dispensed_at < $4 {active} \
                AND NOT EXISTS (SELECT 1 FROM stock_events r WHERE r.reverses_entry_id = d.id) \
-             GROUP BY {PATIENT_KEY}, d.patient_pseudonym \
-             HAVING count(DISTINCT d.prescriber_id) >= $5 AND count(DISTINCT d.facility_id) >= $6 AND max(d.dispensed_at) >= $3) \
+             GROUP BY d.patient_pseudonym, d.prescriber_id, d.facility_id), \
+         candidates AS ( \
+             SELECT patient_pseudonym FROM combinations \
+             GROUP BY patient_pseudonym HAVING count(*) >= greatest($5, $6) AND max(last_at) >= $3) \
          SELECT d.id, d.patient_pseudonym, d.dispensed_at, d.prescriber_id, d.facility_id \
          FROM candidates c \
          JOIN dispensings d ON d.country_code = $1 AND d.patient_pseudonym = c.patient_pseudonym \

@@ -3,12 +3,11 @@
 //! period is flagged.
 
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Text, Timestamptz};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::db::enums::{Severity, SubjectType};
-use crate::rules::{Finding, ScanContext};
+use crate::rules::{Finding, ScanContext, refused};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -34,32 +33,8 @@ impl Params {
     }
 }
 
-#[derive(QueryableByName)]
-struct Row {
-    #[diesel(sql_type = BigInt)]
-    facility_id: i64,
-    #[diesel(sql_type = BigInt)]
-    region_id: i64,
-    #[diesel(sql_type = Array<BigInt>)]
-    attempt_ids: Vec<i64>,
-    #[diesel(sql_type = Array<BigInt>)]
-    product_ids: Vec<i64>,
-}
-
 pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> QueryResult<Vec<Finding>> {
-    let (from, to) = ctx.range.bounds();
-    let rows: Vec<Row> = diesel::sql_query(
-        "SELECT a.facility_id, f.region_id, array_agg(a.id ORDER BY a.id) AS attempt_ids, \
-                array_agg(DISTINCT a.product_id) AS product_ids \
-         FROM refused_attempts a JOIN facilities f ON f.id = a.facility_id \
-         WHERE a.country_code = $1 AND a.code = 'insufficient_stock' AND a.occurred_at >= $2 AND a.occurred_at < $3 \
-         GROUP BY a.facility_id, f.region_id HAVING count(*) >= $4",
-    )
-    .bind::<Text, _>(&ctx.country)
-    .bind::<Timestamptz, _>(from)
-    .bind::<Timestamptz, _>(to)
-    .bind::<BigInt, _>(params.min_attempts)
-    .load(conn)?;
+    let rows = refused::by_facility(conn, ctx, &["insufficient_stock"], params.min_attempts)?;
     Ok(rows
         .into_iter()
         .map(|r| {

@@ -33,11 +33,6 @@ use crate::rules::{Finding, ScanContext};
 /// How far before the period the previous dispensing is looked for (the longest supply).
 pub const LOOK_BACK_DAYS: i64 = 365;
 
-/// The first 8 bytes of `d.patient_pseudonym` as a bigint, grouped and ordered on before the
-/// pseudonym itself: PostgreSQL sorts a bigint several times faster than a bytea, and the
-/// pseudonym (an HMAC) is uniformly random, so the prefix nearly always decides.
-const PATIENT_KEY: &str = "('x' || encode(substring(d.patient_pseudonym FROM 1 FOR 8), 'hex'))::bit(64)::bigint";
-
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Params {
@@ -101,15 +96,15 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
     // before (the longest supply then). A patient's first fill of the period looks up the
     // fill before the period through the patient index, one lookup per patient, instead of
     // reading a year of the whole country.
-    let rows: Vec<Row> = diesel::sql_query(format!(
+    let rows: Vec<Row> = diesel::sql_query(
         "WITH ordered AS ( \
-             SELECT {PATIENT_KEY} AS patient_key, d.patient_pseudonym, d.id, d.dispensed_at, \
+             SELECT d.patient_pseudonym, d.id, d.dispensed_at, \
                     lag(d.id) OVER w AS previous_id, lag(d.dispensed_at) OVER w AS previous_at, \
                     lag(d.days_supply) OVER w AS previous_days_supply \
              FROM dispensings d \
              WHERE d.country_code = $1 AND d.dispensed_at >= $3 AND d.dispensed_at < $4 \
                AND NOT EXISTS (SELECT 1 FROM stock_events r WHERE r.reverses_entry_id = d.id) \
-             WINDOW w AS (PARTITION BY {PATIENT_KEY}, d.patient_pseudonym ORDER BY d.dispensed_at, d.days_supply, d.id)), \
+             WINDOW w AS (PARTITION BY d.patient_pseudonym ORDER BY d.dispensed_at, d.days_supply, d.id)), \
          starts AS ( \
              SELECT o.*, CASE WHEN o.previous_at IS NULL THEN ( \
                         SELECT x FROM dispensings x \
@@ -119,7 +114,7 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
                         ORDER BY x.dispensed_at DESC, x.days_supply DESC, x.id DESC LIMIT 1) END AS prior \
              FROM ordered o WHERE o.previous_at IS DISTINCT FROM o.dispensed_at OFFSET 0), \
          pairs AS ( \
-             SELECT s.patient_key, s.patient_pseudonym, s.id, s.dispensed_at, \
+             SELECT s.patient_pseudonym, s.id, s.dispensed_at, \
                     coalesce(s.previous_id, (s.prior).id) AS previous_id, \
                     coalesce(s.previous_at, (s.prior).dispensed_at) AS previous_at, \
                     coalesce(s.previous_days_supply, (s.prior).days_supply) AS previous_days_supply \
@@ -131,8 +126,8 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
              FROM pairs q \
              WHERE q.previous_at + q.previous_days_supply * interval '1 day' > q.dispensed_at) f \
          WHERE f.remaining * 100 > $5::numeric \
-         ORDER BY patient_key, patient_pseudonym, dispensed_at"
-    ))
+         ORDER BY patient_pseudonym, dispensed_at",
+    )
     .bind::<Text, _>(&ctx.country)
     .bind::<Timestamptz, _>(look_from)
     .bind::<Timestamptz, _>(from)

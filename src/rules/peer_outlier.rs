@@ -25,12 +25,7 @@ use serde_json::json;
 use crate::db::enums::{Severity, SubjectType};
 use crate::domain::decimal::Decimal;
 use crate::domain::stats::{mad, median, robust_log_z};
-use crate::rules::{Finding, ScanContext};
-
-/// The first 8 bytes of `d.patient_pseudonym` as a bigint, grouped and ordered on before the
-/// pseudonym itself: PostgreSQL sorts a bigint several times faster than a bytea, and the
-/// pseudonym (an HMAC) is uniformly random, so the prefix nearly always decides.
-const PATIENT_KEY: &str = "('x' || encode(substring(d.patient_pseudonym FROM 1 FOR 8), 'hex'))::bit(64)::bigint";
+use crate::rules::{check_z_thresholds, Finding, ScanContext};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -53,12 +48,7 @@ impl Default for Params {
 
 impl Params {
     pub fn check(&self) -> Result<(), String> {
-        if !self.z.is_finite() || self.z <= 0.0 {
-            return Err("z must be a positive number".into());
-        }
-        if !self.high_z.is_finite() || self.high_z < self.z {
-            return Err("high_z must be at least z".into());
-        }
+        check_z_thresholds(self.z, self.high_z)?;
         if self.min_patients < 1 {
             return Err("min_patients must be at least 1".into());
         }
@@ -93,9 +83,10 @@ fn round3(x: f64) -> f64 {
 
 pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> QueryResult<Vec<Finding>> {
     let (from, to) = ctx.range.bounds();
-    // One pass over the period's dispensings, grouped per facility and patient (each row
-    // weighted by its product's exact morphine-equivalent mg per unit), then per facility.
-    let rows: Vec<Row> = diesel::sql_query(format!(
+    // One pass over the period's dispensings, summing units per facility, patient and
+    // product (integers); then each sum weighted by its product's exact morphine-equivalent
+    // mg per unit, per facility and patient, then per facility.
+    let rows: Vec<Row> = diesel::sql_query(
         "WITH me AS ( \
              SELECT DISTINCT ON (v.substance_id) v.substance_id, v.me_factor \
              FROM substance_reference_values v WHERE v.effective_from <= $4 \
@@ -103,21 +94,24 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
          factors AS ( \
              SELECT p.id AS product_id, p.base_mg_per_unit * me.me_factor AS mme_per_unit \
              FROM products p LEFT JOIN me ON me.substance_id = p.substance_id), \
-         per_patient AS ( \
-             SELECT d.facility_id, d.patient_pseudonym, sum(d.quantity_units * f.mme_per_unit) AS mme_mg, \
-                    count(*) AS records, count(*) FILTER (WHERE f.mme_per_unit IS NULL) AS records_without_factor \
+         per_product AS ( \
+             SELECT d.facility_id, d.patient_pseudonym, d.product_id, sum(d.quantity_units) AS units, count(*) AS records \
              FROM dispensings d \
-             JOIN factors f ON f.product_id = d.product_id \
              WHERE d.country_code = $1 AND d.dispensed_at >= $2 AND d.dispensed_at < $3 \
                AND NOT EXISTS (SELECT 1 FROM stock_events r WHERE r.reverses_entry_id = d.id) \
-             GROUP BY d.facility_id, {PATIENT_KEY}, d.patient_pseudonym) \
+             GROUP BY d.facility_id, d.patient_pseudonym, d.product_id), \
+         per_patient AS ( \
+             SELECT x.facility_id, x.patient_pseudonym, sum(x.units * f.mme_per_unit) AS mme_mg, sum(x.records) AS records, \
+                    coalesce(sum(x.records) FILTER (WHERE f.mme_per_unit IS NULL), 0) AS records_without_factor \
+             FROM per_product x JOIN factors f ON f.product_id = x.product_id \
+             GROUP BY x.facility_id, x.patient_pseudonym) \
          SELECT x.facility_id, f.region_id, f.kind, x.mme_mg, x.patients, x.records, x.records_without_factor \
          FROM (SELECT facility_id, coalesce(sum(mme_mg), 0) AS mme_mg, count(*) AS patients, \
                       sum(records)::bigint AS records, sum(records_without_factor)::bigint AS records_without_factor \
                FROM per_patient GROUP BY facility_id) x \
          JOIN facilities f ON f.id = x.facility_id \
-         WHERE x.patients >= $5 AND x.mme_mg > 0"
-    ))
+         WHERE x.patients >= $5 AND x.mme_mg > 0",
+    )
     .bind::<Text, _>(&ctx.country)
     .bind::<Timestamptz, _>(from)
     .bind::<Timestamptz, _>(to)

@@ -24,7 +24,7 @@ use serde_json::json;
 use crate::db::enums::{Severity, SubjectType};
 use crate::domain::decimal::Decimal;
 use crate::domain::stats::{mad, median, robust_log_z};
-use crate::rules::{Finding, ScanContext};
+use crate::rules::{check_z_thresholds, Finding, ScanContext};
 
 /// Dispensing ids listed in a flag's evidence (the largest by morphine equivalents).
 const LISTED_DISPENSINGS: i64 = 50;
@@ -50,12 +50,7 @@ impl Default for Params {
 
 impl Params {
     pub fn check(&self) -> Result<(), String> {
-        if !self.z.is_finite() || self.z <= 0.0 {
-            return Err("z must be a positive number".into());
-        }
-        if !self.high_z.is_finite() || self.high_z < self.z {
-            return Err("high_z must be at least z".into());
-        }
+        check_z_thresholds(self.z, self.high_z)?;
         if self.min_records < 1 {
             return Err("min_records must be at least 1".into());
         }

@@ -9,12 +9,11 @@
 //! import control system.
 
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Jsonb, Text, Timestamptz};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::db::enums::{Severity, SubjectType};
-use crate::rules::{Finding, ScanContext};
+use crate::rules::{Finding, ScanContext, refused};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -38,41 +37,8 @@ impl Params {
     }
 }
 
-#[derive(QueryableByName)]
-struct Row {
-    #[diesel(sql_type = BigInt)]
-    facility_id: i64,
-    #[diesel(sql_type = BigInt)]
-    region_id: i64,
-    #[diesel(sql_type = Array<BigInt>)]
-    attempt_ids: Vec<i64>,
-    #[diesel(sql_type = Array<BigInt>)]
-    product_ids: Vec<i64>,
-    #[diesel(sql_type = Jsonb)]
-    by_code: Value,
-}
-
 pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> QueryResult<Vec<Finding>> {
-    let (from, to) = ctx.range.bounds();
-    let rows: Vec<Row> = diesel::sql_query(
-        "WITH a AS ( \
-             SELECT a.id, a.facility_id, a.product_id, a.code FROM refused_attempts a \
-             WHERE a.country_code = $1 AND a.occurred_at >= $2 AND a.occurred_at < $3 AND a.facility_id IS NOT NULL \
-               AND a.code IN ('authorization_exceeded', 'authorization_not_valid', 'licence_expired')), \
-         c AS (SELECT facility_id, jsonb_object_agg(code, n) AS by_code \
-               FROM (SELECT facility_id, code, count(*) AS n FROM a GROUP BY facility_id, code) x GROUP BY facility_id), \
-         g AS (SELECT facility_id, array_agg(id ORDER BY id) AS attempt_ids, \
-                      coalesce(array_agg(DISTINCT product_id) FILTER (WHERE product_id IS NOT NULL), '{}') AS product_ids \
-               FROM a GROUP BY facility_id HAVING count(*) >= $4) \
-         SELECT g.facility_id, f.region_id, g.attempt_ids, g.product_ids, c.by_code \
-         FROM g JOIN c ON c.facility_id = g.facility_id JOIN facilities f ON f.id = g.facility_id \
-         ORDER BY g.facility_id",
-    )
-    .bind::<Text, _>(&ctx.country)
-    .bind::<Timestamptz, _>(from)
-    .bind::<Timestamptz, _>(to)
-    .bind::<BigInt, _>(params.min_attempts)
-    .load(conn)?;
+    let rows = refused::by_facility(conn, ctx, &["authorization_exceeded", "authorization_not_valid", "licence_expired"], params.min_attempts)?;
     Ok(rows
         .into_iter()
         .map(|r| {
