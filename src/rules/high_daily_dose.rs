@@ -22,7 +22,7 @@ use serde_json::json;
 
 use crate::db::enums::{Severity, SubjectType};
 use crate::domain::decimal::Decimal;
-use crate::rules::{Finding, ScanContext, patient_facts};
+use crate::rules::{Finding, ScanContext};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -85,20 +85,27 @@ struct Ids {
 
 pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> QueryResult<Vec<Finding>> {
     let (from, to) = ctx.range.bounds();
-    patient_facts::ensure(conn, ctx)?;
     let rows: Vec<Row> = diesel::sql_query(
         "SELECT patient_pseudonym, mme_total, days, mme_total / days AS mme_per_day, first_at, supply_end, \
-                records, records_without_mme, mme_total / days >= $2::numeric AS high \
+                records, records_without_mme, mme_total / days >= $5::numeric AS high \
          FROM ( \
-             SELECT f.patient_pseudonym, sum(f.mme_days) AS mme_total, \
-                    greatest(extract(epoch FROM max(f.supply_end) - min(f.first_at)) / 86400, 1) AS days, \
-                    min(f.first_at) AS first_at, max(f.supply_end) AS supply_end, \
-                    sum(f.records_with_mme)::bigint AS records, sum(f.records - f.records_with_mme)::bigint AS records_without_mme \
-             FROM scan_patient_facts f \
-             GROUP BY f.patient_pseudonym \
-             HAVING NOT bool_or(f.palliative) AND sum(f.records_with_mme) > 0) x \
-         WHERE mme_total / days > $1::numeric",
+             SELECT d.patient_pseudonym, \
+                    sum(d.daily_mme * d.days_supply) AS mme_total, \
+                    greatest(extract(epoch FROM max(d.dispensed_at + d.days_supply * interval '1 day') FILTER (WHERE d.daily_mme IS NOT NULL) \
+                                              - min(d.dispensed_at) FILTER (WHERE d.daily_mme IS NOT NULL)) / 86400, 1) AS days, \
+                    min(d.dispensed_at) FILTER (WHERE d.daily_mme IS NOT NULL) AS first_at, \
+                    max(d.dispensed_at + d.days_supply * interval '1 day') FILTER (WHERE d.daily_mme IS NOT NULL) AS supply_end, \
+                    count(d.daily_mme) AS records, count(*) - count(d.daily_mme) AS records_without_mme \
+             FROM dispensings d \
+             WHERE d.country_code = $1 AND d.dispensed_at >= $2 AND d.dispensed_at < $3 \
+               AND NOT EXISTS (SELECT 1 FROM stock_events r WHERE r.reverses_entry_id = d.id) \
+             GROUP BY d.patient_pseudonym \
+             HAVING NOT bool_or(d.indication IN ('cancer', 'palliative')) AND count(d.daily_mme) > 0) x \
+         WHERE mme_total / days > $4::numeric",
     )
+    .bind::<Text, _>(&ctx.country)
+    .bind::<Timestamptz, _>(from)
+    .bind::<Timestamptz, _>(to)
     .bind::<Double, _>(params.mme_per_day)
     .bind::<Double, _>(params.high_mme_per_day)
     .load(conn)?;

@@ -7,9 +7,8 @@
 //! `{"records": {"<table>": [ids]}, "figures": {...}, "thresholds": {...}}` so a reader sees
 //! why the flag exists and which rows support it. `scan` runs the enabled rules and keeps
 //! one flag per rule, subject and period; `refused` is the query shared by the rules over
-//! refused attempts, `patient_facts` the per-patient sums shared by the patient rules.
+//! refused attempts.
 
-mod patient_facts;
 mod refused;
 pub mod scan;
 

@@ -18,14 +18,14 @@ use std::collections::BTreeMap;
 
 use bigdecimal::{BigDecimal, ToPrimitive};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Date, Numeric, Text};
+use diesel::sql_types::{BigInt, Date, Numeric, Text, Timestamptz};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::db::enums::{Severity, SubjectType};
 use crate::domain::decimal::Decimal;
 use crate::domain::stats::{mad, median, robust_log_z};
-use crate::rules::{Finding, ScanContext, check_z_thresholds, patient_facts};
+use crate::rules::{check_z_thresholds, Finding, ScanContext};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -82,30 +82,39 @@ fn round3(x: f64) -> f64 {
 }
 
 pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> QueryResult<Vec<Finding>> {
-    // The period's units per facility, patient and product (integers, from the scan's
-    // patient facts), each weighted by its product's exact morphine-equivalent mg per unit;
-    // summed per facility and patient, then per facility.
-    patient_facts::ensure(conn, ctx)?;
+    let (from, to) = ctx.range.bounds();
+    // One pass over the period's dispensings, summing units per facility, patient and
+    // product (integers); then each sum weighted by its product's exact morphine-equivalent
+    // mg per unit, per facility and patient, then per facility.
     let rows: Vec<Row> = diesel::sql_query(
         "WITH me AS ( \
              SELECT DISTINCT ON (v.substance_id) v.substance_id, v.me_factor \
-             FROM substance_reference_values v WHERE v.effective_from <= $1 \
+             FROM substance_reference_values v WHERE v.effective_from <= $4 \
              ORDER BY v.substance_id, v.effective_from DESC, v.id DESC), \
          factors AS ( \
              SELECT p.id AS product_id, p.base_mg_per_unit * me.me_factor AS mme_per_unit \
              FROM products p LEFT JOIN me ON me.substance_id = p.substance_id), \
+         per_product AS ( \
+             SELECT d.facility_id, d.patient_pseudonym, d.product_id, sum(d.quantity_units) AS units, count(*) AS records \
+             FROM dispensings d \
+             WHERE d.country_code = $1 AND d.dispensed_at >= $2 AND d.dispensed_at < $3 \
+               AND NOT EXISTS (SELECT 1 FROM stock_events r WHERE r.reverses_entry_id = d.id) \
+             GROUP BY d.facility_id, d.patient_pseudonym, d.product_id), \
          per_patient AS ( \
              SELECT x.facility_id, x.patient_pseudonym, sum(x.units * f.mme_per_unit) AS mme_mg, sum(x.records) AS records, \
                     coalesce(sum(x.records) FILTER (WHERE f.mme_per_unit IS NULL), 0) AS records_without_factor \
-             FROM scan_patient_facts x JOIN factors f ON f.product_id = x.product_id \
+             FROM per_product x JOIN factors f ON f.product_id = x.product_id \
              GROUP BY x.facility_id, x.patient_pseudonym) \
          SELECT x.facility_id, f.region_id, f.kind, x.mme_mg, x.patients, x.records, x.records_without_factor \
          FROM (SELECT facility_id, coalesce(sum(mme_mg), 0) AS mme_mg, count(*) AS patients, \
                       sum(records)::bigint AS records, sum(records_without_factor)::bigint AS records_without_factor \
                FROM per_patient GROUP BY facility_id) x \
          JOIN facilities f ON f.id = x.facility_id \
-         WHERE x.patients >= $2 AND x.mme_mg > 0",
+         WHERE x.patients >= $5 AND x.mme_mg > 0",
     )
+    .bind::<Text, _>(&ctx.country)
+    .bind::<Timestamptz, _>(from)
+    .bind::<Timestamptz, _>(to)
     .bind::<Date, _>(ctx.range.to)
     .bind::<BigInt, _>(params.min_patients)
     .load(conn)?;

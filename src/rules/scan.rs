@@ -10,7 +10,7 @@ use crate::db::models::flag::{Flag, FlagEvent, NewFlag, NewFlagEvent};
 use crate::db::models::rule::Rule;
 use crate::db::models::scan::Scan;
 use crate::db::reports::flows::DateRange;
-use crate::rules::{ScanContext, patient_facts, specs};
+use crate::rules::{ScanContext, specs};
 
 /// What a scan did.
 #[derive(Debug, Clone)]
@@ -38,7 +38,6 @@ pub fn run(
         diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
             .bind::<diesel::sql_types::Text, _>(format!("scan:{country}"))
             .execute(conn)?;
-        patient_facts::reset(conn)?;
         let scan = Scan::start(conn, country, range.from, range.to, trigger, requested_by)?;
         let ctx = ScanContext { country: country.to_owned(), range, today, reporting_grace_days };
         let configured = Rule::of_country(conn, country)?;
