@@ -181,11 +181,10 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
     // The largest dispensings of every flagged month, in one query for all of them.
     let ids: Vec<IdsRow> = diesel::sql_query(
         "SELECT x.facility_id, x.month, ARRAY( \
-             SELECT d.id FROM dispensings d JOIN products p ON p.id = d.product_id \
+             SELECT d.id FROM counted_dispensings d JOIN products p ON p.id = d.product_id \
              WHERE d.facility_id = x.facility_id \
                AND d.dispensed_at >= x.month::timestamp AT TIME ZONE 'UTC' \
                AND d.dispensed_at < (x.month + interval '1 month') AT TIME ZONE 'UTC' \
-               AND NOT EXISTS (SELECT 1 FROM stock_events r WHERE r.reverses_entry_id = d.id) \
              ORDER BY d.quantity_units * p.base_mg_per_unit DESC, d.id LIMIT $3) AS ids \
          FROM unnest($1::bigint[], $2::date[]) AS x(facility_id, month)",
     )

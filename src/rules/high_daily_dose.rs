@@ -96,9 +96,8 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
                     min(d.dispensed_at) FILTER (WHERE d.daily_mme IS NOT NULL) AS first_at, \
                     max(d.dispensed_at + d.days_supply * interval '1 day') FILTER (WHERE d.daily_mme IS NOT NULL) AS supply_end, \
                     count(d.daily_mme) AS records, count(*) - count(d.daily_mme) AS records_without_mme \
-             FROM dispensings d \
+             FROM counted_dispensings d \
              WHERE d.country_code = $1 AND d.dispensed_at >= $2 AND d.dispensed_at < $3 \
-               AND NOT EXISTS (SELECT 1 FROM stock_events r WHERE r.reverses_entry_id = d.id) \
              GROUP BY d.patient_pseudonym \
              HAVING NOT bool_or(d.indication IN ('cancer', 'palliative')) AND count(d.daily_mme) > 0) x \
          WHERE mme_total / days > $4::numeric",
@@ -117,9 +116,8 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
     let ids: Vec<Ids> = diesel::sql_query(
         "SELECT d.patient_pseudonym, coalesce(array_agg(d.id ORDER BY d.dispensed_at, d.id) FILTER (WHERE d.daily_mme IS NOT NULL), '{}') AS ids, \
                 coalesce(array_agg(d.id ORDER BY d.dispensed_at, d.id) FILTER (WHERE d.daily_mme IS NULL), '{}') AS without_mme \
-         FROM dispensings d \
+         FROM counted_dispensings d \
          WHERE d.country_code = $1 AND d.patient_pseudonym = ANY($4) AND d.dispensed_at >= $2 AND d.dispensed_at < $3 \
-           AND NOT EXISTS (SELECT 1 FROM stock_events r WHERE r.reverses_entry_id = d.id) \
          GROUP BY d.patient_pseudonym",
     )
     .bind::<Text, _>(&ctx.country)

@@ -143,18 +143,16 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
     };
     let rows: Vec<Row> = diesel::sql_query(format!(
         "WITH combinations AS ( \
-             SELECT d.patient_pseudonym, max(d.dispensed_at) AS last_at FROM dispensings d \
+             SELECT d.patient_pseudonym, max(d.dispensed_at) AS last_at FROM counted_dispensings d \
              WHERE d.country_code = $1 AND d.dispensed_at >= $2 AND d.dispensed_at < $4 {active} \
-               AND NOT EXISTS (SELECT 1 FROM stock_events r WHERE r.reverses_entry_id = d.id) \
              GROUP BY d.patient_pseudonym, d.prescriber_id, d.facility_id), \
          candidates AS ( \
              SELECT patient_pseudonym FROM combinations \
              GROUP BY patient_pseudonym HAVING count(*) >= greatest($5, $6) AND max(last_at) >= $3) \
          SELECT d.id, d.patient_pseudonym, d.dispensed_at, d.prescriber_id, d.facility_id \
          FROM candidates c \
-         JOIN dispensings d ON d.country_code = $1 AND d.patient_pseudonym = c.patient_pseudonym \
+         JOIN counted_dispensings d ON d.country_code = $1 AND d.patient_pseudonym = c.patient_pseudonym \
               AND d.dispensed_at >= $2 AND d.dispensed_at < $4 \
-         WHERE NOT EXISTS (SELECT 1 FROM stock_events r WHERE r.reverses_entry_id = d.id) \
          ORDER BY d.patient_pseudonym, d.dispensed_at, d.id"
     ))
     .bind::<Text, _>(&ctx.country)

@@ -101,16 +101,14 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
              SELECT d.patient_pseudonym, d.id, d.dispensed_at, \
                     lag(d.id) OVER w AS previous_id, lag(d.dispensed_at) OVER w AS previous_at, \
                     lag(d.days_supply) OVER w AS previous_days_supply \
-             FROM dispensings d \
+             FROM counted_dispensings d \
              WHERE d.country_code = $1 AND d.dispensed_at >= $3 AND d.dispensed_at < $4 \
-               AND NOT EXISTS (SELECT 1 FROM stock_events r WHERE r.reverses_entry_id = d.id) \
              WINDOW w AS (PARTITION BY d.patient_pseudonym ORDER BY d.dispensed_at, d.days_supply, d.id)), \
          starts AS ( \
              SELECT o.*, CASE WHEN o.previous_at IS NULL THEN ( \
-                        SELECT x FROM dispensings x \
+                        SELECT x FROM counted_dispensings x \
                         WHERE x.country_code = $1 AND x.patient_pseudonym = o.patient_pseudonym \
                           AND x.dispensed_at >= $2 AND x.dispensed_at < $3 \
-                          AND NOT EXISTS (SELECT 1 FROM stock_events r WHERE r.reverses_entry_id = x.id) \
                         ORDER BY x.dispensed_at DESC, x.days_supply DESC, x.id DESC LIMIT 1) END AS prior \
              FROM ordered o WHERE o.previous_at IS DISTINCT FROM o.dispensed_at OFFSET 0), \
          pairs AS ( \
@@ -154,8 +152,7 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
     let fills: Vec<Fill> = diesel::sql_query(
         "SELECT x.patient_pseudonym, array_agg(d.id ORDER BY d.id) AS ids \
          FROM unnest($2::bytea[], $3::timestamptz[]) AS x(patient_pseudonym, at) \
-         JOIN dispensings d ON d.country_code = $1 AND d.patient_pseudonym = x.patient_pseudonym AND d.dispensed_at = x.at \
-         WHERE NOT EXISTS (SELECT 1 FROM stock_events r WHERE r.reverses_entry_id = d.id) \
+         JOIN counted_dispensings d ON d.country_code = $1 AND d.patient_pseudonym = x.patient_pseudonym AND d.dispensed_at = x.at \
          GROUP BY x.patient_pseudonym",
     )
     .bind::<Text, _>(&ctx.country)

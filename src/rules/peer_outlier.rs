@@ -96,9 +96,8 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
              FROM products p LEFT JOIN me ON me.substance_id = p.substance_id), \
          per_product AS ( \
              SELECT d.facility_id, d.patient_pseudonym, d.product_id, sum(d.quantity_units) AS units, count(*) AS records \
-             FROM dispensings d \
+             FROM counted_dispensings d \
              WHERE d.country_code = $1 AND d.dispensed_at >= $2 AND d.dispensed_at < $3 \
-               AND NOT EXISTS (SELECT 1 FROM stock_events r WHERE r.reverses_entry_id = d.id) \
              GROUP BY d.facility_id, d.patient_pseudonym, d.product_id), \
          per_patient AS ( \
              SELECT x.facility_id, x.patient_pseudonym, sum(x.units * f.mme_per_unit) AS mme_mg, sum(x.records) AS records, \

@@ -102,9 +102,8 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
         "WITH {ME_FACTORS}, \
          per_product AS ( \
              SELECT d.prescriber_id, d.product_id, count(*) AS records, sum(d.quantity_units) AS units \
-             FROM dispensings d \
+             FROM counted_dispensings d \
              WHERE d.country_code = $1 AND d.dispensed_at >= $2 AND d.dispensed_at < $3 \
-               AND NOT EXISTS (SELECT 1 FROM stock_events r WHERE r.reverses_entry_id = d.id) \
              GROUP BY d.prescriber_id, d.product_id) \
          SELECT x.prescriber_id, coalesce(sum(x.units * p.base_mg_per_unit * me.me_factor), 0) AS mme_mg, \
                 sum(x.records)::bigint AS records, coalesce(sum(x.records) FILTER (WHERE me.me_factor IS NULL), 0)::bigint AS records_without_factor \
@@ -137,11 +136,10 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
          SELECT d.prescriber_id, \
                 (array_agg(d.id ORDER BY d.quantity_units * p.base_mg_per_unit * coalesce(me.me_factor, 0) DESC, d.id))[1:$6] AS ids, \
                 count(DISTINCT d.patient_pseudonym) AS patients, array_agg(DISTINCT d.facility_id) AS facility_ids \
-         FROM dispensings d \
+         FROM counted_dispensings d \
          JOIN products p ON p.id = d.product_id \
          LEFT JOIN me ON me.substance_id = d.substance_id \
          WHERE d.country_code = $1 AND d.prescriber_id = ANY($5) AND d.dispensed_at >= $2 AND d.dispensed_at < $3 \
-           AND NOT EXISTS (SELECT 1 FROM stock_events r WHERE r.reverses_entry_id = d.id) \
          GROUP BY d.prescriber_id"
     ))
     .bind::<Text, _>(&ctx.country)

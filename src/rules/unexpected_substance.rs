@@ -161,10 +161,9 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
          FROM ( \
              SELECT extract(year FROM d.dispensed_at AT TIME ZONE 'UTC')::int AS year, d.facility_id, d.product_id, \
                     count(*) AS records, sum(d.quantity_units)::bigint AS units \
-             FROM dispensings d \
+             FROM counted_dispensings d \
              WHERE d.country_code = $1 AND d.dispensed_at >= $2 AND d.dispensed_at < $3 \
                AND d.facility_id = ANY($4) AND d.product_id = ANY($5) \
-               AND NOT EXISTS (SELECT 1 FROM stock_events r WHERE r.reverses_entry_id = d.id) \
              GROUP BY 1, 2, 3) x \
          JOIN products p ON p.id = x.product_id \
          ORDER BY p.substance_id, x.year, x.facility_id, x.product_id",
@@ -190,11 +189,10 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
          FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::bigint[], $5::date[], $6::date[]) \
               AS x(substance_id, year, facility_id, product_id, pf, pt) \
          CROSS JOIN LATERAL ( \
-             SELECT d.id, d.dispensed_at FROM dispensings d \
+             SELECT d.id, d.dispensed_at FROM counted_dispensings d \
              WHERE d.facility_id = x.facility_id AND d.product_id = x.product_id \
                AND d.dispensed_at >= x.pf::timestamp AT TIME ZONE 'UTC' \
                AND d.dispensed_at < (x.pt + 1)::timestamp AT TIME ZONE 'UTC' \
-               AND NOT EXISTS (SELECT 1 FROM stock_events r WHERE r.reverses_entry_id = d.id) \
              ORDER BY d.dispensed_at, d.id LIMIT $7) l",
     )
     .bind::<Array<BigInt>, _>(counts.iter().map(|c| c.substance_id).collect::<Vec<_>>())

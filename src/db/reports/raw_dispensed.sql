@@ -5,8 +5,7 @@ SELECT d.region_id, d.product_id,
        CASE WHEN $5 THEN d.patient_sex END AS patient_sex,
        CASE WHEN $5 THEN d.patient_age_band END AS patient_age_band,
        sum(d.quantity_units)::bigint AS units, count(*)::bigint AS records
-FROM dispensings d
+FROM counted_dispensings d
 WHERE d.country_code = $1 AND d.dispensed_at >= $2 AND d.dispensed_at < $3
   AND ($4::bigint IS NULL OR d.region_id = $4)
-  AND NOT EXISTS (SELECT 1 FROM stock_events r WHERE r.reverses_entry_id = d.id)
 GROUP BY 1, 2, 3, 4, 5
