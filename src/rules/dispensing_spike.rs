@@ -21,7 +21,7 @@ use diesel::sql_types::{Array, BigInt, Date, Numeric, Text};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::db::enums::{Severity, SubjectType};
+use crate::db::enums::Severity;
 use crate::domain::decimal::Decimal;
 use crate::domain::period::Month;
 use crate::rules::{Finding, ScanContext};
@@ -200,20 +200,18 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
             let month = Month::of(s.month);
             let ratio = ratio(&s.base_mg, &s.median);
             let dispensing_ids = listed.remove(&(s.facility_id, s.month)).unwrap_or_default();
-            Finding {
-                subject_type: SubjectType::Facility,
-                subject_id: s.facility_id.to_string(),
-                facility_id: Some(s.facility_id),
-                region_id: Some(s.region_id),
-                severity: if s.high { Severity::High } else { Severity::Medium },
-                title: format!(
+            Finding::about_facility(
+                s.facility_id,
+                s.region_id,
+                if s.high { Severity::High } else { Severity::Medium },
+                format!(
                     "{} mg of base dispensed in {}, {:.1} × the median of the {} months before",
                     Decimal::from(s.base_mg.clone()).round(3),
                     month.label(),
                     ratio,
                     s.baseline.len()
                 ),
-                evidence: json!({
+                json!({
                     "records": {"dispensings": dispensing_ids},
                     "figures": {
                         "month": month.label(),
@@ -231,8 +229,8 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
                         "min_history": params.min_history,
                     },
                 }),
-                period: Some((month.first_day(), month.last_day())),
-            }
+            )
+            .during(month.first_day(), month.last_day())
         })
         .collect())
 }

@@ -12,7 +12,7 @@ use diesel::sql_types::{Array, BigInt, Bool, Jsonb, Numeric, Text, Timestamptz};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::db::enums::{Severity, SubjectType};
+use crate::db::enums::Severity;
 use crate::domain::decimal::Decimal;
 use crate::rules::{Finding, ScanContext};
 
@@ -99,20 +99,17 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
         .into_iter()
         .map(|r| {
             let n = r.count_ids.len();
-            Finding {
-                subject_type: SubjectType::Facility,
-                subject_id: r.facility_id.to_string(),
-                facility_id: Some(r.facility_id),
-                region_id: Some(r.region_id),
-                severity: if r.high { Severity::High } else { Severity::Medium },
-                title: format!("{n} inventory count(s) short of the book balance by {} units in all", r.shortfall_units),
-                evidence: json!({
+            Finding::about_facility(
+                r.facility_id,
+                r.region_id,
+                if r.high { Severity::High } else { Severity::Medium },
+                format!("{n} inventory count(s) short of the book balance by {} units in all", r.shortfall_units),
+                json!({
                     "records": {"inventory_counts": r.count_ids},
                     "figures": {"counts": r.counts, "shortfall_units": r.shortfall_units, "product_ids": r.product_ids},
                     "thresholds": {"pct": params.pct, "units": params.units, "high_pct": params.high_pct},
                 }),
-                period: None,
-            }
+            )
         })
         .collect())
 }

@@ -16,7 +16,7 @@ use diesel::sql_types::{BigInt, Date, Text};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::db::enums::{Severity, SubjectType};
+use crate::db::enums::Severity;
 use crate::domain::period::Month;
 use crate::rules::{Finding, ScanContext};
 
@@ -83,20 +83,18 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
             let month = Month::of(r.month);
             let due_by = month.due_by(ctx.reporting_grace_days);
             let days_overdue = (ctx.today - due_by).num_days();
-            Finding {
-                subject_type: SubjectType::Facility,
-                subject_id: r.facility_id.to_string(),
-                facility_id: Some(r.facility_id),
-                region_id: Some(r.region_id),
-                severity: if days_overdue > params.medium_after_days { Severity::Medium } else { Severity::Low },
-                title: format!("Reporting period {} not closed; due by {due_by}", month.label()),
-                evidence: json!({
+            Finding::about_facility(
+                r.facility_id,
+                r.region_id,
+                if days_overdue > params.medium_after_days { Severity::Medium } else { Severity::Low },
+                format!("Reporting period {} not closed; due by {due_by}", month.label()),
+                json!({
                     "records": {"facilities": [r.facility_id]},
                     "figures": {"period": month.label(), "facility_kind": r.kind, "due_by": due_by, "closed": false},
                     "thresholds": {"grace_days": ctx.reporting_grace_days, "medium_after_days": params.medium_after_days},
                 }),
-                period: Some((month.first_day(), month.last_day())),
-            }
+            )
+            .during(month.first_day(), month.last_day())
         })
         .collect())
 }

@@ -16,7 +16,7 @@ use diesel::sql_types::{Array, BigInt, Date, Numeric, Text, Timestamptz};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::db::enums::{Severity, SubjectType};
+use crate::db::enums::Severity;
 use crate::db::reports::flows::DateRange;
 use crate::domain::decimal::Decimal;
 use crate::rules::{Finding, ScanContext};
@@ -160,14 +160,12 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
             let mut ids: Vec<i64> = r.theft_ids.iter().chain(&r.loss_ids).chain(&r.window_loss_ids).copied().collect();
             ids.sort_unstable();
             ids.dedup();
-            Finding {
-                subject_type: SubjectType::Facility,
-                subject_id: r.facility_id.to_string(),
-                facility_id: Some(r.facility_id),
-                region_id: Some(r.region_id),
-                severity: if theft { Severity::High } else { Severity::Medium },
-                title: reasons.join("; "),
-                evidence: json!({
+            Finding::about_facility(
+                r.facility_id,
+                r.region_id,
+                if theft { Severity::High } else { Severity::Medium },
+                reasons.join("; "),
+                json!({
                     "records": {"stock_events": ids},
                     "figures": {
                         "theft_ids": r.theft_ids, "theft_units": r.theft_units,
@@ -179,8 +177,7 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
                     },
                     "thresholds": {"loss_pct": params.loss_pct, "loss_events": params.loss_events, "window_days": params.window_days},
                 }),
-                period: None,
-            }
+            )
         })
         .collect())
 }

@@ -59,6 +59,27 @@ pub fn check_z_thresholds(z: f64, high_z: f64) -> Result<(), String> {
     Ok(())
 }
 
+impl Finding {
+    /// A finding whose subject is a facility, over the scan's period.
+    pub fn about_facility(facility_id: i64, region_id: i64, severity: Severity, title: String, evidence: Value) -> Finding {
+        Finding {
+            subject_type: SubjectType::Facility,
+            subject_id: facility_id.to_string(),
+            facility_id: Some(facility_id),
+            region_id: Some(region_id),
+            severity,
+            title,
+            evidence,
+            period: None,
+        }
+    }
+
+    /// The same finding about a narrower period than the scan's (a month, say).
+    pub fn during(self, from: NaiveDate, to: NaiveDate) -> Finding {
+        Finding { period: Some((from, to)), ..self }
+    }
+}
+
 type Evaluate = fn(&mut PgConnection, &ScanContext, &Value) -> anyhow::Result<Vec<Finding>>;
 
 /// A rule as the engine knows it.

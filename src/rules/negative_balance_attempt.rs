@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::db::enums::{Severity, SubjectType};
+use crate::db::enums::Severity;
 use crate::rules::{Finding, ScanContext, refused};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -39,20 +39,17 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
         .into_iter()
         .map(|r| {
             let n = r.attempt_ids.len() as i64;
-            Finding {
-                subject_type: SubjectType::Facility,
-                subject_id: r.facility_id.to_string(),
-                facility_id: Some(r.facility_id),
-                region_id: Some(r.region_id),
-                severity: if n >= params.high_from { Severity::High } else { Severity::Medium },
-                title: format!("{n} refused attempts to move stock the facility did not have"),
-                evidence: json!({
+            Finding::about_facility(
+                r.facility_id,
+                r.region_id,
+                if n >= params.high_from { Severity::High } else { Severity::Medium },
+                format!("{n} refused attempts to move stock the facility did not have"),
+                json!({
                     "records": {"refused_attempts": r.attempt_ids},
                     "figures": {"attempts": n, "product_ids": r.product_ids},
                     "thresholds": {"min_attempts": params.min_attempts, "high_from": params.high_from},
                 }),
-                period: None,
-            }
+            )
         })
         .collect())
 }

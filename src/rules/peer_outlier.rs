@@ -22,7 +22,7 @@ use diesel::sql_types::{BigInt, Date, Numeric, Text, Timestamptz};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::db::enums::{Severity, SubjectType};
+use crate::db::enums::Severity;
 use crate::domain::decimal::Decimal;
 use crate::domain::stats::{mad, median, robust_log_z};
 use crate::rules::{check_z_thresholds, Finding, ScanContext};
@@ -136,17 +136,15 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
                 continue;
             }
             let value = Decimal::from(value).round(4);
-            findings.push(Finding {
-                subject_type: SubjectType::Facility,
-                subject_id: r.facility_id.to_string(),
-                facility_id: Some(r.facility_id),
-                region_id: Some(region_id),
-                severity: if z > params.high_z { Severity::High } else { Severity::Medium },
-                title: format!(
+            findings.push(Finding::about_facility(
+                r.facility_id,
+                region_id,
+                if z > params.high_z { Severity::High } else { Severity::Medium },
+                format!(
                     "{value} morphine-equivalent mg per patient against a median of {peers_median:.1} at {} other {kind} facilities of the region (robust z {z:.1})",
                     members.len() - 1
                 ),
-                evidence: json!({
+                json!({
                     "records": {"facilities": members.iter().map(|m| m.facility_id).collect::<Vec<_>>()},
                     "figures": {
                         "mme_mg": Decimal::from(r.mme_mg.clone()).round(4),
@@ -170,8 +168,7 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
                         "min_peers": params.min_peers,
                     },
                 }),
-                period: None,
-            });
+            ));
         }
     }
     Ok(findings)

@@ -12,7 +12,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::db::enums::{Severity, SubjectType};
+use crate::db::enums::Severity;
 use crate::rules::{Finding, ScanContext, refused};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -43,20 +43,17 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
         .into_iter()
         .map(|r| {
             let n = r.attempt_ids.len() as i64;
-            Finding {
-                subject_type: SubjectType::Facility,
-                subject_id: r.facility_id.to_string(),
-                facility_id: Some(r.facility_id),
-                region_id: Some(r.region_id),
-                severity: Severity::High,
-                title: format!("{n} refused import receipt(s) beyond or outside an authorization or licence"),
-                evidence: json!({
+            Finding::about_facility(
+                r.facility_id,
+                r.region_id,
+                Severity::High,
+                format!("{n} refused import receipt(s) beyond or outside an authorization or licence"),
+                json!({
                     "records": {"refused_attempts": r.attempt_ids},
                     "figures": {"attempts": n, "by_code": r.by_code, "product_ids": r.product_ids},
                     "thresholds": {"min_attempts": params.min_attempts},
                 }),
-                period: None,
-            }
+            )
         })
         .collect())
 }

@@ -8,7 +8,7 @@ use diesel::sql_types::{Array, BigInt, Text, Timestamptz};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::db::enums::{Severity, SubjectType};
+use crate::db::enums::Severity;
 use crate::rules::{Finding, ScanContext};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -66,20 +66,17 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
         .map(|r| {
             let days: Vec<i64> = r.zero_since.iter().map(|z| (day - z.date_naive()).num_days()).collect();
             let longest = days.iter().copied().max().unwrap_or(0);
-            Finding {
-                subject_type: SubjectType::Facility,
-                subject_id: r.facility_id.to_string(),
-                facility_id: Some(r.facility_id),
-                region_id: Some(r.region_id),
-                severity: if longest >= params.high_days { Severity::High } else { Severity::Medium },
-                title: format!("{} product(s) out of stock, the longest for {longest} days", r.product_ids.len()),
-                evidence: json!({
+            Finding::about_facility(
+                r.facility_id,
+                r.region_id,
+                if longest >= params.high_days { Severity::High } else { Severity::Medium },
+                format!("{} product(s) out of stock, the longest for {longest} days", r.product_ids.len()),
+                json!({
                     "records": {"stock_balances": r.product_ids.iter().map(|p| json!({"facility_id": r.facility_id, "product_id": p})).collect::<Vec<_>>()},
                     "figures": {"products": r.product_ids.iter().zip(&days).zip(&r.zero_since).map(|((p, d), z)| json!({"product_id": p, "days_at_zero": d, "zero_since": z})).collect::<Vec<_>>(), "as_of": day},
                     "thresholds": {"min_days": params.min_days, "high_days": params.high_days},
                 }),
-                period: None,
-            }
+            )
         })
         .collect())
 }

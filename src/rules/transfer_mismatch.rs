@@ -13,7 +13,7 @@ use diesel::sql_types::{Array, BigInt, Date, Jsonb, Text, Timestamptz};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::db::enums::{Severity, SubjectType};
+use crate::db::enums::Severity;
 use crate::rules::{Finding, ScanContext};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -101,14 +101,12 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
             if r.unconfirmed > 0 {
                 reasons.push(format!("{} transfer(s) unconfirmed after {} days", r.unconfirmed, params.confirm_days));
             }
-            Finding {
-                subject_type: SubjectType::Facility,
-                subject_id: r.facility_id.to_string(),
-                facility_id: Some(r.facility_id),
-                region_id: Some(r.region_id),
-                severity: if r.short > 0 { Severity::High } else { Severity::Medium },
-                title: reasons.join("; "),
-                evidence: json!({
+            Finding::about_facility(
+                r.facility_id,
+                r.region_id,
+                if r.short > 0 { Severity::High } else { Severity::Medium },
+                reasons.join("; "),
+                json!({
                     "records": {"transfers": r.transfer_ids},
                     "figures": {
                         "transfers": r.transfers, "short_transfers": r.short, "shortfall_units": r.shortfall_units,
@@ -116,8 +114,7 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
                     },
                     "thresholds": {"confirm_days": params.confirm_days, "min_shortfall_units": params.min_shortfall_units},
                 }),
-                period: None,
-            }
+            )
         })
         .collect())
 }

@@ -16,7 +16,7 @@ use diesel::sql_types::{Array, BigInt, Jsonb, Numeric, Text, Timestamptz};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::db::enums::{Severity, SubjectType};
+use crate::db::enums::Severity;
 use crate::domain::decimal::Decimal;
 use crate::rules::{Finding, ScanContext};
 
@@ -151,20 +151,17 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
         .into_iter()
         .map(|r| {
             let n = r.intervals.as_array().map_or(0, Vec::len);
-            Finding {
-                subject_type: SubjectType::Facility,
-                subject_id: r.facility_id.to_string(),
-                facility_id: Some(r.facility_id),
-                region_id: Some(r.region_id),
-                severity: Severity::Low,
-                title: format!("{n} order(s) less than {} × the usual interval after the previous one", params.ratio),
-                evidence: json!({
+            Finding::about_facility(
+                r.facility_id,
+                r.region_id,
+                Severity::Low,
+                format!("{n} order(s) less than {} × the usual interval after the previous one", params.ratio),
+                json!({
                     "records": {"stock_events": r.event_ids},
                     "figures": {"intervals": r.intervals, "short_intervals": n, "product_ids": r.product_ids},
                     "thresholds": {"ratio": params.ratio, "baseline_days": params.baseline_days, "min_intervals": params.min_intervals},
                 }),
-                period: None,
-            }
+            )
         })
         .collect())
 }

@@ -19,7 +19,7 @@ use diesel::sql_types::{Array, BigInt, Date, Jsonb, Numeric, Text, Timestamptz};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::db::enums::{Severity, SubjectType};
+use crate::db::enums::Severity;
 use crate::domain::decimal::Decimal;
 use crate::domain::period::Month;
 use crate::rules::{Finding, ScanContext};
@@ -159,25 +159,23 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
         .map(|r| {
             let month = Month::of(r.month);
             let n = r.products.as_array().map_or(0, Vec::len);
-            Finding {
-                subject_type: SubjectType::Facility,
-                subject_id: r.facility_id.to_string(),
-                facility_id: Some(r.facility_id),
-                region_id: Some(r.region_id),
-                severity: Severity::Medium,
-                title: format!(
+            Finding::about_facility(
+                r.facility_id,
+                r.region_id,
+                Severity::Medium,
+                format!(
                     "{}: receipts of {n} product(s) up to {} × the median of the prior {} months",
                     month.label(),
                     Decimal(r.max_ratio.clone()),
                     params.baseline_months
                 ),
-                evidence: json!({
+                json!({
                     "records": {"stock_events": r.event_ids},
                     "figures": {"month": month.label(), "products": r.products, "max_ratio": Decimal(r.max_ratio)},
                     "thresholds": {"factor": params.factor, "baseline_months": params.baseline_months, "min_history": params.min_history},
                 }),
-                period: Some((month.first_day(), month.last_day())),
-            }
+            )
+            .during(month.first_day(), month.last_day())
         })
         .collect())
 }
