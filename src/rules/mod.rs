@@ -7,7 +7,8 @@
 //! `{"records": {"<table>": [ids]}, "figures": {...}, "thresholds": {...}}` so a reader sees
 //! why the flag exists and which rows support it. `scan` runs the enabled rules and keeps
 //! one flag per rule, subject and period; `refused` is the query shared by the rules over
-//! refused attempts.
+//! refused attempts. Rules read dispensing through the `counted_dispensings` view, so
+//! reversed dispensings never count.
 
 mod refused;
 pub mod scan;
