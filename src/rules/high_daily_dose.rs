@@ -3,7 +3,8 @@
 //!
 //! Over the dispensings of the scan period, per patient: Σ(daily MME × days of supply) ÷ the
 //! days from the first dispensing to the end of the last supply (a dispensing's supply ends
-//! `days_supply` days after it; at least 1 day), in exact decimals. A patient with any
+//! `days_supply` × 24 hours after it, whatever the server's time zone; at least 1 day), in
+//! exact decimals. A patient with any
 //! cancer or palliative dispensing in the period is never flagged (dose alone is no sign of
 //! diversion in their care). Records without a daily MME (the substance's factor is not
 //! configured) are left out of both sums and span and counted in the evidence. Reversed
@@ -91,10 +92,10 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
          FROM ( \
              SELECT d.patient_pseudonym, \
                     sum(d.daily_mme * d.days_supply) AS mme_total, \
-                    greatest(extract(epoch FROM max(d.dispensed_at + d.days_supply * interval '1 day') FILTER (WHERE d.daily_mme IS NOT NULL) \
+                    greatest(extract(epoch FROM max(d.dispensed_at + d.days_supply * interval '86400 seconds') FILTER (WHERE d.daily_mme IS NOT NULL) \
                                               - min(d.dispensed_at) FILTER (WHERE d.daily_mme IS NOT NULL)) / 86400, 1) AS days, \
                     min(d.dispensed_at) FILTER (WHERE d.daily_mme IS NOT NULL) AS first_at, \
-                    max(d.dispensed_at + d.days_supply * interval '1 day') FILTER (WHERE d.daily_mme IS NOT NULL) AS supply_end, \
+                    max(d.dispensed_at + d.days_supply * interval '86400 seconds') FILTER (WHERE d.daily_mme IS NOT NULL) AS supply_end, \
                     count(d.daily_mme) AS records, count(*) - count(d.daily_mme) AS records_without_mme \
              FROM counted_dispensings d \
              WHERE d.country_code = $1 AND d.dispensed_at >= $2 AND d.dispensed_at < $3 \

@@ -2,10 +2,10 @@
 //! previous supply remains.
 //!
 //! A patient's dispensings are taken in time order, looking back up to `LOOK_BACK_DAYS`
-//! days before the scan period for the one before the first. A supply ends `days_supply`
-//! days after it was dispensed. A dispensing inside the period overlaps when it starts while
-//! more than `remaining_pct` percent of the previous supply remains: (previous end − start)
-//! ÷ previous days of supply, exact. Patients with at least `min_overlaps` overlaps are
+//! days before the scan period for the one before the first. A supply ends `days_supply` ×
+//! 24 hours after it was dispensed, whatever the server's time zone. A dispensing inside
+//! the period overlaps when it starts while more than `remaining_pct` percent of the
+//! previous supply remains: (previous end − start) ÷ previous days of supply, exact. Patients with at least `min_overlaps` overlaps are
 //! flagged, with every pair as evidence.
 //!
 //! Dispensings of one patient at the same moment (a patch and a breakthrough tablet handed
@@ -91,11 +91,15 @@ struct Fill {
 pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> QueryResult<Vec<Finding>> {
     let (from, to) = ctx.range.bounds();
     let look_from = from - Duration::days(LOOK_BACK_DAYS);
-    // One window pass over the period's dispensings in patient and time order. The first
-    // dispensing of a moment starts a fill; its predecessor is the last row of the moment
-    // before (the longest supply then). A patient's first fill of the period looks up the
-    // fill before the period through the patient index, one lookup per patient, instead of
-    // reading a year of the whole country.
+    // One window pass over the period in patient and time order. The first dispensing of a
+    // moment starts a fill; its predecessor is the last row of the moment before (the
+    // longest supply then). A cheap superset filter in plain time arithmetic keeps each
+    // patient's first fill of the period and the fill starts that begin less than `slack` ×
+    // the previous days of supply after it (`slack` is a second per day above the exact
+    // bound). Only these few get the exact decimal check, and a patient's first fill looks
+    // up the fill before the period through the patient index (one look-up per patient,
+    // instead of reading a year of the whole country).
+    let slack_seconds = 86_400.0 * (100.0 - params.remaining_pct) / 100.0 + 1.0;
     let rows: Vec<Row> = diesel::sql_query(
         "WITH ordered AS ( \
              SELECT d.patient_pseudonym, d.id, d.dispensed_at, \
@@ -104,25 +108,28 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
              FROM counted_dispensings d \
              WHERE d.country_code = $1 AND d.dispensed_at >= $3 AND d.dispensed_at < $4 \
              WINDOW w AS (PARTITION BY d.patient_pseudonym ORDER BY d.dispensed_at, d.days_supply, d.id)), \
-         starts AS ( \
-             SELECT o.*, CASE WHEN o.previous_at IS NULL THEN ( \
-                        SELECT x FROM counted_dispensings x \
-                        WHERE x.country_code = $1 AND x.patient_pseudonym = o.patient_pseudonym \
-                          AND x.dispensed_at >= $2 AND x.dispensed_at < $3 \
-                        ORDER BY x.dispensed_at DESC, x.days_supply DESC, x.id DESC LIMIT 1) END AS prior \
-             FROM ordered o WHERE o.previous_at IS DISTINCT FROM o.dispensed_at OFFSET 0), \
+         candidates AS ( \
+             SELECT o.* FROM ordered o \
+             WHERE o.previous_at IS NULL \
+                OR (o.previous_at <> o.dispensed_at \
+                    AND o.dispensed_at < o.previous_at + o.previous_days_supply * ($6::float8 * interval '1 second'))), \
          pairs AS ( \
-             SELECT s.patient_pseudonym, s.id, s.dispensed_at, \
-                    coalesce(s.previous_id, (s.prior).id) AS previous_id, \
-                    coalesce(s.previous_at, (s.prior).dispensed_at) AS previous_at, \
-                    coalesce(s.previous_days_supply, (s.prior).days_supply) AS previous_days_supply \
-             FROM starts s) \
+             SELECT c.patient_pseudonym, c.id, c.dispensed_at, \
+                    coalesce(c.previous_id, p.id) AS previous_id, \
+                    coalesce(c.previous_at, p.dispensed_at) AS previous_at, \
+                    coalesce(c.previous_days_supply, p.days_supply) AS previous_days_supply \
+             FROM candidates c \
+             LEFT JOIN LATERAL ( \
+                 SELECT x.id, x.dispensed_at, x.days_supply FROM counted_dispensings x \
+                 WHERE c.previous_at IS NULL AND x.country_code = $1 AND x.patient_pseudonym = c.patient_pseudonym \
+                   AND x.dispensed_at >= $2 AND x.dispensed_at < $3 \
+                 ORDER BY x.dispensed_at DESC, x.days_supply DESC, x.id DESC LIMIT 1) p ON true) \
          SELECT patient_pseudonym, previous_id, id AS next_id, previous_at, previous_days_supply, dispensed_at AS next_at, remaining \
          FROM ( \
-             SELECT q.*, extract(epoch FROM q.previous_at + q.previous_days_supply * interval '1 day' - q.dispensed_at) \
+             SELECT q.*, extract(epoch FROM q.previous_at + q.previous_days_supply * interval '86400 seconds' - q.dispensed_at) \
                          / (q.previous_days_supply * 86400) AS remaining \
              FROM pairs q \
-             WHERE q.previous_at + q.previous_days_supply * interval '1 day' > q.dispensed_at) f \
+             WHERE q.previous_at + q.previous_days_supply * interval '86400 seconds' > q.dispensed_at) f \
          WHERE f.remaining * 100 > $5::numeric \
          ORDER BY patient_pseudonym, dispensed_at",
     )
@@ -131,6 +138,7 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
     .bind::<Timestamptz, _>(from)
     .bind::<Timestamptz, _>(to)
     .bind::<Double, _>(params.remaining_pct)
+    .bind::<Double, _>(slack_seconds)
     .load(conn)?;
     let rows: Vec<Row> = rows
         .chunk_by(|a, b| a.patient_pseudonym == b.patient_pseudonym)

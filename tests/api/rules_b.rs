@@ -294,6 +294,7 @@ async fn a_refill_with_half_the_last_supply_left_overlaps_a_quarter_left_does_no
     let p = w.pharmacy(region, "Central", &[w.morphine, patch], 500, days_ago(25)).await;
     let t0 = days_ago(20);
     let twenty_days = |id: &str, at: DateTime<Utc>, patient: &str| record(id, w.morphine, 20, at, patient, "KZ-DOC-1", 20, "chronic_non_cancer");
+    let eight_days = |id: &str, at: DateTime<Utc>, patient: &str| record(id, w.morphine, 8, at, patient, "KZ-DOC-1", 8, "chronic_non_cancer");
     let ids = w
         .dispense(
             &p,
@@ -307,14 +308,27 @@ async fn a_refill_with_half_the_last_supply_left_overlaps_a_quarter_left_does_no
                 // A patch and a breakthrough tablet handed over together.
                 record("patch", patch, 10, t0 + Duration::days(10), "2003", "KZ-DOC-1", 30, "chronic_non_cancer"),
                 twenty_days("tablet", t0 + Duration::days(10), "2003"),
+                // Both inside the period: three quarters of twenty days left, an overlap.
+                twenty_days("within-1", t0 + Duration::days(9), "2004"),
+                twenty_days("within-2", t0 + Duration::days(14), "2004"),
+                // Both inside the period: exactly a quarter of eight days left.
+                eight_days("within-quarter-1", t0 + Duration::days(9), "2005"),
+                eight_days("within-quarter-2", t0 + Duration::days(15), "2005"),
             ],
         )
         .await;
     let early = w.pseudonym(&p, "early-1").await;
+    let within = w.pseudonym(&p, "within-1").await;
 
     w.scan(days_ago(12).date_naive(), today()).await;
-    let flags = w.flags("overlapping_prescriptions").await;
-    assert_eq!(flags.len(), 1, "{flags:?}");
+    let mut flags = w.flags("overlapping_prescriptions").await;
+    assert_eq!(flags.len(), 2, "{flags:?}");
+    let at = flags.iter().position(|f| f["subject_id"] == within).expect("the overlap inside the period is flagged");
+    let inside = flags.remove(at);
+    let pair = &inside["evidence"]["figures"]["pairs"][0];
+    assert_eq!(pair["previous_id"], ids[6]);
+    assert_eq!(pair["next_id"], ids[7]);
+    assert_eq!(pair["remaining_fraction"].to_string(), "0.75");
     let flag = &flags[0];
     assert_eq!(flag["subject_type"], "patient");
     assert_eq!(flag["subject_id"], early);
