@@ -1,14 +1,13 @@
 //! `high_daily_dose`: a patient whose average daily morphine milligram equivalents over the
 //! period are above a threshold, outside cancer and palliative care.
 //!
-//! Over the dispensings of the scan period, per patient: Σ(daily MME × days of supply) ÷ the
-//! days from the first dispensing to the end of the last supply (a dispensing's supply ends
-//! `days_supply` × 24 hours after it, whatever the server's time zone; at least 1 day), in
-//! exact decimals. A patient with any
-//! cancer or palliative dispensing in the period is never flagged (dose alone is no sign of
-//! diversion in their care). Records without a daily MME (the substance's factor is not
-//! configured) are left out of both sums and span and counted in the evidence. Reversed
-//! dispensings never count.
+//! Over the dispensings of the scan period, per patient: Σ(daily MME × days of supply) ÷
+//! the days from the first dispensing to the end of the last supply (a dispensing's supply
+//! ends `days_supply` × 24 hours after it, whatever the server's time zone; at least 1
+//! day), in exact decimals. A patient with any cancer or palliative dispensing in the
+//! period is never flagged (dose alone is no sign of diversion in their care). Records
+//! without a daily MME (the substance's factor is not configured) are left out of both sums
+//! and span and counted in the evidence. Reversed dispensings never count.
 //!
 //! Severity: `medium`; `high` from `high_mme_per_day`.
 
