@@ -49,6 +49,18 @@ pub struct Finding {
     pub period: Option<(NaiveDate, NaiveDate)>,
 }
 
+/// The morphine-equivalent factor in force per substance on the date bound as `$4`, as the
+/// common table expression `me (substance_id, me_factor)` of the outlier rules' queries.
+pub const ME_FACTORS: &str = "me AS ( \
+    SELECT DISTINCT ON (v.substance_id) v.substance_id, v.me_factor \
+    FROM substance_reference_values v WHERE v.effective_from <= $4 \
+    ORDER BY v.substance_id, v.effective_from DESC, v.id DESC)";
+
+/// A robust-z figure of an outlier rule's evidence, to three decimals.
+pub fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
 /// Checks the robust-z thresholds of an outlier rule: `z` positive, `high_z` at least `z`.
 pub fn check_z_thresholds(z: f64, high_z: f64) -> Result<(), String> {
     if !z.is_finite() || z <= 0.0 {

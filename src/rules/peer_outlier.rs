@@ -25,7 +25,7 @@ use serde_json::json;
 use crate::db::enums::Severity;
 use crate::domain::decimal::Decimal;
 use crate::domain::stats::{mad, median, robust_log_z};
-use crate::rules::{check_z_thresholds, Finding, ScanContext};
+use crate::rules::{ME_FACTORS, Finding, ScanContext, check_z_thresholds, round3};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -77,20 +77,13 @@ struct Row {
     records_without_factor: i64,
 }
 
-fn round3(x: f64) -> f64 {
-    (x * 1000.0).round() / 1000.0
-}
-
 pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> QueryResult<Vec<Finding>> {
     let (from, to) = ctx.range.bounds();
     // One pass over the period's dispensings, summing units per facility, patient and
     // product (integers); then each sum weighted by its product's exact morphine-equivalent
     // mg per unit, per facility and patient, then per facility.
-    let rows: Vec<Row> = diesel::sql_query(
-        "WITH me AS ( \
-             SELECT DISTINCT ON (v.substance_id) v.substance_id, v.me_factor \
-             FROM substance_reference_values v WHERE v.effective_from <= $4 \
-             ORDER BY v.substance_id, v.effective_from DESC, v.id DESC), \
+    let rows: Vec<Row> = diesel::sql_query(format!(
+        "WITH {ME_FACTORS}, \
          factors AS ( \
              SELECT p.id AS product_id, p.base_mg_per_unit * me.me_factor AS mme_per_unit \
              FROM products p LEFT JOIN me ON me.substance_id = p.substance_id), \
@@ -109,8 +102,8 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
                       sum(records)::bigint AS records, sum(records_without_factor)::bigint AS records_without_factor \
                FROM per_patient GROUP BY facility_id) x \
          JOIN facilities f ON f.id = x.facility_id \
-         WHERE x.patients >= $5 AND x.mme_mg > 0",
-    )
+         WHERE x.patients >= $5 AND x.mme_mg > 0"
+    ))
     .bind::<Text, _>(&ctx.country)
     .bind::<Timestamptz, _>(from)
     .bind::<Timestamptz, _>(to)

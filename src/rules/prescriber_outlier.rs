@@ -24,7 +24,7 @@ use serde_json::json;
 use crate::db::enums::{Severity, SubjectType};
 use crate::domain::decimal::Decimal;
 use crate::domain::stats::{mad, median, robust_log_z};
-use crate::rules::{check_z_thresholds, Finding, ScanContext};
+use crate::rules::{ME_FACTORS, Finding, ScanContext, check_z_thresholds, round3};
 
 /// Dispensing ids listed in a flag's evidence (the largest by morphine equivalents).
 const LISTED_DISPENSINGS: i64 = 50;
@@ -83,15 +83,6 @@ struct Detail {
     patients: i64,
     #[diesel(sql_type = Array<BigInt>)]
     facility_ids: Vec<i64>,
-}
-
-const ME_FACTORS: &str = "me AS ( \
-    SELECT DISTINCT ON (v.substance_id) v.substance_id, v.me_factor \
-    FROM substance_reference_values v WHERE v.effective_from <= $4 \
-    ORDER BY v.substance_id, v.effective_from DESC, v.id DESC)";
-
-fn round3(x: f64) -> f64 {
-    (x * 1000.0).round() / 1000.0
 }
 
 pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> QueryResult<Vec<Finding>> {
