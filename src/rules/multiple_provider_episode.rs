@@ -1,15 +1,16 @@
 //! `multiple_provider_episode`: one patient pseudonym served by many prescribers and many
 //! pharmacies within a short window ("doctor shopping").
 //!
-//! A window is `window_days` calendar days (UTC) ending on a day of the scan period on which
-//! the patient received a dispensing (an episode completed before the period belongs to an
-//! earlier scan). A patient is flagged when some such window holds dispensings from at least
-//! `prescribers` distinct prescribers and at least `pharmacies` distinct dispensing
-//! facilities. Candidates are found in SQL with hash aggregates only: over the period and its
-//! look-back of `window_days − 1` days, the patient's distinct prescriber-and-facility
-//! combinations are at least as many as either threshold (a necessary condition). The exact
-//! sliding windows are then checked for the candidates only. The evidence is the window with the most distinct
-//! prescribers and facilities (the earliest among equals). Reversed dispensings never count.
+//! A window is `window_days` calendar days (UTC) ending on a day of the scan period on
+//! which the patient received a dispensing (an episode completed before the period belongs
+//! to an earlier scan). A patient is flagged when some such window holds dispensings from
+//! at least `prescribers` distinct prescribers and at least `pharmacies` distinct
+//! dispensing facilities. Candidates are found in SQL with hash aggregates only: over the
+//! period and its look-back of `window_days − 1` days, the patient's distinct
+//! prescriber-and-facility combinations are at least as many as either threshold (a
+//! necessary condition). The exact sliding windows are then checked for the candidates
+//! only. The evidence is the window with the most distinct prescribers and facilities (the
+//! earliest among equals). Reversed dispensings never count.
 //!
 //! Severity: `medium`; `high` when that window reaches `high_prescribers` prescribers or
 //! `high_pharmacies` facilities.
@@ -136,7 +137,7 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
     // A short period would otherwise group the whole look-back of the country: then only
     // patients with a dispensing in the period are considered, through the patient index.
     let active = if ctx.range.days() < params.window_days {
-        "AND d.patient_pseudonym IN (SELECT a.patient_pseudonym FROM dispensings a \
+        "AND d.patient_pseudonym IN (SELECT a.patient_pseudonym FROM counted_dispensings a \
              WHERE a.country_code = $1 AND a.dispensed_at >= $3 AND a.dispensed_at < $4)"
     } else {
         ""

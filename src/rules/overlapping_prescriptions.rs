@@ -5,8 +5,8 @@
 //! days before the scan period for the one before the first. A supply ends `days_supply` ×
 //! 24 hours after it was dispensed, whatever the server's time zone. A dispensing inside
 //! the period overlaps when it starts while more than `remaining_pct` percent of the
-//! previous supply remains: (previous end − start) ÷ previous days of supply, exact. Patients with at least `min_overlaps` overlaps are
-//! flagged, with every pair as evidence.
+//! previous supply remains: (previous end − start) ÷ previous days of supply, exact.
+//! Patients with at least `min_overlaps` overlaps are flagged, with every pair as evidence.
 //!
 //! Dispensings of one patient at the same moment (a patch and a breakthrough tablet handed
 //! over together, on one prescription or two) are one fill: they never overlap each other.

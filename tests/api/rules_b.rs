@@ -314,15 +314,22 @@ async fn a_refill_with_half_the_last_supply_left_overlaps_a_quarter_left_does_no
                 // Both inside the period: exactly a quarter of eight days left.
                 eight_days("within-quarter-1", t0 + Duration::days(9), "2005"),
                 eight_days("within-quarter-2", t0 + Duration::days(15), "2005"),
+                // Both inside the period: a millisecond more than a quarter left, an overlap.
+                eight_days("within-over-1", t0 + Duration::days(9), "2006"),
+                eight_days("within-over-2", t0 + Duration::days(15) - Duration::milliseconds(1), "2006"),
             ],
         )
         .await;
     let early = w.pseudonym(&p, "early-1").await;
     let within = w.pseudonym(&p, "within-1").await;
+    let just_over = w.pseudonym(&p, "within-over-1").await;
 
     w.scan(days_ago(12).date_naive(), today()).await;
     let mut flags = w.flags("overlapping_prescriptions").await;
-    assert_eq!(flags.len(), 2, "{flags:?}");
+    assert_eq!(flags.len(), 3, "{flags:?}");
+    let at = flags.iter().position(|f| f["subject_id"] == just_over).expect("a millisecond over a quarter is flagged");
+    let over = flags.remove(at);
+    assert_eq!(over["evidence"]["figures"]["pairs"][0]["next_id"], ids[11]);
     let at = flags.iter().position(|f| f["subject_id"] == within).expect("the overlap inside the period is flagged");
     let inside = flags.remove(at);
     let pair = &inside["evidence"]["figures"]["pairs"][0];
