@@ -8,6 +8,10 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
+use utoipa::PartialSchema;
+use utoipa::openapi::schema::Schema;
+
+use crate::db::enums::{self, Vocabulary};
 use crate::error::{FieldError, PROBLEM_CONTENT_TYPE, ProblemDocument};
 
 #[derive(OpenApi)]
@@ -56,9 +60,56 @@ fn problem_response(description: &str) -> RefOr<utoipa::openapi::response::Respo
         .into()
 }
 
+/// Every closed vocabulary of the API: each is a component schema of the document, and the
+/// contract test checks the document's enum values against these serializations.
+macro_rules! vocabularies {
+    ($($t:ty),+ $(,)?) => {
+        /// `(schema name, values as serialized)` of every string enum on the wire.
+        pub fn vocabularies() -> Vec<(&'static str, Vec<String>)> {
+            vec![$((<$t as Vocabulary>::schema_name(), <$t as Vocabulary>::values())),+]
+        }
+
+        fn vocabulary_schemas() -> Vec<(&'static str, RefOr<Schema>)> {
+            vec![$((<$t as Vocabulary>::schema_name(), <$t as PartialSchema>::schema())),+]
+        }
+    };
+}
+
+vocabularies!(
+    enums::Role,
+    enums::FacilityKind,
+    enums::Convention,
+    enums::Schedule,
+    enums::DosageForm,
+    enums::Unit,
+    enums::Sex,
+    enums::AgeBand,
+    enums::EstimateKind,
+    enums::StockEventKind,
+    enums::ReportedEventKind,
+    enums::TransferStatus,
+    enums::PatientSex,
+    enums::Indication,
+    enums::PeriodStatus,
+    enums::RuleCategory,
+    enums::RuleMode,
+    enums::Severity,
+    enums::SubjectType,
+    enums::FlagStatus,
+    enums::CommentVisibility,
+    enums::ScanTrigger,
+    crate::views::analytics::GroupBy,
+    crate::views::analytics::ReportFormat,
+    crate::views::dispensing::RecordStatus,
+);
+
 /// The complete document, as served at `/openapi.json` and committed as `openapi/openapi.json`.
 pub fn spec() -> utoipa::openapi::OpenApi {
     let (_, mut api) = App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(crate::router::configure).split_for_parts();
+    let components = api.components.get_or_insert_with(Default::default);
+    for (name, schema) in vocabulary_schemas() {
+        components.schemas.insert(name.to_owned(), schema);
+    }
     for item in api.paths.paths.values_mut() {
         let operations = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
         for operation in operations.into_iter().flatten() {

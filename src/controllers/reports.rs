@@ -12,23 +12,10 @@ use crate::db::enums::Role;
 use crate::error::{AppResult, Problem};
 use crate::extract::QueryParams;
 use crate::startup::AppState;
-use crate::views::analytics::{FormA, FormC, FormQuery, KgG};
+use crate::views::analytics::{FormA, FormC, FormQuery, KgG, ReportFormat};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(get_form_c).service(get_form_a);
-}
-
-enum Format {
-    Json,
-    Csv,
-}
-
-fn format_of(q: &FormQuery) -> AppResult<Format> {
-    match q.format.as_deref() {
-        None | Some("json") => Ok(Format::Json),
-        Some("csv") => Ok(Format::Csv),
-        Some(_) => Err(Problem::parameter("format", "must be json or csv").into()),
-    }
 }
 
 fn country_of(caller: &Caller, q: &FormQuery) -> AppResult<String> {
@@ -54,17 +41,17 @@ fn kg_g(q: &KgG) -> [String; 2] {
 }
 
 /// Form C: consumption, stocks at 31 December and imports of a year, per narcotic drug.
-#[utoipa::path(tag = "reports", params(FormQuery), responses((status = 200, body = FormC), (status = 200, content_type = "text/csv", body = String)))]
+#[utoipa::path(tag = "reports", params(FormQuery), responses((status = 200, description = "Form C as JSON, or as CSV with `format=csv`", content((FormC = "application/json"), (String = "text/csv")))))]
 #[get("/reports/incb/form-c")]
 async fn get_form_c(state: web::Data<AppState>, caller: Caller, query: QueryParams<FormQuery>) -> AppResult<HttpResponse> {
     let q = query.0;
     let country = country_of(&caller, &q)?;
-    let format = format_of(&q)?;
+    let format = q.format.unwrap_or(ReportFormat::Json);
     let year = q.year;
     let form = db::run(&state.pool, move |conn| Ok(incb::form_c(conn, &country, year, Utc::now().date_naive())?)).await?;
     match format {
-        Format::Json => Ok(HttpResponse::Ok().json(form)),
-        Format::Csv => csv_response(
+        ReportFormat::Json => Ok(HttpResponse::Ok().json(form)),
+        ReportFormat::Csv => csv_response(
             &format!("form-c-{}-{}", form.country, form.year),
             &[
                 "country",
@@ -92,18 +79,18 @@ async fn get_form_c(state: web::Data<AppState>, caller: Caller, query: QueryPara
 }
 
 /// Form A: imports of a quarter by substance and exporting country.
-#[utoipa::path(tag = "reports", params(FormQuery), responses((status = 200, body = FormA), (status = 200, content_type = "text/csv", body = String)))]
+#[utoipa::path(tag = "reports", params(FormQuery), responses((status = 200, description = "Form A as JSON, or as CSV with `format=csv`", content((FormA = "application/json"), (String = "text/csv")))))]
 #[get("/reports/incb/form-a")]
 async fn get_form_a(state: web::Data<AppState>, caller: Caller, query: QueryParams<FormQuery>) -> AppResult<HttpResponse> {
     let q = query.0;
     let country = country_of(&caller, &q)?;
-    let format = format_of(&q)?;
+    let format = q.format.unwrap_or(ReportFormat::Json);
     let quarter = q.quarter.ok_or_else(|| Problem::parameter("quarter", "is required (1 to 4)"))?;
     let year = q.year;
     let form = db::run(&state.pool, move |conn| Ok(incb::form_a(conn, &country, year, quarter)?)).await?;
     match format {
-        Format::Json => Ok(HttpResponse::Ok().json(form)),
-        Format::Csv => csv_response(
+        ReportFormat::Json => Ok(HttpResponse::Ok().json(form)),
+        ReportFormat::Csv => csv_response(
             &format!("form-a-{}-{}-q{}", form.country, form.year, form.quarter),
             &["country", "year", "quarter", "substance", "exporting_country", "imported_kg", "imported_g"],
             form.lines

@@ -1,14 +1,14 @@
 //! Closed vocabularies stored as `text` (with a CHECK constraint in the schema) and sent
 //! as `snake_case` strings.
 
-/// Declares a string enum usable in JSON, OpenAPI and diesel `text` columns.
-macro_rules! text_enum {
+/// Declares a closed vocabulary sent as strings: serde, the OpenAPI schema (written here,
+/// not derived: utoipa does not see `serde(rename)` through a macro, and the document must
+/// list exactly the strings the server accepts), parsing and `ALL`.
+#[macro_export]
+macro_rules! string_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
-            serde::Serialize, serde::Deserialize, utoipa::ToSchema,
-            diesel::AsExpression, diesel::FromSqlRow)]
-        #[diesel(sql_type = diesel::sql_types::Text)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
         pub enum $name {
             $(#[serde(rename = $text)] $variant),+
         }
@@ -18,6 +18,33 @@ macro_rules! text_enum {
 
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some([$($text),+]))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+
+        impl $crate::db::enums::Vocabulary for $name {
+            fn schema_name() -> &'static str {
+                stringify!($name)
+            }
+
+            fn values() -> Vec<String> {
+                $name::ALL
+                    .iter()
+                    .map(|v| match serde_json::to_value(v) {
+                        Ok(serde_json::Value::String(s)) => s,
+                        other => panic!("{} serializes as {other:?}, not a string", stringify!($name)),
+                    })
+                    .collect()
             }
         }
 
@@ -39,6 +66,18 @@ macro_rules! text_enum {
                 f.write_str(self.as_str())
             }
         }
+    };
+}
+
+/// A string enum stored as `text` (with a CHECK constraint in the schema).
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $crate::string_enum! {
+            $(#[$meta])*
+            #[derive(diesel::AsExpression, diesel::FromSqlRow)]
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            $name { $($variant => $text),+ }
+        }
 
         impl diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg> for $name {
             fn to_sql<'b>(&'b self, out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>) -> diesel::serialize::Result {
@@ -53,6 +92,13 @@ macro_rules! text_enum {
             }
         }
     };
+}
+
+/// A closed vocabulary as the OpenAPI document names it and as serde writes it.
+pub trait Vocabulary {
+    fn schema_name() -> &'static str;
+    /// Every value, as serialized.
+    fn values() -> Vec<String>;
 }
 
 text_enum! {

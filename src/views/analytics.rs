@@ -101,17 +101,19 @@ pub struct AvailabilityReport {
     pub groups: Vec<GroupMetrics>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum GroupBy {
-    Region,
-    Substance,
-    Sex,
-    AgeBand,
-    Month,
+crate::string_enum! {
+    /// How an availability report breaks its total down.
+    GroupBy {
+        Region => "region",
+        Substance => "substance",
+        Sex => "sex",
+        AgeBand => "age_band",
+        Month => "month",
+    }
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AvailabilityQuery {
     /// ISO code; others than admin and the regional role see their own country.
@@ -127,6 +129,7 @@ pub struct AvailabilityQuery {
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CountryYearQuery {
     pub country: Option<String>,
@@ -160,6 +163,7 @@ pub struct EstimateUseReport {
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct StockOutQuery {
     pub country: Option<String>,
@@ -206,6 +210,7 @@ pub struct StockOutReport {
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct MassBalanceQuery {
     pub country: Option<String>,
@@ -269,6 +274,7 @@ pub struct MassBalanceReport {
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ProposalQuery {
     pub country: Option<String>,
@@ -346,6 +352,7 @@ pub struct RegionalReport {
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RegionalQuery {
     #[validate(range(min = 1961, max = 2200))]
@@ -415,6 +422,7 @@ pub struct FormA {
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct FormQuery {
     pub country: Option<String>,
@@ -424,7 +432,15 @@ pub struct FormQuery {
     #[validate(range(min = 1, max = 4))]
     pub quarter: Option<u32>,
     /// `json` (default) or `csv`.
-    pub format: Option<String>,
+    pub format: Option<ReportFormat>,
+}
+
+crate::string_enum! {
+    /// How an INCB form is sent.
+    ReportFormat {
+        Json => "json",
+        Csv => "csv",
+    }
 }
 
 /// A band of S-DDD per million inhabitants per day.

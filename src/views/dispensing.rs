@@ -160,12 +160,13 @@ pub fn parse_record(index: usize, raw: &RawValue, key: &[u8], country: &str, now
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RecordStatus {
-    Accepted,
-    Replayed,
-    Rejected,
+crate::string_enum! {
+    /// One record's outcome in a batch.
+    RecordStatus {
+        Accepted => "accepted",
+        Replayed => "replayed",
+        Rejected => "rejected",
+    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -235,6 +236,7 @@ impl From<Dispensing> for DispensingView {
 list_page!(DispensingList, dispensings, DispensingView);
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct FacilityDispensingQuery {
     pub from: Option<DateTime<Utc>>,
@@ -246,6 +248,7 @@ pub struct FacilityDispensingQuery {
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CountryDispensingQuery {
     /// Admin only (regulators search their own country).
@@ -307,6 +310,7 @@ pub struct ReportingPeriodList {
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ReportingPeriodQuery {
     /// Admin only (others see their country).

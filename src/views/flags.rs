@@ -50,6 +50,7 @@ pub struct RuleEnvelope {
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RuleQuery {
     /// Admin only (regulators and ministries see their country's).
@@ -187,6 +188,7 @@ pub struct FlagList {
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct FlagQuery {
     /// Admin only (others see their country).

@@ -65,6 +65,7 @@ envelope!(SubstanceEnvelope, substance, SubstanceView);
 list_page!(SubstanceList, substances, SubstanceView);
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SubstanceQuery {
     /// Show the values in force on this date (default: today).
@@ -163,6 +164,7 @@ pub struct NewProductRequest {
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ProductQuery {
     pub substance_id: Option<i64>,
@@ -319,6 +321,7 @@ pub struct FacilityPatchRequest {
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct FacilityQuery {
     /// Admin only: the country to list (others see their own).
@@ -330,6 +333,7 @@ pub struct FacilityQuery {
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
     pub page: Option<i64>,

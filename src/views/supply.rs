@@ -85,6 +85,7 @@ pub struct EstimateList {
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EstimateQuery {
     /// Admin only (others see their country).
@@ -161,6 +162,7 @@ envelope!(ImportAuthorizationEnvelope, import_authorization, ImportAuthorization
 list_page!(ImportAuthorizationList, import_authorizations, ImportAuthorizationView);
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ImportAuthorizationQuery {
     /// Admin only (others see their country; importers their own).
@@ -250,6 +252,7 @@ pub struct TransferEnvelope {
 list_page!(TransferList, transfers, TransferView);
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TransferQuery {
     /// Admin only (others see their country; facility users their own transfers).
@@ -346,6 +349,7 @@ envelope!(StockEventEnvelope, stock_event, StockEventView);
 list_page!(StockEventList, stock_events, StockEventView);
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct StockEventQuery {
     pub product_id: Option<i64>,

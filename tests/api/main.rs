@@ -3,6 +3,7 @@
 mod analytics;
 mod auth;
 mod binary;
+mod contract;
 mod dispensings;
 mod errors;
 mod estimates;

@@ -35,6 +35,9 @@ pub struct NewRefusedAttempt<'a> {
     pub details: Value,
 }
 
+/// Rows per insert statement: 8 parameters each, well under PostgreSQL's 65 535.
+const INSERT_CHUNK: usize = 2_000;
+
 impl RefusedAttempt {
     pub fn record(conn: &mut PgConnection, actor: &Actor, new: NewRefusedAttempt<'_>) -> QueryResult<i64> {
         diesel::insert_into(refused_attempts::table)
@@ -43,8 +46,14 @@ impl RefusedAttempt {
             .get_result(conn)
     }
 
+    /// Inserts `rows` in statements of at most `INSERT_CHUNK` rows: one statement for a
+    /// whole batch would pass PostgreSQL's 65 535 bind parameters (8 per row).
     pub fn insert_many(conn: &mut PgConnection, rows: &[NewRefusedAttempt<'_>]) -> QueryResult<usize> {
-        diesel::insert_into(refused_attempts::table).values(rows).execute(conn)
+        let mut inserted = 0;
+        for chunk in rows.chunks(INSERT_CHUNK) {
+            inserted += diesel::insert_into(refused_attempts::table).values(chunk).execute(conn)?;
+        }
+        Ok(inserted)
     }
 
     pub fn of_facility(conn: &mut PgConnection, facility_id: i64) -> QueryResult<Vec<RefusedAttempt>> {
