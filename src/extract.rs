@@ -18,8 +18,10 @@ use crate::error::{AppError, FieldError, Problem};
 /// Largest accepted body: a batch of 10 000 dispensing records fits with room to spare.
 pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 
-/// A parsed and shape-validated JSON body.
-pub struct JsonBody<T> {
+/// A parsed and shape-validated JSON body. `WHOLE` is false for a body whose parts are
+/// parsed later one by one (a dispensing batch): NUL characters are then refused part by
+/// part, so one record holding one never refuses the batch.
+pub struct JsonBody<T, const WHOLE: bool = true> {
     pub value: T,
     /// SHA-256 of method, path and body bytes: what an idempotency key is bound to.
     pub fingerprint: [u8; 32],
@@ -52,8 +54,42 @@ fn data_error(pointer: String, message: &str) -> FieldError {
     FieldError::at(if pointer.is_empty() { "/".to_owned() } else { pointer }, message)
 }
 
-/// Parses JSON text into `T`, reporting the failing field's pointer.
+const NUL_DETAIL: &str = "must not contain the NUL character (U+0000)";
+
+/// The pointer of the first string (or member name) in `bytes` holding a NUL character,
+/// which PostgreSQL text cannot store. JSON can only carry one escaped, so bodies without
+/// the escape `\u0000` are not parsed twice.
+fn nul_pointer(bytes: &[u8]) -> Option<String> {
+    let escaped = bytes.iter().enumerate().any(|(i, b)| *b == b'\\' && bytes[i..].starts_with(b"\\u0000"));
+    if !escaped {
+        return None;
+    }
+    fn find(value: &serde_json::Value, at: &str) -> Option<String> {
+        match value {
+            serde_json::Value::String(s) => s.contains('\0').then(|| if at.is_empty() { "/".to_owned() } else { at.to_owned() }),
+            serde_json::Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| find(v, &format!("{at}/{i}"))),
+            serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+                let here = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
+                if k.contains('\0') { Some(here) } else { find(v, &here) }
+            }),
+            _ => None,
+        }
+    }
+    find(&serde_json::from_slice(bytes).ok()?, "")
+}
+
+/// Parses JSON text into `T`, reporting the failing field's pointer; a NUL character in
+/// any string is refused.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+    if let Some(pointer) = nul_pointer(bytes) {
+        return Err(Problem::field(pointer, NUL_DETAIL));
+    }
+    parse_json_parts(bytes)
+}
+
+/// Parses JSON text whose parts are parsed later, one by one, with `parse_json` (a batch's
+/// records, as raw values): their NUL characters are refused there, part by part.
+fn parse_json_parts<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let pointer = pointer_of(e.path());
@@ -132,7 +168,7 @@ fn is_json(req: &HttpRequest) -> bool {
     }
 }
 
-impl<T: DeserializeOwned + Validate + 'static> FromRequest for JsonBody<T> {
+impl<T: DeserializeOwned + Validate + 'static, const WHOLE: bool> FromRequest for JsonBody<T, WHOLE> {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
@@ -151,7 +187,8 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for JsonBody<T> {
                 )
             })?;
             // An empty body is an empty object: optional-only requests may send nothing.
-            let value: T = parse_json(if body.is_empty() { b"{}" } else { &body })?;
+            let bytes: &[u8] = if body.is_empty() { b"{}" } else { &body };
+            let value: T = if WHOLE { parse_json(bytes)? } else { parse_json_parts(bytes)? };
             validate(&value)?;
             let mut hasher = Sha256::new();
             hasher.update(req.method().as_str().as_bytes());
@@ -162,6 +199,19 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for JsonBody<T> {
             Ok(JsonBody { value, fingerprint: hasher.finalize().into() })
         })
     }
+}
+
+/// Middleware: a path holding an encoded NUL (`%00`) names no resource (404), before any
+/// handler hands the segment to the database, which cannot store NUL.
+pub async fn refuse_nul_in_path(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let path = req.uri().path();
+    if path.contains("%00") || path.contains('\0') {
+        return Ok(req.into_response(Problem::not_found("resource at this path").to_response()));
+    }
+    next.call(req).await.map(actix_web::dev::ServiceResponse::map_into_boxed_body)
 }
 
 /// Parsed and validated query parameters.
@@ -177,6 +227,9 @@ impl<T: DeserializeOwned + Validate> FromRequest for QueryParams<T> {
 }
 
 pub fn parse_query<T: DeserializeOwned + Validate>(query: &str) -> Result<T, Problem> {
+    if let Some((name, _)) = form_urlencoded_parse(query).find(|(k, v)| k.contains('\0') || v.contains('\0')) {
+        return Err(Problem::parameter(name.replace('\0', ""), NUL_DETAIL));
+    }
     let de = serde_urlencoded::Deserializer::new(form_urlencoded_parse(query));
     let value: T = serde_path_to_error::deserialize(de).map_err(|e| {
         let name = e.path().to_string();
@@ -207,7 +260,12 @@ fn form_urlencoded_parse(query: &str) -> form_urlencoded::Parse<'_> {
     form_urlencoded::parse(query.as_bytes())
 }
 
-/// `page` and `per_page` of a listing (defaults 1 and 50, at most 1000 per page).
+/// The last page a listing serves: 100 000 pages of 1 000 reach 10^8 rows, past every list
+/// here, and keep the offset far from overflowing.
+pub const MAX_PAGE: i64 = 100_000;
+
+/// `page` and `per_page` of a listing (defaults 1 and 50; at most 1000 per page and
+/// `MAX_PAGE` pages).
 #[derive(Debug, Clone, Copy)]
 pub struct Page {
     pub page: i64,
@@ -218,8 +276,8 @@ impl Page {
     pub fn new(page: Option<i64>, per_page: Option<i64>) -> Result<Page, Problem> {
         let page = page.unwrap_or(1);
         let per_page = per_page.unwrap_or(50);
-        if page < 1 {
-            return Err(Problem::parameter("page", "must be at least 1"));
+        if !(1..=MAX_PAGE).contains(&page) {
+            return Err(Problem::parameter("page", format!("must be between 1 and {MAX_PAGE}")));
         }
         if !(1..=1000).contains(&per_page) {
             return Err(Problem::parameter("per_page", "must be between 1 and 1000"));

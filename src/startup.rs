@@ -71,6 +71,7 @@ pub fn build_app(
     app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", (*shared.spec).clone()))
         .service(web::redirect("/docs", "/docs/"))
         .default_service(web::to(|| async { Problem::not_found("route").to_response() }))
+        .wrap(from_fn(crate::extract::refuse_nul_in_path))
         .wrap(from_fn(observe))
 }
 

@@ -67,6 +67,9 @@ fn check_bands(bands: &[AdequacyBandView]) -> Result<(), Problem> {
             (None, false) => errors.push(FieldError::at(format!("/bands/{i}/max_sddd"), "only the top band is unbounded")),
             (Some(_), true) => errors.push(FieldError::at(format!("/bands/{i}/max_sddd"), "the top band must be unbounded (null)")),
             (Some(max), false) if max.0 <= band.min_sddd.0 => errors.push(FieldError::at(format!("/bands/{i}/max_sddd"), "must be above min_sddd")),
+            (Some(max), false) if !max.fits(14, 4) => {
+                errors.push(FieldError::at(format!("/bands/{i}/max_sddd"), "at most 10 digits before the point and 4 decimals"))
+            }
             (Some(max), false) => expected_min = max.0.clone(),
         }
         if !band.code.bytes().all(|c| c.is_ascii_lowercase() || c == b'_') {
@@ -159,8 +162,8 @@ async fn update_analytics_parameter(
 ) -> AppResult<HttpResponse> {
     caller.require(&[Role::Admin])?;
     let code = path.into_inner();
-    if body.value.value.0 < 0 || body.value.value.fraction_digits() > 6 {
-        return Err(Problem::field("/value", "must not be negative, with at most 6 decimals").into());
+    if body.value.value.0 < 0 || !body.value.value.fits(18, 6) {
+        return Err(Problem::field("/value", "must not be negative, below 10^12, with at most 6 decimals").into());
     }
     let key = idempotency::key_of(&req)?;
     let fingerprint = body.fingerprint;

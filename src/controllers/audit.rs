@@ -32,7 +32,11 @@ pub struct AuditQuery {
     pub action: Option<String>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
+    /// Page number, from 1 (default) to 100 000.
+    #[param(minimum = 1, maximum = 100_000)]
     pub page: Option<i64>,
+    /// Items per page, from 1 to 1 000 (default 50).
+    #[param(minimum = 1, maximum = 1000)]
     pub per_page: Option<i64>,
 }
 

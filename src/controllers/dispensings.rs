@@ -56,7 +56,7 @@ async fn record_dispensings(
     req: HttpRequest,
     caller: Caller,
     path: web::Path<i64>,
-    body: JsonBody<DispensingBatchRequest>,
+    body: JsonBody<DispensingBatchRequest, false>,
 ) -> AppResult<HttpResponse> {
     let facility = load_facility(&state, path.into_inner()).await?;
     caller.check_reports_for(&facility)?;
@@ -159,7 +159,7 @@ async fn list_dispensings(state: web::Data<AppState>, caller: Caller, query: Que
 }
 
 fn parse_month(text: &str, name: &str) -> AppResult<Month> {
-    Month::parse(text).ok_or_else(|| Problem::parameter(name, "must be a month as YYYY-MM").into())
+    Month::parse(text).ok_or_else(|| Problem::parameter(name, "must be a month as YYYY-MM, from 1961-01 to 2200-12").into())
 }
 
 /// Closes a month of the caller's facility with its submissions, or with an explicit zero
@@ -183,6 +183,13 @@ async fn close_reporting_period(
     let month = parse_month(&period, "period")?;
     let facility = load_facility(&state, facility_id).await?;
     caller.check_reports_for(&facility)?;
+    if !facility.kind.is_retail() {
+        return Err(Problem::unprocessable(
+            "not_a_dispensing_facility",
+            "only pharmacies and hospitals dispense; this facility has no dispensing periods",
+        )
+        .into());
+    }
     if !month.has_ended(Utc::now().date_naive()) {
         return Err(Problem::unprocessable("period_not_ended", format!("{} has not ended yet", month.label())).into());
     }

@@ -71,8 +71,8 @@ async fn create_estimate(state: web::Data<AppState>, req: HttpRequest, caller: C
     let request = body.value;
     let country = request.country_code.trim().to_uppercase();
     caller.check_country(&country)?;
-    if request.quantity_g.0 <= 0 || request.quantity_g.fraction_digits() > 6 {
-        return Err(Problem::field("/quantity_g", "must be greater than 0, with at most 6 decimals").into());
+    if request.quantity_g.0 <= 0 || !request.quantity_g.fits(20, 6) {
+        return Err(Problem::field("/quantity_g", "must be greater than 0, below 100 000 000 000 000 g, with at most 6 decimals").into());
     }
     let key = idempotency::key_of(&req)?;
     let fingerprint = body.fingerprint;

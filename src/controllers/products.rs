@@ -45,8 +45,8 @@ fn check(request: &NewProductRequest) -> Result<(), Problem> {
     }
     match (&request.dosage_form, &request.delivery_mcg_per_hour) {
         (DosageForm::TransdermalPatch, None) => errors.push(FieldError::at("/delivery_mcg_per_hour", "is required for a transdermal patch")),
-        (DosageForm::TransdermalPatch, Some(rate)) if rate.0 <= zero || rate.fraction_digits() > 6 => {
-            errors.push(FieldError::at("/delivery_mcg_per_hour", "must be greater than 0, at most 6 decimals"))
+        (DosageForm::TransdermalPatch, Some(rate)) if rate.0 <= zero || !rate.fits(18, 6) => {
+            errors.push(FieldError::at("/delivery_mcg_per_hour", "must be greater than 0, below 10^12, with at most 6 decimals"))
         }
         (form, Some(_)) if *form != DosageForm::TransdermalPatch => {
             errors.push(FieldError::at("/delivery_mcg_per_hour", "applies to transdermal patches only"))

@@ -53,8 +53,11 @@ fn positive(pointer: &str, value: &Option<Decimal>, max_fraction_digits: i64, er
     if let Some(v) = value {
         if v.0 <= 0 {
             errors.push(FieldError::at(pointer, "must be greater than 0"));
-        } else if v.fraction_digits() > max_fraction_digits {
-            errors.push(FieldError::at(pointer, format!("at most {max_fraction_digits} decimals")));
+        } else if !v.fits(18, max_fraction_digits) {
+            errors.push(FieldError::at(
+                pointer,
+                format!("at most {} digits before the point and {max_fraction_digits} decimals", 18 - max_fraction_digits),
+            ));
         }
     }
 }

@@ -10,6 +10,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::{OneOfBuilder, RefOr};
 
+/// The most digits an input may have on either side of the point: far beyond any figure the
+/// API stores, and small enough that no input makes arithmetic or printing expensive.
+pub const MAX_DIGITS: i64 = 30;
+
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Decimal(pub BigDecimal);
 
@@ -22,6 +26,20 @@ impl Decimal {
     pub fn fraction_digits(&self) -> i64 {
         let normalized = self.0.normalized();
         normalized.fractional_digit_count().max(0)
+    }
+
+    /// Digits before the decimal point (0 for a value below 1), counted without expanding
+    /// the number, so `1e999999` costs nothing.
+    pub fn integer_digits(&self) -> i64 {
+        let normalized = self.0.normalized();
+        (normalized.digits() as i64 - normalized.fractional_digit_count()).max(0)
+    }
+
+    /// Whether the value fits a PostgreSQL `numeric(precision, scale)` column exactly:
+    /// at most `precision - scale` digits before the point and `scale` after (more
+    /// decimals would be rounded by the database, so they do not fit either).
+    pub fn fits(&self, precision: i64, scale: i64) -> bool {
+        self.fraction_digits() <= scale && self.integer_digits() <= precision - scale
     }
 
     /// Rounded half-up to `scale` digits after the point, trailing zeros removed.
@@ -56,7 +74,11 @@ impl FromStr for Decimal {
         if !plain {
             return Err(format!("{s:?} is not a decimal number"));
         }
-        BigDecimal::from_str(t).map(Decimal).map_err(|_| format!("{s:?} is not a decimal number"))
+        let value = BigDecimal::from_str(t).map(Decimal).map_err(|_| format!("{s:?} is not a decimal number"))?;
+        if !value.fits(2 * MAX_DIGITS, MAX_DIGITS) {
+            return Err(format!("{s:?} has more than {MAX_DIGITS} digits before or after the decimal point"));
+        }
+        Ok(value)
     }
 }
 
@@ -125,6 +147,30 @@ mod tests {
         assert!(serde_json::from_str::<Decimal>("\"abc\"").is_err());
         assert!(serde_json::from_str::<Decimal>("true").is_err());
         assert!(serde_json::from_str::<Decimal>("\"NaN\"").is_err());
+    }
+
+    #[test]
+    fn fits_a_numeric_column_exactly() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        assert!(d("99999999999999.999999").fits(20, 6));
+        assert!(!d("100000000000000").fits(20, 6));
+        assert!(!d("1.0000001").fits(20, 6));
+        assert!(d("0.000001").fits(8, 6));
+        assert!(d("10.5").fits(8, 6));
+        assert!(!d("100").fits(8, 6));
+        assert!(d("0").fits(8, 6));
+        assert_eq!(d("123.4500").integer_digits(), 3);
+        assert_eq!(d("0.05").integer_digits(), 0);
+        assert_eq!(d("1E+3").integer_digits(), 4);
+    }
+
+    #[test]
+    fn refuses_inputs_beyond_thirty_digits_either_side() {
+        assert!("1e29".parse::<Decimal>().is_ok());
+        assert!("1e30".parse::<Decimal>().is_err());
+        assert!("1e999999999".parse::<Decimal>().is_err());
+        assert!("1e-30".parse::<Decimal>().is_ok());
+        assert!("1e-31".parse::<Decimal>().is_err());
     }
 
     #[test]

@@ -7,14 +7,22 @@ pub struct Month {
     first: NaiveDate,
 }
 
+/// Years a reporting period can fall in: from the Single Convention (1961) on, as every other
+/// year the API takes.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1961..=2200;
+
 impl Month {
-    /// `YYYY-MM`, or `None`.
+    /// `YYYY-MM` of a year in `YEARS`, or `None`.
     pub fn parse(text: &str) -> Option<Month> {
         let (y, m) = text.split_once('-')?;
-        if y.len() != 4 || m.len() != 2 {
+        if y.len() != 4 || m.len() != 2 || !y.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit()) {
             return None;
         }
-        let first = NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, 1)?;
+        let year: i32 = y.parse().ok()?;
+        if !YEARS.contains(&year) {
+            return None;
+        }
+        let first = NaiveDate::from_ymd_opt(year, m.parse().ok()?, 1)?;
         Some(Month { first })
     }
 
@@ -70,6 +78,12 @@ mod tests {
         assert!(Month::parse("2024-13").is_none());
         assert!(Month::parse("2024-1").is_none());
         assert!(Month::parse("24-01").is_none());
+        assert!(Month::parse("0001-01").is_none());
+        assert!(Month::parse("1960-12").is_none());
+        assert!(Month::parse("1961-01").is_some());
+        assert!(Month::parse("2200-12").is_some());
+        assert!(Month::parse("2201-01").is_none());
+        assert!(Month::parse("+202-01").is_none());
         let (from, to) = m.bounds();
         assert_eq!((to - from).num_days(), 29);
         assert!(m.has_ended(NaiveDate::from_ymd_opt(2024, 3, 1).unwrap()));

@@ -447,9 +447,9 @@ crate::string_enum! {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct AdequacyBandView {
-    #[validate(length(min = 2, max = 40))]
+    #[validate(length(min = 2, max = 40), custom(function = "crate::views::text::single_line"))]
     pub code: String,
-    #[validate(length(min = 1, max = 200))]
+    #[validate(length(min = 1, max = 200), custom(function = "crate::views::text::single_line"))]
     pub label: String,
     /// Inclusive lower bound.
     pub min_sddd: Decimal,
@@ -457,7 +457,7 @@ pub struct AdequacyBandView {
     pub max_sddd: Option<Decimal>,
     /// Areas in this band are raised as `very_low_availability` findings.
     pub is_finding: bool,
-    #[validate(length(min = 3, max = 1000))]
+    #[validate(length(min = 3, max = 1000), custom(function = "crate::views::text::free_text"))]
     pub source: String,
 }
 
@@ -486,6 +486,6 @@ pub struct AnalyticsParameterList {
 #[serde(deny_unknown_fields)]
 pub struct AnalyticsParameterPatch {
     pub value: Decimal,
-    #[validate(length(min = 3, max = 1000))]
+    #[validate(length(min = 3, max = 1000), custom(function = "crate::views::text::free_text"))]
     pub source: String,
 }

@@ -12,7 +12,7 @@ use crate::views::{envelope, list_page};
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
-    #[validate(length(min = 1, max = 64))]
+    #[validate(length(min = 1, max = 64), custom(function = "crate::views::text::single_line"))]
     pub username: String,
     #[validate(length(min = 1, max = 1024))]
     pub password: String,
@@ -31,12 +31,13 @@ pub struct TokenResponse {
 #[serde(deny_unknown_fields)]
 pub struct NewUserRequest {
     /// 3 to 64 characters: lower-case letters, digits, `.`, `_`, `-`.
-    #[validate(length(min = 3, max = 64))]
+    #[validate(length(min = 3, max = 64), custom(function = "crate::views::text::single_line"))]
     pub username: String,
     #[validate(length(min = 12, max = 1024, message = "must be 12 to 1024 characters"))]
     pub password: String,
     pub role: Role,
     /// Required for `regulator` and `ministry`; for facility roles it must match the facility.
+    #[validate(custom(function = "crate::views::text::single_line"))]
     pub country_code: Option<String>,
     /// Required for `pharmacy` and `wholesaler`.
     pub facility_id: Option<i64>,

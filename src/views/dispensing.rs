@@ -37,7 +37,7 @@ pub struct DispensingBatchRequest {
 #[serde(deny_unknown_fields)]
 pub struct DispensingRecordRequest {
     /// The client's id of the record, unique per facility: sending it again replays it.
-    #[validate(length(min = 1, max = 64))]
+    #[validate(length(min = 1, max = 64), custom(function = "crate::views::text::single_line"))]
     pub client_record_id: String,
     pub product_id: i64,
     #[validate(range(min = 1, max = 1_000_000))]
@@ -50,9 +50,9 @@ pub struct DispensingRecordRequest {
     #[validate(range(min = 0, max = 130))]
     pub patient_age: i32,
     /// Prescriber licence id.
-    #[validate(length(min = 1, max = 64))]
+    #[validate(length(min = 1, max = 64), custom(function = "crate::views::text::single_line"))]
     pub prescriber_id: String,
-    #[validate(length(min = 1, max = 64))]
+    #[validate(length(min = 1, max = 64), custom(function = "crate::views::text::single_line"))]
     pub prescription_number: String,
     #[validate(range(min = 1, max = 365))]
     pub days_supply: i32,
@@ -243,7 +243,11 @@ pub struct FacilityDispensingQuery {
     pub to: Option<DateTime<Utc>>,
     pub product_id: Option<i64>,
     pub prescriber_id: Option<String>,
+    /// Page number, from 1 (default) to 100 000.
+    #[param(minimum = 1, maximum = 100_000)]
     pub page: Option<i64>,
+    /// Items per page, from 1 to 1 000 (default 50).
+    #[param(minimum = 1, maximum = 1000)]
     pub per_page: Option<i64>,
 }
 
@@ -259,7 +263,11 @@ pub struct CountryDispensingQuery {
     pub prescriber_id: Option<String>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
+    /// Page number, from 1 (default) to 100 000.
+    #[param(minimum = 1, maximum = 100_000)]
     pub page: Option<i64>,
+    /// Items per page, from 1 to 1 000 (default 50).
+    #[param(minimum = 1, maximum = 1000)]
     pub per_page: Option<i64>,
 }
 
@@ -318,6 +326,10 @@ pub struct ReportingPeriodQuery {
     /// `YYYY-MM`.
     pub period: String,
     pub status: Option<PeriodStatus>,
+    /// Page number, from 1 (default) to 100 000.
+    #[param(minimum = 1, maximum = 100_000)]
     pub page: Option<i64>,
+    /// Items per page, from 1 to 1 000 (default 50).
+    #[param(minimum = 1, maximum = 1000)]
     pub per_page: Option<i64>,
 }

@@ -71,6 +71,7 @@ pub struct RulePatchRequest {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScanRequest {
+    #[validate(custom(function = "crate::views::text::single_line"))]
     pub country_code: String,
     pub from: NaiveDate,
     pub to: NaiveDate,
@@ -206,7 +207,11 @@ pub struct FlagQuery {
     pub to: Option<NaiveDate>,
     pub subject_type: Option<SubjectType>,
     pub subject_id: Option<String>,
+    /// Page number, from 1 (default) to 100 000.
+    #[param(minimum = 1, maximum = 100_000)]
     pub page: Option<i64>,
+    /// Items per page, from 1 to 1 000 (default 50).
+    #[param(minimum = 1, maximum = 1000)]
     pub per_page: Option<i64>,
 }
 
@@ -251,7 +256,7 @@ pub struct FlagDetail {
 pub struct FlagPatchRequest {
     pub status: Option<FlagStatus>,
     /// The reason: required to confirm or dismiss.
-    #[validate(length(min = 3, max = 4000))]
+    #[validate(length(min = 3, max = 4000), custom(function = "crate::views::text::free_text"))]
     pub note: Option<String>,
     /// A regulator of the flag's country to assign the flag to; `null` unassigns.
     #[serde(default, deserialize_with = "present")]
@@ -265,7 +270,7 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommentRequest {
-    #[validate(length(min = 1, max = 4000))]
+    #[validate(length(min = 1, max = 4000), custom(function = "crate::views::text::free_text"))]
     pub body: String,
     /// `internal` (regulators only) or `official` (also shown to the facility concerned).
     pub visibility: CommentVisibility,

@@ -7,6 +7,7 @@ pub mod dispensing;
 pub mod flags;
 pub mod reference;
 pub mod supply;
+pub mod text;
 
 use serde::Serialize;
 use utoipa::ToSchema;

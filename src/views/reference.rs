@@ -70,7 +70,11 @@ list_page!(SubstanceList, substances, SubstanceView);
 pub struct SubstanceQuery {
     /// Show the values in force on this date (default: today).
     pub as_of: Option<NaiveDate>,
+    /// Page number, from 1 (default) to 100 000.
+    #[param(minimum = 1, maximum = 100_000)]
     pub page: Option<i64>,
+    /// Items per page, from 1 to 1 000 (default 50).
+    #[param(minimum = 1, maximum = 1000)]
     pub per_page: Option<i64>,
 }
 
@@ -80,7 +84,7 @@ pub struct SubstanceQuery {
 #[serde(deny_unknown_fields)]
 pub struct SubstanceRequest {
     /// International non-proprietary name, lower case (create only).
-    #[validate(length(min = 2, max = 100))]
+    #[validate(length(min = 2, max = 100), custom(function = "crate::views::text::single_line"))]
     pub inn: Option<String>,
     /// Date the values take effect (default: today).
     pub effective_from: Option<NaiveDate>,
@@ -89,22 +93,25 @@ pub struct SubstanceRequest {
     pub schedule: Option<Option<Schedule>>,
     #[serde(default, deserialize_with = "present")]
     pub sddd_mg: Option<Option<Decimal>>,
-    #[validate(length(min = 1, max = 500))]
+    #[validate(length(min = 1, max = 500), custom(function = "crate::views::text::single_line"))]
     pub sddd_status: Option<String>,
     #[serde(default, deserialize_with = "present")]
     pub me_factor: Option<Option<Decimal>>,
     #[serde(default, deserialize_with = "present")]
+    #[validate(custom(function = "crate::views::text::free_text"))]
     pub me_source: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     pub transdermal_mme_per_mcg_h: Option<Option<Decimal>>,
     #[serde(default, deserialize_with = "present")]
+    #[validate(custom(function = "crate::views::text::single_line"))]
     pub reference_salt: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     pub salt_base_factor: Option<Option<Decimal>>,
     #[serde(default, deserialize_with = "present")]
+    #[validate(custom(function = "crate::views::text::free_text"))]
     pub notes: Option<Option<String>>,
     /// Where the values come from (a publication, a decision): required.
-    #[validate(length(min = 3, max = 500))]
+    #[validate(length(min = 3, max = 500), custom(function = "crate::views::text::free_text"))]
     pub source: String,
 }
 
@@ -152,7 +159,7 @@ list_page!(ProductList, products, ProductView);
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewProductRequest {
-    #[validate(length(min = 1, max = 200))]
+    #[validate(length(min = 1, max = 200), custom(function = "crate::views::text::single_line"))]
     pub name: String,
     pub substance_id: i64,
     /// Anhydrous base in one unit, mg; up to 6 decimals.
@@ -168,7 +175,11 @@ pub struct NewProductRequest {
 #[serde(deny_unknown_fields)]
 pub struct ProductQuery {
     pub substance_id: Option<i64>,
+    /// Page number, from 1 (default) to 100 000.
+    #[param(minimum = 1, maximum = 100_000)]
     pub page: Option<i64>,
+    /// Items per page, from 1 to 1 000 (default 50).
+    #[param(minimum = 1, maximum = 1000)]
     pub per_page: Option<i64>,
 }
 
@@ -234,10 +245,11 @@ list_page!(RegionList, regions, RegionView);
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewRegionRequest {
+    #[validate(custom(function = "crate::views::text::single_line"))]
     pub country_code: String,
-    #[validate(length(min = 1, max = 200))]
+    #[validate(length(min = 1, max = 200), custom(function = "crate::views::text::single_line"))]
     pub name: String,
-    #[validate(length(min = 1, max = 32))]
+    #[validate(length(min = 1, max = 32), custom(function = "crate::views::text::single_line"))]
     pub code: Option<String>,
 }
 
@@ -246,7 +258,7 @@ pub struct NewRegionRequest {
 pub struct PopulationGroupRequest {
     pub sex: Sex,
     pub age_band: AgeBand,
-    #[validate(range(min = 0))]
+    #[validate(range(min = 0, max = 10_000_000_000i64))]
     pub count: i64,
 }
 
@@ -255,13 +267,13 @@ pub struct PopulationGroupRequest {
 pub struct PopulationRequest {
     #[validate(range(min = 1900, max = 2200))]
     pub year: i32,
-    #[validate(range(min = 1))]
+    #[validate(range(min = 1, max = 10_000_000_000i64))]
     pub total: i64,
     /// Optional breakdown; when given it must cover each sex and age band once and add up
     /// to `total`.
     #[validate(nested)]
     pub by_sex_age: Option<Vec<PopulationGroupRequest>>,
-    #[validate(length(min = 1, max = 500))]
+    #[validate(length(min = 1, max = 500), custom(function = "crate::views::text::free_text"))]
     pub source: Option<String>,
 }
 
@@ -300,10 +312,10 @@ list_page!(FacilityList, facilities, FacilityView);
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewFacilityRequest {
-    #[validate(length(min = 1, max = 200))]
+    #[validate(length(min = 1, max = 200), custom(function = "crate::views::text::single_line"))]
     pub name: String,
     pub kind: FacilityKind,
-    #[validate(length(min = 1, max = 64))]
+    #[validate(length(min = 1, max = 64), custom(function = "crate::views::text::single_line"))]
     pub licence_number: String,
     pub licence_valid_until: NaiveDate,
     pub region_id: i64,
@@ -312,9 +324,9 @@ pub struct NewFacilityRequest {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FacilityPatchRequest {
-    #[validate(length(min = 1, max = 200))]
+    #[validate(length(min = 1, max = 200), custom(function = "crate::views::text::single_line"))]
     pub name: Option<String>,
-    #[validate(length(min = 1, max = 64))]
+    #[validate(length(min = 1, max = 64), custom(function = "crate::views::text::single_line"))]
     pub licence_number: Option<String>,
     pub licence_valid_until: Option<NaiveDate>,
     pub region_id: Option<i64>,
@@ -328,7 +340,11 @@ pub struct FacilityQuery {
     pub country: Option<String>,
     pub region_id: Option<i64>,
     pub kind: Option<FacilityKind>,
+    /// Page number, from 1 (default) to 100 000.
+    #[param(minimum = 1, maximum = 100_000)]
     pub page: Option<i64>,
+    /// Items per page, from 1 to 1 000 (default 50).
+    #[param(minimum = 1, maximum = 1000)]
     pub per_page: Option<i64>,
 }
 
@@ -336,6 +352,10 @@ pub struct FacilityQuery {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
+    /// Page number, from 1 (default) to 100 000.
+    #[param(minimum = 1, maximum = 100_000)]
     pub page: Option<i64>,
+    /// Items per page, from 1 to 1 000 (default 50).
+    #[param(minimum = 1, maximum = 1000)]
     pub per_page: Option<i64>,
 }

@@ -22,6 +22,7 @@ pub const MAX_UNITS: i64 = 1_000_000_000;
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EstimateRequest {
+    #[validate(custom(function = "crate::views::text::single_line"))]
     pub country_code: String,
     pub substance_id: i64,
     #[validate(range(min = 1961, max = 2200))]
@@ -30,7 +31,7 @@ pub struct EstimateRequest {
     pub quantity_g: Decimal,
     pub kind: EstimateKind,
     /// INCB confirmation or document reference.
-    #[validate(length(min = 1, max = 200))]
+    #[validate(length(min = 1, max = 200), custom(function = "crate::views::text::single_line"))]
     pub reference: Option<String>,
 }
 
@@ -92,18 +93,22 @@ pub struct EstimateQuery {
     pub country: Option<String>,
     pub year: Option<i32>,
     pub substance_id: Option<i64>,
+    /// Page number, from 1 (default) to 100 000.
+    #[param(minimum = 1, maximum = 100_000)]
     pub page: Option<i64>,
+    /// Items per page, from 1 to 1 000 (default 50).
+    #[param(minimum = 1, maximum = 1000)]
     pub per_page: Option<i64>,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImportAuthorizationRequest {
-    #[validate(length(min = 1, max = 64))]
+    #[validate(length(min = 1, max = 64), custom(function = "crate::views::text::single_line"))]
     pub number: String,
     pub importer_facility_id: i64,
     /// ISO 3166-1 alpha-2 code of the exporting country.
-    #[validate(length(equal = 2))]
+    #[validate(length(equal = 2), custom(function = "crate::views::text::single_line"))]
     pub exporting_country: String,
     pub product_id: i64,
     #[validate(range(min = 1, max = 1_000_000_000))]
@@ -170,7 +175,11 @@ pub struct ImportAuthorizationQuery {
     pub importer_facility_id: Option<i64>,
     pub year: Option<i32>,
     pub substance_id: Option<i64>,
+    /// Page number, from 1 (default) to 100 000.
+    #[param(minimum = 1, maximum = 100_000)]
     pub page: Option<i64>,
+    /// Items per page, from 1 to 1 000 (default 50).
+    #[param(minimum = 1, maximum = 1000)]
     pub per_page: Option<i64>,
 }
 
@@ -264,7 +273,11 @@ pub struct TransferQuery {
     #[validate(range(min = 0, max = 3650))]
     pub unconfirmed_days: Option<i64>,
     pub product_id: Option<i64>,
+    /// Page number, from 1 (default) to 100 000.
+    #[param(minimum = 1, maximum = 100_000)]
     pub page: Option<i64>,
+    /// Items per page, from 1 to 1 000 (default 50).
+    #[param(minimum = 1, maximum = 1000)]
     pub per_page: Option<i64>,
 }
 
@@ -278,7 +291,7 @@ pub struct StockEventRequest {
     pub quantity_units: i64,
     pub occurred_at: DateTime<Utc>,
     /// Required for adjustments.
-    #[validate(length(min = 1, max = 1000))]
+    #[validate(length(min = 1, max = 1000), custom(function = "crate::views::text::free_text"))]
     pub reason: Option<String>,
 }
 
@@ -358,7 +371,11 @@ pub struct StockEventQuery {
     pub from: Option<DateTime<Utc>>,
     /// Entries before this time.
     pub to: Option<DateTime<Utc>>,
+    /// Page number, from 1 (default) to 100 000.
+    #[param(minimum = 1, maximum = 100_000)]
     pub page: Option<i64>,
+    /// Items per page, from 1 to 1 000 (default 50).
+    #[param(minimum = 1, maximum = 1000)]
     pub per_page: Option<i64>,
 }
 
@@ -387,7 +404,7 @@ pub struct InventoryCountRequest {
     pub counted_units: i64,
     pub counted_at: DateTime<Utc>,
     /// Why the count differs from the book, if it does.
-    #[validate(length(min = 1, max = 1000))]
+    #[validate(length(min = 1, max = 1000), custom(function = "crate::views::text::free_text"))]
     pub reason: Option<String>,
 }
 
@@ -432,6 +449,6 @@ pub struct InventoryCountResponse {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReversalRequest {
-    #[validate(length(min = 3, max = 1000))]
+    #[validate(length(min = 3, max = 1000), custom(function = "crate::views::text::free_text"))]
     pub reason: String,
 }

@@ -10,6 +10,7 @@ mod estimates;
 mod facilities;
 mod findings;
 mod flags;
+mod hardening;
 mod helpers;
 mod idempotency;
 mod import_authorizations;
