@@ -75,6 +75,9 @@ impl Caller {
     /// The country a country-scoped listing shows: the caller's own; admin must name one
     /// or sees all (`None`).
     pub fn country_scope(&self, requested: Option<&str>) -> AppResult<Option<String>> {
+        // Country codes are stored upper-case; `kz` asks for KZ.
+        let requested = requested.map(str::to_ascii_uppercase);
+        let requested = requested.as_deref();
         match (self.role, requested) {
             (Role::Admin, r) => Ok(r.map(str::to_owned)),
             (Role::Regional, _) => Err(Problem::forbidden("the regional role reads cross-border aggregates only").into()),

@@ -25,6 +25,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// Admin only: the country (regulators see their own).
+    #[param(pattern = "^[A-Za-z]{2}$")]
+    #[validate(custom(function = "crate::views::text::country_code"))]
     pub country: Option<String>,
     pub user_id: Option<i64>,
     pub resource_type: Option<String>,

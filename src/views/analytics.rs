@@ -117,8 +117,11 @@ crate::string_enum! {
 #[serde(deny_unknown_fields)]
 pub struct AvailabilityQuery {
     /// ISO code; others than admin and the regional role see their own country.
+    #[param(pattern = "^[A-Za-z]{2}$")]
+    #[validate(custom(function = "crate::views::text::country_code"))]
     pub country: Option<String>,
     /// A calendar year (or give `from` and `to`).
+    #[param(minimum = 1961, maximum = 2200)]
     #[validate(range(min = 1961, max = 2200))]
     pub year: Option<i32>,
     pub from: Option<NaiveDate>,
@@ -132,7 +135,10 @@ pub struct AvailabilityQuery {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CountryYearQuery {
+    #[param(pattern = "^[A-Za-z]{2}$")]
+    #[validate(custom(function = "crate::views::text::country_code"))]
     pub country: Option<String>,
+    #[param(minimum = 1961, maximum = 2200)]
     #[validate(range(min = 1961, max = 2200))]
     pub year: i32,
 }
@@ -166,9 +172,12 @@ pub struct EstimateUseReport {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct StockOutQuery {
+    #[param(pattern = "^[A-Za-z]{2}$")]
+    #[validate(custom(function = "crate::views::text::country_code"))]
     pub country: Option<String>,
     pub region_id: Option<i64>,
     /// Also list pairs with at most this many days of stock left (default 30).
+    #[param(minimum = 0, maximum = 3650)]
     #[validate(range(min = 0, max = 3650))]
     pub max_days_left: Option<i64>,
 }
@@ -213,7 +222,10 @@ pub struct StockOutReport {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct MassBalanceQuery {
+    #[param(pattern = "^[A-Za-z]{2}$")]
+    #[validate(custom(function = "crate::views::text::country_code"))]
     pub country: Option<String>,
+    #[param(minimum = 1961, maximum = 2200)]
     #[validate(range(min = 1961, max = 2200))]
     pub year: i32,
     pub substance_id: Option<i64>,
@@ -277,9 +289,12 @@ pub struct MassBalanceReport {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ProposalQuery {
+    #[param(pattern = "^[A-Za-z]{2}$")]
+    #[validate(custom(function = "crate::views::text::country_code"))]
     pub country: Option<String>,
     pub substance_id: i64,
     /// The year to estimate for.
+    #[param(minimum = 1962, maximum = 2200)]
     #[validate(range(min = 1962, max = 2200))]
     pub year: i32,
     /// Override of the stored reference consumption (mg morphine equivalent per capita).
@@ -355,6 +370,7 @@ pub struct RegionalReport {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RegionalQuery {
+    #[param(minimum = 1961, maximum = 2200)]
     #[validate(range(min = 1961, max = 2200))]
     pub year: i32,
 }
@@ -425,10 +441,14 @@ pub struct FormA {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct FormQuery {
+    #[param(pattern = "^[A-Za-z]{2}$")]
+    #[validate(custom(function = "crate::views::text::country_code"))]
     pub country: Option<String>,
+    #[param(minimum = 1961, maximum = 2200)]
     #[validate(range(min = 1961, max = 2200))]
     pub year: i32,
     /// 1 to 4 (Form A).
+    #[param(minimum = 1, maximum = 4)]
     #[validate(range(min = 1, max = 4))]
     pub quarter: Option<u32>,
     /// `json` (default) or `csv`.
@@ -447,8 +467,10 @@ crate::string_enum! {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct AdequacyBandView {
+    #[schema(min_length = 2, max_length = 40)]
     #[validate(length(min = 2, max = 40), custom(function = "crate::views::text::single_line"))]
     pub code: String,
+    #[schema(min_length = 1, max_length = 200)]
     #[validate(length(min = 1, max = 200), custom(function = "crate::views::text::single_line"))]
     pub label: String,
     /// Inclusive lower bound.
@@ -457,6 +479,7 @@ pub struct AdequacyBandView {
     pub max_sddd: Option<Decimal>,
     /// Areas in this band are raised as `very_low_availability` findings.
     pub is_finding: bool,
+    #[schema(min_length = 3, max_length = 1000)]
     #[validate(length(min = 3, max = 1000), custom(function = "crate::views::text::free_text"))]
     pub source: String,
 }
@@ -464,6 +487,7 @@ pub struct AdequacyBandView {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct AdequacyBands {
+    #[schema(min_items = 1, max_items = 20)]
     #[validate(nested, length(min = 1, max = 20))]
     pub bands: Vec<AdequacyBandView>,
 }
@@ -486,6 +510,7 @@ pub struct AnalyticsParameterList {
 #[serde(deny_unknown_fields)]
 pub struct AnalyticsParameterPatch {
     pub value: Decimal,
+    #[schema(min_length = 3, max_length = 1000)]
     #[validate(length(min = 3, max = 1000), custom(function = "crate::views::text::free_text"))]
     pub source: String,
 }

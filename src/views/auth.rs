@@ -12,8 +12,10 @@ use crate::views::{envelope, list_page};
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    #[schema(min_length = 1, max_length = 64)]
     #[validate(length(min = 1, max = 64), custom(function = "crate::views::text::single_line"))]
     pub username: String,
+    #[schema(min_length = 1, max_length = 1024)]
     #[validate(length(min = 1, max = 1024))]
     pub password: String,
 }
@@ -31,8 +33,10 @@ pub struct TokenResponse {
 #[serde(deny_unknown_fields)]
 pub struct NewUserRequest {
     /// 3 to 64 characters: lower-case letters, digits, `.`, `_`, `-`.
+    #[schema(min_length = 3, max_length = 64)]
     #[validate(length(min = 3, max = 64), custom(function = "crate::views::text::single_line"))]
     pub username: String,
+    #[schema(min_length = 12, max_length = 1024)]
     #[validate(length(min = 12, max = 1024, message = "must be 12 to 1024 characters"))]
     pub password: String,
     pub role: Role,

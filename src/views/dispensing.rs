@@ -27,7 +27,7 @@ pub const MAX_RECORDS: usize = 10_000;
 #[serde(deny_unknown_fields)]
 pub struct DispensingBatchRequest {
     /// Each record is parsed on its own, so one bad record never blocks the others.
-    #[schema(value_type = Vec<DispensingRecordRequest>)]
+    #[schema(value_type = Vec<DispensingRecordRequest>, min_items = 1, max_items = 10000)]
     #[validate(length(min = 1, max = 10000, message = "must hold 1 to 10000 records"))]
     pub records: Vec<Box<RawValue>>,
 }
@@ -37,9 +37,11 @@ pub struct DispensingBatchRequest {
 #[serde(deny_unknown_fields)]
 pub struct DispensingRecordRequest {
     /// The client's id of the record, unique per facility: sending it again replays it.
+    #[schema(min_length = 1, max_length = 64)]
     #[validate(length(min = 1, max = 64), custom(function = "crate::views::text::single_line"))]
     pub client_record_id: String,
     pub product_id: i64,
+    #[schema(minimum = 1, maximum = 1000000)]
     #[validate(range(min = 1, max = 1_000_000))]
     pub quantity_units: i64,
     pub dispensed_at: DateTime<Utc>,
@@ -47,13 +49,17 @@ pub struct DispensingRecordRequest {
     pub patient_id: String,
     pub patient_sex: PatientSex,
     /// Age in whole years; stored as an age band.
+    #[schema(minimum = 0, maximum = 130)]
     #[validate(range(min = 0, max = 130))]
     pub patient_age: i32,
     /// Prescriber licence id.
+    #[schema(min_length = 1, max_length = 64)]
     #[validate(length(min = 1, max = 64), custom(function = "crate::views::text::single_line"))]
     pub prescriber_id: String,
+    #[schema(min_length = 1, max_length = 64)]
     #[validate(length(min = 1, max = 64), custom(function = "crate::views::text::single_line"))]
     pub prescription_number: String,
+    #[schema(minimum = 1, maximum = 365)]
     #[validate(range(min = 1, max = 365))]
     pub days_supply: i32,
     pub indication: Indication,
@@ -256,6 +262,8 @@ pub struct FacilityDispensingQuery {
 #[serde(deny_unknown_fields)]
 pub struct CountryDispensingQuery {
     /// Admin only (regulators search their own country).
+    #[param(pattern = "^[A-Za-z]{2}$")]
+    #[validate(custom(function = "crate::views::text::country_code"))]
     pub country: Option<String>,
     /// Hex pseudonym of a patient.
     #[validate(length(equal = 64))]
@@ -322,6 +330,8 @@ pub struct ReportingPeriodList {
 #[serde(deny_unknown_fields)]
 pub struct ReportingPeriodQuery {
     /// Admin only (others see their country).
+    #[param(pattern = "^[A-Za-z]{2}$")]
+    #[validate(custom(function = "crate::views::text::country_code"))]
     pub country: Option<String>,
     /// `YYYY-MM`.
     pub period: String,

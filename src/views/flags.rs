@@ -54,6 +54,8 @@ pub struct RuleEnvelope {
 #[serde(deny_unknown_fields)]
 pub struct RuleQuery {
     /// Admin only (regulators and ministries see their country's).
+    #[param(pattern = "^[A-Za-z]{2}$")]
+    #[validate(custom(function = "crate::views::text::country_code"))]
     pub country: Option<String>,
 }
 
@@ -193,6 +195,8 @@ pub struct FlagList {
 #[serde(deny_unknown_fields)]
 pub struct FlagQuery {
     /// Admin only (others see their country).
+    #[param(pattern = "^[A-Za-z]{2}$")]
+    #[validate(custom(function = "crate::views::text::country_code"))]
     pub country: Option<String>,
     pub status: Option<FlagStatus>,
     pub rule: Option<String>,
@@ -256,6 +260,7 @@ pub struct FlagDetail {
 pub struct FlagPatchRequest {
     pub status: Option<FlagStatus>,
     /// The reason: required to confirm or dismiss.
+    #[schema(min_length = 3, max_length = 4000)]
     #[validate(length(min = 3, max = 4000), custom(function = "crate::views::text::free_text"))]
     pub note: Option<String>,
     /// A regulator of the flag's country to assign the flag to; `null` unassigns.
@@ -270,6 +275,7 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommentRequest {
+    #[schema(min_length = 1, max_length = 4000)]
     #[validate(length(min = 1, max = 4000), custom(function = "crate::views::text::free_text"))]
     pub body: String,
     /// `internal` (regulators only) or `official` (also shown to the facility concerned).

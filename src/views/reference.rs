@@ -84,6 +84,7 @@ pub struct SubstanceQuery {
 #[serde(deny_unknown_fields)]
 pub struct SubstanceRequest {
     /// International non-proprietary name, lower case (create only).
+    #[schema(min_length = 2, max_length = 100)]
     #[validate(length(min = 2, max = 100), custom(function = "crate::views::text::single_line"))]
     pub inn: Option<String>,
     /// Date the values take effect (default: today).
@@ -93,6 +94,7 @@ pub struct SubstanceRequest {
     pub schedule: Option<Option<Schedule>>,
     #[serde(default, deserialize_with = "present")]
     pub sddd_mg: Option<Option<Decimal>>,
+    #[schema(min_length = 1, max_length = 500)]
     #[validate(length(min = 1, max = 500), custom(function = "crate::views::text::single_line"))]
     pub sddd_status: Option<String>,
     #[serde(default, deserialize_with = "present")]
@@ -111,6 +113,7 @@ pub struct SubstanceRequest {
     #[validate(custom(function = "crate::views::text::free_text"))]
     pub notes: Option<Option<String>>,
     /// Where the values come from (a publication, a decision): required.
+    #[schema(min_length = 3, max_length = 500)]
     #[validate(length(min = 3, max = 500), custom(function = "crate::views::text::free_text"))]
     pub source: String,
 }
@@ -159,6 +162,7 @@ list_page!(ProductList, products, ProductView);
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewProductRequest {
+    #[schema(min_length = 1, max_length = 200)]
     #[validate(length(min = 1, max = 200), custom(function = "crate::views::text::single_line"))]
     pub name: String,
     pub substance_id: i64,
@@ -247,8 +251,10 @@ list_page!(RegionList, regions, RegionView);
 pub struct NewRegionRequest {
     #[validate(custom(function = "crate::views::text::single_line"))]
     pub country_code: String,
+    #[schema(min_length = 1, max_length = 200)]
     #[validate(length(min = 1, max = 200), custom(function = "crate::views::text::single_line"))]
     pub name: String,
+    #[schema(min_length = 1, max_length = 32)]
     #[validate(length(min = 1, max = 32), custom(function = "crate::views::text::single_line"))]
     pub code: Option<String>,
 }
@@ -258,6 +264,7 @@ pub struct NewRegionRequest {
 pub struct PopulationGroupRequest {
     pub sex: Sex,
     pub age_band: AgeBand,
+    #[schema(minimum = 0, maximum = 10000000000.0)]
     #[validate(range(min = 0, max = 10_000_000_000i64))]
     pub count: i64,
 }
@@ -265,14 +272,17 @@ pub struct PopulationGroupRequest {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PopulationRequest {
+    #[schema(minimum = 1900, maximum = 2200)]
     #[validate(range(min = 1900, max = 2200))]
     pub year: i32,
+    #[schema(minimum = 1, maximum = 10000000000.0)]
     #[validate(range(min = 1, max = 10_000_000_000i64))]
     pub total: i64,
     /// Optional breakdown; when given it must cover each sex and age band once and add up
     /// to `total`.
     #[validate(nested)]
     pub by_sex_age: Option<Vec<PopulationGroupRequest>>,
+    #[schema(min_length = 1, max_length = 500)]
     #[validate(length(min = 1, max = 500), custom(function = "crate::views::text::free_text"))]
     pub source: Option<String>,
 }
@@ -312,9 +322,11 @@ list_page!(FacilityList, facilities, FacilityView);
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewFacilityRequest {
+    #[schema(min_length = 1, max_length = 200)]
     #[validate(length(min = 1, max = 200), custom(function = "crate::views::text::single_line"))]
     pub name: String,
     pub kind: FacilityKind,
+    #[schema(min_length = 1, max_length = 64)]
     #[validate(length(min = 1, max = 64), custom(function = "crate::views::text::single_line"))]
     pub licence_number: String,
     pub licence_valid_until: NaiveDate,
@@ -324,8 +336,10 @@ pub struct NewFacilityRequest {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FacilityPatchRequest {
+    #[schema(min_length = 1, max_length = 200)]
     #[validate(length(min = 1, max = 200), custom(function = "crate::views::text::single_line"))]
     pub name: Option<String>,
+    #[schema(min_length = 1, max_length = 64)]
     #[validate(length(min = 1, max = 64), custom(function = "crate::views::text::single_line"))]
     pub licence_number: Option<String>,
     pub licence_valid_until: Option<NaiveDate>,
@@ -337,6 +351,8 @@ pub struct FacilityPatchRequest {
 #[serde(deny_unknown_fields)]
 pub struct FacilityQuery {
     /// Admin only: the country to list (others see their own).
+    #[param(pattern = "^[A-Za-z]{2}$")]
+    #[validate(custom(function = "crate::views::text::country_code"))]
     pub country: Option<String>,
     pub region_id: Option<i64>,
     pub kind: Option<FacilityKind>,

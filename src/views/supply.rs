@@ -25,12 +25,14 @@ pub struct EstimateRequest {
     #[validate(custom(function = "crate::views::text::single_line"))]
     pub country_code: String,
     pub substance_id: i64,
+    #[schema(minimum = 1961, maximum = 2200)]
     #[validate(range(min = 1961, max = 2200))]
     pub year: i32,
     /// Grams of anhydrous base; up to 6 decimals.
     pub quantity_g: Decimal,
     pub kind: EstimateKind,
     /// INCB confirmation or document reference.
+    #[schema(min_length = 1, max_length = 200)]
     #[validate(length(min = 1, max = 200), custom(function = "crate::views::text::single_line"))]
     pub reference: Option<String>,
 }
@@ -90,6 +92,8 @@ pub struct EstimateList {
 #[serde(deny_unknown_fields)]
 pub struct EstimateQuery {
     /// Admin only (others see their country).
+    #[param(pattern = "^[A-Za-z]{2}$")]
+    #[validate(custom(function = "crate::views::text::country_code"))]
     pub country: Option<String>,
     pub year: Option<i32>,
     pub substance_id: Option<i64>,
@@ -104,6 +108,7 @@ pub struct EstimateQuery {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImportAuthorizationRequest {
+    #[schema(min_length = 1, max_length = 64)]
     #[validate(length(min = 1, max = 64), custom(function = "crate::views::text::single_line"))]
     pub number: String,
     pub importer_facility_id: i64,
@@ -111,6 +116,7 @@ pub struct ImportAuthorizationRequest {
     #[validate(length(equal = 2), custom(function = "crate::views::text::single_line"))]
     pub exporting_country: String,
     pub product_id: i64,
+    #[schema(minimum = 1, maximum = 1000000000)]
     #[validate(range(min = 1, max = 1_000_000_000))]
     pub quantity_units: i64,
     /// The authorization counts against the estimate of this date's year.
@@ -171,6 +177,8 @@ list_page!(ImportAuthorizationList, import_authorizations, ImportAuthorizationVi
 #[serde(deny_unknown_fields)]
 pub struct ImportAuthorizationQuery {
     /// Admin only (others see their country; importers their own).
+    #[param(pattern = "^[A-Za-z]{2}$")]
+    #[validate(custom(function = "crate::views::text::country_code"))]
     pub country: Option<String>,
     pub importer_facility_id: Option<i64>,
     pub year: Option<i32>,
@@ -186,6 +194,7 @@ pub struct ImportAuthorizationQuery {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReceiptRequest {
+    #[schema(minimum = 1, maximum = 1000000000)]
     #[validate(range(min = 1, max = 1_000_000_000))]
     pub quantity_units: i64,
     pub received_at: DateTime<Utc>,
@@ -203,6 +212,7 @@ pub struct TransferRequest {
     pub from_facility_id: i64,
     pub to_facility_id: i64,
     pub product_id: i64,
+    #[schema(minimum = 1, maximum = 1000000000)]
     #[validate(range(min = 1, max = 1_000_000_000))]
     pub quantity_units: i64,
     pub shipped_at: DateTime<Utc>,
@@ -212,6 +222,7 @@ pub struct TransferRequest {
 #[serde(deny_unknown_fields)]
 pub struct TransferReceiptRequest {
     /// Units that arrived: at most the shipped quantity; fewer is a short receipt.
+    #[schema(minimum = 0, maximum = 1000000000)]
     #[validate(range(min = 0, max = 1_000_000_000))]
     pub quantity_units: i64,
     pub received_at: DateTime<Utc>,
@@ -265,11 +276,14 @@ list_page!(TransferList, transfers, TransferView);
 #[serde(deny_unknown_fields)]
 pub struct TransferQuery {
     /// Admin only (others see their country; facility users their own transfers).
+    #[param(pattern = "^[A-Za-z]{2}$")]
+    #[validate(custom(function = "crate::views::text::country_code"))]
     pub country: Option<String>,
     /// Transfers from or to this facility.
     pub facility_id: Option<i64>,
     pub status: Option<TransferStatus>,
     /// Only transfers still unconfirmed this many days after shipment.
+    #[param(minimum = 0, maximum = 3650)]
     #[validate(range(min = 0, max = 3650))]
     pub unconfirmed_days: Option<i64>,
     pub product_id: Option<i64>,
@@ -287,10 +301,12 @@ pub struct StockEventRequest {
     pub kind: ReportedEventKind,
     pub product_id: i64,
     /// Units moved: positive; for `adjustment` the sign says the direction.
+    #[schema(minimum = -1000000000, maximum = 1000000000)]
     #[validate(range(min = -1_000_000_000, max = 1_000_000_000))]
     pub quantity_units: i64,
     pub occurred_at: DateTime<Utc>,
     /// Required for adjustments.
+    #[schema(min_length = 1, max_length = 1000)]
     #[validate(length(min = 1, max = 1000), custom(function = "crate::views::text::free_text"))]
     pub reason: Option<String>,
 }
@@ -400,10 +416,12 @@ pub struct StockResponse {
 #[serde(deny_unknown_fields)]
 pub struct InventoryCountRequest {
     pub product_id: i64,
+    #[schema(minimum = 0, maximum = 1000000000)]
     #[validate(range(min = 0, max = 1_000_000_000))]
     pub counted_units: i64,
     pub counted_at: DateTime<Utc>,
     /// Why the count differs from the book, if it does.
+    #[schema(min_length = 1, max_length = 1000)]
     #[validate(length(min = 1, max = 1000), custom(function = "crate::views::text::free_text"))]
     pub reason: Option<String>,
 }
@@ -449,6 +467,7 @@ pub struct InventoryCountResponse {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReversalRequest {
+    #[schema(min_length = 3, max_length = 1000)]
     #[validate(length(min = 3, max = 1000), custom(function = "crate::views::text::free_text"))]
     pub reason: String,
 }

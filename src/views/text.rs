@@ -30,6 +30,14 @@ pub fn free_text(s: &str) -> Result<(), ValidationError> {
     Ok(())
 }
 
+/// An ISO 3166-1 alpha-2 country code, in either case.
+pub fn country_code(s: &str) -> Result<(), ValidationError> {
+    if s.len() != 2 || !s.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return Err(refused("country_code", "must be a two-letter ISO country code"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -40,6 +48,15 @@ mod tests {
         assert!(single_line("KZ-LIC-0001").is_ok());
         for bad in ["a\nb", "a\tb", "a\u{7}b", "a\u{1b}[31m", "LIC\u{202E}1000", "x\u{2066}y", "a\u{85}b"] {
             assert!(single_line(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn country_codes_are_two_ascii_letters() {
+        assert!(country_code("KZ").is_ok());
+        assert!(country_code("kg").is_ok());
+        for bad in ["", "K", "KAZ", "K1", "Ù\u{7}", "ÙÙ"] {
+            assert!(country_code(bad).is_err(), "{bad:?}");
         }
     }
 

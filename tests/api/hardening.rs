@@ -199,3 +199,18 @@ async fn only_dispensing_facilities_have_dispensing_periods() {
     let user = app.facility_user(&pharmacy);
     app.post(&format!("/api/v1/facilities/{}/reporting-periods/2025-01/close", pharmacy.id), &user, json!({"zero_report": true})).await.expect(201);
 }
+
+#[actix_web::test]
+async fn a_country_parameter_is_a_two_letter_code_or_refused_naming_it() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin();
+    // schemathesis found this one: the CSV file name carried the raw parameter into a header (500).
+    let r = app.get("/api/v1/reports/incb/form-a?country=%C3%99%F2%AD%A9%A8%07&quarter=2&year=1961&format=csv", &admin).await.expect(422);
+    assert_eq!(r.body["errors"][0]["parameter"], "country", "{}", r.text);
+    for path in ["/api/v1/facilities?country=KAZ", "/api/v1/flags?country=K1", "/api/v1/analytics/availability?country=&year=2025"] {
+        let r = app.get(path, &admin).await.expect(422);
+        assert_eq!(r.body["errors"][0]["parameter"], "country", "{path}: {}", r.text);
+    }
+    let r = app.get("/api/v1/reports/incb/form-a?country=kz&quarter=2&year=2025&format=csv", &admin).await.expect(200);
+    assert!(r.header("content-disposition").unwrap().contains("form-a-KZ-2025"), "{:?}", r.header("content-disposition"));
+}
