@@ -10,6 +10,9 @@ pub mod reports;
 pub mod rollups;
 pub mod schema;
 pub mod seed;
+pub mod supervisor;
+
+use std::time::Duration;
 
 use diesel::PgConnection;
 use diesel::r2d2::{ConnectionManager, Pool};
@@ -23,7 +26,7 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
 /// A pool of `size` connections to `url`.
 pub fn pool(url: &str, size: u32) -> anyhow::Result<DbPool> {
-    Ok(Pool::builder().max_size(size).connection_timeout(std::time::Duration::from_secs(10)).build(ConnectionManager::<PgConnection>::new(url))?)
+    Ok(Pool::builder().max_size(size).connection_timeout(Duration::from_secs(10)).build(ConnectionManager::<PgConnection>::new(url))?)
 }
 
 /// Applies pending migrations, then makes sure the shipped reference data is present.
@@ -40,6 +43,10 @@ where
     F: FnOnce(&mut PgConnection) -> AppResult<T> + Send + 'static,
     T: Send + 'static,
 {
+    if supervisor::database_down() {
+        // The supervisor is restarting the cluster: answer now rather than wait on the pool.
+        return Err(crate::error::unavailable().into());
+    }
     let pool = pool.clone();
     let span = tracing::Span::current();
     let context = crate::observability::RequestContext::current();
