@@ -7,6 +7,7 @@ mod dispensings;
 mod errors;
 mod estimates;
 mod facilities;
+mod faults;
 mod findings;
 mod flags;
 mod helpers;
