@@ -4,7 +4,9 @@
 //! The postmaster is our child process and is told by the kernel to shut down fast
 //! (`PR_SET_PDEATHSIG` = SIGINT) when the thread that started it ends, so the cluster never
 //! outlives the service, even when the service is killed. Start it from a thread that lives
-//! as long as the cluster should (the main thread, or a parked helper thread).
+//! as long as the cluster should (the main thread, or a parked helper thread). `restart`
+//! ties the new postmaster to the thread calling it (`serve`'s supervisor thread, see
+//! `db::supervisor`).
 
 use std::ffi::CString;
 use std::fs;

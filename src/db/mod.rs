@@ -109,7 +109,7 @@ where
     let context = crate::observability::RequestContext::current();
     actix_web::web::block(move || {
         let _entered = span.enter();
-        let mut conn = pool.get()?;
+        let mut conn = checkout(&pool)?;
         match context {
             // Errors rendered inside the closure still carry the request id.
             Some(c) => crate::observability::with_context(c, || f(&mut conn)),
@@ -118,6 +118,22 @@ where
     })
     .await
     .map_err(AppError::from)?
+}
+
+/// A pooled connection, waiting at most the pool's connection timeout, and no longer once
+/// the supervisor reports the cluster down (a wait begun just before it died ends then).
+fn checkout(pool: &DbPool) -> AppResult<diesel::r2d2::PooledConnection<ConnectionManager<PgConnection>>> {
+    const LOOK: Duration = Duration::from_millis(250);
+    let deadline = std::time::Instant::now() + pool.connection_timeout();
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match pool.get_timeout(left.min(LOOK)) {
+            Ok(conn) => return Ok(conn),
+            Err(_) if supervisor::database_down() => return Err(crate::error::unavailable().into()),
+            Err(e) if left <= LOOK => return Err(e.into()),
+            Err(_) => {}
+        }
+    }
 }
 
 /// The database the service uses: `DATABASE_URL` when set, else the private cluster under

@@ -333,6 +333,8 @@ struct Observed {
     acknowledged: BTreeSet<String>,
     /// Acknowledged batches per client.
     batches: BTreeMap<usize, usize>,
+    /// When each batch was acknowledged.
+    acknowledged_at: Vec<Instant>,
     /// 503 answers: how long each took, and whether it carried `Retry-After`.
     unavailable: Vec<(Duration, bool)>,
     /// Anything else that was not a 200 or a 503.
@@ -364,6 +366,7 @@ async fn pharmacy_client(api: Rc<Api>, world: Rc<World>, client: usize, stop: Rc
                         }
                     }
                     *seen.batches.entry(client).or_default() += 1;
+                    seen.acknowledged_at.push(Instant::now());
                     break;
                 }
                 Ok(a) if a.status == 503 => {
@@ -476,10 +479,11 @@ async fn a_crash_of_the_private_cluster_is_answered_503_then_healed_without_losi
     assert_eq!(count(&mut conn, "SELECT count(*) AS n FROM stock_balances WHERE balance_units < 0"), 0, "no stock balance is negative");
     assert_eq!(negative_points(&mut conn, world.pharmacy_id), 0, "the pharmacy's balance is never negative at any date");
 
+    let served_again = seen.acknowledged_at.iter().filter(|t| **t > killed).min().map(|t| t.duration_since(killed)).unwrap_or_default();
     let mut latencies: Vec<Duration> = seen.unavailable.iter().map(|(t, _)| *t).collect();
     latencies.sort();
     eprintln!(
-        "faults: postmaster killed; /ready 503 x{} (slowest {:?}), back after {back:?}; clients got 503 x{outage_answers} (median {:?}, slowest {slowest_503:?} incl. /ready); {} records acknowledged, all stored once",
+        "faults: postmaster killed; /ready 503 x{} (slowest {:?}), back after {back:?}, first batch served again after {served_again:?}; clients got 503 x{outage_answers} (median {:?}, slowest {slowest_503:?} incl. /ready); {} records acknowledged, all stored once",
         ready_503.len(),
         ready_503.iter().max().copied().unwrap_or_default(),
         latencies.get(latencies.len() / 2).copied().unwrap_or_default(),
