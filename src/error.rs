@@ -181,7 +181,10 @@ impl From<Problem> for AppError {
 
 impl From<anyhow::Error> for AppError {
     fn from(e: anyhow::Error) -> Self {
-        AppError::Internal(e)
+        match e.downcast_ref::<diesel::result::Error>().and_then(transient_database_problem) {
+            Some(problem) => problem.into(),
+            None => AppError::Internal(e),
+        }
     }
 }
 
@@ -200,14 +203,62 @@ impl From<diesel::result::Error> for AppError {
             E::DatabaseError(K::SerializationFailure, _) => {
                 Problem::new(StatusCode::SERVICE_UNAVAILABLE, "retry", "the request met a concurrent update; retry it").retry_after(1).into()
             }
-            _ => AppError::Internal(anyhow::Error::new(e)),
+            _ => match transient_database_problem(&e) {
+                Some(problem) => problem.into(),
+                None => AppError::Internal(anyhow::Error::new(e)),
+            },
         }
     }
 }
 
+/// 503 with `Retry-After` for a database failure a retry can cure: the connection lost in
+/// the middle of a request (the server died, restarted or was shut down) or a statement
+/// cancelled by `statement_timeout`. libpq does not hand diesel the SQLSTATE of these, so
+/// besides diesel's kinds the server's (English, as the private cluster runs with the C
+/// locale) primary message is read.
+fn transient_database_problem(e: &diesel::result::Error) -> Option<Problem> {
+    use diesel::result::{DatabaseErrorKind as K, Error as E};
+    const CONNECTION_LOST: [&str; 10] = [
+        "server closed the connection",
+        "terminating connection",
+        "no connection to the server",
+        "connection to server",
+        "could not receive data from server",
+        "could not send data to server",
+        "the database system is shutting down",
+        "the database system is starting up",
+        "the database system is in recovery mode",
+        "the database system is not yet accepting connections",
+    ];
+    let problem = match e {
+        E::DatabaseError(K::ClosedConnection | K::UnableToSendCommand, _) => unavailable(),
+        E::DatabaseError(_, info) if info.message().contains("canceling statement due to statement timeout") => statement_timeout(),
+        E::DatabaseError(_, info) => {
+            let message = info.message().to_ascii_lowercase();
+            if !CONNECTION_LOST.iter().any(|m| message.contains(m)) {
+                return None;
+            }
+            unavailable()
+        }
+        // A commit that failed because the connection went away.
+        E::RollbackErrorOnCommit { commit_error, .. } => return transient_database_problem(commit_error),
+        // A transaction left unfinishable by a connection that failed under it.
+        E::BrokenTransactionManager => unavailable(),
+        _ => return None,
+    };
+    tracing::warn!(error = %e, code = problem.code, "database failure answered 503");
+    Some(problem)
+}
+
+/// 503 `statement_timeout`: a statement ran longer than `TAROZI_STATEMENT_TIMEOUT_MS`.
+pub fn statement_timeout() -> Problem {
+    Problem::new(StatusCode::SERVICE_UNAVAILABLE, "statement_timeout", "the database took too long to answer this request; retry later")
+        .retry_after(5)
+}
+
 impl From<diesel::r2d2::PoolError> for AppError {
     fn from(e: diesel::r2d2::PoolError) -> Self {
-        tracing::warn!(error = %e, "database pool exhausted");
+        tracing::warn!(error = %e, "no database connection within the pool's timeout (pool exhausted or database unreachable)");
         unavailable().into()
     }
 }

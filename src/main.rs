@@ -117,8 +117,11 @@ fn main() -> anyhow::Result<()> {
 
 fn serve(bind: &str, data_dir: PathBuf) -> anyhow::Result<()> {
     // The embedded cluster is started from this (main) thread, which lives until exit: the
-    // cluster is told to shut down when it ends, so it is never orphaned.
+    // cluster is told to shut down when it ends, so it is never orphaned. Restarts happen on
+    // the supervisor's thread, which lives until `serve` stops it.
     let (cluster, url) = db::open(&data_dir)?;
+    // From here on a supervisor thread owns the private cluster and restarts it if it dies.
+    let supervisor = cluster.map(db::supervisor::Supervisor::start).transpose()?;
     let settings = Settings::from_env(&data_dir)?;
     let mut conn = PgConnection::establish(&url).context("connecting to the database")?;
     db::migrate(&mut conn)?;
@@ -141,6 +144,8 @@ fn serve(bind: &str, data_dir: PathBuf) -> anyhow::Result<()> {
         app.run_until_stopped().await?;
         anyhow::Ok(())
     });
-    drop(cluster);
+    if let Some(supervisor) = supervisor {
+        supervisor.stop();
+    }
     result
 }

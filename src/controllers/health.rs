@@ -21,6 +21,9 @@ pub struct Status {
 }
 
 /// The process is alive.
+///
+/// It stays 200 while the database is down (restarting the process would not help);
+/// `/ready` tells whether requests can be served.
 #[utoipa::path(tag = "operations", responses((status = 200, body = Status)), security(()))]
 #[get("/health")]
 async fn health() -> HttpResponse {
@@ -28,6 +31,9 @@ async fn health() -> HttpResponse {
 }
 
 /// The database is reachable.
+///
+/// 503 `database_unavailable` with `Retry-After` while it is not; at once while the
+/// private cluster is being restarted.
 #[utoipa::path(tag = "operations", responses((status = 200, body = Status), (status = 503, body = crate::error::ProblemDocument)), security(()))]
 #[get("/ready")]
 async fn ready(state: web::Data<AppState>) -> AppResult<HttpResponse> {

@@ -4,7 +4,9 @@
 //! The postmaster is our child process and is told by the kernel to shut down fast
 //! (`PR_SET_PDEATHSIG` = SIGINT) when the thread that started it ends, so the cluster never
 //! outlives the service, even when the service is killed. Start it from a thread that lives
-//! as long as the cluster should (the main thread, or a parked helper thread).
+//! as long as the cluster should (the main thread, or a parked helper thread). `restart`
+//! ties the new postmaster to the thread calling it (`serve`'s supervisor thread, see
+//! `db::supervisor`).
 
 use std::ffi::CString;
 use std::fs;
@@ -37,6 +39,11 @@ pub struct EmbeddedPostgres {
     admin_url: String,
     url: String,
     log: PathBuf,
+    bin: PathBuf,
+    cluster: PathBuf,
+    port: u16,
+    durability: Durability,
+    run_as: Option<RunAs>,
 }
 
 /// The uid and gid PostgreSQL runs as when we are root (it refuses to run as root).
@@ -65,24 +72,43 @@ impl EmbeddedPostgres {
         }
         let password = fs::read_to_string(&password_file).with_context(|| format!("reading {}", password_file.display()))?.trim().to_owned();
         let port = free_port()?;
-        let log = data_dir.join("pg.log");
-        let log_file = fs::OpenOptions::new().create(true).append(true).open(&log)?;
-        if let Some(ids) = run_as {
-            chown(&log, ids)?;
+        let base = format!("postgres://{SUPERUSER}:{password}@127.0.0.1:{port}");
+        let mut pg = EmbeddedPostgres {
+            child: None,
+            admin_url: format!("{base}/postgres"),
+            url: format!("{base}/{DATABASE}"),
+            log: data_dir.join("pg.log"),
+            bin,
+            cluster,
+            port,
+            durability,
+            run_as,
+        };
+        pg.spawn()?;
+        pg.wait_until_ready()?;
+        pg.create_database(DATABASE)?;
+        Ok(pg)
+    }
+
+    /// Starts the postmaster on the cluster's port (the caller waits until it is ready).
+    fn spawn(&mut self) -> anyhow::Result<()> {
+        let log_file = fs::OpenOptions::new().create(true).append(true).open(&self.log)?;
+        if let Some(ids) = self.run_as {
+            chown(&self.log, ids)?;
         }
-        let mut command = Command::new(bin.join("postgres"));
+        let mut command = Command::new(self.bin.join("postgres"));
         command
             .arg("-D")
-            .arg(&cluster)
-            .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="])
+            .arg(&self.cluster)
+            .args(["-p", &self.port.to_string(), "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="])
             .stdin(Stdio::null())
             .stdout(log_file.try_clone()?)
             .stderr(log_file);
-        if durability.disposable {
+        if self.durability.disposable {
             command.args(["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]);
         }
         command.args(["-c", "max_connections=200"]);
-        if let Some(ids) = run_as {
+        if let Some(ids) = self.run_as {
             command.uid(ids.uid).gid(ids.gid);
         }
         let parent = std::process::id();
@@ -98,12 +124,38 @@ impl EmbeddedPostgres {
                 Ok(())
             });
         }
-        let child = command.spawn().with_context(|| format!("starting {}", bin.join("postgres").display()))?;
-        let base = format!("postgres://{SUPERUSER}:{password}@127.0.0.1:{port}");
-        let mut pg = EmbeddedPostgres { child: Some(child), admin_url: format!("{base}/postgres"), url: format!("{base}/{DATABASE}"), log };
-        pg.wait_until_ready()?;
-        pg.create_database(DATABASE)?;
-        Ok(pg)
+        let child = command.spawn().with_context(|| format!("starting {}", self.bin.join("postgres").display()))?;
+        self.child = Some(child);
+        Ok(())
+    }
+
+    /// Whether the postmaster has exited since the last look, and how. Once reported, the
+    /// cluster counts as stopped until [`restart`](Self::restart).
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        let status = self.child.as_mut()?.try_wait().ok()??;
+        self.child = None;
+        Some(status)
+    }
+
+    /// Starts a stopped cluster again on the same port, folder and password (PostgreSQL runs
+    /// crash recovery first if it died), and waits until it accepts connections. The
+    /// postmaster is tied to the calling thread as in [`start`](Self::start). On failure the
+    /// cluster is left stopped, so the caller may simply try again.
+    pub fn restart(&mut self) -> anyhow::Result<()> {
+        if self.child.is_some() {
+            return Ok(());
+        }
+        self.spawn()?;
+        if let Err(e) = self.wait_until_ready() {
+            self.stop();
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// The loopback port the cluster listens on (kept across restarts).
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     /// URL of the `tarozi` database.

@@ -10,9 +10,13 @@ pub mod reports;
 pub mod rollups;
 pub mod schema;
 pub mod seed;
+pub mod supervisor;
+
+use std::time::Duration;
 
 use diesel::PgConnection;
-use diesel::r2d2::{ConnectionManager, Pool};
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::error::{AppError, AppResult};
@@ -21,9 +25,65 @@ pub type DbPool = Pool<ConnectionManager<PgConnection>>;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
-/// A pool of `size` connections to `url`.
+/// Default of `TAROZI_STATEMENT_TIMEOUT_MS`: the longest a request's statement may run.
+pub const DEFAULT_STATEMENT_TIMEOUT_MS: u64 = 30_000;
+/// Default of `TAROZI_DB_CONNECT_TIMEOUT_MS`: the longest a request waits for a connection.
+pub const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 5_000;
+
+/// A pool of `size` connections to `url`. Every connection is tested on checkout (a broken
+/// one is replaced, so the pool recovers by itself after an outage), and has
+/// `statement_timeout` set from `TAROZI_STATEMENT_TIMEOUT_MS`; a request waits at most
+/// `TAROZI_DB_CONNECT_TIMEOUT_MS` for a connection before it is answered 503.
 pub fn pool(url: &str, size: u32) -> anyhow::Result<DbPool> {
-    Ok(Pool::builder().max_size(size).connection_timeout(std::time::Duration::from_secs(10)).build(ConnectionManager::<PgConnection>::new(url))?)
+    let statement_timeout_ms = env_ms("TAROZI_STATEMENT_TIMEOUT_MS", DEFAULT_STATEMENT_TIMEOUT_MS, 0)?;
+    let connect_timeout_ms = env_ms("TAROZI_DB_CONNECT_TIMEOUT_MS", DEFAULT_CONNECT_TIMEOUT_MS, 1)?;
+    Ok(Pool::builder()
+        .max_size(size)
+        .connection_timeout(Duration::from_millis(connect_timeout_ms))
+        .test_on_check_out(true)
+        .connection_customizer(Box::new(SessionSettings { statement_timeout_ms }))
+        .error_handler(Box::new(ConnectErrors))
+        .build(ConnectionManager::<PgConnection>::new(url))?)
+}
+
+/// A millisecond count from the environment (`default` when unset or empty), at least `min`.
+fn env_ms(name: &str, default: u64, min: u64) -> anyhow::Result<u64> {
+    match std::env::var(name) {
+        Ok(v) if !v.trim().is_empty() => match v.trim().parse::<u64>() {
+            Ok(ms) if ms >= min => Ok(ms),
+            _ => anyhow::bail!("{name} must be a whole number of milliseconds, at least {min} (got {v:?})"),
+        },
+        _ => Ok(default),
+    }
+}
+
+/// Failed connection attempts of the pool (it keeps trying in the background): a warning
+/// each, unless the supervisor already reported the cluster down and is restarting it.
+#[derive(Debug)]
+struct ConnectErrors;
+
+impl diesel::r2d2::HandleError<diesel::r2d2::Error> for ConnectErrors {
+    fn handle_error(&self, error: diesel::r2d2::Error) {
+        if supervisor::database_down() {
+            tracing::debug!(error = %error, "database connection failed while the cluster restarts");
+        } else {
+            tracing::warn!(error = %error, "database connection failed");
+        }
+    }
+}
+
+/// Session settings every pooled connection gets when it is opened.
+#[derive(Debug)]
+struct SessionSettings {
+    /// 0: no limit.
+    statement_timeout_ms: u64,
+}
+
+impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionSettings {
+    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
+        // Long scans lift it for their own transaction (`SET LOCAL statement_timeout = 0`).
+        conn.batch_execute(&format!("SET statement_timeout = {}", self.statement_timeout_ms)).map_err(diesel::r2d2::Error::QueryError)
+    }
 }
 
 /// Applies pending migrations, then makes sure the shipped reference data is present.
@@ -40,12 +100,16 @@ where
     F: FnOnce(&mut PgConnection) -> AppResult<T> + Send + 'static,
     T: Send + 'static,
 {
+    if supervisor::database_down() {
+        // The supervisor is restarting the cluster: answer now rather than wait on the pool.
+        return Err(crate::error::unavailable().into());
+    }
     let pool = pool.clone();
     let span = tracing::Span::current();
     let context = crate::observability::RequestContext::current();
     actix_web::web::block(move || {
         let _entered = span.enter();
-        let mut conn = pool.get()?;
+        let mut conn = checkout(&pool)?;
         match context {
             // Errors rendered inside the closure still carry the request id.
             Some(c) => crate::observability::with_context(c, || f(&mut conn)),
@@ -54,6 +118,22 @@ where
     })
     .await
     .map_err(AppError::from)?
+}
+
+/// A pooled connection, waiting at most the pool's connection timeout, and no longer once
+/// the supervisor reports the cluster down (a wait begun just before it died ends then).
+fn checkout(pool: &DbPool) -> AppResult<diesel::r2d2::PooledConnection<ConnectionManager<PgConnection>>> {
+    const LOOK: Duration = Duration::from_millis(250);
+    let deadline = std::time::Instant::now() + pool.connection_timeout();
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match pool.get_timeout(left.min(LOOK)) {
+            Ok(conn) => return Ok(conn),
+            Err(_) if supervisor::database_down() => return Err(crate::error::unavailable().into()),
+            Err(e) if left <= LOOK => return Err(e.into()),
+            Err(_) => {}
+        }
+    }
 }
 
 /// The database the service uses: `DATABASE_URL` when set, else the private cluster under

@@ -34,6 +34,8 @@ pub fn run(
     conn.transaction(|conn| {
         // Rule queries are short analytic statements: JIT compilation costs more than it saves.
         diesel::sql_query("SET LOCAL jit = off").execute(conn)?;
+        // A full-year scan runs far longer than the request statement timeout allows.
+        diesel::sql_query("SET LOCAL statement_timeout = 0").execute(conn)?;
         // One scan of a country at a time.
         diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
             .bind::<diesel::sql_types::Text, _>(format!("scan:{country}"))

@@ -8,6 +8,7 @@ mod dispensings;
 mod errors;
 mod estimates;
 mod facilities;
+mod faults;
 mod findings;
 mod flags;
 mod hardening;
