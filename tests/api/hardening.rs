@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use serde_json::{Value, json};
 use tarozi::db::enums::FacilityKind;
 
-use crate::helpers::{TestApp, days_ago};
+use crate::helpers::{Facility, TestApp, TestUser, days_ago};
 
 fn record(id: &str, product: i64, units: i64) -> Value {
     json!({
@@ -14,6 +14,16 @@ fn record(id: &str, product: i64, units: i64) -> Value {
         "patient_id": "870412300123", "patient_sex": "female", "patient_age": 67, "prescriber_id": "KZ-DOC-1001",
         "prescription_number": format!("RX-{id}"), "days_supply": 10, "indication": "cancer"
     })
+}
+
+/// A pharmacy in Almaty, its user and a morphine tablet, no stock yet.
+async fn pharmacy_with_morphine() -> (TestApp, Facility, TestUser, i64) {
+    let app = TestApp::spawn().await;
+    let region = app.region("KZ", "Almaty").await;
+    let pharmacy = app.facility(region, FacilityKind::Pharmacy, "Dari-Darmek 7").await;
+    let user = app.facility_user(&pharmacy);
+    let morphine = app.product("morphine", "Morphine 10 mg tablet", "10", "tablet", "tablet").await;
+    (app, pharmacy, user, morphine)
 }
 
 fn refused_attempts(app: &TestApp, facility: i64) -> i64 {
@@ -53,11 +63,7 @@ async fn a_nul_character_anywhere_is_a_client_error_naming_where_it_is() {
 
 #[actix_web::test]
 async fn a_record_with_a_nul_character_is_rejected_alone_and_the_rest_of_its_batch_is_stored() {
-    let app = TestApp::spawn().await;
-    let region = app.region("KZ", "Almaty").await;
-    let pharmacy = app.facility(region, FacilityKind::Pharmacy, "Dari-Darmek 7").await;
-    let user = app.facility_user(&pharmacy);
-    let morphine = app.product("morphine", "Morphine 10 mg tablet", "10", "tablet", "tablet").await;
+    let (app, pharmacy, user, morphine) = pharmacy_with_morphine().await;
     app.stock_up(&user, pharmacy.id, morphine, 100, days_ago(20)).await;
     let mut records = vec![record("ok-0", morphine, 1)];
     for (i, field) in ["prescriber_id", "prescription_number", "client_record_id"].into_iter().enumerate() {
@@ -95,11 +101,7 @@ async fn pages_are_bounded_and_the_bound_is_in_the_document() {
 
 #[actix_web::test]
 async fn a_full_batch_refused_for_stock_answers_every_record_and_records_every_refusal() {
-    let app = TestApp::spawn().await;
-    let region = app.region("KZ", "Almaty").await;
-    let pharmacy = app.facility(region, FacilityKind::Pharmacy, "Dari-Darmek 7").await;
-    let user = app.facility_user(&pharmacy);
-    let morphine = app.product("morphine", "Morphine 10 mg tablet", "10", "tablet", "tablet").await;
+    let (app, pharmacy, user, morphine) = pharmacy_with_morphine().await;
     let path = format!("/api/v1/facilities/{}/dispensings", pharmacy.id);
     // No stock at all: 10 000 refusals, past the 8 190 one insert statement could hold.
     let records: Vec<Value> = (0..10_000).map(|i| record(&format!("none-{i}"), morphine, 1)).collect();
