@@ -18,8 +18,11 @@ use crate::error::{AppError, FieldError, Problem};
 /// Largest accepted body: a batch of 10 000 dispensing records fits with room to spare.
 pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 
-/// A parsed and shape-validated JSON body.
-pub struct JsonBody<T> {
+/// Largest body of every other request (login, single writes).
+pub const DEFAULT_BODY_BYTES: usize = 64 * 1024;
+
+/// A parsed and shape-validated JSON body of at most `LIMIT` bytes (413 beyond).
+pub struct JsonBody<T, const LIMIT: usize = DEFAULT_BODY_BYTES> {
     pub value: T,
     /// SHA-256 of method, path and body bytes: what an idempotency key is bound to.
     pub fingerprint: [u8; 32],
@@ -132,24 +135,26 @@ fn is_json(req: &HttpRequest) -> bool {
     }
 }
 
-impl<T: DeserializeOwned + Validate + 'static> FromRequest for JsonBody<T> {
+impl<T: DeserializeOwned + Validate + 'static, const LIMIT: usize> FromRequest for JsonBody<T, LIMIT> {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let req = req.clone();
-        let bytes = web::Bytes::from_request(&req, payload);
+        let payload = web::Payload::from_request(&req, payload);
         Box::pin(async move {
             if !is_json(&req) {
                 return Err(Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send the body as application/json").into());
             }
-            let body = bytes.await.map_err(|_| {
+            let too_large = || {
                 Problem::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     "payload_too_large",
-                    format!("the body could not be read or is larger than {MAX_BODY_BYTES} bytes"),
+                    format!("the body could not be read or is larger than {LIMIT} bytes"),
                 )
-            })?;
+            };
+            let payload = payload.await.map_err(|_| too_large())?;
+            let body = payload.to_bytes_limited(LIMIT).await.map_err(|_| too_large())?.map_err(|_| too_large())?;
             // An empty body is an empty object: optional-only requests may send nothing.
             let value: T = parse_json(if body.is_empty() { b"{}" } else { &body })?;
             validate(&value)?;
