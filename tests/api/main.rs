@@ -20,6 +20,7 @@ mod ops_metrics;
 mod reference;
 mod rules_a;
 mod rules_b;
+mod scans_background;
 mod scope;
 mod stock;
 mod transfers;
