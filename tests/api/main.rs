@@ -11,6 +11,7 @@ mod findings;
 mod flags;
 mod helpers;
 mod idempotency;
+mod idempotency_retention;
 mod import_authorizations;
 mod operations;
 mod ops_cors;
