@@ -139,13 +139,35 @@ impl Metrics {
 
 /// Installs the global tracing subscriber: JSON lines unless `TAROZI_LOG_FORMAT=text`.
 pub fn init_logging(format_text: bool) {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("TAROZI_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let _ = if format_text { builder.try_init() } else { builder.json().flatten_event(true).with_current_span(true).try_init() };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TAROZI_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    init_logging_to(format_text, filter, std::io::stderr);
+}
+
+/// Installs the global tracing subscriber writing to `writer` (tests capture the service's
+/// log this way). False if a global subscriber was already installed.
+pub fn init_logging_to<W>(format_text: bool, filter: tracing_subscriber::EnvFilter, writer: W) -> bool
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer);
+    let installed = if format_text { builder.try_init() } else { builder.json().flatten_event(true).with_current_span(true).try_init() };
+    installed.is_ok()
 }
 
 /// Runs `f` (on a blocking thread) with `context` as the current request context.
 pub fn with_context<T>(context: RequestContext, f: impl FnOnce() -> T) -> T {
     CONTEXT.sync_scope(context, f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invented_methods_share_one_label() {
+        assert_eq!(method_label(&Method::GET), "GET");
+        assert_eq!(method_label(&Method::OPTIONS), "OPTIONS");
+        assert_eq!(method_label(&Method::from_bytes(b"FOOBAR").unwrap()), "other");
+        assert_eq!(method_label(&Method::CONNECT), "other");
+    }
 }

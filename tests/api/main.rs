@@ -23,6 +23,7 @@ mod rules_a;
 mod rules_b;
 mod scans_background;
 mod scope;
+mod secrets;
 mod stock;
 mod transfers;
 mod users;
