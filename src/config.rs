@@ -16,6 +16,9 @@
 //! | `TAROZI_WORKERS` | number of cores | HTTP worker threads |
 //! | `TAROZI_LOG` | `info` | log filter (tracing `EnvFilter` syntax) |
 //! | `TAROZI_LOG_FORMAT` | `json` | `json` or `text` |
+//! | `TAROZI_METRICS_TOKEN` | unset | bearer token `/metrics` asks for (≥ 32 characters); unset: `/metrics` answers 404 |
+//! | `TAROZI_CORS_ORIGINS` | unset | comma-separated exact origins allowed cross-origin; unset: no CORS |
+//! | `TAROZI_IDEMPOTENCY_RETENTION_DAYS` | `7` | days an `Idempotency-Key` is remembered; older keys are purged |
 
 use std::path::{Path, PathBuf};
 
@@ -29,6 +32,66 @@ pub struct Settings {
     pub token_ttl_seconds: i64,
     pub backdate_days: i64,
     pub reporting_grace_days: i64,
+    pub ops: OpsSettings,
+}
+
+/// Operational policy of the HTTP surface: who reads `/metrics`, which origins get CORS,
+/// how long idempotency keys are remembered.
+#[derive(Clone)]
+pub struct OpsSettings {
+    /// `/metrics` is served only to `Authorization: Bearer <token>`; `None`: not served (404).
+    pub metrics_token: Option<String>,
+    /// Exact origins (`https://host[:port]`) granted CORS; empty: no CORS headers at all.
+    pub cors_origins: Vec<String>,
+    pub idempotency_retention_days: i64,
+}
+
+impl Default for OpsSettings {
+    /// Closed: no metrics, no CORS, keys kept 7 days.
+    fn default() -> Self {
+        OpsSettings { metrics_token: None, cors_origins: Vec::new(), idempotency_retention_days: 7 }
+    }
+}
+
+impl std::fmt::Debug for OpsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpsSettings")
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "<set>"))
+            .field("cors_origins", &self.cors_origins)
+            .field("idempotency_retention_days", &self.idempotency_retention_days)
+            .finish()
+    }
+}
+
+impl OpsSettings {
+    pub fn from_env() -> anyhow::Result<Self> {
+        let metrics_token = match std::env::var("TAROZI_METRICS_TOKEN") {
+            Ok(v) if v.trim().is_empty() => None,
+            Ok(v) if v.trim().len() < 32 => bail!("TAROZI_METRICS_TOKEN must be at least 32 characters"),
+            Ok(v) => Some(v.trim().to_owned()),
+            Err(_) => None,
+        };
+        let cors_origins = cors_origins(&std::env::var("TAROZI_CORS_ORIGINS").unwrap_or_default())?;
+        let idempotency_retention_days = number("TAROZI_IDEMPOTENCY_RETENTION_DAYS", 7)?;
+        if idempotency_retention_days < 1 {
+            bail!("TAROZI_IDEMPOTENCY_RETENTION_DAYS must be at least 1");
+        }
+        Ok(OpsSettings { metrics_token, cors_origins, idempotency_retention_days })
+    }
+}
+
+/// Parses a comma-separated list of exact origins: `scheme://host[:port]`, no path, no `*`.
+pub fn cors_origins(list: &str) -> anyhow::Result<Vec<String>> {
+    let mut out = Vec::new();
+    for origin in list.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+        let rest = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
+        let ok = rest.is_some_and(|host| !host.is_empty() && !host.contains(['/', '*', ' ', '?', '#']));
+        if !ok {
+            bail!("TAROZI_CORS_ORIGINS: {origin:?} is not an exact origin like https://example.org or http://localhost:3000");
+        }
+        out.push(origin.to_owned());
+    }
+    Ok(out)
 }
 
 impl std::fmt::Debug for Settings {
@@ -37,6 +100,7 @@ impl std::fmt::Debug for Settings {
             .field("token_ttl_seconds", &self.token_ttl_seconds)
             .field("backdate_days", &self.backdate_days)
             .field("reporting_grace_days", &self.reporting_grace_days)
+            .field("ops", &self.ops)
             .finish_non_exhaustive()
     }
 }
@@ -50,6 +114,7 @@ impl Settings {
             token_ttl_seconds: number("TAROZI_TOKEN_TTL_SECONDS", 900)?,
             backdate_days: number("TAROZI_BACKDATE_DAYS", 30)?,
             reporting_grace_days: number("TAROZI_REPORTING_GRACE_DAYS", 10)?,
+            ops: OpsSettings::from_env()?,
         })
     }
 }
@@ -120,4 +185,18 @@ pub fn write_private_file(path: &Path, contents: &str) -> anyhow::Result<()> {
         std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).with_context(|| format!("creating {}", path.display()))?;
     f.write_all(contents.as_bytes())?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cors_origins_are_exact() {
+        assert_eq!(cors_origins(" https://a.example , http://localhost:3000,").unwrap(), vec!["https://a.example", "http://localhost:3000"]);
+        assert!(cors_origins("").unwrap().is_empty());
+        for bad in ["*", "https://*.example", "a.example", "https://a.example/", "ftp://a.example", "https://"] {
+            assert!(cors_origins(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -18,10 +18,14 @@ use crate::error::{AppError, FieldError, Problem};
 /// Largest accepted body: a batch of 10 000 dispensing records fits with room to spare.
 pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 
-/// A parsed and shape-validated JSON body. `WHOLE` is false for a body whose parts are
-/// parsed later one by one (a dispensing batch): NUL characters are then refused part by
-/// part, so one record holding one never refuses the batch.
-pub struct JsonBody<T, const WHOLE: bool = true> {
+/// Largest body of every other request (login, single writes).
+pub const DEFAULT_BODY_BYTES: usize = 64 * 1024;
+
+/// A parsed and shape-validated JSON body of at most `LIMIT` bytes (413 beyond). `WHOLE` is
+/// false for a body whose parts are parsed later one by one (a dispensing batch): NUL
+/// characters are then refused part by part, so one record holding one never refuses the
+/// batch.
+pub struct JsonBody<T, const LIMIT: usize = DEFAULT_BODY_BYTES, const WHOLE: bool = true> {
     pub value: T,
     /// SHA-256 of method, path and body bytes: what an idempotency key is bound to.
     pub fingerprint: [u8; 32],
@@ -168,24 +172,26 @@ fn is_json(req: &HttpRequest) -> bool {
     }
 }
 
-impl<T: DeserializeOwned + Validate + 'static, const WHOLE: bool> FromRequest for JsonBody<T, WHOLE> {
+impl<T: DeserializeOwned + Validate + 'static, const LIMIT: usize, const WHOLE: bool> FromRequest for JsonBody<T, LIMIT, WHOLE> {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let req = req.clone();
-        let bytes = web::Bytes::from_request(&req, payload);
+        let payload = web::Payload::from_request(&req, payload);
         Box::pin(async move {
             if !is_json(&req) {
                 return Err(Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send the body as application/json").into());
             }
-            let body = bytes.await.map_err(|_| {
+            let too_large = || {
                 Problem::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     "payload_too_large",
-                    format!("the body could not be read or is larger than {MAX_BODY_BYTES} bytes"),
+                    format!("the body could not be read or is larger than {LIMIT} bytes"),
                 )
-            })?;
+            };
+            let payload = payload.await.map_err(|_| too_large())?;
+            let body = payload.to_bytes_limited(LIMIT).await.map_err(|_| too_large())?.map_err(|_| too_large())?;
             // An empty body is an empty object: optional-only requests may send nothing.
             let bytes: &[u8] = if body.is_empty() { b"{}" } else { &body };
             let value: T = if WHOLE { parse_json(bytes)? } else { parse_json_parts(bytes)? };

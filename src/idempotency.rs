@@ -1,14 +1,21 @@
 //! Idempotent writes: with an `Idempotency-Key`, the first response is stored in the same
 //! transaction as the write, a replay with the same body returns it, and the same key with
 //! another body is refused with 422 `idempotency_key_reused`.
+//!
+//! Keys are remembered for a retention period (`TAROZI_IDEMPOTENCY_RETENTION_DAYS`, 7 days
+//! by default): an older key counts as never used, and `serve` purges old keys hourly.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
-use diesel::{Connection, PgConnection};
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use chrono::{DateTime, Utc};
+use diesel::{Connection, PgConnection, QueryResult};
 use serde::Serialize;
 use utoipa::IntoParams;
 
+use crate::db::DbPool;
 use crate::db::models::idempotency_key::IdempotencyKey;
 use crate::error::{AppError, AppResult, PROBLEM_CONTENT_TYPE, Problem};
 
@@ -66,6 +73,46 @@ impl Stored {
     }
 }
 
+/// Days a key is remembered: process-wide, set once at start from the settings.
+static RETENTION_DAYS: AtomicI64 = AtomicI64::new(7);
+
+/// Sets the retention (at least one day) for every later write.
+pub fn set_retention_days(days: i64) {
+    RETENTION_DAYS.store(days.max(1), Ordering::Relaxed);
+}
+
+/// The moment before which a key has expired, for a retention of `days`.
+fn not_before(days: i64) -> DateTime<Utc> {
+    Utc::now() - chrono::Duration::days(days.max(1))
+}
+
+/// Removes the keys older than `retention_days`; returns how many.
+pub fn purge(conn: &mut PgConnection, retention_days: i64) -> QueryResult<usize> {
+    IdempotencyKey::purge_older_than(conn, not_before(retention_days))
+}
+
+/// Purges expired keys now and every hour (`serve` only). A failed purge is logged and
+/// retried at the next tick.
+pub fn spawn_purge(pool: DbPool, retention_days: i64) {
+    actix_web::rt::spawn(async move {
+        let mut ticker = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            ticker.tick().await;
+            let pool = pool.clone();
+            let result = actix_web::web::block(move || -> anyhow::Result<usize> {
+                let mut conn = pool.get()?;
+                Ok(purge(&mut conn, retention_days)?)
+            })
+            .await;
+            match result {
+                Ok(Ok(purged)) => tracing::info!(purged, retention_days, "expired idempotency keys purged"),
+                Ok(Err(e)) => tracing::error!(error = ?e, "idempotency key purge failed"),
+                Err(e) => tracing::error!(error = %e, "idempotency key purge could not run"),
+            }
+        }
+    });
+}
+
 /// Runs `write` in a transaction, bound to `key` when the request has one.
 pub fn write<T, F>(conn: &mut PgConnection, user_id: i64, key: Option<&str>, fingerprint: [u8; 32], write: F) -> AppResult<Stored>
 where
@@ -74,7 +121,7 @@ where
 {
     conn.transaction::<Stored, AppError, _>(|conn| {
         if let Some(key) = key
-            && let Some(previous) = IdempotencyKey::lock_and_find(conn, user_id, key)?
+            && let Some(previous) = IdempotencyKey::lock_and_find(conn, user_id, key, not_before(RETENTION_DAYS.load(Ordering::Relaxed)))?
         {
             if previous.request_fingerprint != fingerprint {
                 return Err(Problem::unprocessable("idempotency_key_reused", "this Idempotency-Key was already used with a different request").into());

@@ -19,6 +19,8 @@ pub mod domain;
 pub mod error;
 /// Body and query extractors reporting field-level problems.
 pub mod extract;
+/// 405 with `Allow` or 404 for requests no route takes.
+pub mod fallback;
 /// Idempotent writes keyed by `Idempotency-Key`.
 pub mod idempotency;
 /// Request ids, logs, metrics.

@@ -132,10 +132,12 @@ fn serve(bind: &str, data_dir: PathBuf) -> anyhow::Result<()> {
     let pool = db::pool(&url, config::pool_size()?)?;
     let scan_hours = config::scan_interval_hours()?;
     let grace = settings.reporting_grace_days;
+    let retention_days = settings.ops.idempotency_retention_days;
     let shared = Shared::new(AppState::new(pool.clone(), settings));
     let workers = config::workers()?;
     let result = actix_web::rt::System::new().block_on(async move {
         let app = Application::build(shared, bind, workers)?;
+        tarozi::idempotency::spawn_purge(pool.clone(), retention_days);
         if scan_hours > 0 {
             tarozi::startup::spawn_scheduled_scans(pool, std::time::Duration::from_secs(scan_hours * 3600), grace);
         }

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
@@ -48,6 +49,7 @@ pub async fn observe(req: ServiceRequest, next: Next<impl MessageBody>) -> Resul
     let request_id = req.headers().get(REQUEST_ID_HEADER).and_then(accept_client_request_id).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     req.extensions_mut().insert(RequestId(request_id.clone()));
     let method = req.method().to_string();
+    let method_label = method_label(req.method());
     let path = req.path().to_owned();
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     let span = tracing::info_span!("request", request_id = %request_id, method = %method, path = %path);
@@ -59,13 +61,29 @@ pub async fn observe(req: ServiceRequest, next: Next<impl MessageBody>) -> Resul
     let status = response.status().as_u16();
     let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
     if let Some(metrics) = metrics {
-        metrics.observe(&method, &route, status, elapsed);
+        metrics.observe(method_label, &route, status, elapsed);
     }
     span.in_scope(|| tracing::info!(status, route = %route, elapsed_ms = elapsed * 1000.0, "request served"));
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
     }
     Ok(response)
+}
+
+/// The method as a metrics label: the standard methods by name, any other (invented) one as
+/// `other`, so clients cannot add series at will. Routes are labelled by their template
+/// (or `unmatched`), statuses are a small fixed set: the series stay bounded.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
 }
 
 const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
@@ -80,13 +98,13 @@ struct Series {
 /// Request counts and latency histograms by method, route pattern and status.
 #[derive(Default)]
 pub struct Metrics {
-    series: Mutex<BTreeMap<(String, String, u16), Series>>,
+    series: Mutex<BTreeMap<(&'static str, String, u16), Series>>,
 }
 
 impl Metrics {
-    pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+    pub fn observe(&self, method: &'static str, route: &str, status: u16, seconds: f64) {
         let mut series = self.series.lock().unwrap_or_else(|e| e.into_inner());
-        let s = series.entry((method.to_owned(), route.to_owned(), status)).or_default();
+        let s = series.entry((method, route.to_owned(), status)).or_default();
         s.count += 1;
         s.sum += seconds;
         for (i, bound) in BUCKETS.iter().enumerate() {
@@ -121,13 +139,35 @@ impl Metrics {
 
 /// Installs the global tracing subscriber: JSON lines unless `TAROZI_LOG_FORMAT=text`.
 pub fn init_logging(format_text: bool) {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("TAROZI_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let _ = if format_text { builder.try_init() } else { builder.json().flatten_event(true).with_current_span(true).try_init() };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TAROZI_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    init_logging_to(format_text, filter, std::io::stderr);
+}
+
+/// Installs the global tracing subscriber writing to `writer` (tests capture the service's
+/// log this way). False if a global subscriber was already installed.
+pub fn init_logging_to<W>(format_text: bool, filter: tracing_subscriber::EnvFilter, writer: W) -> bool
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer);
+    let installed = if format_text { builder.try_init() } else { builder.json().flatten_event(true).with_current_span(true).try_init() };
+    installed.is_ok()
 }
 
 /// Runs `f` (on a blocking thread) with `context` as the current request context.
 pub fn with_context<T>(context: RequestContext, f: impl FnOnce() -> T) -> T {
     CONTEXT.sync_scope(context, f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invented_methods_share_one_label() {
+        assert_eq!(method_label(&Method::GET), "GET");
+        assert_eq!(method_label(&Method::OPTIONS), "OPTIONS");
+        assert_eq!(method_label(&Method::from_bytes(b"FOOBAR").unwrap()), "other");
+        assert_eq!(method_label(&Method::CONNECT), "other");
+    }
 }

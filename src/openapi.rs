@@ -49,6 +49,12 @@ impl Modify for Conventions {
         let components = openapi.components.get_or_insert_with(Default::default);
         components
             .add_security_scheme("bearer_auth", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()));
+        components.add_security_scheme(
+            "metrics_token",
+            SecurityScheme::Http(
+                HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("The TAROZI_METRICS_TOKEN of the instance")).build(),
+            ),
+        );
         openapi.security = Some(vec![SecurityRequirement::new("bearer_auth", Vec::<String>::new())]);
     }
 }

@@ -5,9 +5,11 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
+use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::middleware::from_fn;
+use actix_web::http::header;
+use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpServer, web};
 use diesel::PgConnection;
 use utoipa_actix_web::AppExt;
@@ -21,7 +23,8 @@ use crate::db::enums::Role;
 use crate::db::models::audit_event::{Actor, AuditEvent};
 use crate::db::models::user::{NewUser, User};
 use crate::error::Problem;
-use crate::extract::MAX_BODY_BYTES;
+use crate::extract::DEFAULT_BODY_BYTES;
+use crate::fallback::PathTable;
 use crate::observability::{Metrics, observe};
 
 /// Everything a handler needs, shared by all workers.
@@ -35,6 +38,7 @@ pub struct AppState {
 impl AppState {
     pub fn new(pool: DbPool, settings: Settings) -> Self {
         let tokens = TokenKeys::new(&settings.jwt_secret);
+        crate::idempotency::set_retention_days(settings.ops.idempotency_retention_days);
         AppState { pool, settings, tokens, login_limiter: LoginLimiter::new(10, Duration::from_secs(300)) }
     }
 }
@@ -45,12 +49,34 @@ pub struct Shared {
     pub state: web::Data<AppState>,
     pub metrics: web::Data<Metrics>,
     pub spec: Arc<utoipa::openapi::OpenApi>,
+    /// The spec's path templates and their methods, for 405 answers.
+    pub paths: web::Data<PathTable>,
 }
 
 impl Shared {
     pub fn new(state: AppState) -> Self {
-        Shared { state: web::Data::new(state), metrics: web::Data::new(Metrics::default()), spec: Arc::new(crate::openapi::spec()) }
+        let spec = crate::openapi::spec();
+        let paths = web::Data::new(PathTable::from_spec(&spec));
+        Shared { state: web::Data::new(state), metrics: web::Data::new(Metrics::default()), spec: Arc::new(spec), paths }
     }
+}
+
+/// CORS for the configured origins only; with none configured the middleware is off, so no
+/// response carries CORS headers and a preflight is answered like any other `OPTIONS`.
+fn cors(origins: &[String]) -> Condition<Cors> {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .allowed_header(crate::idempotency::HEADER)
+        .allowed_header(crate::observability::REQUEST_ID_HEADER)
+        .expose_headers([header::LOCATION, header::RETRY_AFTER])
+        .expose_headers([crate::observability::REQUEST_ID_HEADER, crate::idempotency::REPLAYED_HEADER])
+        .block_on_origin_mismatch(false)
+        .max_age(3600);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    Condition::new(!origins.is_empty(), cors)
 }
 
 /// The complete actix application: API routes, `/openapi.json`, `/docs`, middleware and
@@ -62,7 +88,9 @@ pub fn build_app(
         .into_utoipa_app()
         .app_data(shared.state.clone())
         .app_data(shared.metrics.clone())
-        .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+        .app_data(shared.paths.clone())
+        // Bodies read outside `JsonBody` (which carries its own limit) stay small too.
+        .app_data(web::PayloadConfig::new(DEFAULT_BODY_BYTES))
         .app_data(
             web::PathConfig::default().error_handler(|err, _| Problem::not_found(&format!("resource at this path ({err})")).to_response_error()),
         )
@@ -70,8 +98,9 @@ pub fn build_app(
         .split_for_parts();
     app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", (*shared.spec).clone()))
         .service(web::redirect("/docs", "/docs/"))
-        .default_service(web::to(|| async { Problem::not_found("route").to_response() }))
+        .default_service(web::to(crate::fallback::no_route))
         .wrap(from_fn(crate::extract::refuse_nul_in_path))
+        .wrap(cors(&shared.state.settings.ops.cors_origins))
         .wrap(from_fn(observe))
 }
 

@@ -18,7 +18,7 @@ use crate::db::models::facility::{Facility, FacilityFilter};
 use crate::db::models::reporting_period::ReportingPeriod;
 use crate::domain::period::Month;
 use crate::error::{AppResult, Problem, unique_violation_as};
-use crate::extract::{JsonBody, Page, QueryParams};
+use crate::extract::{JsonBody, MAX_BODY_BYTES, Page, QueryParams};
 use crate::idempotency::{self, IdempotencyKeyHeader, Outcome};
 use crate::startup::AppState;
 use crate::views::ListMeta;
@@ -56,7 +56,8 @@ async fn record_dispensings(
     req: HttpRequest,
     caller: Caller,
     path: web::Path<i64>,
-    body: JsonBody<DispensingBatchRequest, false>,
+    // The one endpoint taking large bodies (up to 10 000 records), parsed record by record.
+    body: JsonBody<DispensingBatchRequest, MAX_BODY_BYTES, false>,
 ) -> AppResult<HttpResponse> {
     let facility = load_facility(&state, path.into_inner()).await?;
     caller.check_reports_for(&facility)?;

@@ -1,17 +1,21 @@
-//! `POST /diversion/scans`, `GET /rules`, `PATCH /rules/{code}`.
+//! `POST /diversion/scans` (run in the background), `GET /diversion/scans/{id}`, `GET /rules`,
+//! `PATCH /rules/{code}`.
 
 use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::Utc;
 use serde_json::json;
+use tracing::Instrument;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::Caller;
 use crate::db;
 use crate::db::enums::{Role, ScanTrigger};
-use crate::db::models::audit_event::AuditEvent;
+use crate::db::models::audit_event::{Actor, AuditEvent};
 use crate::db::models::country::Country;
 use crate::db::models::rule::Rule;
+use crate::db::models::scan::Scan;
 use crate::db::reports::flows::DateRange;
 use crate::error::{AppResult, Problem};
 use crate::extract::{JsonBody, QueryParams};
@@ -24,12 +28,20 @@ use crate::views::flags::{RuleEnvelope, RuleList, RulePatchRequest, RuleQuery, R
 const MAX_SCAN_DAYS: i64 = 366 * 2;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(create_scan).service(list_rules).service(update_rule);
+    cfg.service(create_scan).service(get_scan).service(list_rules).service(update_rule);
 }
 
-/// Runs every enabled rule over a country and period (regulator of the country). Flags of
-/// a rescanned period are refreshed, not duplicated.
-#[utoipa::path(tag = "diversion", params(IdempotencyKeyHeader), request_body = ScanRequest, responses((status = 201, body = ScanEnvelope)))]
+/// Starts a scan of every enabled rule over a country and period (regulator of the
+/// country) and answers 202 at once with the scan `running`; the rules run in the
+/// background, and `GET /diversion/scans/{id}` (the `Location`) shows it `completed`, with
+/// its counts, or `failed`. Flags of a rescanned period are refreshed, not duplicated. A
+/// replay of the same `Idempotency-Key` answers the same scan and starts nothing.
+#[utoipa::path(
+    tag = "diversion",
+    params(IdempotencyKeyHeader),
+    request_body = ScanRequest,
+    responses((status = 202, body = ScanEnvelope, headers(("Location" = String, description = "`/api/v1/diversion/scans/{id}` of the scan"))))
+)]
 #[post("/diversion/scans")]
 async fn create_scan(state: web::Data<AppState>, req: HttpRequest, caller: Caller, body: JsonBody<ScanRequest>) -> AppResult<HttpResponse> {
     caller.require(&[Role::Regulator])?;
@@ -45,27 +57,83 @@ async fn create_scan(state: web::Data<AppState>, req: HttpRequest, caller: Calle
     }
     let key = idempotency::key_of(&req)?;
     let fingerprint = body.fingerprint;
-    let grace = state.settings.reporting_grace_days;
+    let actor = caller.actor();
+    let audit_actor = actor.clone();
     let stored = db::run(&state.pool, move |conn| {
         idempotency::write(conn, caller.user_id, key.as_deref(), fingerprint, |conn| {
             if Country::find(conn, &country)?.is_none() {
                 return Err(Problem::field("/country_code", "unknown country").into());
             }
-            let outcome = rules::scan::run(conn, &country, range, ScanTrigger::Manual, Some(caller.user_id), Utc::now().date_naive(), grace)?;
+            let scan = Scan::start(conn, &country, range.from, range.to, ScanTrigger::Manual, Some(caller.user_id))?;
             AuditEvent::record(
                 conn,
-                &caller.actor(),
+                &audit_actor,
                 "create_scan",
                 "scan",
-                Some(outcome.scan.id.to_string()),
+                Some(scan.id.to_string()),
                 Some(&country),
-                json!({"from": range.from, "to": range.to, "flags_raised": outcome.flags_raised, "flags_updated": outcome.flags_updated}),
+                json!({"from": range.from, "to": range.to}),
             )?;
-            Ok(Outcome::Done(StatusCode::CREATED, ScanEnvelope { scan: outcome.scan.into() }))
+            Ok(Outcome::Done(StatusCode::ACCEPTED, ScanEnvelope { scan: scan.into() }))
         })
     })
     .await?;
-    Ok(stored.into_response())
+    let scan_id = (stored.status == StatusCode::ACCEPTED)
+        .then(|| serde_json::from_slice::<serde_json::Value>(&stored.body).ok())
+        .flatten()
+        .and_then(|body| body["scan"]["id"].as_i64());
+    if let (Some(id), false) = (scan_id, stored.replayed) {
+        spawn_scan(state.clone(), id, actor);
+    }
+    let mut response = stored.into_response();
+    if let Some(location) = scan_id.and_then(|id| HeaderValue::from_str(&format!("/api/v1/diversion/scans/{id}")).ok()) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+/// Runs a started scan on a pooled connection of its own after the request is answered,
+/// and records its end in the audit log (with the requester's identity and request id).
+fn spawn_scan(state: web::Data<AppState>, id: i64, actor: Actor) {
+    let grace = state.settings.reporting_grace_days;
+    let span = tracing::info_span!("scan", scan_id = id, request_id = actor.request_id.as_deref().unwrap_or(""));
+    actix_web::rt::spawn(
+        async move {
+            let result = db::run(&state.pool, move |conn| {
+                let scan = Scan::find(conn, id)?.ok_or_else(|| Problem::not_found("scan"))?;
+                let country = scan.country_code.clone();
+                match rules::scan::complete(conn, scan, Utc::now().date_naive(), grace) {
+                    Ok(outcome) => {
+                        let details = json!({"flags_raised": outcome.flags_raised, "flags_updated": outcome.flags_updated});
+                        AuditEvent::record(conn, &actor, "complete_scan", "scan", Some(id.to_string()), Some(&country), details)?;
+                        Ok(outcome.flags_raised)
+                    }
+                    Err(e) => {
+                        AuditEvent::record(conn, &actor, "fail_scan", "scan", Some(id.to_string()), Some(&country), json!({}))?;
+                        Err(e.into())
+                    }
+                }
+            })
+            .await;
+            match result {
+                Ok(raised) => tracing::info!(flags_raised = raised, "scan finished"),
+                Err(e) => tracing::error!(error = %e, "scan failed"),
+            }
+        }
+        .instrument(span),
+    );
+}
+
+/// A scan: `running`, or `completed` with its counts and per-rule report, or `failed`
+/// (regulator of the scan's country; another country's scan is not found).
+#[utoipa::path(tag = "diversion", params(("id" = i64, Path)), responses((status = 200, body = ScanEnvelope)))]
+#[get("/diversion/scans/{id}")]
+async fn get_scan(state: web::Data<AppState>, caller: Caller, path: web::Path<i64>) -> AppResult<HttpResponse> {
+    caller.require(&[Role::Regulator])?;
+    let id = path.into_inner();
+    let scan = db::run(&state.pool, move |conn| Ok(Scan::find(conn, id)?)).await?;
+    let scan = scan.filter(|s| caller.country_code.as_deref() == Some(s.country_code.as_str())).ok_or_else(|| Problem::not_found("scan"))?;
+    Ok(HttpResponse::Ok().json(ScanEnvelope { scan: scan.into() }))
 }
 
 /// The rules of a country with their parameters, version, state and mode.

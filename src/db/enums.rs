@@ -429,6 +429,15 @@ text_enum! {
     }
 }
 
+text_enum! {
+    /// Where a scan is: manual scans run in the background after the request is answered.
+    ScanStatus {
+        Running => "running",
+        Completed => "completed",
+        Failed => "failed",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

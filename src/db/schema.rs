@@ -324,6 +324,7 @@ diesel::table! {
         flags_raised -> Int4,
         flags_updated -> Int4,
         rules -> Jsonb,
+        status -> Text,
     }
 }
 

@@ -32,95 +32,121 @@ pub fn run(
     reporting_grace_days: i64,
 ) -> QueryResult<ScanOutcome> {
     conn.transaction(|conn| {
-        // Rule queries are short analytic statements: JIT compilation costs more than it saves.
-        diesel::sql_query("SET LOCAL jit = off").execute(conn)?;
-        // A full-year scan runs far longer than the request statement timeout allows.
-        diesel::sql_query("SET LOCAL statement_timeout = 0").execute(conn)?;
-        // One scan of a country at a time.
-        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
-            .bind::<diesel::sql_types::Text, _>(format!("scan:{country}"))
-            .execute(conn)?;
+        prepare(conn, country)?;
         let scan = Scan::start(conn, country, range.from, range.to, trigger, requested_by)?;
-        let ctx = ScanContext { country: country.to_owned(), range, today, reporting_grace_days };
-        let configured = Rule::of_country(conn, country)?;
-        let (mut raised, mut updated) = (0i32, 0i32);
-        let mut report = Vec::new();
-        for spec in specs() {
-            let Some(rule) = configured.iter().find(|r| r.code == spec.code) else { continue };
-            if !rule.enabled {
-                continue;
+        evaluate(conn, scan, today, reporting_grace_days)
+    })
+}
+
+/// Runs the rules for a scan already recorded as running (a manual scan the API answered
+/// with 202), in one transaction like [`run`]. When that transaction fails, the scan is
+/// marked failed.
+pub fn complete(conn: &mut PgConnection, scan: Scan, today: NaiveDate, reporting_grace_days: i64) -> QueryResult<ScanOutcome> {
+    let id = scan.id;
+    let result = conn.transaction(|conn| {
+        prepare(conn, &scan.country_code)?;
+        evaluate(conn, scan, today, reporting_grace_days)
+    });
+    if result.is_err() {
+        Scan::fail(conn, id)?;
+    }
+    result
+}
+
+fn prepare(conn: &mut PgConnection, country: &str) -> QueryResult<()> {
+    // Rule queries are short analytic statements: JIT compilation costs more than it saves.
+    diesel::sql_query("SET LOCAL jit = off").execute(conn)?;
+    // A full-year scan runs far longer than the request statement timeout allows.
+    diesel::sql_query("SET LOCAL statement_timeout = 0").execute(conn)?;
+    // One scan of a country at a time.
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))").bind::<diesel::sql_types::Text, _>(format!("scan:{country}")).execute(conn)?;
+    Ok(())
+}
+
+/// Every enabled rule of the scan's country over its period, each in its own savepoint.
+fn evaluate(conn: &mut PgConnection, scan: Scan, today: NaiveDate, reporting_grace_days: i64) -> QueryResult<ScanOutcome> {
+    let country = scan.country_code.as_str();
+    let range = DateRange { from: scan.period_from, to: scan.period_to };
+    let ctx = ScanContext { country: country.to_owned(), range, today, reporting_grace_days };
+    let configured = Rule::of_country(conn, country)?;
+    let (mut raised, mut updated) = (0i32, 0i32);
+    let mut report = Vec::new();
+    for spec in specs() {
+        let Some(rule) = configured.iter().find(|r| r.code == spec.code) else { continue };
+        if !rule.enabled {
+            continue;
+        }
+        let started = std::time::Instant::now();
+        let result = conn.transaction::<(i32, i32, usize), anyhow::Error, _>(|conn| {
+            let findings = (spec.evaluate)(conn, &ctx, &rule.params)?;
+            let n = findings.len();
+            let flags: Vec<NewFlag> = findings
+                .into_iter()
+                .map(|finding| {
+                    let (from, to) = finding.period.unwrap_or((range.from, range.to));
+                    NewFlag {
+                        country_code: country.to_owned(),
+                        rule_code: rule.code.clone(),
+                        rule_version: rule.version,
+                        category: rule.category,
+                        mode: rule.mode,
+                        subject_type: finding.subject_type,
+                        subject_id: finding.subject_id,
+                        facility_id: finding.facility_id,
+                        region_id: finding.region_id,
+                        period_from: from,
+                        period_to: to,
+                        severity: finding.severity,
+                        title: finding.title,
+                        params: rule.params.clone(),
+                        evidence: finding.evidence,
+                        first_scan_id: Some(scan.id),
+                        last_scan_id: Some(scan.id),
+                    }
+                })
+                .collect();
+            // One flag per subject and period: a rule naming one twice keeps its last word.
+            let mut seen = std::collections::HashSet::new();
+            let mut flags: Vec<NewFlag> =
+                flags.into_iter().rev().filter(|f| seen.insert((f.subject_type, f.subject_id.clone(), f.period_from, f.period_to))).collect();
+            flags.reverse();
+            let written = Flag::upsert_many(conn, &flags)?;
+            let event = |id: i64, action: &'static str, to_status: Option<FlagStatus>| NewFlagEvent {
+                flag_id: id,
+                action,
+                from_status: None,
+                to_status,
+                note: None,
+                visibility: None,
+                user_id: None,
+                scan_id: Some(scan.id),
+            };
+            let events: Vec<NewFlagEvent<'_>> = written
+                .iter()
+                .filter_map(|w| match (w.inserted, w.changed) {
+                    (true, _) => Some(event(w.id, "raised", Some(FlagStatus::Open))),
+                    (false, true) => Some(event(w.id, "updated", None)),
+                    (false, false) => None,
+                })
+                .collect();
+            FlagEvent::record_many(conn, &events)?;
+            let r = written.iter().filter(|w| w.inserted).count() as i32;
+            let u = written.len() as i32 - r;
+            Ok((r, u, n))
+        });
+        let millis = started.elapsed().as_millis() as u64;
+        match result {
+            Ok((r, u, n)) => {
+                raised += r;
+                updated += u;
+                report.push(json!({"code": rule.code, "version": rule.version, "mode": rule.mode, "findings": n, "raised": r, "updated": u, "millis": millis}));
             }
-            let started = std::time::Instant::now();
-            let result = conn.transaction::<(i32, i32, usize), anyhow::Error, _>(|conn| {
-                let findings = (spec.evaluate)(conn, &ctx, &rule.params)?;
-                let n = findings.len();
-                let flags: Vec<NewFlag> = findings
-                    .into_iter()
-                    .map(|finding| {
-                        let (from, to) = finding.period.unwrap_or((range.from, range.to));
-                        NewFlag {
-                            country_code: country.to_owned(),
-                            rule_code: rule.code.clone(),
-                            rule_version: rule.version,
-                            category: rule.category,
-                            mode: rule.mode,
-                            subject_type: finding.subject_type,
-                            subject_id: finding.subject_id,
-                            facility_id: finding.facility_id,
-                            region_id: finding.region_id,
-                            period_from: from,
-                            period_to: to,
-                            severity: finding.severity,
-                            title: finding.title,
-                            params: rule.params.clone(),
-                            evidence: finding.evidence,
-                            first_scan_id: Some(scan.id),
-                            last_scan_id: Some(scan.id),
-                        }
-                    })
-                    .collect();
-                // One flag per subject and period: a rule naming one twice keeps its last word.
-                let mut seen = std::collections::HashSet::new();
-                let mut flags: Vec<NewFlag> = flags.into_iter().rev().filter(|f| seen.insert((f.subject_type, f.subject_id.clone(), f.period_from, f.period_to))).collect();
-                flags.reverse();
-                let written = Flag::upsert_many(conn, &flags)?;
-                let event = |id: i64, action: &'static str, to_status: Option<FlagStatus>| NewFlagEvent {
-                    flag_id: id,
-                    action,
-                    from_status: None,
-                    to_status,
-                    note: None,
-                    visibility: None,
-                    user_id: None,
-                    scan_id: Some(scan.id),
-                };
-                let events: Vec<NewFlagEvent<'_>> = written
-                    .iter()
-                    .filter_map(|w| match (w.inserted, w.changed) {
-                        (true, _) => Some(event(w.id, "raised", Some(FlagStatus::Open))),
-                        (false, true) => Some(event(w.id, "updated", None)),
-                        (false, false) => None,
-                    })
-                    .collect();
-                FlagEvent::record_many(conn, &events)?;
-                let r = written.iter().filter(|w| w.inserted).count() as i32;
-                let u = written.len() as i32 - r;
-                Ok((r, u, n))
-            });
-            let millis = started.elapsed().as_millis() as u64;
-            match result {
-                Ok((r, u, n)) => {
-                    raised += r;
-                    updated += u;
-                    report.push(json!({"code": rule.code, "version": rule.version, "mode": rule.mode, "findings": n, "raised": r, "updated": u, "millis": millis}));
-                }
-                Err(e) => {
-                    tracing::error!(rule = %rule.code, error = ?e, "rule failed during scan");
-                    report.push(json!({"code": rule.code, "version": rule.version, "error": "the rule failed; see the server log", "millis": millis}));
-                }
+            Err(e) => {
+                tracing::error!(rule = %rule.code, error = ?e, "rule failed during scan");
+                report.push(json!({"code": rule.code, "version": rule.version, "error": "the rule failed; see the server log", "millis": millis}));
             }
         }
-        let scan = Scan::finish(conn, scan.id, raised, updated, Value::Array(report))?;
-        Ok(ScanOutcome { scan, flags_raised: raised, flags_updated: updated })
-    })
+    }
+    let scan = Scan::finish(conn, scan.id, raised, updated, Value::Array(report))?;
+    Ok(ScanOutcome { scan, flags_raised: raised, flags_updated: updated })
 }

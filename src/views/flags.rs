@@ -85,6 +85,8 @@ pub struct ScanView {
     pub country_code: String,
     pub period_from: NaiveDate,
     pub period_to: NaiveDate,
+    /// `running` until the background run ends `completed` or `failed`.
+    pub status: crate::db::enums::ScanStatus,
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
     pub flags_raised: i32,
@@ -101,6 +103,7 @@ impl From<Scan> for ScanView {
             country_code: s.country_code,
             period_from: s.period_from,
             period_to: s.period_to,
+            status: s.status,
             started_at: s.started_at,
             finished_at: s.finished_at,
             flags_raised: s.flags_raised,

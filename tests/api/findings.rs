@@ -7,7 +7,7 @@ use crate::analytics::world;
 use crate::helpers::{TestApp, TestUser, days_ago};
 
 async fn scan(app: &TestApp, regulator: &TestUser, country: &str, from: &str, to: &str) -> Value {
-    app.post("/api/v1/diversion/scans", regulator, json!({"country_code": country, "from": from, "to": to})).await.expect(201).body["scan"].clone()
+    app.scan(regulator, json!({"country_code": country, "from": from, "to": to})).await.body["scan"].clone()
 }
 
 async fn flags(app: &TestApp, user: &TestUser, rule: &str) -> Vec<Value> {
@@ -137,9 +137,7 @@ async fn stock_outs_and_regions_without_access_points_are_findings() {
         .collect();
     assert!(access.contains(&(empty, 0)) && access.contains(&(dushanbe, 1)));
 
-    app.post("/api/v1/diversion/scans", &regulator, json!({"country_code": "TJ", "from": (today - chrono::Duration::days(30)), "to": today}))
-        .await
-        .expect(201);
+    app.scan(&regulator, json!({"country_code": "TJ", "from": (today - chrono::Duration::days(30)), "to": today})).await;
     let so = flags(&app, &regulator, "stock_out").await;
     assert_eq!(so.len(), 1, "three days at zero is under the 7-day threshold");
     assert_eq!(so[0]["facility_id"], out.id);

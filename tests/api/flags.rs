@@ -35,7 +35,7 @@ fn period() -> serde_json::Value {
 }
 
 async fn scan(s: &Setup) -> serde_json::Value {
-    s.app.post("/api/v1/diversion/scans", &s.regulator, period()).await.expect(201).body["scan"].clone()
+    s.app.scan(&s.regulator, period()).await.body["scan"].clone()
 }
 
 async fn the_flag(s: &Setup) -> serde_json::Value {

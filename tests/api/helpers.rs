@@ -89,6 +89,7 @@ pub fn test_settings() -> Settings {
         token_ttl_seconds: 900,
         backdate_days: 30,
         reporting_grace_days: 10,
+        ops: tarozi::config::OpsSettings::default(),
     }
 }
 
@@ -244,6 +245,28 @@ impl TestApp {
 
     pub async fn put(&self, path: &str, user: &TestUser, body: Value) -> TestResponse {
         self.request(Method::PUT, path, Some(&user.token), Some(&body)).await
+    }
+
+    /// Starts a scan (202, `running`) and waits until it has finished: the finished scan as
+    /// `GET /diversion/scans/{id}` returns it (status 200).
+    pub async fn scan(&self, user: &TestUser, body: Value) -> TestResponse {
+        let r = self.post("/api/v1/diversion/scans", user, body).await.expect(202);
+        assert_eq!(r.body["scan"]["status"], "running", "{}", r.text);
+        let location = r.header("location").expect("a scan's Location");
+        self.wait_for_scan(user, &location).await
+    }
+
+    /// Polls a scan until it is no longer `running` (at most two minutes).
+    pub async fn wait_for_scan(&self, user: &TestUser, location: &str) -> TestResponse {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        loop {
+            let r = self.get(location, user).await.expect(200);
+            if r.body["scan"]["status"] != "running" {
+                return r;
+            }
+            assert!(std::time::Instant::now() < deadline, "scan still running: {}", r.text);
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
     }
 
     /// Mints a token for `user_id` with the given claims, expiring in `ttl` seconds.

@@ -1,15 +1,18 @@
 use awc::http::Method;
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, test_settings};
 
 #[actix_web::test]
 async fn health_ready_and_metrics_answer() {
-    let app = TestApp::spawn().await;
+    let mut settings = test_settings();
+    settings.ops.metrics_token = Some("metrics-token-metrics-token-0123456789".to_owned());
+    let app = TestApp::spawn_with(settings).await;
     app.request(Method::GET, "/health", None, None).await.expect(200);
     let r = app.request(Method::GET, "/ready", None, None).await.expect(200);
     assert_eq!(r.body["status"], "ready");
     app.request(Method::GET, "/api/v1/auth/me", None, None).await.expect(401);
-    let m = app.request(Method::GET, "/metrics", None, None).await.expect(200);
+    let bearer = "Bearer metrics-token-metrics-token-0123456789";
+    let m = app.request_with(Method::GET, "/metrics", None, None, &[("Authorization", bearer)]).await.expect(200);
     assert!(m.text.contains(r#"tarozi_http_requests_total{method="GET",route="/api/v1/auth/me",status="401"} 1"#), "{}", m.text);
     assert!(m.text.contains(r#"tarozi_http_request_duration_seconds_bucket{method="GET",route="/ready",status="200",le="+Inf"} 1"#));
 }

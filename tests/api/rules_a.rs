@@ -71,7 +71,7 @@ impl World {
 
     /// Runs a scan of KZ over `[from, to]`; no rule may fail.
     async fn scan(&self, from: NaiveDate, to: NaiveDate) -> Value {
-        let r = self.app.post("/api/v1/diversion/scans", &self.regulator, json!({"country_code": "KZ", "from": from, "to": to})).await.expect(201);
+        let r = self.app.scan(&self.regulator, json!({"country_code": "KZ", "from": from, "to": to})).await;
         let rules = r.body["scan"]["rules"].as_array().unwrap();
         assert!(rules.iter().all(|r| r.get("error").is_none()), "{rules:?}");
         r.body["scan"].clone()

@@ -63,7 +63,7 @@ impl World {
 
     /// Scans KZ over `[from, to]`; no rule may fail.
     async fn scan(&self, from: NaiveDate, to: NaiveDate) {
-        let r = self.app.post("/api/v1/diversion/scans", &self.regulator, json!({"country_code": "KZ", "from": from, "to": to})).await.expect(201);
+        let r = self.app.scan(&self.regulator, json!({"country_code": "KZ", "from": from, "to": to})).await;
         let failed: Vec<&Value> = r.body["scan"]["rules"].as_array().unwrap().iter().filter(|x| x.get("error").is_some()).collect();
         assert!(failed.is_empty(), "{failed:?}");
     }

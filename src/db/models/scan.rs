@@ -1,10 +1,10 @@
-//! `scans`: each run of the rules over a country and period, with its counts.
+//! `scans`: each run of the rules over a country and period, with its state and counts.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use serde_json::Value;
 
-use crate::db::enums::ScanTrigger;
+use crate::db::enums::{ScanStatus, ScanTrigger};
 use crate::db::schema::scans;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -21,6 +21,7 @@ pub struct Scan {
     pub flags_raised: i32,
     pub flags_updated: i32,
     pub rules: Value,
+    pub status: ScanStatus,
 }
 
 impl Scan {
@@ -37,10 +38,30 @@ impl Scan {
             .get_result(conn)
     }
 
+    pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Scan>> {
+        scans::table.find(id).select(Scan::as_select()).first(conn).optional()
+    }
+
+    /// Marks the scan completed with its counts and per-rule report.
     pub fn finish(conn: &mut PgConnection, id: i64, raised: i32, updated: i32, rules: Value) -> QueryResult<Scan> {
         diesel::update(scans::table.find(id))
-            .set((scans::finished_at.eq(Utc::now()), scans::flags_raised.eq(raised), scans::flags_updated.eq(updated), scans::rules.eq(rules)))
+            .set((
+                scans::status.eq(ScanStatus::Completed),
+                scans::finished_at.eq(Utc::now()),
+                scans::flags_raised.eq(raised),
+                scans::flags_updated.eq(updated),
+                scans::rules.eq(rules),
+            ))
             .returning(Scan::as_returning())
             .get_result(conn)
+    }
+
+    /// Marks a still-running scan failed (its rule transaction was rolled back).
+    pub fn fail(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Scan>> {
+        diesel::update(scans::table.find(id).filter(scans::status.eq(ScanStatus::Running)))
+            .set((scans::status.eq(ScanStatus::Failed), scans::finished_at.eq(Utc::now())))
+            .returning(Scan::as_returning())
+            .get_result(conn)
+            .optional()
     }
 }
