@@ -13,6 +13,7 @@
 //! | `TAROZI_REPORTING_GRACE_DAYS` | `10` | days after a month's end before an open period is late |
 //! | `TAROZI_DB_POOL_SIZE` | `16` | database connections per instance |
 //! | `TAROZI_SCAN_INTERVAL_HOURS` | `24` | how often `serve` scans the previous day of every country; `0` turns it off |
+//! | `TAROZI_TRUSTED_PROXIES` | none | comma-separated proxy addresses/CIDRs whose `X-Forwarded-For` names the client |
 //! | `TAROZI_WORKERS` | number of cores | HTTP worker threads |
 //! | `TAROZI_LOG` | `info` | log filter (tracing `EnvFilter` syntax) |
 //! | `TAROZI_LOG_FORMAT` | `json` | `json` or `text` |
@@ -29,6 +30,7 @@ pub struct Settings {
     pub token_ttl_seconds: i64,
     pub backdate_days: i64,
     pub reporting_grace_days: i64,
+    pub trusted_proxies: crate::auth::client_addr::TrustedProxies,
 }
 
 impl std::fmt::Debug for Settings {
@@ -50,6 +52,7 @@ impl Settings {
             token_ttl_seconds: number("TAROZI_TOKEN_TTL_SECONDS", 900)?,
             backdate_days: number("TAROZI_BACKDATE_DAYS", 30)?,
             reporting_grace_days: number("TAROZI_REPORTING_GRACE_DAYS", 10)?,
+            trusted_proxies: crate::auth::client_addr::TrustedProxies::from_env()?,
         })
     }
 }

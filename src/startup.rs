@@ -35,7 +35,7 @@ pub struct AppState {
 impl AppState {
     pub fn new(pool: DbPool, settings: Settings) -> Self {
         let tokens = TokenKeys::new(&settings.jwt_secret);
-        AppState { pool, settings, tokens, login_limiter: LoginLimiter::new(10, Duration::from_secs(300)) }
+        AppState { pool, settings, tokens, login_limiter: LoginLimiter::default() }
     }
 }
 

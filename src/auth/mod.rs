@@ -2,6 +2,7 @@
 //! extractor with its scope checks, and login rate limiting.
 
 pub mod caller;
+pub mod client_addr;
 pub mod jwt;
 pub mod password;
 pub mod rate_limit;

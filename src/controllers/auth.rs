@@ -17,10 +17,19 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(login).service(me);
 }
 
+/// 429 `too_many_attempts` with the seconds to wait.
+pub(crate) fn too_many_attempts(wait: u64) -> Problem {
+    Problem::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", "too many failed attempts; wait and retry")
+        .with("retry_after_seconds", wait)
+        .retry_after(wait)
+}
+
 /// Exchanges a username and password for a short-lived bearer token.
 ///
-/// Wrong credentials answer 401 in the same time whether or not the user exists;
-/// repeated failures per username or address answer 429 for a while.
+/// Wrong credentials answer 401 in the same time whether or not the user exists. Failures
+/// slow down the (username, client address) pair with exponential back-off, and looser
+/// per-username and per-address ceilings slow down everyone else but the pair that last
+/// logged in successfully: 429 `too_many_attempts` with `Retry-After` (see the README).
 #[utoipa::path(
     tag = "auth",
     request_body = LoginRequest,
@@ -35,12 +44,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
 async fn login(state: web::Data<AppState>, req: HttpRequest, body: JsonBody<LoginRequest>) -> AppResult<HttpResponse> {
     let LoginRequest { username, password: given } = body.value;
     let username = username.trim().to_lowercase();
-    let address = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
-    let keys = vec![format!("user:{username}"), format!("ip:{address}")];
-    if let Some(wait) = state.login_limiter.blocked_for(&keys) {
-        return Err(Problem::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", "too many failed logins; wait and retry")
-            .retry_after(wait)
-            .into());
+    let address = state.settings.trusted_proxies.client_of(&req);
+    if let Some(wait) = state.login_limiter.check(&username, address) {
+        return Err(too_many_attempts(wait).into());
     }
     let lookup = username.clone();
     let user = db::run(&state.pool, move |conn| Ok(User::find_by_username(conn, &lookup)?)).await?;
@@ -49,12 +55,12 @@ async fn login(state: web::Data<AppState>, req: HttpRequest, body: JsonBody<Logi
     let user = match (ok, user) {
         (true, Some(user)) => user,
         _ => {
-            state.login_limiter.record_failure(&keys);
-            tracing::info!(username = %username, "login refused");
+            state.login_limiter.record_failure(&username, address);
+            tracing::info!(username = %username, %address, "login refused");
             return Err(Problem::unauthorized("invalid_credentials", "wrong username or password").into());
         }
     };
-    state.login_limiter.clear(&keys[0]);
+    state.login_limiter.record_success(&username, address);
     let now = chrono::Utc::now().timestamp();
     let ttl = state.settings.token_ttl_seconds;
     let claims = Claims {

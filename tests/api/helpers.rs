@@ -89,6 +89,7 @@ pub fn test_settings() -> Settings {
         token_ttl_seconds: 900,
         backdate_days: 30,
         reporting_grace_days: 10,
+        trusted_proxies: Default::default(),
     }
 }
 

@@ -17,6 +17,8 @@ mod reference;
 mod rules_a;
 mod rules_b;
 mod scope;
+mod security_login;
 mod stock;
+mod tokens;
 mod transfers;
 mod users;
