@@ -1,20 +1,25 @@
-//! `POST /auth/login`, `GET /auth/me`.
+//! `POST /auth/login`, `GET /auth/me`, `POST /auth/password`.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::jwt::{AUDIENCE, Claims, ISSUER};
 use crate::auth::{Caller, password};
 use crate::db;
+use crate::db::models::audit_event::AuditEvent;
 use crate::db::models::user::User;
 use crate::error::{AppResult, Problem};
 use crate::extract::JsonBody;
+use crate::idempotency::{self, IdempotencyKeyHeader, Outcome};
 use crate::startup::AppState;
 use crate::views::auth::{LoginRequest, TokenResponse, UserEnvelope, UserView};
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(login).service(me);
+    cfg.service(login).service(me).service(change_password);
 }
 
 /// 429 `too_many_attempts` with the seconds to wait.
@@ -74,7 +79,12 @@ async fn login(state: web::Data<AppState>, req: HttpRequest, body: JsonBody<Logi
         facility: user.facility_id,
     };
     let token = state.tokens.issue(&claims)?;
-    Ok(HttpResponse::Ok().json(TokenResponse { access_token: token, token_type: "Bearer".to_owned(), expires_in: ttl }))
+    Ok(HttpResponse::Ok().json(TokenResponse {
+        access_token: token,
+        token_type: "Bearer".to_owned(),
+        expires_in: ttl,
+        password_change_required: user.must_change_password,
+    }))
 }
 
 /// The caller's own user record.
@@ -84,4 +94,72 @@ async fn me(state: web::Data<AppState>, caller: Caller) -> AppResult<HttpRespons
     let id = caller.user_id;
     let user = db::run(&state.pool, move |conn| Ok(User::find(conn, id)?)).await?.ok_or_else(|| Problem::not_found("user"))?;
     Ok(HttpResponse::Ok().json(UserEnvelope { user: UserView::from(user) }))
+}
+
+#[derive(Debug, Deserialize, validator::Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChangeRequest {
+    #[validate(length(min = 1, max = 1024))]
+    pub current_password: String,
+    /// 12 to 1024 characters, not the current password.
+    #[validate(length(min = 12, max = 1024, message = "must be 12 to 1024 characters"))]
+    pub new_password: String,
+}
+
+/// Changes the caller's own password; the current one is required.
+///
+/// Every token issued before the change stops working (log in again with the new
+/// password), and a reset's `password_change_required` ends. Wrong current passwords count
+/// towards the login throttling of the (username, client address) pair. API keys have no
+/// password (403).
+#[utoipa::path(
+    tag = "auth",
+    params(IdempotencyKeyHeader),
+    request_body = PasswordChangeRequest,
+    responses(
+        (status = 200, body = UserEnvelope),
+        (status = 403, description = "wrong current password (`wrong_password`) or an API key", body = crate::error::ProblemDocument, content_type = "application/problem+json"),
+        (status = 429, description = "too many wrong passwords", body = crate::error::ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/password")]
+async fn change_password(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    body: JsonBody<PasswordChangeRequest>,
+) -> AppResult<HttpResponse> {
+    if caller.api_key_id.is_some() {
+        return Err(Problem::forbidden("an API key has no password").into());
+    }
+    let key = idempotency::key_of(&req)?;
+    let fingerprint = body.fingerprint;
+    let PasswordChangeRequest { current_password, new_password } = body.value;
+    if new_password == current_password {
+        return Err(Problem::field("/new_password", "must differ from the current password").into());
+    }
+    let address = state.settings.trusted_proxies.client_of(&req);
+    if let Some(wait) = state.login_limiter.check(&caller.username, address) {
+        return Err(too_many_attempts(wait).into());
+    }
+    let id = caller.user_id;
+    let user = db::run(&state.pool, move |conn| Ok(User::find(conn, id)?)).await?.ok_or_else(|| Problem::not_found("user"))?;
+    let stored = user.password_hash.clone();
+    let (ok, hash) = web::block(move || {
+        if password::verify(&current_password, Some(&stored)) { password::hash(&new_password).map(|h| (true, Some(h))) } else { Ok((false, None)) }
+    })
+    .await??;
+    let Some(hash) = hash.filter(|_| ok) else {
+        state.login_limiter.record_failure(&caller.username, address);
+        return Err(Problem::new(StatusCode::FORBIDDEN, "wrong_password", "the current password is wrong").into());
+    };
+    let stored = db::run(&state.pool, move |conn| {
+        idempotency::write(conn, caller.user_id, key.as_deref(), fingerprint, |conn| {
+            let user = User::set_password(conn, caller.user_id, &hash, false)?;
+            AuditEvent::record(conn, &caller.actor(), "change_password", "user", Some(user.id.to_string()), user.country_code.as_deref(), json!({}))?;
+            Ok(Outcome::Done(StatusCode::OK, UserEnvelope { user: UserView::from(user) }))
+        })
+    })
+    .await?;
+    Ok(stored.into_response())
 }

@@ -21,4 +21,5 @@ mod security_login;
 mod stock;
 mod tokens;
 mod transfers;
+mod user_lifecycle;
 mod users;
