@@ -1,6 +1,7 @@
 //! HTTP tests: every test runs against a real server and its own database.
 
 mod analytics;
+mod api_keys;
 mod auth;
 mod binary;
 mod dispensings;

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
+use crate::db::enums::Role;
 use crate::db::models::user::User;
 use crate::db::schema::{api_keys, users};
 
@@ -85,9 +86,10 @@ impl ApiKey {
             .get_result(conn)
     }
 
-    pub fn page(conn: &mut PgConnection, filter: &ApiKeyFilter, offset: i64, limit: i64) -> QueryResult<(Vec<ApiKey>, i64)> {
+    /// A page of keys, each with the role of its principal.
+    pub fn page(conn: &mut PgConnection, filter: &ApiKeyFilter, offset: i64, limit: i64) -> QueryResult<(Vec<(ApiKey, Role)>, i64)> {
         let build = || {
-            let mut q = api_keys::table.into_boxed();
+            let mut q = api_keys::table.inner_join(users::table.on(users::id.eq(api_keys::user_id))).into_boxed();
             if let Some(c) = &filter.country_code {
                 q = q.filter(api_keys::country_code.eq(c.clone()));
             }
@@ -97,7 +99,7 @@ impl ApiKey {
             q
         };
         let total = build().count().get_result(conn)?;
-        let rows = build().order(api_keys::id).offset(offset).limit(limit).select(ApiKey::as_select()).load(conn)?;
+        let rows = build().order(api_keys::id).offset(offset).limit(limit).select((ApiKey::as_select(), users::role)).load(conn)?;
         Ok((rows, total))
     }
 
