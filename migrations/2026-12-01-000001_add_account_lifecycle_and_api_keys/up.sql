@@ -1,14 +1,14 @@
 -- Account lifecycle and API keys.
 --
--- A password reset by an admin sets must_change_password; password_changed_at ends every
--- token issued before it. An API key acts through a principal of its own: a facility user
+-- A password reset by an admin sets must_change_password; password_changed_at (null: not
+-- changed since the user was created) ends every token issued before it. An API key acts through a principal of its own: a facility user
 -- row (role and scope of the facility's reporting users, no usable password) that exists
 -- only for the key, so every foreign key to users (recorded_by, idempotency keys) works
 -- unchanged and the audit log names the key.
 
 ALTER TABLE users
     ADD COLUMN must_change_password boolean NOT NULL DEFAULT false,
-    ADD COLUMN password_changed_at  timestamptz NOT NULL DEFAULT now();
+    ADD COLUMN password_changed_at  timestamptz;
 
 CREATE TABLE api_keys (
     id            bigserial PRIMARY KEY,

@@ -123,7 +123,7 @@ async fn from_token(state: &AppState, token: &str, path: &str) -> AppResult<(Use
                 && u.role == claims.role
                 && u.country_code == claims.country
                 && u.facility_id == claims.facility
-                && claims.iat >= u.password_changed_at.timestamp() =>
+                && u.password_changed_at.is_none_or(|t| claims.iat >= t.timestamp()) =>
         {
             u
         }

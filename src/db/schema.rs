@@ -449,7 +449,7 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamptz,
         must_change_password -> Bool,
-        password_changed_at -> Timestamptz,
+        password_changed_at -> Nullable<Timestamptz>,
     }
 }
 

@@ -20,8 +20,8 @@ pub struct User {
     /// Set by an admin's password reset: until the user changes it, its tokens reach only
     /// `/auth/me` and `/auth/password`.
     pub must_change_password: bool,
-    /// Tokens issued before this moment are refused.
-    pub password_changed_at: DateTime<Utc>,
+    /// Tokens issued before this moment are refused (`None`: not changed since creation).
+    pub password_changed_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Insertable)]
@@ -68,14 +68,11 @@ impl User {
         diesel::update(users::table.find(id)).set(users::active.eq(active)).returning(User::as_returning()).get_result(conn)
     }
 
-    /// Stores a new password hash; every token issued before now stops working.
+    /// Stores a new password hash; every token issued before now stops working. The time is
+    /// the application's, the clock tokens are issued by, not the database's.
     pub fn set_password(conn: &mut PgConnection, id: i64, password_hash: &str, must_change: bool) -> QueryResult<User> {
         diesel::update(users::table.find(id))
-            .set((
-                users::password_hash.eq(password_hash),
-                users::must_change_password.eq(must_change),
-                users::password_changed_at.eq(diesel::dsl::now),
-            ))
+            .set((users::password_hash.eq(password_hash), users::must_change_password.eq(must_change), users::password_changed_at.eq(Utc::now())))
             .returning(User::as_returning())
             .get_result(conn)
     }
