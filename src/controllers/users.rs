@@ -188,6 +188,7 @@ async fn set_user_active(
     request_body(content = ReasonRequest, description = "optional; the body may be empty"),
     responses(
         (status = 200, body = UserEnvelope),
+        (status = 403, description = "not an admin", body = crate::error::ProblemDocument, content_type = "application/problem+json"),
         (status = 404, description = "no such user", body = crate::error::ProblemDocument, content_type = "application/problem+json"),
         (status = 409, description = "the admin's own account (`cannot_deactivate_self`) or an API key's principal (`api_key_principal`)", body = crate::error::ProblemDocument, content_type = "application/problem+json"),
     )
@@ -210,6 +211,7 @@ async fn deactivate_user(
     request_body(content = ReasonRequest, description = "optional; the body may be empty"),
     responses(
         (status = 200, body = UserEnvelope),
+        (status = 403, description = "not an admin", body = crate::error::ProblemDocument, content_type = "application/problem+json"),
         (status = 404, description = "no such user", body = crate::error::ProblemDocument, content_type = "application/problem+json"),
         (status = 409, description = "an API key's principal (`api_key_principal`)", body = crate::error::ProblemDocument, content_type = "application/problem+json"),
     )
@@ -245,6 +247,7 @@ pub struct PasswordResetRequest {
     request_body = PasswordResetRequest,
     responses(
         (status = 200, body = UserEnvelope),
+        (status = 403, description = "not an admin", body = crate::error::ProblemDocument, content_type = "application/problem+json"),
         (status = 404, description = "no such user", body = crate::error::ProblemDocument, content_type = "application/problem+json"),
         (status = 409, description = "an API key's principal (`api_key_principal`)", body = crate::error::ProblemDocument, content_type = "application/problem+json"),
     )
