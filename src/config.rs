@@ -13,6 +13,7 @@
 //! | `TAROZI_REPORTING_GRACE_DAYS` | `10` | days after a month's end before an open period is late |
 //! | `TAROZI_DB_POOL_SIZE` | `16` | database connections per instance |
 //! | `TAROZI_SCAN_INTERVAL_HOURS` | `24` | how often `serve` scans the previous day of every country; `0` turns it off |
+//! | `TAROZI_TRUSTED_PROXIES` | none | comma-separated proxy addresses/CIDRs whose `X-Forwarded-For` names the client |
 //! | `TAROZI_WORKERS` | number of cores | HTTP worker threads |
 //! | `TAROZI_LOG` | `info` | log filter (tracing `EnvFilter` syntax) |
 //! | `TAROZI_LOG_FORMAT` | `json` | `json` or `text` |
@@ -33,6 +34,7 @@ pub struct Settings {
     pub backdate_days: i64,
     pub reporting_grace_days: i64,
     pub ops: OpsSettings,
+    pub trusted_proxies: crate::auth::client_addr::TrustedProxies,
 }
 
 /// Operational policy of the HTTP surface: who reads `/metrics`, which origins get CORS,
@@ -115,6 +117,7 @@ impl Settings {
             backdate_days: number("TAROZI_BACKDATE_DAYS", 30)?,
             reporting_grace_days: number("TAROZI_REPORTING_GRACE_DAYS", 10)?,
             ops: OpsSettings::from_env()?,
+            trusted_proxies: crate::auth::client_addr::TrustedProxies::from_env()?,
         })
     }
 }

@@ -13,6 +13,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 fn api_v1(cfg: &mut ServiceConfig) {
     cfg.configure(controllers::auth::configure)
         .configure(controllers::users::configure)
+        .configure(controllers::api_keys::configure)
         .configure(controllers::substances::configure)
         .configure(controllers::products::configure)
         .configure(controllers::regions::configure)

@@ -39,7 +39,7 @@ impl AppState {
     pub fn new(pool: DbPool, settings: Settings) -> Self {
         let tokens = TokenKeys::new(&settings.jwt_secret);
         crate::idempotency::set_retention_days(settings.ops.idempotency_retention_days);
-        AppState { pool, settings, tokens, login_limiter: LoginLimiter::new(10, Duration::from_secs(300)) }
+        AppState { pool, settings, tokens, login_limiter: LoginLimiter::default() }
     }
 }
 

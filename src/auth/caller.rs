@@ -1,7 +1,10 @@
 //! `Caller`: the authenticated user of a request, and the scope checks every handler uses.
 //!
-//! The token's claims are re-checked against the user row on every request, so a
-//! deactivated user or a changed role takes effect at once.
+//! The bearer credential is a JWT or, when it starts with `tz_`, an API key. A token's
+//! claims are re-checked against the user row on every request, so a deactivated user, a
+//! changed role or a password change or reset takes effect at once; a user whose password
+//! was reset reaches only `/auth/me` and `/auth/password` until it changes it. A key acts as
+//! its principal, a reporting user of its one facility, while neither revoked nor expired.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -26,12 +29,20 @@ pub struct Caller {
     pub country_code: Option<String>,
     pub facility_id: Option<i64>,
     pub request_id: Option<String>,
+    /// Set when the request came with an API key (`user_id` is then the key's principal).
+    pub api_key_id: Option<i64>,
 }
 
 impl Caller {
     /// Who to name in the audit log.
     pub fn actor(&self) -> Actor {
-        Actor { user_id: Some(self.user_id), role: Some(self.role), country_code: self.country_code.clone(), request_id: self.request_id.clone() }
+        Actor {
+            user_id: Some(self.user_id),
+            role: Some(self.role),
+            country_code: self.country_code.clone(),
+            request_id: self.request_id.clone(),
+            api_key_id: self.api_key_id,
+        }
     }
 
     /// 403 unless the caller has one of `roles`.
@@ -96,6 +107,63 @@ fn bearer_token(req: &HttpRequest) -> Option<String> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
 }
 
+/// The paths a user who must change its password may still call.
+const PASSWORD_CHANGE_PATHS: [&str; 2] = ["/api/v1/auth/me", "/api/v1/auth/password"];
+
+fn invalid_token(detail: &str) -> AppError {
+    Problem::unauthorized("invalid_token", detail.to_owned()).into()
+}
+
+/// The caller named by a JWT, if the user row still matches it.
+async fn from_token(state: &AppState, token: &str, path: &str) -> AppResult<(User, Option<i64>)> {
+    let claims = state.tokens.verify(token).map_err(|_| invalid_token("the token is invalid or expired"))?;
+    let user_id: i64 = claims.sub.parse().map_err(|_| invalid_token("the token is invalid or expired"))?;
+    let user = crate::db::run(&state.pool, move |conn| Ok(User::find(conn, user_id)?)).await?;
+    let current = match user {
+        // A password change or reset ends the tokens issued before it (`iat` has whole seconds).
+        Some(u)
+            if u.active
+                && u.role == claims.role
+                && u.country_code == claims.country
+                && u.facility_id == claims.facility
+                && u.password_changed_at.is_none_or(|t| claims.iat >= t.timestamp()) =>
+        {
+            u
+        }
+        _ => return Err(invalid_token("the token no longer matches an active user")),
+    };
+    if current.must_change_password && !PASSWORD_CHANGE_PATHS.contains(&path) {
+        return Err(Problem::new(
+            actix_web::http::StatusCode::FORBIDDEN,
+            "password_change_required",
+            "the password was reset: change it with POST /api/v1/auth/password first",
+        )
+        .into());
+    }
+    Ok((current, None))
+}
+
+/// The principal of a usable API key.
+async fn from_api_key(state: &AppState, key: &str) -> AppResult<(User, Option<i64>)> {
+    use crate::db::models::api_key::ApiKey;
+    let hash = crate::auth::api_key::hash(key);
+    let found = crate::db::run(&state.pool, move |conn| {
+        let found = ApiKey::find_by_secret(conn, &hash)?;
+        if let Some((key, _)) = &found
+            && key.usable_at(chrono::Utc::now())
+            && key.last_used_at.is_none_or(|t| (chrono::Utc::now() - t).num_seconds() >= crate::db::models::api_key::LAST_USED_GRANULARITY_SECONDS)
+        {
+            ApiKey::touch(conn, key.id)?;
+        }
+        Ok(found)
+    })
+    .await?;
+    match found {
+        Some((key, principal)) if key.usable_at(chrono::Utc::now()) && principal.active => Ok((principal, Some(key.id))),
+        _ => Err(invalid_token("the API key is unknown, revoked or expired")),
+    }
+}
+
 impl FromRequest for Caller {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
@@ -104,17 +172,14 @@ impl FromRequest for Caller {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer_token(req);
         let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
+        let path = req.path().to_owned();
         Box::pin(async move {
             let state = state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("AppState missing")))?;
             let token = token.ok_or_else(|| Problem::unauthorized("unauthenticated", "a bearer token is required"))?;
-            let claims = state.tokens.verify(&token).map_err(|_| Problem::unauthorized("invalid_token", "the token is invalid or expired"))?;
-            let user_id: i64 = claims.sub.parse().map_err(|_| Problem::unauthorized("invalid_token", "the token is invalid or expired"))?;
-            let user = crate::db::run(&state.pool, move |conn| Ok(User::find(conn, user_id)?)).await?;
-            let current = match user {
-                Some(u) if u.active && u.role == claims.role && u.country_code == claims.country && u.facility_id == claims.facility => u,
-                _ => {
-                    return Err(Problem::unauthorized("invalid_token", "the token no longer matches an active user").into());
-                }
+            let (current, api_key_id) = if crate::auth::api_key::looks_like_key(&token) {
+                from_api_key(&state, &token).await?
+            } else {
+                from_token(&state, &token, &path).await?
             };
             Ok(Caller {
                 user_id: current.id,
@@ -123,6 +188,7 @@ impl FromRequest for Caller {
                 country_code: current.country_code,
                 facility_id: current.facility_id,
                 request_id,
+                api_key_id,
             })
         })
     }

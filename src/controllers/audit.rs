@@ -55,6 +55,8 @@ pub struct AuditEventView {
     pub request_id: Option<String>,
     #[schema(value_type = Object)]
     pub details: serde_json::Value,
+    /// The API key the write came through (`user_id` is then the key's own principal).
+    pub api_key_id: Option<i64>,
 }
 
 list_page!(AuditEventList, audit_events, AuditEventView);
@@ -89,6 +91,7 @@ async fn list_audit_events(state: web::Data<AppState>, caller: Caller, query: Qu
             resource_id: e.resource_id,
             request_id: e.request_id,
             details: e.details,
+            api_key_id: e.api_key_id,
         })
         .collect();
     Ok(HttpResponse::Ok().json(AuditEventList { audit_events, meta: ListMeta::new(total, page) }))

@@ -1,26 +1,40 @@
-//! `POST /auth/login`, `GET /auth/me`.
+//! `POST /auth/login`, `GET /auth/me`, `POST /auth/password`.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::jwt::{AUDIENCE, Claims, ISSUER};
 use crate::auth::{Caller, password};
 use crate::db;
+use crate::db::models::audit_event::AuditEvent;
 use crate::db::models::user::User;
 use crate::error::{AppResult, Problem};
 use crate::extract::JsonBody;
+use crate::idempotency::{self, IdempotencyKeyHeader, Outcome};
 use crate::startup::AppState;
 use crate::views::auth::{LoginRequest, TokenResponse, UserEnvelope, UserView};
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(login).service(me);
+    cfg.service(login).service(me).service(change_password);
+}
+
+/// 429 `too_many_attempts` with the seconds to wait.
+pub(crate) fn too_many_attempts(wait: u64) -> Problem {
+    Problem::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", "too many failed attempts; wait and retry")
+        .with("retry_after_seconds", wait)
+        .retry_after(wait)
 }
 
 /// Exchanges a username and password for a short-lived bearer token.
 ///
-/// Wrong credentials answer 401 in the same time whether or not the user exists;
-/// repeated failures per username or address answer 429 for a while.
+/// Wrong credentials answer 401 in the same time whether or not the user exists. Failures
+/// slow down the (username, client address) pair with exponential back-off, and looser
+/// per-username and per-address ceilings slow down everyone else but the pair that last
+/// logged in successfully: 429 `too_many_attempts` with `Retry-After` (see the README).
 #[utoipa::path(
     tag = "auth",
     request_body = LoginRequest,
@@ -35,12 +49,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
 async fn login(state: web::Data<AppState>, req: HttpRequest, body: JsonBody<LoginRequest>) -> AppResult<HttpResponse> {
     let LoginRequest { username, password: given } = body.value;
     let username = username.trim().to_lowercase();
-    let address = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
-    let keys = vec![format!("user:{username}"), format!("ip:{address}")];
-    if let Some(wait) = state.login_limiter.blocked_for(&keys) {
-        return Err(Problem::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", "too many failed logins; wait and retry")
-            .retry_after(wait)
-            .into());
+    let address = state.settings.trusted_proxies.client_of(&req);
+    if let Some(wait) = state.login_limiter.check(&username, address) {
+        return Err(too_many_attempts(wait).into());
     }
     let lookup = username.clone();
     let user = db::run(&state.pool, move |conn| Ok(User::find_by_username(conn, &lookup)?)).await?;
@@ -49,12 +60,12 @@ async fn login(state: web::Data<AppState>, req: HttpRequest, body: JsonBody<Logi
     let user = match (ok, user) {
         (true, Some(user)) => user,
         _ => {
-            state.login_limiter.record_failure(&keys);
-            tracing::info!(username = %username, "login refused");
+            state.login_limiter.record_failure(&username, address);
+            tracing::info!(username = %username, %address, "login refused");
             return Err(Problem::unauthorized("invalid_credentials", "wrong username or password").into());
         }
     };
-    state.login_limiter.clear(&keys[0]);
+    state.login_limiter.record_success(&username, address);
     let now = chrono::Utc::now().timestamp();
     let ttl = state.settings.token_ttl_seconds;
     let claims = Claims {
@@ -68,7 +79,12 @@ async fn login(state: web::Data<AppState>, req: HttpRequest, body: JsonBody<Logi
         facility: user.facility_id,
     };
     let token = state.tokens.issue(&claims)?;
-    Ok(HttpResponse::Ok().json(TokenResponse { access_token: token, token_type: "Bearer".to_owned(), expires_in: ttl }))
+    Ok(HttpResponse::Ok().json(TokenResponse {
+        access_token: token,
+        token_type: "Bearer".to_owned(),
+        expires_in: ttl,
+        password_change_required: user.must_change_password,
+    }))
 }
 
 /// The caller's own user record.
@@ -78,4 +94,72 @@ async fn me(state: web::Data<AppState>, caller: Caller) -> AppResult<HttpRespons
     let id = caller.user_id;
     let user = db::run(&state.pool, move |conn| Ok(User::find(conn, id)?)).await?.ok_or_else(|| Problem::not_found("user"))?;
     Ok(HttpResponse::Ok().json(UserEnvelope { user: UserView::from(user) }))
+}
+
+#[derive(Debug, Deserialize, validator::Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChangeRequest {
+    #[validate(length(min = 1, max = 1024))]
+    pub current_password: String,
+    /// 12 to 1024 characters, not the current password.
+    #[validate(length(min = 12, max = 1024, message = "must be 12 to 1024 characters"))]
+    pub new_password: String,
+}
+
+/// Changes the caller's own password; the current one is required.
+///
+/// Every token issued before the change stops working (log in again with the new
+/// password), and a reset's `password_change_required` ends. Wrong current passwords count
+/// towards the login throttling of the (username, client address) pair. API keys have no
+/// password (403).
+#[utoipa::path(
+    tag = "auth",
+    params(IdempotencyKeyHeader),
+    request_body = PasswordChangeRequest,
+    responses(
+        (status = 200, body = UserEnvelope),
+        (status = 403, description = "wrong current password (`wrong_password`) or an API key", body = crate::error::ProblemDocument, content_type = "application/problem+json"),
+        (status = 429, description = "too many wrong passwords", body = crate::error::ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/password")]
+async fn change_password(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    body: JsonBody<PasswordChangeRequest>,
+) -> AppResult<HttpResponse> {
+    if caller.api_key_id.is_some() {
+        return Err(Problem::forbidden("an API key has no password").into());
+    }
+    let key = idempotency::key_of(&req)?;
+    let fingerprint = body.fingerprint;
+    let PasswordChangeRequest { current_password, new_password } = body.value;
+    if new_password == current_password {
+        return Err(Problem::field("/new_password", "must differ from the current password").into());
+    }
+    let address = state.settings.trusted_proxies.client_of(&req);
+    if let Some(wait) = state.login_limiter.check(&caller.username, address) {
+        return Err(too_many_attempts(wait).into());
+    }
+    let id = caller.user_id;
+    let user = db::run(&state.pool, move |conn| Ok(User::find(conn, id)?)).await?.ok_or_else(|| Problem::not_found("user"))?;
+    let stored = user.password_hash.clone();
+    let (ok, hash) = web::block(move || {
+        if password::verify(&current_password, Some(&stored)) { password::hash(&new_password).map(|h| (true, Some(h))) } else { Ok((false, None)) }
+    })
+    .await??;
+    let Some(hash) = hash.filter(|_| ok) else {
+        state.login_limiter.record_failure(&caller.username, address);
+        return Err(Problem::new(StatusCode::FORBIDDEN, "wrong_password", "the current password is wrong").into());
+    };
+    let stored = db::run(&state.pool, move |conn| {
+        idempotency::write(conn, caller.user_id, key.as_deref(), fingerprint, |conn| {
+            let user = User::set_password(conn, caller.user_id, &hash, false)?;
+            AuditEvent::record(conn, &caller.actor(), "change_password", "user", Some(user.id.to_string()), user.country_code.as_deref(), json!({}))?;
+            Ok(Outcome::Done(StatusCode::OK, UserEnvelope { user: UserView::from(user) }))
+        })
+    })
+    .await?;
+    Ok(stored.into_response())
 }

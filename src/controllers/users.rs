@@ -1,8 +1,10 @@
-//! `GET|POST /users` (admin).
+//! `GET|POST /users`, `POST /users/{id}/deactivation`, `/activation`, `/password-reset` (admin).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use serde::Deserialize;
 use serde_json::json;
+use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::{Caller, password};
@@ -20,7 +22,7 @@ use crate::views::auth::{NewUserRequest, UserEnvelope, UserList, UserView};
 use crate::views::reference::PageQuery;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(list_users).service(create_user);
+    cfg.service(list_users).service(create_user).service(deactivate_user).service(activate_user).service(reset_user_password);
 }
 
 /// All users (admin only).
@@ -126,4 +128,163 @@ fn resolve_scope(conn: &mut diesel::PgConnection, request: &NewUserRequest) -> A
             Ok(Some(facility.country_code))
         }
     }
+}
+
+/// An optional reason, kept in the audit log.
+#[derive(Debug, Default, Deserialize, validator::Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonRequest {
+    #[validate(length(min = 1, max = 1000))]
+    pub reason: Option<String>,
+}
+
+/// Sets a user's `active` flag (admin only). Not the admin's own account, and not an API
+/// key's principal (revoke the key instead). Setting it to what it is changes nothing.
+async fn set_user_active(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: i64,
+    body: JsonBody<ReasonRequest>,
+    active: bool,
+) -> AppResult<HttpResponse> {
+    caller.require(&[Role::Admin])?;
+    if id == caller.user_id && !active {
+        return Err(Problem::conflict("cannot_deactivate_self", "an admin cannot deactivate its own account").into());
+    }
+    let key = idempotency::key_of(&req)?;
+    let fingerprint = body.fingerprint;
+    let reason = body.value.reason;
+    let stored = db::run(&state.pool, move |conn| {
+        idempotency::write(conn, caller.user_id, key.as_deref(), fingerprint, |conn| {
+            let before = User::find_for_update(conn, id)?.ok_or_else(|| Problem::not_found("user"))?;
+            if User::is_api_key_principal(conn, id)? {
+                return Err(Problem::conflict("api_key_principal", "this user acts for an API key: revoke the key instead").into());
+            }
+            if before.active == active {
+                return Ok(Outcome::Done(StatusCode::OK, UserEnvelope { user: UserView::from(before) }));
+            }
+            let after = User::set_active(conn, id, active)?;
+            AuditEvent::record(
+                conn,
+                &caller.actor(),
+                if active { "activate_user" } else { "deactivate_user" },
+                "user",
+                Some(id.to_string()),
+                after.country_code.as_deref(),
+                json!({"username": after.username, "active": active, "reason": reason}),
+            )?;
+            Ok(Outcome::Done(StatusCode::OK, UserEnvelope { user: UserView::from(after) }))
+        })
+    })
+    .await?;
+    Ok(stored.into_response())
+}
+
+/// Deactivates a user (admin only): its tokens stop working at once and it cannot log in.
+#[utoipa::path(
+    tag = "users",
+    params(("id" = i64, Path), IdempotencyKeyHeader),
+    request_body(content = ReasonRequest, description = "optional; the body may be empty"),
+    responses(
+        (status = 200, body = UserEnvelope),
+        (status = 403, description = "not an admin", body = crate::error::ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "no such user", body = crate::error::ProblemDocument, content_type = "application/problem+json"),
+        (status = 409, description = "the admin's own account (`cannot_deactivate_self`) or an API key's principal (`api_key_principal`)", body = crate::error::ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+#[post("/users/{id}/deactivation")]
+async fn deactivate_user(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<i64>,
+    body: JsonBody<ReasonRequest>,
+) -> AppResult<HttpResponse> {
+    set_user_active(state, req, caller, path.into_inner(), body, false).await
+}
+
+/// Activates a deactivated user again (admin only).
+#[utoipa::path(
+    tag = "users",
+    params(("id" = i64, Path), IdempotencyKeyHeader),
+    request_body(content = ReasonRequest, description = "optional; the body may be empty"),
+    responses(
+        (status = 200, body = UserEnvelope),
+        (status = 403, description = "not an admin", body = crate::error::ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "no such user", body = crate::error::ProblemDocument, content_type = "application/problem+json"),
+        (status = 409, description = "an API key's principal (`api_key_principal`)", body = crate::error::ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+#[post("/users/{id}/activation")]
+async fn activate_user(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<i64>,
+    body: JsonBody<ReasonRequest>,
+) -> AppResult<HttpResponse> {
+    set_user_active(state, req, caller, path.into_inner(), body, true).await
+}
+
+#[derive(Debug, Deserialize, validator::Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetRequest {
+    /// A temporary password, 12 to 1024 characters, to hand to the user.
+    #[validate(length(min = 12, max = 1024, message = "must be 12 to 1024 characters"))]
+    pub new_password: String,
+}
+
+/// Sets a temporary password for a user (admin only) and forces a change at next login.
+///
+/// Every token issued before stops working. The user's login then answers
+/// `password_change_required: true`, and its token reaches only `GET /auth/me` and
+/// `POST /auth/password` (403 `password_change_required` elsewhere) until it changes the
+/// password.
+#[utoipa::path(
+    tag = "users",
+    params(("id" = i64, Path), IdempotencyKeyHeader),
+    request_body = PasswordResetRequest,
+    responses(
+        (status = 200, body = UserEnvelope),
+        (status = 403, description = "not an admin", body = crate::error::ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "no such user", body = crate::error::ProblemDocument, content_type = "application/problem+json"),
+        (status = 409, description = "an API key's principal (`api_key_principal`)", body = crate::error::ProblemDocument, content_type = "application/problem+json"),
+    )
+)]
+#[post("/users/{id}/password-reset")]
+async fn reset_user_password(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    path: web::Path<i64>,
+    body: JsonBody<PasswordResetRequest>,
+) -> AppResult<HttpResponse> {
+    caller.require(&[Role::Admin])?;
+    let id = path.into_inner();
+    let key = idempotency::key_of(&req)?;
+    let fingerprint = body.fingerprint;
+    let new_password = body.value.new_password;
+    let hash = web::block(move || password::hash(&new_password)).await??;
+    let stored = db::run(&state.pool, move |conn| {
+        idempotency::write(conn, caller.user_id, key.as_deref(), fingerprint, |conn| {
+            User::find_for_update(conn, id)?.ok_or_else(|| Problem::not_found("user"))?;
+            if User::is_api_key_principal(conn, id)? {
+                return Err(Problem::conflict("api_key_principal", "this user acts for an API key and has no password").into());
+            }
+            let user = User::set_password(conn, id, &hash, true)?;
+            AuditEvent::record(
+                conn,
+                &caller.actor(),
+                "reset_password",
+                "user",
+                Some(id.to_string()),
+                user.country_code.as_deref(),
+                json!({"username": user.username}),
+            )?;
+            Ok(Outcome::Done(StatusCode::OK, UserEnvelope { user: UserView::from(user) }))
+        })
+    })
+    .await?;
+    Ok(stored.into_response())
 }

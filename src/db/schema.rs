@@ -24,6 +24,24 @@ diesel::table! {
 }
 
 diesel::table! {
+    api_keys (id) {
+        id -> Int8,
+        name -> Text,
+        user_id -> Int8,
+        facility_id -> Int8,
+        country_code -> Text,
+        prefix -> Text,
+        secret_sha256 -> Bytea,
+        created_by -> Nullable<Int8>,
+        created_at -> Timestamptz,
+        expires_at -> Nullable<Timestamptz>,
+        last_used_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+        revoked_by -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
     audit_events (id) {
         id -> Int8,
         occurred_at -> Timestamptz,
@@ -35,6 +53,7 @@ diesel::table! {
         resource_id -> Nullable<Text>,
         request_id -> Nullable<Text>,
         details -> Jsonb,
+        api_key_id -> Nullable<Int8>,
     }
 }
 
@@ -430,9 +449,14 @@ diesel::table! {
         facility_id -> Nullable<Int8>,
         active -> Bool,
         created_at -> Timestamptz,
+        must_change_password -> Bool,
+        password_changed_at -> Nullable<Timestamptz>,
     }
 }
 
+diesel::joinable!(api_keys -> countries (country_code));
+diesel::joinable!(api_keys -> facilities (facility_id));
+diesel::joinable!(audit_events -> api_keys (api_key_id));
 diesel::joinable!(audit_events -> users (user_id));
 diesel::joinable!(dispensings -> countries (country_code));
 diesel::joinable!(dispensings -> facilities (facility_id));
@@ -498,6 +522,7 @@ diesel::joinable!(users -> facilities (facility_id));
 diesel::allow_tables_to_appear_in_same_query!(
     adequacy_bands,
     analytics_parameters,
+    api_keys,
     audit_events,
     countries,
     dispensing_monthly,

@@ -27,6 +27,9 @@ pub struct TokenResponse {
     pub token_type: String,
     /// Seconds until the token expires.
     pub expires_in: i64,
+    /// The password was reset by an admin: the token reaches only `GET /auth/me` and
+    /// `POST /auth/password` until the password is changed.
+    pub password_change_required: bool,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]

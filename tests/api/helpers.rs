@@ -90,6 +90,7 @@ pub fn test_settings() -> Settings {
         backdate_days: 30,
         reporting_grace_days: 10,
         ops: tarozi::config::OpsSettings::default(),
+        trusted_proxies: Default::default(),
     }
 }
 

@@ -1,6 +1,7 @@
 //! HTTP tests: every test runs against a real server and its own database.
 
 mod analytics;
+mod api_keys;
 mod auth;
 mod binary;
 mod contract;
@@ -27,6 +28,9 @@ mod rules_b;
 mod scans_background;
 mod scope;
 mod secrets;
+mod security_login;
 mod stock;
+mod tokens;
 mod transfers;
+mod user_lifecycle;
 mod users;

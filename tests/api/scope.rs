@@ -39,6 +39,7 @@ async fn cast() -> Cast {
 #[actix_web::test]
 async fn every_endpoint_answers_each_role_within_its_scope() {
     let Cast { app, almaty, pharmacy, users, .. } = cast().await;
+    let target = app.ministry("KZ");
     let morphine = app.substance_id("morphine").await;
     let p = pharmacy.id;
 
@@ -88,6 +89,16 @@ async fn every_endpoint_answers_each_role_within_its_scope() {
         (Method::POST, "/api/v1/facilities".into(), None, [201, 201, 403, 403, 403, 403, 403, 403]),
         (Method::PATCH, format!("/api/v1/facilities/{p}"), Some(|_| json!({"name": "Renamed pharmacy"})), [200, 200, 403, 403, 403, 403, 403, 403]),
         (Method::GET, "/api/v1/audit-events".into(), no_body, [200, 200, 403, 403, 403, 403, 200, 403]),
+        (Method::GET, "/api/v1/api-keys".into(), no_body, [200, 200, 403, 403, 403, 403, 200, 403]),
+        (Method::POST, "/api/v1/api-keys".into(), None, [201, 201, 403, 403, 403, 403, 403, 403]),
+        (Method::POST, format!("/api/v1/users/{}/deactivation", target.id), no_body, [200, 403, 403, 403, 403, 403, 403, 403]),
+        (Method::POST, format!("/api/v1/users/{}/activation", target.id), no_body, [200, 403, 403, 403, 403, 403, 403, 403]),
+        (
+            Method::POST,
+            format!("/api/v1/users/{}/password-reset", target.id),
+            Some(|_| json!({"new_password": "a-temporary-password"})),
+            [200, 403, 403, 403, 403, 403, 403, 403],
+        ),
     ];
 
     for (method, path, body, expected) in matrix {
@@ -98,6 +109,7 @@ async fn every_endpoint_answers_each_role_within_its_scope() {
                     "name": format!("F{i}"), "kind": "pharmacy", "licence_number": format!("KZ-{i}"),
                     "licence_valid_until": "2030-01-01", "region_id": almaty
                 })),
+                (None, "/api/v1/api-keys") if method == Method::POST => Some(json!({"name": format!("key {i}"), "facility_id": p})),
                 _ => None,
             };
             let r = app.request(method.clone(), &path, Some(&user.token), body.as_ref()).await;

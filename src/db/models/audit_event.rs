@@ -20,6 +20,8 @@ pub struct AuditEvent {
     pub resource_id: Option<String>,
     pub request_id: Option<String>,
     pub details: Value,
+    /// The API key the write came through, if any (`user_id` is then the key's principal).
+    pub api_key_id: Option<i64>,
 }
 
 /// Who did it: the authenticated caller, or the system itself.
@@ -29,6 +31,7 @@ pub struct Actor {
     pub role: Option<Role>,
     pub country_code: Option<String>,
     pub request_id: Option<String>,
+    pub api_key_id: Option<i64>,
 }
 
 #[derive(Debug, Insertable)]
@@ -42,6 +45,7 @@ struct NewAuditEvent<'a> {
     resource_id: Option<String>,
     request_id: Option<&'a str>,
     details: Value,
+    api_key_id: Option<i64>,
 }
 
 /// Filters of the audit-log listing.
@@ -77,6 +81,7 @@ impl AuditEvent {
                 resource_id,
                 request_id: actor.request_id.as_deref(),
                 details,
+                api_key_id: actor.api_key_id,
             })
             .execute(conn)?;
         Ok(())

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use crate::db::enums::Role;
-use crate::db::schema::users;
+use crate::db::schema::{api_keys, users};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
@@ -17,6 +17,11 @@ pub struct User {
     pub facility_id: Option<i64>,
     pub active: bool,
     pub created_at: DateTime<Utc>,
+    /// Set by an admin's password reset: until the user changes it, its tokens reach only
+    /// `/auth/me` and `/auth/password`.
+    pub must_change_password: bool,
+    /// Tokens issued before this moment are refused (`None`: not changed since creation).
+    pub password_changed_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Insertable)]
@@ -42,10 +47,34 @@ impl User {
         diesel::insert_into(users::table).values(new).returning(User::as_returning()).get_result(conn)
     }
 
+    pub fn find_for_update(conn: &mut PgConnection, id: i64) -> QueryResult<Option<User>> {
+        users::table.find(id).select(User::as_select()).for_update().first(conn).optional()
+    }
+
+    /// People only: the principals of API keys are listed as keys (`GET /api-keys`).
     pub fn page(conn: &mut PgConnection, offset: i64, limit: i64) -> QueryResult<(Vec<User>, i64)> {
-        let total = users::table.count().get_result(conn)?;
-        let rows = users::table.order(users::id).offset(offset).limit(limit).select(User::as_select()).load(conn)?;
+        let people = || users::table.filter(diesel::dsl::not(diesel::dsl::exists(api_keys::table.filter(api_keys::user_id.eq(users::id)))));
+        let total = people().count().get_result(conn)?;
+        let rows = people().order(users::id).offset(offset).limit(limit).select(User::as_select()).load(conn)?;
         Ok((rows, total))
+    }
+
+    /// Whether the user row is the principal of an API key.
+    pub fn is_api_key_principal(conn: &mut PgConnection, id: i64) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(api_keys::table.filter(api_keys::user_id.eq(id)))).get_result(conn)
+    }
+
+    pub fn set_active(conn: &mut PgConnection, id: i64, active: bool) -> QueryResult<User> {
+        diesel::update(users::table.find(id)).set(users::active.eq(active)).returning(User::as_returning()).get_result(conn)
+    }
+
+    /// Stores a new password hash; every token issued before now stops working. The time is
+    /// the application's, the clock tokens are issued by, not the database's.
+    pub fn set_password(conn: &mut PgConnection, id: i64, password_hash: &str, must_change: bool) -> QueryResult<User> {
+        diesel::update(users::table.find(id))
+            .set((users::password_hash.eq(password_hash), users::must_change_password.eq(must_change), users::password_changed_at.eq(Utc::now())))
+            .returning(User::as_returning())
+            .get_result(conn)
     }
 
     pub fn any_admin(conn: &mut PgConnection) -> QueryResult<bool> {
