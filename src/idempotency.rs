@@ -3,7 +3,8 @@
 //! another body is refused with 422 `idempotency_key_reused`.
 //!
 //! Keys are remembered for a retention period (`TAROZI_IDEMPOTENCY_RETENTION_DAYS`, 7 days
-//! by default): an older key counts as never used, and `serve` purges old keys hourly.
+//! by default): an older key counts as never used, and `serve` purges old keys hourly
+//! (`startup::spawn_maintenance`).
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
@@ -15,7 +16,6 @@ use diesel::{Connection, PgConnection, QueryResult};
 use serde::Serialize;
 use utoipa::IntoParams;
 
-use crate::db::DbPool;
 use crate::db::models::idempotency_key::IdempotencyKey;
 use crate::error::{AppError, AppResult, PROBLEM_CONTENT_TYPE, Problem};
 
@@ -89,28 +89,6 @@ fn not_before(days: i64) -> DateTime<Utc> {
 /// Removes the keys older than `retention_days`; returns how many.
 pub fn purge(conn: &mut PgConnection, retention_days: i64) -> QueryResult<usize> {
     IdempotencyKey::purge_older_than(conn, not_before(retention_days))
-}
-
-/// Purges expired keys now and every hour (`serve` only). A failed purge is logged and
-/// retried at the next tick.
-pub fn spawn_purge(pool: DbPool, retention_days: i64) {
-    actix_web::rt::spawn(async move {
-        let mut ticker = tokio::time::interval(std::time::Duration::from_secs(3600));
-        loop {
-            ticker.tick().await;
-            let pool = pool.clone();
-            let result = actix_web::web::block(move || -> anyhow::Result<usize> {
-                let mut conn = pool.get()?;
-                Ok(purge(&mut conn, retention_days)?)
-            })
-            .await;
-            match result {
-                Ok(Ok(purged)) => tracing::info!(purged, retention_days, "expired idempotency keys purged"),
-                Ok(Err(e)) => tracing::error!(error = ?e, "idempotency key purge failed"),
-                Err(e) => tracing::error!(error = %e, "idempotency key purge could not run"),
-            }
-        }
-    });
 }
 
 /// Runs `write` in a transaction, bound to `key` when the request has one.

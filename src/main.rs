@@ -137,7 +137,7 @@ fn serve(bind: &str, data_dir: PathBuf) -> anyhow::Result<()> {
     let workers = config::workers()?;
     let result = actix_web::rt::System::new().block_on(async move {
         let app = Application::build(shared, bind, workers)?;
-        tarozi::idempotency::spawn_purge(pool.clone(), retention_days);
+        tarozi::startup::spawn_maintenance(pool.clone(), retention_days);
         if scan_hours > 0 {
             tarozi::startup::spawn_scheduled_scans(pool, std::time::Duration::from_secs(scan_hours * 3600), grace);
         }

@@ -199,3 +199,32 @@ pub fn spawn_scheduled_scans(pool: DbPool, interval: Duration, reporting_grace_d
         }
     });
 }
+
+/// Every hour from start (`serve` only): purges idempotency keys past their retention and
+/// marks failed the scans a stopped process left `running`. A failure is logged and retried
+/// at the next tick.
+pub fn spawn_maintenance(pool: DbPool, idempotency_retention_days: i64) {
+    actix_web::rt::spawn(async move {
+        let mut ticker = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            ticker.tick().await;
+            let pool = pool.clone();
+            let result = web::block(move || -> anyhow::Result<(usize, usize)> {
+                let mut conn = pool.get()?;
+                let purged = crate::idempotency::purge(&mut conn, idempotency_retention_days)?;
+                let abandoned = crate::db::models::scan::Scan::fail_abandoned(&mut conn, ABANDONED_SCAN_MINUTES)?;
+                Ok((purged, abandoned))
+            })
+            .await;
+            match result {
+                Ok(Ok((purged, abandoned))) => tracing::info!(purged, abandoned_scans = abandoned, "maintenance done"),
+                Ok(Err(e)) => tracing::error!(error = ?e, "maintenance failed"),
+                Err(e) => tracing::error!(error = %e, "maintenance could not run"),
+            }
+        }
+    });
+}
+
+/// A scan still `running` this long after it started, with no scan of its country under
+/// way, was left by a process that stopped.
+pub const ABANDONED_SCAN_MINUTES: i32 = 10;

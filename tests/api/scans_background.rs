@@ -75,3 +75,34 @@ async fn a_scan_is_read_by_the_regulator_of_its_country_only() {
     app.get(&location, &app.ministry("KZ")).await.expect(403);
     app.get("/api/v1/diversion/scans/999999", &regulator).await.expect(404);
 }
+
+#[actix_web::test]
+async fn a_scan_left_running_by_a_stopped_process_is_marked_failed() {
+    let app = TestApp::spawn().await;
+    let regulator = app.regulator("KZ");
+    let mut conn = app.conn();
+    let insert = |minutes: i32| {
+        diesel::sql_query(
+            "INSERT INTO scans (country_code, period_from, period_to, trigger, requested_by, started_at) \
+             VALUES ('KZ', current_date - 3, current_date, 'manual', $1, now() - make_interval(mins => $2)) RETURNING id",
+        )
+        .bind::<diesel::sql_types::BigInt, _>(regulator.id)
+        .bind::<diesel::sql_types::Integer, _>(minutes)
+        .get_result::<Id>(&mut app.conn())
+        .unwrap()
+        .id
+    };
+    let (old, recent) = (insert(30), insert(1));
+    assert_eq!(tarozi::db::models::scan::Scan::fail_abandoned(&mut conn, tarozi::startup::ABANDONED_SCAN_MINUTES).unwrap(), 1);
+    let old = app.get(&format!("/api/v1/diversion/scans/{old}"), &regulator).await.expect(200);
+    assert_eq!(old.body["scan"]["status"], "failed");
+    assert!(old.body["scan"]["finished_at"].is_string());
+    let recent = app.get(&format!("/api/v1/diversion/scans/{recent}"), &regulator).await.expect(200);
+    assert_eq!(recent.body["scan"]["status"], "running");
+}
+
+#[derive(QueryableByName)]
+struct Id {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+}

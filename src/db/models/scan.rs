@@ -64,4 +64,19 @@ impl Scan {
             .get_result(conn)
             .optional()
     }
+
+    /// Marks failed the scans left `running` by a process that ended mid-scan: started more
+    /// than `minutes` ago, and no scan of their country holds its lock now (a scan runs in
+    /// one transaction holding it). Returns how many.
+    pub fn fail_abandoned(conn: &mut PgConnection, minutes: i32) -> QueryResult<usize> {
+        conn.transaction(|conn| {
+            diesel::sql_query(
+                "UPDATE scans SET status = 'failed', finished_at = now() \
+                 WHERE status = 'running' AND started_at < now() - make_interval(mins => $1) \
+                 AND pg_try_advisory_xact_lock(hashtext('scan:' || country_code))",
+            )
+            .bind::<diesel::sql_types::Integer, _>(minutes)
+            .execute(conn)
+        })
+    }
 }
