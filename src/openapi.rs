@@ -104,6 +104,7 @@ vocabularies!(
     enums::FlagStatus,
     enums::CommentVisibility,
     enums::ScanTrigger,
+    enums::ScanStatus,
     crate::views::analytics::GroupBy,
     crate::views::analytics::ReportFormat,
     crate::views::dispensing::RecordStatus,
