@@ -4,6 +4,7 @@
 
 pub mod analytics;
 pub mod fixtures;
+pub mod http;
 pub mod ingest;
 
 use std::io::{BufRead, BufReader};
