@@ -12,6 +12,7 @@ mod flags;
 mod helpers;
 mod idempotency;
 mod import_authorizations;
+mod ledger_properties;
 mod operations;
 mod reference;
 mod rules_a;
