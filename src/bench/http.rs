@@ -12,6 +12,9 @@
 //! The client runs on one thread of this process (so it takes at most one core away from
 //! the server): each connection writes a request, reads the whole response (length or
 //! chunked), and records the latency, so there is one request in flight per connection.
+//! Around each phase it reads the CPU time of the server, of the cluster (postmaster and
+//! children) and of itself from `/proc`, and PostgreSQL's commit and WAL-flush counters, so
+//! the figures say per request where the time goes.
 
 use std::io;
 use std::rc::Rc;
@@ -213,6 +216,89 @@ fn post_request(path: &str, bearer: &str, body: &[u8]) -> Vec<u8> {
     request
 }
 
+/// CPU seconds (user + system) of a process, from /proc/<pid>/stat.
+fn cpu_seconds(pid: u32) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0.0;
+    };
+    // Fields after the command name (which may hold spaces): state is field 3.
+    let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    (ticks(11) + ticks(12)) / hz
+}
+
+/// CPU seconds of the postmaster and all its children (backends, WAL writer, checkpointer).
+fn cluster_cpu_seconds(postmaster: u32) -> f64 {
+    let mut total = cpu_seconds(postmaster);
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        let parent = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|s| s.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1).and_then(|p| p.parse::<u32>().ok())));
+        if parent == Some(postmaster) {
+            total += cpu_seconds(pid);
+        }
+    }
+    total
+}
+
+/// What a phase cost: CPU of the server, the cluster and this client, and the database's
+/// committed transactions and WAL flushes.
+#[derive(Debug, Clone, Copy, Default)]
+struct Costs {
+    server_cpu: f64,
+    cluster_cpu: f64,
+    client_cpu: f64,
+    commits: i64,
+    wal_syncs: i64,
+}
+
+#[derive(QueryableByName)]
+struct DbCounters {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    commits: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    wal_syncs: i64,
+}
+
+fn costs(server: u32, postmaster: u32, conn: &mut PgConnection) -> Costs {
+    // Statistics reach the views at most a second late.
+    std::thread::sleep(StdDuration::from_millis(1100));
+    let db = diesel::sql_query(
+        "SELECT (SELECT sum(xact_commit) FROM pg_stat_database)::bigint AS commits, (SELECT wal_sync FROM pg_stat_wal)::bigint AS wal_syncs",
+    )
+    .get_result::<DbCounters>(conn)
+    .unwrap_or(DbCounters { commits: 0, wal_syncs: 0 });
+    Costs {
+        server_cpu: cpu_seconds(server),
+        cluster_cpu: cluster_cpu_seconds(postmaster),
+        client_cpu: cpu_seconds(std::process::id()),
+        commits: db.commits,
+        wal_syncs: db.wal_syncs,
+    }
+}
+
+impl std::ops::Sub for Costs {
+    type Output = Costs;
+    fn sub(self, o: Costs) -> Costs {
+        Costs {
+            server_cpu: self.server_cpu - o.server_cpu,
+            cluster_cpu: self.cluster_cpu - o.cluster_cpu,
+            client_cpu: self.client_cpu - o.client_cpu,
+            commits: self.commits - o.commits,
+            wal_syncs: self.wal_syncs - o.wal_syncs,
+        }
+    }
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg").map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" ")).unwrap_or_default()
+}
+
 struct PhaseResult {
     name: String,
     requests: usize,
@@ -225,6 +311,7 @@ struct PhaseResult {
     latencies: Vec<u32>,
     first_error: Option<String>,
     peak_rss_mib: Option<f64>,
+    costs: Costs,
 }
 
 impl PhaseResult {
@@ -313,6 +400,7 @@ async fn phase(host: &str, name: &str, connections: usize, seconds: u64, make: M
         latencies: Vec::new(),
         first_error: None,
         peak_rss_mib: None,
+        costs: Costs::default(),
     };
     for task in tasks {
         let tally = task.await.map_err(|e| anyhow::anyhow!("a client connection failed: {e}"))?;
@@ -372,8 +460,12 @@ pub fn run(options: HttpOptions) -> anyhow::Result<()> {
     let seconds = options.seconds;
     let availability_path = format!("/api/v1/analytics/availability?country={}&year={}", fixture.country, options.year);
 
+    let postmaster = database.cluster.pid().context("the cluster's postmaster")?;
+    let server_pid = server.pid();
+    println!("load average before: {}", load_average());
     let phases = actix_web::rt::System::new().block_on({
         let server = &server;
+        let conn = &mut conn;
         let ministry_token = ministry_token.clone();
         async move {
             // The report must answer before it is measured.
@@ -387,13 +479,17 @@ pub fn run(options: HttpOptions) -> anyhow::Result<()> {
 
             let mut phases = Vec::new();
             let health: MakeRequest = Rc::new(|_, _| get_request("/health", None));
+            let before = costs(server_pid, postmaster, conn);
             let mut measured = phase(&host, "GET /health (bare handler)", connections, seconds, health, None).await?;
+            measured.costs = costs(server_pid, postmaster, conn) - before;
             measured.peak_rss_mib = server.peak_rss_mib();
             phases.push(measured);
 
             let me_request = get_request("/api/v1/auth/me", Some(&ministry_token));
             let me: MakeRequest = Rc::new(move |_, _| me_request.clone());
+            let before = costs(server_pid, postmaster, conn);
             let mut measured = phase(&host, "GET /auth/me (token + user row)", connections, seconds, me, None).await?;
+            measured.costs = costs(server_pid, postmaster, conn) - before;
             measured.peak_rss_mib = server.peak_rss_mib();
             phases.push(measured);
 
@@ -422,13 +518,17 @@ pub fn run(options: HttpOptions) -> anyhow::Result<()> {
                 post_request(&format!("/api/v1/facilities/{facility}/dispensings"), bearer, &body)
             });
             let accepted: CheckBody = |body| find(body, b"\"accepted\":1").is_some();
+            let before = costs(server_pid, postmaster, conn);
             let mut measured = phase(&host, "POST dispensings (1 record)", connections, seconds, post, Some(accepted)).await?;
+            measured.costs = costs(server_pid, postmaster, conn) - before;
             measured.peak_rss_mib = server.peak_rss_mib();
             phases.push(measured);
 
             let read_request = get_request(&availability_path, Some(&ministry_token));
             let read: MakeRequest = Rc::new(move |_, _| read_request.clone());
+            let before = costs(server_pid, postmaster, conn);
             let mut measured = phase(&host, "GET analytics/availability", connections, seconds, read, None).await?;
+            measured.costs = costs(server_pid, postmaster, conn) - before;
             measured.peak_rss_mib = server.peak_rss_mib();
             phases.push(measured);
             anyhow::Ok(phases)
@@ -479,6 +579,22 @@ pub fn run(options: HttpOptions) -> anyhow::Result<()> {
         Some(mib) => println!("  server peak RSS:   {mib:.0} MiB (target < 300 MiB)"),
         None => println!("  server peak RSS:   unavailable"),
     }
+    println!("where the time goes, per request (CPU ms of the server, of PostgreSQL, of this client; transactions committed; WAL flushes):");
+    for p in &phases {
+        let n = p.requests.max(1) as f64;
+        let c = p.costs;
+        println!(
+            "  {:<33} server {:>6.3}  postgres {:>6.3}  client {:>6.3}  commits {:>5.2}  WAL flushes {:>5.2}  (busy {:.2} of 2 cores)",
+            p.name,
+            c.server_cpu * 1000.0 / n,
+            c.cluster_cpu * 1000.0 / n,
+            c.client_cpu * 1000.0 / n,
+            c.commits as f64 / n,
+            c.wal_syncs as f64 / n,
+            (c.server_cpu + c.cluster_cpu + c.client_cpu) / p.seconds
+        );
+    }
+    println!("load average after: {} (other processes share the cores)", load_average());
     println!("ratios:");
     println!("  POST ÷ health:          {:.3}", post.rate() / health.rate());
     println!("  POST ÷ auth/me:         {:.3}", post.rate() / me.rate());
