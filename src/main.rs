@@ -78,6 +78,22 @@ enum Command {
         #[arg(long)]
         reuse: Option<PathBuf>,
     },
+    /// Benchmark: single-record dispensing POSTs and availability reads under load, beside a bare handler.
+    BenchHttp {
+        /// Keep-alive connections, one request in flight on each.
+        #[arg(long, default_value_t = 32)]
+        connections: usize,
+        /// Measured seconds per phase.
+        #[arg(long, default_value_t = 15)]
+        seconds: u64,
+        #[arg(long, default_value_t = 100)]
+        pharmacies: usize,
+        /// Dispensing records of the preloaded year (last year unless --year).
+        #[arg(long, default_value_t = 300_000)]
+        preload: usize,
+        #[arg(long)]
+        year: Option<i32>,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -103,6 +119,12 @@ fn main() -> anyhow::Result<()> {
         Command::BenchAnalytics { records, pharmacies, year, report_runs, keep, reuse } => {
             tarozi::observability::init_logging(true);
             tarozi::bench::analytics::run(tarozi::bench::analytics::AnalyticsOptions { records, pharmacies, year, report_runs, keep, reuse })
+        }
+        Command::BenchHttp { connections, seconds, pharmacies, preload, year } => {
+            tarozi::observability::init_logging(true);
+            let defaults = tarozi::bench::http::HttpOptions::default();
+            let year = year.unwrap_or(defaults.year);
+            tarozi::bench::http::run(tarozi::bench::http::HttpOptions { connections, seconds, pharmacies, preload, year })
         }
         Command::SeedDemo { .. } => anyhow::bail!("seed-demo is not yet available"),
         Command::Serve { bind, data_dir, demo } => {

@@ -209,7 +209,10 @@ pub fn run(options: AnalyticsOptions) -> anyhow::Result<()> {
             println!("bench-analytics: reusing {} ({records} dispensing records)", folder.display());
             (database, "KZ".to_owned(), regions as usize)
         }
-        None => load(&options)?,
+        None => {
+            let (database, fixture) = load(&options)?;
+            (database, fixture.country, fixture.regions.len())
+        }
     };
     let mut conn = PgConnection::establish(database.url())?;
     let aggregate_rows: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
@@ -262,8 +265,8 @@ pub fn run(options: AnalyticsOptions) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Loads the benchmark data set into a new database.
-fn load(options: &AnalyticsOptions) -> anyhow::Result<(BenchDatabase, String, usize)> {
+/// Loads the benchmark data set into a new database (also the preload of `bench-http`).
+pub(crate) fn load(options: &AnalyticsOptions) -> anyhow::Result<(BenchDatabase, fixtures::Fixture)> {
     println!("bench-analytics: {} dispensing records in {}, {} pharmacies", options.records, options.year, options.pharmacies);
     let mut database = BenchDatabase::start()?;
     database.keep = options.keep;
@@ -339,7 +342,7 @@ fn load(options: &AnalyticsOptions) -> anyhow::Result<(BenchDatabase, String, us
     let total = loaded.load(Ordering::SeqCst);
     println!("dispensing loaded: {total} records in {load_seconds:.0} s ({} rows/s, aggregates maintained in each write)", rate(total, load_seconds));
     diesel::sql_query("VACUUM ANALYZE").execute(&mut conn)?;
-    Ok((database, fixture.country.clone(), fixture.regions.len()))
+    Ok((database, fixture))
 }
 
 fn ingest(

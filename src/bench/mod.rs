@@ -4,6 +4,7 @@
 
 pub mod analytics;
 pub mod fixtures;
+pub mod http;
 pub mod ingest;
 
 use std::io::{BufRead, BufReader};
@@ -94,6 +95,10 @@ impl ServerProcess {
                 bail!("the server did not start")
             }
         }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Peak resident memory of the server so far (VmHWM), in MiB.

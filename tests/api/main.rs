@@ -17,6 +17,7 @@ mod helpers;
 mod idempotency;
 mod idempotency_retention;
 mod import_authorizations;
+mod ledger_properties;
 mod operations;
 mod ops_cors;
 mod ops_limits;
