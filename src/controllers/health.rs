@@ -35,7 +35,7 @@ async fn health() -> HttpResponse {
 ///
 /// 503 `database_unavailable` with `Retry-After` while it is not; at once while the
 /// private cluster is being restarted.
-#[utoipa::path(tag = "operations", responses((status = 200, body = Status), (status = 503, body = crate::error::ProblemDocument)), security(()))]
+#[utoipa::path(tag = "operations", responses((status = 200, body = Status), (status = 503, body = crate::error::ProblemDocument, content_type = "application/problem+json")), security(()))]
 #[get("/ready")]
 async fn ready(state: web::Data<AppState>) -> AppResult<HttpResponse> {
     db::run(&state.pool, |conn| {
@@ -53,8 +53,8 @@ async fn ready(state: web::Data<AppState>) -> AppResult<HttpResponse> {
     tag = "operations",
     responses(
         (status = 200, content_type = "text/plain", body = String),
-        (status = 401, description = "No or a wrong metrics token", body = crate::error::ProblemDocument),
-        (status = 404, description = "Metrics are not enabled (`TAROZI_METRICS_TOKEN` unset)", body = crate::error::ProblemDocument)
+        (status = 401, description = "No or a wrong metrics token", body = crate::error::ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, description = "Metrics are not enabled (`TAROZI_METRICS_TOKEN` unset)", body = crate::error::ProblemDocument, content_type = "application/problem+json")
     ),
     security(("metrics_token" = []))
 )]

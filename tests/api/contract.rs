@@ -94,6 +94,14 @@ async fn every_reference_resolves_and_every_parameter_sits_where_the_server_read
             }
         }
         assert_eq!(declared, vars, "{method} {path}: every template variable is a path parameter");
+        // The server sends every problem as application/problem+json.
+        for (status, response) in op["responses"].as_object().unwrap() {
+            for (media, content) in response["content"].as_object().cloned().unwrap_or_default() {
+                if content["schema"]["$ref"] == "#/components/schemas/ProblemDocument" {
+                    assert_eq!(media, "application/problem+json", "{method} {path} {status}: a problem documented as {media}");
+                }
+            }
+        }
     }
 }
 
