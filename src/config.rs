@@ -153,17 +153,26 @@ pub fn number<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T>
     }
 }
 
+/// Shortest secret accepted, from the environment or a file alike.
+const MIN_SECRET_CHARS: usize = 32;
+
 /// A secret from the environment, or else from `file`, generating it (mode 600) the first time.
+/// Either source must hold at least `MIN_SECRET_CHARS` characters: a short or empty file
+/// stops start-up instead of signing tokens with it.
 fn secret(name: &str, file: &Path) -> anyhow::Result<Vec<u8>> {
     if let Ok(v) = std::env::var(name) {
-        if v.len() < 32 {
-            bail!("{name} must be at least 32 characters");
+        if v.len() < MIN_SECRET_CHARS {
+            bail!("{name} must be at least {MIN_SECRET_CHARS} characters");
         }
         return Ok(v.into_bytes());
     }
     if file.exists() {
         let v = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-        return Ok(v.trim().as_bytes().to_vec());
+        let v = v.trim();
+        if v.len() < MIN_SECRET_CHARS {
+            bail!("{} holds {} characters; a secret needs at least {MIN_SECRET_CHARS} (or set {name})", file.display(), v.len());
+        }
+        return Ok(v.as_bytes().to_vec());
     }
     let value = random_hex(32);
     write_private_file(file, &value)?;
@@ -201,5 +210,23 @@ mod tests {
         for bad in ["*", "https://*.example", "a.example", "https://a.example/", "ftp://a.example", "https://"] {
             assert!(cors_origins(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_short_or_empty_secret_file_stops_start_up() {
+        let dir = std::env::temp_dir().join(format!("tarozi-secret-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let name = "TAROZI_TEST_SECRET_NEVER_SET";
+        let file = dir.join("secret");
+        for (content, ok) in [(String::new(), false), ("short".to_owned(), false), ("x".repeat(31), false), ("x".repeat(32), true)] {
+            std::fs::write(&file, format!("{content}\n")).unwrap();
+            let result = secret(name, &file);
+            assert_eq!(result.is_ok(), ok, "{content:?}: {result:?}");
+            if let Err(e) = result {
+                assert!(e.to_string().contains("at least 32"), "{e}");
+            }
+        }
+        assert_eq!(secret(name, &dir.join("fresh")).unwrap().len(), 64);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -200,6 +200,8 @@ async fn close_reporting_period(
     let grace = state.settings.reporting_grace_days;
     let stored = db::run(&state.pool, move |conn| {
         idempotency::write(conn, caller.user_id, key.as_deref(), fingerprint, |conn| {
+            // Counted under the batches' lock: a batch arriving now lands before or after.
+            dispensing_batch::lock_facility(conn, facility.id)?;
             let (from, to) = month.bounds();
             let count = Dispensing::count_in(conn, facility.id, from, to)?;
             if zero_report && count > 0 {

@@ -31,7 +31,7 @@ use crate::error::Problem;
 use crate::views::dispensing::{ParsedRecord, RecordProblem, RecordResult, RecordStatus, ValidRecord};
 
 /// Advisory-lock namespace of dispensing batches (with the facility id as second key).
-const BATCH_LOCK: i32 = 0x4449_5350;
+pub const BATCH_LOCK: i32 = 0x4449_5350;
 
 /// The outcome of every record of a batch, in request order.
 pub struct BatchOutcome {
@@ -68,13 +68,20 @@ fn reused_id(index: usize) -> RecordResult {
 }
 
 /// Ingests `records` for `facility`; the caller owns the transaction.
+/// Takes, until the transaction ends, the facility's dispensing lock: batches of one facility
+/// run one at a time, and a month is never closed while a batch that may land in it runs.
+pub fn lock_facility(conn: &mut PgConnection, facility_id: i64) -> QueryResult<()> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock($1, $2)")
+        .bind::<diesel::sql_types::Integer, _>(BATCH_LOCK)
+        .bind::<diesel::sql_types::Integer, _>(facility_id as i32)
+        .execute(conn)?;
+    Ok(())
+}
+
 pub fn ingest(conn: &mut PgConnection, facility: &Facility, actor: &Actor, records: Vec<ParsedRecord>) -> QueryResult<BatchOutcome> {
     let n = records.len();
     let mut results: Vec<Option<RecordResult>> = vec![None; n];
-    diesel::sql_query("SELECT pg_advisory_xact_lock($1, $2)")
-        .bind::<diesel::sql_types::Integer, _>(BATCH_LOCK)
-        .bind::<diesel::sql_types::Integer, _>(facility.id as i32)
-        .execute(conn)?;
+    lock_facility(conn, facility.id)?;
 
     let mut valid: Vec<ValidRecord> = Vec::with_capacity(n);
     for record in records {

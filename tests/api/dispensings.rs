@@ -331,3 +331,21 @@ async fn a_month_closes_with_its_records_or_an_explicit_zero_report() {
     assert!(current.body["facilities"].as_array().unwrap().iter().all(|f| f["status"] == "open"));
     app.get(&format!("/api/v1/reporting-periods?period={}", this_month.label()), &s.user).await.expect(403);
 }
+
+#[actix_web::test]
+async fn closing_a_month_waits_for_a_batch_of_the_same_facility_in_flight() {
+    let s = setup(0).await;
+    let first_of_this_month = chrono::Datelike::with_day(&Utc::now().date_naive(), 1).unwrap();
+    let month = tarozi::domain::period::Month::of(first_of_this_month - Duration::days(1));
+    let path = format!("/api/v1/facilities/{}/reporting-periods/{}/close", s.pharmacy.id, month.label());
+    // A batch of this facility holds its lock (as `dispensing_batch::ingest` does until commit).
+    let mut batch = s.app.conn();
+    diesel::sql_query("BEGIN").execute(&mut batch).unwrap();
+    tarozi::db::dispensing_batch::lock_facility(&mut batch, s.pharmacy.id).unwrap();
+    let mut close = Box::pin(s.app.post(&path, &s.user, json!({"zero_report": true})));
+    let waited = actix_web::rt::time::timeout(std::time::Duration::from_millis(1500), &mut close).await;
+    assert!(waited.is_err(), "the month was counted and closed while a batch could still land in it: {:?}", waited.map(|r| r.text));
+    diesel::sql_query("COMMIT").execute(&mut batch).unwrap();
+    let r = close.await.expect(201);
+    assert_eq!(r.body["reporting_period"]["zero_report"], true, "{}", r.text);
+}
