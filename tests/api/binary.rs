@@ -1,6 +1,5 @@
 //! The real binary, on the embedded database: no DATABASE_URL, only a data folder.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -18,15 +17,7 @@ async fn serve_without_database_url_starts_its_own_cluster_and_stops_it() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(rest) = line.strip_prefix("listening on ") {
-                let _ = tx.send(rest.split_whitespace().next().unwrap_or("").to_owned());
-            }
-        }
-    });
+    let rx = crate::helpers::announced_address(&mut child);
     let address = rx.recv_timeout(Duration::from_secs(120)).expect("the server announces its address");
     let client = awc::Client::default();
     let mut ready = client.get(format!("{address}/ready")).send().await.unwrap();

@@ -401,3 +401,19 @@ impl Drop for TestApp {
         }
     }
 }
+
+/// The address a `tarozi serve` child announces on its standard output (`listening on …`),
+/// read on a thread of its own so the child never blocks on a full pipe.
+pub fn announced_address(child: &mut std::process::Child) -> std::sync::mpsc::Receiver<String> {
+    use std::io::{BufRead, BufReader};
+    let stdout = child.stdout.take().expect("the child's stdout is piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(rest) = line.strip_prefix("listening on ") {
+                let _ = tx.send(rest.split_whitespace().next().unwrap_or("").to_owned());
+            }
+        }
+    });
+    rx
+}
