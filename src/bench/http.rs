@@ -28,9 +28,9 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 
-use crate::auth::jwt::{AUDIENCE, Claims, ISSUER, TokenKeys};
+use crate::auth::jwt::TokenKeys;
 use crate::bench::analytics::{AnalyticsOptions, load};
-use crate::bench::{BENCH_JWT_SECRET, ServerProcess, fixtures, rate};
+use crate::bench::{BENCH_JWT_SECRET, ServerProcess, fixtures, rate, token};
 use crate::db::enums::Role;
 use crate::db::models::user::{NewUser, User};
 
@@ -55,20 +55,6 @@ impl Default for HttpOptions {
 
 const INDICATIONS: [&str; 6] = ["cancer", "palliative", "acute", "chronic_non_cancer", "opioid_dependence", "other"];
 const SEXES: [&str; 3] = ["female", "male", "unknown"];
-
-fn token(keys: &TokenKeys, user_id: i64, role: Role, country: &str, facility: Option<i64>) -> anyhow::Result<String> {
-    let now = Utc::now().timestamp();
-    keys.issue(&Claims {
-        sub: user_id.to_string(),
-        iss: ISSUER.into(),
-        aud: AUDIENCE.into(),
-        iat: now,
-        exp: now + 86_400,
-        role,
-        country: Some(country.to_owned()),
-        facility,
-    })
-}
 
 /// One HTTP/1.1 keep-alive connection; `buffer` holds bytes read past the last response.
 struct HttpConnection {

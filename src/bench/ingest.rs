@@ -17,8 +17,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 
-use crate::auth::jwt::{AUDIENCE, Claims, ISSUER, TokenKeys};
-use crate::bench::{BENCH_JWT_SECRET, BenchDatabase, ServerProcess, fixtures, rate};
+use crate::auth::jwt::TokenKeys;
+use crate::bench::{BENCH_JWT_SECRET, BenchDatabase, ServerProcess, fixtures, rate, token};
 use crate::db::enums::Role;
 use crate::db::schema::dispensings;
 
@@ -80,20 +80,6 @@ fn batches(options: &IngestOptions, fixture: &fixtures::Fixture) -> Vec<(usize, 
     bodies
 }
 
-fn token(keys: &TokenKeys, user_id: i64, country: &str, facility_id: i64) -> anyhow::Result<String> {
-    let now = Utc::now().timestamp();
-    keys.issue(&Claims {
-        sub: user_id.to_string(),
-        iss: ISSUER.into(),
-        aud: AUDIENCE.into(),
-        iat: now,
-        exp: now + 86_400,
-        role: Role::Pharmacy,
-        country: Some(country.to_owned()),
-        facility: Some(facility_id),
-    })
-}
-
 pub fn run(options: IngestOptions) -> anyhow::Result<()> {
     if options.batch == 0 || options.batch > crate::views::dispensing::MAX_RECORDS || options.pharmacies == 0 {
         bail!("--batch must be 1 to 10000 and --pharmacies at least 1");
@@ -119,7 +105,7 @@ pub fn run(options: IngestOptions) -> anyhow::Result<()> {
         .pharmacies
         .iter()
         .zip(&fixture.pharmacy_users)
-        .map(|(f, u)| token(&keys, *u, &fixture.country, f.id))
+        .map(|(f, u)| token(&keys, *u, Role::Pharmacy, &fixture.country, Some(f.id)))
         .collect::<anyhow::Result<_>>()?;
 
     let server = ServerProcess::spawn(database.url(), &database.folder)?;
