@@ -7,13 +7,13 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
-use actix_web::http::{StatusCode, header};
+use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
-use crate::error::{AppError, FieldError, Problem};
+use crate::app::error::{AppError, DomainError, FieldError, ProblemCode};
 
 /// Largest accepted body: a batch of 10 000 dispensing records fits with room to spare.
 pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
@@ -84,26 +84,26 @@ fn nul_pointer(bytes: &[u8]) -> Option<String> {
 
 /// Parses JSON text into `T`, reporting the failing field's pointer; a NUL character in
 /// any string is refused.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DomainError> {
     if let Some(pointer) = nul_pointer(bytes) {
-        return Err(Problem::field(pointer, NUL_DETAIL));
+        return Err(DomainError::field(pointer, NUL_DETAIL));
     }
     parse_json_parts(bytes)
 }
 
 /// Parses JSON text whose parts are parsed later, one by one, with `parse_json` (a batch's
 /// records, as raw values): their NUL characters are refused there, part by part.
-fn parse_json_parts<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+fn parse_json_parts<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DomainError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let pointer = pointer_of(e.path());
         let inner = e.into_inner();
         match inner.classify() {
-            serde_json::error::Category::Data => Problem::validation(vec![data_error(pointer, &inner.to_string())]),
-            _ => Problem::new(StatusCode::BAD_REQUEST, "malformed_json", format!("the body is not valid JSON: {inner}")),
+            serde_json::error::Category::Data => DomainError::validation(vec![data_error(pointer, &inner.to_string())]),
+            _ => DomainError::new(ProblemCode::MalformedJson, format!("the body is not valid JSON: {inner}")),
         }
     })?;
-    de.end().map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "malformed_json", format!("the body is not valid JSON: {e}")))?;
+    de.end().map_err(|e| DomainError::new(ProblemCode::MalformedJson, format!("the body is not valid JSON: {e}")))?;
     Ok(value)
 }
 
@@ -158,8 +158,8 @@ fn describe(e: &validator::ValidationError) -> String {
 }
 
 /// 422 if `value` fails its `validator` rules.
-pub fn validate<T: Validate>(value: &T) -> Result<(), Problem> {
-    value.validate().map_err(|e| Problem::validation(field_errors("", &e)))
+pub fn validate<T: Validate>(value: &T) -> Result<(), DomainError> {
+    value.validate().map_err(|e| DomainError::validation(field_errors("", &e)))
 }
 
 fn is_json(req: &HttpRequest) -> bool {
@@ -181,15 +181,9 @@ impl<T: DeserializeOwned + Validate + 'static, const LIMIT: usize, const WHOLE: 
         let payload = web::Payload::from_request(&req, payload);
         Box::pin(async move {
             if !is_json(&req) {
-                return Err(Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send the body as application/json").into());
+                return Err(DomainError::new(ProblemCode::UnsupportedMediaType, "send the body as application/json").into());
             }
-            let too_large = || {
-                Problem::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    format!("the body could not be read or is larger than {LIMIT} bytes"),
-                )
-            };
+            let too_large = || DomainError::new(ProblemCode::PayloadTooLarge, format!("the body could not be read or is larger than {LIMIT} bytes"));
             let payload = payload.await.map_err(|_| too_large())?;
             let body = payload.to_bytes_limited(LIMIT).await.map_err(|_| too_large())?.map_err(|_| too_large())?;
             // An empty body is an empty object: optional-only requests may send nothing.
@@ -215,7 +209,7 @@ pub async fn refuse_nul_in_path(
 ) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
     let path = req.uri().path();
     if path.contains("%00") || path.contains('\0') {
-        return Ok(req.into_response(Problem::not_found("resource at this path").to_response()));
+        return Ok(req.into_response(crate::error::respond(&DomainError::not_found("resource at this path"))));
     }
     next.call(req).await.map(actix_web::dev::ServiceResponse::map_into_boxed_body)
 }
@@ -232,9 +226,9 @@ impl<T: DeserializeOwned + Validate> FromRequest for QueryParams<T> {
     }
 }
 
-pub fn parse_query<T: DeserializeOwned + Validate>(query: &str) -> Result<T, Problem> {
+pub fn parse_query<T: DeserializeOwned + Validate>(query: &str) -> Result<T, DomainError> {
     if let Some((name, _)) = form_urlencoded_parse(query).find(|(k, v)| k.contains('\0') || v.contains('\0')) {
-        return Err(Problem::parameter(name.replace('\0', ""), NUL_DETAIL));
+        return Err(DomainError::parameter(name.replace('\0', ""), NUL_DETAIL));
     }
     let de = serde_urlencoded::Deserializer::new(form_urlencoded_parse(query));
     let value: T = serde_path_to_error::deserialize(de).map_err(|e| {
@@ -243,21 +237,21 @@ pub fn parse_query<T: DeserializeOwned + Validate>(query: &str) -> Result<T, Pro
         if let Some(rest) = message.strip_prefix("missing field `")
             && let Some(field) = rest.split('`').next()
         {
-            return Problem::parameter(field, "is required");
+            return DomainError::parameter(field, "is required");
         }
         if let Some(rest) = message.strip_prefix("unknown field `")
             && let Some(field) = rest.split('`').next()
         {
-            return Problem::parameter(field, message.clone());
+            return DomainError::parameter(field, message.clone());
         }
-        Problem::parameter(if name == "." { String::new() } else { name }, message)
+        DomainError::parameter(if name == "." { String::new() } else { name }, message)
     })?;
     value.validate().map_err(|e| {
         let errors = field_errors("", &e)
             .into_iter()
             .map(|f| FieldError::parameter(f.pointer.unwrap_or_default().trim_start_matches('/').to_owned(), f.detail))
             .collect();
-        Problem::validation(errors)
+        DomainError::validation(errors)
     })?;
     Ok(value)
 }
@@ -279,14 +273,14 @@ pub struct Page {
 }
 
 impl Page {
-    pub fn new(page: Option<i64>, per_page: Option<i64>) -> Result<Page, Problem> {
+    pub fn new(page: Option<i64>, per_page: Option<i64>) -> Result<Page, DomainError> {
         let page = page.unwrap_or(1);
         let per_page = per_page.unwrap_or(50);
         if !(1..=MAX_PAGE).contains(&page) {
-            return Err(Problem::parameter("page", format!("must be between 1 and {MAX_PAGE}")));
+            return Err(DomainError::parameter("page", format!("must be between 1 and {MAX_PAGE}")));
         }
         if !(1..=1000).contains(&per_page) {
-            return Err(Problem::parameter("per_page", "must be between 1 and 1000"));
+            return Err(DomainError::parameter("per_page", "must be between 1 and 1000"));
         }
         Ok(Page { page, per_page })
     }

@@ -5,11 +5,10 @@
 //! method, so a path served under other methods falls through to the default service; the
 //! document (built from the same routes) knows which methods each path template has.
 
-use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use crate::error::Problem;
+use crate::app::error::{DomainError, ProblemCode};
 
 enum Segment {
     Literal(String),
@@ -70,11 +69,11 @@ impl PathTable {
 pub async fn no_route(req: HttpRequest, table: web::Data<PathTable>) -> HttpResponse {
     let allowed = table.allowed(req.path());
     if allowed.is_empty() {
-        return Problem::not_found("route").to_response();
+        return crate::error::respond(&DomainError::not_found("route"));
     }
     let allow = allowed.join(", ");
     let detail = format!("this path does not support {}; it supports {allow}", req.method());
-    let mut response = Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", detail).to_response();
+    let mut response = crate::error::respond(&DomainError::new(ProblemCode::MethodNotAllowed, detail));
     if let Ok(value) = HeaderValue::from_str(&allow) {
         response.headers_mut().insert(header::ALLOW, value);
     }

@@ -1,23 +1,22 @@
-//! Idempotent writes: with an `Idempotency-Key`, the first response is stored in the same
-//! transaction as the write, a replay with the same body returns it, and the same key with
-//! another body is refused with 422 `idempotency_key_reused`.
+//! The HTTP side of the write frame: the `Idempotency-Key` header, running a command from a
+//! handler (`execute`) and answering with its JSON view, its problem document or the stored
+//! answer of an earlier request with the same key (`Idempotent-Replayed: true`).
 //!
-//! Keys are remembered for a retention period (`TAROZI_IDEMPOTENCY_RETENTION_DAYS`, 7 days
-//! by default): an older key counts as never used, and `serve` purges old keys hourly
-//! (`startup::spawn_maintenance`).
+//! The frame itself — transaction, key, audit entry, refused attempts — is `app::frame`.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
-use std::sync::atomic::{AtomicI64, Ordering};
-
-use chrono::{DateTime, Utc};
-use diesel::{Connection, PgConnection, QueryResult};
+use diesel::PgConnection;
 use serde::Serialize;
 use utoipa::IntoParams;
 
-use crate::db::models::idempotency_key::IdempotencyKey;
-use crate::error::{AppError, AppResult, PROBLEM_CONTENT_TYPE, Problem};
+use crate::app;
+use crate::app::error::{AppError, AppResult, DomainError};
+use crate::app::frame::{self, Idempotency, Outcome, Reply};
+use crate::db::models::audit_event::Actor;
+use crate::error::PROBLEM_CONTENT_TYPE;
+use crate::state::AppState;
 
 pub const HEADER: &str = "idempotency-key";
 pub const REPLAYED_HEADER: &str = "idempotent-replayed";
@@ -40,94 +39,66 @@ pub fn key_of(req: &HttpRequest) -> AppResult<Option<String>> {
     };
     let key = value.to_str().ok().map(str::trim).unwrap_or("");
     if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
-        return Err(Problem::parameter("Idempotency-Key", "must be 1 to 255 printable ASCII characters").into());
+        return Err(DomainError::parameter("Idempotency-Key", "must be 1 to 255 printable ASCII characters").into());
     }
     Ok(Some(key.to_owned()))
 }
 
-/// What a write produced.
-pub enum Outcome<T> {
-    /// Written: the status and body to answer with.
-    Done(StatusCode, T),
-    /// Refused, with the refusal recorded for oversight: the transaction still commits.
-    Refused(Problem),
-}
-
-/// A response as stored for replay.
-#[derive(Debug, Clone)]
-pub struct Stored {
-    pub status: StatusCode,
-    pub body: Vec<u8>,
-    pub replayed: bool,
-}
-
-impl Stored {
-    pub fn into_response(self) -> HttpResponse {
-        let content_type = if self.status.is_success() { "application/json" } else { PROBLEM_CONTENT_TYPE };
-        let mut response = HttpResponse::build(self.status);
-        response.insert_header((header::CONTENT_TYPE, content_type));
-        if self.replayed {
-            response.insert_header((REPLAYED_HEADER, HeaderValue::from_static("true")));
-        }
-        response.body(self.body)
-    }
-}
-
-/// Days a key is remembered: process-wide, set once at start from the settings.
-static RETENTION_DAYS: AtomicI64 = AtomicI64::new(7);
-
-/// Sets the retention (at least one day) for every later write.
-pub fn set_retention_days(days: i64) {
-    RETENTION_DAYS.store(days.max(1), Ordering::Relaxed);
-}
-
-/// The moment before which a key has expired, for a retention of `days`.
-fn not_before(days: i64) -> DateTime<Utc> {
-    Utc::now() - chrono::Duration::days(days.max(1))
-}
-
-/// Removes the keys older than `retention_days`; returns how many.
-pub fn purge(conn: &mut PgConnection, retention_days: i64) -> QueryResult<usize> {
-    IdempotencyKey::purge_older_than(conn, not_before(retention_days))
-}
-
-/// Runs `write` in a transaction, bound to `key` when the request has one.
-pub fn write<T, F>(conn: &mut PgConnection, user_id: i64, key: Option<&str>, fingerprint: [u8; 32], write: F) -> AppResult<Stored>
+/// Runs `command` for `actor` through the write frame and answers with `view` of its output
+/// (a status and a JSON body) or with the problem document of its recorded refusal.
+pub async fn execute<T, V, C, R>(
+    state: &AppState,
+    key: Option<String>,
+    actor: Actor,
+    fingerprint: [u8; 32],
+    command: C,
+    view: R,
+) -> AppResult<HttpResponse>
 where
-    T: Serialize,
-    F: FnOnce(&mut PgConnection) -> AppResult<Outcome<T>>,
+    C: FnOnce(&mut PgConnection, &Actor) -> AppResult<Outcome<T>> + Send + 'static,
+    R: FnOnce(T) -> (StatusCode, V) + Send + 'static,
+    V: Serialize,
+    T: 'static,
 {
-    conn.transaction::<Stored, AppError, _>(|conn| {
-        if let Some(key) = key
-            && let Some(previous) = IdempotencyKey::lock_and_find(conn, user_id, key, not_before(RETENTION_DAYS.load(Ordering::Relaxed)))?
-        {
-            if previous.request_fingerprint != fingerprint {
-                return Err(Problem::unprocessable("idempotency_key_reused", "this Idempotency-Key was already used with a different request").into());
-            }
-            return Ok(Stored {
-                status: StatusCode::from_u16(previous.response_status as u16).unwrap_or(StatusCode::OK),
-                body: previous.response_body,
-                replayed: true,
-            });
-        }
-        let stored = match write(conn)? {
-            Outcome::Done(status, body) => Stored { status, body: serde_json::to_vec(&body).map_err(anyhow::Error::from)?, replayed: false },
-            Outcome::Refused(problem) => {
-                Stored { status: problem.status, body: serde_json::to_vec(&problem.document()).map_err(anyhow::Error::from)?, replayed: false }
-            }
-        };
-        if let Some(key) = key {
-            IdempotencyKey::store(
-                conn,
-                &IdempotencyKey {
-                    user_id,
-                    key: key.to_owned(),
-                    request_fingerprint: fingerprint.to_vec(),
-                    response_status: stored.status.as_u16() as i16,
-                    response_body: stored.body.clone(),
-                },
-            )?;
-        }
-        Ok(stored)
-    })
+    Ok(into_response(execute_reply(state, key, actor, fingerprint, command, view).await?))
+}
+
+/// `execute`, answering with the stored form (for handlers that add to a fresh answer).
+pub async fn execute_reply<T, V, C, R>(
+    state: &AppState,
+    key: Option<String>,
+    actor: Actor,
+    fingerprint: [u8; 32],
+    command: C,
+    view: R,
+) -> AppResult<Reply>
+where
+    C: FnOnce(&mut PgConnection, &Actor) -> AppResult<Outcome<T>> + Send + 'static,
+    R: FnOnce(T) -> (StatusCode, V) + Send + 'static,
+    V: Serialize,
+    T: 'static,
+{
+    let idempotency = key.map(|key| Idempotency { key, fingerprint });
+    app::run(&state.pool, move |conn| frame::run(conn, &actor, idempotency.as_ref(), |conn| command(conn, &actor), |result| render(result.map(view))))
+        .await
+}
+
+/// The stored form of an answer.
+fn render<V: Serialize>(result: Result<(StatusCode, V), &DomainError>) -> AppResult<Reply> {
+    let (status, body) = match result {
+        Ok((status, body)) => (status, serde_json::to_vec(&body)),
+        Err(e) => (crate::error::status_of(e.code), serde_json::to_vec(&crate::error::document(e))),
+    };
+    Ok(Reply { status: status.as_u16(), body: body.map_err(|e| AppError::Internal(e.into()))?, replayed: false })
+}
+
+pub fn into_response(reply: Reply) -> HttpResponse {
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK);
+    let content_type = if status.is_success() { "application/json" } else { PROBLEM_CONTENT_TYPE };
+    let mut response = HttpResponse::build(status);
+    response.insert_header((header::CONTENT_TYPE, content_type));
+    if reply.replayed {
+        response.insert_header((REPLAYED_HEADER, HeaderValue::from_static("true")));
+    }
+    response.body(reply.body)
 }

@@ -3,6 +3,8 @@
 
 /// Availability analytics and INCB reports.
 pub mod analytics;
+/// The application layer: commands, queries, the write frame and the authorization policy.
+pub mod app;
 /// Authentication (argon2id, JWT) and the `Caller` scope checks.
 pub mod auth;
 /// `tarozi bench-*`: benchmarks that print their figures.
@@ -33,5 +35,7 @@ pub mod router;
 pub mod rules;
 /// Building and running the HTTP application.
 pub mod startup;
+/// `AppState`, shared by handlers and extractors.
+pub mod state;
 /// JSON wire types.
 pub mod views;

@@ -8,7 +8,8 @@ use diesel::{Connection, PgConnection};
 
 use tarozi::config::{self, Settings};
 use tarozi::db;
-use tarozi::startup::{AppState, Application, Shared, bootstrap_admin};
+use tarozi::startup::{Application, Shared, bootstrap_admin};
+use tarozi::state::AppState;
 
 #[derive(Parser)]
 #[command(name = "tarozi", version, about = "Opioid analgesic availability and diversion monitoring")]

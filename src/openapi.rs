@@ -11,8 +11,9 @@ use utoipa_actix_web::AppExt;
 use utoipa::PartialSchema;
 use utoipa::openapi::schema::Schema;
 
+use crate::app::error::FieldError;
 use crate::db::enums::{self, Vocabulary};
-use crate::error::{FieldError, PROBLEM_CONTENT_TYPE, ProblemDocument};
+use crate::error::{PROBLEM_CONTENT_TYPE, ProblemDocument};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -107,7 +108,10 @@ vocabularies!(
     enums::ScanStatus,
     crate::views::analytics::GroupBy,
     crate::views::analytics::ReportFormat,
-    crate::views::dispensing::RecordStatus,
+    crate::app::dispensing::RecordStatus,
+    crate::app::error::ProblemCode,
+    enums::AuditAction,
+    enums::ResourceType,
 );
 
 /// The complete document, as served at `/openapi.json` and committed as `openapi/openapi.json`.

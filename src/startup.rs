@@ -15,33 +15,15 @@ use diesel::PgConnection;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::jwt::TokenKeys;
-use crate::auth::rate_limit::LoginLimiter;
-use crate::config::Settings;
+use crate::app::error::DomainError;
 use crate::db::DbPool;
-use crate::db::enums::Role;
+use crate::db::enums::{AuditAction, ResourceType, Role};
 use crate::db::models::audit_event::{Actor, AuditEvent};
 use crate::db::models::user::{NewUser, User};
-use crate::error::Problem;
 use crate::extract::DEFAULT_BODY_BYTES;
 use crate::fallback::PathTable;
 use crate::observability::{Metrics, observe};
-
-/// Everything a handler needs, shared by all workers.
-pub struct AppState {
-    pub pool: DbPool,
-    pub settings: Settings,
-    pub tokens: TokenKeys,
-    pub login_limiter: LoginLimiter,
-}
-
-impl AppState {
-    pub fn new(pool: DbPool, settings: Settings) -> Self {
-        let tokens = TokenKeys::new(&settings.jwt_secret);
-        crate::idempotency::set_retention_days(settings.ops.idempotency_retention_days);
-        AppState { pool, settings, tokens, login_limiter: LoginLimiter::default() }
-    }
-}
+use crate::state::AppState;
 
 /// The shared, per-process parts of the application.
 #[derive(Clone)]
@@ -92,7 +74,8 @@ pub fn build_app(
         // Bodies read outside `JsonBody` (which carries its own limit) stay small too.
         .app_data(web::PayloadConfig::new(DEFAULT_BODY_BYTES))
         .app_data(
-            web::PathConfig::default().error_handler(|err, _| Problem::not_found(&format!("resource at this path ({err})")).to_response_error()),
+            web::PathConfig::default()
+                .error_handler(|err, _| crate::error::to_actix(DomainError::not_found(&format!("resource at this path ({err})")))),
         )
         .configure(crate::router::configure)
         .split_for_parts();
@@ -142,8 +125,8 @@ pub fn bootstrap_admin(conn: &mut PgConnection, given_password: Option<String>) 
     AuditEvent::record(
         conn,
         &Actor::default(),
-        "bootstrap_admin",
-        "user",
+        AuditAction::BootstrapAdmin,
+        ResourceType::User,
         Some(user.id.to_string()),
         None,
         serde_json::json!({"username": "admin"}),
@@ -180,8 +163,8 @@ pub fn spawn_scheduled_scans(pool: DbPool, interval: Duration, reporting_grace_d
                     AuditEvent::record(
                         &mut conn,
                         &Actor::default(),
-                        "scheduled_scan",
-                        "scan",
+                        AuditAction::ScheduledScan,
+                        ResourceType::Scan,
                         Some(outcome.scan.id.to_string()),
                         Some(&country.code),
                         serde_json::json!({"day": yesterday, "flags_raised": outcome.flags_raised, "flags_updated": outcome.flags_updated}),
@@ -211,7 +194,7 @@ pub fn spawn_maintenance(pool: DbPool, idempotency_retention_days: i64) {
             let pool = pool.clone();
             let result = web::block(move || -> anyhow::Result<(usize, usize)> {
                 let mut conn = pool.get()?;
-                let purged = crate::idempotency::purge(&mut conn, idempotency_retention_days)?;
+                let purged = crate::app::frame::purge(&mut conn, idempotency_retention_days)?;
                 let abandoned = crate::db::models::scan::Scan::fail_abandoned(&mut conn, ABANDONED_SCAN_MINUTES)?;
                 Ok((purged, abandoned))
             })

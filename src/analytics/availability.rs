@@ -10,6 +10,7 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use crate::analytics::{Catalog, supplies_retail};
+use crate::app::error::{AppResult, DomainError};
 use crate::db::enums::{AgeBand, PatientSex, Sex};
 use crate::db::models::country::Country;
 use crate::db::models::region::{Region, RegionPopulation, RegionPopulationGroup};
@@ -17,7 +18,6 @@ use crate::db::reports::flows::{self, DateRange, DispensedRow, Source, SupplyRow
 use crate::domain::availability::{Band, SubstanceAmount, band_of, metrics, period_population, round};
 use crate::domain::decimal::Decimal;
 use crate::domain::period::Month;
-use crate::error::{AppResult, Problem};
 use crate::views::analytics::{AreaMetrics, AvailabilityReport, GroupBy, GroupMetrics, MissingValue, PeriodView, RegionMetrics, SubstanceMetrics};
 
 /// What to report on.
@@ -119,7 +119,7 @@ impl Populations {
         if let Some(id) = only {
             regions.retain(|r| r.id == id);
             if regions.is_empty() {
-                return Err(Problem::parameter("region_id", "is not a region of this country").into());
+                return Err(DomainError::parameter("region_id", "is not a region of this country").into());
             }
         }
         let ids: Vec<i64> = regions.iter().map(|r| r.id).collect();
@@ -168,7 +168,7 @@ impl Populations {
 
 /// The availability report, read from `source`.
 pub fn report(conn: &mut PgConnection, request: &AvailabilityRequest, source: Source) -> AppResult<AvailabilityReport> {
-    let country = Country::find(conn, &request.country)?.ok_or_else(|| Problem::parameter("country", "unknown country"))?;
+    let country = Country::find(conn, &request.country)?.ok_or_else(|| DomainError::parameter("country", "unknown country"))?;
     let range = request.range;
     let catalog = Catalog::load(conn, range.to)?;
     let bands = bands(conn)?;

@@ -15,11 +15,11 @@ use bigdecimal::{BigDecimal, Zero};
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
+use crate::app::error::{AppResult, DomainError};
 use crate::db::enums::{FacilityKind, StockEventKind};
 use crate::db::models::product::Product;
 use crate::db::models::substance::{ReferenceValues, Substance};
 use crate::db::reports::flows::SupplyRow;
-use crate::error::{AppResult, Problem};
 
 /// Products, substances and the reference values in force on one date.
 pub struct Catalog {
@@ -88,26 +88,26 @@ pub fn report_range(
 ) -> AppResult<crate::db::reports::flows::DateRange> {
     let (from, to) = match (year, from, to) {
         (Some(y), None, None) => (
-            NaiveDate::from_ymd_opt(y, 1, 1).ok_or_else(|| Problem::parameter("year", "is not a valid year"))?,
-            NaiveDate::from_ymd_opt(y, 12, 31).ok_or_else(|| Problem::parameter("year", "is not a valid year"))?,
+            NaiveDate::from_ymd_opt(y, 1, 1).ok_or_else(|| DomainError::parameter("year", "is not a valid year"))?,
+            NaiveDate::from_ymd_opt(y, 12, 31).ok_or_else(|| DomainError::parameter("year", "is not a valid year"))?,
         ),
         (None, Some(f), Some(t)) => (f, t),
         (Some(_), _, _) => {
-            return Err(Problem::parameter("year", "give a year, or from and to, not both").into());
+            return Err(DomainError::parameter("year", "give a year, or from and to, not both").into());
         }
         (None, None, _) => {
-            return Err(Problem::parameter("from", "give a year, or from and to").into());
+            return Err(DomainError::parameter("from", "give a year, or from and to").into());
         }
         (None, Some(_), None) => {
-            return Err(Problem::parameter("to", "is required with from").into());
+            return Err(DomainError::parameter("to", "is required with from").into());
         }
     };
     let to = to.min(today);
     if to < from {
-        return Err(Problem::parameter("to", "the period must not end before it starts (or start in the future)").into());
+        return Err(DomainError::parameter("to", "the period must not end before it starts (or start in the future)").into());
     }
     if (to - from).num_days() > 366 * 5 {
-        return Err(Problem::parameter("to", "a report covers at most five years").into());
+        return Err(DomainError::parameter("to", "a report covers at most five years").into());
     }
     Ok(crate::db::reports::flows::DateRange { from, to })
 }

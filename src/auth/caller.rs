@@ -13,13 +13,14 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 
+use crate::app::error::{AppError, AppResult, DomainError, ProblemCode};
+use crate::app::policy;
 use crate::db::enums::Role;
 use crate::db::models::audit_event::Actor;
 use crate::db::models::facility::Facility;
 use crate::db::models::user::User;
-use crate::error::{AppError, AppResult, Problem};
 use crate::observability::RequestId;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(Debug, Clone)]
 pub struct Caller {
@@ -42,62 +43,33 @@ impl Caller {
             country_code: self.country_code.clone(),
             request_id: self.request_id.clone(),
             api_key_id: self.api_key_id,
+            facility_id: self.facility_id,
         }
     }
 
-    /// 403 unless the caller has one of `roles`.
+    /// 403 unless the caller has one of `roles` (`app::policy::require`).
     pub fn require(&self, roles: &[Role]) -> AppResult<()> {
-        if roles.contains(&self.role) { Ok(()) } else { Err(Problem::forbidden(format!("the {} role may not do this", self.role)).into()) }
+        Ok(policy::require(&self.actor(), roles)?)
     }
 
-    /// 403 unless the caller may see country-level data of `country`: admin everywhere,
-    /// everyone else (but `regional`) only in their own country.
+    /// `app::policy::check_country` for the caller.
     pub fn check_country(&self, country: &str) -> AppResult<()> {
-        match self.role {
-            Role::Admin => Ok(()),
-            Role::Regional => Err(Problem::forbidden("the regional role reads cross-border aggregates only").into()),
-            _ if self.country_code.as_deref() == Some(country) => Ok(()),
-            _ => Err(Problem::forbidden(format!("no access to data of country {country}")).into()),
-        }
+        Ok(policy::check_country(&self.actor(), country)?)
     }
 
-    /// 403 unless the caller may see `facility`: its own users, the regulator and ministry
-    /// of its country, and admin.
+    /// `app::policy::check_facility` for the caller.
     pub fn check_facility(&self, facility: &Facility) -> AppResult<()> {
-        if self.role.is_facility_role() {
-            return if self.facility_id == Some(facility.id) {
-                Ok(())
-            } else {
-                Err(Problem::forbidden("a facility user reaches only its own facility").into())
-            };
-        }
-        self.check_country(&facility.country_code)
+        Ok(policy::check_facility(&self.actor(), facility)?)
     }
 
-    /// 403 unless the caller reports for `facility` (its own pharmacy or wholesaler user).
+    /// `app::policy::check_reports_for` for the caller.
     pub fn check_reports_for(&self, facility: &Facility) -> AppResult<()> {
-        if self.role.is_facility_role() && self.facility_id == Some(facility.id) {
-            Ok(())
-        } else {
-            Err(Problem::forbidden("only the facility's own users report for it").into())
-        }
+        Ok(policy::check_reports_for(&self.actor(), facility.id)?)
     }
 
-    /// The country a country-scoped listing shows: the caller's own; admin must name one
-    /// or sees all (`None`).
+    /// `app::policy::country_scope` for the caller.
     pub fn country_scope(&self, requested: Option<&str>) -> AppResult<Option<String>> {
-        // Country codes are stored upper-case; `kz` asks for KZ.
-        let requested = requested.map(str::to_ascii_uppercase);
-        let requested = requested.as_deref();
-        match (self.role, requested) {
-            (Role::Admin, r) => Ok(r.map(str::to_owned)),
-            (Role::Regional, _) => Err(Problem::forbidden("the regional role reads cross-border aggregates only").into()),
-            (_, Some(r)) => {
-                self.check_country(r)?;
-                Ok(Some(r.to_owned()))
-            }
-            (_, None) => Ok(self.country_code.clone()),
-        }
+        Ok(policy::country_scope(&self.actor(), requested)?)
     }
 }
 
@@ -111,14 +83,14 @@ fn bearer_token(req: &HttpRequest) -> Option<String> {
 const PASSWORD_CHANGE_PATHS: [&str; 2] = ["/api/v1/auth/me", "/api/v1/auth/password"];
 
 fn invalid_token(detail: &str) -> AppError {
-    Problem::unauthorized("invalid_token", detail.to_owned()).into()
+    DomainError::new(ProblemCode::InvalidToken, detail.to_owned()).into()
 }
 
 /// The caller named by a JWT, if the user row still matches it.
 async fn from_token(state: &AppState, token: &str, path: &str) -> AppResult<(User, Option<i64>)> {
     let claims = state.tokens.verify(token).map_err(|_| invalid_token("the token is invalid or expired"))?;
     let user_id: i64 = claims.sub.parse().map_err(|_| invalid_token("the token is invalid or expired"))?;
-    let user = crate::db::run(&state.pool, move |conn| Ok(User::find(conn, user_id)?)).await?;
+    let user = crate::app::run(&state.pool, move |conn| Ok(User::find(conn, user_id)?)).await?;
     let current = match user {
         // A password change or reset ends the tokens issued before it (`iat` has whole seconds).
         Some(u)
@@ -133,12 +105,9 @@ async fn from_token(state: &AppState, token: &str, path: &str) -> AppResult<(Use
         _ => return Err(invalid_token("the token no longer matches an active user")),
     };
     if current.must_change_password && !PASSWORD_CHANGE_PATHS.contains(&path) {
-        return Err(Problem::new(
-            actix_web::http::StatusCode::FORBIDDEN,
-            "password_change_required",
-            "the password was reset: change it with POST /api/v1/auth/password first",
-        )
-        .into());
+        return Err(
+            DomainError::new(ProblemCode::PasswordChangeRequired, "the password was reset: change it with POST /api/v1/auth/password first").into()
+        );
     }
     Ok((current, None))
 }
@@ -147,7 +116,7 @@ async fn from_token(state: &AppState, token: &str, path: &str) -> AppResult<(Use
 async fn from_api_key(state: &AppState, key: &str) -> AppResult<(User, Option<i64>)> {
     use crate::db::models::api_key::ApiKey;
     let hash = crate::auth::api_key::hash(key);
-    let found = crate::db::run(&state.pool, move |conn| {
+    let found = crate::app::run(&state.pool, move |conn| {
         let found = ApiKey::find_by_secret(conn, &hash)?;
         if let Some((key, _)) = &found
             && key.usable_at(chrono::Utc::now())
@@ -175,7 +144,7 @@ impl FromRequest for Caller {
         let path = req.path().to_owned();
         Box::pin(async move {
             let state = state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("AppState missing")))?;
-            let token = token.ok_or_else(|| Problem::unauthorized("unauthenticated", "a bearer token is required"))?;
+            let token = token.ok_or_else(|| DomainError::new(ProblemCode::Unauthenticated, "a bearer token is required"))?;
             let (current, api_key_id) = if crate::auth::api_key::looks_like_key(&token) {
                 from_api_key(&state, &token).await?
             } else {

@@ -17,15 +17,15 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::analytics::availability::{AvailabilityRequest, report};
+use crate::app::dispensing::record_batch;
+use crate::app::dispensing::{ParsedRecord, ValidRecord};
 use crate::bench::{BENCH_PSEUDONYM_KEY, BenchDatabase, fixtures, rate};
-use crate::db::dispensing_batch;
 use crate::db::enums::{AgeBand, Indication, PatientSex, ScanTrigger, StockEventKind};
 use crate::db::ledger::{Entry, ProductLedger};
 use crate::db::models::audit_event::Actor;
 use crate::db::models::transfer::{NewTransfer, Transfer};
 use crate::db::reports::flows::{DateRange, Source};
 use crate::domain::pseudonym::pseudonym;
-use crate::views::dispensing::{ParsedRecord, ValidRecord};
 
 #[derive(Debug, Clone)]
 pub struct AnalyticsOptions {
@@ -353,8 +353,18 @@ fn ingest(
     loaded: &AtomicUsize,
 ) -> anyhow::Result<()> {
     let n = chunk.len();
-    let outcome = conn.transaction(|conn| dispensing_batch::ingest(conn, facility, actor, chunk))?;
-    let accepted = outcome.accepted_ids.len();
+    let reply = crate::app::frame::run(
+        conn,
+        actor,
+        None,
+        |conn| record_batch::execute(conn, actor, facility, chunk),
+        |outcome| {
+            let outcome = outcome.map_err(|e| crate::app::error::AppError::from(e.clone()))?;
+            Ok(crate::app::frame::Reply { status: 200, body: outcome.accepted_ids.len().to_string().into_bytes(), replayed: false })
+        },
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let accepted: usize = String::from_utf8_lossy(&reply.body).parse()?;
     if accepted != n {
         bail!("{} of {n} records were refused", n - accepted);
     }

@@ -7,14 +7,15 @@ use chrono::Utc;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::analytics::{self, availability::AvailabilityRequest};
+use crate::app;
+use crate::app::error::{AppResult, DomainError};
 use crate::auth::Caller;
 use crate::db;
 use crate::db::enums::Role;
 use crate::db::models::country::Country;
 use crate::db::reports::flows::{DateRange, Source};
-use crate::error::{AppResult, Problem};
 use crate::extract::QueryParams;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::views::analytics::{
     AvailabilityQuery, AvailabilityReport, ConsumptionReport, CountryAggregate, CountryYearQuery, EstimateProposal, EstimateUseReport,
     MassBalanceQuery, MassBalanceReport, MonthlyConsumption, PeriodView, ProposalQuery, RegionalQuery, RegionalReport, StockOutQuery, StockOutReport,
@@ -33,7 +34,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// The country an analytics request is about (the caller's own unless admin).
 fn analysed_country(caller: &Caller, requested: Option<&str>) -> AppResult<String> {
     caller.require(&[Role::Admin, Role::Ministry, Role::Regulator])?;
-    caller.country_scope(requested.map(str::to_uppercase).as_deref())?.ok_or_else(|| Problem::parameter("country", "is required").into())
+    caller.country_scope(requested.map(str::to_uppercase).as_deref())?.ok_or_else(|| DomainError::parameter("country", "is required").into())
 }
 
 /// Consumption and dispensing per substance and region as S-DDD per million inhabitants per
@@ -46,7 +47,7 @@ async fn get_availability(state: web::Data<AppState>, caller: Caller, query: Que
     let country = analysed_country(&caller, q.country.as_deref())?;
     let range = analytics::report_range(q.year, q.from, q.to, Utc::now().date_naive())?;
     let request = AvailabilityRequest { country, region_id: q.region_id, range, group_by: q.group_by };
-    let report = db::run(&state.pool, move |conn| analytics::availability::report(conn, &request, Source::Aggregates)).await?;
+    let report = app::run(&state.pool, move |conn| analytics::availability::report(conn, &request, Source::Aggregates)).await?;
     Ok(HttpResponse::Ok().json(report))
 }
 
@@ -58,7 +59,7 @@ async fn get_consumption(state: web::Data<AppState>, caller: Caller, query: Quer
     let country = analysed_country(&caller, q.country.as_deref())?;
     let range = analytics::report_range(q.year, q.from, q.to, Utc::now().date_naive())?;
     let region = q.region_id;
-    let report = db::run(&state.pool, move |conn| {
+    let report = app::run(&state.pool, move |conn| {
         let catalog = analytics::Catalog::load(conn, range.to)?;
         let mut months: std::collections::BTreeMap<(chrono::NaiveDate, i64), (bigdecimal::BigDecimal, bigdecimal::BigDecimal)> = Default::default();
         for row in db::reports::flows::supply(conn, &country, region, range, Source::Aggregates)?.iter().filter(|r| analytics::supplies_retail(r)) {
@@ -99,7 +100,7 @@ async fn get_estimate_use(state: web::Data<AppState>, caller: Caller, query: Que
     let q = query.0;
     let country = analysed_country(&caller, q.country.as_deref())?;
     let range = analytics::report_range(Some(q.year), None, None, Utc::now().date_naive())?;
-    let report = db::run(&state.pool, move |conn| Ok(analytics::estimates::report(conn, &country, q.year, range)?)).await?;
+    let report = app::run(&state.pool, move |conn| Ok(analytics::estimates::report(conn, &country, q.year, range)?)).await?;
     Ok(HttpResponse::Ok().json(report))
 }
 
@@ -111,7 +112,7 @@ async fn get_estimate_proposal(state: web::Data<AppState>, caller: Caller, query
     let country_code = analysed_country(&caller, q.country.as_deref())?;
     for (name, value) in [("reference_me_mg_per_capita", &q.reference_me_mg_per_capita), ("reserve_months", &q.reserve_months)] {
         if value.as_ref().is_some_and(|v| v.0 < 0) {
-            return Err(Problem::parameter(name, "must not be negative").into());
+            return Err(DomainError::parameter(name, "must not be negative").into());
         }
     }
     let request = analytics::proposal::ProposalRequest {
@@ -122,10 +123,10 @@ async fn get_estimate_proposal(state: web::Data<AppState>, caller: Caller, query
         reserve_months: q.reserve_months.map(|d| d.0),
         today: Utc::now().date_naive(),
     };
-    let proposal = db::run(&state.pool, move |conn| {
-        let country = Country::find(conn, &country_code)?.ok_or_else(|| Problem::parameter("country", "unknown country"))?;
+    let proposal = app::run(&state.pool, move |conn| {
+        let country = Country::find(conn, &country_code)?.ok_or_else(|| DomainError::parameter("country", "unknown country"))?;
         if crate::db::models::substance::Substance::find(conn, request.substance_id)?.is_none() {
-            return Err(Problem::parameter("substance_id", "unknown substance").into());
+            return Err(DomainError::parameter("substance_id", "unknown substance").into());
         }
         Ok(analytics::proposal::propose(conn, &country, &request)?)
     })
@@ -145,7 +146,7 @@ async fn get_stock_outs(state: web::Data<AppState>, caller: Caller, query: Query
         max_days_left: q.max_days_left.unwrap_or(30),
         today: Utc::now().date_naive(),
     };
-    let report = db::run(&state.pool, move |conn| Ok(analytics::stock_outs::report(conn, &request)?)).await?;
+    let report = app::run(&state.pool, move |conn| Ok(analytics::stock_outs::report(conn, &request)?)).await?;
     Ok(HttpResponse::Ok().json(report))
 }
 
@@ -156,7 +157,7 @@ async fn get_mass_balance(state: web::Data<AppState>, caller: Caller, query: Que
     let q = query.0;
     let country = analysed_country(&caller, q.country.as_deref())?;
     let range = analytics::report_range(Some(q.year), None, None, Utc::now().date_naive())?;
-    let report = db::run(&state.pool, move |conn| {
+    let report = app::run(&state.pool, move |conn| {
         let tolerance = crate::rules::mass_balance_residue::tolerance(conn, &country)?;
         let substances = analytics::mass_balance::balances(conn, &country, q.year, range.to, &tolerance, q.substance_id)?;
         Ok(MassBalanceReport { country: country.clone(), year: q.year, substances })
@@ -172,7 +173,7 @@ async fn get_regional(state: web::Data<AppState>, caller: Caller, query: QueryPa
     caller.require(&[Role::Admin, Role::Regional, Role::Ministry, Role::Regulator])?;
     let year = query.0.year;
     let range: DateRange = analytics::report_range(Some(year), None, None, Utc::now().date_naive())?;
-    let report = db::run(&state.pool, move |conn| {
+    let report = app::run(&state.pool, move |conn| {
         let mut countries = Vec::new();
         for c in Country::all(conn)? {
             let request = AvailabilityRequest { country: c.code.clone(), region_id: None, range, group_by: None };

@@ -10,16 +10,16 @@ use diesel::prelude::*;
 use serde_json::json;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::app;
+use crate::app::error::{AppResult, DomainError, FieldError};
+use crate::app::frame::{AuditEntry, Outcome};
 use crate::auth::Caller;
-use crate::db;
-use crate::db::enums::Role;
-use crate::db::models::audit_event::AuditEvent;
+use crate::db::enums::{AuditAction, ResourceType, Role};
 use crate::db::schema::{adequacy_bands as b, analytics_parameters as p};
 use crate::domain::decimal::Decimal;
-use crate::error::{AppResult, FieldError, Problem};
 use crate::extract::JsonBody;
-use crate::idempotency::{self, IdempotencyKeyHeader, Outcome};
-use crate::startup::AppState;
+use crate::idempotency::{self, IdempotencyKeyHeader};
+use crate::state::AppState;
 use crate::views::analytics::{AdequacyBandView, AdequacyBands, AnalyticsParameterList, AnalyticsParameterPatch, AnalyticsParameterView};
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -49,13 +49,13 @@ fn load_bands(conn: &mut PgConnection) -> QueryResult<Vec<AdequacyBandView>> {
 #[get("/analytics/adequacy-bands")]
 async fn list_adequacy_bands(state: web::Data<AppState>, caller: Caller) -> AppResult<HttpResponse> {
     caller.require(&[Role::Admin, Role::Ministry, Role::Regulator, Role::Regional])?;
-    let bands = db::run(&state.pool, |conn| Ok(load_bands(conn)?)).await?;
+    let bands = app::run(&state.pool, |conn| Ok(load_bands(conn)?)).await?;
     Ok(HttpResponse::Ok().json(AdequacyBands { bands }))
 }
 
 /// Bands must tile [0, ∞): sorted, the first from 0, each starting where the last ended,
 /// only the top one unbounded.
-fn check_bands(bands: &[AdequacyBandView]) -> Result<(), Problem> {
+fn check_bands(bands: &[AdequacyBandView]) -> Result<(), DomainError> {
     let mut errors = Vec::new();
     let mut expected_min = BigDecimal::from(0);
     for (i, band) in bands.iter().enumerate() {
@@ -76,7 +76,7 @@ fn check_bands(bands: &[AdequacyBandView]) -> Result<(), Problem> {
             errors.push(FieldError::at(format!("/bands/{i}/code"), "use lower-case letters and '_'"));
         }
     }
-    if errors.is_empty() { Ok(()) } else { Err(Problem::validation(errors)) }
+    if errors.is_empty() { Ok(()) } else { Err(DomainError::validation(errors)) }
 }
 
 /// Replaces the bands (admin).
@@ -93,8 +93,12 @@ async fn replace_adequacy_bands(
     let key = idempotency::key_of(&req)?;
     let fingerprint = body.fingerprint;
     let bands = body.value.bands;
-    let stored = db::run(&state.pool, move |conn| {
-        idempotency::write(conn, caller.user_id, key.as_deref(), fingerprint, |conn| {
+    let stored = idempotency::execute(
+        &state,
+        key,
+        caller.actor(),
+        fingerprint,
+        move |conn, _actor| {
             let before = load_bands(conn)?;
             diesel::delete(b::table).execute(conn)?;
             for band in &bands {
@@ -110,20 +114,14 @@ async fn replace_adequacy_bands(
                     ))
                     .execute(conn)?;
             }
-            AuditEvent::record(
-                conn,
-                &caller.actor(),
-                "replace_adequacy_bands",
-                "adequacy_bands",
-                None,
-                None,
-                json!({"before": before, "after": bands}),
-            )?;
-            Ok(Outcome::Done(StatusCode::OK, AdequacyBands { bands: load_bands(conn)? }))
-        })
-    })
+            let audit =
+                AuditEntry::of(AuditAction::ReplaceAdequacyBands, ResourceType::AdequacyBands, None, None, json!({"before": before, "after": bands}));
+            Ok(Outcome::done((StatusCode::OK, AdequacyBands { bands: load_bands(conn)? }), audit))
+        },
+        |reply| reply,
+    )
     .await?;
-    Ok(stored.into_response())
+    Ok(stored)
 }
 
 fn load_parameters(conn: &mut PgConnection) -> QueryResult<Vec<AnalyticsParameterView>> {
@@ -146,7 +144,7 @@ fn load_parameters(conn: &mut PgConnection) -> QueryResult<Vec<AnalyticsParamete
 #[get("/analytics/parameters")]
 async fn list_analytics_parameters(state: web::Data<AppState>, caller: Caller) -> AppResult<HttpResponse> {
     caller.require(&[Role::Admin, Role::Ministry, Role::Regulator])?;
-    let parameters = db::run(&state.pool, |conn| Ok(load_parameters(conn)?)).await?;
+    let parameters = app::run(&state.pool, |conn| Ok(load_parameters(conn)?)).await?;
     Ok(HttpResponse::Ok().json(AnalyticsParameterList { parameters }))
 }
 
@@ -163,30 +161,33 @@ async fn update_analytics_parameter(
     caller.require(&[Role::Admin])?;
     let code = path.into_inner();
     if body.value.value.0 < 0 || !body.value.value.fits(18, 6) {
-        return Err(Problem::field("/value", "must not be negative, below 10^12, with at most 6 decimals").into());
+        return Err(DomainError::field("/value", "must not be negative, below 10^12, with at most 6 decimals").into());
     }
     let key = idempotency::key_of(&req)?;
     let fingerprint = body.fingerprint;
     let request = body.value;
-    let stored = db::run(&state.pool, move |conn| {
-        idempotency::write(conn, caller.user_id, key.as_deref(), fingerprint, |conn| {
+    let stored = idempotency::execute(
+        &state,
+        key,
+        caller.actor(),
+        fingerprint,
+        move |conn, _actor| {
             let before: Option<BigDecimal> = p::table.find(&code).select(p::value).for_update().first(conn).optional()?;
-            let Some(before) = before else { return Err(Problem::not_found("parameter").into()) };
+            let Some(before) = before else { return Err(DomainError::not_found("parameter").into()) };
             diesel::update(p::table.find(&code))
                 .set((p::value.eq(&request.value.0), p::source.eq(&request.source), p::updated_at.eq(Utc::now())))
                 .execute(conn)?;
-            AuditEvent::record(
-                conn,
-                &caller.actor(),
-                "update_analytics_parameter",
-                "analytics_parameter",
+            let audit = AuditEntry::of(
+                AuditAction::UpdateAnalyticsParameter,
+                ResourceType::AnalyticsParameter,
                 Some(code.clone()),
                 None,
                 json!({"before": before.to_string(), "after": request.value, "source": request.source}),
-            )?;
-            Ok(Outcome::Done(StatusCode::OK, AnalyticsParameterList { parameters: load_parameters(conn)? }))
-        })
-    })
+            );
+            Ok(Outcome::done((StatusCode::OK, AnalyticsParameterList { parameters: load_parameters(conn)? }), audit))
+        },
+        |reply| reply,
+    )
     .await?;
-    Ok(stored.into_response())
+    Ok(stored)
 }

@@ -14,17 +14,17 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
 
+use crate::app;
+use crate::app::error::{AppResult, DomainError};
+use crate::app::frame::{AuditEntry, Outcome};
 use crate::auth::{Caller, api_key};
-use crate::db;
-use crate::db::enums::Role;
+use crate::db::enums::{AuditAction, ResourceType, Role};
 use crate::db::models::api_key::{ApiKey, ApiKeyFilter, NewApiKey};
-use crate::db::models::audit_event::AuditEvent;
 use crate::db::models::facility::Facility;
 use crate::db::models::user::{NewUser, User};
-use crate::error::{AppResult, Problem};
 use crate::extract::{JsonBody, Page, QueryParams};
-use crate::idempotency::{self, IdempotencyKeyHeader, Outcome};
-use crate::startup::AppState;
+use crate::idempotency::{self, IdempotencyKeyHeader};
+use crate::state::AppState;
 use crate::views::{ListMeta, envelope, list_page};
 
 /// The password hash of a key's principal: not a PHC string, so no password ever matches.
@@ -138,7 +138,7 @@ async fn list_api_keys(state: web::Data<AppState>, caller: Caller, query: QueryP
     let q = query.0;
     let page = Page::new(q.page, q.per_page)?;
     let filter = ApiKeyFilter { country_code: caller.country_scope(q.country.as_deref())?, facility_id: q.facility_id };
-    let (rows, total) = db::run(&state.pool, move |conn| Ok(ApiKey::page(conn, &filter, page.offset(), page.limit())?)).await?;
+    let (rows, total) = app::run(&state.pool, move |conn| Ok(ApiKey::page(conn, &filter, page.offset(), page.limit())?)).await?;
     Ok(HttpResponse::Ok()
         .json(ApiKeyList { api_keys: rows.into_iter().map(|(k, role)| ApiKeyView::new(k, role)).collect(), meta: ListMeta::new(total, page) }))
 }
@@ -163,13 +163,12 @@ async fn create_api_key(state: web::Data<AppState>, req: HttpRequest, caller: Ca
     let fingerprint = body.fingerprint;
     let request = body.value;
     if request.expires_at.is_some_and(|e| e <= Utc::now()) {
-        return Err(Problem::field("/expires_at", "must be in the future").into());
+        return Err(DomainError::field("/expires_at", "must be in the future").into());
     }
     let generated = api_key::generate();
     let (prefix, sha256) = (generated.prefix.clone(), generated.sha256);
-    let stored = db::run(&state.pool, move |conn| {
-        idempotency::write(conn, caller.user_id, key.as_deref(), fingerprint, |conn| {
-            let facility = Facility::find(conn, request.facility_id)?.ok_or_else(|| Problem::field("/facility_id", "unknown facility"))?;
+    let stored = idempotency::execute_reply(&state, key, caller.actor(), fingerprint, move |conn, _actor| {
+            let facility = Facility::find(conn, request.facility_id)?.ok_or_else(|| DomainError::field("/facility_id", "unknown facility"))?;
             caller.check_country(&facility.country_code)?;
             let role = facility.kind.reporting_role();
             let username = format!("key-{}", crate::config::random_hex(8));
@@ -196,22 +195,19 @@ async fn create_api_key(state: web::Data<AppState>, req: HttpRequest, caller: Ca
                     expires_at: request.expires_at,
                 },
             )?;
-            AuditEvent::record(
-                conn,
-                &caller.actor(),
-                "create_api_key",
-                "api_key",
+            let audit = AuditEntry::of(
+                AuditAction::CreateApiKey,
+                ResourceType::ApiKey,
                 Some(issued.id.to_string()),
                 Some(&facility.country_code),
                 json!({"name": issued.name, "facility_id": facility.id, "role": role, "prefix": issued.prefix, "principal_user_id": principal.id, "expires_at": issued.expires_at}),
-            )?;
+            );
             // Stored for replay without the secret, which is added below for this answer only.
-            Ok(Outcome::Done(StatusCode::CREATED, ApiKeyEnvelope { api_key: ApiKeyView::new(issued, role) }))
-        })
-    })
+            Ok(Outcome::done((StatusCode::CREATED, ApiKeyEnvelope { api_key: ApiKeyView::new(issued, role) }), audit))
+        }, |reply| reply)
     .await?;
-    if stored.replayed || stored.status != StatusCode::CREATED {
-        return Ok(stored.into_response());
+    if stored.replayed || stored.status != StatusCode::CREATED.as_u16() {
+        return Ok(idempotency::into_response(stored));
     }
     let mut answer: serde_json::Value = serde_json::from_slice(&stored.body).map_err(anyhow::Error::from)?;
     answer["secret"] = json!(generated.secret);
@@ -243,27 +239,30 @@ async fn revoke_api_key(
     let key = idempotency::key_of(&req)?;
     let fingerprint = body.fingerprint;
     let reason = body.value.reason;
-    let stored = db::run(&state.pool, move |conn| {
-        idempotency::write(conn, caller.user_id, key.as_deref(), fingerprint, |conn| {
-            let before = ApiKey::find_for_update(conn, id)?.ok_or_else(|| Problem::not_found("API key"))?;
+    let stored = idempotency::execute(
+        &state,
+        key,
+        caller.actor(),
+        fingerprint,
+        move |conn, _actor| {
+            let before = ApiKey::find_for_update(conn, id)?.ok_or_else(|| DomainError::not_found("API key"))?;
             caller.check_country(&before.country_code)?;
             let role = User::find(conn, before.user_id)?.map_or(Role::Pharmacy, |u| u.role);
             if before.revoked_at.is_some() {
-                return Ok(Outcome::Done(StatusCode::OK, ApiKeyEnvelope { api_key: ApiKeyView::new(before, role) }));
+                return Ok(Outcome::unchanged((StatusCode::OK, ApiKeyEnvelope { api_key: ApiKeyView::new(before, role) })));
             }
             let after = ApiKey::revoke(conn, id, caller.user_id)?;
-            AuditEvent::record(
-                conn,
-                &caller.actor(),
-                "revoke_api_key",
-                "api_key",
+            let audit = AuditEntry::of(
+                AuditAction::RevokeApiKey,
+                ResourceType::ApiKey,
                 Some(id.to_string()),
                 Some(&after.country_code),
                 json!({"name": after.name, "facility_id": after.facility_id, "prefix": after.prefix, "reason": reason}),
-            )?;
-            Ok(Outcome::Done(StatusCode::OK, ApiKeyEnvelope { api_key: ApiKeyView::new(after, role) }))
-        })
-    })
+            );
+            Ok(Outcome::done((StatusCode::OK, ApiKeyEnvelope { api_key: ApiKeyView::new(after, role) }), audit))
+        },
+        |reply| reply,
+    )
     .await?;
-    Ok(stored.into_response())
+    Ok(stored)
 }

@@ -7,13 +7,13 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
 
+use crate::app;
+use crate::app::error::AppResult;
 use crate::auth::Caller;
-use crate::db;
 use crate::db::enums::Role;
 use crate::db::models::audit_event::{AuditEvent, AuditFilter};
-use crate::error::AppResult;
 use crate::extract::{Page, QueryParams};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::views::{ListMeta, list_page};
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -29,9 +29,9 @@ pub struct AuditQuery {
     #[validate(custom(function = "crate::views::text::country_code"))]
     pub country: Option<String>,
     pub user_id: Option<i64>,
-    pub resource_type: Option<String>,
+    pub resource_type: Option<crate::db::enums::ResourceType>,
     pub resource_id: Option<String>,
-    pub action: Option<String>,
+    pub action: Option<crate::db::enums::AuditAction>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     /// Page number, from 1 (default) to 100 000.
@@ -49,8 +49,8 @@ pub struct AuditEventView {
     pub user_id: Option<i64>,
     pub role: Option<Role>,
     pub country_code: Option<String>,
-    pub action: String,
-    pub resource_type: String,
+    pub action: crate::db::enums::AuditAction,
+    pub resource_type: crate::db::enums::ResourceType,
     pub resource_id: Option<String>,
     pub request_id: Option<String>,
     #[schema(value_type = Object)]
@@ -77,7 +77,7 @@ async fn list_audit_events(state: web::Data<AppState>, caller: Caller, query: Qu
         from: q.from,
         to: q.to,
     };
-    let (rows, total) = db::run(&state.pool, move |conn| Ok(AuditEvent::page(conn, &filter, page.offset(), page.limit())?)).await?;
+    let (rows, total) = app::run(&state.pool, move |conn| Ok(AuditEvent::page(conn, &filter, page.offset(), page.limit())?)).await?;
     let audit_events = rows
         .into_iter()
         .map(|e| AuditEventView {

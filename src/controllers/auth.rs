@@ -7,15 +7,16 @@ use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::app;
+use crate::app::error::{AppResult, DomainError, ProblemCode};
+use crate::app::frame::{AuditEntry, Outcome};
 use crate::auth::jwt::{AUDIENCE, Claims, ISSUER};
 use crate::auth::{Caller, password};
-use crate::db;
-use crate::db::models::audit_event::AuditEvent;
+use crate::db::enums::{AuditAction, ResourceType};
 use crate::db::models::user::User;
-use crate::error::{AppResult, Problem};
 use crate::extract::JsonBody;
-use crate::idempotency::{self, IdempotencyKeyHeader, Outcome};
-use crate::startup::AppState;
+use crate::idempotency::{self, IdempotencyKeyHeader};
+use crate::state::AppState;
 use crate::views::auth::{LoginRequest, TokenResponse, UserEnvelope, UserView};
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -23,10 +24,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 /// 429 `too_many_attempts` with the seconds to wait.
-pub(crate) fn too_many_attempts(wait: u64) -> Problem {
-    Problem::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", "too many failed attempts; wait and retry")
-        .with("retry_after_seconds", wait)
-        .retry_after(wait)
+pub(crate) fn too_many_attempts(wait: u64) -> DomainError {
+    DomainError::new(ProblemCode::TooManyAttempts, "too many failed attempts; wait and retry").with("retry_after_seconds", wait).retry_after(wait)
 }
 
 /// Exchanges a username and password for a short-lived bearer token.
@@ -54,7 +53,7 @@ async fn login(state: web::Data<AppState>, req: HttpRequest, body: JsonBody<Logi
         return Err(too_many_attempts(wait).into());
     }
     let lookup = username.clone();
-    let user = db::run(&state.pool, move |conn| Ok(User::find_by_username(conn, &lookup)?)).await?;
+    let user = app::run(&state.pool, move |conn| Ok(User::find_by_username(conn, &lookup)?)).await?;
     let stored = user.as_ref().filter(|u| u.active).map(|u| u.password_hash.clone());
     let ok = web::block(move || password::verify(&given, stored.as_deref())).await?;
     let user = match (ok, user) {
@@ -62,7 +61,7 @@ async fn login(state: web::Data<AppState>, req: HttpRequest, body: JsonBody<Logi
         _ => {
             state.login_limiter.record_failure(&username, address);
             tracing::info!(username = %username, %address, "login refused");
-            return Err(Problem::unauthorized("invalid_credentials", "wrong username or password").into());
+            return Err(DomainError::new(ProblemCode::InvalidCredentials, "wrong username or password").into());
         }
     };
     state.login_limiter.record_success(&username, address);
@@ -92,7 +91,7 @@ async fn login(state: web::Data<AppState>, req: HttpRequest, body: JsonBody<Logi
 #[get("/auth/me")]
 async fn me(state: web::Data<AppState>, caller: Caller) -> AppResult<HttpResponse> {
     let id = caller.user_id;
-    let user = db::run(&state.pool, move |conn| Ok(User::find(conn, id)?)).await?.ok_or_else(|| Problem::not_found("user"))?;
+    let user = app::run(&state.pool, move |conn| Ok(User::find(conn, id)?)).await?.ok_or_else(|| DomainError::not_found("user"))?;
     Ok(HttpResponse::Ok().json(UserEnvelope { user: UserView::from(user) }))
 }
 
@@ -130,20 +129,20 @@ async fn change_password(
     body: JsonBody<PasswordChangeRequest>,
 ) -> AppResult<HttpResponse> {
     if caller.api_key_id.is_some() {
-        return Err(Problem::forbidden("an API key has no password").into());
+        return Err(DomainError::forbidden("an API key has no password").into());
     }
     let key = idempotency::key_of(&req)?;
     let fingerprint = body.fingerprint;
     let PasswordChangeRequest { current_password, new_password } = body.value;
     if new_password == current_password {
-        return Err(Problem::field("/new_password", "must differ from the current password").into());
+        return Err(DomainError::field("/new_password", "must differ from the current password").into());
     }
     let address = state.settings.trusted_proxies.client_of(&req);
     if let Some(wait) = state.login_limiter.check(&caller.username, address) {
         return Err(too_many_attempts(wait).into());
     }
     let id = caller.user_id;
-    let user = db::run(&state.pool, move |conn| Ok(User::find(conn, id)?)).await?.ok_or_else(|| Problem::not_found("user"))?;
+    let user = app::run(&state.pool, move |conn| Ok(User::find(conn, id)?)).await?.ok_or_else(|| DomainError::not_found("user"))?;
     let stored = user.password_hash.clone();
     let (ok, hash) = web::block(move || {
         if password::verify(&current_password, Some(&stored)) { password::hash(&new_password).map(|h| (true, Some(h))) } else { Ok((false, None)) }
@@ -151,15 +150,21 @@ async fn change_password(
     .await??;
     let Some(hash) = hash.filter(|_| ok) else {
         state.login_limiter.record_failure(&caller.username, address);
-        return Err(Problem::new(StatusCode::FORBIDDEN, "wrong_password", "the current password is wrong").into());
+        return Err(DomainError::new(ProblemCode::WrongPassword, "the current password is wrong").into());
     };
-    let stored = db::run(&state.pool, move |conn| {
-        idempotency::write(conn, caller.user_id, key.as_deref(), fingerprint, |conn| {
+    let stored = idempotency::execute(
+        &state,
+        key,
+        caller.actor(),
+        fingerprint,
+        move |conn, _actor| {
             let user = User::set_password(conn, caller.user_id, &hash, false)?;
-            AuditEvent::record(conn, &caller.actor(), "change_password", "user", Some(user.id.to_string()), user.country_code.as_deref(), json!({}))?;
-            Ok(Outcome::Done(StatusCode::OK, UserEnvelope { user: UserView::from(user) }))
-        })
-    })
+            let audit =
+                AuditEntry::of(AuditAction::ChangePassword, ResourceType::User, Some(user.id.to_string()), user.country_code.as_deref(), json!({}));
+            Ok(Outcome::done((StatusCode::OK, UserEnvelope { user: UserView::from(user) }), audit))
+        },
+        |reply| reply,
+    )
     .await?;
-    Ok(stored.into_response())
+    Ok(stored)
 }

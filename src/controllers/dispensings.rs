@@ -8,23 +8,23 @@ use chrono::Utc;
 use serde_json::json;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::app;
+use crate::app::dispensing::{ParsedRecord, RecordStatus, record_batch};
+use crate::app::error::{AppResult, DomainError, ProblemCode, unique_violation_as};
+use crate::app::frame::{AuditEntry, Outcome};
 use crate::auth::Caller;
-use crate::db;
-use crate::db::dispensing_batch;
-use crate::db::enums::{PeriodStatus, Role};
-use crate::db::models::audit_event::AuditEvent;
+use crate::db::enums::{AuditAction, PeriodStatus, ResourceType, Role};
 use crate::db::models::dispensing::{Dispensing, DispensingFilter};
 use crate::db::models::facility::{Facility, FacilityFilter};
 use crate::db::models::reporting_period::ReportingPeriod;
 use crate::domain::period::Month;
-use crate::error::{AppResult, Problem, unique_violation_as};
 use crate::extract::{JsonBody, MAX_BODY_BYTES, Page, QueryParams};
-use crate::idempotency::{self, IdempotencyKeyHeader, Outcome};
-use crate::startup::AppState;
+use crate::idempotency::{self, IdempotencyKeyHeader};
+use crate::state::AppState;
 use crate::views::ListMeta;
 use crate::views::dispensing::{
     ClosePeriodRequest, CountryDispensingQuery, DispensingBatchRequest, DispensingBatchResponse, DispensingList, DispensingView,
-    FacilityDispensingQuery, FacilityPeriodView, ParsedRecord, RecordStatus, ReportingPeriodEnvelope, ReportingPeriodList, ReportingPeriodQuery,
+    FacilityDispensingQuery, FacilityPeriodView, RecordResult, ReportingPeriodEnvelope, ReportingPeriodList, ReportingPeriodQuery,
     ReportingPeriodView, parse_record,
 };
 
@@ -37,7 +37,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 async fn load_facility(state: &AppState, id: i64) -> AppResult<Facility> {
-    db::run(&state.pool, move |conn| Ok(Facility::find(conn, id)?)).await?.ok_or_else(|| Problem::not_found("facility").into())
+    app::run(&state.pool, move |conn| Ok(Facility::find(conn, id)?)).await?.ok_or_else(|| DomainError::not_found("facility").into())
 }
 
 /// Records 1 to 10 000 dispensings of the caller's pharmacy in one transaction and answers
@@ -60,48 +60,33 @@ async fn record_dispensings(
     body: JsonBody<DispensingBatchRequest, MAX_BODY_BYTES, false>,
 ) -> AppResult<HttpResponse> {
     let facility = load_facility(&state, path.into_inner()).await?;
-    caller.check_reports_for(&facility)?;
-    if !facility.kind.is_retail() {
-        return Err(Problem::unprocessable("not_a_dispensing_facility", "only pharmacies and hospital pharmacies dispense to patients").into());
-    }
-    let key = idempotency::key_of(&req)?;
-    let fingerprint = body.fingerprint;
+    let actor = caller.actor();
+    record_batch::admit(&actor, &facility)?;
     let raw = body.value.records;
-    let pseudonym_key = state.settings.pseudonym_key.clone();
-    let backdate_days = state.settings.backdate_days;
-    let country = facility.country_code.clone();
+    let (pseudonym_key, backdate_days, country) = (state.settings.pseudonym_key.clone(), state.settings.backdate_days, facility.country_code.clone());
     let parsed: Vec<ParsedRecord> = web::block(move || {
         let now = Utc::now();
         raw.iter().enumerate().map(|(i, r)| parse_record(i, r, &pseudonym_key, &country, now, backdate_days)).collect()
     })
     .await?;
-    let stored = db::run(&state.pool, move |conn| {
-        idempotency::write(conn, caller.user_id, key.as_deref(), fingerprint, |conn| {
-            let outcome = dispensing_batch::ingest(conn, &facility, &caller.actor(), parsed)?;
-            let count = |s: RecordStatus| outcome.results.iter().filter(|r| r.status == s).count();
+    let key = idempotency::key_of(&req)?;
+    idempotency::execute(
+        &state,
+        key,
+        actor,
+        body.fingerprint,
+        move |conn, actor| record_batch::execute(conn, actor, &facility, parsed),
+        |outcome| {
             let response = DispensingBatchResponse {
-                accepted: count(RecordStatus::Accepted),
-                replayed: count(RecordStatus::Replayed),
-                rejected: count(RecordStatus::Rejected),
-                results: outcome.results,
+                accepted: outcome.count(RecordStatus::Accepted),
+                replayed: outcome.count(RecordStatus::Replayed),
+                rejected: outcome.count(RecordStatus::Rejected),
+                results: outcome.results.into_iter().map(RecordResult::from).collect(),
             };
-            AuditEvent::record(
-                conn,
-                &caller.actor(),
-                "record_dispensings",
-                "facility",
-                Some(facility.id.to_string()),
-                Some(&facility.country_code),
-                json!({
-                    "accepted": response.accepted, "replayed": response.replayed, "rejected": response.rejected,
-                    "first_id": outcome.accepted_ids.first(), "last_id": outcome.accepted_ids.last(),
-                }),
-            )?;
-            Ok(Outcome::Done(StatusCode::OK, response))
-        })
-    })
-    .await?;
-    Ok(stored.into_response())
+            (StatusCode::OK, response)
+        },
+    )
+    .await
 }
 
 /// A facility's dispensings, newest first (its own users, the regulator of its country).
@@ -126,7 +111,7 @@ async fn list_facility_dispensings(
         to: q.to,
         ..Default::default()
     };
-    let (rows, total) = db::run(&state.pool, move |conn| Ok(Dispensing::page(conn, &filter, page.offset(), page.limit())?)).await?;
+    let (rows, total) = app::run(&state.pool, move |conn| Ok(Dispensing::page(conn, &filter, page.offset(), page.limit())?)).await?;
     Ok(HttpResponse::Ok()
         .json(DispensingList { dispensings: rows.into_iter().map(DispensingView::from).collect(), meta: ListMeta::new(total, page) }))
 }
@@ -140,11 +125,11 @@ async fn list_dispensings(state: web::Data<AppState>, caller: Caller, query: Que
     let q = query.0;
     let page = Page::new(q.page, q.per_page)?;
     let pseudonym = match &q.patient_pseudonym {
-        Some(hex_text) => Some(hex::decode(hex_text).map_err(|_| Problem::parameter("patient_pseudonym", "must be 64 hexadecimal characters"))?),
+        Some(hex_text) => Some(hex::decode(hex_text).map_err(|_| DomainError::parameter("patient_pseudonym", "must be 64 hexadecimal characters"))?),
         None => None,
     };
     if pseudonym.is_none() && q.prescriber_id.is_none() {
-        return Err(Problem::parameter("patient_pseudonym", "name a patient_pseudonym or a prescriber_id").into());
+        return Err(DomainError::parameter("patient_pseudonym", "name a patient_pseudonym or a prescriber_id").into());
     }
     let filter = DispensingFilter {
         country_code: caller.country_scope(q.country.as_deref())?,
@@ -154,13 +139,13 @@ async fn list_dispensings(state: web::Data<AppState>, caller: Caller, query: Que
         to: q.to,
         ..Default::default()
     };
-    let (rows, total) = db::run(&state.pool, move |conn| Ok(Dispensing::page(conn, &filter, page.offset(), page.limit())?)).await?;
+    let (rows, total) = app::run(&state.pool, move |conn| Ok(Dispensing::page(conn, &filter, page.offset(), page.limit())?)).await?;
     Ok(HttpResponse::Ok()
         .json(DispensingList { dispensings: rows.into_iter().map(DispensingView::from).collect(), meta: ListMeta::new(total, page) }))
 }
 
 fn parse_month(text: &str, name: &str) -> AppResult<Month> {
-    Month::parse(text).ok_or_else(|| Problem::parameter(name, "must be a month as YYYY-MM, from 1961-01 to 2200-12").into())
+    Month::parse(text).ok_or_else(|| DomainError::parameter(name, "must be a month as YYYY-MM, from 1961-01 to 2200-12").into())
 }
 
 /// Closes a month of the caller's facility with its submissions, or with an explicit zero
@@ -185,33 +170,37 @@ async fn close_reporting_period(
     let facility = load_facility(&state, facility_id).await?;
     caller.check_reports_for(&facility)?;
     if !facility.kind.is_retail() {
-        return Err(Problem::unprocessable(
-            "not_a_dispensing_facility",
+        return Err(DomainError::new(
+            ProblemCode::NotADispensingFacility,
             "only pharmacies and hospitals dispense; this facility has no dispensing periods",
         )
         .into());
     }
     if !month.has_ended(Utc::now().date_naive()) {
-        return Err(Problem::unprocessable("period_not_ended", format!("{} has not ended yet", month.label())).into());
+        return Err(DomainError::new(ProblemCode::PeriodNotEnded, format!("{} has not ended yet", month.label())).into());
     }
     let zero_report = body.value.zero_report.unwrap_or(false);
     let key = idempotency::key_of(&req)?;
     let fingerprint = body.fingerprint;
     let grace = state.settings.reporting_grace_days;
-    let stored = db::run(&state.pool, move |conn| {
-        idempotency::write(conn, caller.user_id, key.as_deref(), fingerprint, |conn| {
+    let stored = idempotency::execute(
+        &state,
+        key,
+        caller.actor(),
+        fingerprint,
+        move |conn, _actor| {
             // Counted under the batches' lock: a batch arriving now lands before or after.
-            dispensing_batch::lock_facility(conn, facility.id)?;
+            record_batch::lock_facility(conn, facility.id)?;
             let (from, to) = month.bounds();
             let count = Dispensing::count_in(conn, facility.id, from, to)?;
             if zero_report && count > 0 {
-                return Err(Problem::unprocessable("not_a_zero_period", format!("{count} dispensings were recorded in {}", month.label()))
+                return Err(DomainError::new(ProblemCode::NotAZeroPeriod, format!("{count} dispensings were recorded in {}", month.label()))
                     .with("dispensing_count", count)
                     .into());
             }
             if !zero_report && count == 0 {
-                return Err(Problem::unprocessable(
-                    "zero_report_required",
+                return Err(DomainError::new(
+                    ProblemCode::ZeroReportRequired,
                     format!("nothing was recorded in {}: close it with {{\"zero_report\": true}}", month.label()),
                 )
                 .into());
@@ -228,34 +217,36 @@ async fn close_reporting_period(
                     closed_by: Some(caller.user_id),
                 },
             )
-            .map_err(unique_violation_as(Problem::conflict("period_already_closed", format!("{} is already closed", month.label()))))?;
-            AuditEvent::record(
-                conn,
-                &caller.actor(),
-                "close_reporting_period",
-                "facility",
+            .map_err(unique_violation_as(DomainError::new(ProblemCode::PeriodAlreadyClosed, format!("{} is already closed", month.label()))))?;
+            let audit = AuditEntry::of(
+                AuditAction::CloseReportingPeriod,
+                ResourceType::Facility,
                 Some(facility.id.to_string()),
                 Some(&facility.country_code),
                 json!({"period": month.label(), "zero_report": zero_report, "dispensing_count": count}),
-            )?;
-            Ok(Outcome::Done(
-                StatusCode::CREATED,
-                ReportingPeriodEnvelope {
-                    reporting_period: ReportingPeriodView {
-                        facility_id: facility.id,
-                        period: month.label(),
-                        status: PeriodStatus::Closed,
-                        zero_report: Some(row.zero_report),
-                        dispensing_count: Some(row.dispensing_count),
-                        closed_at: Some(row.closed_at),
-                        due_by: month.due_by(grace),
+            );
+            Ok(Outcome::done(
+                (
+                    StatusCode::CREATED,
+                    ReportingPeriodEnvelope {
+                        reporting_period: ReportingPeriodView {
+                            facility_id: facility.id,
+                            period: month.label(),
+                            status: PeriodStatus::Closed,
+                            zero_report: Some(row.zero_report),
+                            dispensing_count: Some(row.dispensing_count),
+                            closed_at: Some(row.closed_at),
+                            due_by: month.due_by(grace),
+                        },
                     },
-                },
+                ),
+                audit,
             ))
-        })
-    })
+        },
+        |reply| reply,
+    )
     .await?;
-    Ok(stored.into_response())
+    Ok(stored)
 }
 
 /// Every dispensing facility of a country with the state of its period: `closed`, `open`
@@ -267,12 +258,12 @@ async fn list_reporting_periods(state: web::Data<AppState>, caller: Caller, quer
     let q = query.0;
     let page = Page::new(q.page, q.per_page)?;
     let month = parse_month(&q.period, "period")?;
-    let country = caller.country_scope(q.country.as_deref())?.ok_or_else(|| Problem::parameter("country", "is required"))?;
+    let country = caller.country_scope(q.country.as_deref())?.ok_or_else(|| DomainError::parameter("country", "is required"))?;
     let grace = state.settings.reporting_grace_days;
     let today = Utc::now().date_naive();
     let status_filter = q.status;
     let country_code = country.clone();
-    let facilities = db::run(&state.pool, move |conn| {
+    let facilities = app::run(&state.pool, move |conn| {
         let (all, _) = Facility::page(conn, &FacilityFilter { country_code: Some(country_code.clone()), ..Default::default() }, 0, i64::MAX)?;
         let closed = ReportingPeriod::of_country(conn, &country_code, month.first_day())?;
         Ok(all

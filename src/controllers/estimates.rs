@@ -8,17 +8,17 @@ use bigdecimal::BigDecimal;
 use serde_json::json;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::app;
+use crate::app::error::{AppResult, DomainError, FieldError, ProblemCode, unique_violation_as};
+use crate::app::frame::{AuditEntry, Outcome};
 use crate::auth::Caller;
-use crate::db;
-use crate::db::enums::{EstimateKind, Role};
-use crate::db::models::audit_event::AuditEvent;
+use crate::db::enums::{AuditAction, EstimateKind, ResourceType, Role};
 use crate::db::models::country::Country;
 use crate::db::models::estimate::{Estimate, EstimateFilter, NewEstimate};
 use crate::db::models::substance::Substance;
-use crate::error::{AppResult, FieldError, Problem, unique_violation_as};
 use crate::extract::{JsonBody, Page, QueryParams};
-use crate::idempotency::{self, IdempotencyKeyHeader, Outcome};
-use crate::startup::AppState;
+use crate::idempotency::{self, IdempotencyKeyHeader};
+use crate::state::AppState;
 use crate::views::ListMeta;
 use crate::views::supply::{EstimateEnvelope, EstimateList, EstimateQuery, EstimateRequest, EstimateTotalView, EstimateView};
 
@@ -56,7 +56,7 @@ async fn list_estimates(state: web::Data<AppState>, caller: Caller, query: Query
     let q = query.0;
     let page = Page::new(q.page, q.per_page)?;
     let filter = EstimateFilter { country_code: caller.country_scope(q.country.as_deref())?, year: q.year, substance_id: q.substance_id };
-    let all = db::run(&state.pool, move |conn| Ok(Estimate::matching(conn, &filter)?)).await?;
+    let all = app::run(&state.pool, move |conn| Ok(Estimate::matching(conn, &filter)?)).await?;
     let totals = totals(&all);
     let total = all.len() as i64;
     let estimates = all.into_iter().skip(page.offset() as usize).take(page.limit() as usize).map(EstimateView::from).collect();
@@ -72,17 +72,16 @@ async fn create_estimate(state: web::Data<AppState>, req: HttpRequest, caller: C
     let country = request.country_code.trim().to_uppercase();
     caller.check_country(&country)?;
     if request.quantity_g.0 <= 0 || !request.quantity_g.fits(20, 6) {
-        return Err(Problem::field("/quantity_g", "must be greater than 0, below 100 000 000 000 000 g, with at most 6 decimals").into());
+        return Err(DomainError::field("/quantity_g", "must be greater than 0, below 100 000 000 000 000 g, with at most 6 decimals").into());
     }
     let key = idempotency::key_of(&req)?;
     let fingerprint = body.fingerprint;
-    let stored = db::run(&state.pool, move |conn| {
-        idempotency::write(conn, caller.user_id, key.as_deref(), fingerprint, |conn| {
+    let stored = idempotency::execute(&state, key, caller.actor(), fingerprint, move |conn, _actor| {
             if Country::find(conn, &country)?.is_none() {
-                return Err(Problem::field("/country_code", "unknown country").into());
+                return Err(DomainError::field("/country_code", "unknown country").into());
             }
             if Substance::find(conn, request.substance_id)?.is_none() {
-                return Err(Problem::field("/substance_id", "unknown substance").into());
+                return Err(DomainError::field("/substance_id", "unknown substance").into());
             }
             let estimate = Estimate::create(
                 conn,
@@ -97,21 +96,18 @@ async fn create_estimate(state: web::Data<AppState>, req: HttpRequest, caller: C
                 },
             )
             .map_err(unique_violation_as(
-                Problem::conflict("annual_estimate_exists", "this year already has an annual estimate; add a supplementary one")
+                DomainError::new(ProblemCode::AnnualEstimateExists, "this year already has an annual estimate; add a supplementary one")
                     .with_error(FieldError::at("/kind", "an annual estimate exists for this country, substance and year")),
             ))?;
-            AuditEvent::record(
-                conn,
-                &caller.actor(),
-                "create_estimate",
-                "estimate",
+            let audit = AuditEntry::of(
+                AuditAction::CreateEstimate,
+                ResourceType::Estimate,
                 Some(estimate.id.to_string()),
                 Some(&country),
                 json!({"substance_id": estimate.substance_id, "year": estimate.year, "kind": estimate.kind, "quantity_g": estimate.quantity_g.to_string()}),
-            )?;
-            Ok(Outcome::Done(StatusCode::CREATED, EstimateEnvelope { estimate: estimate.into() }))
-        })
-    })
+            );
+            Ok(Outcome::done((StatusCode::CREATED, EstimateEnvelope { estimate: estimate.into() }), audit))
+        }, |reply| reply)
     .await?;
-    Ok(stored.into_response())
+    Ok(stored)
 }

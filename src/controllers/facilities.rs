@@ -5,16 +5,16 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde_json::json;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::app;
+use crate::app::error::{AppResult, DomainError, FieldError, ProblemCode, unique_violation_as};
+use crate::app::frame::{AuditEntry, Outcome};
 use crate::auth::Caller;
-use crate::db;
-use crate::db::enums::Role;
-use crate::db::models::audit_event::AuditEvent;
+use crate::db::enums::{AuditAction, ResourceType, Role};
 use crate::db::models::facility::{Facility, FacilityChangeset, FacilityFilter, NewFacility};
 use crate::db::models::region::Region;
-use crate::error::{AppResult, FieldError, Problem, unique_violation_as};
 use crate::extract::{JsonBody, Page, QueryParams};
-use crate::idempotency::{self, IdempotencyKeyHeader, Outcome};
-use crate::startup::AppState;
+use crate::idempotency::{self, IdempotencyKeyHeader};
+use crate::state::AppState;
 use crate::views::ListMeta;
 use crate::views::reference::{FacilityEnvelope, FacilityList, FacilityPatchRequest, FacilityQuery, FacilityView, NewFacilityRequest};
 
@@ -34,7 +34,7 @@ async fn list_facilities(state: web::Data<AppState>, caller: Caller, query: Quer
         filter.only_id = caller.facility_id;
     }
     filter.country_code = caller.country_scope(query.country.as_deref())?;
-    let (rows, total) = db::run(&state.pool, move |conn| Ok(Facility::page(conn, &filter, page.offset(), page.limit())?)).await?;
+    let (rows, total) = app::run(&state.pool, move |conn| Ok(Facility::page(conn, &filter, page.offset(), page.limit())?)).await?;
     Ok(HttpResponse::Ok().json(FacilityList { facilities: rows.into_iter().map(FacilityView::from).collect(), meta: ListMeta::new(total, page) }))
 }
 
@@ -42,7 +42,7 @@ async fn list_facilities(state: web::Data<AppState>, caller: Caller, query: Quer
 #[get("/facilities/{id}")]
 async fn get_facility(state: web::Data<AppState>, caller: Caller, path: web::Path<i64>) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let facility = db::run(&state.pool, move |conn| Ok(Facility::find(conn, id)?)).await?.ok_or_else(|| Problem::not_found("facility"))?;
+    let facility = app::run(&state.pool, move |conn| Ok(Facility::find(conn, id)?)).await?.ok_or_else(|| DomainError::not_found("facility"))?;
     caller.check_facility(&facility)?;
     Ok(HttpResponse::Ok().json(FacilityEnvelope { facility: facility.into() }))
 }
@@ -60,9 +60,8 @@ async fn create_facility(
     let key = idempotency::key_of(&req)?;
     let fingerprint = body.fingerprint;
     let request = body.value;
-    let stored = db::run(&state.pool, move |conn| {
-        idempotency::write(conn, caller.user_id, key.as_deref(), fingerprint, |conn| {
-            let region = Region::find(conn, request.region_id)?.ok_or_else(|| Problem::field("/region_id", "unknown region"))?;
+    let stored = idempotency::execute(&state, key, caller.actor(), fingerprint, move |conn, _actor| {
+            let region = Region::find(conn, request.region_id)?.ok_or_else(|| DomainError::field("/region_id", "unknown region"))?;
             caller.check_country(&region.country_code)?;
             let facility = Facility::create(
                 conn,
@@ -76,23 +75,20 @@ async fn create_facility(
                 },
             )
             .map_err(unique_violation_as(
-                Problem::conflict("licence_number_taken", "another facility of this country holds this licence number")
+                DomainError::new(ProblemCode::LicenceNumberTaken, "another facility of this country holds this licence number")
                     .with_error(FieldError::at("/licence_number", "is taken")),
             ))?;
-            AuditEvent::record(
-                conn,
-                &caller.actor(),
-                "create_facility",
-                "facility",
+            let audit = AuditEntry::of(
+                AuditAction::CreateFacility,
+                ResourceType::Facility,
                 Some(facility.id.to_string()),
                 Some(&facility.country_code),
                 json!({"name": facility.name, "kind": facility.kind, "licence_number": facility.licence_number, "licence_valid_until": facility.licence_valid_until}),
-            )?;
-            Ok(Outcome::Done(StatusCode::CREATED, FacilityEnvelope { facility: facility.into() }))
-        })
-    })
+            );
+            Ok(Outcome::done((StatusCode::CREATED, FacilityEnvelope { facility: facility.into() }), audit))
+        }, |reply| reply)
     .await?;
-    Ok(stored.into_response())
+    Ok(stored)
 }
 
 /// Changes a facility's name, licence or region (admin, or the regulator of its country).
@@ -110,14 +106,13 @@ async fn update_facility(
     let key = idempotency::key_of(&req)?;
     let fingerprint = body.fingerprint;
     let request = body.value;
-    let stored = db::run(&state.pool, move |conn| {
-        idempotency::write(conn, caller.user_id, key.as_deref(), fingerprint, |conn| {
-            let before = Facility::find_for_update(conn, id)?.ok_or_else(|| Problem::not_found("facility"))?;
+    let stored = idempotency::execute(&state, key, caller.actor(), fingerprint, move |conn, _actor| {
+            let before = Facility::find_for_update(conn, id)?.ok_or_else(|| DomainError::not_found("facility"))?;
             caller.check_country(&before.country_code)?;
             if let Some(region_id) = request.region_id {
-                let region = Region::find(conn, region_id)?.ok_or_else(|| Problem::field("/region_id", "unknown region"))?;
+                let region = Region::find(conn, region_id)?.ok_or_else(|| DomainError::field("/region_id", "unknown region"))?;
                 if region.country_code != before.country_code {
-                    return Err(Problem::field("/region_id", "must be a region of the facility's country").into());
+                    return Err(DomainError::field("/region_id", "must be a region of the facility's country").into());
                 }
             }
             let changes = FacilityChangeset {
@@ -128,22 +123,19 @@ async fn update_facility(
                 updated_at: Some(chrono::Utc::now()),
             };
             let after = Facility::update(conn, id, &changes)
-                .map_err(unique_violation_as(Problem::conflict("licence_number_taken", "another facility of this country holds this licence number")))?;
-            AuditEvent::record(
-                conn,
-                &caller.actor(),
-                "update_facility",
-                "facility",
+                .map_err(unique_violation_as(DomainError::new(ProblemCode::LicenceNumberTaken, "another facility of this country holds this licence number")))?;
+            let audit = AuditEntry::of(
+                AuditAction::UpdateFacility,
+                ResourceType::Facility,
                 Some(id.to_string()),
                 Some(&after.country_code),
                 json!({
                     "before": {"name": before.name, "region_id": before.region_id, "licence_number": before.licence_number, "licence_valid_until": before.licence_valid_until},
                     "after": {"name": after.name, "region_id": after.region_id, "licence_number": after.licence_number, "licence_valid_until": after.licence_valid_until},
                 }),
-            )?;
-            Ok(Outcome::Done(StatusCode::OK, FacilityEnvelope { facility: after.into() }))
-        })
-    })
+            );
+            Ok(Outcome::done((StatusCode::OK, FacilityEnvelope { facility: after.into() }), audit))
+        }, |reply| reply)
     .await?;
-    Ok(stored.into_response())
+    Ok(stored)
 }

@@ -10,16 +10,16 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde_json::json;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::app;
+use crate::app::error::{AppResult, DomainError, ProblemCode};
+use crate::app::frame::{AuditEntry, Outcome};
 use crate::auth::Caller;
-use crate::db;
-use crate::db::enums::{CommentVisibility, FlagStatus, Role, RuleCategory, RuleMode};
-use crate::db::models::audit_event::AuditEvent;
+use crate::db::enums::{AuditAction, CommentVisibility, FlagStatus, ResourceType, Role, RuleCategory, RuleMode};
 use crate::db::models::flag::{Flag, FlagEvent, FlagFilter, NewFlagEvent};
 use crate::db::models::user::User;
-use crate::error::{AppResult, Problem};
 use crate::extract::{JsonBody, Page, QueryParams};
-use crate::idempotency::{self, IdempotencyKeyHeader, Outcome};
-use crate::startup::AppState;
+use crate::idempotency::{self, IdempotencyKeyHeader};
+use crate::state::AppState;
 use crate::views::ListMeta;
 use crate::views::flags::{CommentEnvelope, CommentRequest, FlagCount, FlagDetail, FlagEventView, FlagList, FlagPatchRequest, FlagQuery, FlagView};
 
@@ -33,13 +33,13 @@ fn readable(caller: &Caller, flag: &Flag) -> AppResult<bool> {
         Role::Admin => Ok(true),
         Role::Regulator => caller.check_country(&flag.country_code).map(|_| true),
         Role::Ministry if flag.category == RuleCategory::Availability => caller.check_country(&flag.country_code).map(|_| true),
-        Role::Ministry => Err(Problem::forbidden("the ministry reads diversion flags as counts only").into()),
+        Role::Ministry => Err(DomainError::forbidden("the ministry reads diversion flags as counts only").into()),
         Role::Pharmacy | Role::Wholesaler
             if flag.facility_id.is_some() && flag.facility_id == caller.facility_id && flag.mode == RuleMode::Active =>
         {
             Ok(false)
         }
-        _ => Err(Problem::forbidden("no access to this flag").into()),
+        _ => Err(DomainError::forbidden("no access to this flag").into()),
     }
 }
 
@@ -67,15 +67,15 @@ async fn list_flags(state: web::Data<AppState>, caller: Caller, query: QueryPara
     let with_evidence = matches!(caller.role, Role::Admin | Role::Regulator | Role::Ministry);
     if caller.role.is_facility_role() {
         if q.facility_id.is_some_and(|f| Some(f) != caller.facility_id) || filter.mode == Some(RuleMode::Shadow) {
-            return Err(Problem::forbidden("a facility user reaches only its own facility's flags").into());
+            return Err(DomainError::forbidden("a facility user reaches only its own facility's flags").into());
         }
         filter.facility_id = caller.facility_id;
     }
     if caller.role == Role::Ministry && filter.mode == Some(RuleMode::Shadow) {
-        return Err(Problem::forbidden("shadow flags are for the regulator").into());
+        return Err(DomainError::forbidden("shadow flags are for the regulator").into());
     }
     let ministry = caller.role == Role::Ministry;
-    let (rows, total, counts) = db::run(&state.pool, move |conn| {
+    let (rows, total, counts) = app::run(&state.pool, move |conn| {
         let counts = Flag::counts(conn, &filter)?;
         if ministry {
             if filter.category == Some(RuleCategory::Diversion) {
@@ -99,8 +99,8 @@ async fn list_flags(state: web::Data<AppState>, caller: Caller, query: QueryPara
 #[get("/flags/{id}")]
 async fn get_flag(state: web::Data<AppState>, caller: Caller, path: web::Path<i64>) -> AppResult<HttpResponse> {
     let id = path.into_inner();
-    let (flag, events) = db::run(&state.pool, move |conn| {
-        let flag = Flag::find(conn, id)?.ok_or_else(|| Problem::not_found("flag"))?;
+    let (flag, events) = app::run(&state.pool, move |conn| {
+        let flag = Flag::find(conn, id)?.ok_or_else(|| DomainError::not_found("flag"))?;
         Ok((flag, FlagEvent::of_flag(conn, id)?))
     })
     .await?;
@@ -128,23 +128,27 @@ async fn update_flag(
     let id = path.into_inner();
     let request = body.value;
     if request.status.is_none() && request.assigned_to.is_none() {
-        return Err(Problem::field("/status", "give a status, an assignment, or both").into());
+        return Err(DomainError::field("/status", "give a status, an assignment, or both").into());
     }
     if matches!(request.status, Some(FlagStatus::Confirmed | FlagStatus::Dismissed)) && request.note.is_none() {
-        return Err(Problem::field("/note", "a reason is required to confirm or dismiss a flag").into());
+        return Err(DomainError::field("/note", "a reason is required to confirm or dismiss a flag").into());
     }
     let key = idempotency::key_of(&req)?;
     let fingerprint = body.fingerprint;
-    let stored = db::run(&state.pool, move |conn| {
-        idempotency::write(conn, caller.user_id, key.as_deref(), fingerprint, |conn| {
-            let mut flag = Flag::find_for_update(conn, id)?.ok_or_else(|| Problem::not_found("flag"))?;
+    let stored = idempotency::execute(
+        &state,
+        key,
+        caller.actor(),
+        fingerprint,
+        move |conn, _actor| {
+            let mut flag = Flag::find_for_update(conn, id)?.ok_or_else(|| DomainError::not_found("flag"))?;
             caller.check_country(&flag.country_code)?;
             if let Some(next) = request.status
                 && next != flag.status
             {
                 if !flag.status.can_move_to(next) {
-                    return Err(Problem::unprocessable("invalid_transition", format!("a flag cannot move from {} to {}", flag.status, next))
-                        .with_error(crate::error::FieldError::at("/status", format!("not allowed from {}", flag.status)))
+                    return Err(DomainError::new(ProblemCode::InvalidTransition, format!("a flag cannot move from {} to {}", flag.status, next))
+                        .with_error(crate::app::error::FieldError::at("/status", format!("not allowed from {}", flag.status)))
                         .into());
                 }
                 let from = flag.status;
@@ -165,9 +169,9 @@ async fn update_flag(
             }
             if let Some(assignee) = request.assigned_to {
                 if let Some(user_id) = assignee {
-                    let user = User::find(conn, user_id)?.ok_or_else(|| Problem::field("/assigned_to", "unknown user"))?;
+                    let user = User::find(conn, user_id)?.ok_or_else(|| DomainError::field("/assigned_to", "unknown user"))?;
                     if user.role != Role::Regulator || user.country_code.as_deref() != Some(flag.country_code.as_str()) || !user.active {
-                        return Err(Problem::field("/assigned_to", "must be an active regulator of the flag's country").into());
+                        return Err(DomainError::field("/assigned_to", "must be an active regulator of the flag's country").into());
                     }
                 }
                 flag = Flag::assign(conn, id, assignee)?;
@@ -185,21 +189,20 @@ async fn update_flag(
                     },
                 )?;
             }
-            AuditEvent::record(
-                conn,
-                &caller.actor(),
-                "update_flag",
-                "flag",
+            let audit = AuditEntry::of(
+                AuditAction::UpdateFlag,
+                ResourceType::Flag,
                 Some(id.to_string()),
                 Some(&flag.country_code),
                 json!({"status": request.status, "note": request.note, "assigned_to": request.assigned_to}),
-            )?;
+            );
             let events = FlagEvent::of_flag(conn, id)?.into_iter().map(FlagEventView::from).collect();
-            Ok(Outcome::Done(StatusCode::OK, FlagDetail { flag: FlagView::new(flag, true), events }))
-        })
-    })
+            Ok(Outcome::done((StatusCode::OK, FlagDetail { flag: FlagView::new(flag, true), events }), audit))
+        },
+        |reply| reply,
+    )
     .await?;
-    Ok(stored.into_response())
+    Ok(stored)
 }
 
 /// Comments on a flag (regulator of its country): `internal` for regulators, `official`
@@ -218,9 +221,13 @@ async fn create_flag_comment(
     let request = body.value;
     let key = idempotency::key_of(&req)?;
     let fingerprint = body.fingerprint;
-    let stored = db::run(&state.pool, move |conn| {
-        idempotency::write(conn, caller.user_id, key.as_deref(), fingerprint, |conn| {
-            let flag = Flag::find_for_update(conn, id)?.ok_or_else(|| Problem::not_found("flag"))?;
+    let stored = idempotency::execute(
+        &state,
+        key,
+        caller.actor(),
+        fingerprint,
+        move |conn, _actor| {
+            let flag = Flag::find_for_update(conn, id)?.ok_or_else(|| DomainError::not_found("flag"))?;
             caller.check_country(&flag.country_code)?;
             let event = FlagEvent::record(
                 conn,
@@ -235,18 +242,17 @@ async fn create_flag_comment(
                     scan_id: None,
                 },
             )?;
-            AuditEvent::record(
-                conn,
-                &caller.actor(),
-                "create_flag_comment",
-                "flag",
+            let audit = AuditEntry::of(
+                AuditAction::CreateFlagComment,
+                ResourceType::Flag,
                 Some(id.to_string()),
                 Some(&flag.country_code),
                 json!({"event_id": event.id, "visibility": request.visibility}),
-            )?;
-            Ok(Outcome::Done(StatusCode::CREATED, CommentEnvelope { comment: event.into() }))
-        })
-    })
+            );
+            Ok(Outcome::done((StatusCode::CREATED, CommentEnvelope { comment: event.into() }), audit))
+        },
+        |reply| reply,
+    )
     .await?;
-    Ok(stored.into_response())
+    Ok(stored)
 }

@@ -7,10 +7,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::db;
-use crate::error::{AppResult, Problem};
+use crate::app;
+use crate::app::error::{AppResult, DomainError, ProblemCode};
 use crate::observability::Metrics;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health).service(ready).service(metrics);
@@ -38,8 +38,8 @@ async fn health() -> HttpResponse {
 #[utoipa::path(tag = "operations", responses((status = 200, body = Status), (status = 503, body = crate::error::ProblemDocument, content_type = "application/problem+json")), security(()))]
 #[get("/ready")]
 async fn ready(state: web::Data<AppState>) -> AppResult<HttpResponse> {
-    db::run(&state.pool, |conn| {
-        diesel::sql_query("SELECT 1").execute(conn).map_err(|_| crate::error::unavailable())?;
+    app::run(&state.pool, |conn| {
+        diesel::sql_query("SELECT 1").execute(conn).map_err(|_| DomainError::unavailable())?;
         Ok(())
     })
     .await?;
@@ -61,11 +61,11 @@ async fn ready(state: web::Data<AppState>) -> AppResult<HttpResponse> {
 #[get("/metrics")]
 async fn metrics(state: web::Data<AppState>, metrics: web::Data<Metrics>, req: HttpRequest) -> HttpResponse {
     let Some(expected) = state.settings.ops.metrics_token.as_deref() else {
-        return Problem::not_found("route").to_response();
+        return crate::error::respond(&DomainError::not_found("route"));
     };
     let given = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
     if !given.is_some_and(|given| same_secret(given, expected)) {
-        let mut response = Problem::unauthorized("unauthenticated", "the metrics token is required").to_response();
+        let mut response = crate::error::respond(&DomainError::new(ProblemCode::Unauthenticated, "the metrics token is required"));
         response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         return response;
     }

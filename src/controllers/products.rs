@@ -6,16 +6,16 @@ use bigdecimal::BigDecimal;
 use serde_json::json;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::app;
+use crate::app::error::{AppResult, DomainError, FieldError, ProblemCode, unique_violation_as};
+use crate::app::frame::{AuditEntry, Outcome};
 use crate::auth::Caller;
-use crate::db;
-use crate::db::enums::{DosageForm, Role};
-use crate::db::models::audit_event::AuditEvent;
+use crate::db::enums::{AuditAction, DosageForm, ResourceType, Role};
 use crate::db::models::product::{NewProduct, Product};
 use crate::db::models::substance::Substance;
-use crate::error::{AppResult, FieldError, Problem, unique_violation_as};
 use crate::extract::{JsonBody, Page, QueryParams};
-use crate::idempotency::{self, IdempotencyKeyHeader, Outcome};
-use crate::startup::AppState;
+use crate::idempotency::{self, IdempotencyKeyHeader};
+use crate::state::AppState;
 use crate::views::ListMeta;
 use crate::views::reference::{NewProductRequest, ProductEnvelope, ProductList, ProductQuery, ProductView};
 
@@ -29,11 +29,11 @@ async fn list_products(state: web::Data<AppState>, _caller: Caller, query: Query
     let query = query.0;
     let page = Page::new(query.page, query.per_page)?;
     let substance = query.substance_id;
-    let (rows, total) = db::run(&state.pool, move |conn| Ok(Product::page(conn, substance, page.offset(), page.limit())?)).await?;
+    let (rows, total) = app::run(&state.pool, move |conn| Ok(Product::page(conn, substance, page.offset(), page.limit())?)).await?;
     Ok(HttpResponse::Ok().json(ProductList { products: rows.into_iter().map(ProductView::from).collect(), meta: ListMeta::new(total, page) }))
 }
 
-fn check(request: &NewProductRequest) -> Result<(), Problem> {
+fn check(request: &NewProductRequest) -> Result<(), DomainError> {
     let mut errors = Vec::new();
     let zero = BigDecimal::from(0);
     if request.base_mg_per_unit.0 <= zero {
@@ -53,7 +53,7 @@ fn check(request: &NewProductRequest) -> Result<(), Problem> {
         }
         _ => {}
     }
-    if errors.is_empty() { Ok(()) } else { Err(Problem::validation(errors)) }
+    if errors.is_empty() { Ok(()) } else { Err(DomainError::validation(errors)) }
 }
 
 /// Adds a product (admin).
@@ -65,10 +65,14 @@ async fn create_product(state: web::Data<AppState>, req: HttpRequest, caller: Ca
     let key = idempotency::key_of(&req)?;
     let fingerprint = body.fingerprint;
     let request = body.value;
-    let stored = db::run(&state.pool, move |conn| {
-        idempotency::write(conn, caller.user_id, key.as_deref(), fingerprint, |conn| {
+    let stored = idempotency::execute(
+        &state,
+        key,
+        caller.actor(),
+        fingerprint,
+        move |conn, _actor| {
             if Substance::find(conn, request.substance_id)?.is_none() {
-                return Err(Problem::field("/substance_id", "unknown substance").into());
+                return Err(DomainError::field("/substance_id", "unknown substance").into());
             }
             let product = Product::create(
                 conn,
@@ -82,20 +86,19 @@ async fn create_product(state: web::Data<AppState>, req: HttpRequest, caller: Ca
                 },
             )
             .map_err(unique_violation_as(
-                Problem::conflict("product_exists", "a product with this name exists").with_error(FieldError::at("/name", "is taken")),
+                DomainError::new(ProblemCode::ProductExists, "a product with this name exists").with_error(FieldError::at("/name", "is taken")),
             ))?;
-            AuditEvent::record(
-                conn,
-                &caller.actor(),
-                "create_product",
-                "product",
+            let audit = AuditEntry::of(
+                AuditAction::CreateProduct,
+                ResourceType::Product,
                 Some(product.id.to_string()),
                 None,
                 json!({"name": product.name, "substance_id": product.substance_id, "base_mg_per_unit": product.base_mg_per_unit.to_string()}),
-            )?;
-            Ok(Outcome::Done(StatusCode::CREATED, ProductEnvelope { product: ProductView::from(product) }))
-        })
-    })
+            );
+            Ok(Outcome::done((StatusCode::CREATED, ProductEnvelope { product: ProductView::from(product) }), audit))
+        },
+        |reply| reply,
+    )
     .await?;
-    Ok(stored.into_response())
+    Ok(stored)
 }

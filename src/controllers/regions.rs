@@ -8,16 +8,16 @@ use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use serde_json::json;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::app;
+use crate::app::error::{AppResult, DomainError, FieldError, ProblemCode, unique_violation_as};
+use crate::app::frame::{AuditEntry, Outcome};
 use crate::auth::Caller;
-use crate::db;
-use crate::db::enums::{AgeBand, Role, Sex};
-use crate::db::models::audit_event::AuditEvent;
+use crate::db::enums::{AgeBand, AuditAction, ResourceType, Role, Sex};
 use crate::db::models::country::Country;
 use crate::db::models::region::{NewRegion, Region, RegionPopulation, RegionPopulationGroup};
-use crate::error::{AppResult, FieldError, Problem, unique_violation_as};
 use crate::extract::{JsonBody, Page, QueryParams};
-use crate::idempotency::{self, IdempotencyKeyHeader, Outcome};
-use crate::startup::AppState;
+use crate::idempotency::{self, IdempotencyKeyHeader};
+use crate::state::AppState;
 use crate::views::ListMeta;
 use crate::views::reference::{
     CountryList, CountryView, NewRegionRequest, PageQuery, PopulationGroupView, PopulationRequest, PopulationView, RegionEnvelope, RegionList,
@@ -38,7 +38,7 @@ fn check_manages_geography(caller: &Caller, country: &str) -> AppResult<()> {
 #[get("/countries")]
 async fn list_countries(state: web::Data<AppState>, _caller: Caller, query: QueryParams<PageQuery>) -> AppResult<HttpResponse> {
     let page = Page::new(query.0.page, query.0.per_page)?;
-    let rows = db::run(&state.pool, |conn| Ok(Country::all(conn)?)).await?;
+    let rows = app::run(&state.pool, |conn| Ok(Country::all(conn)?)).await?;
     let total = rows.len() as i64;
     let countries = rows.into_iter().skip(page.offset() as usize).take(page.limit() as usize).map(CountryView::from).collect();
     Ok(HttpResponse::Ok().json(CountryList { countries, meta: ListMeta::new(total, page) }))
@@ -81,9 +81,9 @@ async fn list_regions(
 ) -> AppResult<HttpResponse> {
     let page = Page::new(query.0.page, query.0.per_page)?;
     let code = path.into_inner().to_uppercase();
-    let (views, total) = db::run(&state.pool, move |conn| {
+    let (views, total) = app::run(&state.pool, move |conn| {
         if Country::find(conn, &code)?.is_none() {
-            return Err(Problem::not_found("country").into());
+            return Err(DomainError::not_found("country").into());
         }
         let all = Region::of_country(conn, &code)?;
         let total = all.len() as i64;
@@ -103,30 +103,35 @@ async fn create_region(state: web::Data<AppState>, req: HttpRequest, caller: Cal
     check_manages_geography(&caller, &country)?;
     let key = idempotency::key_of(&req)?;
     let fingerprint = body.fingerprint;
-    let stored = db::run(&state.pool, move |conn| {
-        idempotency::write(conn, caller.user_id, key.as_deref(), fingerprint, |conn| {
+    let stored = idempotency::execute(
+        &state,
+        key,
+        caller.actor(),
+        fingerprint,
+        move |conn, _actor| {
             if Country::find(conn, &country)?.is_none() {
-                return Err(Problem::field("/country_code", "unknown country").into());
+                return Err(DomainError::field("/country_code", "unknown country").into());
             }
-            let region = Region::create(conn, &NewRegion { country_code: &country, name: request.name.trim(), code: request.code.as_deref() })
-                .map_err(unique_violation_as(Problem::conflict("region_exists", "the country already has a region with this name or code")))?;
-            AuditEvent::record(
-                conn,
-                &caller.actor(),
-                "create_region",
-                "region",
+            let region =
+                Region::create(conn, &NewRegion { country_code: &country, name: request.name.trim(), code: request.code.as_deref() }).map_err(
+                    unique_violation_as(DomainError::new(ProblemCode::RegionExists, "the country already has a region with this name or code")),
+                )?;
+            let audit = AuditEntry::of(
+                AuditAction::CreateRegion,
+                ResourceType::Region,
                 Some(region.id.to_string()),
                 Some(&country),
                 json!({"name": region.name, "code": region.code}),
-            )?;
-            Ok(Outcome::Done(StatusCode::CREATED, RegionEnvelope { region: RegionView::new(region, Vec::new()) }))
-        })
-    })
+            );
+            Ok(Outcome::done((StatusCode::CREATED, RegionEnvelope { region: RegionView::new(region, Vec::new()) }), audit))
+        },
+        |reply| reply,
+    )
     .await?;
-    Ok(stored.into_response())
+    Ok(stored)
 }
 
-fn check_breakdown(request: &PopulationRequest) -> Result<(), Problem> {
+fn check_breakdown(request: &PopulationRequest) -> Result<(), DomainError> {
     let Some(groups) = &request.by_sex_age else {
         return Ok(());
     };
@@ -145,7 +150,7 @@ fn check_breakdown(request: &PopulationRequest) -> Result<(), Problem> {
     if errors.is_empty() && sum != request.total {
         errors.push(FieldError::at("/by_sex_age", format!("adds up to {sum}, not to total {}", request.total)));
     }
-    if errors.is_empty() { Ok(()) } else { Err(Problem::validation(errors)) }
+    if errors.is_empty() { Ok(()) } else { Err(DomainError::validation(errors)) }
 }
 
 /// Sets a region's population for a year, optionally by sex and age band; replaces the
@@ -165,9 +170,13 @@ async fn put_region_population(
     let key = idempotency::key_of(&req)?;
     let fingerprint = body.fingerprint;
     let request = body.value;
-    let stored = db::run(&state.pool, move |conn| {
-        idempotency::write(conn, caller.user_id, key.as_deref(), fingerprint, |conn| {
-            let region = Region::find(conn, id)?.ok_or_else(|| Problem::not_found("region"))?;
+    let stored = idempotency::execute(
+        &state,
+        key,
+        caller.actor(),
+        fingerprint,
+        move |conn, _actor| {
+            let region = Region::find(conn, id)?.ok_or_else(|| DomainError::not_found("region"))?;
             check_manages_geography(&caller, &region.country_code)?;
             let previous = region_views(conn, vec![region.clone()])?.pop().and_then(|v| v.populations.into_iter().find(|p| p.year == request.year));
             let total = RegionPopulation { region_id: id, year: request.year, total: request.total, source: request.source.clone() };
@@ -178,19 +187,18 @@ async fn put_region_population(
                 .map(|g| RegionPopulationGroup { region_id: id, year: request.year, sex: g.sex, age_band: g.age_band, count: g.count })
                 .collect();
             RegionPopulation::replace(conn, &total, &groups)?;
-            AuditEvent::record(
-                conn,
-                &caller.actor(),
-                "put_region_population",
-                "region",
+            let audit = AuditEntry::of(
+                AuditAction::PutRegionPopulation,
+                ResourceType::Region,
                 Some(id.to_string()),
                 Some(&region.country_code),
                 json!({"year": request.year, "total": request.total, "previous_total": previous.map(|p| p.total)}),
-            )?;
-            let view = region_views(conn, vec![region])?.pop().ok_or_else(|| Problem::not_found("region"))?;
-            Ok(Outcome::Done(StatusCode::OK, RegionEnvelope { region: view }))
-        })
-    })
+            );
+            let view = region_views(conn, vec![region])?.pop().ok_or_else(|| DomainError::not_found("region"))?;
+            Ok(Outcome::done((StatusCode::OK, RegionEnvelope { region: view }), audit))
+        },
+        |reply| reply,
+    )
     .await?;
-    Ok(stored.into_response())
+    Ok(stored)
 }

@@ -6,12 +6,12 @@ use chrono::Utc;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::analytics::incb;
+use crate::app;
+use crate::app::error::{AppResult, DomainError};
 use crate::auth::Caller;
-use crate::db;
 use crate::db::enums::Role;
-use crate::error::{AppResult, Problem};
 use crate::extract::QueryParams;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::views::analytics::{FormA, FormC, FormQuery, KgG, ReportFormat};
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -20,7 +20,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 fn country_of(caller: &Caller, q: &FormQuery) -> AppResult<String> {
     caller.require(&[Role::Admin, Role::Ministry, Role::Regulator])?;
-    caller.country_scope(q.country.as_deref())?.ok_or_else(|| Problem::parameter("country", "is required").into())
+    caller.country_scope(q.country.as_deref())?.ok_or_else(|| DomainError::parameter("country", "is required").into())
 }
 
 fn csv_response(name: &str, header: &[&str], rows: Vec<Vec<String>>) -> AppResult<HttpResponse> {
@@ -48,7 +48,7 @@ async fn get_form_c(state: web::Data<AppState>, caller: Caller, query: QueryPara
     let country = country_of(&caller, &q)?;
     let format = q.format.unwrap_or(ReportFormat::Json);
     let year = q.year;
-    let form = db::run(&state.pool, move |conn| Ok(incb::form_c(conn, &country, year, Utc::now().date_naive())?)).await?;
+    let form = app::run(&state.pool, move |conn| Ok(incb::form_c(conn, &country, year, Utc::now().date_naive())?)).await?;
     match format {
         ReportFormat::Json => Ok(HttpResponse::Ok().json(form)),
         ReportFormat::Csv => csv_response(
@@ -85,9 +85,9 @@ async fn get_form_a(state: web::Data<AppState>, caller: Caller, query: QueryPara
     let q = query.0;
     let country = country_of(&caller, &q)?;
     let format = q.format.unwrap_or(ReportFormat::Json);
-    let quarter = q.quarter.ok_or_else(|| Problem::parameter("quarter", "is required (1 to 4)"))?;
+    let quarter = q.quarter.ok_or_else(|| DomainError::parameter("quarter", "is required (1 to 4)"))?;
     let year = q.year;
-    let form = db::run(&state.pool, move |conn| Ok(incb::form_a(conn, &country, year, quarter)?)).await?;
+    let form = app::run(&state.pool, move |conn| Ok(incb::form_a(conn, &country, year, quarter)?)).await?;
     match format {
         ReportFormat::Json => Ok(HttpResponse::Ok().json(form)),
         ReportFormat::Csv => csv_response(

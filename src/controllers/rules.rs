@@ -9,19 +9,20 @@ use serde_json::json;
 use tracing::Instrument;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::app;
+use crate::app::error::{AppResult, DomainError};
+use crate::app::frame::{AuditEntry, Outcome};
 use crate::auth::Caller;
-use crate::db;
-use crate::db::enums::{Role, ScanTrigger};
-use crate::db::models::audit_event::{Actor, AuditEvent};
+use crate::db::enums::{AuditAction, ResourceType, Role, ScanTrigger};
+use crate::db::models::audit_event::Actor;
 use crate::db::models::country::Country;
 use crate::db::models::rule::Rule;
 use crate::db::models::scan::Scan;
 use crate::db::reports::flows::DateRange;
-use crate::error::{AppResult, Problem};
 use crate::extract::{JsonBody, QueryParams};
-use crate::idempotency::{self, IdempotencyKeyHeader, Outcome};
+use crate::idempotency::{self, IdempotencyKeyHeader};
 use crate::rules;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::views::flags::{RuleEnvelope, RuleList, RulePatchRequest, RuleQuery, RuleView, ScanEnvelope, ScanRequest};
 
 /// Longest period one scan covers.
@@ -49,43 +50,45 @@ async fn create_scan(state: web::Data<AppState>, req: HttpRequest, caller: Calle
     let country = request.country_code.trim().to_uppercase();
     caller.check_country(&country)?;
     if request.to < request.from {
-        return Err(Problem::field("/to", "must not be before from").into());
+        return Err(DomainError::field("/to", "must not be before from").into());
     }
     let range = DateRange { from: request.from, to: request.to };
     if range.days() > MAX_SCAN_DAYS {
-        return Err(Problem::field("/to", format!("a scan covers at most {MAX_SCAN_DAYS} days")).into());
+        return Err(DomainError::field("/to", format!("a scan covers at most {MAX_SCAN_DAYS} days")).into());
     }
     let key = idempotency::key_of(&req)?;
     let fingerprint = body.fingerprint;
     let actor = caller.actor();
-    let audit_actor = actor.clone();
-    let stored = db::run(&state.pool, move |conn| {
-        idempotency::write(conn, caller.user_id, key.as_deref(), fingerprint, |conn| {
+    let stored = idempotency::execute_reply(
+        &state,
+        key,
+        caller.actor(),
+        fingerprint,
+        move |conn, _actor| {
             if Country::find(conn, &country)?.is_none() {
-                return Err(Problem::field("/country_code", "unknown country").into());
+                return Err(DomainError::field("/country_code", "unknown country").into());
             }
             let scan = Scan::start(conn, &country, range.from, range.to, ScanTrigger::Manual, Some(caller.user_id))?;
-            AuditEvent::record(
-                conn,
-                &audit_actor,
-                "create_scan",
-                "scan",
+            let audit = AuditEntry::of(
+                AuditAction::CreateScan,
+                ResourceType::Scan,
                 Some(scan.id.to_string()),
                 Some(&country),
                 json!({"from": range.from, "to": range.to}),
-            )?;
-            Ok(Outcome::Done(StatusCode::ACCEPTED, ScanEnvelope { scan: scan.into() }))
-        })
-    })
+            );
+            Ok(Outcome::done((StatusCode::ACCEPTED, ScanEnvelope { scan: scan.into() }), audit))
+        },
+        |reply| reply,
+    )
     .await?;
-    let scan_id = (stored.status == StatusCode::ACCEPTED)
+    let scan_id = (stored.status == StatusCode::ACCEPTED.as_u16())
         .then(|| serde_json::from_slice::<serde_json::Value>(&stored.body).ok())
         .flatten()
         .and_then(|body| body["scan"]["id"].as_i64());
     if let (Some(id), false) = (scan_id, stored.replayed) {
         spawn_scan(state.clone(), id, actor);
     }
-    let mut response = stored.into_response();
+    let mut response = idempotency::into_response(stored);
     if let Some(location) = scan_id.and_then(|id| HeaderValue::from_str(&format!("/api/v1/diversion/scans/{id}")).ok()) {
         response.headers_mut().insert(header::LOCATION, location);
     }
@@ -99,17 +102,19 @@ fn spawn_scan(state: web::Data<AppState>, id: i64, actor: Actor) {
     let span = tracing::info_span!("scan", scan_id = id, request_id = actor.request_id.as_deref().unwrap_or(""));
     actix_web::rt::spawn(
         async move {
-            let result = db::run(&state.pool, move |conn| {
-                let scan = Scan::find(conn, id)?.ok_or_else(|| Problem::not_found("scan"))?;
+            let result = app::run(&state.pool, move |conn| {
+                let scan = Scan::find(conn, id)?.ok_or_else(|| DomainError::not_found("scan"))?;
                 let country = scan.country_code.clone();
                 match rules::scan::complete(conn, scan, Utc::now().date_naive(), grace) {
                     Ok(outcome) => {
                         let details = json!({"flags_raised": outcome.flags_raised, "flags_updated": outcome.flags_updated});
-                        AuditEvent::record(conn, &actor, "complete_scan", "scan", Some(id.to_string()), Some(&country), details)?;
+                        AuditEntry::of(AuditAction::CompleteScan, ResourceType::Scan, Some(id.to_string()), Some(&country), details)
+                            .record(conn, &actor)?;
                         Ok(outcome.flags_raised)
                     }
                     Err(e) => {
-                        AuditEvent::record(conn, &actor, "fail_scan", "scan", Some(id.to_string()), Some(&country), json!({}))?;
+                        AuditEntry::of(AuditAction::FailScan, ResourceType::Scan, Some(id.to_string()), Some(&country), json!({}))
+                            .record(conn, &actor)?;
                         Err(e.into())
                     }
                 }
@@ -131,8 +136,8 @@ fn spawn_scan(state: web::Data<AppState>, id: i64, actor: Actor) {
 async fn get_scan(state: web::Data<AppState>, caller: Caller, path: web::Path<i64>) -> AppResult<HttpResponse> {
     caller.require(&[Role::Regulator])?;
     let id = path.into_inner();
-    let scan = db::run(&state.pool, move |conn| Ok(Scan::find(conn, id)?)).await?;
-    let scan = scan.filter(|s| caller.country_code.as_deref() == Some(s.country_code.as_str())).ok_or_else(|| Problem::not_found("scan"))?;
+    let scan = app::run(&state.pool, move |conn| Ok(Scan::find(conn, id)?)).await?;
+    let scan = scan.filter(|s| caller.country_code.as_deref() == Some(s.country_code.as_str())).ok_or_else(|| DomainError::not_found("scan"))?;
     Ok(HttpResponse::Ok().json(ScanEnvelope { scan: scan.into() }))
 }
 
@@ -141,9 +146,9 @@ async fn get_scan(state: web::Data<AppState>, caller: Caller, path: web::Path<i6
 #[get("/rules")]
 async fn list_rules(state: web::Data<AppState>, caller: Caller, query: QueryParams<RuleQuery>) -> AppResult<HttpResponse> {
     caller.require(&[Role::Admin, Role::Regulator, Role::Ministry])?;
-    let country = caller.country_scope(query.0.country.as_deref())?.ok_or_else(|| Problem::parameter("country", "is required"))?;
+    let country = caller.country_scope(query.0.country.as_deref())?.ok_or_else(|| DomainError::parameter("country", "is required"))?;
     let c = country.clone();
-    let rows = db::run(&state.pool, move |conn| Ok(Rule::of_country(conn, &c)?)).await?;
+    let rows = app::run(&state.pool, move |conn| Ok(Rule::of_country(conn, &c)?)).await?;
     Ok(HttpResponse::Ok().json(RuleList { country_code: country, rules: rows.into_iter().map(RuleView::from).collect() }))
 }
 
@@ -161,21 +166,20 @@ async fn update_rule(
 ) -> AppResult<HttpResponse> {
     caller.require(&[Role::Regulator])?;
     let code = path.into_inner();
-    let spec = rules::spec(&code).ok_or_else(|| Problem::not_found("rule"))?;
-    let country = caller.country_code.clone().ok_or_else(|| Problem::forbidden("no country"))?;
+    let spec = rules::spec(&code).ok_or_else(|| DomainError::not_found("rule"))?;
+    let country = caller.country_code.clone().ok_or_else(|| DomainError::forbidden("no country"))?;
     let request = body.value;
     let key = idempotency::key_of(&req)?;
     let fingerprint = body.fingerprint;
-    let stored = db::run(&state.pool, move |conn| {
-        idempotency::write(conn, caller.user_id, key.as_deref(), fingerprint, |conn| {
-            let mut rule = Rule::find_for_update(conn, &country, &code)?.ok_or_else(|| Problem::not_found("rule"))?;
+    let stored = idempotency::execute(&state, key, caller.actor(), fingerprint, move |conn, _actor| {
+            let mut rule = Rule::find_for_update(conn, &country, &code)?.ok_or_else(|| DomainError::not_found("rule"))?;
             let before = (rule.version, rule.params.clone(), rule.enabled, rule.mode);
             if let Some(changes) = &request.params {
                 let mut params = rule.params.as_object().cloned().unwrap_or_default();
                 for (k, v) in changes {
                     params.insert(k.clone(), v.clone());
                 }
-                rule.params = (spec.check_params)(&serde_json::Value::Object(params)).map_err(|m| Problem::field("/params", m))?;
+                rule.params = (spec.check_params)(&serde_json::Value::Object(params)).map_err(|m| DomainError::field("/params", m))?;
             }
             if let Some(enabled) = request.enabled {
                 rule.enabled = enabled;
@@ -185,18 +189,15 @@ async fn update_rule(
             }
             rule.version += 1;
             let saved = Rule::save_version(conn, &rule, caller.user_id)?;
-            AuditEvent::record(
-                conn,
-                &caller.actor(),
-                "update_rule",
-                "rule",
+            let audit = AuditEntry::of(
+                AuditAction::UpdateRule,
+                ResourceType::Rule,
                 Some(code.clone()),
                 Some(&country),
                 json!({"before": {"version": before.0, "params": before.1, "enabled": before.2, "mode": before.3}, "after": {"version": saved.version, "params": saved.params, "enabled": saved.enabled, "mode": saved.mode}}),
-            )?;
-            Ok(Outcome::Done(StatusCode::OK, RuleEnvelope { rule: saved.into() }))
-        })
-    })
+            );
+            Ok(Outcome::done((StatusCode::OK, RuleEnvelope { rule: saved.into() }), audit))
+        }, |reply| reply)
     .await?;
-    Ok(stored.into_response())
+    Ok(stored)
 }

@@ -8,11 +8,13 @@ use chrono::Utc;
 use serde_json::json;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::app;
+use crate::app::error::{AppError, AppResult, DomainError, ProblemCode, unique_violation_as};
+use crate::app::frame::{AuditEntry, Outcome};
+use crate::app::stock::insufficient_stock;
 use crate::auth::Caller;
-use crate::db;
-use crate::db::enums::{ReportedEventKind, Role, StockEventKind};
-use crate::db::ledger::{self, Entry, LedgerFilter, ProductLedger, refuse_insufficient_stock};
-use crate::db::models::audit_event::AuditEvent;
+use crate::db::enums::{AuditAction, ReportedEventKind, ResourceType, Role, StockEventKind};
+use crate::db::ledger::{self, Entry, LedgerFilter, ProductLedger};
 use crate::db::models::facility::Facility;
 use crate::db::models::inventory_count::{InventoryCount, NewInventoryCount};
 use crate::db::models::product::Product;
@@ -20,10 +22,9 @@ use crate::db::models::stock_balance::StockBalance;
 use crate::db::models::stock_event::StockEvent;
 use crate::domain::ledger::check_business_time;
 use crate::domain::quantities::base_mg;
-use crate::error::{AppError, AppResult, Problem, unique_violation_as};
 use crate::extract::{JsonBody, Page, QueryParams};
-use crate::idempotency::{self, IdempotencyKeyHeader, Outcome};
-use crate::startup::AppState;
+use crate::idempotency::{self, IdempotencyKeyHeader};
+use crate::state::AppState;
 use crate::views::ListMeta;
 use crate::views::supply::{
     InventoryCountRequest, InventoryCountResponse, ReversalRequest, StockEventEnvelope, StockEventList, StockEventQuery, StockEventRequest,
@@ -35,7 +36,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 async fn load_facility(state: &AppState, id: i64) -> AppResult<Facility> {
-    db::run(&state.pool, move |conn| Ok(Facility::find(conn, id)?)).await?.ok_or_else(|| Problem::not_found("facility").into())
+    app::run(&state.pool, move |conn| Ok(Facility::find(conn, id)?)).await?.ok_or_else(|| DomainError::not_found("facility").into())
 }
 
 /// A facility's ledger, newest first, each entry with the balance after it (the
@@ -55,7 +56,7 @@ async fn list_stock_events(
     let page = Page::new(q.page, q.per_page)?;
     let filter = LedgerFilter { product_id: q.product_id, kind: q.kind, from: q.from, to: q.to };
     let id = facility.id;
-    let (rows, total) = db::run(&state.pool, move |conn| Ok(ledger::page(conn, id, &filter, page.offset(), page.limit())?)).await?;
+    let (rows, total) = app::run(&state.pool, move |conn| Ok(ledger::page(conn, id, &filter, page.offset(), page.limit())?)).await?;
     Ok(HttpResponse::Ok()
         .json(StockEventList { stock_events: rows.into_iter().map(|r| StockEventView::from_row(id, r)).collect(), meta: ListMeta::new(total, page) }))
 }
@@ -85,24 +86,28 @@ async fn record_stock_event(
     let request = body.value;
     let delta = match request.kind.direction() {
         0 if request.quantity_units == 0 => {
-            return Err(Problem::field("/quantity_units", "must not be 0").into());
+            return Err(DomainError::field("/quantity_units", "must not be 0").into());
         }
         0 => request.quantity_units,
         _ if request.quantity_units <= 0 => {
-            return Err(Problem::field("/quantity_units", "must be positive (the kind gives the direction)").into());
+            return Err(DomainError::field("/quantity_units", "must be positive (the kind gives the direction)").into());
         }
         direction => direction * request.quantity_units,
     };
     if request.kind == ReportedEventKind::Adjustment && request.reason.is_none() {
-        return Err(Problem::field("/reason", "is required for an adjustment").into());
+        return Err(DomainError::field("/reason", "is required for an adjustment").into());
     }
-    check_business_time(Utc::now(), request.occurred_at, state.settings.backdate_days).map_err(|m| Problem::field("/occurred_at", m))?;
+    check_business_time(Utc::now(), request.occurred_at, state.settings.backdate_days).map_err(|m| DomainError::field("/occurred_at", m))?;
     let key = idempotency::key_of(&req)?;
     let fingerprint = body.fingerprint;
-    let stored = db::run(&state.pool, move |conn| {
-        idempotency::write(conn, caller.user_id, key.as_deref(), fingerprint, |conn| {
+    let stored = idempotency::execute(
+        &state,
+        key,
+        caller.actor(),
+        fingerprint,
+        move |conn, _actor| {
             if Product::find(conn, request.product_id)?.is_none() {
-                return Err(Problem::field("/product_id", "unknown product").into());
+                return Err(DomainError::field("/product_id", "unknown product").into());
             }
             let mut ledger = ProductLedger::open(conn, &facility, request.product_id, request.occurred_at)?;
             let entry = Entry { reason: request.reason.clone(), ..Entry::new(request.kind.ledger_kind(), delta, request.occurred_at) };
@@ -110,27 +115,26 @@ async fn record_stock_event(
                 Ok(a) => a,
                 Err(e) => {
                     let attempted = json!({"kind": request.kind, "quantity_units": request.quantity_units, "occurred_at": request.occurred_at});
-                    let problem = refuse_insufficient_stock(conn, &caller.actor(), &facility, request.product_id, request.occurred_at, attempted, e)?;
-                    return Ok(Outcome::Refused(problem));
+                    let (refusal, problem) = insufficient_stock(&facility, request.product_id, request.occurred_at, attempted, e);
+                    return Ok(Outcome::Refused(refusal, problem));
                 }
             };
-            AuditEvent::record(
-                conn,
-                &caller.actor(),
-                "record_stock_event",
-                "stock_event",
+            let audit = AuditEntry::of(
+                AuditAction::RecordStockEvent,
+                ResourceType::StockEvent,
                 Some(appended.event.id.to_string()),
                 Some(&facility.country_code),
                 json!({"facility_id": facility.id, "kind": appended.event.kind, "delta_units": appended.event.delta_units}),
-            )?;
-            Ok(Outcome::Done(
-                StatusCode::CREATED,
-                StockEventEnvelope { stock_event: StockEventView::new(appended.event, appended.balance_after_units) },
+            );
+            Ok(Outcome::done(
+                (StatusCode::CREATED, StockEventEnvelope { stock_event: StockEventView::new(appended.event, appended.balance_after_units) }),
+                audit,
             ))
-        })
-    })
+        },
+        |reply| reply,
+    )
     .await?;
-    Ok(stored.into_response())
+    Ok(stored)
 }
 
 /// Current balances of a facility in units and mg of base (its own users, the ministry and
@@ -141,7 +145,7 @@ async fn get_stock(state: web::Data<AppState>, caller: Caller, path: web::Path<i
     let facility = load_facility(&state, path.into_inner()).await?;
     caller.check_facility(&facility)?;
     let id = facility.id;
-    let stock = db::run(&state.pool, move |conn| {
+    let stock = app::run(&state.pool, move |conn| {
         let balances = StockBalance::of_facility(conn, id)?;
         let products = Product::find_many(conn, &balances.iter().map(|b| b.product_id).collect::<Vec<_>>())?;
         Ok(balances
@@ -176,13 +180,12 @@ async fn record_inventory_count(
     let facility = load_facility(&state, path.into_inner()).await?;
     caller.check_reports_for(&facility)?;
     let request = body.value;
-    check_business_time(Utc::now(), request.counted_at, state.settings.backdate_days).map_err(|m| Problem::field("/counted_at", m))?;
+    check_business_time(Utc::now(), request.counted_at, state.settings.backdate_days).map_err(|m| DomainError::field("/counted_at", m))?;
     let key = idempotency::key_of(&req)?;
     let fingerprint = body.fingerprint;
-    let stored = db::run(&state.pool, move |conn| {
-        idempotency::write(conn, caller.user_id, key.as_deref(), fingerprint, |conn| {
+    let stored = idempotency::execute(&state, key, caller.actor(), fingerprint, move |conn, _actor| {
             if Product::find(conn, request.product_id)?.is_none() {
-                return Err(Problem::field("/product_id", "unknown product").into());
+                return Err(DomainError::field("/product_id", "unknown product").into());
             }
             let mut ledger = ProductLedger::open(conn, &facility, request.product_id, request.counted_at)?;
             let expected = ledger.balance_at(request.counted_at);
@@ -191,8 +194,8 @@ async fn record_inventory_count(
                 && let Err(e) = ledger.check(request.counted_at, variance)
             {
                 let attempted = json!({"kind": "count_adjustment", "counted_units": request.counted_units, "expected_units": expected, "counted_at": request.counted_at});
-                let problem = refuse_insufficient_stock(conn, &caller.actor(), &facility, request.product_id, request.counted_at, attempted, e)?;
-                return Ok(Outcome::Refused(problem));
+                let (refusal, problem) = insufficient_stock(&facility, request.product_id, request.counted_at, attempted, e);
+                return Ok(Outcome::Refused(refusal, problem));
             }
             let count = InventoryCount::create(
                 conn,
@@ -219,20 +222,17 @@ async fn record_inventory_count(
             } else {
                 None
             };
-            AuditEvent::record(
-                conn,
-                &caller.actor(),
-                "record_inventory_count",
-                "inventory_count",
+            let audit = AuditEntry::of(
+                AuditAction::RecordInventoryCount,
+                ResourceType::InventoryCount,
                 Some(count.id.to_string()),
                 Some(&facility.country_code),
                 json!({"facility_id": facility.id, "product_id": count.product_id, "counted_units": count.counted_units, "expected_units": expected, "variance_units": variance}),
-            )?;
-            Ok(Outcome::Done(StatusCode::CREATED, InventoryCountResponse { inventory_count: count.into(), stock_event }))
-        })
-    })
+            );
+            Ok(Outcome::done((StatusCode::CREATED, InventoryCountResponse { inventory_count: count.into(), stock_event }), audit))
+        }, |reply| reply)
     .await?;
-    Ok(stored.into_response())
+    Ok(stored)
 }
 
 /// Compensates a ledger entry with a reversing entry at the same business time (the
@@ -252,18 +252,22 @@ async fn reverse_stock_event(
     let request = body.value;
     let key = idempotency::key_of(&req)?;
     let fingerprint = body.fingerprint;
-    let stored = db::run(&state.pool, move |conn| {
-        idempotency::write(conn, caller.user_id, key.as_deref(), fingerprint, |conn| {
-            let original = ledger::find_entry(conn, id)?.ok_or_else(|| Problem::not_found("ledger entry"))?;
-            let facility = Facility::find(conn, original.facility_id)?.ok_or_else(|| Problem::not_found("facility"))?;
+    let stored = idempotency::execute(
+        &state,
+        key,
+        caller.actor(),
+        fingerprint,
+        move |conn, _actor| {
+            let original = ledger::find_entry(conn, id)?.ok_or_else(|| DomainError::not_found("ledger entry"))?;
+            let facility = Facility::find(conn, original.facility_id)?.ok_or_else(|| DomainError::not_found("facility"))?;
             caller.check_reports_for(&facility)?;
             if !original.kind.is_reversible() {
-                return Err(Problem::unprocessable("not_reversible", format!("a {} entry cannot be reversed", original.kind)).into());
+                return Err(DomainError::new(ProblemCode::NotReversible, format!("a {} entry cannot be reversed", original.kind)).into());
             }
             let mut ledger = ProductLedger::open(conn, &facility, original.product_id, original.occurred_at)?;
             // Checked after the lock: two reversals of one entry serialise on the balance row.
             if StockEvent::reversal_of(conn, id)?.is_some() {
-                return Err(Problem::conflict("already_reversed", "this entry has already been reversed").into());
+                return Err(DomainError::new(ProblemCode::AlreadyReversed, "this entry has already been reversed").into());
             }
             let entry = Entry {
                 reason: Some(request.reason.clone()),
@@ -273,31 +277,29 @@ async fn reverse_stock_event(
             };
             let appended = match ledger
                 .append(conn, &caller.actor(), entry)
-                .map_err(unique_violation_as(Problem::conflict("already_reversed", "this entry has already been reversed")))?
+                .map_err(unique_violation_as(DomainError::new(ProblemCode::AlreadyReversed, "this entry has already been reversed")))?
             {
                 Ok(a) => a,
                 Err(e) => {
                     let attempted = json!({"kind": "reversal", "reverses_entry_id": id, "delta_units": -original.delta_units});
-                    let problem =
-                        refuse_insufficient_stock(conn, &caller.actor(), &facility, original.product_id, original.occurred_at, attempted, e)?;
-                    return Ok(Outcome::Refused(problem));
+                    let (refusal, problem) = insufficient_stock(&facility, original.product_id, original.occurred_at, attempted, e);
+                    return Ok(Outcome::Refused(refusal, problem));
                 }
             };
-            AuditEvent::record(
-                conn,
-                &caller.actor(),
-                "reverse_stock_event",
-                "stock_event",
+            let audit = AuditEntry::of(
+                AuditAction::ReverseStockEvent,
+                ResourceType::StockEvent,
                 Some(id.to_string()),
                 Some(&facility.country_code),
                 json!({"reversal_id": appended.event.id, "reason": request.reason}),
-            )?;
-            Ok(Outcome::Done(
-                StatusCode::CREATED,
-                StockEventEnvelope { stock_event: StockEventView::new(appended.event, appended.balance_after_units) },
+            );
+            Ok(Outcome::done(
+                (StatusCode::CREATED, StockEventEnvelope { stock_event: StockEventView::new(appended.event, appended.balance_after_units) }),
+                audit,
             ))
-        })
-    })
+        },
+        |reply| reply,
+    )
     .await?;
-    Ok(stored.into_response())
+    Ok(stored)
 }

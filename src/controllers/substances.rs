@@ -6,16 +6,16 @@ use bigdecimal::BigDecimal;
 use serde_json::json;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::app;
+use crate::app::error::{AppResult, DomainError, FieldError, ProblemCode};
+use crate::app::frame::{AuditEntry, Outcome};
 use crate::auth::Caller;
-use crate::db;
-use crate::db::enums::{Convention, Role};
-use crate::db::models::audit_event::AuditEvent;
+use crate::db::enums::{AuditAction, Convention, ResourceType, Role};
 use crate::db::models::substance::{NewReferenceValues, ReferenceValues, Substance};
 use crate::domain::decimal::Decimal;
-use crate::error::{AppResult, FieldError, Problem};
 use crate::extract::{JsonBody, Page, QueryParams};
-use crate::idempotency::{self, IdempotencyKeyHeader, Outcome};
-use crate::startup::AppState;
+use crate::idempotency::{self, IdempotencyKeyHeader};
+use crate::state::AppState;
 use crate::views::ListMeta;
 use crate::views::reference::{SubstanceEnvelope, SubstanceList, SubstanceQuery, SubstanceRequest, SubstanceView};
 
@@ -30,7 +30,7 @@ async fn list_substances(state: web::Data<AppState>, _caller: Caller, query: Que
     let query = query.0;
     let page = Page::new(query.page, query.per_page)?;
     let as_of = query.as_of.unwrap_or_else(|| chrono::Utc::now().date_naive());
-    let (views, total) = db::run(&state.pool, move |conn| {
+    let (views, total) = app::run(&state.pool, move |conn| {
         let all = Substance::all(conn)?;
         let mut values = ReferenceValues::in_force(conn, as_of)?;
         let total = all.len() as i64;
@@ -89,7 +89,7 @@ fn new_version(substance_id: i64, base: Option<ReferenceValues>, request: Substa
         errors.push(FieldError::at("/sddd_status", "is required"));
     }
     if !errors.is_empty() {
-        return Err(Problem::validation(errors).into());
+        return Err(DomainError::validation(errors).into());
     }
     let b = base.unwrap_or(NewReferenceValues {
         substance_id,
@@ -133,33 +133,36 @@ async fn create_substance(state: web::Data<AppState>, req: HttpRequest, caller: 
     let key = idempotency::key_of(&req)?;
     let fingerprint = body.fingerprint;
     let request = body.value;
-    let inn = request.inn.clone().ok_or_else(|| Problem::field("/inn", "is required"))?.trim().to_lowercase();
+    let inn = request.inn.clone().ok_or_else(|| DomainError::field("/inn", "is required"))?.trim().to_lowercase();
     if !inn.chars().next().is_some_and(|c| c.is_ascii_lowercase())
         || !inn.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == ' ' || c == '-')
     {
-        return Err(Problem::field("/inn", "use lower-case letters, digits, spaces and '-'").into());
+        return Err(DomainError::field("/inn", "use lower-case letters, digits, spaces and '-'").into());
     }
-    let stored = db::run(&state.pool, move |conn| {
-        idempotency::write(conn, caller.user_id, key.as_deref(), fingerprint, |conn| {
+    let stored = idempotency::execute(
+        &state,
+        key,
+        caller.actor(),
+        fingerprint,
+        move |conn, _actor| {
             if Substance::find_by_inn(conn, &inn)?.is_some() {
-                return Err(Problem::conflict("substance_exists", format!("{inn} exists; PATCH it to add a version")).into());
+                return Err(DomainError::new(ProblemCode::SubstanceExists, format!("{inn} exists; PATCH it to add a version")).into());
             }
             let substance = Substance::create(conn, &inn)?;
             let values = ReferenceValues::insert(conn, &new_version(substance.id, None, request, caller.user_id)?)?;
-            AuditEvent::record(
-                conn,
-                &caller.actor(),
-                "create_substance",
-                "substance",
+            let audit = AuditEntry::of(
+                AuditAction::CreateSubstance,
+                ResourceType::Substance,
                 Some(substance.id.to_string()),
                 None,
                 json!({"inn": inn, "version_id": values.id}),
-            )?;
-            Ok(Outcome::Done(StatusCode::CREATED, SubstanceEnvelope { substance: SubstanceView::new(substance, Some(values)) }))
-        })
-    })
+            );
+            Ok(Outcome::done((StatusCode::CREATED, SubstanceEnvelope { substance: SubstanceView::new(substance, Some(values)) }), audit))
+        },
+        |reply| reply,
+    )
     .await?;
-    Ok(stored.into_response())
+    Ok(stored)
 }
 
 /// Records a new version of a substance's reference values (admin). Fields left out keep
@@ -179,26 +182,29 @@ async fn update_substance(
     let fingerprint = body.fingerprint;
     let request = body.value;
     if request.inn.is_some() {
-        return Err(Problem::field("/inn", "cannot be changed").into());
+        return Err(DomainError::field("/inn", "cannot be changed").into());
     }
-    let stored = db::run(&state.pool, move |conn| {
-        idempotency::write(conn, caller.user_id, key.as_deref(), fingerprint, |conn| {
-            let substance = Substance::find(conn, id)?.ok_or_else(|| Problem::not_found("substance"))?;
+    let stored = idempotency::execute(
+        &state,
+        key,
+        caller.actor(),
+        fingerprint,
+        move |conn, _actor| {
+            let substance = Substance::find(conn, id)?.ok_or_else(|| DomainError::not_found("substance"))?;
             let as_of = request.effective_from.unwrap_or_else(|| chrono::Utc::now().date_naive());
             let base = ReferenceValues::in_force_for(conn, id, as_of)?;
             let values = ReferenceValues::insert(conn, &new_version(id, base, request, caller.user_id)?)?;
-            AuditEvent::record(
-                conn,
-                &caller.actor(),
-                "update_substance",
-                "substance",
+            let audit = AuditEntry::of(
+                AuditAction::UpdateSubstance,
+                ResourceType::Substance,
                 Some(id.to_string()),
                 None,
                 json!({"version_id": values.id, "effective_from": values.effective_from, "source": values.source}),
-            )?;
-            Ok(Outcome::Done(StatusCode::OK, SubstanceEnvelope { substance: SubstanceView::new(substance, Some(values)) }))
-        })
-    })
+            );
+            Ok(Outcome::done((StatusCode::OK, SubstanceEnvelope { substance: SubstanceView::new(substance, Some(values)) }), audit))
+        },
+        |reply| reply,
+    )
     .await?;
-    Ok(stored.into_response())
+    Ok(stored)
 }

@@ -6,19 +6,20 @@ use chrono::Utc;
 use serde_json::json;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::app;
+use crate::app::error::{AppError, AppResult, DomainError, ProblemCode};
+use crate::app::frame::{AuditEntry, Outcome};
+use crate::app::stock::insufficient_stock;
 use crate::auth::Caller;
-use crate::db;
-use crate::db::enums::{Role, StockEventKind};
-use crate::db::ledger::{Entry, ProductLedger, refuse_insufficient_stock};
-use crate::db::models::audit_event::AuditEvent;
+use crate::db::enums::{AuditAction, ResourceType, Role, StockEventKind};
+use crate::db::ledger::{Entry, ProductLedger};
 use crate::db::models::facility::Facility;
 use crate::db::models::product::Product;
 use crate::db::models::transfer::{NewTransfer, Transfer, TransferFilter};
 use crate::domain::ledger::check_business_time;
-use crate::error::{AppError, AppResult, Problem};
 use crate::extract::{JsonBody, Page, QueryParams};
-use crate::idempotency::{self, IdempotencyKeyHeader, Outcome};
-use crate::startup::AppState;
+use crate::idempotency::{self, IdempotencyKeyHeader};
+use crate::state::AppState;
 use crate::views::ListMeta;
 use crate::views::supply::{StockEventView, TransferEnvelope, TransferList, TransferQuery, TransferReceiptRequest, TransferRequest, TransferView};
 
@@ -43,11 +44,11 @@ async fn list_transfers(state: web::Data<AppState>, caller: Caller, query: Query
     };
     if caller.role.is_facility_role() {
         if q.facility_id.is_some_and(|f| Some(f) != caller.facility_id) {
-            return Err(Problem::forbidden("a facility user reaches only its own facility").into());
+            return Err(DomainError::forbidden("a facility user reaches only its own facility").into());
         }
         filter.facility_id = caller.facility_id;
     }
-    let (rows, total) = db::run(&state.pool, move |conn| Ok(Transfer::page(conn, &filter, page.offset(), page.limit())?)).await?;
+    let (rows, total) = app::run(&state.pool, move |conn| Ok(Transfer::page(conn, &filter, page.offset(), page.limit())?)).await?;
     Ok(HttpResponse::Ok().json(TransferList { transfers: rows.into_iter().map(TransferView::from).collect(), meta: ListMeta::new(total, page) }))
 }
 
@@ -66,34 +67,33 @@ async fn list_transfers(state: web::Data<AppState>, caller: Caller, query: Query
 async fn create_transfer(state: web::Data<AppState>, req: HttpRequest, caller: Caller, body: JsonBody<TransferRequest>) -> AppResult<HttpResponse> {
     caller.require(&[Role::Wholesaler, Role::Pharmacy])?;
     let request = body.value;
-    check_business_time(Utc::now(), request.shipped_at, state.settings.backdate_days).map_err(|m| Problem::field("/shipped_at", m))?;
+    check_business_time(Utc::now(), request.shipped_at, state.settings.backdate_days).map_err(|m| DomainError::field("/shipped_at", m))?;
     if request.from_facility_id == request.to_facility_id {
-        return Err(Problem::field("/to_facility_id", "must differ from from_facility_id").into());
+        return Err(DomainError::field("/to_facility_id", "must differ from from_facility_id").into());
     }
     let key = idempotency::key_of(&req)?;
     let fingerprint = body.fingerprint;
-    let stored = db::run(&state.pool, move |conn| {
-        idempotency::write(conn, caller.user_id, key.as_deref(), fingerprint, |conn| {
-            let source = Facility::find(conn, request.from_facility_id)?.ok_or_else(|| Problem::field("/from_facility_id", "unknown facility"))?;
+    let stored = idempotency::execute(&state, key, caller.actor(), fingerprint, move |conn, _actor| {
+            let source = Facility::find(conn, request.from_facility_id)?.ok_or_else(|| DomainError::field("/from_facility_id", "unknown facility"))?;
             caller.check_reports_for(&source)?;
-            let destination = Facility::find(conn, request.to_facility_id)?.ok_or_else(|| Problem::field("/to_facility_id", "unknown facility"))?;
+            let destination = Facility::find(conn, request.to_facility_id)?.ok_or_else(|| DomainError::field("/to_facility_id", "unknown facility"))?;
             if destination.country_code != source.country_code {
-                return Err(Problem::field("/to_facility_id", "must be a facility of the same country (cross-border movements are imports and exports)").into());
+                return Err(DomainError::field("/to_facility_id", "must be a facility of the same country (cross-border movements are imports and exports)").into());
             }
             let day = request.shipped_at.date_naive();
             if !source.licensed_on(day) {
-                return Err(Problem::unprocessable("licence_expired", format!("the shipping facility's licence expired on {}", source.licence_valid_until)).into());
+                return Err(DomainError::new(ProblemCode::LicenceExpired, format!("the shipping facility's licence expired on {}", source.licence_valid_until)).into());
             }
             if !destination.licensed_on(day) {
-                return Err(Problem::field("/to_facility_id", format!("the destination's licence expired on {}", destination.licence_valid_until)).into());
+                return Err(DomainError::field("/to_facility_id", format!("the destination's licence expired on {}", destination.licence_valid_until)).into());
             }
             if Product::find(conn, request.product_id)?.is_none() {
-                return Err(Problem::field("/product_id", "unknown product").into());
+                return Err(DomainError::field("/product_id", "unknown product").into());
             }
             let mut ledger = ProductLedger::open(conn, &source, request.product_id, request.shipped_at)?;
             if let Err(e) = ledger.check(request.shipped_at, -request.quantity_units) {
-                let problem = refuse_insufficient_stock(conn, &caller.actor(), &source, request.product_id, request.shipped_at, json!({"kind": "transfer_out", "to_facility_id": destination.id, "quantity_units": request.quantity_units}), e)?;
-                return Ok(Outcome::Refused(problem));
+                let (refusal, problem) = insufficient_stock(&source, request.product_id, request.shipped_at, json!({"kind": "transfer_out", "to_facility_id": destination.id, "quantity_units": request.quantity_units}), e);
+                return Ok(Outcome::Refused(refusal, problem));
             }
             let transfer = Transfer::create(
                 conn,
@@ -109,23 +109,20 @@ async fn create_transfer(state: web::Data<AppState>, req: HttpRequest, caller: C
             )?;
             let entry = Entry { transfer_id: Some(transfer.id), ..Entry::new(StockEventKind::TransferOut, -request.quantity_units, request.shipped_at) };
             let appended = ledger.append(conn, &caller.actor(), entry)?.map_err(|e| AppError::Internal(anyhow::anyhow!("checked placement failed: {e}")))?;
-            AuditEvent::record(
-                conn,
-                &caller.actor(),
-                "create_transfer",
-                "transfer",
+            let audit = AuditEntry::of(
+                AuditAction::CreateTransfer,
+                ResourceType::Transfer,
                 Some(transfer.id.to_string()),
                 Some(&source.country_code),
                 json!({"to_facility_id": destination.id, "product_id": transfer.product_id, "quantity_units": transfer.quantity_units, "stock_event_id": appended.event.id}),
-            )?;
-            Ok(Outcome::Done(
+            );
+            Ok(Outcome::done((
                 StatusCode::CREATED,
                 TransferEnvelope { transfer: transfer.into(), stock_event: Some(StockEventView::new(appended.event, appended.balance_after_units)) },
-            ))
-        })
-    })
+            ), audit))
+        }, |reply| reply)
     .await?;
-    Ok(stored.into_response())
+    Ok(stored)
 }
 
 /// Confirms what arrived (the destination's own user): credits its stock with the units
@@ -142,22 +139,26 @@ async fn confirm_transfer_receipt(
     caller.require(&[Role::Wholesaler, Role::Pharmacy])?;
     let id = path.into_inner();
     let request = body.value;
-    check_business_time(Utc::now(), request.received_at, state.settings.backdate_days).map_err(|m| Problem::field("/received_at", m))?;
+    check_business_time(Utc::now(), request.received_at, state.settings.backdate_days).map_err(|m| DomainError::field("/received_at", m))?;
     let key = idempotency::key_of(&req)?;
     let fingerprint = body.fingerprint;
-    let stored = db::run(&state.pool, move |conn| {
-        idempotency::write(conn, caller.user_id, key.as_deref(), fingerprint, |conn| {
-            let transfer = Transfer::find_for_update(conn, id)?.ok_or_else(|| Problem::not_found("transfer"))?;
-            let destination = Facility::find(conn, transfer.to_facility_id)?.ok_or_else(|| Problem::not_found("facility"))?;
+    let stored = idempotency::execute(
+        &state,
+        key,
+        caller.actor(),
+        fingerprint,
+        move |conn, _actor| {
+            let transfer = Transfer::find_for_update(conn, id)?.ok_or_else(|| DomainError::not_found("transfer"))?;
+            let destination = Facility::find(conn, transfer.to_facility_id)?.ok_or_else(|| DomainError::not_found("facility"))?;
             caller.check_reports_for(&destination)?;
             if transfer.received_units.is_some() {
-                return Err(Problem::conflict("already_received", "this transfer's receipt is already confirmed").into());
+                return Err(DomainError::new(ProblemCode::AlreadyReceived, "this transfer's receipt is already confirmed").into());
             }
             if request.quantity_units > transfer.quantity_units {
-                return Err(Problem::field("/quantity_units", format!("exceeds the {} units shipped", transfer.quantity_units)).into());
+                return Err(DomainError::field("/quantity_units", format!("exceeds the {} units shipped", transfer.quantity_units)).into());
             }
             if request.received_at < transfer.shipped_at {
-                return Err(Problem::field("/received_at", "is before the shipment").into());
+                return Err(DomainError::field("/received_at", "is before the shipment").into());
             }
             let confirmed = Transfer::confirm(conn, id, request.quantity_units, request.received_at, caller.user_id)?;
             let stock_event = if request.quantity_units > 0 {
@@ -170,18 +171,17 @@ async fn confirm_transfer_receipt(
             } else {
                 None
             };
-            AuditEvent::record(
-                conn,
-                &caller.actor(),
-                "confirm_transfer_receipt",
-                "transfer",
+            let audit = AuditEntry::of(
+                AuditAction::ConfirmTransferReceipt,
+                ResourceType::Transfer,
                 Some(id.to_string()),
                 Some(&destination.country_code),
                 json!({"received_units": request.quantity_units, "shipped_units": transfer.quantity_units}),
-            )?;
-            Ok(Outcome::Done(StatusCode::CREATED, TransferEnvelope { transfer: confirmed.into(), stock_event }))
-        })
-    })
+            );
+            Ok(Outcome::done((StatusCode::CREATED, TransferEnvelope { transfer: confirmed.into(), stock_event }), audit))
+        },
+        |reply| reply,
+    )
     .await?;
-    Ok(stored.into_response())
+    Ok(stored)
 }

@@ -7,16 +7,16 @@ use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::app;
+use crate::app::error::{AppResult, DomainError, FieldError, ProblemCode, unique_violation_as};
+use crate::app::frame::{AuditEntry, Outcome};
 use crate::auth::{Caller, password};
-use crate::db;
-use crate::db::enums::Role;
-use crate::db::models::audit_event::AuditEvent;
+use crate::db::enums::{AuditAction, ResourceType, Role};
 use crate::db::models::facility::Facility;
 use crate::db::models::user::{NewUser, User};
-use crate::error::{AppResult, FieldError, Problem, unique_violation_as};
 use crate::extract::{JsonBody, Page, QueryParams};
-use crate::idempotency::{self, IdempotencyKeyHeader, Outcome};
-use crate::startup::AppState;
+use crate::idempotency::{self, IdempotencyKeyHeader};
+use crate::state::AppState;
 use crate::views::ListMeta;
 use crate::views::auth::{NewUserRequest, UserEnvelope, UserList, UserView};
 use crate::views::reference::PageQuery;
@@ -31,7 +31,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 async fn list_users(state: web::Data<AppState>, caller: Caller, query: QueryParams<PageQuery>) -> AppResult<HttpResponse> {
     caller.require(&[Role::Admin])?;
     let page = Page::new(query.0.page, query.0.per_page)?;
-    let (rows, total) = db::run(&state.pool, move |conn| Ok(User::page(conn, page.offset(), page.limit())?)).await?;
+    let (rows, total) = app::run(&state.pool, move |conn| Ok(User::page(conn, page.offset(), page.limit())?)).await?;
     Ok(HttpResponse::Ok().json(UserList { users: rows.into_iter().map(UserView::from).collect(), meta: ListMeta::new(total, page) }))
 }
 
@@ -49,15 +49,19 @@ async fn create_user(state: web::Data<AppState>, req: HttpRequest, caller: Calle
     let fingerprint = body.fingerprint;
     let request = body.value;
     if !valid_username(&request.username) {
-        return Err(Problem::field("/username", "use 3 to 64 characters: lower-case letters, digits, '.', '_', '-'").into());
+        return Err(DomainError::field("/username", "use 3 to 64 characters: lower-case letters, digits, '.', '_', '-'").into());
     }
     let hash = web::block({
         let pw = request.password.clone();
         move || password::hash(&pw)
     })
     .await??;
-    let stored = db::run(&state.pool, move |conn| {
-        idempotency::write(conn, caller.user_id, key.as_deref(), fingerprint, |conn| {
+    let stored = idempotency::execute(
+        &state,
+        key,
+        caller.actor(),
+        fingerprint,
+        move |conn, _actor| {
             let country = resolve_scope(conn, &request)?;
             let user = User::create(
                 conn,
@@ -70,22 +74,21 @@ async fn create_user(state: web::Data<AppState>, req: HttpRequest, caller: Calle
                 },
             )
             .map_err(unique_violation_as(
-                Problem::conflict("username_taken", "that username is taken").with_error(FieldError::at("/username", "is taken")),
+                DomainError::new(ProblemCode::UsernameTaken, "that username is taken").with_error(FieldError::at("/username", "is taken")),
             ))?;
-            AuditEvent::record(
-                conn,
-                &caller.actor(),
-                "create_user",
-                "user",
+            let audit = AuditEntry::of(
+                AuditAction::CreateUser,
+                ResourceType::User,
                 Some(user.id.to_string()),
                 user.country_code.as_deref(),
                 json!({"username": user.username, "role": user.role, "facility_id": user.facility_id}),
-            )?;
-            Ok(Outcome::Done(StatusCode::CREATED, UserEnvelope { user: UserView::from(user) }))
-        })
-    })
+            );
+            Ok(Outcome::done((StatusCode::CREATED, UserEnvelope { user: UserView::from(user) }), audit))
+        },
+        |reply| reply,
+    )
     .await?;
-    Ok(stored.into_response())
+    Ok(stored)
 }
 
 /// The country a new user is bound to, checking the role's scope rules.
@@ -93,28 +96,28 @@ fn resolve_scope(conn: &mut diesel::PgConnection, request: &NewUserRequest) -> A
     match request.role {
         Role::Admin | Role::Regional => {
             if request.country_code.is_some() {
-                return Err(Problem::field("/country_code", "must be absent for this role").into());
+                return Err(DomainError::field("/country_code", "must be absent for this role").into());
             }
             if request.facility_id.is_some() {
-                return Err(Problem::field("/facility_id", "must be absent for this role").into());
+                return Err(DomainError::field("/facility_id", "must be absent for this role").into());
             }
             Ok(None)
         }
         Role::Regulator | Role::Ministry => {
             if request.facility_id.is_some() {
-                return Err(Problem::field("/facility_id", "must be absent for this role").into());
+                return Err(DomainError::field("/facility_id", "must be absent for this role").into());
             }
-            let code = request.country_code.clone().ok_or_else(|| Problem::field("/country_code", "is required for this role"))?;
+            let code = request.country_code.clone().ok_or_else(|| DomainError::field("/country_code", "is required for this role"))?;
             if crate::db::models::country::Country::find(conn, &code)?.is_none() {
-                return Err(Problem::field("/country_code", "unknown country").into());
+                return Err(DomainError::field("/country_code", "unknown country").into());
             }
             Ok(Some(code))
         }
         Role::Pharmacy | Role::Wholesaler => {
-            let id = request.facility_id.ok_or_else(|| Problem::field("/facility_id", "is required for this role"))?;
-            let facility = Facility::find(conn, id)?.ok_or_else(|| Problem::field("/facility_id", "unknown facility"))?;
+            let id = request.facility_id.ok_or_else(|| DomainError::field("/facility_id", "is required for this role"))?;
+            let facility = Facility::find(conn, id)?.ok_or_else(|| DomainError::field("/facility_id", "unknown facility"))?;
             if facility.kind.reporting_role() != request.role {
-                return Err(Problem::field(
+                return Err(DomainError::field(
                     "/role",
                     format!("a {} facility reports through the {} role", facility.kind, facility.kind.reporting_role()),
                 )
@@ -123,7 +126,7 @@ fn resolve_scope(conn: &mut diesel::PgConnection, request: &NewUserRequest) -> A
             if let Some(code) = &request.country_code
                 && code != &facility.country_code
             {
-                return Err(Problem::field("/country_code", "must be the facility's country").into());
+                return Err(DomainError::field("/country_code", "must be the facility's country").into());
             }
             Ok(Some(facility.country_code))
         }
@@ -150,35 +153,38 @@ async fn set_user_active(
 ) -> AppResult<HttpResponse> {
     caller.require(&[Role::Admin])?;
     if id == caller.user_id && !active {
-        return Err(Problem::conflict("cannot_deactivate_self", "an admin cannot deactivate its own account").into());
+        return Err(DomainError::new(ProblemCode::CannotDeactivateSelf, "an admin cannot deactivate its own account").into());
     }
     let key = idempotency::key_of(&req)?;
     let fingerprint = body.fingerprint;
     let reason = body.value.reason;
-    let stored = db::run(&state.pool, move |conn| {
-        idempotency::write(conn, caller.user_id, key.as_deref(), fingerprint, |conn| {
-            let before = User::find_for_update(conn, id)?.ok_or_else(|| Problem::not_found("user"))?;
+    let stored = idempotency::execute(
+        &state,
+        key,
+        caller.actor(),
+        fingerprint,
+        move |conn, _actor| {
+            let before = User::find_for_update(conn, id)?.ok_or_else(|| DomainError::not_found("user"))?;
             if User::is_api_key_principal(conn, id)? {
-                return Err(Problem::conflict("api_key_principal", "this user acts for an API key: revoke the key instead").into());
+                return Err(DomainError::new(ProblemCode::ApiKeyPrincipal, "this user acts for an API key: revoke the key instead").into());
             }
             if before.active == active {
-                return Ok(Outcome::Done(StatusCode::OK, UserEnvelope { user: UserView::from(before) }));
+                return Ok(Outcome::unchanged((StatusCode::OK, UserEnvelope { user: UserView::from(before) })));
             }
             let after = User::set_active(conn, id, active)?;
-            AuditEvent::record(
-                conn,
-                &caller.actor(),
-                if active { "activate_user" } else { "deactivate_user" },
-                "user",
+            let audit = AuditEntry::of(
+                if active { AuditAction::ActivateUser } else { AuditAction::DeactivateUser },
+                ResourceType::User,
                 Some(id.to_string()),
                 after.country_code.as_deref(),
                 json!({"username": after.username, "active": active, "reason": reason}),
-            )?;
-            Ok(Outcome::Done(StatusCode::OK, UserEnvelope { user: UserView::from(after) }))
-        })
-    })
+            );
+            Ok(Outcome::done((StatusCode::OK, UserEnvelope { user: UserView::from(after) }), audit))
+        },
+        |reply| reply,
+    )
     .await?;
-    Ok(stored.into_response())
+    Ok(stored)
 }
 
 /// Deactivates a user (admin only): its tokens stop working at once and it cannot log in.
@@ -266,25 +272,28 @@ async fn reset_user_password(
     let fingerprint = body.fingerprint;
     let new_password = body.value.new_password;
     let hash = web::block(move || password::hash(&new_password)).await??;
-    let stored = db::run(&state.pool, move |conn| {
-        idempotency::write(conn, caller.user_id, key.as_deref(), fingerprint, |conn| {
-            User::find_for_update(conn, id)?.ok_or_else(|| Problem::not_found("user"))?;
+    let stored = idempotency::execute(
+        &state,
+        key,
+        caller.actor(),
+        fingerprint,
+        move |conn, _actor| {
+            User::find_for_update(conn, id)?.ok_or_else(|| DomainError::not_found("user"))?;
             if User::is_api_key_principal(conn, id)? {
-                return Err(Problem::conflict("api_key_principal", "this user acts for an API key and has no password").into());
+                return Err(DomainError::new(ProblemCode::ApiKeyPrincipal, "this user acts for an API key and has no password").into());
             }
             let user = User::set_password(conn, id, &hash, true)?;
-            AuditEvent::record(
-                conn,
-                &caller.actor(),
-                "reset_password",
-                "user",
+            let audit = AuditEntry::of(
+                AuditAction::ResetPassword,
+                ResourceType::User,
                 Some(id.to_string()),
                 user.country_code.as_deref(),
                 json!({"username": user.username}),
-            )?;
-            Ok(Outcome::Done(StatusCode::OK, UserEnvelope { user: UserView::from(user) }))
-        })
-    })
+            );
+            Ok(Outcome::done((StatusCode::OK, UserEnvelope { user: UserView::from(user) }), audit))
+        },
+        |reply| reply,
+    )
     .await?;
-    Ok(stored.into_response())
+    Ok(stored)
 }

@@ -460,3 +460,75 @@ mod tests {
         assert_eq!(AgeBand::of_age(120), AgeBand::From75);
     }
 }
+
+text_enum! {
+    /// What an audit entry records: the write's operation.
+    AuditAction {
+        BootstrapAdmin => "bootstrap_admin",
+        CreateUser => "create_user",
+        ActivateUser => "activate_user",
+        DeactivateUser => "deactivate_user",
+        ChangePassword => "change_password",
+        ResetPassword => "reset_password",
+        CreateApiKey => "create_api_key",
+        RevokeApiKey => "revoke_api_key",
+        CreateRegion => "create_region",
+        PutRegionPopulation => "put_region_population",
+        CreateFacility => "create_facility",
+        UpdateFacility => "update_facility",
+        CreateSubstance => "create_substance",
+        UpdateSubstance => "update_substance",
+        CreateProduct => "create_product",
+        CreateEstimate => "create_estimate",
+        ReplaceAdequacyBands => "replace_adequacy_bands",
+        UpdateAnalyticsParameter => "update_analytics_parameter",
+        CreateImportAuthorization => "create_import_authorization",
+        RecordImportReceipt => "record_import_receipt",
+        CreateTransfer => "create_transfer",
+        ConfirmTransferReceipt => "confirm_transfer_receipt",
+        RecordStockEvent => "record_stock_event",
+        ReverseStockEvent => "reverse_stock_event",
+        RecordInventoryCount => "record_inventory_count",
+        RecordDispensings => "record_dispensings",
+        CloseReportingPeriod => "close_reporting_period",
+        UpdateRule => "update_rule",
+        CreateScan => "create_scan",
+        ScheduledScan => "scheduled_scan",
+        CompleteScan => "complete_scan",
+        FailScan => "fail_scan",
+        UpdateFlag => "update_flag",
+        CreateFlagComment => "create_flag_comment",
+    }
+}
+
+text_enum! {
+    /// The kind of record an audit entry concerns.
+    ResourceType {
+        User => "user",
+        ApiKey => "api_key",
+        Region => "region",
+        Facility => "facility",
+        Substance => "substance",
+        Product => "product",
+        Estimate => "estimate",
+        AdequacyBands => "adequacy_bands",
+        AnalyticsParameter => "analytics_parameter",
+        ImportAuthorization => "import_authorization",
+        Transfer => "transfer",
+        StockEvent => "stock_event",
+        InventoryCount => "inventory_count",
+        Rule => "rule",
+        Scan => "scan",
+        Flag => "flag",
+    }
+}
+
+text_enum! {
+    /// Why a write that matters to oversight was refused (kept in `refused_attempts`).
+    RefusalCode {
+        InsufficientStock => "insufficient_stock",
+        AuthorizationExceeded => "authorization_exceeded",
+        AuthorizationNotValid => "authorization_not_valid",
+        LicenceExpired => "licence_expired",
+    }
+}

@@ -2,24 +2,21 @@
 //!
 //! `ProductLedger::open` locks a facility-product balance and loads the entries later than
 //! the time about to be written; `append` checks the never-negative rule on that timeline,
-//! inserts the entry and stores the new balance. A refusal is recorded as evidence by
-//! `refuse_insufficient_stock`.
+//! inserts the entry and stores the new balance. What a refusal records and answers is
+//! `app::stock::insufficient_stock`.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz};
-use serde_json::{Value, json};
 
 use crate::db::enums::StockEventKind;
 use crate::db::models::audit_event::Actor;
 use crate::db::models::dispensing::Dispensing;
 use crate::db::models::facility::Facility;
-use crate::db::models::refused_attempt::{NewRefusedAttempt, RefusedAttempt};
 use crate::db::models::stock_balance::StockBalance;
 use crate::db::models::stock_event::{NewStockEvent, StockEvent};
 use crate::db::rollups::{self, Movement, PatientGroup};
 use crate::domain::ledger::{LedgerError, Timeline};
-use crate::error::Problem;
 
 /// A new ledger entry of one facility and product.
 #[derive(Debug, Clone)]
@@ -197,47 +194,6 @@ impl ProductLedger<'_> {
             patient,
         })
     }
-}
-
-/// Records a refused entry as evidence and returns the 409 `insufficient_stock` problem.
-pub fn refuse_insufficient_stock(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    facility: &Facility,
-    product_id: i64,
-    occurred_at: DateTime<Utc>,
-    attempted: Value,
-    error: LedgerError,
-) -> QueryResult<Problem> {
-    let (before, lowest) = match error {
-        LedgerError::WouldGoNegative { balance_before_units, lowest_balance_units } => (balance_before_units, lowest_balance_units),
-        LedgerError::OutOfOrder => (0, 0),
-    };
-    let attempt_id = RefusedAttempt::record(
-        conn,
-        actor,
-        NewRefusedAttempt {
-            country_code: &facility.country_code,
-            facility_id: Some(facility.id),
-            product_id: Some(product_id),
-            code: "insufficient_stock",
-            occurred_at,
-            recorded_by: None,
-            request_id: None,
-            details: json!({"attempted": attempted, "balance_at_time_units": before, "lowest_balance_units": lowest}),
-        },
-    )?;
-    Ok(insufficient_stock_problem(before, lowest).with("refused_attempt_id", attempt_id))
-}
-
-/// The 409 problem of an entry that would make stock negative.
-pub fn insufficient_stock_problem(balance_before_units: i64, lowest_balance_units: i64) -> Problem {
-    Problem::conflict(
-        "insufficient_stock",
-        format!("stock would go negative: {balance_before_units} units on hand at that time, and the balance would fall to {lowest_balance_units}"),
-    )
-    .with("balance_at_time_units", balance_before_units)
-    .with("shortfall_units", -lowest_balance_units)
 }
 
 /// One row of a facility's ledger with the running balance after it.

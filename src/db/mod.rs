@@ -1,7 +1,5 @@
-//! Database access: the connection pool, the one `run` helper every handler uses,
-//! embedded migrations, reference-data seeding and the private (embedded) cluster.
+//! Database access: the connection pool and its checkout, embedded migrations, reference-data seeding and the private (embedded) cluster.
 
-pub mod dispensing_batch;
 pub mod embedded;
 pub mod enums;
 pub mod ledger;
@@ -18,8 +16,6 @@ use diesel::PgConnection;
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
-
-use crate::error::{AppError, AppResult};
 
 pub type DbPool = Pool<ConnectionManager<PgConnection>>;
 
@@ -94,43 +90,27 @@ pub fn migrate(conn: &mut PgConnection) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs `f` with a pooled connection on the blocking thread pool, inside the caller's span.
-pub async fn run<T, F>(pool: &DbPool, f: F) -> AppResult<T>
-where
-    F: FnOnce(&mut PgConnection) -> AppResult<T> + Send + 'static,
-    T: Send + 'static,
-{
-    if supervisor::database_down() {
-        // The supervisor is restarting the cluster: answer now rather than wait on the pool.
-        return Err(crate::error::unavailable().into());
-    }
-    let pool = pool.clone();
-    let span = tracing::Span::current();
-    let context = crate::observability::RequestContext::current();
-    actix_web::web::block(move || {
-        let _entered = span.enter();
-        let mut conn = checkout(&pool)?;
-        match context {
-            // Errors rendered inside the closure still carry the request id.
-            Some(c) => crate::observability::with_context(c, || f(&mut conn)),
-            None => f(&mut conn),
-        }
-    })
-    .await
-    .map_err(AppError::from)?
-}
+/// No connection could be had: the pool timed out, or the supervisor reports the cluster down.
+#[derive(Debug, Clone, Copy)]
+pub struct Unavailable;
 
 /// A pooled connection, waiting at most the pool's connection timeout, and no longer once
 /// the supervisor reports the cluster down (a wait begun just before it died ends then).
-fn checkout(pool: &DbPool) -> AppResult<diesel::r2d2::PooledConnection<ConnectionManager<PgConnection>>> {
+pub fn checkout(pool: &DbPool) -> Result<diesel::r2d2::PooledConnection<ConnectionManager<PgConnection>>, Unavailable> {
     const LOOK: Duration = Duration::from_millis(250);
+    if supervisor::database_down() {
+        return Err(Unavailable);
+    }
     let deadline = std::time::Instant::now() + pool.connection_timeout();
     loop {
         let left = deadline.saturating_duration_since(std::time::Instant::now());
         match pool.get_timeout(left.min(LOOK)) {
             Ok(conn) => return Ok(conn),
-            Err(_) if supervisor::database_down() => return Err(crate::error::unavailable().into()),
-            Err(e) if left <= LOOK => return Err(e.into()),
+            Err(_) if supervisor::database_down() => return Err(Unavailable),
+            Err(e) if left <= LOOK => {
+                tracing::warn!(error = %e, "no database connection within the pool's timeout (pool exhausted or database unreachable)");
+                return Err(Unavailable);
+            }
             Err(_) => {}
         }
     }

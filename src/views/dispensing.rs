@@ -11,12 +11,13 @@ use serde_json::value::RawValue;
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
+use crate::app::dispensing::{ParsedRecord, RecordOutcome, RecordStatus, ValidRecord};
+use crate::app::error::{DomainError, FieldError};
 use crate::db::enums::{AgeBand, Indication, PatientSex, PeriodStatus};
 use crate::db::models::dispensing::Dispensing;
 use crate::domain::decimal::Decimal;
 use crate::domain::ledger::check_business_time;
-use crate::domain::pseudonym::{PSEUDONYM_BYTES, pseudonym};
-use crate::error::{FieldError, Problem};
+use crate::domain::pseudonym::pseudonym;
 use crate::extract::{field_errors, parse_json};
 use crate::views::list_page;
 
@@ -65,33 +66,10 @@ pub struct DispensingRecordRequest {
     pub indication: Indication,
 }
 
-/// A record that passed every check that needs no database.
-#[derive(Clone)]
-pub struct ValidRecord {
-    pub index: usize,
-    pub client_record_id: String,
-    pub product_id: i64,
-    pub quantity_units: i64,
-    pub dispensed_at: DateTime<Utc>,
-    pub patient_pseudonym: [u8; PSEUDONYM_BYTES],
-    pub patient_sex: PatientSex,
-    pub patient_age_band: AgeBand,
-    pub prescriber_id: String,
-    pub prescription_number: String,
-    pub days_supply: i32,
-    pub indication: Indication,
-}
-
-/// A record as parsed: valid, or rejected with its problem.
-pub enum ParsedRecord {
-    Valid(ValidRecord),
-    Invalid { index: usize, problem: RecordProblem },
-}
-
 /// Why one record was rejected.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RecordProblem {
-    pub code: String,
+    pub code: crate::app::error::ProblemCode,
     pub detail: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
@@ -102,10 +80,10 @@ pub struct RecordProblem {
 
 impl RecordProblem {
     /// A problem of record `index`, its pointers placed under `/records/<index>`.
-    pub fn of(index: usize, problem: Problem) -> Self {
+    pub fn of(index: usize, problem: DomainError) -> Self {
         let prefix = format!("/records/{index}");
         RecordProblem {
-            code: problem.code.to_owned(),
+            code: problem.code,
             detail: problem.detail,
             errors: problem.errors.into_iter().map(|e| e.under(&prefix)).collect(),
             extensions: problem.extensions,
@@ -116,7 +94,7 @@ impl RecordProblem {
 const PATIENT_ID_RULE: &str = "must be the national identifier: 1 to 64 letters and digits (spaces and dashes are ignored)";
 
 /// Never repeats what the client sent as `patient_id`.
-fn scrub(mut problem: Problem) -> Problem {
+fn scrub(mut problem: DomainError) -> DomainError {
     if problem.errors.iter().any(|e| e.pointer.as_deref().is_some_and(|p| p.ends_with("/patient_id"))) {
         for e in &mut problem.errors {
             if e.pointer.as_deref().is_some_and(|p| p.ends_with("/patient_id")) {
@@ -130,7 +108,7 @@ fn scrub(mut problem: Problem) -> Problem {
 
 /// Parses and checks one record; the identifier becomes a pseudonym under `key`.
 pub fn parse_record(index: usize, raw: &RawValue, key: &[u8], country: &str, now: DateTime<Utc>, backdate_days: i64) -> ParsedRecord {
-    let invalid = |problem: Problem| ParsedRecord::Invalid { index, problem: RecordProblem::of(index, scrub(problem)) };
+    let invalid = |problem: DomainError| ParsedRecord::Invalid { index, error: scrub(problem) };
     let request: DispensingRecordRequest = match parse_json(raw.get().as_bytes()) {
         Ok(r) => r,
         Err(p) => return invalid(p),
@@ -162,16 +140,7 @@ pub fn parse_record(index: usize, raw: &RawValue, key: &[u8], country: &str, now
             days_supply: request.days_supply,
             indication: request.indication,
         }),
-        _ => invalid(Problem::validation(errors)),
-    }
-}
-
-crate::string_enum! {
-    /// One record's outcome in a batch.
-    RecordStatus {
-        Accepted => "accepted",
-        Replayed => "replayed",
-        Rejected => "rejected",
+        _ => invalid(DomainError::validation(errors)),
     }
 }
 
@@ -185,6 +154,12 @@ pub struct RecordResult {
     pub id: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub problem: Option<RecordProblem>,
+}
+
+impl From<RecordOutcome> for RecordResult {
+    fn from(r: RecordOutcome) -> Self {
+        RecordResult { index: r.index, status: r.status, id: r.id, problem: r.error.map(|e| RecordProblem::of(r.index, e)) }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

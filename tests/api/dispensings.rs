@@ -338,10 +338,10 @@ async fn closing_a_month_waits_for_a_batch_of_the_same_facility_in_flight() {
     let first_of_this_month = chrono::Datelike::with_day(&Utc::now().date_naive(), 1).unwrap();
     let month = tarozi::domain::period::Month::of(first_of_this_month - Duration::days(1));
     let path = format!("/api/v1/facilities/{}/reporting-periods/{}/close", s.pharmacy.id, month.label());
-    // A batch of this facility holds its lock (as `dispensing_batch::ingest` does until commit).
+    // A batch of this facility holds its lock (as `record_batch::execute` does until commit).
     let mut batch = s.app.conn();
     diesel::sql_query("BEGIN").execute(&mut batch).unwrap();
-    tarozi::db::dispensing_batch::lock_facility(&mut batch, s.pharmacy.id).unwrap();
+    tarozi::app::dispensing::record_batch::lock_facility(&mut batch, s.pharmacy.id).unwrap();
     let mut close = Box::pin(s.app.post(&path, &s.user, json!({"zero_report": true})));
     let waited = actix_web::rt::time::timeout(std::time::Duration::from_millis(1500), &mut close).await;
     assert!(waited.is_err(), "the month was counted and closed while a batch could still land in it: {:?}", waited.map(|r| r.text));

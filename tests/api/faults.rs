@@ -587,13 +587,13 @@ async fn pooled_connections_carry_the_request_statement_timeout_and_set_local_li
 
 #[actix_web::test]
 async fn a_statement_killed_by_the_timeout_and_a_connection_lost_mid_request_are_503_with_retry_after() {
-    use tarozi::error::AppError;
+    use tarozi::app::error::AppError;
     let app = crate::helpers::TestApp::spawn().await;
     let url = app.database_url.clone();
     actix_web::web::block(move || {
         let problem = |e: AppError| {
-            let p = e.problem().unwrap_or_else(|| panic!("a problem, not an internal error: {e}")).clone();
-            (p.status.as_u16(), p.code, p.retry_after_seconds.is_some())
+            let p = e.domain().unwrap_or_else(|| panic!("a problem, not an internal error: {e}")).clone();
+            (tarozi::error::status_of(p.code).as_u16(), p.code.as_str(), p.retry_after_seconds.is_some())
         };
         let mut conn = PgConnection::establish(&url).unwrap();
         diesel::sql_query("SET statement_timeout = 50").execute(&mut conn).unwrap();

@@ -14,7 +14,8 @@ use tarozi::auth::jwt::{AUDIENCE, Claims, ISSUER};
 use tarozi::config::Settings;
 use tarozi::db::embedded::{Durability, EmbeddedPostgres};
 use tarozi::db::enums::{FacilityKind, Role};
-use tarozi::startup::{AppState, Application, Shared};
+use tarozi::startup::{Application, Shared};
+use tarozi::state::AppState;
 
 pub const TEST_PASSWORD: &str = "correct-horse-battery";
 

@@ -32,11 +32,11 @@ async fn a_key_past_retention_is_purged_and_can_be_used_again() {
 
     // Six days old: still within the retention, nothing purged.
     age_keys(&app, &ministry, 6);
-    assert_eq!(tarozi::idempotency::purge(&mut app.conn(), 7).unwrap(), 0);
+    assert_eq!(tarozi::app::frame::purge(&mut app.conn(), 7).unwrap(), 0);
     assert_eq!(create_region(&app, &ministry, "Khatlon", "region-1").await.expect(422).code(), "idempotency_key_reused");
 
     age_keys(&app, &ministry, 8);
-    assert_eq!(tarozi::idempotency::purge(&mut app.conn(), 7).unwrap(), 1);
+    assert_eq!(tarozi::app::frame::purge(&mut app.conn(), 7).unwrap(), 1);
     assert_eq!(keys_of(&app, &ministry), 0);
     let r = create_region(&app, &ministry, "Khatlon", "region-1").await.expect(201);
     assert_eq!(r.body["region"]["name"], "Khatlon");

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde_json::Value;
 
-use crate::db::enums::Role;
+use crate::db::enums::{AuditAction, ResourceType, Role};
 use crate::db::schema::audit_events;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -15,8 +15,8 @@ pub struct AuditEvent {
     pub user_id: Option<i64>,
     pub role: Option<Role>,
     pub country_code: Option<String>,
-    pub action: String,
-    pub resource_type: String,
+    pub action: AuditAction,
+    pub resource_type: ResourceType,
     pub resource_id: Option<String>,
     pub request_id: Option<String>,
     pub details: Value,
@@ -32,6 +32,8 @@ pub struct Actor {
     pub country_code: Option<String>,
     pub request_id: Option<String>,
     pub api_key_id: Option<i64>,
+    /// The facility a facility-role user (or API key) acts for.
+    pub facility_id: Option<i64>,
 }
 
 #[derive(Debug, Insertable)]
@@ -40,8 +42,8 @@ struct NewAuditEvent<'a> {
     user_id: Option<i64>,
     role: Option<Role>,
     country_code: Option<&'a str>,
-    action: &'a str,
-    resource_type: &'a str,
+    action: AuditAction,
+    resource_type: ResourceType,
     resource_id: Option<String>,
     request_id: Option<&'a str>,
     details: Value,
@@ -53,9 +55,9 @@ struct NewAuditEvent<'a> {
 pub struct AuditFilter {
     pub country_code: Option<String>,
     pub user_id: Option<i64>,
-    pub resource_type: Option<String>,
+    pub resource_type: Option<ResourceType>,
     pub resource_id: Option<String>,
-    pub action: Option<String>,
+    pub action: Option<AuditAction>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
 }
@@ -65,8 +67,8 @@ impl AuditEvent {
     pub fn record(
         conn: &mut PgConnection,
         actor: &Actor,
-        action: &str,
-        resource_type: &str,
+        action: AuditAction,
+        resource_type: ResourceType,
         resource_id: Option<String>,
         country_code: Option<&str>,
         details: Value,
@@ -97,13 +99,13 @@ impl AuditEvent {
                 q = q.filter(audit_events::user_id.eq(u));
             }
             if let Some(t) = &filter.resource_type {
-                q = q.filter(audit_events::resource_type.eq(t.clone()));
+                q = q.filter(audit_events::resource_type.eq(*t));
             }
             if let Some(id) = &filter.resource_id {
                 q = q.filter(audit_events::resource_id.eq(id.clone()));
             }
             if let Some(a) = &filter.action {
-                q = q.filter(audit_events::action.eq(a.clone()));
+                q = q.filter(audit_events::action.eq(*a));
             }
             if let Some(from) = filter.from {
                 q = q.filter(audit_events::occurred_at.ge(from));

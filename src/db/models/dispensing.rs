@@ -1,5 +1,5 @@
 //! `dispensings`: opioids handed to patients, one row per record; each is also the ledger's
-//! `dispense` entry. Written in bulk by `db::dispensing_batch`.
+//! `dispense` entry. Written in bulk by `app::dispensing::record_batch`.
 
 use bigdecimal::BigDecimal;
 use chrono::{DateTime, Utc};

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde_json::Value;
 
-use crate::db::models::audit_event::Actor;
+use crate::db::enums::RefusalCode;
 use crate::db::schema::refused_attempts;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -14,7 +14,7 @@ pub struct RefusedAttempt {
     pub country_code: String,
     pub facility_id: Option<i64>,
     pub product_id: Option<i64>,
-    pub code: String,
+    pub code: RefusalCode,
     pub occurred_at: DateTime<Utc>,
     pub recorded_at: DateTime<Utc>,
     pub recorded_by: Option<i64>,
@@ -28,7 +28,7 @@ pub struct NewRefusedAttempt<'a> {
     pub country_code: &'a str,
     pub facility_id: Option<i64>,
     pub product_id: Option<i64>,
-    pub code: &'a str,
+    pub code: RefusalCode,
     pub occurred_at: DateTime<Utc>,
     pub recorded_by: Option<i64>,
     pub request_id: Option<&'a str>,
@@ -39,11 +39,9 @@ pub struct NewRefusedAttempt<'a> {
 const INSERT_CHUNK: usize = 2_000;
 
 impl RefusedAttempt {
-    pub fn record(conn: &mut PgConnection, actor: &Actor, new: NewRefusedAttempt<'_>) -> QueryResult<i64> {
-        diesel::insert_into(refused_attempts::table)
-            .values(NewRefusedAttempt { recorded_by: actor.user_id, request_id: actor.request_id.as_deref(), ..new })
-            .returning(refused_attempts::id)
-            .get_result(conn)
+    /// Inserts one attempt; returns its id.
+    pub fn insert(conn: &mut PgConnection, new: &NewRefusedAttempt<'_>) -> QueryResult<i64> {
+        diesel::insert_into(refused_attempts::table).values(new).returning(refused_attempts::id).get_result(conn)
     }
 
     /// Inserts `rows` in statements of at most `INSERT_CHUNK` rows: one statement for a

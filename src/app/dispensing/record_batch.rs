@@ -1,11 +1,11 @@
-//! Batch ingestion of dispensing records: one transaction per batch, never row by row.
+//! A pharmacy records a batch of dispensings: one transaction per batch, never row by row.
 //!
 //! Under a per-facility lock: replays are found by `client_record_id`, records are checked
 //! against products, closed periods and the licence, the balances of every product in the
 //! batch are locked, and the records are placed on each product's timeline in time order
 //! (so the never-negative rule holds within the batch too). Accepted records are written
-//! with one binary `COPY`, refusals for want of stock are kept as evidence, and each record
-//! gets its own outcome.
+//! with one binary `COPY`, refusals for want of stock are handed to the write frame as
+//! evidence, and each record gets its own outcome.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -13,34 +13,44 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use serde_json::json;
 
+use crate::app::dispensing::{ParsedRecord, RecordOutcome, RecordStatus, ValidRecord};
+use crate::app::error::{AppResult, DomainError, FieldError, ProblemCode};
+use crate::app::frame::{AuditEntry, Outcome, Refusal};
+use crate::app::policy;
+use crate::app::stock::{insufficient_stock_error, shortfall};
 use crate::db::enums::StockEventKind;
-use crate::db::ledger::{insufficient_stock_problem, timeline};
+use crate::db::enums::{AuditAction, RefusalCode, ResourceType};
+use crate::db::ledger::timeline;
 use crate::db::models::audit_event::Actor;
 use crate::db::models::dispensing::{Dispensing, NewDispensing};
 use crate::db::models::facility::Facility;
 use crate::db::models::product::Product;
-use crate::db::models::refused_attempt::{NewRefusedAttempt, RefusedAttempt};
 use crate::db::models::reporting_period::ReportingPeriod;
 use crate::db::models::stock_balance::StockBalance;
 use crate::db::models::substance::ReferenceValues;
 use crate::db::rollups::{self, Movement, PatientGroup};
-use crate::domain::ledger::{LedgerError, Timeline};
+use crate::domain::ledger::Timeline;
 use crate::domain::mme::{MmeFactors, daily_mme};
 use crate::domain::period::Month;
-use crate::error::Problem;
-use crate::views::dispensing::{ParsedRecord, RecordProblem, RecordResult, RecordStatus, ValidRecord};
 
 /// Advisory-lock namespace of dispensing batches (with the facility id as second key).
 pub const BATCH_LOCK: i32 = 0x4449_5350;
 
 /// The outcome of every record of a batch, in request order.
+#[derive(Debug)]
 pub struct BatchOutcome {
-    pub results: Vec<RecordResult>,
+    pub results: Vec<RecordOutcome>,
     pub accepted_ids: Vec<i64>,
 }
 
-fn rejected(index: usize, problem: Problem) -> RecordResult {
-    RecordResult { index, status: RecordStatus::Rejected, id: None, problem: Some(RecordProblem::of(index, problem)) }
+impl BatchOutcome {
+    pub fn count(&self, status: RecordStatus) -> usize {
+        self.results.iter().filter(|r| r.status == status).count()
+    }
+}
+
+fn rejected(index: usize, error: DomainError) -> RecordOutcome {
+    RecordOutcome { index, status: RecordStatus::Rejected, id: None, error: Some(error) }
 }
 
 fn same_record(a: &ValidRecord, stored: &crate::db::models::dispensing::StoredRecord) -> bool {
@@ -59,15 +69,23 @@ fn same_request(a: &ValidRecord, b: &ValidRecord) -> bool {
         && a.prescription_number == b.prescription_number
 }
 
-fn reused_id(index: usize) -> RecordResult {
+fn reused_id(index: usize) -> RecordOutcome {
     rejected(
         index,
-        Problem::conflict("client_record_id_reused", "this client_record_id belongs to a different record")
-            .with_error(crate::error::FieldError::at("/client_record_id", "already used for another record of this facility")),
+        DomainError::new(ProblemCode::ClientRecordIdReused, "this client_record_id belongs to a different record")
+            .with_error(FieldError::at("/client_record_id", "already used for another record of this facility")),
     )
 }
 
-/// Ingests `records` for `facility`; the caller owns the transaction.
+/// 403 unless `actor` reports for `facility`; 422 unless it dispenses to patients.
+pub fn admit(actor: &Actor, facility: &Facility) -> Result<(), DomainError> {
+    policy::check_reports_for(actor, facility.id)?;
+    if !facility.kind.is_retail() {
+        return Err(DomainError::new(ProblemCode::NotADispensingFacility, "only pharmacies and hospital pharmacies dispense to patients"));
+    }
+    Ok(())
+}
+
 /// Takes, until the transaction ends, the facility's dispensing lock: batches of one facility
 /// run one at a time, and a month is never closed while a batch that may land in it runs.
 pub fn lock_facility(conn: &mut PgConnection, facility_id: i64) -> QueryResult<()> {
@@ -78,18 +96,17 @@ pub fn lock_facility(conn: &mut PgConnection, facility_id: i64) -> QueryResult<(
     Ok(())
 }
 
-pub fn ingest(conn: &mut PgConnection, facility: &Facility, actor: &Actor, records: Vec<ParsedRecord>) -> QueryResult<BatchOutcome> {
+/// Records `records` for `facility` (one `admit` let through).
+pub fn execute(conn: &mut PgConnection, actor: &Actor, facility: &Facility, records: Vec<ParsedRecord>) -> AppResult<Outcome<BatchOutcome>> {
     let n = records.len();
-    let mut results: Vec<Option<RecordResult>> = vec![None; n];
+    let mut results: Vec<Option<RecordOutcome>> = vec![None; n];
     lock_facility(conn, facility.id)?;
 
     let mut valid: Vec<ValidRecord> = Vec::with_capacity(n);
     for record in records {
         match record {
             ParsedRecord::Valid(v) => valid.push(v),
-            ParsedRecord::Invalid { index, problem } => {
-                results[index] = Some(RecordResult { index, status: RecordStatus::Rejected, id: None, problem: Some(problem) })
-            }
+            ParsedRecord::Invalid { index, error } => results[index] = Some(rejected(index, error)),
         }
     }
 
@@ -104,7 +121,7 @@ pub fn ingest(conn: &mut PgConnection, facility: &Facility, actor: &Actor, recor
     for v in valid {
         if let Some(s) = stored.get(&v.client_record_id) {
             results[v.index] = Some(if same_record(&v, s) {
-                RecordResult { index: v.index, status: RecordStatus::Replayed, id: Some(s.id), problem: None }
+                RecordOutcome { index: v.index, status: RecordStatus::Replayed, id: Some(s.id), error: None }
             } else {
                 reused_id(v.index)
             });
@@ -134,11 +151,11 @@ pub fn ingest(conn: &mut PgConnection, facility: &Facility, actor: &Actor, recor
     for v in candidates {
         let day = v.dispensed_at.date_naive();
         let refusal = if !products.contains_key(&v.product_id) {
-            Some(Problem::field("/product_id", "unknown product"))
+            Some(DomainError::field("/product_id", "unknown product"))
         } else if closed.contains(&Month::of(day).first_day()) {
-            Some(Problem::unprocessable("period_closed", format!("the reporting period {} is closed", Month::of(day).label())))
+            Some(DomainError::new(ProblemCode::PeriodClosed, format!("the reporting period {} is closed", Month::of(day).label())))
         } else if !facility.licensed_on(day) {
-            Some(Problem::unprocessable("licence_expired", format!("the facility's licence expired on {}", facility.licence_valid_until)))
+            Some(DomainError::new(ProblemCode::LicenceExpired, format!("the facility's licence expired on {}", facility.licence_valid_until)))
         } else {
             None
         };
@@ -156,7 +173,7 @@ pub fn ingest(conn: &mut PgConnection, facility: &Facility, actor: &Actor, recor
     let locked_ids: Vec<i64> = by_product.keys().copied().collect();
     let balances = StockBalance::lock(conn, facility.id, &facility.country_code, &locked_ids)?;
     let mut accepted: Vec<ValidRecord> = Vec::new();
-    let mut refused_rows: Vec<NewRefusedAttempt<'_>> = Vec::new();
+    let mut refusals: Vec<Refusal> = Vec::new();
     let mut new_balances: Vec<(StockBalance, i64, DateTime<Utc>)> = Vec::new();
     for mut balance in balances {
         let Some(mut group) = by_product.remove(&balance.product_id) else {
@@ -173,24 +190,19 @@ pub fn ingest(conn: &mut PgConnection, facility: &Facility, actor: &Actor, recor
                     accepted.push(v);
                 }
                 Err(e) => {
-                    let (before, lowest) = match e {
-                        LedgerError::WouldGoNegative { balance_before_units, lowest_balance_units } => (balance_before_units, lowest_balance_units),
-                        LedgerError::OutOfOrder => (0, 0),
-                    };
-                    refused_rows.push(NewRefusedAttempt {
-                        country_code: &facility.country_code,
+                    let (before, lowest) = shortfall(e);
+                    refusals.push(Refusal {
+                        code: RefusalCode::InsufficientStock,
+                        country_code: facility.country_code.clone(),
                         facility_id: Some(facility.id),
                         product_id: Some(v.product_id),
-                        code: "insufficient_stock",
                         occurred_at: v.dispensed_at,
-                        recorded_by: actor.user_id,
-                        request_id: actor.request_id.as_deref(),
                         details: json!({
                             "attempted": {"kind": "dispense", "client_record_id": v.client_record_id, "quantity_units": v.quantity_units},
                             "balance_at_time_units": before, "lowest_balance_units": lowest
                         }),
                     });
-                    results[v.index] = Some(rejected(v.index, insufficient_stock_problem(before, lowest)));
+                    results[v.index] = Some(rejected(v.index, insufficient_stock_error(before, lowest)));
                 }
             }
         }
@@ -214,7 +226,7 @@ pub fn ingest(conn: &mut PgConnection, facility: &Facility, actor: &Actor, recor
             delivery_mcg_per_hour: product.delivery_mcg_per_hour.clone(),
             transdermal_mme_per_mcg_h: reference.and_then(|r| r.transdermal_mme_per_mcg_h.clone()),
         };
-        results[v.index] = Some(RecordResult { index: v.index, status: RecordStatus::Accepted, id: Some(*id), problem: None });
+        results[v.index] = Some(RecordOutcome { index: v.index, status: RecordStatus::Accepted, id: Some(*id), error: None });
         rows.push(NewDispensing {
             id: *id,
             country_code: facility.country_code.clone(),
@@ -256,25 +268,34 @@ pub fn ingest(conn: &mut PgConnection, facility: &Facility, actor: &Actor, recor
     for (balance, _, _) in &new_balances {
         balance.save(conn)?;
     }
-    if !refused_rows.is_empty() {
-        RefusedAttempt::insert_many(conn, &refused_rows)?;
-    }
     // Last, so the shared aggregate rows stay locked only until the commit.
     rollups::apply(conn, &movements)?;
     for (index, first, same) in repeat_matches {
         let first_result = results[first].clone();
         results[index] = Some(match (same, first_result) {
-            (true, Some(r)) if r.status == RecordStatus::Accepted => RecordResult { index, status: RecordStatus::Replayed, id: r.id, problem: None },
-            (true, Some(r)) => RecordResult { index, ..r },
+            (true, Some(r)) if r.status == RecordStatus::Accepted => RecordOutcome { index, status: RecordStatus::Replayed, id: r.id, error: None },
+            (true, Some(r)) => RecordOutcome { index, ..r },
             _ => reused_id(index),
         });
     }
-    Ok(BatchOutcome {
+    let outcome = BatchOutcome {
         results: results
             .into_iter()
             .enumerate()
-            .map(|(i, r)| r.unwrap_or_else(|| rejected(i, Problem::unprocessable("not_processed", "the record was not processed"))))
+            .map(|(i, r)| r.unwrap_or_else(|| rejected(i, DomainError::new(ProblemCode::NotProcessed, "the record was not processed"))))
             .collect(),
         accepted_ids: ids,
-    })
+    };
+    let audit = AuditEntry::new(
+        AuditAction::RecordDispensings,
+        ResourceType::Facility,
+        facility.id,
+        Some(&facility.country_code),
+        json!({
+            "accepted": outcome.count(RecordStatus::Accepted), "replayed": outcome.count(RecordStatus::Replayed),
+            "rejected": outcome.count(RecordStatus::Rejected),
+            "first_id": outcome.accepted_ids.first(), "last_id": outcome.accepted_ids.last(),
+        }),
+    );
+    Ok(Outcome::Done { output: outcome, audit: Some(audit), refusals })
 }

@@ -1,0 +1,4 @@
+//! The licensed supply chain: import authorizations against the estimates, and receipts.
+
+pub mod issue_import_authorization;
+pub mod record_import_receipt;
