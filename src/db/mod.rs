@@ -1,5 +1,6 @@
 //! Database access: the connection pool, the one `run` helper every handler uses,
-//! embedded migrations, reference-data seeding and the private (embedded) cluster.
+//! embedded migrations, reference-data seeding and the private (embedded) cluster; the
+//! tables as diesel prints them (`schema`) and the views declared by hand (`views_schema`).
 
 pub mod dispensing_batch;
 pub mod embedded;
@@ -11,6 +12,7 @@ pub mod rollups;
 pub mod schema;
 pub mod seed;
 pub mod supervisor;
+pub mod views_schema;
 
 use std::time::Duration;
 
