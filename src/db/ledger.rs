@@ -55,25 +55,16 @@ pub struct Appended {
     pub balance_after_units: i64,
 }
 
-#[derive(QueryableByName)]
-struct TimedDelta {
-    #[diesel(sql_type = Timestamptz)]
-    occurred_at: DateTime<Utc>,
-    #[diesel(sql_type = BigInt)]
-    delta_units: i64,
-}
-
-/// Entries of a facility-product later than `after`, in ledger order.
+/// Entries of a facility-product later than `after`, in ledger order: (time, units).
 pub fn later_entries(conn: &mut PgConnection, facility_id: i64, product_id: i64, after: DateTime<Utc>) -> QueryResult<Vec<(DateTime<Utc>, i64)>> {
-    let rows: Vec<TimedDelta> = diesel::sql_query(
-        "SELECT occurred_at, delta_units FROM ledger_entries \
-         WHERE facility_id = $1 AND product_id = $2 AND occurred_at > $3 ORDER BY occurred_at, id",
-    )
-    .bind::<BigInt, _>(facility_id)
-    .bind::<BigInt, _>(product_id)
-    .bind::<Timestamptz, _>(after)
-    .load(conn)?;
-    Ok(rows.into_iter().map(|r| (r.occurred_at, r.delta_units)).collect())
+    use crate::db::views_schema::ledger_entries as e;
+    e::table
+        .filter(e::facility_id.eq(facility_id))
+        .filter(e::product_id.eq(product_id))
+        .filter(e::occurred_at.gt(after))
+        .order((e::occurred_at, e::id))
+        .select((e::occurred_at, e::delta_units))
+        .load(conn)
 }
 
 /// The timeline of a locked balance from `from` on.
@@ -145,28 +136,21 @@ impl<'f> ProductLedger<'f> {
 }
 
 /// What a reversal needs to know of the entry it compensates.
-#[derive(Debug, Clone, QueryableByName)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = crate::db::views_schema::ledger_entries, check_for_backend(diesel::pg::Pg))]
 pub struct EntryRef {
-    #[diesel(sql_type = BigInt)]
     pub id: i64,
-    #[diesel(sql_type = BigInt)]
     pub facility_id: i64,
-    #[diesel(sql_type = BigInt)]
     pub product_id: i64,
-    #[diesel(sql_type = Text)]
     pub kind: StockEventKind,
-    #[diesel(sql_type = BigInt)]
     pub delta_units: i64,
-    #[diesel(sql_type = Timestamptz)]
     pub occurred_at: DateTime<Utc>,
 }
 
 /// Any ledger entry (stock event or dispensing) by id.
 pub fn find_entry(conn: &mut PgConnection, id: i64) -> QueryResult<Option<EntryRef>> {
-    diesel::sql_query("SELECT id, facility_id, product_id, kind, delta_units, occurred_at FROM ledger_entries WHERE id = $1")
-        .bind::<BigInt, _>(id)
-        .get_result(conn)
-        .optional()
+    use crate::db::views_schema::ledger_entries as e;
+    e::table.find(id).select(EntryRef::as_select()).get_result(conn).optional()
 }
 
 impl ProductLedger<'_> {
@@ -254,23 +238,21 @@ pub fn page(conn: &mut PgConnection, facility_id: i64, filter: &LedgerFilter, of
     Ok((rows, total))
 }
 
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
+/// The entries a listing's filter selects (for a page past its end, which counts none).
 fn count(conn: &mut PgConnection, facility_id: i64, filter: &LedgerFilter) -> QueryResult<i64> {
-    let c: Count = diesel::sql_query(
-        "SELECT count(*) AS n FROM ledger_entries WHERE facility_id = $1 \
-         AND ($2::bigint IS NULL OR product_id = $2) AND ($3::text IS NULL OR kind = $3) \
-         AND ($4::timestamptz IS NULL OR occurred_at >= $4) AND ($5::timestamptz IS NULL OR occurred_at < $5)",
-    )
-    .bind::<BigInt, _>(facility_id)
-    .bind::<Nullable<BigInt>, _>(filter.product_id)
-    .bind::<Nullable<Text>, _>(filter.kind.map(|k| k.as_str()))
-    .bind::<Nullable<Timestamptz>, _>(filter.from)
-    .bind::<Nullable<Timestamptz>, _>(filter.to)
-    .get_result(conn)?;
-    Ok(c.n)
+    use crate::db::views_schema::ledger_entries as e;
+    let mut q = e::table.filter(e::facility_id.eq(facility_id)).into_boxed();
+    if let Some(product_id) = filter.product_id {
+        q = q.filter(e::product_id.eq(product_id));
+    }
+    if let Some(kind) = filter.kind {
+        q = q.filter(e::kind.eq(kind));
+    }
+    if let Some(from) = filter.from {
+        q = q.filter(e::occurred_at.ge(from));
+    }
+    if let Some(to) = filter.to {
+        q = q.filter(e::occurred_at.lt(to));
+    }
+    q.count().get_result(conn)
 }

@@ -1,4 +1,6 @@
-//! Database access: the connection pool and its checkout, embedded migrations, reference-data seeding and the private (embedded) cluster.
+//! Database access: the connection pool and its checkout, embedded migrations,
+//! reference-data seeding and the private (embedded) cluster; the tables as diesel prints
+//! them (`schema`) and the views declared by hand (`views_schema`).
 
 pub mod embedded;
 pub mod enums;
@@ -9,6 +11,7 @@ pub mod rollups;
 pub mod schema;
 pub mod seed;
 pub mod supervisor;
+pub mod views_schema;
 
 use std::time::Duration;
 

@@ -126,19 +126,11 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
     let last = Month::of(ctx.range.to).first_day();
     let history_from = first.checked_sub_months(Months::new(params.baseline_months)).unwrap_or(first);
     // Each facility's dispensed mass of base per month, from the maintained aggregate.
-    let rows: Vec<MonthRow> = diesel::sql_query(
-        "SELECT m.facility_id, f.region_id, m.month, \
-                sum(-m.units * p.base_mg_per_unit) AS base_mg, sum(m.records)::bigint AS records \
-         FROM facility_monthly m \
-         JOIN facilities f ON f.id = m.facility_id \
-         JOIN products p ON p.id = m.product_id \
-         WHERE f.country_code = $1 AND m.bucket = 'dispense' AND m.month >= $2 AND m.month <= $3 \
-         GROUP BY m.facility_id, f.region_id, m.month",
-    )
-    .bind::<Text, _>(&ctx.country)
-    .bind::<Date, _>(history_from)
-    .bind::<Date, _>(last)
-    .load(conn)?;
+    let rows: Vec<MonthRow> = diesel::sql_query(include_str!("dispensing_spike_months.sql"))
+        .bind::<Text, _>(&ctx.country)
+        .bind::<Date, _>(history_from)
+        .bind::<Date, _>(last)
+        .load(conn)?;
 
     let mut by_facility: BTreeMap<i64, (i64, History)> = BTreeMap::new();
     for r in rows {
@@ -179,19 +171,11 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
     }
 
     // The largest dispensings of every flagged month, in one query for all of them.
-    let ids: Vec<IdsRow> = diesel::sql_query(
-        "SELECT x.facility_id, x.month, ARRAY( \
-             SELECT d.id FROM counted_dispensings d JOIN products p ON p.id = d.product_id \
-             WHERE d.facility_id = x.facility_id \
-               AND d.dispensed_at >= x.month::timestamp AT TIME ZONE 'UTC' \
-               AND d.dispensed_at < (x.month + interval '1 month') AT TIME ZONE 'UTC' \
-             ORDER BY d.quantity_units * p.base_mg_per_unit DESC, d.id LIMIT $3) AS ids \
-         FROM unnest($1::bigint[], $2::date[]) AS x(facility_id, month)",
-    )
-    .bind::<Array<BigInt>, _>(spikes.iter().map(|s| s.facility_id).collect::<Vec<_>>())
-    .bind::<Array<Date>, _>(spikes.iter().map(|s| s.month).collect::<Vec<_>>())
-    .bind::<BigInt, _>(LISTED_DISPENSINGS)
-    .load(conn)?;
+    let ids: Vec<IdsRow> = diesel::sql_query(include_str!("dispensing_spike_listed.sql"))
+        .bind::<Array<BigInt>, _>(spikes.iter().map(|s| s.facility_id).collect::<Vec<_>>())
+        .bind::<Array<Date>, _>(spikes.iter().map(|s| s.month).collect::<Vec<_>>())
+        .bind::<BigInt, _>(LISTED_DISPENSINGS)
+        .load(conn)?;
     let mut listed: BTreeMap<(i64, NaiveDate), Vec<i64>> = ids.into_iter().map(|r| ((r.facility_id, r.month), r.ids)).collect();
 
     Ok(spikes

@@ -85,46 +85,24 @@ struct Ids {
 
 pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> QueryResult<Vec<Finding>> {
     let (from, to) = ctx.range.bounds();
-    let rows: Vec<Row> = diesel::sql_query(
-        "SELECT patient_pseudonym, mme_total, days, mme_total / days AS mme_per_day, first_at, supply_end, \
-                records, records_without_mme, mme_total / days >= $5::numeric AS high \
-         FROM ( \
-             SELECT d.patient_pseudonym, \
-                    sum(d.daily_mme * d.days_supply) AS mme_total, \
-                    greatest(extract(epoch FROM max(d.dispensed_at + d.days_supply * interval '86400 seconds') FILTER (WHERE d.daily_mme IS NOT NULL) \
-                                              - min(d.dispensed_at) FILTER (WHERE d.daily_mme IS NOT NULL)) / 86400, 1) AS days, \
-                    min(d.dispensed_at) FILTER (WHERE d.daily_mme IS NOT NULL) AS first_at, \
-                    max(d.dispensed_at + d.days_supply * interval '86400 seconds') FILTER (WHERE d.daily_mme IS NOT NULL) AS supply_end, \
-                    count(d.daily_mme) AS records, count(*) - count(d.daily_mme) AS records_without_mme \
-             FROM counted_dispensings d \
-             WHERE d.country_code = $1 AND d.dispensed_at >= $2 AND d.dispensed_at < $3 \
-             GROUP BY d.patient_pseudonym \
-             HAVING NOT bool_or(d.indication IN ('cancer', 'palliative')) AND count(d.daily_mme) > 0) x \
-         WHERE mme_total / days > $4::numeric",
-    )
-    .bind::<Text, _>(&ctx.country)
-    .bind::<Timestamptz, _>(from)
-    .bind::<Timestamptz, _>(to)
-    .bind::<Double, _>(params.mme_per_day)
-    .bind::<Double, _>(params.high_mme_per_day)
-    .load(conn)?;
+    let rows: Vec<Row> = diesel::sql_query(include_str!("high_daily_dose_patients.sql"))
+        .bind::<Text, _>(&ctx.country)
+        .bind::<Timestamptz, _>(from)
+        .bind::<Timestamptz, _>(to)
+        .bind::<Double, _>(params.mme_per_day)
+        .bind::<Double, _>(params.high_mme_per_day)
+        .load(conn)?;
     if rows.is_empty() {
         return Ok(Vec::new());
     }
 
     // The dispensings of the flagged patients only, through the patient index.
-    let ids: Vec<Ids> = diesel::sql_query(
-        "SELECT d.patient_pseudonym, coalesce(array_agg(d.id ORDER BY d.dispensed_at, d.id) FILTER (WHERE d.daily_mme IS NOT NULL), '{}') AS ids, \
-                coalesce(array_agg(d.id ORDER BY d.dispensed_at, d.id) FILTER (WHERE d.daily_mme IS NULL), '{}') AS without_mme \
-         FROM counted_dispensings d \
-         WHERE d.country_code = $1 AND d.patient_pseudonym = ANY($4) AND d.dispensed_at >= $2 AND d.dispensed_at < $3 \
-         GROUP BY d.patient_pseudonym",
-    )
-    .bind::<Text, _>(&ctx.country)
-    .bind::<Timestamptz, _>(from)
-    .bind::<Timestamptz, _>(to)
-    .bind::<Array<Bytea>, _>(rows.iter().map(|r| r.patient_pseudonym.clone()).collect::<Vec<_>>())
-    .load(conn)?;
+    let ids: Vec<Ids> = diesel::sql_query(include_str!("high_daily_dose_listed.sql"))
+        .bind::<Text, _>(&ctx.country)
+        .bind::<Timestamptz, _>(from)
+        .bind::<Timestamptz, _>(to)
+        .bind::<Array<Bytea>, _>(rows.iter().map(|r| r.patient_pseudonym.clone()).collect::<Vec<_>>())
+        .load(conn)?;
     let mut ids: HashMap<Vec<u8>, Ids> = ids.into_iter().map(|i| (i.patient_pseudonym.clone(), i)).collect();
 
     Ok(rows

@@ -64,19 +64,11 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
     if last < first {
         return Ok(Vec::new());
     }
-    let rows: Vec<Row> = diesel::sql_query(
-        "SELECT f.id AS facility_id, f.region_id, f.kind, m.month::date AS month \
-         FROM facilities f \
-         CROSS JOIN generate_series($2::date, $3::date, interval '1 month') m(month) \
-         WHERE f.country_code = $1 AND f.kind IN ('pharmacy', 'hospital') \
-           AND f.created_at < (m.month + interval '1 month')::timestamp AT TIME ZONE 'UTC' \
-           AND NOT EXISTS (SELECT 1 FROM reporting_periods rp WHERE rp.facility_id = f.id AND rp.period = m.month::date) \
-         ORDER BY m.month, f.id",
-    )
-    .bind::<Text, _>(&ctx.country)
-    .bind::<Date, _>(first.first_day())
-    .bind::<Date, _>(last.first_day())
-    .load(conn)?;
+    let rows: Vec<Row> = diesel::sql_query(include_str!("late_or_missing_report.sql"))
+        .bind::<Text, _>(&ctx.country)
+        .bind::<Date, _>(first.first_day())
+        .bind::<Date, _>(last.first_day())
+        .load(conn)?;
     Ok(rows
         .into_iter()
         .map(|r| {

@@ -9,12 +9,25 @@
 //! one flag per rule, subject and period; `refused` is the query shared by the rules over
 //! refused attempts. Rules read dispensing through the `counted_dispensings` view, so
 //! reversed dispensings never count.
+//!
+//! A rule's SQL lives in `.sql` files beside its module, loaded with `include_str!`:
+//! `<module>.sql` when the module has one query, `<module>_<what>.sql` for each of several
+//! (`prescriber_outlier_volumes.sql`, `prescriber_outlier_details.sql`), and the same for a
+//! fragment spliced into a query in place of a `/*<what>*/` marker (`unusual_order_size_pairs.sql`
+//! for `/*pairs*/`); `me_factors.sql` is the fragment the outlier rules share (`/*me*/`,
+//! [`with_me_factors`]). Each file opens with a comment saying what it returns and what its
+//! bind parameters are; a marker is named in those comments without its `/* */`, which the
+//! splicing would replace there too. Only small DSL queries stay in Rust. Rows are read into
+//! as few structs as the queries need: [`FacilityRecords`] for the rules whose query returns a
+//! facility's record ids, products and details, one struct per other query.
 
 mod refused;
 pub mod scan;
 
 use chrono::NaiveDate;
 use diesel::PgConnection;
+use diesel::QueryableByName;
+use diesel::sql_types::{Array, BigInt, Jsonb};
 use serde_json::Value;
 
 use crate::db::enums::{RuleCategory, Severity, SubjectType};
@@ -51,10 +64,29 @@ pub struct Finding {
 
 /// The morphine-equivalent factor in force per substance on the date bound as `$4`, as the
 /// common table expression `me (substance_id, me_factor)` of the outlier rules' queries.
-pub const ME_FACTORS: &str = "me AS ( \
-    SELECT DISTINCT ON (v.substance_id) v.substance_id, v.me_factor \
-    FROM substance_reference_values v WHERE v.effective_from <= $4 \
-    ORDER BY v.substance_id, v.effective_from DESC, v.id DESC)";
+pub const ME_FACTORS: &str = include_str!("me_factors.sql");
+
+/// An outlier rule's query with its `/*me*/` marker replaced by [`ME_FACTORS`].
+pub fn with_me_factors(sql: &str) -> String {
+    sql.replace("/*me*/", ME_FACTORS)
+}
+
+/// A facility's records as a rule that groups them by facility reads them: the records' ids,
+/// the products they concern and the rule's details of them (JSON: attempts per code for
+/// refused attempts, the short intervals for `unusual_order_frequency`).
+#[derive(QueryableByName, Debug)]
+pub struct FacilityRecords {
+    #[diesel(sql_type = BigInt)]
+    pub facility_id: i64,
+    #[diesel(sql_type = BigInt)]
+    pub region_id: i64,
+    #[diesel(sql_type = Array<BigInt>)]
+    pub ids: Vec<i64>,
+    #[diesel(sql_type = Array<BigInt>)]
+    pub product_ids: Vec<i64>,
+    #[diesel(sql_type = Jsonb)]
+    pub details: Value,
+}
 
 /// A robust-z figure of an outlier rule's evidence, to three decimals.
 pub fn round3(x: f64) -> f64 {

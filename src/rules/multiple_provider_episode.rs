@@ -136,33 +136,15 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
     let look_from = from - Duration::days(params.window_days - 1);
     // A short period would otherwise group the whole look-back of the country: then only
     // patients with a dispensing in the period are considered, through the patient index.
-    let active = if ctx.range.days() < params.window_days {
-        "AND d.patient_pseudonym IN (SELECT a.patient_pseudonym FROM counted_dispensings a \
-             WHERE a.country_code = $1 AND a.dispensed_at >= $3 AND a.dispensed_at < $4)"
-    } else {
-        ""
-    };
-    let rows: Vec<Row> = diesel::sql_query(format!(
-        "WITH combinations AS ( \
-             SELECT d.patient_pseudonym, max(d.dispensed_at) AS last_at FROM counted_dispensings d \
-             WHERE d.country_code = $1 AND d.dispensed_at >= $2 AND d.dispensed_at < $4 {active} \
-             GROUP BY d.patient_pseudonym, d.prescriber_id, d.facility_id), \
-         candidates AS ( \
-             SELECT patient_pseudonym FROM combinations \
-             GROUP BY patient_pseudonym HAVING count(*) >= greatest($5, $6) AND max(last_at) >= $3) \
-         SELECT d.id, d.patient_pseudonym, d.dispensed_at, d.prescriber_id, d.facility_id \
-         FROM candidates c \
-         JOIN counted_dispensings d ON d.country_code = $1 AND d.patient_pseudonym = c.patient_pseudonym \
-              AND d.dispensed_at >= $2 AND d.dispensed_at < $4 \
-         ORDER BY d.patient_pseudonym, d.dispensed_at, d.id"
-    ))
-    .bind::<Text, _>(&ctx.country)
-    .bind::<Timestamptz, _>(look_from)
-    .bind::<Timestamptz, _>(from)
-    .bind::<Timestamptz, _>(to)
-    .bind::<BigInt, _>(params.prescribers)
-    .bind::<BigInt, _>(params.pharmacies)
-    .load(conn)?;
+    let active = if ctx.range.days() < params.window_days { include_str!("multiple_provider_episode_active.sql") } else { "" };
+    let rows: Vec<Row> = diesel::sql_query(include_str!("multiple_provider_episode.sql").replace("/*active*/", active))
+        .bind::<Text, _>(&ctx.country)
+        .bind::<Timestamptz, _>(look_from)
+        .bind::<Timestamptz, _>(from)
+        .bind::<Timestamptz, _>(to)
+        .bind::<BigInt, _>(params.prescribers)
+        .bind::<BigInt, _>(params.pharmacies)
+        .load(conn)?;
 
     let mut findings = Vec::new();
     for patient in rows.chunk_by(|a, b| a.patient_pseudonym == b.patient_pseudonym) {

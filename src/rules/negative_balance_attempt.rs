@@ -38,14 +38,14 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
     Ok(rows
         .into_iter()
         .map(|r| {
-            let n = r.attempt_ids.len() as i64;
+            let n = r.ids.len() as i64;
             Finding::about_facility(
                 r.facility_id,
                 r.region_id,
                 if n >= params.high_from { Severity::High } else { Severity::Medium },
                 format!("{n} refused attempts to move stock the facility did not have"),
                 json!({
-                    "records": {"refused_attempts": r.attempt_ids},
+                    "records": {"refused_attempts": r.ids},
                     "figures": {"attempts": n, "product_ids": r.product_ids},
                     "thresholds": {"min_attempts": params.min_attempts, "high_from": params.high_from},
                 }),

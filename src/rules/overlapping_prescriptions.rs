@@ -100,46 +100,14 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
     // up the fill before the period through the patient index (one look-up per patient,
     // instead of reading a year of the whole country).
     let slack_seconds = 86_400.0 * (100.0 - params.remaining_pct) / 100.0 + 1.0;
-    let rows: Vec<Row> = diesel::sql_query(
-        "WITH ordered AS ( \
-             SELECT d.patient_pseudonym, d.id, d.dispensed_at, \
-                    lag(d.id) OVER w AS previous_id, lag(d.dispensed_at) OVER w AS previous_at, \
-                    lag(d.days_supply) OVER w AS previous_days_supply \
-             FROM counted_dispensings d \
-             WHERE d.country_code = $1 AND d.dispensed_at >= $3 AND d.dispensed_at < $4 \
-             WINDOW w AS (PARTITION BY d.patient_pseudonym ORDER BY d.dispensed_at, d.days_supply, d.id)), \
-         candidates AS ( \
-             SELECT o.* FROM ordered o \
-             WHERE o.previous_at IS NULL \
-                OR (o.previous_at <> o.dispensed_at \
-                    AND o.dispensed_at < o.previous_at + o.previous_days_supply * ($6::float8 * interval '1 second'))), \
-         pairs AS ( \
-             SELECT c.patient_pseudonym, c.id, c.dispensed_at, \
-                    coalesce(c.previous_id, p.id) AS previous_id, \
-                    coalesce(c.previous_at, p.dispensed_at) AS previous_at, \
-                    coalesce(c.previous_days_supply, p.days_supply) AS previous_days_supply \
-             FROM candidates c \
-             LEFT JOIN LATERAL ( \
-                 SELECT x.id, x.dispensed_at, x.days_supply FROM counted_dispensings x \
-                 WHERE c.previous_at IS NULL AND x.country_code = $1 AND x.patient_pseudonym = c.patient_pseudonym \
-                   AND x.dispensed_at >= $2 AND x.dispensed_at < $3 \
-                 ORDER BY x.dispensed_at DESC, x.days_supply DESC, x.id DESC LIMIT 1) p ON true) \
-         SELECT patient_pseudonym, previous_id, id AS next_id, previous_at, previous_days_supply, dispensed_at AS next_at, remaining \
-         FROM ( \
-             SELECT q.*, extract(epoch FROM q.previous_at + q.previous_days_supply * interval '86400 seconds' - q.dispensed_at) \
-                         / (q.previous_days_supply * 86400) AS remaining \
-             FROM pairs q \
-             WHERE q.previous_at + q.previous_days_supply * interval '86400 seconds' > q.dispensed_at) f \
-         WHERE f.remaining * 100 > $5::numeric \
-         ORDER BY patient_pseudonym, dispensed_at",
-    )
-    .bind::<Text, _>(&ctx.country)
-    .bind::<Timestamptz, _>(look_from)
-    .bind::<Timestamptz, _>(from)
-    .bind::<Timestamptz, _>(to)
-    .bind::<Double, _>(params.remaining_pct)
-    .bind::<Double, _>(slack_seconds)
-    .load(conn)?;
+    let rows: Vec<Row> = diesel::sql_query(include_str!("overlapping_prescriptions_pairs.sql"))
+        .bind::<Text, _>(&ctx.country)
+        .bind::<Timestamptz, _>(look_from)
+        .bind::<Timestamptz, _>(from)
+        .bind::<Timestamptz, _>(to)
+        .bind::<Double, _>(params.remaining_pct)
+        .bind::<Double, _>(slack_seconds)
+        .load(conn)?;
     let rows: Vec<Row> = rows
         .chunk_by(|a, b| a.patient_pseudonym == b.patient_pseudonym)
         .filter(|pairs| pairs.len() as i64 >= params.min_overlaps)
@@ -157,16 +125,11 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
         .collect();
     moments.sort();
     moments.dedup();
-    let fills: Vec<Fill> = diesel::sql_query(
-        "SELECT x.patient_pseudonym, array_agg(d.id ORDER BY d.id) AS ids \
-         FROM unnest($2::bytea[], $3::timestamptz[]) AS x(patient_pseudonym, at) \
-         JOIN counted_dispensings d ON d.country_code = $1 AND d.patient_pseudonym = x.patient_pseudonym AND d.dispensed_at = x.at \
-         GROUP BY x.patient_pseudonym",
-    )
-    .bind::<Text, _>(&ctx.country)
-    .bind::<Array<Bytea>, _>(moments.iter().map(|m| m.0.clone()).collect::<Vec<_>>())
-    .bind::<Array<Timestamptz>, _>(moments.iter().map(|m| m.1).collect::<Vec<_>>())
-    .load(conn)?;
+    let fills: Vec<Fill> = diesel::sql_query(include_str!("overlapping_prescriptions_fills.sql"))
+        .bind::<Text, _>(&ctx.country)
+        .bind::<Array<Bytea>, _>(moments.iter().map(|m| m.0.clone()).collect::<Vec<_>>())
+        .bind::<Array<Timestamptz>, _>(moments.iter().map(|m| m.1).collect::<Vec<_>>())
+        .load(conn)?;
     let mut fills: HashMap<Vec<u8>, Vec<i64>> = fills.into_iter().map(|f| (f.patient_pseudonym, f.ids)).collect();
 
     Ok(rows

@@ -25,7 +25,7 @@ use serde_json::json;
 use crate::db::enums::Severity;
 use crate::domain::decimal::Decimal;
 use crate::domain::stats::{mad, median, robust_log_z};
-use crate::rules::{ME_FACTORS, Finding, ScanContext, check_z_thresholds, round3};
+use crate::rules::{Finding, ScanContext, check_z_thresholds, round3, with_me_factors};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -82,34 +82,13 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
     // One pass over the period's dispensings, summing units per facility, patient and
     // product (integers); then each sum weighted by its product's exact morphine-equivalent
     // mg per unit, per facility and patient, then per facility.
-    let rows: Vec<Row> = diesel::sql_query(format!(
-        "WITH {ME_FACTORS}, \
-         factors AS ( \
-             SELECT p.id AS product_id, p.base_mg_per_unit * me.me_factor AS mme_per_unit \
-             FROM products p LEFT JOIN me ON me.substance_id = p.substance_id), \
-         per_product AS ( \
-             SELECT d.facility_id, d.patient_pseudonym, d.product_id, sum(d.quantity_units) AS units, count(*) AS records \
-             FROM counted_dispensings d \
-             WHERE d.country_code = $1 AND d.dispensed_at >= $2 AND d.dispensed_at < $3 \
-             GROUP BY d.facility_id, d.patient_pseudonym, d.product_id), \
-         per_patient AS ( \
-             SELECT x.facility_id, x.patient_pseudonym, sum(x.units * f.mme_per_unit) AS mme_mg, sum(x.records) AS records, \
-                    coalesce(sum(x.records) FILTER (WHERE f.mme_per_unit IS NULL), 0) AS records_without_factor \
-             FROM per_product x JOIN factors f ON f.product_id = x.product_id \
-             GROUP BY x.facility_id, x.patient_pseudonym) \
-         SELECT x.facility_id, f.region_id, f.kind, x.mme_mg, x.patients, x.records, x.records_without_factor \
-         FROM (SELECT facility_id, coalesce(sum(mme_mg), 0) AS mme_mg, count(*) AS patients, \
-                      sum(records)::bigint AS records, sum(records_without_factor)::bigint AS records_without_factor \
-               FROM per_patient GROUP BY facility_id) x \
-         JOIN facilities f ON f.id = x.facility_id \
-         WHERE x.patients >= $5 AND x.mme_mg > 0"
-    ))
-    .bind::<Text, _>(&ctx.country)
-    .bind::<Timestamptz, _>(from)
-    .bind::<Timestamptz, _>(to)
-    .bind::<Date, _>(ctx.range.to)
-    .bind::<BigInt, _>(params.min_patients)
-    .load(conn)?;
+    let rows: Vec<Row> = diesel::sql_query(with_me_factors(include_str!("peer_outlier.sql")))
+        .bind::<Text, _>(&ctx.country)
+        .bind::<Timestamptz, _>(from)
+        .bind::<Timestamptz, _>(to)
+        .bind::<Date, _>(ctx.range.to)
+        .bind::<BigInt, _>(params.min_patients)
+        .load(conn)?;
 
     let mut groups: BTreeMap<(i64, String), Vec<Row>> = BTreeMap::new();
     for r in rows {

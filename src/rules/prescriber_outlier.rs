@@ -24,7 +24,7 @@ use serde_json::json;
 use crate::db::enums::{Severity, SubjectType};
 use crate::domain::decimal::Decimal;
 use crate::domain::stats::{mad, median, robust_log_z};
-use crate::rules::{ME_FACTORS, Finding, ScanContext, check_z_thresholds, round3};
+use crate::rules::{Finding, ScanContext, check_z_thresholds, round3, with_me_factors};
 
 /// Dispensing ids listed in a flag's evidence (the largest by morphine equivalents).
 const LISTED_DISPENSINGS: i64 = 50;
@@ -89,27 +89,13 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
     let (from, to) = ctx.range.bounds();
     // Units per prescriber and product in one pass (integer sums), converted to morphine
     // equivalents per product afterwards.
-    let rows: Vec<Row> = diesel::sql_query(format!(
-        "WITH {ME_FACTORS}, \
-         per_product AS ( \
-             SELECT d.prescriber_id, d.product_id, count(*) AS records, sum(d.quantity_units) AS units \
-             FROM counted_dispensings d \
-             WHERE d.country_code = $1 AND d.dispensed_at >= $2 AND d.dispensed_at < $3 \
-             GROUP BY d.prescriber_id, d.product_id) \
-         SELECT x.prescriber_id, coalesce(sum(x.units * p.base_mg_per_unit * me.me_factor), 0) AS mme_mg, \
-                sum(x.records)::bigint AS records, coalesce(sum(x.records) FILTER (WHERE me.me_factor IS NULL), 0)::bigint AS records_without_factor \
-         FROM per_product x \
-         JOIN products p ON p.id = x.product_id \
-         LEFT JOIN me ON me.substance_id = p.substance_id \
-         GROUP BY x.prescriber_id \
-         HAVING sum(x.records) >= $5 AND coalesce(sum(x.units * p.base_mg_per_unit * me.me_factor), 0) > 0"
-    ))
-    .bind::<Text, _>(&ctx.country)
-    .bind::<Timestamptz, _>(from)
-    .bind::<Timestamptz, _>(to)
-    .bind::<Date, _>(ctx.range.to)
-    .bind::<BigInt, _>(params.min_records)
-    .load(conn)?;
+    let rows: Vec<Row> = diesel::sql_query(with_me_factors(include_str!("prescriber_outlier_volumes.sql")))
+        .bind::<Text, _>(&ctx.country)
+        .bind::<Timestamptz, _>(from)
+        .bind::<Timestamptz, _>(to)
+        .bind::<Date, _>(ctx.range.to)
+        .bind::<BigInt, _>(params.min_records)
+        .load(conn)?;
 
     let values: Vec<f64> = rows.iter().map(|r| r.mme_mg.to_f64().unwrap_or(0.0)).collect();
     let scores = robust_log_z(&values, params.min_peers);
@@ -122,24 +108,14 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
     }
 
     // The supporting dispensings of the flagged prescribers only, through the prescriber index.
-    let details: Vec<Detail> = diesel::sql_query(format!(
-        "WITH {ME_FACTORS} \
-         SELECT d.prescriber_id, \
-                (array_agg(d.id ORDER BY d.quantity_units * p.base_mg_per_unit * coalesce(me.me_factor, 0) DESC, d.id))[1:$6] AS ids, \
-                count(DISTINCT d.patient_pseudonym) AS patients, array_agg(DISTINCT d.facility_id) AS facility_ids \
-         FROM counted_dispensings d \
-         JOIN products p ON p.id = d.product_id \
-         LEFT JOIN me ON me.substance_id = d.substance_id \
-         WHERE d.country_code = $1 AND d.prescriber_id = ANY($5) AND d.dispensed_at >= $2 AND d.dispensed_at < $3 \
-         GROUP BY d.prescriber_id"
-    ))
-    .bind::<Text, _>(&ctx.country)
-    .bind::<Timestamptz, _>(from)
-    .bind::<Timestamptz, _>(to)
-    .bind::<Date, _>(ctx.range.to)
-    .bind::<Array<Text>, _>(flagged.iter().map(|(r, _)| r.prescriber_id.clone()).collect::<Vec<_>>())
-    .bind::<BigInt, _>(LISTED_DISPENSINGS)
-    .load(conn)?;
+    let details: Vec<Detail> = diesel::sql_query(with_me_factors(include_str!("prescriber_outlier_details.sql")))
+        .bind::<Text, _>(&ctx.country)
+        .bind::<Timestamptz, _>(from)
+        .bind::<Timestamptz, _>(to)
+        .bind::<Date, _>(ctx.range.to)
+        .bind::<Array<Text>, _>(flagged.iter().map(|(r, _)| r.prescriber_id.clone()).collect::<Vec<_>>())
+        .bind::<BigInt, _>(LISTED_DISPENSINGS)
+        .load(conn)?;
     let mut details: HashMap<String, Detail> = details.into_iter().map(|d| (d.prescriber_id.clone(), d)).collect();
 
     Ok(flagged

@@ -42,15 +42,15 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
     Ok(rows
         .into_iter()
         .map(|r| {
-            let n = r.attempt_ids.len() as i64;
+            let n = r.ids.len() as i64;
             Finding::about_facility(
                 r.facility_id,
                 r.region_id,
                 Severity::High,
                 format!("{n} refused import receipt(s) beyond or outside an authorization or licence"),
                 json!({
-                    "records": {"refused_attempts": r.attempt_ids},
-                    "figures": {"attempts": n, "by_code": r.by_code, "product_ids": r.product_ids},
+                    "records": {"refused_attempts": r.ids},
+                    "figures": {"attempts": n, "by_code": r.details, "product_ids": r.product_ids},
                     "thresholds": {"min_attempts": params.min_attempts},
                 }),
             )

@@ -2,6 +2,7 @@
 //! subject and period: a rescan refreshes existing flags instead of duplicating them.
 
 use chrono::NaiveDate;
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
@@ -54,12 +55,10 @@ pub fn complete(conn: &mut PgConnection, scan: Scan, today: NaiveDate, reporting
 }
 
 fn prepare(conn: &mut PgConnection, country: &str) -> QueryResult<()> {
-    // Rule queries are short analytic statements: JIT compilation costs more than it saves.
-    diesel::sql_query("SET LOCAL jit = off").execute(conn)?;
-    // A full-year scan runs far longer than the request statement timeout allows.
-    diesel::sql_query("SET LOCAL statement_timeout = 0").execute(conn)?;
+    // No JIT for the rules' short analytic statements, no statement timeout for a long scan.
+    conn.batch_execute(include_str!("scan_settings.sql"))?;
     // One scan of a country at a time.
-    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))").bind::<diesel::sql_types::Text, _>(format!("scan:{country}")).execute(conn)?;
+    diesel::sql_query(include_str!("scan_lock.sql")).bind::<diesel::sql_types::Text, _>(format!("scan:{country}")).execute(conn)?;
     Ok(())
 }
 

@@ -50,17 +50,10 @@ struct Row {
 pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> QueryResult<Vec<Finding>> {
     let day: NaiveDate = ctx.range.to.min(ctx.today);
     let cutoff = Utc.from_utc_datetime(&(day - Duration::days(params.min_days) + Duration::days(1)).and_hms_opt(0, 0, 0).unwrap_or_default());
-    let rows: Vec<Row> = diesel::sql_query(
-        "SELECT b.facility_id, f.region_id, array_agg(b.product_id ORDER BY b.product_id) AS product_ids, \
-                array_agg(b.zero_since ORDER BY b.product_id) AS zero_since \
-         FROM stock_balances b JOIN facilities f ON f.id = b.facility_id \
-         WHERE b.country_code = $1 AND b.balance_units = 0 AND b.zero_since IS NOT NULL AND b.zero_since < $2 \
-           AND f.kind IN ('pharmacy', 'hospital') \
-         GROUP BY b.facility_id, f.region_id",
-    )
-    .bind::<Text, _>(&ctx.country)
-    .bind::<Timestamptz, _>(cutoff)
-    .load(conn)?;
+    let rows: Vec<Row> = diesel::sql_query(include_str!("stock_out.sql"))
+        .bind::<Text, _>(&ctx.country)
+        .bind::<Timestamptz, _>(cutoff)
+        .load(conn)?;
     Ok(rows
         .into_iter()
         .map(|r| {

@@ -119,31 +119,11 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
     // The substances and years without an estimate, and the facilities that dispensed their
     // products in the months concerned (from the maintained aggregate): no dispensing is
     // read when every controlled substance dispensed has its estimate.
-    let candidates: Vec<Candidate> = diesel::sql_query(
-        "WITH years AS ( \
-             SELECT y AS year, greatest(make_date(y, 1, 1), $2) AS pf, least(make_date(y, 12, 31), $3) AS pt \
-             FROM generate_series(extract(year FROM $2)::int, extract(year FROM $3)::int) AS y), \
-         in_force AS ( \
-             SELECT DISTINCT ON (v.substance_id, y.year) v.substance_id, v.convention, y.year, y.pf, y.pt \
-             FROM years y JOIN substance_reference_values v ON v.effective_from <= y.pt \
-             ORDER BY v.substance_id, y.year, v.effective_from DESC, v.id DESC) \
-         SELECT c.substance_id, s.inn, c.convention, c.year, c.pf AS period_from, c.pt AS period_to, \
-                array_agg(DISTINCT m.facility_id) AS facility_ids, array_agg(DISTINCT m.product_id) AS product_ids \
-         FROM in_force c \
-         JOIN substances s ON s.id = c.substance_id \
-         JOIN products p ON p.substance_id = c.substance_id \
-         JOIN facility_monthly m ON m.product_id = p.id AND m.bucket = 'dispense' \
-              AND m.month >= date_trunc('month', c.pf)::date AND m.month <= c.pt \
-         JOIN facilities f ON f.id = m.facility_id AND f.country_code = $1 \
-         WHERE c.convention IN ('1961', '1971') \
-           AND NOT EXISTS (SELECT 1 FROM estimates e WHERE e.country_code = $1 AND e.substance_id = c.substance_id AND e.year = c.year) \
-         GROUP BY c.substance_id, s.inn, c.convention, c.year, c.pf, c.pt \
-         ORDER BY c.substance_id, c.year",
-    )
-    .bind::<Text, _>(&ctx.country)
-    .bind::<Date, _>(ctx.range.from)
-    .bind::<Date, _>(ctx.range.to)
-    .load(conn)?;
+    let candidates: Vec<Candidate> = diesel::sql_query(include_str!("unexpected_substance_candidates.sql"))
+        .bind::<Text, _>(&ctx.country)
+        .bind::<Date, _>(ctx.range.from)
+        .bind::<Date, _>(ctx.range.to)
+        .load(conn)?;
     if candidates.is_empty() {
         return Ok(Vec::new());
     }
@@ -156,24 +136,13 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
 
     // Exact counts in one pass over the period's dispensings of those facilities and products.
     let (from, to) = ctx.range.bounds();
-    let counts: Vec<Count> = diesel::sql_query(
-        "SELECT x.year, p.substance_id, x.facility_id, x.product_id, x.records, x.units, x.units * p.base_mg_per_unit AS base_mg \
-         FROM ( \
-             SELECT extract(year FROM d.dispensed_at AT TIME ZONE 'UTC')::int AS year, d.facility_id, d.product_id, \
-                    count(*) AS records, sum(d.quantity_units)::bigint AS units \
-             FROM counted_dispensings d \
-             WHERE d.country_code = $1 AND d.dispensed_at >= $2 AND d.dispensed_at < $3 \
-               AND d.facility_id = ANY($4) AND d.product_id = ANY($5) \
-             GROUP BY 1, 2, 3) x \
-         JOIN products p ON p.id = x.product_id \
-         ORDER BY p.substance_id, x.year, x.facility_id, x.product_id",
-    )
-    .bind::<Text, _>(&ctx.country)
-    .bind::<Timestamptz, _>(from)
-    .bind::<Timestamptz, _>(to)
-    .bind::<Array<BigInt>, _>(&facility_ids)
-    .bind::<Array<BigInt>, _>(&product_ids)
-    .load(conn)?;
+    let counts: Vec<Count> = diesel::sql_query(include_str!("unexpected_substance_counts.sql"))
+        .bind::<Text, _>(&ctx.country)
+        .bind::<Timestamptz, _>(from)
+        .bind::<Timestamptz, _>(to)
+        .bind::<Array<BigInt>, _>(&facility_ids)
+        .bind::<Array<BigInt>, _>(&product_ids)
+        .load(conn)?;
 
     let candidates: BTreeMap<(i64, i32), Candidate> = candidates.into_iter().map(|c| ((c.substance_id, c.year), c)).collect();
     let counts: Vec<Count> = counts.into_iter().filter(|c| candidates.contains_key(&(c.substance_id, c.year))).collect();
@@ -184,25 +153,15 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
     // The earliest dispensings of each facility and product counted, through the facility
     // timeline index.
     let span = |c: &Count| candidates.get(&(c.substance_id, c.year)).map(|k| (k.period_from, k.period_to)).unwrap_or((ctx.range.from, ctx.range.to));
-    let listed: Vec<Listed> = diesel::sql_query(
-        "SELECT x.substance_id, x.year, l.id, l.dispensed_at \
-         FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::bigint[], $5::date[], $6::date[]) \
-              AS x(substance_id, year, facility_id, product_id, pf, pt) \
-         CROSS JOIN LATERAL ( \
-             SELECT d.id, d.dispensed_at FROM counted_dispensings d \
-             WHERE d.facility_id = x.facility_id AND d.product_id = x.product_id \
-               AND d.dispensed_at >= x.pf::timestamp AT TIME ZONE 'UTC' \
-               AND d.dispensed_at < (x.pt + 1)::timestamp AT TIME ZONE 'UTC' \
-             ORDER BY d.dispensed_at, d.id LIMIT $7) l",
-    )
-    .bind::<Array<BigInt>, _>(counts.iter().map(|c| c.substance_id).collect::<Vec<_>>())
-    .bind::<Array<Integer>, _>(counts.iter().map(|c| c.year).collect::<Vec<_>>())
-    .bind::<Array<BigInt>, _>(counts.iter().map(|c| c.facility_id).collect::<Vec<_>>())
-    .bind::<Array<BigInt>, _>(counts.iter().map(|c| c.product_id).collect::<Vec<_>>())
-    .bind::<Array<Date>, _>(counts.iter().map(|c| span(c).0).collect::<Vec<_>>())
-    .bind::<Array<Date>, _>(counts.iter().map(|c| span(c).1).collect::<Vec<_>>())
-    .bind::<BigInt, _>(LISTED_DISPENSINGS)
-    .load(conn)?;
+    let listed: Vec<Listed> = diesel::sql_query(include_str!("unexpected_substance_listed.sql"))
+        .bind::<Array<BigInt>, _>(counts.iter().map(|c| c.substance_id).collect::<Vec<_>>())
+        .bind::<Array<Integer>, _>(counts.iter().map(|c| c.year).collect::<Vec<_>>())
+        .bind::<Array<BigInt>, _>(counts.iter().map(|c| c.facility_id).collect::<Vec<_>>())
+        .bind::<Array<BigInt>, _>(counts.iter().map(|c| c.product_id).collect::<Vec<_>>())
+        .bind::<Array<Date>, _>(counts.iter().map(|c| span(c).0).collect::<Vec<_>>())
+        .bind::<Array<Date>, _>(counts.iter().map(|c| span(c).1).collect::<Vec<_>>())
+        .bind::<BigInt, _>(LISTED_DISPENSINGS)
+        .load(conn)?;
     let mut first_ids: BTreeMap<(i64, i32), Vec<Dated>> = BTreeMap::new();
     for l in listed {
         first_ids.entry((l.substance_id, l.year)).or_default().push((l.dispensed_at, l.id));

@@ -12,13 +12,13 @@
 //! follow from ordinary changes in demand or supply.
 
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Jsonb, Numeric, Text, Timestamptz};
+use diesel::sql_types::{BigInt, Numeric, Text, Timestamptz};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::db::enums::Severity;
 use crate::domain::decimal::Decimal;
-use crate::rules::{Finding, ScanContext};
+use crate::rules::{FacilityRecords, Finding, ScanContext};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -52,86 +52,21 @@ impl Params {
     }
 }
 
-#[derive(QueryableByName)]
-struct Row {
-    #[diesel(sql_type = BigInt)]
-    facility_id: i64,
-    #[diesel(sql_type = BigInt)]
-    region_id: i64,
-    #[diesel(sql_type = Jsonb)]
-    intervals: Value,
-    #[diesel(sql_type = Array<BigInt>)]
-    event_ids: Vec<i64>,
-    #[diesel(sql_type = Array<BigInt>)]
-    product_ids: Vec<i64>,
-}
-
 /// One statement: the orders from the baseline window to the period's end with the time
 /// since the previous order of the same facility and product (a window function; `/*orders*/`
 /// is [`ALL_ORDERS`] or [`ORDERS_OF_PAIRS`]), aggregated per pair into the sorted baseline
 /// intervals and the shortest interval in the period; the exact median of the baseline; then,
 /// for the pairs flagged only, the short intervals themselves (through the ledger's timeline
 /// index). Reversed entries are found through the small index of reversals.
-const SQL: &str = "\
-WITH reversed AS (SELECT r.reverses_entry_id AS id FROM stock_events r WHERE r.reverses_entry_id IS NOT NULL), \
-o AS (/*orders*/), \
-agg AS ( \
-    SELECT facility_id, product_id, count(*) FILTER (WHERE occurred_at < $2) AS n, \
-           array_agg(secs ORDER BY secs) FILTER (WHERE occurred_at < $2) AS s, \
-           min(secs) FILTER (WHERE occurred_at >= $2) AS shortest \
-    FROM o WHERE secs IS NOT NULL GROUP BY facility_id, product_id), \
-flagged AS ( \
-    SELECT g.facility_id, g.product_id, g.n, g.median FROM ( \
-        SELECT a.*, (a.s[(a.n::int + 1) / 2] + a.s[a.n::int / 2 + 1]) / 2 AS median FROM agg a WHERE a.n >= $5) g \
-    WHERE g.median > 0 AND g.shortest < $6 * g.median), \
-hit AS ( \
-    SELECT fl.facility_id, fl.product_id, fl.n, fl.median, y.id, y.prev_id, y.occurred_at, y.prev_at, y.secs \
-    FROM flagged fl CROSS JOIN LATERAL ( \
-        SELECT e.id, e.occurred_at, lag(e.id) OVER v AS prev_id, lag(e.occurred_at) OVER v AS prev_at, \
-               extract(epoch FROM e.occurred_at - lag(e.occurred_at) OVER v) AS secs \
-        FROM stock_events e \
-        WHERE e.facility_id = fl.facility_id AND e.product_id = fl.product_id \
-          AND e.kind IN ('receipt', 'import_receipt', 'transfer_in') \
-          AND e.occurred_at >= $2 - make_interval(days => $4::int) AND e.occurred_at < $3 \
-          AND e.id NOT IN (SELECT id FROM reversed) \
-        WINDOW v AS (ORDER BY e.occurred_at, e.id)) y \
-    WHERE y.occurred_at >= $2 AND y.secs < $6 * fl.median) \
-SELECT h.facility_id, f.region_id, \
-       jsonb_agg(jsonb_build_object('product_id', h.product_id, 'order_id', h.id, 'previous_order_id', h.prev_id, \
-           'ordered_at', h.occurred_at, 'previous_ordered_at', h.prev_at, \
-           'interval_days', trim_scale(round(h.secs / 86400, 2)), \
-           'baseline_median_days', trim_scale(round(h.median / 86400, 2)), 'baseline_intervals', h.n, \
-           'ratio', trim_scale(round(h.secs / h.median, 4))) ORDER BY h.product_id, h.occurred_at, h.id) AS intervals, \
-       (SELECT array_agg(DISTINCT x ORDER BY x) FROM unnest(array_agg(h.id) || array_agg(h.prev_id)) x) AS event_ids, \
-       array_agg(DISTINCT h.product_id) AS product_ids \
-FROM hit h JOIN facilities f ON f.id = h.facility_id \
-GROUP BY h.facility_id, f.region_id ORDER BY h.facility_id";
+const SQL: &str = include_str!("unusual_order_frequency.sql");
 
 /// Long periods: every order of the country in one pass (the country/time index or a
 /// sequential scan, one sort for the window).
-const ALL_ORDERS: &str = "\
-    SELECT e.facility_id, e.product_id, e.occurred_at, \
-           extract(epoch FROM e.occurred_at - lag(e.occurred_at) OVER w) AS secs \
-    FROM stock_events e \
-    WHERE e.country_code = $1 AND e.kind IN ('receipt', 'import_receipt', 'transfer_in') \
-      AND e.occurred_at >= $2 - make_interval(days => $4::int) AND e.occurred_at < $3 \
-      AND e.id NOT IN (SELECT id FROM reversed) \
-    WINDOW w AS (PARTITION BY e.facility_id, e.product_id ORDER BY e.occurred_at, e.id)";
+const ALL_ORDERS: &str = include_str!("unusual_order_frequency_all_orders.sql");
 
 /// Short periods (a daily scan): only the pairs with an order in the period, each read
 /// through the ledger's timeline index.
-const ORDERS_OF_PAIRS: &str = "\
-    SELECT p.facility_id, p.product_id, y.occurred_at, y.secs \
-    FROM (SELECT DISTINCT e.facility_id, e.product_id FROM stock_events e \
-          WHERE e.country_code = $1 AND e.kind IN ('receipt', 'import_receipt', 'transfer_in') \
-            AND e.occurred_at >= $2 AND e.occurred_at < $3) p \
-    CROSS JOIN LATERAL ( \
-        SELECT e.occurred_at, extract(epoch FROM e.occurred_at - lag(e.occurred_at) OVER (ORDER BY e.occurred_at, e.id)) AS secs \
-        FROM stock_events e \
-        WHERE e.facility_id = p.facility_id AND e.product_id = p.product_id \
-          AND e.kind IN ('receipt', 'import_receipt', 'transfer_in') \
-          AND e.occurred_at >= $2 - make_interval(days => $4::int) AND e.occurred_at < $3 \
-          AND e.id NOT IN (SELECT id FROM reversed)) y";
+const ORDERS_OF_PAIRS: &str = include_str!("unusual_order_frequency_orders_of_pairs.sql");
 
 /// Periods up to this many days read only the pairs with an order in them.
 const SHORT_PERIOD_DAYS: i64 = 31;
@@ -139,7 +74,7 @@ const SHORT_PERIOD_DAYS: i64 = 31;
 pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> QueryResult<Vec<Finding>> {
     let (from, to) = ctx.range.bounds();
     let orders = if ctx.range.days() <= SHORT_PERIOD_DAYS { ORDERS_OF_PAIRS } else { ALL_ORDERS };
-    let rows: Vec<Row> = diesel::sql_query(SQL.replace("/*orders*/", orders))
+    let rows: Vec<FacilityRecords> = diesel::sql_query(SQL.replace("/*orders*/", orders))
         .bind::<Text, _>(&ctx.country)
         .bind::<Timestamptz, _>(from)
         .bind::<Timestamptz, _>(to)
@@ -150,15 +85,15 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
     Ok(rows
         .into_iter()
         .map(|r| {
-            let n = r.intervals.as_array().map_or(0, Vec::len);
+            let n = r.details.as_array().map_or(0, Vec::len);
             Finding::about_facility(
                 r.facility_id,
                 r.region_id,
                 Severity::Low,
                 format!("{n} order(s) less than {} × the usual interval after the previous one", params.ratio),
                 json!({
-                    "records": {"stock_events": r.event_ids},
-                    "figures": {"intervals": r.intervals, "short_intervals": n, "product_ids": r.product_ids},
+                    "records": {"stock_events": r.ids},
+                    "figures": {"intervals": r.details, "short_intervals": n, "product_ids": r.product_ids},
                     "thresholds": {"ratio": params.ratio, "baseline_days": params.baseline_days, "min_intervals": params.min_intervals},
                 }),
             )

@@ -5,6 +5,7 @@ mod api_keys;
 mod auth;
 mod binary;
 mod contract;
+mod db_views;
 mod dispensings;
 mod errors;
 mod estimates;
