@@ -7,10 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use bigdecimal::{BigDecimal, Zero};
 use chrono::NaiveDate;
 use diesel::prelude::*;
-use serde_json::json;
 
-use crate::analytics::{Catalog, supplies_retail};
-use crate::app::error::{AppResult, DomainError};
+use crate::analytics::{AnalyticsError, AnalyticsResult, Catalog, supplies_retail};
 use crate::db::enums::{AgeBand, PatientSex, Sex};
 use crate::db::models::country::Country;
 use crate::db::models::region::{Region, RegionPopulation, RegionPopulationGroup};
@@ -18,7 +16,6 @@ use crate::db::reports::flows::{self, DateRange, DispensedRow, Source, SupplyRow
 use crate::domain::availability::{Band, SubstanceAmount, band_of, metrics, period_population, round};
 use crate::domain::decimal::Decimal;
 use crate::domain::period::Month;
-use crate::views::analytics::{AreaMetrics, AvailabilityReport, GroupBy, GroupMetrics, MissingValue, PeriodView, RegionMetrics, SubstanceMetrics};
 
 /// What to report on.
 #[derive(Debug, Clone)]
@@ -26,7 +23,156 @@ pub struct AvailabilityRequest {
     pub country: String,
     pub region_id: Option<i64>,
     pub range: DateRange,
-    pub group_by: Option<GroupBy>,
+    /// The breakdown of the total into groups, if any.
+    pub group_by: Option<Grouping>,
+}
+
+/// How the total is broken down into groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grouping {
+    Month,
+    /// Dispensing only: supply carries no patient.
+    Sex,
+    /// Dispensing only: supply carries no patient.
+    AgeBand,
+}
+
+/// The key of a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupKey {
+    Month(Month),
+    Sex(PatientSex),
+    AgeBand(AgeBand),
+}
+
+/// A reference value a rate needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReferenceValue {
+    SdddMg,
+    MeFactor,
+}
+
+impl ReferenceValue {
+    /// The value's stable code (the column of the reference values).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReferenceValue::SdddMg => "sddd_mg",
+            ReferenceValue::MeFactor => "me_factor",
+        }
+    }
+}
+
+/// The reference values a substance lacks (those of `[SdddMg, MeFactor]` not configured).
+fn missing_values(catalog: &Catalog, substance_id: i64) -> Vec<ReferenceValue> {
+    let mut values = Vec::new();
+    if catalog.sddd(substance_id).is_none() {
+        values.push(ReferenceValue::SdddMg);
+    }
+    if catalog.me_factor(substance_id).is_none() {
+        values.push(ReferenceValue::MeFactor);
+    }
+    values
+}
+
+/// A substance left out of a rate for want of reference values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MissingValue {
+    pub substance_id: i64,
+    pub inn: String,
+    pub values: Vec<ReferenceValue>,
+}
+
+/// The figures of an area (country, region) or a group over the period. Masses are exact
+/// base mg; rates are rounded as published (`domain::availability::round`).
+#[derive(Debug, Clone, Default)]
+pub struct AreaMetrics {
+    /// Supplied to the retail level (INCB consumption); `None` for groups that only know
+    /// dispensing.
+    pub consumption_mg_base: Option<Decimal>,
+    pub dispensed_mg_base: Option<Decimal>,
+    /// Of consumption.
+    pub sddd_per_million_per_day: Option<Decimal>,
+    /// Of consumption.
+    pub me_mg_per_capita: Option<Decimal>,
+    pub dispensed_sddd_per_million_per_day: Option<Decimal>,
+    pub dispensed_me_mg_per_capita: Option<Decimal>,
+    /// The adequacy band of `sddd_per_million_per_day`.
+    pub band: Option<Band>,
+    pub missing: Vec<MissingValue>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SubstanceMetrics {
+    pub substance_id: i64,
+    pub inn: String,
+    pub sddd_mg: Option<Decimal>,
+    pub me_factor: Option<Decimal>,
+    pub consumption_mg_base: Decimal,
+    pub dispensed_mg_base: Decimal,
+    pub sddd_per_million_per_day: Option<Decimal>,
+    pub me_mg_per_capita: Option<Decimal>,
+    pub dispensed_sddd_per_million_per_day: Option<Decimal>,
+    pub dispensed_me_mg_per_capita: Option<Decimal>,
+    pub missing: Vec<ReferenceValue>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RegionMetrics {
+    pub region_id: i64,
+    pub name: String,
+    /// Average population over the period; `None` without figures for its years.
+    pub population: Option<Decimal>,
+    pub metrics: AreaMetrics,
+}
+
+#[derive(Debug, Clone)]
+pub struct GroupMetrics {
+    pub key: GroupKey,
+    pub population: Option<Decimal>,
+    pub days: i64,
+    pub metrics: AreaMetrics,
+}
+
+/// Where the population of the reported area comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PopulationSource {
+    /// The sum of every region's figures.
+    Regions,
+    /// The country's own figure (a region lacks one, or the country has none).
+    Country,
+    /// The one region reported on.
+    Region,
+    /// The one region reported on has no figure for the period.
+    Missing,
+}
+
+impl PopulationSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PopulationSource::Regions => "regions",
+            PopulationSource::Country => "country",
+            PopulationSource::Region => "region",
+            PopulationSource::Missing => "missing",
+        }
+    }
+}
+
+/// The availability report.
+#[derive(Debug, Clone)]
+pub struct AvailabilityReport {
+    pub country: String,
+    pub region_id: Option<i64>,
+    pub period: DateRange,
+    /// Reference values (S-DDD, ME factors) are those in force on this date.
+    pub reference_values_as_of: NaiveDate,
+    /// Average population over the period.
+    pub population: Option<Decimal>,
+    pub population_source: PopulationSource,
+    pub total: AreaMetrics,
+    pub substances: Vec<SubstanceMetrics>,
+    pub regions: Vec<RegionMetrics>,
+    /// With a grouping; by sex and age band only dispensed quantities are known.
+    pub groups: Vec<GroupMetrics>,
 }
 
 /// Base mg per substance: (consumption, dispensed).
@@ -81,17 +227,11 @@ fn area(amounts: &Amounts, catalog: &Catalog, days: i64, population: Option<&Big
         .iter()
         .filter(|(_, (c, d))| !c.is_zero() || !d.is_zero())
         .filter_map(|(s, _)| {
-            let mut values = Vec::new();
-            if catalog.sddd(*s).is_none() {
-                values.push("sddd_mg".to_owned());
-            }
-            if catalog.me_factor(*s).is_none() {
-                values.push("me_factor".to_owned());
-            }
+            let values = missing_values(catalog, *s);
             (!values.is_empty()).then(|| MissingValue { substance_id: *s, inn: catalog.inn(*s), values })
         })
         .collect();
-    let band = c.sddd_per_million_per_day.as_ref().filter(|_| consumption_known).and_then(|v| band_of(&round(v), bands)).map(|b| b.code.clone());
+    let band = c.sddd_per_million_per_day.as_ref().filter(|_| consumption_known).and_then(|v| band_of(&round(v), bands)).cloned();
     let total = |pick: fn(&(BigDecimal, BigDecimal)) -> &BigDecimal| dec(&amounts.values().map(pick).sum::<BigDecimal>());
     AreaMetrics {
         consumption_mg_base: consumption_known.then(|| total(|a| &a.0)),
@@ -114,12 +254,12 @@ struct Populations {
 }
 
 impl Populations {
-    fn load(conn: &mut PgConnection, country: &Country, only: Option<i64>) -> AppResult<Populations> {
+    fn load(conn: &mut PgConnection, country: &Country, only: Option<i64>) -> AnalyticsResult<Populations> {
         let mut regions = Region::of_country(conn, &country.code)?;
         if let Some(id) = only {
             regions.retain(|r| r.id == id);
             if regions.is_empty() {
-                return Err(DomainError::parameter("region_id", "is not a region of this country").into());
+                return Err(AnalyticsError::RegionNotInCountry { country: country.code.clone(), region_id: id });
             }
         }
         let ids: Vec<i64> = regions.iter().map(|r| r.id).collect();
@@ -137,13 +277,13 @@ impl Populations {
 
     /// The area's population and where it comes from: the sum of the regions when every
     /// region has figures, else (for a whole country) the country's own figure.
-    fn area(&self, range: &DateRange, whole_country: bool) -> (Option<BigDecimal>, &'static str) {
+    fn area(&self, range: &DateRange, whole_country: bool) -> (Option<BigDecimal>, PopulationSource) {
         let per_region: Option<Vec<BigDecimal>> = self.regions.iter().map(|r| self.region(r.id, range)).collect();
         match (per_region, whole_country) {
-            (Some(v), true) if !v.is_empty() => (Some(v.into_iter().sum()), "regions"),
-            (_, true) => (Some(BigDecimal::from(self.country_figure)), "country"),
-            (Some(v), false) => (v.into_iter().next(), "region"),
-            (None, false) => (None, "missing"),
+            (Some(v), true) if !v.is_empty() => (Some(v.into_iter().sum()), PopulationSource::Regions),
+            (_, true) => (Some(BigDecimal::from(self.country_figure)), PopulationSource::Country),
+            (Some(v), false) => (v.into_iter().next(), PopulationSource::Region),
+            (None, false) => (None, PopulationSource::Missing),
         }
     }
 
@@ -167,14 +307,14 @@ impl Populations {
 }
 
 /// The availability report, read from `source`.
-pub fn report(conn: &mut PgConnection, request: &AvailabilityRequest, source: Source) -> AppResult<AvailabilityReport> {
-    let country = Country::find(conn, &request.country)?.ok_or_else(|| DomainError::parameter("country", "unknown country"))?;
+pub fn report(conn: &mut PgConnection, request: &AvailabilityRequest, source: Source) -> AnalyticsResult<AvailabilityReport> {
+    let country = Country::find(conn, &request.country)?.ok_or_else(|| AnalyticsError::UnknownCountry(request.country.clone()))?;
     let range = request.range;
     let catalog = Catalog::load(conn, range.to)?;
     let bands = bands(conn)?;
     let populations = Populations::load(conn, &country, request.region_id)?;
     let supply = flows::supply(conn, &country.code, request.region_id, range, source)?;
-    let by_patient_group = matches!(request.group_by, Some(GroupBy::Sex | GroupBy::AgeBand));
+    let by_patient_group = matches!(request.group_by, Some(Grouping::Sex | Grouping::AgeBand));
     let dispensed = flows::dispensed(conn, &country.code, request.region_id, range, source, by_patient_group)?;
     Ok(assemble(request, &country, &catalog, &bands, &populations, &supply, &dispensed))
 }
@@ -212,13 +352,6 @@ fn assemble(
         .map(|(s, (c, d))| {
             let single: Amounts = [(*s, (c.clone(), d.clone()))].into_iter().collect();
             let m = area(&single, catalog, days, population.as_ref(), bands, true);
-            let mut missing = Vec::new();
-            if catalog.sddd(*s).is_none() {
-                missing.push("sddd_mg".to_owned());
-            }
-            if catalog.me_factor(*s).is_none() {
-                missing.push("me_factor".to_owned());
-            }
             SubstanceMetrics {
                 substance_id: *s,
                 inn: catalog.inn(*s),
@@ -230,7 +363,7 @@ fn assemble(
                 me_mg_per_capita: m.me_mg_per_capita,
                 dispensed_sddd_per_million_per_day: m.dispensed_sddd_per_million_per_day,
                 dispensed_me_mg_per_capita: m.dispensed_me_mg_per_capita,
-                missing,
+                missing: missing_values(catalog, *s),
             }
         })
         .collect();
@@ -251,8 +384,8 @@ fn assemble(
         .collect();
 
     let groups = match request.group_by {
-        Some(GroupBy::Month) => month_groups(&range, catalog, bands, populations, whole_country, supply, dispensed),
-        Some(GroupBy::Sex) => {
+        Some(Grouping::Month) => month_groups(&range, catalog, bands, populations, whole_country, supply, dispensed),
+        Some(Grouping::Sex) => {
             let mut out = Vec::new();
             for sex in PatientSex::ALL {
                 let mut units: Units = BTreeMap::new();
@@ -266,7 +399,7 @@ fn assemble(
                     PatientSex::Unknown => None,
                 };
                 out.push(GroupMetrics {
-                    key: json!({"sex": sex}),
+                    key: GroupKey::Sex(*sex),
                     population: pop.as_ref().map(dec),
                     days,
                     metrics: area(&group_amounts, catalog, days, pop.as_ref(), bands, false),
@@ -274,7 +407,7 @@ fn assemble(
             }
             out
         }
-        Some(GroupBy::AgeBand) => AgeBand::ALL
+        Some(Grouping::AgeBand) => AgeBand::ALL
             .iter()
             .map(|band| {
                 let mut units: Units = BTreeMap::new();
@@ -284,23 +417,23 @@ fn assemble(
                 let group_amounts = amounts(&units, catalog);
                 let pop = populations.group(&range, |g| g.age_band == *band);
                 GroupMetrics {
-                    key: json!({"age_band": band}),
+                    key: GroupKey::AgeBand(*band),
                     population: pop.as_ref().map(dec),
                     days,
                     metrics: area(&group_amounts, catalog, days, pop.as_ref(), bands, false),
                 }
             })
             .collect(),
-        Some(GroupBy::Region | GroupBy::Substance) | None => Vec::new(),
+        None => Vec::new(),
     };
 
     AvailabilityReport {
         country: country.code.clone(),
         region_id: request.region_id,
-        period: PeriodView { from: range.from, to: range.to, days },
+        period: range,
         reference_values_as_of: catalog.as_of,
         population: population.as_ref().map(dec),
-        population_source: population_source.to_owned(),
+        population_source,
         total: area(&total, catalog, days, population.as_ref(), bands, true),
         substances,
         regions,
@@ -341,7 +474,7 @@ fn month_groups(
             let month_amounts = amounts(&units, catalog);
             let (pop, _) = populations.area(&part, whole_country);
             GroupMetrics {
-                key: json!({"month": month.label()}),
+                key: GroupKey::Month(month),
                 population: pop.as_ref().map(dec),
                 days: part.days(),
                 metrics: area(&month_amounts, catalog, part.days(), pop.as_ref(), bands, true),

@@ -10,7 +10,6 @@ use crate::analytics::{Catalog, grams, supplies_retail};
 use crate::db::enums::StockEventKind;
 use crate::db::reports::flows::{self, DateRange, Source};
 use crate::domain::decimal::Decimal;
-use crate::views::analytics::{EstimateUseReport, EstimateUseView, PeriodView};
 
 /// Percent of `part` in `whole`, to two decimals.
 pub fn percent(part: &BigDecimal, whole: &BigDecimal) -> Option<BigDecimal> {
@@ -63,11 +62,38 @@ pub fn figures(conn: &mut PgConnection, country: &str, year: i32, range: DateRan
     Ok(out)
 }
 
+/// One substance's line of the report: the figures as published (percentages to two
+/// decimals, grams exact).
+#[derive(Debug, Clone)]
+pub struct EstimateUseLine {
+    pub substance_id: i64,
+    pub inn: String,
+    /// Annual + supplementary estimates in force.
+    pub estimate_g: Option<Decimal>,
+    pub authorized_g: Decimal,
+    /// Import receipts in the year.
+    pub received_g: Decimal,
+    /// Supply to the retail level in the year.
+    pub consumption_g: Decimal,
+    /// Consumption ÷ estimate, percent.
+    pub utilization_pct: Option<Decimal>,
+    /// Received imports ÷ estimate, percent.
+    pub imports_pct: Option<Decimal>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EstimateUseReport {
+    pub country: String,
+    pub year: i32,
+    pub period: DateRange,
+    pub substances: Vec<EstimateUseLine>,
+}
+
 pub fn report(conn: &mut PgConnection, country: &str, year: i32, range: DateRange) -> QueryResult<EstimateUseReport> {
     let catalog = Catalog::load(conn, range.to)?;
     let substances = figures(conn, country, year, range, &catalog)?
         .into_iter()
-        .map(|(s, f)| EstimateUseView {
+        .map(|(s, f)| EstimateUseLine {
             substance_id: s,
             inn: catalog.inn(s),
             utilization_pct: f.estimate_g.as_ref().and_then(|e| percent(&f.consumption_g, e)).map(Decimal::from),
@@ -78,5 +104,5 @@ pub fn report(conn: &mut PgConnection, country: &str, year: i32, range: DateRang
             consumption_g: Decimal(f.consumption_g),
         })
         .collect();
-    Ok(EstimateUseReport { country: country.to_owned(), year, period: PeriodView { from: range.from, to: range.to, days: range.days() }, substances })
+    Ok(EstimateUseReport { country: country.to_owned(), year, period: range, substances })
 }

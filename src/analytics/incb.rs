@@ -13,7 +13,50 @@ use crate::db::enums::{Convention, StockEventKind};
 use crate::db::reports::flows::{self, DateRange, Source};
 use crate::domain::decimal::Decimal;
 use crate::domain::period::Month;
-use crate::views::analytics::{FormA, FormALine, FormC, FormCLine, KgG};
+
+/// A quantity as the INCB forms write it: whole kilograms and the grams beyond them.
+#[derive(Debug, Clone)]
+pub struct KgG {
+    pub kg: i64,
+    pub g: Decimal,
+    pub total_g: Decimal,
+}
+
+#[derive(Debug, Clone)]
+pub struct FormCLine {
+    pub substance_id: i64,
+    pub inn: String,
+    /// Supplied to the retail level in the year.
+    pub consumed: KgG,
+    /// Held by importers and wholesalers at 31 December.
+    pub stocks_31_december: KgG,
+    pub imported: KgG,
+}
+
+/// Form C: the year's statistics per narcotic drug (Single Convention 1961).
+#[derive(Debug, Clone)]
+pub struct FormC {
+    pub country: String,
+    pub year: i32,
+    pub lines: Vec<FormCLine>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FormALine {
+    pub substance_id: i64,
+    pub inn: String,
+    pub exporting_country: String,
+    pub imported: KgG,
+}
+
+/// Form A: a quarter's imports by substance and exporting country.
+#[derive(Debug, Clone)]
+pub struct FormA {
+    pub country: String,
+    pub year: i32,
+    pub quarter: u32,
+    pub lines: Vec<FormALine>,
+}
 
 /// Grams as whole kilograms plus the remaining grams (exact).
 pub fn kg_g(total_g: &BigDecimal) -> KgG {
@@ -25,7 +68,7 @@ pub fn kg_g(total_g: &BigDecimal) -> KgG {
 /// Form C of `country` for `year` (internationally controlled narcotic drugs).
 pub fn form_c(conn: &mut PgConnection, country: &str, year: i32, today: NaiveDate) -> QueryResult<FormC> {
     let (Some(start), Some(end)) = (NaiveDate::from_ymd_opt(year, 1, 1), NaiveDate::from_ymd_opt(year, 12, 31)) else {
-        return Ok(FormC { form: "C".into(), country: country.into(), year, lines: Vec::new() });
+        return Ok(FormC { country: country.into(), year, lines: Vec::new() });
     };
     let to = end.min(today).max(start);
     let catalog = Catalog::load(conn, to)?;
@@ -65,7 +108,7 @@ pub fn form_c(conn: &mut PgConnection, country: &str, year: i32, today: NaiveDat
             FormCLine { substance_id: s, inn: catalog.inn(s), consumed: g(&consumed), stocks_31_december: g(&stock), imported: g(&imported) }
         })
         .collect();
-    Ok(FormC { form: "C".into(), country: country.into(), year, lines })
+    Ok(FormC { country: country.into(), year, lines })
 }
 
 #[derive(QueryableByName)]
@@ -81,7 +124,7 @@ struct ImportRow {
 /// Form A of `country` for a quarter: imports received, by substance and exporting country.
 pub fn form_a(conn: &mut PgConnection, country: &str, year: i32, quarter: u32) -> QueryResult<FormA> {
     let first_month = 3 * (quarter.clamp(1, 4) - 1) + 1;
-    let empty = || FormA { form: "A".into(), country: country.into(), year, quarter, lines: Vec::new() };
+    let empty = || FormA { country: country.into(), year, quarter, lines: Vec::new() };
     let Some(start) = NaiveDate::from_ymd_opt(year, first_month, 1) else {
         return Ok(empty());
     };
@@ -106,7 +149,6 @@ pub fn form_a(conn: &mut PgConnection, country: &str, year: i32, quarter: u32) -
         }
     }
     Ok(FormA {
-        form: "A".into(),
         country: country.into(),
         year,
         quarter,

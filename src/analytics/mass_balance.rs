@@ -16,7 +16,54 @@ use crate::db::enums::StockEventKind as K;
 use crate::db::reports::flows::{self, DateRange, Source, SupplyRow};
 use crate::domain::decimal::Decimal;
 use crate::domain::period::Month;
-use crate::views::analytics::{MassBalanceView, RetailBalance, WholesaleBalance};
+
+/// Grams of base at the wholesale level (importers, wholesalers).
+#[derive(Debug, Clone)]
+pub struct WholesaleBalance {
+    pub opening_stock_g: Decimal,
+    pub imports_g: Decimal,
+    /// Not recorded by Tarozi yet: always 0.
+    pub exports_g: Decimal,
+    pub closing_stock_g: Decimal,
+    /// Shipped to other facilities (transfers out).
+    pub supplied_to_retail_g: Decimal,
+    /// opening + imports − exports − closing − supplied.
+    pub residue_g: Decimal,
+    /// What the ledger says of the residue: destruction, losses, thefts, adjustments, counts.
+    pub recorded_destroyed_g: Decimal,
+    pub recorded_lost_or_stolen_g: Decimal,
+    pub recorded_adjustments_g: Decimal,
+}
+
+/// Grams of base at the retail level (pharmacies, hospital pharmacies).
+#[derive(Debug, Clone)]
+pub struct RetailBalance {
+    /// Received from the supply chain (transfers in, receipts, direct imports, minus
+    /// transfers out).
+    pub supplied_g: Decimal,
+    pub opening_stock_g: Decimal,
+    pub closing_stock_g: Decimal,
+    pub stock_change_g: Decimal,
+    pub dispensed_g: Decimal,
+    pub destroyed_g: Decimal,
+    pub lost_or_stolen_g: Decimal,
+    /// supplied − stock change − dispensed − destroyed − lost or stolen.
+    pub residue_g: Decimal,
+}
+
+/// The balance of one substance.
+#[derive(Debug, Clone)]
+pub struct MassBalance {
+    pub substance_id: i64,
+    pub inn: String,
+    pub wholesale: WholesaleBalance,
+    pub retail: RetailBalance,
+    /// Shipped by wholesalers but not (yet) received at retail.
+    pub in_transit_or_short_g: Decimal,
+    pub tolerance_pct: Decimal,
+    /// Residues beyond the tolerance, in words.
+    pub findings: Vec<String>,
+}
 
 /// Base mg per (level, bucket) of one substance.
 #[derive(Debug, Default, Clone)]
@@ -43,7 +90,7 @@ pub fn balances(
     to: NaiveDate,
     tolerance_pct: &BigDecimal,
     only: Option<i64>,
-) -> QueryResult<Vec<MassBalanceView>> {
+) -> QueryResult<Vec<MassBalance>> {
     let Some(start) = NaiveDate::from_ymd_opt(year, 1, 1) else {
         return Ok(Vec::new());
     };
@@ -105,7 +152,7 @@ pub fn balances(
                     tolerance_pct.normalized()
                 ));
             }
-            MassBalanceView {
+            MassBalance {
                 substance_id: s,
                 inn: catalog.inn(s),
                 wholesale: WholesaleBalance {

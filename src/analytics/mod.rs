@@ -1,13 +1,22 @@
 //! Availability analytics and INCB reports: each report reads the maintained aggregates
 //! (through `db::reports`), converts units to exact base mass with the product catalogue and
 //! applies the formulas of `domain::availability`.
+//!
+//! Reports return domain results (plain types beside each report, figures already rounded
+//! as published) and fail with `AnalyticsError`; `views::analytics` maps the results to wire
+//! types, and `AppError` maps the errors to problems.
 
 pub mod availability;
+pub mod consumption;
+pub mod error;
 pub mod estimates;
 pub mod incb;
 pub mod mass_balance;
 pub mod proposal;
+pub mod regional;
 pub mod stock_outs;
+
+pub use error::{AnalyticsError, AnalyticsResult};
 
 use std::collections::HashMap;
 
@@ -15,11 +24,11 @@ use bigdecimal::{BigDecimal, Zero};
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
-use crate::app::error::{AppResult, DomainError};
+use crate::analytics::error::MAX_REPORT_DAYS;
 use crate::db::enums::{FacilityKind, StockEventKind};
 use crate::db::models::product::Product;
 use crate::db::models::substance::{ReferenceValues, Substance};
-use crate::db::reports::flows::SupplyRow;
+use crate::db::reports::flows::{DateRange, SupplyRow};
 
 /// Products, substances and the reference values in force on one date.
 pub struct Catalog {
@@ -80,34 +89,23 @@ pub fn grams(mg: &BigDecimal) -> BigDecimal {
 
 /// The dates of a report: a `year`, or `from` and `to`; never past `today` (a report on the
 /// current year covers the days so far).
-pub fn report_range(
-    year: Option<i32>,
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
-    today: NaiveDate,
-) -> AppResult<crate::db::reports::flows::DateRange> {
+pub fn report_range(year: Option<i32>, from: Option<NaiveDate>, to: Option<NaiveDate>, today: NaiveDate) -> AnalyticsResult<DateRange> {
     let (from, to) = match (year, from, to) {
         (Some(y), None, None) => (
-            NaiveDate::from_ymd_opt(y, 1, 1).ok_or_else(|| DomainError::parameter("year", "is not a valid year"))?,
-            NaiveDate::from_ymd_opt(y, 12, 31).ok_or_else(|| DomainError::parameter("year", "is not a valid year"))?,
+            NaiveDate::from_ymd_opt(y, 1, 1).ok_or(AnalyticsError::InvalidYear { year: y })?,
+            NaiveDate::from_ymd_opt(y, 12, 31).ok_or(AnalyticsError::InvalidYear { year: y })?,
         ),
         (None, Some(f), Some(t)) => (f, t),
-        (Some(_), _, _) => {
-            return Err(DomainError::parameter("year", "give a year, or from and to, not both").into());
-        }
-        (None, None, _) => {
-            return Err(DomainError::parameter("from", "give a year, or from and to").into());
-        }
-        (None, Some(_), None) => {
-            return Err(DomainError::parameter("to", "is required with from").into());
-        }
+        (Some(_), _, _) => return Err(AnalyticsError::YearAndDates),
+        (None, None, _) => return Err(AnalyticsError::NoPeriod),
+        (None, Some(from), None) => return Err(AnalyticsError::NoEnd { from }),
     };
     let to = to.min(today);
     if to < from {
-        return Err(DomainError::parameter("to", "the period must not end before it starts (or start in the future)").into());
+        return Err(AnalyticsError::EndsBeforeStart { from, to });
     }
-    if (to - from).num_days() > 366 * 5 {
-        return Err(DomainError::parameter("to", "a report covers at most five years").into());
+    if (to - from).num_days() > MAX_REPORT_DAYS {
+        return Err(AnalyticsError::PeriodTooLong { from, to });
     }
-    Ok(crate::db::reports::flows::DateRange { from, to })
+    Ok(DateRange { from, to })
 }

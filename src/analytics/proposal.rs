@@ -12,12 +12,76 @@ use bigdecimal::{BigDecimal, RoundingMode, Zero};
 use chrono::{Datelike, NaiveDate};
 use diesel::prelude::*;
 
+use crate::analytics::{AnalyticsError, AnalyticsResult};
 use crate::analytics::{Catalog, grams, supplies_retail};
 use crate::db::models::country::Country;
 use crate::db::models::region::{Region, RegionPopulation};
+use crate::db::models::substance::Substance;
 use crate::db::reports::flows::{self, DateRange, Source};
 use crate::domain::decimal::Decimal;
-use crate::views::analytics::{ConsumptionBasedProposal, EstimateProposal, NeedBasedProposal, YearConsumption};
+
+/// How the consumption-based proposal is computed.
+pub const CONSUMPTION_BASED_METHOD: &str = "consumption-based (INCB-WHO Guide 2012): projected consumption + reserve stock − stock held now";
+
+/// How the need-based proposal is computed.
+pub const NEED_BASED_METHOD: &str =
+    "need-based (INCB-WHO Guide 2012): population × reference consumption (mg ME per capita) × the substance's share ÷ its ME factor";
+
+#[derive(Debug, Clone)]
+pub struct YearConsumption {
+    pub year: i32,
+    pub consumption_g: Decimal,
+}
+
+/// The consumption-based proposal and its inputs (grams to three decimals). The method is
+/// [`CONSUMPTION_BASED_METHOD`].
+#[derive(Debug, Clone)]
+pub struct ConsumptionBasedProposal {
+    pub history: Vec<YearConsumption>,
+    /// Mean annual change over the history (g per year; least squares).
+    pub trend_g_per_year: Option<Decimal>,
+    pub projected_consumption_g: Option<Decimal>,
+    pub reserve_months: Decimal,
+    pub reserve_stock_g: Option<Decimal>,
+    /// Stock held now at every level.
+    pub current_stock_g: Decimal,
+    pub proposed_estimate_g: Option<Decimal>,
+    pub notes: Vec<String>,
+}
+
+/// Where the reference consumption of the need-based method comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReferenceSource {
+    /// Given in the request.
+    Request,
+    /// The stored analytics parameter, with its source.
+    Stored(String),
+}
+
+/// The need-based proposal and its inputs. The method is [`NEED_BASED_METHOD`].
+#[derive(Debug, Clone)]
+pub struct NeedBasedProposal {
+    pub population: Option<Decimal>,
+    pub reference_me_mg_per_capita: Decimal,
+    pub reference_source: ReferenceSource,
+    /// Share of this substance in the country's recent morphine-equivalent consumption.
+    pub substance_share_of_me: Option<Decimal>,
+    pub me_factor: Option<Decimal>,
+    pub need_me_mg: Option<Decimal>,
+    pub proposed_estimate_g: Option<Decimal>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EstimateProposal {
+    pub country: String,
+    pub substance_id: i64,
+    pub inn: String,
+    pub year: i32,
+    pub current_estimate_g: Option<Decimal>,
+    pub consumption_based: ConsumptionBasedProposal,
+    pub need_based: NeedBasedProposal,
+}
 
 fn round3(v: &BigDecimal) -> Decimal {
     Decimal(v.with_scale_round(3, RoundingMode::HalfUp).normalized())
@@ -70,7 +134,16 @@ fn population(conn: &mut PgConnection, country: &Country, year: i32) -> QueryRes
     Ok(BigDecimal::from(country.population))
 }
 
-pub fn propose(conn: &mut PgConnection, country: &Country, request: &ProposalRequest) -> QueryResult<EstimateProposal> {
+/// The proposal for `request`'s country, substance and year.
+pub fn propose(conn: &mut PgConnection, request: &ProposalRequest) -> AnalyticsResult<EstimateProposal> {
+    let country = Country::find(conn, &request.country)?.ok_or_else(|| AnalyticsError::UnknownCountry(request.country.clone()))?;
+    if Substance::find(conn, request.substance_id)?.is_none() {
+        return Err(AnalyticsError::UnknownSubstance(request.substance_id));
+    }
+    Ok(estimate_proposal(conn, &country, request)?)
+}
+
+fn estimate_proposal(conn: &mut PgConnection, country: &Country, request: &ProposalRequest) -> QueryResult<EstimateProposal> {
     let catalog = Catalog::load(conn, request.today)?;
     let s = request.substance_id;
     // Completed years before the estimate year, the three most recent.
@@ -123,7 +196,6 @@ pub fn propose(conn: &mut PgConnection, country: &Country, request: &ProposalReq
         notes.push("no completed year of consumption: the consumption-based method needs at least one".into());
     }
     let consumption_based = ConsumptionBasedProposal {
-        method: "consumption-based (INCB-WHO Guide 2012): projected consumption + reserve stock − stock held now".into(),
         history: history.iter().map(|(y, g)| YearConsumption { year: *y, consumption_g: round3(g) }).collect(),
         trend_g_per_year: trend.as_ref().map(round3),
         projected_consumption_g: projected.as_ref().map(round3),
@@ -153,11 +225,13 @@ pub fn propose(conn: &mut PgConnection, country: &Country, request: &ProposalReq
         need_notes.push(format!("{} has no morphine-equivalence factor configured", catalog.inn(s)));
     }
     let need_based = NeedBasedProposal {
-        method: "need-based (INCB-WHO Guide 2012): population × reference consumption (mg ME per capita) × the substance's share ÷ its ME factor"
-            .into(),
         population: Some(Decimal(people.normalized())),
         reference_me_mg_per_capita: Decimal(reference.normalized()),
-        reference_source: if request.reference_me_mg_per_capita.is_some() { "given in the request".into() } else { reference_source },
+        reference_source: if request.reference_me_mg_per_capita.is_some() {
+            ReferenceSource::Request
+        } else {
+            ReferenceSource::Stored(reference_source)
+        },
         substance_share_of_me: share.as_ref().map(|v| Decimal(v.with_scale_round(6, RoundingMode::HalfUp).normalized())),
         me_factor: me_factor.map(Decimal::from),
         need_me_mg: need_me.as_ref().map(round3),

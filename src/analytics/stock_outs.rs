@@ -14,7 +14,46 @@ use crate::db::models::region::{Region, RegionPopulation};
 use crate::db::models::stock_balance::StockBalance;
 use crate::domain::decimal::Decimal;
 use crate::domain::period::Month;
-use crate::views::analytics::{AccessPointView, StockOutReport, StockOutView};
+
+/// A retail facility-product pair at zero or running low.
+#[derive(Debug, Clone)]
+pub struct StockOut {
+    pub facility_id: i64,
+    pub facility_name: String,
+    pub region_id: i64,
+    pub product_id: i64,
+    pub balance_units: i64,
+    /// Days since the balance reached zero.
+    pub days_at_zero: Option<i64>,
+    /// Units dispensed per day over the recent window (four decimals).
+    pub daily_rate_units: Decimal,
+    /// Days the balance lasts at that rate (one decimal, rounded down); `None` without
+    /// recent dispensing.
+    pub days_of_stock_left: Option<Decimal>,
+}
+
+/// Licensed dispensing facilities of a region.
+#[derive(Debug, Clone)]
+pub struct AccessPoint {
+    pub region_id: i64,
+    pub name: String,
+    /// Licensed pharmacies and hospital pharmacies.
+    pub dispensing_facilities: i64,
+    pub population: Option<i64>,
+    /// Per 100 000 inhabitants (four decimals).
+    pub per_100k: Option<Decimal>,
+}
+
+#[derive(Debug, Clone)]
+pub struct StockOutReport {
+    pub country: String,
+    pub as_of: NaiveDate,
+    /// The window behind the dispensing rates, in days.
+    pub rate_window_days: i64,
+    pub stock_outs: Vec<StockOut>,
+    pub low_stock: Vec<StockOut>,
+    pub access_points: Vec<AccessPoint>,
+}
 
 /// The stored parameter `code`, or `default`.
 pub fn parameter(conn: &mut PgConnection, code: &str, default: i64) -> QueryResult<BigDecimal> {
@@ -75,7 +114,7 @@ pub fn report(conn: &mut PgConnection, request: &StockOutRequest) -> QueryResult
         let days_left = (units > 0).then(|| {
             (BigDecimal::from(b.balance_units) * BigDecimal::from(window_days) / BigDecimal::from(units)).with_scale_round(1, RoundingMode::Down)
         });
-        let view = StockOutView {
+        let pair = StockOut {
             facility_id: f.id,
             facility_name: f.name.clone(),
             region_id: f.region_id,
@@ -86,9 +125,9 @@ pub fn report(conn: &mut PgConnection, request: &StockOutRequest) -> QueryResult
             days_of_stock_left: days_left.clone().map(|d| Decimal(d.normalized())),
         };
         if b.balance_units == 0 {
-            stock_outs.push(view);
+            stock_outs.push(pair);
         } else if days_left.is_some_and(|d| d <= request.max_days_left) {
-            low_stock.push(view);
+            low_stock.push(pair);
         }
     }
     let access_points = access_points(conn, &request.country, request.region_id, &facilities, request.today)?;
@@ -103,7 +142,7 @@ pub fn access_points(
     region_id: Option<i64>,
     facilities: &[Facility],
     today: NaiveDate,
-) -> QueryResult<Vec<AccessPointView>> {
+) -> QueryResult<Vec<AccessPoint>> {
     use chrono::Datelike;
     let mut regions = Region::of_country(conn, country)?;
     if let Some(r) = region_id {
@@ -116,7 +155,7 @@ pub fn access_points(
         .map(|r| {
             let count = facilities.iter().filter(|f| f.region_id == r.id && f.kind.is_retail() && f.licensed_on(today)).count() as i64;
             let population = populations.iter().filter(|p| p.region_id == r.id && p.year <= today.year()).max_by_key(|p| p.year).map(|p| p.total);
-            AccessPointView {
+            AccessPoint {
                 region_id: r.id,
                 name: r.name,
                 dispensing_facilities: count,

@@ -287,3 +287,71 @@ fn transient_database_error(e: &diesel::result::Error) -> Option<DomainError> {
     tracing::warn!(error = %e, code = %error.code, "database failure answered as retryable");
     Some(error)
 }
+
+/// A report that cannot be made names the parameter at fault.
+impl From<crate::analytics::AnalyticsError> for AppError {
+    fn from(e: crate::analytics::AnalyticsError) -> Self {
+        use crate::analytics::AnalyticsError as E;
+        let (parameter, detail) = match e {
+            E::Db(e) => return e.into(),
+            E::InvalidYear { .. } => ("year", "is not a valid year"),
+            E::YearAndDates => ("year", "give a year, or from and to, not both"),
+            E::NoPeriod => ("from", "give a year, or from and to"),
+            E::NoEnd { .. } => ("to", "is required with from"),
+            E::EndsBeforeStart { .. } => ("to", "the period must not end before it starts (or start in the future)"),
+            E::PeriodTooLong { .. } => ("to", "a report covers at most five years"),
+            E::UnknownCountry(_) => ("country", "unknown country"),
+            E::RegionNotInCountry { .. } => ("region_id", "is not a region of this country"),
+            E::UnknownSubstance(_) => ("substance_id", "unknown substance"),
+        };
+        DomainError::parameter(parameter, detail).into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::*;
+    use crate::analytics::{AnalyticsError, report_range};
+
+    fn problem(e: AnalyticsError) -> (u16, &'static str, String, Vec<FieldError>) {
+        let p = AppError::from(e).domain().cloned().expect("a domain error");
+        (crate::error::status_of(p.code).as_u16(), p.code.as_str(), p.detail, p.errors)
+    }
+
+    fn parameter(name: &str, detail: &str) -> (u16, &'static str, String, Vec<FieldError>) {
+        (422, "validation_failed", format!("{name}: {detail}"), vec![FieldError::parameter(name, detail)])
+    }
+
+    #[test]
+    fn analytics_errors_are_problems_on_the_parameter_at_fault() {
+        let day = |m, d| NaiveDate::from_ymd_opt(2025, m, d).unwrap();
+        let today = day(6, 30);
+        let range = |year, from, to| problem(report_range(year, from, to, today).unwrap_err());
+        assert_eq!(range(Some(2025), Some(day(1, 1)), None), parameter("year", "give a year, or from and to, not both"));
+        assert_eq!(range(None, None, Some(day(1, 1))), parameter("from", "give a year, or from and to"));
+        assert_eq!(range(None, Some(day(1, 1)), None), parameter("to", "is required with from"));
+        assert_eq!(
+            range(None, Some(day(6, 2)), Some(day(6, 1))),
+            parameter("to", "the period must not end before it starts (or start in the future)")
+        );
+        assert_eq!(
+            range(None, Some(day(7, 1)), Some(day(7, 2))),
+            parameter("to", "the period must not end before it starts (or start in the future)")
+        );
+        assert_eq!(
+            range(None, Some(day(1, 1) - chrono::Duration::days(366 * 5 + 1)), Some(day(1, 1))),
+            parameter("to", "a report covers at most five years")
+        );
+        assert!(report_range(None, Some(day(1, 1) - chrono::Duration::days(366 * 5)), Some(day(1, 1)), today).is_ok());
+        assert_eq!(problem(AnalyticsError::InvalidYear { year: i32::MAX }), parameter("year", "is not a valid year"));
+        assert_eq!(problem(AnalyticsError::UnknownCountry("XX".into())), parameter("country", "unknown country"));
+        assert_eq!(
+            problem(AnalyticsError::RegionNotInCountry { country: "TJ".into(), region_id: 9 }),
+            parameter("region_id", "is not a region of this country")
+        );
+        assert_eq!(problem(AnalyticsError::UnknownSubstance(9)), parameter("substance_id", "unknown substance"));
+        assert_eq!(problem(AnalyticsError::Db(diesel::result::Error::NotFound)), (404, "not_found", "resource not found".to_owned(), Vec::new()));
+    }
+}

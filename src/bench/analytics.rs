@@ -26,6 +26,7 @@ use crate::db::models::audit_event::Actor;
 use crate::db::models::transfer::{NewTransfer, Transfer};
 use crate::db::reports::flows::{DateRange, Source};
 use crate::domain::pseudonym::pseudonym;
+use crate::views::analytics::AvailabilityReport;
 
 #[derive(Debug, Clone)]
 pub struct AnalyticsOptions {
@@ -225,7 +226,7 @@ pub fn run(options: AnalyticsOptions) -> anyhow::Result<()> {
     let timed = |conn: &mut PgConnection, source: Source| -> anyhow::Result<(f64, String)> {
         let started = Instant::now();
         let r = report(conn, &request, source).map_err(|e| anyhow::anyhow!("{e}"))?;
-        Ok((started.elapsed().as_secs_f64() * 1000.0, serde_json::to_string(&r)?))
+        Ok((started.elapsed().as_secs_f64() * 1000.0, serde_json::to_string(&AvailabilityReport::from(&r))?))
     };
     let (_, from_aggregates) = timed(&mut conn, Source::Aggregates)?;
     let (_, from_raw) = timed(&mut conn, Source::Raw)?;

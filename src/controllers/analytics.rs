@@ -10,15 +10,13 @@ use crate::analytics::{self, availability::AvailabilityRequest};
 use crate::app;
 use crate::app::error::{AppResult, DomainError};
 use crate::auth::Caller;
-use crate::db;
 use crate::db::enums::Role;
-use crate::db::models::country::Country;
 use crate::db::reports::flows::{DateRange, Source};
 use crate::extract::QueryParams;
 use crate::state::AppState;
 use crate::views::analytics::{
-    AvailabilityQuery, AvailabilityReport, ConsumptionReport, CountryAggregate, CountryYearQuery, EstimateProposal, EstimateUseReport,
-    MassBalanceQuery, MassBalanceReport, MonthlyConsumption, PeriodView, ProposalQuery, RegionalQuery, RegionalReport, StockOutQuery, StockOutReport,
+    AvailabilityQuery, AvailabilityReport, ConsumptionReport, CountryYearQuery, EstimateProposal, EstimateUseReport, MassBalanceQuery,
+    MassBalanceReport, ProposalQuery, RegionalQuery, RegionalReport, StockOutQuery, StockOutReport,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -46,9 +44,9 @@ async fn get_availability(state: web::Data<AppState>, caller: Caller, query: Que
     let q = query.0;
     let country = analysed_country(&caller, q.country.as_deref())?;
     let range = analytics::report_range(q.year, q.from, q.to, Utc::now().date_naive())?;
-    let request = AvailabilityRequest { country, region_id: q.region_id, range, group_by: q.group_by };
-    let report = app::run(&state.pool, move |conn| analytics::availability::report(conn, &request, Source::Aggregates)).await?;
-    Ok(HttpResponse::Ok().json(report))
+    let request = AvailabilityRequest { country, region_id: q.region_id, range, group_by: q.group_by.and_then(|g| g.grouping()) };
+    let report = app::run(&state.pool, move |conn| Ok(analytics::availability::report(conn, &request, Source::Aggregates)?)).await?;
+    Ok(HttpResponse::Ok().json(AvailabilityReport::from(&report)))
 }
 
 /// Supply to the retail level and dispensing per substance and month, in grams of base.
@@ -59,37 +57,8 @@ async fn get_consumption(state: web::Data<AppState>, caller: Caller, query: Quer
     let country = analysed_country(&caller, q.country.as_deref())?;
     let range = analytics::report_range(q.year, q.from, q.to, Utc::now().date_naive())?;
     let region = q.region_id;
-    let report = app::run(&state.pool, move |conn| {
-        let catalog = analytics::Catalog::load(conn, range.to)?;
-        let mut months: std::collections::BTreeMap<(chrono::NaiveDate, i64), (bigdecimal::BigDecimal, bigdecimal::BigDecimal)> = Default::default();
-        for row in db::reports::flows::supply(conn, &country, region, range, Source::Aggregates)?.iter().filter(|r| analytics::supplies_retail(r)) {
-            if let Some(s) = catalog.substance_of(row.product_id) {
-                months.entry((row.month, s)).or_default().0 += catalog.mg(row.product_id, row.units);
-            }
-        }
-        for row in db::reports::flows::dispensed(conn, &country, region, range, Source::Aggregates, false)? {
-            if let Some(s) = catalog.substance_of(row.product_id) {
-                months.entry((row.month, s)).or_default().1 += catalog.mg(row.product_id, row.units);
-            }
-        }
-        Ok(ConsumptionReport {
-            country: country.clone(),
-            region_id: region,
-            period: PeriodView { from: range.from, to: range.to, days: range.days() },
-            months: months
-                .into_iter()
-                .map(|((month, s), (c, d))| MonthlyConsumption {
-                    month: month.format("%Y-%m").to_string(),
-                    substance_id: s,
-                    inn: catalog.inn(s),
-                    consumption_g: analytics::grams(&c).into(),
-                    dispensed_g: analytics::grams(&d).into(),
-                })
-                .collect(),
-        })
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(report))
+    let report = app::run(&state.pool, move |conn| Ok(analytics::consumption::report(conn, &country, region, range)?)).await?;
+    Ok(HttpResponse::Ok().json(ConsumptionReport::from(&report)))
 }
 
 /// Per substance: the estimate in force, authorized and received imports, consumption and
@@ -101,7 +70,7 @@ async fn get_estimate_use(state: web::Data<AppState>, caller: Caller, query: Que
     let country = analysed_country(&caller, q.country.as_deref())?;
     let range = analytics::report_range(Some(q.year), None, None, Utc::now().date_naive())?;
     let report = app::run(&state.pool, move |conn| Ok(analytics::estimates::report(conn, &country, q.year, range)?)).await?;
-    Ok(HttpResponse::Ok().json(report))
+    Ok(HttpResponse::Ok().json(EstimateUseReport::from(&report)))
 }
 
 /// Next year's estimate by the consumption-based and need-based methods, with every input.
@@ -116,22 +85,15 @@ async fn get_estimate_proposal(state: web::Data<AppState>, caller: Caller, query
         }
     }
     let request = analytics::proposal::ProposalRequest {
-        country: country_code.clone(),
+        country: country_code,
         substance_id: q.substance_id,
         year: q.year,
         reference_me_mg_per_capita: q.reference_me_mg_per_capita.map(|d| d.0),
         reserve_months: q.reserve_months.map(|d| d.0),
         today: Utc::now().date_naive(),
     };
-    let proposal = app::run(&state.pool, move |conn| {
-        let country = Country::find(conn, &country_code)?.ok_or_else(|| DomainError::parameter("country", "unknown country"))?;
-        if crate::db::models::substance::Substance::find(conn, request.substance_id)?.is_none() {
-            return Err(DomainError::parameter("substance_id", "unknown substance").into());
-        }
-        Ok(analytics::proposal::propose(conn, &country, &request)?)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(proposal))
+    let proposal = app::run(&state.pool, move |conn| Ok(analytics::proposal::propose(conn, &request)?)).await?;
+    Ok(HttpResponse::Ok().json(EstimateProposal::from(&proposal)))
 }
 
 /// Facility-product pairs at zero stock and running low, and access points per region.
@@ -147,7 +109,7 @@ async fn get_stock_outs(state: web::Data<AppState>, caller: Caller, query: Query
         today: Utc::now().date_naive(),
     };
     let report = app::run(&state.pool, move |conn| Ok(analytics::stock_outs::report(conn, &request)?)).await?;
-    Ok(HttpResponse::Ok().json(report))
+    Ok(HttpResponse::Ok().json(StockOutReport::from(&report)))
 }
 
 /// The mass balance of each substance for a year, at the wholesale and retail levels.
@@ -159,8 +121,8 @@ async fn get_mass_balance(state: web::Data<AppState>, caller: Caller, query: Que
     let range = analytics::report_range(Some(q.year), None, None, Utc::now().date_naive())?;
     let report = app::run(&state.pool, move |conn| {
         let tolerance = crate::rules::mass_balance_residue::tolerance(conn, &country)?;
-        let substances = analytics::mass_balance::balances(conn, &country, q.year, range.to, &tolerance, q.substance_id)?;
-        Ok(MassBalanceReport { country: country.clone(), year: q.year, substances })
+        let balances = analytics::mass_balance::balances(conn, &country, q.year, range.to, &tolerance, q.substance_id)?;
+        Ok(MassBalanceReport::from_balances(country.clone(), q.year, &balances))
     })
     .await?;
     Ok(HttpResponse::Ok().json(report))
@@ -173,28 +135,6 @@ async fn get_regional(state: web::Data<AppState>, caller: Caller, query: QueryPa
     caller.require(&[Role::Admin, Role::Regional, Role::Ministry, Role::Regulator])?;
     let year = query.0.year;
     let range: DateRange = analytics::report_range(Some(year), None, None, Utc::now().date_naive())?;
-    let report = app::run(&state.pool, move |conn| {
-        let mut countries = Vec::new();
-        for c in Country::all(conn)? {
-            let request = AvailabilityRequest { country: c.code.clone(), region_id: None, range, group_by: None };
-            let r = analytics::availability::report(conn, &request, Source::Aggregates)?;
-            let (facilities, _) = crate::db::models::facility::Facility::page(
-                conn,
-                &crate::db::models::facility::FacilityFilter { country_code: Some(c.code.clone()), ..Default::default() },
-                0,
-                i64::MAX,
-            )?;
-            let dispensing = facilities.iter().filter(|f| f.kind.is_retail() && f.licensed_on(range.to)).count() as i64;
-            countries.push(CountryAggregate {
-                country: c.code,
-                name: c.name,
-                population: r.population,
-                metrics: r.total,
-                dispensing_facilities: dispensing,
-            });
-        }
-        Ok(RegionalReport { year, period: PeriodView { from: range.from, to: range.to, days: range.days() }, countries })
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(report))
+    let report = app::run(&state.pool, move |conn| Ok(analytics::regional::report(conn, year, range)?)).await?;
+    Ok(HttpResponse::Ok().json(RegionalReport::from(&report)))
 }

@@ -12,7 +12,7 @@ use crate::auth::Caller;
 use crate::db::enums::Role;
 use crate::extract::QueryParams;
 use crate::state::AppState;
-use crate::views::analytics::{FormA, FormC, FormQuery, KgG, ReportFormat};
+use crate::views::analytics::{FormA, FormC, FormQuery, ReportFormat};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(get_form_c).service(get_form_a);
@@ -36,7 +36,7 @@ fn csv_response(name: &str, header: &[&str], rows: Vec<Vec<String>>) -> AppResul
         .body(body))
 }
 
-fn kg_g(q: &KgG) -> [String; 2] {
+fn kg_g(q: &incb::KgG) -> [String; 2] {
     [q.kg.to_string(), q.g.to_string()]
 }
 
@@ -50,7 +50,7 @@ async fn get_form_c(state: web::Data<AppState>, caller: Caller, query: QueryPara
     let year = q.year;
     let form = app::run(&state.pool, move |conn| Ok(incb::form_c(conn, &country, year, Utc::now().date_naive())?)).await?;
     match format {
-        ReportFormat::Json => Ok(HttpResponse::Ok().json(form)),
+        ReportFormat::Json => Ok(HttpResponse::Ok().json(FormC::from(&form))),
         ReportFormat::Csv => csv_response(
             &format!("form-c-{}-{}", form.country, form.year),
             &[
@@ -89,7 +89,7 @@ async fn get_form_a(state: web::Data<AppState>, caller: Caller, query: QueryPara
     let year = q.year;
     let form = app::run(&state.pool, move |conn| Ok(incb::form_a(conn, &country, year, quarter)?)).await?;
     match format {
-        ReportFormat::Json => Ok(HttpResponse::Ok().json(form)),
+        ReportFormat::Json => Ok(HttpResponse::Ok().json(FormA::from(&form))),
         ReportFormat::Csv => csv_response(
             &format!("form-a-{}-{}-q{}", form.country, form.year, form.quarter),
             &["country", "year", "quarter", "substance", "exporting_country", "imported_kg", "imported_g"],

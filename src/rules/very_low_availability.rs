@@ -8,11 +8,10 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::analytics::availability::{AvailabilityRequest, report};
+use crate::analytics::availability::{AreaMetrics, AvailabilityRequest, report};
 use crate::db::enums::{Severity, SubjectType};
 use crate::db::reports::flows::Source;
 use crate::rules::{Finding, ScanContext};
-use crate::views::analytics::AreaMetrics;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -44,13 +43,17 @@ fn finding_bands(conn: &mut PgConnection) -> QueryResult<Vec<(String, Option<Big
 }
 
 fn judge(m: &AreaMetrics, bands: &[(String, Option<BigDecimal>)]) -> Option<Severity> {
-    let band = m.band.as_ref()?;
+    let band = &m.band.as_ref()?.code;
     let (_, max) = bands.iter().find(|(code, _)| code == band)?;
     let value = &m.sddd_per_million_per_day.as_ref()?.0;
     Some(match max {
         Some(upper) if value * BigDecimal::from(2) < *upper => Severity::High,
         _ => Severity::Medium,
     })
+}
+
+fn band_code(m: &AreaMetrics) -> Option<&str> {
+    m.band.as_ref().map(|b| b.code.as_str())
 }
 
 pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> QueryResult<Vec<Finding>> {
@@ -61,9 +64,14 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
     let request = AvailabilityRequest { country: ctx.country.clone(), region_id: None, range: ctx.range, group_by: None };
     let Ok(r) = report(conn, &request, Source::Aggregates) else { return Ok(Vec::new()) };
     let evidence = |m: &AreaMetrics, population: &Option<crate::domain::decimal::Decimal>| {
+        let missing: Vec<_> = m
+            .missing
+            .iter()
+            .map(|v| json!({"substance_id": v.substance_id, "inn": v.inn, "values": v.values.iter().map(|r| r.as_str()).collect::<Vec<_>>()}))
+            .collect();
         json!({
             "records": {},
-            "figures": {"sddd_per_million_per_day": m.sddd_per_million_per_day, "me_mg_per_capita": m.me_mg_per_capita, "consumption_mg_base": m.consumption_mg_base, "band": m.band, "population": population, "missing": m.missing},
+            "figures": {"sddd_per_million_per_day": m.sddd_per_million_per_day, "me_mg_per_capita": m.me_mg_per_capita, "consumption_mg_base": m.consumption_mg_base, "band": band_code(m), "population": population, "missing": missing},
             "thresholds": {"bands": bands.iter().map(|(c, max)| json!({"band": c, "below_sddd": max.as_ref().map(|x| x.to_string())})).collect::<Vec<_>>()},
         })
     };
@@ -79,7 +87,7 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
                 facility_id: None,
                 region_id: Some(region.region_id),
                 severity,
-                title: format!("{}: {} S-DDD per million per day ({})", region.name, region.metrics.sddd_per_million_per_day.as_ref().map_or("?".into(), |v| v.to_string()), region.metrics.band.clone().unwrap_or_default()),
+                title: format!("{}: {} S-DDD per million per day ({})", region.name, region.metrics.sddd_per_million_per_day.as_ref().map_or("?".into(), |v| v.to_string()), band_code(&region.metrics).unwrap_or_default()),
                 evidence: evidence(&region.metrics, &region.population),
                 period: None,
             });

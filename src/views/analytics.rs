@@ -1,11 +1,15 @@
 //! Analytics and INCB reports on the wire. Base masses are exact; rates are rounded to four
-//! decimals at the end.
+//! decimals at the end. Each report's wire type is made `From` the domain result of
+//! `crate::analytics`.
 
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
+use crate::analytics::{availability, consumption, estimates, incb, mass_balance, proposal, regional, stock_outs};
+use crate::db::reports::flows::DateRange;
 use crate::domain::decimal::Decimal;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -513,4 +517,382 @@ pub struct AnalyticsParameterPatch {
     #[schema(min_length = 3, max_length = 1000)]
     #[validate(length(min = 3, max = 1000), custom(function = "crate::views::text::free_text"))]
     pub source: String,
+}
+
+// The wire form of the analytics results. Figures arrive rounded as published; these only
+// name and shape them.
+
+impl From<&DateRange> for PeriodView {
+    fn from(range: &DateRange) -> Self {
+        PeriodView { from: range.from, to: range.to, days: range.days() }
+    }
+}
+
+impl GroupBy {
+    /// The breakdown into groups this asks for: `region` and `substance` are in every report.
+    pub fn grouping(self) -> Option<availability::Grouping> {
+        match self {
+            GroupBy::Month => Some(availability::Grouping::Month),
+            GroupBy::Sex => Some(availability::Grouping::Sex),
+            GroupBy::AgeBand => Some(availability::Grouping::AgeBand),
+            GroupBy::Region | GroupBy::Substance => None,
+        }
+    }
+}
+
+fn reference_values(values: &[availability::ReferenceValue]) -> Vec<String> {
+    values.iter().map(|v| v.as_str().to_owned()).collect()
+}
+
+impl From<&availability::MissingValue> for MissingValue {
+    fn from(m: &availability::MissingValue) -> Self {
+        MissingValue { substance_id: m.substance_id, inn: m.inn.clone(), values: reference_values(&m.values) }
+    }
+}
+
+impl From<&availability::AreaMetrics> for AreaMetrics {
+    fn from(m: &availability::AreaMetrics) -> Self {
+        AreaMetrics {
+            consumption_mg_base: m.consumption_mg_base.clone(),
+            dispensed_mg_base: m.dispensed_mg_base.clone(),
+            sddd_per_million_per_day: m.sddd_per_million_per_day.clone(),
+            me_mg_per_capita: m.me_mg_per_capita.clone(),
+            dispensed_sddd_per_million_per_day: m.dispensed_sddd_per_million_per_day.clone(),
+            dispensed_me_mg_per_capita: m.dispensed_me_mg_per_capita.clone(),
+            band: m.band.as_ref().map(|b| b.code.clone()),
+            missing: m.missing.iter().map(MissingValue::from).collect(),
+        }
+    }
+}
+
+impl From<&availability::SubstanceMetrics> for SubstanceMetrics {
+    fn from(s: &availability::SubstanceMetrics) -> Self {
+        SubstanceMetrics {
+            substance_id: s.substance_id,
+            inn: s.inn.clone(),
+            sddd_mg: s.sddd_mg.clone(),
+            me_factor: s.me_factor.clone(),
+            consumption_mg_base: s.consumption_mg_base.clone(),
+            dispensed_mg_base: s.dispensed_mg_base.clone(),
+            sddd_per_million_per_day: s.sddd_per_million_per_day.clone(),
+            me_mg_per_capita: s.me_mg_per_capita.clone(),
+            dispensed_sddd_per_million_per_day: s.dispensed_sddd_per_million_per_day.clone(),
+            dispensed_me_mg_per_capita: s.dispensed_me_mg_per_capita.clone(),
+            missing: reference_values(&s.missing),
+        }
+    }
+}
+
+impl From<&availability::RegionMetrics> for RegionMetrics {
+    fn from(r: &availability::RegionMetrics) -> Self {
+        RegionMetrics { region_id: r.region_id, name: r.name.clone(), population: r.population.clone(), metrics: (&r.metrics).into() }
+    }
+}
+
+/// `{"month": "2026-03"}`, `{"sex": "female"}`, `{"age_band": "60-74"}`.
+fn group_key(key: &availability::GroupKey) -> serde_json::Value {
+    match key {
+        availability::GroupKey::Month(month) => json!({"month": month.label()}),
+        availability::GroupKey::Sex(sex) => json!({"sex": sex}),
+        availability::GroupKey::AgeBand(band) => json!({"age_band": band}),
+    }
+}
+
+impl From<&availability::GroupMetrics> for GroupMetrics {
+    fn from(g: &availability::GroupMetrics) -> Self {
+        GroupMetrics { key: group_key(&g.key), population: g.population.clone(), days: g.days, metrics: (&g.metrics).into() }
+    }
+}
+
+impl From<&availability::AvailabilityReport> for AvailabilityReport {
+    fn from(r: &availability::AvailabilityReport) -> Self {
+        AvailabilityReport {
+            country: r.country.clone(),
+            region_id: r.region_id,
+            period: (&r.period).into(),
+            reference_values_as_of: r.reference_values_as_of,
+            population: r.population.clone(),
+            population_source: r.population_source.as_str().to_owned(),
+            total: (&r.total).into(),
+            substances: r.substances.iter().map(SubstanceMetrics::from).collect(),
+            regions: r.regions.iter().map(RegionMetrics::from).collect(),
+            groups: r.groups.iter().map(GroupMetrics::from).collect(),
+        }
+    }
+}
+
+impl From<&consumption::MonthlyConsumption> for MonthlyConsumption {
+    fn from(m: &consumption::MonthlyConsumption) -> Self {
+        MonthlyConsumption {
+            month: m.month.label(),
+            substance_id: m.substance_id,
+            inn: m.inn.clone(),
+            consumption_g: m.consumption_g.clone(),
+            dispensed_g: m.dispensed_g.clone(),
+        }
+    }
+}
+
+impl From<&consumption::ConsumptionReport> for ConsumptionReport {
+    fn from(r: &consumption::ConsumptionReport) -> Self {
+        ConsumptionReport {
+            country: r.country.clone(),
+            region_id: r.region_id,
+            period: (&r.period).into(),
+            months: r.months.iter().map(MonthlyConsumption::from).collect(),
+        }
+    }
+}
+
+impl From<&estimates::EstimateUseLine> for EstimateUseView {
+    fn from(l: &estimates::EstimateUseLine) -> Self {
+        EstimateUseView {
+            substance_id: l.substance_id,
+            inn: l.inn.clone(),
+            estimate_g: l.estimate_g.clone(),
+            authorized_g: l.authorized_g.clone(),
+            received_g: l.received_g.clone(),
+            consumption_g: l.consumption_g.clone(),
+            utilization_pct: l.utilization_pct.clone(),
+            imports_pct: l.imports_pct.clone(),
+        }
+    }
+}
+
+impl From<&estimates::EstimateUseReport> for EstimateUseReport {
+    fn from(r: &estimates::EstimateUseReport) -> Self {
+        EstimateUseReport {
+            country: r.country.clone(),
+            year: r.year,
+            period: (&r.period).into(),
+            substances: r.substances.iter().map(EstimateUseView::from).collect(),
+        }
+    }
+}
+
+impl From<&stock_outs::StockOut> for StockOutView {
+    fn from(s: &stock_outs::StockOut) -> Self {
+        StockOutView {
+            facility_id: s.facility_id,
+            facility_name: s.facility_name.clone(),
+            region_id: s.region_id,
+            product_id: s.product_id,
+            balance_units: s.balance_units,
+            days_at_zero: s.days_at_zero,
+            daily_rate_units: s.daily_rate_units.clone(),
+            days_of_stock_left: s.days_of_stock_left.clone(),
+        }
+    }
+}
+
+impl From<&stock_outs::AccessPoint> for AccessPointView {
+    fn from(a: &stock_outs::AccessPoint) -> Self {
+        AccessPointView {
+            region_id: a.region_id,
+            name: a.name.clone(),
+            dispensing_facilities: a.dispensing_facilities,
+            population: a.population,
+            per_100k: a.per_100k.clone(),
+        }
+    }
+}
+
+impl From<&stock_outs::StockOutReport> for StockOutReport {
+    fn from(r: &stock_outs::StockOutReport) -> Self {
+        StockOutReport {
+            country: r.country.clone(),
+            as_of: r.as_of,
+            rate_window_days: r.rate_window_days,
+            stock_outs: r.stock_outs.iter().map(StockOutView::from).collect(),
+            low_stock: r.low_stock.iter().map(StockOutView::from).collect(),
+            access_points: r.access_points.iter().map(AccessPointView::from).collect(),
+        }
+    }
+}
+
+impl From<&mass_balance::WholesaleBalance> for WholesaleBalance {
+    fn from(w: &mass_balance::WholesaleBalance) -> Self {
+        WholesaleBalance {
+            opening_stock_g: w.opening_stock_g.clone(),
+            imports_g: w.imports_g.clone(),
+            exports_g: w.exports_g.clone(),
+            closing_stock_g: w.closing_stock_g.clone(),
+            supplied_to_retail_g: w.supplied_to_retail_g.clone(),
+            residue_g: w.residue_g.clone(),
+            recorded_destroyed_g: w.recorded_destroyed_g.clone(),
+            recorded_lost_or_stolen_g: w.recorded_lost_or_stolen_g.clone(),
+            recorded_adjustments_g: w.recorded_adjustments_g.clone(),
+        }
+    }
+}
+
+impl From<&mass_balance::RetailBalance> for RetailBalance {
+    fn from(r: &mass_balance::RetailBalance) -> Self {
+        RetailBalance {
+            supplied_g: r.supplied_g.clone(),
+            opening_stock_g: r.opening_stock_g.clone(),
+            closing_stock_g: r.closing_stock_g.clone(),
+            stock_change_g: r.stock_change_g.clone(),
+            dispensed_g: r.dispensed_g.clone(),
+            destroyed_g: r.destroyed_g.clone(),
+            lost_or_stolen_g: r.lost_or_stolen_g.clone(),
+            residue_g: r.residue_g.clone(),
+        }
+    }
+}
+
+// The `mass_balance_residue` rule writes both balances into a finding's evidence with
+// `json!`: they serialize as their wire form, so evidence and the mass-balance report say
+// the same thing in the same words.
+impl Serialize for mass_balance::WholesaleBalance {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        WholesaleBalance::from(self).serialize(serializer)
+    }
+}
+
+impl Serialize for mass_balance::RetailBalance {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        RetailBalance::from(self).serialize(serializer)
+    }
+}
+
+impl From<&mass_balance::MassBalance> for MassBalanceView {
+    fn from(b: &mass_balance::MassBalance) -> Self {
+        MassBalanceView {
+            substance_id: b.substance_id,
+            inn: b.inn.clone(),
+            wholesale: (&b.wholesale).into(),
+            retail: (&b.retail).into(),
+            in_transit_or_short_g: b.in_transit_or_short_g.clone(),
+            tolerance_pct: b.tolerance_pct.clone(),
+            findings: b.findings.clone(),
+        }
+    }
+}
+
+impl MassBalanceReport {
+    pub fn from_balances(country: String, year: i32, balances: &[mass_balance::MassBalance]) -> Self {
+        MassBalanceReport { country, year, substances: balances.iter().map(MassBalanceView::from).collect() }
+    }
+}
+
+impl From<&proposal::YearConsumption> for YearConsumption {
+    fn from(y: &proposal::YearConsumption) -> Self {
+        YearConsumption { year: y.year, consumption_g: y.consumption_g.clone() }
+    }
+}
+
+impl From<&proposal::ConsumptionBasedProposal> for ConsumptionBasedProposal {
+    fn from(p: &proposal::ConsumptionBasedProposal) -> Self {
+        ConsumptionBasedProposal {
+            method: proposal::CONSUMPTION_BASED_METHOD.to_owned(),
+            history: p.history.iter().map(YearConsumption::from).collect(),
+            trend_g_per_year: p.trend_g_per_year.clone(),
+            projected_consumption_g: p.projected_consumption_g.clone(),
+            reserve_months: p.reserve_months.clone(),
+            reserve_stock_g: p.reserve_stock_g.clone(),
+            current_stock_g: p.current_stock_g.clone(),
+            proposed_estimate_g: p.proposed_estimate_g.clone(),
+            notes: p.notes.clone(),
+        }
+    }
+}
+
+impl From<&proposal::NeedBasedProposal> for NeedBasedProposal {
+    fn from(p: &proposal::NeedBasedProposal) -> Self {
+        NeedBasedProposal {
+            method: proposal::NEED_BASED_METHOD.to_owned(),
+            population: p.population.clone(),
+            reference_me_mg_per_capita: p.reference_me_mg_per_capita.clone(),
+            reference_source: match &p.reference_source {
+                proposal::ReferenceSource::Request => "given in the request".to_owned(),
+                proposal::ReferenceSource::Stored(source) => source.clone(),
+            },
+            substance_share_of_me: p.substance_share_of_me.clone(),
+            me_factor: p.me_factor.clone(),
+            need_me_mg: p.need_me_mg.clone(),
+            proposed_estimate_g: p.proposed_estimate_g.clone(),
+            notes: p.notes.clone(),
+        }
+    }
+}
+
+impl From<&proposal::EstimateProposal> for EstimateProposal {
+    fn from(p: &proposal::EstimateProposal) -> Self {
+        EstimateProposal {
+            country: p.country.clone(),
+            substance_id: p.substance_id,
+            inn: p.inn.clone(),
+            year: p.year,
+            current_estimate_g: p.current_estimate_g.clone(),
+            consumption_based: (&p.consumption_based).into(),
+            need_based: (&p.need_based).into(),
+        }
+    }
+}
+
+impl From<&regional::CountryAggregate> for CountryAggregate {
+    fn from(c: &regional::CountryAggregate) -> Self {
+        CountryAggregate {
+            country: c.country.clone(),
+            name: c.name.clone(),
+            population: c.population.clone(),
+            metrics: (&c.metrics).into(),
+            dispensing_facilities: c.dispensing_facilities,
+        }
+    }
+}
+
+impl From<&regional::RegionalReport> for RegionalReport {
+    fn from(r: &regional::RegionalReport) -> Self {
+        RegionalReport { year: r.year, period: (&r.period).into(), countries: r.countries.iter().map(CountryAggregate::from).collect() }
+    }
+}
+
+impl From<&incb::KgG> for KgG {
+    fn from(q: &incb::KgG) -> Self {
+        KgG { kg: q.kg, g: q.g.clone(), total_g: q.total_g.clone() }
+    }
+}
+
+impl From<&incb::FormC> for FormC {
+    fn from(f: &incb::FormC) -> Self {
+        FormC {
+            form: "C".to_owned(),
+            country: f.country.clone(),
+            year: f.year,
+            lines: f
+                .lines
+                .iter()
+                .map(|l| FormCLine {
+                    substance_id: l.substance_id,
+                    inn: l.inn.clone(),
+                    consumed: (&l.consumed).into(),
+                    stocks_31_december: (&l.stocks_31_december).into(),
+                    imported: (&l.imported).into(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<&incb::FormA> for FormA {
+    fn from(f: &incb::FormA) -> Self {
+        FormA {
+            form: "A".to_owned(),
+            country: f.country.clone(),
+            year: f.year,
+            quarter: f.quarter,
+            lines: f
+                .lines
+                .iter()
+                .map(|l| FormALine {
+                    substance_id: l.substance_id,
+                    inn: l.inn.clone(),
+                    exporting_country: l.exporting_country.clone(),
+                    imported: (&l.imported).into(),
+                })
+                .collect(),
+        }
+    }
 }
