@@ -7,7 +7,9 @@ pub mod analytics;
 pub mod app;
 /// Authentication (argon2id, JWT) and the `Caller` scope checks.
 pub mod auth;
-/// `tarozi bench-*`: benchmarks that print their figures.
+/// `tarozi bench-*`: benchmarks that print their figures. Compiled only with the `bench`
+/// feature (`cargo run --release --features bench -- bench-…`); no server path uses it.
+#[cfg(feature = "bench")]
 pub mod bench;
 /// Settings from the environment.
 pub mod config;

@@ -1,4 +1,5 @@
-//! The `tarozi` command line: `serve`, `migrate`, `seed-demo`, `openapi`, `bench-*`.
+//! The `tarozi` command line: `serve`, `migrate`, `seed-demo`, `openapi`, and with the
+//! `bench` feature `bench-*`.
 
 use std::path::PathBuf;
 
@@ -45,6 +46,7 @@ enum Command {
     /// Print the OpenAPI document (identical to `/openapi.json`).
     Openapi,
     /// Benchmark: dispensing through the HTTP batch endpoint against raw COPY.
+    #[cfg(feature = "bench")]
     BenchIngest {
         /// Records to ingest.
         #[arg(long, default_value_t = 1_000_000)]
@@ -61,6 +63,7 @@ enum Command {
         in_flight: usize,
     },
     /// Benchmark: availability from the aggregates against raw rows, and diversion scans.
+    #[cfg(feature = "bench")]
     BenchAnalytics {
         #[arg(long, default_value_t = 10_000_000)]
         records: usize,
@@ -80,6 +83,7 @@ enum Command {
         reuse: Option<PathBuf>,
     },
     /// Benchmark: single-record dispensing POSTs and availability reads under load, beside a bare handler.
+    #[cfg(feature = "bench")]
     BenchHttp {
         /// Keep-alive connections, one request in flight on each.
         #[arg(long, default_value_t = 32)]
@@ -113,14 +117,17 @@ fn main() -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
+        #[cfg(feature = "bench")]
         Command::BenchIngest { records, batch, pharmacies, patients, in_flight } => {
             tarozi::observability::init_logging(true);
             tarozi::bench::ingest::run(tarozi::bench::ingest::IngestOptions { records, batch, pharmacies, patients, in_flight })
         }
+        #[cfg(feature = "bench")]
         Command::BenchAnalytics { records, pharmacies, year, report_runs, keep, reuse } => {
             tarozi::observability::init_logging(true);
             tarozi::bench::analytics::run(tarozi::bench::analytics::AnalyticsOptions { records, pharmacies, year, report_runs, keep, reuse })
         }
+        #[cfg(feature = "bench")]
         Command::BenchHttp { connections, seconds, pharmacies, preload, year } => {
             tarozi::observability::init_logging(true);
             let defaults = tarozi::bench::http::HttpOptions::default();

@@ -1,6 +1,11 @@
 //! Benchmarks run as `tarozi bench-*` commands: each builds its own private PostgreSQL
 //! cluster in a temporary folder, loads realistic data, measures side by side in one run and
 //! prints its figures and their ratios.
+//!
+//! This module tree (the commands, their fixtures and data generators) is compiled only with
+//! the `bench` cargo feature, off by default: `cargo run --release --features bench --
+//! bench-http`. The server never links it into request handling; nothing outside
+//! `src/bench/` and the `bench-*` arms of `src/main.rs` refers to it.
 
 pub mod analytics;
 pub mod fixtures;
