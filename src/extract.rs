@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
-use crate::app::error::{AppError, DomainError, FieldError, ProblemCode};
+use crate::app::error::{AppError, AppResult, DomainError, FieldError, ProblemCode};
 
 /// Largest accepted body: a batch of 10 000 dispensing records fits with room to spare.
 pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
@@ -180,25 +180,37 @@ impl<T: DeserializeOwned + Validate + 'static, const LIMIT: usize, const WHOLE: 
         let req = req.clone();
         let payload = web::Payload::from_request(&req, payload);
         Box::pin(async move {
-            if !is_json(&req) {
-                return Err(DomainError::new(ProblemCode::UnsupportedMediaType, "send the body as application/json").into());
+            let body = read_json::<T, LIMIT, WHOLE>(&req, payload).await;
+            if body.is_err() {
+                crate::auth::caller::authorize(&req).await?;
             }
-            let too_large = || DomainError::new(ProblemCode::PayloadTooLarge, format!("the body could not be read or is larger than {LIMIT} bytes"));
-            let payload = payload.await.map_err(|_| too_large())?;
-            let body = payload.to_bytes_limited(LIMIT).await.map_err(|_| too_large())?.map_err(|_| too_large())?;
-            // An empty body is an empty object: optional-only requests may send nothing.
-            let bytes: &[u8] = if body.is_empty() { b"{}" } else { &body };
-            let value: T = if WHOLE { parse_json(bytes)? } else { parse_json_parts(bytes)? };
-            validate(&value)?;
-            let mut hasher = Sha256::new();
-            hasher.update(req.method().as_str().as_bytes());
-            hasher.update(b" ");
-            hasher.update(req.path().as_bytes());
-            hasher.update(b"\n");
-            hasher.update(&body);
-            Ok(JsonBody { value, fingerprint: hasher.finalize().into() })
+            body
         })
     }
+}
+
+/// Reads, parses and validates the body of `req`.
+async fn read_json<T: DeserializeOwned + Validate, const LIMIT: usize, const WHOLE: bool>(
+    req: &HttpRequest,
+    payload: impl Future<Output = Result<web::Payload, actix_web::Error>>,
+) -> AppResult<JsonBody<T, LIMIT, WHOLE>> {
+    if !is_json(req) {
+        return Err(DomainError::new(ProblemCode::UnsupportedMediaType, "send the body as application/json").into());
+    }
+    let too_large = || DomainError::new(ProblemCode::PayloadTooLarge, format!("the body could not be read or is larger than {LIMIT} bytes"));
+    let payload = payload.await.map_err(|_| too_large())?;
+    let body = payload.to_bytes_limited(LIMIT).await.map_err(|_| too_large())?.map_err(|_| too_large())?;
+    // An empty body is an empty object: optional-only requests may send nothing.
+    let bytes: &[u8] = if body.is_empty() { b"{}" } else { &body };
+    let value: T = if WHOLE { parse_json(bytes)? } else { parse_json_parts(bytes)? };
+    validate(&value)?;
+    let mut hasher = Sha256::new();
+    hasher.update(req.method().as_str().as_bytes());
+    hasher.update(b" ");
+    hasher.update(req.path().as_bytes());
+    hasher.update(b"\n");
+    hasher.update(&body);
+    Ok(JsonBody { value, fingerprint: hasher.finalize().into() })
 }
 
 /// Middleware: a path holding an encoded NUL (`%00`) names no resource (404), before any
@@ -217,12 +229,22 @@ pub async fn refuse_nul_in_path(
 /// Parsed and validated query parameters.
 pub struct QueryParams<T>(pub T);
 
-impl<T: DeserializeOwned + Validate> FromRequest for QueryParams<T> {
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for QueryParams<T> {
     type Error = AppError;
-    type Future = std::future::Ready<Result<Self, Self::Error>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(parse_query(req.query_string()).map(QueryParams).map_err(AppError::from))
+        let parsed = parse_query(req.query_string());
+        let req = req.clone();
+        Box::pin(async move {
+            match parsed {
+                Ok(value) => Ok(QueryParams(value)),
+                Err(e) => {
+                    crate::auth::caller::authorize(&req).await?;
+                    Err(e.into())
+                }
+            }
+        })
     }
 }
 

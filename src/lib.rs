@@ -31,6 +31,8 @@ pub mod idempotency;
 pub mod observability;
 /// The OpenAPI document.
 pub mod openapi;
+/// The document's operations by method and path template.
+pub mod operations;
 /// Route registration.
 pub mod router;
 /// The rule engine: availability findings and diversion signals, scans.

@@ -21,8 +21,8 @@ use crate::db::enums::{AuditAction, ResourceType, Role};
 use crate::db::models::audit_event::{Actor, AuditEvent};
 use crate::db::models::user::{NewUser, User};
 use crate::extract::DEFAULT_BODY_BYTES;
-use crate::fallback::PathTable;
 use crate::observability::{Metrics, observe};
+use crate::operations::PathTable;
 use crate::state::AppState;
 
 /// The shared, per-process parts of the application.

@@ -1,4 +1,5 @@
-//! `Caller`: the authenticated user of a request, and the scope checks every handler uses.
+//! `Caller`: the authenticated user of a request, admitted by the policy for the route's
+//! operation (`app::policy::POLICY`), and the scope checks every handler uses.
 //!
 //! The bearer credential is a JWT or, when it starts with `tz_`, an API key. A token's
 //! claims are re-checked against the user row on every request, so a deactivated user, a
@@ -20,6 +21,7 @@ use crate::db::models::audit_event::Actor;
 use crate::db::models::facility::Facility;
 use crate::db::models::user::User;
 use crate::observability::RequestId;
+use crate::operations::PathTable;
 use crate::state::AppState;
 
 #[derive(Debug, Clone)]
@@ -133,32 +135,54 @@ async fn from_api_key(state: &AppState, key: &str) -> AppResult<(User, Option<i6
     }
 }
 
+/// The operation the request's matched route is, if the document knows it.
+fn operation_of(req: &HttpRequest) -> Option<String> {
+    let table = req.app_data::<web::Data<PathTable>>()?;
+    let template = req.match_pattern()?;
+    table.operation(req.method().as_str(), &template).map(str::to_owned)
+}
+
+/// 401/403 unless the request's caller may call its operation; `Ok` for public operations.
+/// Body and query extractors call it before reporting their own errors, so a caller without
+/// the permission learns nothing about the validity of what it sent.
+pub async fn authorize(req: &HttpRequest) -> AppResult<()> {
+    match operation_of(req).and_then(|op| policy::access_of(&op)) {
+        Some(policy::Access::Public) => Ok(()),
+        _ => Caller::extract(req).await.map(drop),
+    }
+}
+
 impl FromRequest for Caller {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer_token(req);
-        let request_id = req.extensions().get::<RequestId>().map(|r| r.0.clone());
-        let path = req.path().to_owned();
+        // Authenticated once per request: the body extractor may have asked first.
+        if let Some(caller) = req.extensions().get::<Caller>().cloned() {
+            return Box::pin(async move { Ok(caller) });
+        }
+        let req = req.clone();
         Box::pin(async move {
-            let state = state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("AppState missing")))?;
-            let token = token.ok_or_else(|| DomainError::new(ProblemCode::Unauthenticated, "a bearer token is required"))?;
+            let state = req.app_data::<web::Data<AppState>>().cloned().ok_or_else(|| AppError::Internal(anyhow::anyhow!("AppState missing")))?;
+            let token = bearer_token(&req).ok_or_else(|| DomainError::new(ProblemCode::Unauthenticated, "a bearer token is required"))?;
             let (current, api_key_id) = if crate::auth::api_key::looks_like_key(&token) {
                 from_api_key(&state, &token).await?
             } else {
-                from_token(&state, &token, &path).await?
+                from_token(&state, &token, req.path()).await?
             };
-            Ok(Caller {
+            let operation = operation_of(&req).unwrap_or_default();
+            policy::admit(current.role, &operation)?;
+            let caller = Caller {
                 user_id: current.id,
                 username: current.username,
                 role: current.role,
                 country_code: current.country_code,
                 facility_id: current.facility_id,
-                request_id,
+                request_id: req.extensions().get::<RequestId>().map(|r| r.0.clone()),
                 api_key_id,
-            })
+            };
+            req.extensions_mut().insert(caller.clone());
+            Ok(caller)
         })
     }
 }
