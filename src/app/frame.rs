@@ -131,7 +131,7 @@ pub fn run<T>(
     command: impl FnOnce(&mut PgConnection) -> AppResult<Outcome<T>>,
     render: impl FnOnce(Result<T, &DomainError>) -> AppResult<Reply>,
 ) -> AppResult<Reply> {
-    conn.transaction::<Reply, AppError, _>(|conn| {
+    let reply = conn.transaction::<Reply, AppError, _>(|conn| {
         let user_id = actor.user_id.unwrap_or_default();
         if let Some(i) = idempotency
             && let Some(previous) = IdempotencyKey::lock_and_find(conn, user_id, &i.key, key_not_before())?
@@ -169,7 +169,15 @@ pub fn run<T>(
             )?;
         }
         Ok(reply)
-    })
+    })?;
+    // After the commit: a report cached meanwhile is stale from now on (`app::cache`).
+    // A failure here loses nothing written; cached reports then age out (`app::cache`).
+    if !reply.replayed
+        && let Err(e) = crate::app::cache::bump(conn)
+    {
+        tracing::error!(error = %e, "the write generation could not be moved on after a commit");
+    }
+    Ok(reply)
 }
 
 fn row<'a>(actor: &'a Actor, r: &'a Refusal) -> NewRefusedAttempt<'a> {

@@ -6,6 +6,7 @@
 //!
 //! Nothing here knows HTTP: controllers adapt requests to commands and results to views.
 
+pub mod cache;
 pub mod dispensing;
 pub mod error;
 pub mod frame;

@@ -45,8 +45,15 @@ async fn get_availability(state: web::Data<AppState>, caller: Caller, query: Que
     let country = analysed_country(&caller, q.country.as_deref())?;
     let range = analytics::report_range(q.year, q.from, q.to, Utc::now().date_naive())?;
     let request = AvailabilityRequest { country, region_id: q.region_id, range, group_by: q.group_by.and_then(|g| g.grouping()) };
-    let report = app::run(&state.pool, move |conn| Ok(analytics::availability::report(conn, &request, Source::Aggregates)?)).await?;
-    Ok(HttpResponse::Ok().json(AvailabilityReport::from(&report)))
+    let shared = state.clone();
+    let report = app::run(&state.pool, move |conn| {
+        // Reports are cut on today's date (reference values in force, a period in progress).
+        let key = format!("{request:?}@{}", Utc::now().date_naive());
+        let generation = app::cache::generation(conn)?;
+        Ok(shared.availability_reports.get_or_compute(&key, generation, || analytics::availability::report(conn, &request, Source::Aggregates))?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(AvailabilityReport::from(report.as_ref())))
 }
 
 /// Supply to the retail level and dispensing per substance and month, in grams of base.

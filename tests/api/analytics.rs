@@ -368,3 +368,25 @@ async fn adequacy_bands_are_data_an_admin_can_replace() {
     assert_eq!(reserve["value"], json!(3));
     app.patch("/api/v1/analytics/parameters/nothing", &admin, json!({"value": 3, "source": "x-source"})).await.expect(404);
 }
+
+#[actix_web::test]
+async fn an_availability_report_is_served_again_only_until_a_write_commits() {
+    let w = world().await;
+    let app = &w.app;
+    let path = "/api/v1/analytics/availability?year=2024";
+    let first = app.get(path, &w.ministry).await.expect(200);
+    assert_eq!(n(&substance(&first.body, "morphine")["dispensed_mg_base"]), "400000");
+    assert_eq!(app.get(path, &w.ministry).await.expect(200).body, first.body, "the same answer while nothing is written");
+    // Osh dispenses 100 more tablets of 10 mg: 400 000 + 1 000 mg.
+    let products = app.get("/api/v1/products", &w.ministry).await.expect(200);
+    let morphine =
+        products.body["products"].as_array().unwrap().iter().find(|p| p["name"] == "Morphine 10 mg tablet").unwrap()["id"].as_i64().unwrap();
+    let po = app.facility_user(&w.pharmacy_osh);
+    dispense(app, &w.pharmacy_osh, &po, vec![(morphine, 100, at(2024, 6, 20), "male", 50)]).await;
+    let after = app.get(path, &w.ministry).await.expect(200);
+    assert_eq!(n(&substance(&after.body, "morphine")["dispensed_mg_base"]), "401000");
+    // A population change is a write too: Osh 500 000 -> 1 000 000 halves its rate, 10 -> 5.
+    app.put(&format!("/api/v1/regions/{}/population", w.osh), &w.ministry, json!({"year": 2024, "total": 1_000_000})).await.expect(200);
+    let again = app.get(path, &w.ministry).await.expect(200);
+    assert_eq!(n(&region(&again.body, w.osh)["sddd_per_million_per_day"]), "5");
+}
