@@ -37,9 +37,12 @@ pub fn bump(conn: &mut PgConnection) -> QueryResult<()> {
     diesel::sql_query("SELECT nextval('write_generation')").execute(conn).map(drop)
 }
 
+/// A cached report: the generation and the moment it was computed at.
+type Entry<V> = (i64, Instant, Arc<V>);
+
 /// Reports by request, each with the generation it was computed at.
 pub struct ReportCache<K, V> {
-    entries: Mutex<HashMap<K, (i64, Instant, Arc<V>)>>,
+    entries: Mutex<HashMap<K, Entry<V>>>,
 }
 
 impl<K, V> Default for ReportCache<K, V> {
