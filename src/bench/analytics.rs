@@ -88,7 +88,7 @@ fn supply(conn: &mut PgConnection, fixture: &fixtures::Fixture, year: i32, units
                     )?
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
                     let received = shipped + Duration::hours(2);
-                    Transfer::confirm(conn, transfer.id, units_per_quarter, received, fixture.pharmacy_users[i])?;
+                    Transfer::confirm(conn, transfer.id, units_per_quarter, received, Some(fixture.pharmacy_users[i]))?;
                     let mut inn = ProductLedger::open(conn, pharmacy, product.id, received)?;
                     inn.append(
                         conn,

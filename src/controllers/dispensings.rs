@@ -5,15 +5,14 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::Utc;
-use serde_json::json;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::app;
+use crate::app::dispensing::close_reporting_period as period_close;
 use crate::app::dispensing::{ParsedRecord, RecordStatus, record_batch};
-use crate::app::error::{AppResult, DomainError, ProblemCode, unique_violation_as};
-use crate::app::frame::{AuditEntry, Outcome};
+use crate::app::error::{AppResult, DomainError};
 use crate::auth::Caller;
-use crate::db::enums::{AuditAction, PeriodStatus, ResourceType, Role};
+use crate::db::enums::{PeriodStatus, Role};
 use crate::db::models::dispensing::{Dispensing, DispensingFilter};
 use crate::db::models::facility::{Facility, FacilityFilter};
 use crate::db::models::reporting_period::ReportingPeriod;
@@ -169,84 +168,28 @@ async fn close_reporting_period(
     let month = parse_month(&period, "period")?;
     let facility = load_facility(&state, facility_id).await?;
     caller.check_reports_for(&facility)?;
-    if !facility.kind.is_retail() {
-        return Err(DomainError::new(
-            ProblemCode::NotADispensingFacility,
-            "only pharmacies and hospitals dispense; this facility has no dispensing periods",
-        )
-        .into());
-    }
-    if !month.has_ended(Utc::now().date_naive()) {
-        return Err(DomainError::new(ProblemCode::PeriodNotEnded, format!("{} has not ended yet", month.label())).into());
-    }
-    let zero_report = body.value.zero_report.unwrap_or(false);
-    let key = idempotency::key_of(&req)?;
-    let fingerprint = body.fingerprint;
+    let input = period_close::Input::parse(facility, month, body.value.zero_report.unwrap_or(false))?;
     let grace = state.settings.reporting_grace_days;
-    let stored = idempotency::execute(
+    idempotency::execute(
         &state,
-        key,
+        idempotency::key_of(&req)?,
         caller.actor(),
-        fingerprint,
-        move |conn, _actor| {
-            // Counted under the batches' lock: a batch arriving now lands before or after.
-            record_batch::lock_facility(conn, facility.id)?;
-            let (from, to) = month.bounds();
-            let count = Dispensing::count_in(conn, facility.id, from, to)?;
-            if zero_report && count > 0 {
-                return Err(DomainError::new(ProblemCode::NotAZeroPeriod, format!("{count} dispensings were recorded in {}", month.label()))
-                    .with("dispensing_count", count)
-                    .into());
-            }
-            if !zero_report && count == 0 {
-                return Err(DomainError::new(
-                    ProblemCode::ZeroReportRequired,
-                    format!("nothing was recorded in {}: close it with {{\"zero_report\": true}}", month.label()),
-                )
-                .into());
-            }
-            let row = ReportingPeriod::close(
-                conn,
-                &ReportingPeriod {
-                    facility_id: facility.id,
-                    period: month.first_day(),
-                    country_code: facility.country_code.clone(),
-                    zero_report,
-                    dispensing_count: count,
-                    closed_at: Utc::now(),
-                    closed_by: Some(caller.user_id),
-                },
-            )
-            .map_err(unique_violation_as(DomainError::new(ProblemCode::PeriodAlreadyClosed, format!("{} is already closed", month.label()))))?;
-            let audit = AuditEntry::of(
-                AuditAction::CloseReportingPeriod,
-                ResourceType::Facility,
-                Some(facility.id.to_string()),
-                Some(&facility.country_code),
-                json!({"period": month.label(), "zero_report": zero_report, "dispensing_count": count}),
-            );
-            Ok(Outcome::done(
-                (
-                    StatusCode::CREATED,
-                    ReportingPeriodEnvelope {
-                        reporting_period: ReportingPeriodView {
-                            facility_id: facility.id,
-                            period: month.label(),
-                            status: PeriodStatus::Closed,
-                            zero_report: Some(row.zero_report),
-                            dispensing_count: Some(row.dispensing_count),
-                            closed_at: Some(row.closed_at),
-                            due_by: month.due_by(grace),
-                        },
-                    },
-                ),
-                audit,
-            ))
+        body.fingerprint,
+        move |conn, actor| period_close::execute(conn, actor, input),
+        move |row| {
+            let reporting_period = ReportingPeriodView {
+                facility_id: row.facility_id,
+                period: month.label(),
+                status: PeriodStatus::Closed,
+                zero_report: Some(row.zero_report),
+                dispensing_count: Some(row.dispensing_count),
+                closed_at: Some(row.closed_at),
+                due_by: month.due_by(grace),
+            };
+            (StatusCode::CREATED, ReportingPeriodEnvelope { reporting_period })
         },
-        |reply| reply,
     )
-    .await?;
-    Ok(stored)
+    .await
 }
 
 /// Every dispensing facility of a country with the state of its period: `closed`, `open`

@@ -5,21 +5,19 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::Utc;
-use serde_json::json;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::app;
-use crate::app::error::{AppError, AppResult, DomainError, ProblemCode, unique_violation_as};
-use crate::app::frame::{AuditEntry, Outcome};
-use crate::app::stock::insufficient_stock;
+use crate::app::error::{AppResult, DomainError};
+use crate::app::stock::record_inventory_count as inventory_count;
+use crate::app::stock::record_stock_event as stock_event;
+use crate::app::stock::reverse_stock_event as reversal;
 use crate::auth::Caller;
-use crate::db::enums::{AuditAction, ReportedEventKind, ResourceType, Role, StockEventKind};
-use crate::db::ledger::{self, Entry, LedgerFilter, ProductLedger};
+use crate::db::enums::Role;
+use crate::db::ledger::{self, LedgerFilter};
 use crate::db::models::facility::Facility;
-use crate::db::models::inventory_count::{InventoryCount, NewInventoryCount};
 use crate::db::models::product::Product;
 use crate::db::models::stock_balance::StockBalance;
-use crate::db::models::stock_event::StockEvent;
 use crate::domain::ledger::check_business_time;
 use crate::domain::quantities::base_mg;
 use crate::extract::{JsonBody, Page, QueryParams};
@@ -83,58 +81,18 @@ async fn record_stock_event(
 ) -> AppResult<HttpResponse> {
     let facility = load_facility(&state, path.into_inner()).await?;
     caller.check_reports_for(&facility)?;
-    let request = body.value;
-    let delta = match request.kind.direction() {
-        0 if request.quantity_units == 0 => {
-            return Err(DomainError::field("/quantity_units", "must not be 0").into());
-        }
-        0 => request.quantity_units,
-        _ if request.quantity_units <= 0 => {
-            return Err(DomainError::field("/quantity_units", "must be positive (the kind gives the direction)").into());
-        }
-        direction => direction * request.quantity_units,
-    };
-    if request.kind == ReportedEventKind::Adjustment && request.reason.is_none() {
-        return Err(DomainError::field("/reason", "is required for an adjustment").into());
-    }
-    check_business_time(Utc::now(), request.occurred_at, state.settings.backdate_days).map_err(|m| DomainError::field("/occurred_at", m))?;
-    let key = idempotency::key_of(&req)?;
-    let fingerprint = body.fingerprint;
-    let stored = idempotency::execute(
+    let r = body.value;
+    let input = stock_event::Input::parse(facility, r.kind, r.product_id, r.quantity_units, r.occurred_at, r.reason)?;
+    check_business_time(Utc::now(), input.occurred_at, state.settings.backdate_days).map_err(|m| DomainError::field("/occurred_at", m))?;
+    idempotency::execute(
         &state,
-        key,
+        idempotency::key_of(&req)?,
         caller.actor(),
-        fingerprint,
-        move |conn, _actor| {
-            if Product::find(conn, request.product_id)?.is_none() {
-                return Err(DomainError::field("/product_id", "unknown product").into());
-            }
-            let mut ledger = ProductLedger::open(conn, &facility, request.product_id, request.occurred_at)?;
-            let entry = Entry { reason: request.reason.clone(), ..Entry::new(request.kind.ledger_kind(), delta, request.occurred_at) };
-            let appended = match ledger.append(conn, &caller.actor(), entry)? {
-                Ok(a) => a,
-                Err(e) => {
-                    let attempted = json!({"kind": request.kind, "quantity_units": request.quantity_units, "occurred_at": request.occurred_at});
-                    let (refusal, problem) = insufficient_stock(&facility, request.product_id, request.occurred_at, attempted, e);
-                    return Ok(Outcome::Refused(refusal, problem));
-                }
-            };
-            let audit = AuditEntry::of(
-                AuditAction::RecordStockEvent,
-                ResourceType::StockEvent,
-                Some(appended.event.id.to_string()),
-                Some(&facility.country_code),
-                json!({"facility_id": facility.id, "kind": appended.event.kind, "delta_units": appended.event.delta_units}),
-            );
-            Ok(Outcome::done(
-                (StatusCode::CREATED, StockEventEnvelope { stock_event: StockEventView::new(appended.event, appended.balance_after_units) }),
-                audit,
-            ))
-        },
-        |reply| reply,
+        body.fingerprint,
+        move |conn, actor| stock_event::execute(conn, actor, input),
+        |a| (StatusCode::CREATED, StockEventEnvelope { stock_event: StockEventView::new(a.event, a.balance_after_units) }),
     )
-    .await?;
-    Ok(stored)
+    .await
 }
 
 /// Current balances of a facility in units and mg of base (its own users, the ministry and
@@ -179,60 +137,22 @@ async fn record_inventory_count(
 ) -> AppResult<HttpResponse> {
     let facility = load_facility(&state, path.into_inner()).await?;
     caller.check_reports_for(&facility)?;
-    let request = body.value;
-    check_business_time(Utc::now(), request.counted_at, state.settings.backdate_days).map_err(|m| DomainError::field("/counted_at", m))?;
-    let key = idempotency::key_of(&req)?;
-    let fingerprint = body.fingerprint;
-    let stored = idempotency::execute(&state, key, caller.actor(), fingerprint, move |conn, _actor| {
-            if Product::find(conn, request.product_id)?.is_none() {
-                return Err(DomainError::field("/product_id", "unknown product").into());
-            }
-            let mut ledger = ProductLedger::open(conn, &facility, request.product_id, request.counted_at)?;
-            let expected = ledger.balance_at(request.counted_at);
-            let variance = request.counted_units - expected;
-            if variance != 0
-                && let Err(e) = ledger.check(request.counted_at, variance)
-            {
-                let attempted = json!({"kind": "count_adjustment", "counted_units": request.counted_units, "expected_units": expected, "counted_at": request.counted_at});
-                let (refusal, problem) = insufficient_stock(&facility, request.product_id, request.counted_at, attempted, e);
-                return Ok(Outcome::Refused(refusal, problem));
-            }
-            let count = InventoryCount::create(
-                conn,
-                &NewInventoryCount {
-                    country_code: &facility.country_code,
-                    facility_id: facility.id,
-                    product_id: request.product_id,
-                    counted_at: request.counted_at,
-                    counted_units: request.counted_units,
-                    expected_units: expected,
-                    variance_units: variance,
-                    reason: request.reason.as_deref(),
-                    recorded_by: Some(caller.user_id),
-                },
-            )?;
-            let stock_event = if variance != 0 {
-                let entry = Entry {
-                    inventory_count_id: Some(count.id),
-                    reason: Some(request.reason.clone().unwrap_or_else(|| "inventory count variance".to_owned())),
-                    ..Entry::new(StockEventKind::CountAdjustment, variance, request.counted_at)
-                };
-                let appended = ledger.append(conn, &caller.actor(), entry)?.map_err(|e| AppError::Internal(anyhow::anyhow!("checked placement failed: {e}")))?;
-                Some(StockEventView::new(appended.event, appended.balance_after_units))
-            } else {
-                None
-            };
-            let audit = AuditEntry::of(
-                AuditAction::RecordInventoryCount,
-                ResourceType::InventoryCount,
-                Some(count.id.to_string()),
-                Some(&facility.country_code),
-                json!({"facility_id": facility.id, "product_id": count.product_id, "counted_units": count.counted_units, "expected_units": expected, "variance_units": variance}),
-            );
-            Ok(Outcome::done((StatusCode::CREATED, InventoryCountResponse { inventory_count: count.into(), stock_event }), audit))
-        }, |reply| reply)
-    .await?;
-    Ok(stored)
+    let r = body.value;
+    check_business_time(Utc::now(), r.counted_at, state.settings.backdate_days).map_err(|m| DomainError::field("/counted_at", m))?;
+    let input =
+        inventory_count::Input { facility, product_id: r.product_id, counted_units: r.counted_units, counted_at: r.counted_at, reason: r.reason };
+    idempotency::execute(
+        &state,
+        idempotency::key_of(&req)?,
+        caller.actor(),
+        body.fingerprint,
+        move |conn, actor| inventory_count::execute(conn, actor, input),
+        |c| {
+            let stock_event = c.adjustment.map(|a| StockEventView::new(a.event, a.balance_after_units));
+            (StatusCode::CREATED, InventoryCountResponse { inventory_count: c.count.into(), stock_event })
+        },
+    )
+    .await
 }
 
 /// Compensates a ledger entry with a reversing entry at the same business time (the
@@ -248,58 +168,14 @@ async fn reverse_stock_event(
     body: JsonBody<ReversalRequest>,
 ) -> AppResult<HttpResponse> {
     caller.require(&[Role::Wholesaler, Role::Pharmacy])?;
-    let id = path.into_inner();
-    let request = body.value;
-    let key = idempotency::key_of(&req)?;
-    let fingerprint = body.fingerprint;
-    let stored = idempotency::execute(
+    let input = reversal::Input { stock_event_id: path.into_inner(), reason: body.value.reason };
+    idempotency::execute(
         &state,
-        key,
+        idempotency::key_of(&req)?,
         caller.actor(),
-        fingerprint,
-        move |conn, _actor| {
-            let original = ledger::find_entry(conn, id)?.ok_or_else(|| DomainError::not_found("ledger entry"))?;
-            let facility = Facility::find(conn, original.facility_id)?.ok_or_else(|| DomainError::not_found("facility"))?;
-            caller.check_reports_for(&facility)?;
-            if !original.kind.is_reversible() {
-                return Err(DomainError::new(ProblemCode::NotReversible, format!("a {} entry cannot be reversed", original.kind)).into());
-            }
-            let mut ledger = ProductLedger::open(conn, &facility, original.product_id, original.occurred_at)?;
-            // Checked after the lock: two reversals of one entry serialise on the balance row.
-            if StockEvent::reversal_of(conn, id)?.is_some() {
-                return Err(DomainError::new(ProblemCode::AlreadyReversed, "this entry has already been reversed").into());
-            }
-            let entry = Entry {
-                reason: Some(request.reason.clone()),
-                reverses_entry_id: Some(id),
-                reversed_kind: Some(original.kind),
-                ..Entry::new(StockEventKind::Reversal, -original.delta_units, original.occurred_at)
-            };
-            let appended = match ledger
-                .append(conn, &caller.actor(), entry)
-                .map_err(unique_violation_as(DomainError::new(ProblemCode::AlreadyReversed, "this entry has already been reversed")))?
-            {
-                Ok(a) => a,
-                Err(e) => {
-                    let attempted = json!({"kind": "reversal", "reverses_entry_id": id, "delta_units": -original.delta_units});
-                    let (refusal, problem) = insufficient_stock(&facility, original.product_id, original.occurred_at, attempted, e);
-                    return Ok(Outcome::Refused(refusal, problem));
-                }
-            };
-            let audit = AuditEntry::of(
-                AuditAction::ReverseStockEvent,
-                ResourceType::StockEvent,
-                Some(id.to_string()),
-                Some(&facility.country_code),
-                json!({"reversal_id": appended.event.id, "reason": request.reason}),
-            );
-            Ok(Outcome::done(
-                (StatusCode::CREATED, StockEventEnvelope { stock_event: StockEventView::new(appended.event, appended.balance_after_units) }),
-                audit,
-            ))
-        },
-        |reply| reply,
+        body.fingerprint,
+        move |conn, actor| reversal::execute(conn, actor, input),
+        |a| (StatusCode::CREATED, StockEventEnvelope { stock_event: StockEventView::new(a.event, a.balance_after_units) }),
     )
-    .await?;
-    Ok(stored)
+    .await
 }

@@ -3,19 +3,15 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::Utc;
-use serde_json::json;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::app;
-use crate::app::error::{AppError, AppResult, DomainError, ProblemCode};
-use crate::app::frame::{AuditEntry, Outcome};
-use crate::app::stock::insufficient_stock;
+use crate::app::error::{AppResult, DomainError};
+use crate::app::supply::confirm_transfer_receipt as transfer_receipt;
+use crate::app::supply::create_transfer as shipment;
 use crate::auth::Caller;
-use crate::db::enums::{AuditAction, ResourceType, Role, StockEventKind};
-use crate::db::ledger::{Entry, ProductLedger};
-use crate::db::models::facility::Facility;
-use crate::db::models::product::Product;
-use crate::db::models::transfer::{NewTransfer, Transfer, TransferFilter};
+use crate::db::enums::Role;
+use crate::db::models::transfer::{Transfer, TransferFilter};
 use crate::domain::ledger::check_business_time;
 use crate::extract::{JsonBody, Page, QueryParams};
 use crate::idempotency::{self, IdempotencyKeyHeader};
@@ -66,63 +62,21 @@ async fn list_transfers(state: web::Data<AppState>, caller: Caller, query: Query
 #[post("/transfers")]
 async fn create_transfer(state: web::Data<AppState>, req: HttpRequest, caller: Caller, body: JsonBody<TransferRequest>) -> AppResult<HttpResponse> {
     caller.require(&[Role::Wholesaler, Role::Pharmacy])?;
-    let request = body.value;
-    check_business_time(Utc::now(), request.shipped_at, state.settings.backdate_days).map_err(|m| DomainError::field("/shipped_at", m))?;
-    if request.from_facility_id == request.to_facility_id {
-        return Err(DomainError::field("/to_facility_id", "must differ from from_facility_id").into());
-    }
-    let key = idempotency::key_of(&req)?;
-    let fingerprint = body.fingerprint;
-    let stored = idempotency::execute(&state, key, caller.actor(), fingerprint, move |conn, _actor| {
-            let source = Facility::find(conn, request.from_facility_id)?.ok_or_else(|| DomainError::field("/from_facility_id", "unknown facility"))?;
-            caller.check_reports_for(&source)?;
-            let destination = Facility::find(conn, request.to_facility_id)?.ok_or_else(|| DomainError::field("/to_facility_id", "unknown facility"))?;
-            if destination.country_code != source.country_code {
-                return Err(DomainError::field("/to_facility_id", "must be a facility of the same country (cross-border movements are imports and exports)").into());
-            }
-            let day = request.shipped_at.date_naive();
-            if !source.licensed_on(day) {
-                return Err(DomainError::new(ProblemCode::LicenceExpired, format!("the shipping facility's licence expired on {}", source.licence_valid_until)).into());
-            }
-            if !destination.licensed_on(day) {
-                return Err(DomainError::field("/to_facility_id", format!("the destination's licence expired on {}", destination.licence_valid_until)).into());
-            }
-            if Product::find(conn, request.product_id)?.is_none() {
-                return Err(DomainError::field("/product_id", "unknown product").into());
-            }
-            let mut ledger = ProductLedger::open(conn, &source, request.product_id, request.shipped_at)?;
-            if let Err(e) = ledger.check(request.shipped_at, -request.quantity_units) {
-                let (refusal, problem) = insufficient_stock(&source, request.product_id, request.shipped_at, json!({"kind": "transfer_out", "to_facility_id": destination.id, "quantity_units": request.quantity_units}), e);
-                return Ok(Outcome::Refused(refusal, problem));
-            }
-            let transfer = Transfer::create(
-                conn,
-                &NewTransfer {
-                    country_code: &source.country_code,
-                    from_facility_id: source.id,
-                    to_facility_id: destination.id,
-                    product_id: request.product_id,
-                    quantity_units: request.quantity_units,
-                    shipped_at: request.shipped_at,
-                    shipped_by: Some(caller.user_id),
-                },
-            )?;
-            let entry = Entry { transfer_id: Some(transfer.id), ..Entry::new(StockEventKind::TransferOut, -request.quantity_units, request.shipped_at) };
-            let appended = ledger.append(conn, &caller.actor(), entry)?.map_err(|e| AppError::Internal(anyhow::anyhow!("checked placement failed: {e}")))?;
-            let audit = AuditEntry::of(
-                AuditAction::CreateTransfer,
-                ResourceType::Transfer,
-                Some(transfer.id.to_string()),
-                Some(&source.country_code),
-                json!({"to_facility_id": destination.id, "product_id": transfer.product_id, "quantity_units": transfer.quantity_units, "stock_event_id": appended.event.id}),
-            );
-            Ok(Outcome::done((
-                StatusCode::CREATED,
-                TransferEnvelope { transfer: transfer.into(), stock_event: Some(StockEventView::new(appended.event, appended.balance_after_units)) },
-            ), audit))
-        }, |reply| reply)
-    .await?;
-    Ok(stored)
+    let r = body.value;
+    check_business_time(Utc::now(), r.shipped_at, state.settings.backdate_days).map_err(|m| DomainError::field("/shipped_at", m))?;
+    let input = shipment::Input::parse(r.from_facility_id, r.to_facility_id, r.product_id, r.quantity_units, r.shipped_at)?;
+    idempotency::execute(
+        &state,
+        idempotency::key_of(&req)?,
+        caller.actor(),
+        body.fingerprint,
+        move |conn, actor| shipment::execute(conn, actor, input),
+        |s| {
+            let stock_event = Some(StockEventView::new(s.appended.event, s.appended.balance_after_units));
+            (StatusCode::CREATED, TransferEnvelope { transfer: s.transfer.into(), stock_event })
+        },
+    )
+    .await
 }
 
 /// Confirms what arrived (the destination's own user): credits its stock with the units
@@ -137,51 +91,19 @@ async fn confirm_transfer_receipt(
     body: JsonBody<TransferReceiptRequest>,
 ) -> AppResult<HttpResponse> {
     caller.require(&[Role::Wholesaler, Role::Pharmacy])?;
-    let id = path.into_inner();
-    let request = body.value;
-    check_business_time(Utc::now(), request.received_at, state.settings.backdate_days).map_err(|m| DomainError::field("/received_at", m))?;
-    let key = idempotency::key_of(&req)?;
-    let fingerprint = body.fingerprint;
-    let stored = idempotency::execute(
+    let r = body.value;
+    check_business_time(Utc::now(), r.received_at, state.settings.backdate_days).map_err(|m| DomainError::field("/received_at", m))?;
+    let input = transfer_receipt::Input { transfer_id: path.into_inner(), quantity_units: r.quantity_units, received_at: r.received_at };
+    idempotency::execute(
         &state,
-        key,
+        idempotency::key_of(&req)?,
         caller.actor(),
-        fingerprint,
-        move |conn, _actor| {
-            let transfer = Transfer::find_for_update(conn, id)?.ok_or_else(|| DomainError::not_found("transfer"))?;
-            let destination = Facility::find(conn, transfer.to_facility_id)?.ok_or_else(|| DomainError::not_found("facility"))?;
-            caller.check_reports_for(&destination)?;
-            if transfer.received_units.is_some() {
-                return Err(DomainError::new(ProblemCode::AlreadyReceived, "this transfer's receipt is already confirmed").into());
-            }
-            if request.quantity_units > transfer.quantity_units {
-                return Err(DomainError::field("/quantity_units", format!("exceeds the {} units shipped", transfer.quantity_units)).into());
-            }
-            if request.received_at < transfer.shipped_at {
-                return Err(DomainError::field("/received_at", "is before the shipment").into());
-            }
-            let confirmed = Transfer::confirm(conn, id, request.quantity_units, request.received_at, caller.user_id)?;
-            let stock_event = if request.quantity_units > 0 {
-                let mut ledger = ProductLedger::open(conn, &destination, transfer.product_id, request.received_at)?;
-                let entry = Entry { transfer_id: Some(id), ..Entry::new(StockEventKind::TransferIn, request.quantity_units, request.received_at) };
-                let appended = ledger
-                    .append(conn, &caller.actor(), entry)?
-                    .map_err(|e| AppError::Internal(anyhow::anyhow!("a receipt cannot go negative: {e}")))?;
-                Some(StockEventView::new(appended.event, appended.balance_after_units))
-            } else {
-                None
-            };
-            let audit = AuditEntry::of(
-                AuditAction::ConfirmTransferReceipt,
-                ResourceType::Transfer,
-                Some(id.to_string()),
-                Some(&destination.country_code),
-                json!({"received_units": request.quantity_units, "shipped_units": transfer.quantity_units}),
-            );
-            Ok(Outcome::done((StatusCode::CREATED, TransferEnvelope { transfer: confirmed.into(), stock_event }), audit))
+        body.fingerprint,
+        move |conn, actor| transfer_receipt::execute(conn, actor, input),
+        |t| {
+            let stock_event = t.appended.map(|a| StockEventView::new(a.event, a.balance_after_units));
+            (StatusCode::CREATED, TransferEnvelope { transfer: t.transfer.into(), stock_event })
         },
-        |reply| reply,
     )
-    .await?;
-    Ok(stored)
+    .await
 }

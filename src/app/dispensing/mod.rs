@@ -1,5 +1,6 @@
 //! Dispensing to patients: batches of records and the monthly reporting periods.
 
+pub mod close_reporting_period;
 pub mod record_batch;
 
 use chrono::{DateTime, Utc};

@@ -1,5 +1,9 @@
 //! Stock on the ledger: what a refusal for want of stock records and answers.
 
+pub mod record_inventory_count;
+pub mod record_stock_event;
+pub mod reverse_stock_event;
+
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 

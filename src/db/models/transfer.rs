@@ -63,7 +63,7 @@ impl Transfer {
         diesel::insert_into(transfers::table).values(new).returning(Transfer::as_returning()).get_result(conn)
     }
 
-    pub fn confirm(conn: &mut PgConnection, id: i64, units: i64, at: DateTime<Utc>, by: i64) -> QueryResult<Transfer> {
+    pub fn confirm(conn: &mut PgConnection, id: i64, units: i64, at: DateTime<Utc>, by: Option<i64>) -> QueryResult<Transfer> {
         diesel::update(transfers::table.find(id))
             .set((transfers::received_units.eq(units), transfers::received_at.eq(at), transfers::received_by.eq(by)))
             .returning(Transfer::as_returning())
