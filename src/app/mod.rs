@@ -6,8 +6,11 @@
 //!
 //! Nothing here knows HTTP: controllers adapt requests to commands and results to views.
 
+pub mod accounts;
 pub mod dispensing;
+pub mod diversion;
 pub mod error;
+pub mod flags;
 pub mod frame;
 pub mod policy;
 pub mod stock;
