@@ -6,9 +6,12 @@
 //!
 //! Nothing here knows HTTP: controllers adapt requests to commands and results to views.
 
+pub mod accounts;
 pub mod cache;
 pub mod dispensing;
+pub mod diversion;
 pub mod error;
+pub mod flags;
 pub mod frame;
 pub mod policy;
 pub mod stock;

@@ -15,20 +15,15 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use validator::Validate;
 
 use crate::app;
-use crate::app::error::{AppResult, DomainError};
-use crate::app::frame::{AuditEntry, Outcome};
+use crate::app::accounts::{self, issue_api_key};
+use crate::app::error::AppResult;
 use crate::auth::{Caller, api_key};
-use crate::db::enums::{AuditAction, ResourceType, Role};
-use crate::db::models::api_key::{ApiKey, ApiKeyFilter, NewApiKey};
-use crate::db::models::facility::Facility;
-use crate::db::models::user::{NewUser, User};
+use crate::db::enums::Role;
+use crate::db::models::api_key::{ApiKey, ApiKeyFilter};
 use crate::extract::{JsonBody, Page, QueryParams};
 use crate::idempotency::{self, IdempotencyKeyHeader};
 use crate::state::AppState;
 use crate::views::{ListMeta, envelope, list_page};
-
-/// The password hash of a key's principal: not a PHC string, so no password ever matches.
-const NO_PASSWORD: &str = "!api-key";
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_api_keys).service(create_api_key).service(revoke_api_key);
@@ -160,51 +155,18 @@ async fn list_api_keys(state: web::Data<AppState>, caller: Caller, query: QueryP
 async fn create_api_key(state: web::Data<AppState>, req: HttpRequest, caller: Caller, body: JsonBody<NewApiKeyRequest>) -> AppResult<HttpResponse> {
     caller.require(&[Role::Admin, Role::Regulator])?;
     let key = idempotency::key_of(&req)?;
-    let fingerprint = body.fingerprint;
-    let request = body.value;
-    if request.expires_at.is_some_and(|e| e <= Utc::now()) {
-        return Err(DomainError::field("/expires_at", "must be in the future").into());
-    }
+    let r = &body.value;
     let generated = api_key::generate();
-    let (prefix, sha256) = (generated.prefix.clone(), generated.sha256);
-    let stored = idempotency::execute_reply(&state, key, caller.actor(), fingerprint, move |conn, _actor| {
-            let facility = Facility::find(conn, request.facility_id)?.ok_or_else(|| DomainError::field("/facility_id", "unknown facility"))?;
-            caller.check_country(&facility.country_code)?;
-            let role = facility.kind.reporting_role();
-            let username = format!("key-{}", crate::config::random_hex(8));
-            let principal = User::create(
-                conn,
-                &NewUser {
-                    username: &username,
-                    password_hash: NO_PASSWORD,
-                    role,
-                    country_code: Some(&facility.country_code),
-                    facility_id: Some(facility.id),
-                },
-            )?;
-            let issued = ApiKey::create(
-                conn,
-                &NewApiKey {
-                    name: request.name.trim(),
-                    user_id: principal.id,
-                    facility_id: facility.id,
-                    country_code: &facility.country_code,
-                    prefix: &prefix,
-                    secret_sha256: &sha256,
-                    created_by: Some(caller.user_id),
-                    expires_at: request.expires_at,
-                },
-            )?;
-            let audit = AuditEntry::of(
-                AuditAction::CreateApiKey,
-                ResourceType::ApiKey,
-                Some(issued.id.to_string()),
-                Some(&facility.country_code),
-                json!({"name": issued.name, "facility_id": facility.id, "role": role, "prefix": issued.prefix, "principal_user_id": principal.id, "expires_at": issued.expires_at}),
-            );
-            // Stored for replay without the secret, which is added below for this answer only.
-            Ok(Outcome::done((StatusCode::CREATED, ApiKeyEnvelope { api_key: ApiKeyView::new(issued, role) }), audit))
-        }, |reply| reply)
+    let input = issue_api_key::Input::parse(&r.name, r.facility_id, r.expires_at, generated.prefix.clone(), generated.sha256)?;
+    let stored = idempotency::execute_reply(
+        &state,
+        key,
+        caller.actor(),
+        body.fingerprint,
+        move |conn, actor| issue_api_key::execute(conn, actor, input),
+        // Stored for replay without the secret, which is added below for this answer only.
+        |k| (StatusCode::CREATED, ApiKeyEnvelope { api_key: ApiKeyView::new(k.key, k.role) }),
+    )
     .await?;
     if stored.replayed || stored.status != StatusCode::CREATED.as_u16() {
         return Ok(idempotency::into_response(stored));
@@ -235,34 +197,16 @@ async fn revoke_api_key(
     body: JsonBody<RevocationRequest>,
 ) -> AppResult<HttpResponse> {
     caller.require(&[Role::Admin, Role::Regulator])?;
-    let id = path.into_inner();
+    let api_key_id = path.into_inner();
     let key = idempotency::key_of(&req)?;
-    let fingerprint = body.fingerprint;
-    let reason = body.value.reason;
-    let stored = idempotency::execute(
+    let input = accounts::revoke_api_key::Input { api_key_id, reason: body.value.reason };
+    idempotency::execute(
         &state,
         key,
         caller.actor(),
-        fingerprint,
-        move |conn, _actor| {
-            let before = ApiKey::find_for_update(conn, id)?.ok_or_else(|| DomainError::not_found("API key"))?;
-            caller.check_country(&before.country_code)?;
-            let role = User::find(conn, before.user_id)?.map_or(Role::Pharmacy, |u| u.role);
-            if before.revoked_at.is_some() {
-                return Ok(Outcome::unchanged((StatusCode::OK, ApiKeyEnvelope { api_key: ApiKeyView::new(before, role) })));
-            }
-            let after = ApiKey::revoke(conn, id, caller.user_id)?;
-            let audit = AuditEntry::of(
-                AuditAction::RevokeApiKey,
-                ResourceType::ApiKey,
-                Some(id.to_string()),
-                Some(&after.country_code),
-                json!({"name": after.name, "facility_id": after.facility_id, "prefix": after.prefix, "reason": reason}),
-            );
-            Ok(Outcome::done((StatusCode::OK, ApiKeyEnvelope { api_key: ApiKeyView::new(after, role) }), audit))
-        },
-        |reply| reply,
+        body.fingerprint,
+        move |conn, actor| accounts::revoke_api_key::execute(conn, actor, input),
+        |k| (StatusCode::OK, ApiKeyEnvelope { api_key: ApiKeyView::new(k.key, k.role) }),
     )
-    .await?;
-    Ok(stored)
+    .await
 }

@@ -3,16 +3,14 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
-use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::app;
+use crate::app::accounts;
 use crate::app::error::{AppResult, DomainError, ProblemCode};
-use crate::app::frame::{AuditEntry, Outcome};
 use crate::auth::jwt::{AUDIENCE, Claims, ISSUER};
 use crate::auth::{Caller, password};
-use crate::db::enums::{AuditAction, ResourceType};
 use crate::db::models::user::User;
 use crate::extract::JsonBody;
 use crate::idempotency::{self, IdempotencyKeyHeader};
@@ -128,15 +126,11 @@ async fn change_password(
     caller: Caller,
     body: JsonBody<PasswordChangeRequest>,
 ) -> AppResult<HttpResponse> {
-    if caller.api_key_id.is_some() {
-        return Err(DomainError::forbidden("an API key has no password").into());
-    }
+    let actor = caller.actor();
+    accounts::change_password::admit(&actor)?;
     let key = idempotency::key_of(&req)?;
-    let fingerprint = body.fingerprint;
     let PasswordChangeRequest { current_password, new_password } = body.value;
-    if new_password == current_password {
-        return Err(DomainError::field("/new_password", "must differ from the current password").into());
-    }
+    accounts::change_password::check_new_password(&current_password, &new_password)?;
     let address = state.settings.trusted_proxies.client_of(&req);
     if let Some(wait) = state.login_limiter.check(&caller.username, address) {
         return Err(too_many_attempts(wait).into());
@@ -148,23 +142,18 @@ async fn change_password(
         if password::verify(&current_password, Some(&stored)) { password::hash(&new_password).map(|h| (true, Some(h))) } else { Ok((false, None)) }
     })
     .await??;
-    let Some(hash) = hash.filter(|_| ok) else {
+    let Some(password_hash) = hash.filter(|_| ok) else {
         state.login_limiter.record_failure(&caller.username, address);
         return Err(DomainError::new(ProblemCode::WrongPassword, "the current password is wrong").into());
     };
-    let stored = idempotency::execute(
+    let input = accounts::change_password::Input { password_hash };
+    idempotency::execute(
         &state,
         key,
-        caller.actor(),
-        fingerprint,
-        move |conn, _actor| {
-            let user = User::set_password(conn, caller.user_id, &hash, false)?;
-            let audit =
-                AuditEntry::of(AuditAction::ChangePassword, ResourceType::User, Some(user.id.to_string()), user.country_code.as_deref(), json!({}));
-            Ok(Outcome::done((StatusCode::OK, UserEnvelope { user: UserView::from(user) }), audit))
-        },
-        |reply| reply,
+        actor,
+        body.fingerprint,
+        move |conn, actor| accounts::change_password::execute(conn, actor, input),
+        |user| (StatusCode::OK, UserEnvelope { user: UserView::from(user) }),
     )
-    .await?;
-    Ok(stored)
+    .await
 }

@@ -7,16 +7,14 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
-use serde_json::json;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::app;
-use crate::app::error::{AppResult, DomainError, ProblemCode};
-use crate::app::frame::{AuditEntry, Outcome};
+use crate::app::error::{AppResult, DomainError};
+use crate::app::flags::{comment, review};
 use crate::auth::Caller;
-use crate::db::enums::{AuditAction, CommentVisibility, FlagStatus, ResourceType, Role, RuleCategory, RuleMode};
-use crate::db::models::flag::{Flag, FlagEvent, FlagFilter, NewFlagEvent};
-use crate::db::models::user::User;
+use crate::db::enums::{CommentVisibility, Role, RuleCategory, RuleMode};
+use crate::db::models::flag::{Flag, FlagEvent, FlagFilter};
 use crate::extract::{JsonBody, Page, QueryParams};
 use crate::idempotency::{self, IdempotencyKeyHeader};
 use crate::state::AppState;
@@ -125,84 +123,20 @@ async fn update_flag(
     body: JsonBody<FlagPatchRequest>,
 ) -> AppResult<HttpResponse> {
     caller.require(&[Role::Regulator])?;
-    let id = path.into_inner();
-    let request = body.value;
-    if request.status.is_none() && request.assigned_to.is_none() {
-        return Err(DomainError::field("/status", "give a status, an assignment, or both").into());
-    }
-    if matches!(request.status, Some(FlagStatus::Confirmed | FlagStatus::Dismissed)) && request.note.is_none() {
-        return Err(DomainError::field("/note", "a reason is required to confirm or dismiss a flag").into());
-    }
-    let key = idempotency::key_of(&req)?;
-    let fingerprint = body.fingerprint;
-    let stored = idempotency::execute(
+    let r = body.value;
+    let input = review::Input::parse(path.into_inner(), r.status, r.note, r.assigned_to)?;
+    idempotency::execute(
         &state,
-        key,
+        idempotency::key_of(&req)?,
         caller.actor(),
-        fingerprint,
-        move |conn, _actor| {
-            let mut flag = Flag::find_for_update(conn, id)?.ok_or_else(|| DomainError::not_found("flag"))?;
-            caller.check_country(&flag.country_code)?;
-            if let Some(next) = request.status
-                && next != flag.status
-            {
-                if !flag.status.can_move_to(next) {
-                    return Err(DomainError::new(ProblemCode::InvalidTransition, format!("a flag cannot move from {} to {}", flag.status, next))
-                        .with_error(crate::app::error::FieldError::at("/status", format!("not allowed from {}", flag.status)))
-                        .into());
-                }
-                let from = flag.status;
-                flag = Flag::set_status(conn, id, next)?;
-                FlagEvent::record(
-                    conn,
-                    &NewFlagEvent {
-                        flag_id: id,
-                        action: "status",
-                        from_status: Some(from),
-                        to_status: Some(next),
-                        note: request.note.as_deref(),
-                        visibility: None,
-                        user_id: Some(caller.user_id),
-                        scan_id: None,
-                    },
-                )?;
-            }
-            if let Some(assignee) = request.assigned_to {
-                if let Some(user_id) = assignee {
-                    let user = User::find(conn, user_id)?.ok_or_else(|| DomainError::field("/assigned_to", "unknown user"))?;
-                    if user.role != Role::Regulator || user.country_code.as_deref() != Some(flag.country_code.as_str()) || !user.active {
-                        return Err(DomainError::field("/assigned_to", "must be an active regulator of the flag's country").into());
-                    }
-                }
-                flag = Flag::assign(conn, id, assignee)?;
-                FlagEvent::record(
-                    conn,
-                    &NewFlagEvent {
-                        flag_id: id,
-                        action: "assigned",
-                        from_status: None,
-                        to_status: None,
-                        note: assignee.map(|u| format!("assigned to user {u}")).as_deref(),
-                        visibility: None,
-                        user_id: Some(caller.user_id),
-                        scan_id: None,
-                    },
-                )?;
-            }
-            let audit = AuditEntry::of(
-                AuditAction::UpdateFlag,
-                ResourceType::Flag,
-                Some(id.to_string()),
-                Some(&flag.country_code),
-                json!({"status": request.status, "note": request.note, "assigned_to": request.assigned_to}),
-            );
-            let events = FlagEvent::of_flag(conn, id)?.into_iter().map(FlagEventView::from).collect();
-            Ok(Outcome::done((StatusCode::OK, FlagDetail { flag: FlagView::new(flag, true), events }), audit))
+        body.fingerprint,
+        move |conn, actor| review::execute(conn, actor, input),
+        |r| {
+            let events = r.events.into_iter().map(FlagEventView::from).collect();
+            (StatusCode::OK, FlagDetail { flag: FlagView::new(r.flag, true), events })
         },
-        |reply| reply,
     )
-    .await?;
-    Ok(stored)
+    .await
 }
 
 /// Comments on a flag (regulator of its country): `internal` for regulators, `official`
@@ -217,42 +151,16 @@ async fn create_flag_comment(
     body: JsonBody<CommentRequest>,
 ) -> AppResult<HttpResponse> {
     caller.require(&[Role::Regulator])?;
-    let id = path.into_inner();
-    let request = body.value;
+    let flag_id = path.into_inner();
     let key = idempotency::key_of(&req)?;
-    let fingerprint = body.fingerprint;
-    let stored = idempotency::execute(
+    let input = comment::Input { flag_id, body: body.value.body, visibility: body.value.visibility };
+    idempotency::execute(
         &state,
         key,
         caller.actor(),
-        fingerprint,
-        move |conn, _actor| {
-            let flag = Flag::find_for_update(conn, id)?.ok_or_else(|| DomainError::not_found("flag"))?;
-            caller.check_country(&flag.country_code)?;
-            let event = FlagEvent::record(
-                conn,
-                &NewFlagEvent {
-                    flag_id: id,
-                    action: "comment",
-                    from_status: None,
-                    to_status: None,
-                    note: Some(&request.body),
-                    visibility: Some(request.visibility),
-                    user_id: Some(caller.user_id),
-                    scan_id: None,
-                },
-            )?;
-            let audit = AuditEntry::of(
-                AuditAction::CreateFlagComment,
-                ResourceType::Flag,
-                Some(id.to_string()),
-                Some(&flag.country_code),
-                json!({"event_id": event.id, "visibility": request.visibility}),
-            );
-            Ok(Outcome::done((StatusCode::CREATED, CommentEnvelope { comment: event.into() }), audit))
-        },
-        |reply| reply,
+        body.fingerprint,
+        move |conn, actor| comment::execute(conn, actor, input),
+        |event| (StatusCode::CREATED, CommentEnvelope { comment: event.into() }),
     )
-    .await?;
-    Ok(stored)
+    .await
 }

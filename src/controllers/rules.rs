@@ -5,28 +5,21 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::Utc;
-use serde_json::json;
 use tracing::Instrument;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::app;
+use crate::app::diversion::{self, run_scan, start_scan};
 use crate::app::error::{AppResult, DomainError};
-use crate::app::frame::{AuditEntry, Outcome};
 use crate::auth::Caller;
-use crate::db::enums::{AuditAction, ResourceType, Role, ScanTrigger};
+use crate::db::enums::Role;
 use crate::db::models::audit_event::Actor;
-use crate::db::models::country::Country;
 use crate::db::models::rule::Rule;
 use crate::db::models::scan::Scan;
-use crate::db::reports::flows::DateRange;
 use crate::extract::{JsonBody, QueryParams};
 use crate::idempotency::{self, IdempotencyKeyHeader};
-use crate::rules;
 use crate::state::AppState;
 use crate::views::flags::{RuleEnvelope, RuleList, RulePatchRequest, RuleQuery, RuleView, ScanEnvelope, ScanRequest};
-
-/// Longest period one scan covers.
-const MAX_SCAN_DAYS: i64 = 366 * 2;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_scan).service(get_scan).service(list_rules).service(update_rule);
@@ -46,39 +39,16 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[post("/diversion/scans")]
 async fn create_scan(state: web::Data<AppState>, req: HttpRequest, caller: Caller, body: JsonBody<ScanRequest>) -> AppResult<HttpResponse> {
     caller.require(&[Role::Regulator])?;
-    let request = body.value;
-    let country = request.country_code.trim().to_uppercase();
-    caller.check_country(&country)?;
-    if request.to < request.from {
-        return Err(DomainError::field("/to", "must not be before from").into());
-    }
-    let range = DateRange { from: request.from, to: request.to };
-    if range.days() > MAX_SCAN_DAYS {
-        return Err(DomainError::field("/to", format!("a scan covers at most {MAX_SCAN_DAYS} days")).into());
-    }
-    let key = idempotency::key_of(&req)?;
-    let fingerprint = body.fingerprint;
     let actor = caller.actor();
+    let r = &body.value;
+    let input = start_scan::Input::parse(&actor, &r.country_code, r.from, r.to)?;
     let stored = idempotency::execute_reply(
         &state,
-        key,
-        caller.actor(),
-        fingerprint,
-        move |conn, _actor| {
-            if Country::find(conn, &country)?.is_none() {
-                return Err(DomainError::field("/country_code", "unknown country").into());
-            }
-            let scan = Scan::start(conn, &country, range.from, range.to, ScanTrigger::Manual, Some(caller.user_id))?;
-            let audit = AuditEntry::of(
-                AuditAction::CreateScan,
-                ResourceType::Scan,
-                Some(scan.id.to_string()),
-                Some(&country),
-                json!({"from": range.from, "to": range.to}),
-            );
-            Ok(Outcome::done((StatusCode::ACCEPTED, ScanEnvelope { scan: scan.into() }), audit))
-        },
-        |reply| reply,
+        idempotency::key_of(&req)?,
+        actor.clone(),
+        body.fingerprint,
+        move |conn, actor| start_scan::execute(conn, actor, input),
+        |scan| (StatusCode::ACCEPTED, ScanEnvelope { scan: scan.into() }),
     )
     .await?;
     let scan_id = (stored.status == StatusCode::ACCEPTED.as_u16())
@@ -102,26 +72,9 @@ fn spawn_scan(state: web::Data<AppState>, id: i64, actor: Actor) {
     let span = tracing::info_span!("scan", scan_id = id, request_id = actor.request_id.as_deref().unwrap_or(""));
     actix_web::rt::spawn(
         async move {
-            let result = app::run(&state.pool, move |conn| {
-                let scan = Scan::find(conn, id)?.ok_or_else(|| DomainError::not_found("scan"))?;
-                let country = scan.country_code.clone();
-                match rules::scan::complete(conn, scan, Utc::now().date_naive(), grace) {
-                    Ok(outcome) => {
-                        let details = json!({"flags_raised": outcome.flags_raised, "flags_updated": outcome.flags_updated});
-                        AuditEntry::of(AuditAction::CompleteScan, ResourceType::Scan, Some(id.to_string()), Some(&country), details)
-                            .record(conn, &actor)?;
-                        Ok(outcome.flags_raised)
-                    }
-                    Err(e) => {
-                        AuditEntry::of(AuditAction::FailScan, ResourceType::Scan, Some(id.to_string()), Some(&country), json!({}))
-                            .record(conn, &actor)?;
-                        Err(e.into())
-                    }
-                }
-            })
-            .await;
+            let result = app::run(&state.pool, move |conn| run_scan::run(conn, &actor, id, Utc::now().date_naive(), grace)).await;
             match result {
-                Ok(raised) => tracing::info!(flags_raised = raised, "scan finished"),
+                Ok(outcome) => tracing::info!(flags_raised = outcome.flags_raised, "scan finished"),
                 Err(e) => tracing::error!(error = %e, "scan failed"),
             }
         }
@@ -165,39 +118,15 @@ async fn update_rule(
     body: JsonBody<RulePatchRequest>,
 ) -> AppResult<HttpResponse> {
     caller.require(&[Role::Regulator])?;
-    let code = path.into_inner();
-    let spec = rules::spec(&code).ok_or_else(|| DomainError::not_found("rule"))?;
-    let country = caller.country_code.clone().ok_or_else(|| DomainError::forbidden("no country"))?;
-    let request = body.value;
-    let key = idempotency::key_of(&req)?;
-    let fingerprint = body.fingerprint;
-    let stored = idempotency::execute(&state, key, caller.actor(), fingerprint, move |conn, _actor| {
-            let mut rule = Rule::find_for_update(conn, &country, &code)?.ok_or_else(|| DomainError::not_found("rule"))?;
-            let before = (rule.version, rule.params.clone(), rule.enabled, rule.mode);
-            if let Some(changes) = &request.params {
-                let mut params = rule.params.as_object().cloned().unwrap_or_default();
-                for (k, v) in changes {
-                    params.insert(k.clone(), v.clone());
-                }
-                rule.params = (spec.check_params)(&serde_json::Value::Object(params)).map_err(|m| DomainError::field("/params", m))?;
-            }
-            if let Some(enabled) = request.enabled {
-                rule.enabled = enabled;
-            }
-            if let Some(mode) = request.mode {
-                rule.mode = mode;
-            }
-            rule.version += 1;
-            let saved = Rule::save_version(conn, &rule, caller.user_id)?;
-            let audit = AuditEntry::of(
-                AuditAction::UpdateRule,
-                ResourceType::Rule,
-                Some(code.clone()),
-                Some(&country),
-                json!({"before": {"version": before.0, "params": before.1, "enabled": before.2, "mode": before.3}, "after": {"version": saved.version, "params": saved.params, "enabled": saved.enabled, "mode": saved.mode}}),
-            );
-            Ok(Outcome::done((StatusCode::OK, RuleEnvelope { rule: saved.into() }), audit))
-        }, |reply| reply)
-    .await?;
-    Ok(stored)
+    let r = body.value;
+    let input = diversion::update_rule::Input::parse(path.into_inner(), r.params, r.enabled, r.mode)?;
+    idempotency::execute(
+        &state,
+        idempotency::key_of(&req)?,
+        caller.actor(),
+        body.fingerprint,
+        move |conn, actor| diversion::update_rule::execute(conn, actor, input),
+        |rule| (StatusCode::OK, RuleEnvelope { rule: rule.into() }),
+    )
+    .await
 }

@@ -3,17 +3,15 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::Deserialize;
-use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::app;
-use crate::app::error::{AppResult, DomainError, FieldError, ProblemCode, unique_violation_as};
-use crate::app::frame::{AuditEntry, Outcome};
+use crate::app::accounts::{self, reset_password, set_user_active};
+use crate::app::error::AppResult;
 use crate::auth::{Caller, password};
-use crate::db::enums::{AuditAction, ResourceType, Role};
-use crate::db::models::facility::Facility;
-use crate::db::models::user::{NewUser, User};
+use crate::db::enums::Role;
+use crate::db::models::user::User;
 use crate::extract::{JsonBody, Page, QueryParams};
 use crate::idempotency::{self, IdempotencyKeyHeader};
 use crate::state::AppState;
@@ -35,10 +33,6 @@ async fn list_users(state: web::Data<AppState>, caller: Caller, query: QueryPara
     Ok(HttpResponse::Ok().json(UserList { users: rows.into_iter().map(UserView::from).collect(), meta: ListMeta::new(total, page) }))
 }
 
-fn valid_username(name: &str) -> bool {
-    (3..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
-}
-
 /// Creates a user (admin only). Facility roles name their facility; the country is the
 /// facility's. Country roles name their country.
 #[utoipa::path(tag = "users", params(IdempotencyKeyHeader), request_body = NewUserRequest, responses((status = 201, body = UserEnvelope)))]
@@ -46,91 +40,25 @@ fn valid_username(name: &str) -> bool {
 async fn create_user(state: web::Data<AppState>, req: HttpRequest, caller: Caller, body: JsonBody<NewUserRequest>) -> AppResult<HttpResponse> {
     caller.require(&[Role::Admin])?;
     let key = idempotency::key_of(&req)?;
-    let fingerprint = body.fingerprint;
-    let request = body.value;
-    if !valid_username(&request.username) {
-        return Err(DomainError::field("/username", "use 3 to 64 characters: lower-case letters, digits, '.', '_', '-'").into());
-    }
-    let hash = web::block({
-        let pw = request.password.clone();
-        move || password::hash(&pw)
-    })
-    .await??;
-    let stored = idempotency::execute(
+    let r = body.value;
+    accounts::create_user::check_username(&r.username)?;
+    let hash = web::block(move || password::hash(&r.password)).await??;
+    let input = accounts::create_user::Input {
+        username: r.username,
+        password_hash: hash,
+        role: r.role,
+        country_code: r.country_code,
+        facility_id: r.facility_id,
+    };
+    idempotency::execute(
         &state,
         key,
         caller.actor(),
-        fingerprint,
-        move |conn, _actor| {
-            let country = resolve_scope(conn, &request)?;
-            let user = User::create(
-                conn,
-                &NewUser {
-                    username: &request.username,
-                    password_hash: &hash,
-                    role: request.role,
-                    country_code: country.as_deref(),
-                    facility_id: request.facility_id,
-                },
-            )
-            .map_err(unique_violation_as(
-                DomainError::new(ProblemCode::UsernameTaken, "that username is taken").with_error(FieldError::at("/username", "is taken")),
-            ))?;
-            let audit = AuditEntry::of(
-                AuditAction::CreateUser,
-                ResourceType::User,
-                Some(user.id.to_string()),
-                user.country_code.as_deref(),
-                json!({"username": user.username, "role": user.role, "facility_id": user.facility_id}),
-            );
-            Ok(Outcome::done((StatusCode::CREATED, UserEnvelope { user: UserView::from(user) }), audit))
-        },
-        |reply| reply,
+        body.fingerprint,
+        move |conn, actor| accounts::create_user::execute(conn, actor, input),
+        |user| (StatusCode::CREATED, UserEnvelope { user: UserView::from(user) }),
     )
-    .await?;
-    Ok(stored)
-}
-
-/// The country a new user is bound to, checking the role's scope rules.
-fn resolve_scope(conn: &mut diesel::PgConnection, request: &NewUserRequest) -> AppResult<Option<String>> {
-    match request.role {
-        Role::Admin | Role::Regional => {
-            if request.country_code.is_some() {
-                return Err(DomainError::field("/country_code", "must be absent for this role").into());
-            }
-            if request.facility_id.is_some() {
-                return Err(DomainError::field("/facility_id", "must be absent for this role").into());
-            }
-            Ok(None)
-        }
-        Role::Regulator | Role::Ministry => {
-            if request.facility_id.is_some() {
-                return Err(DomainError::field("/facility_id", "must be absent for this role").into());
-            }
-            let code = request.country_code.clone().ok_or_else(|| DomainError::field("/country_code", "is required for this role"))?;
-            if crate::db::models::country::Country::find(conn, &code)?.is_none() {
-                return Err(DomainError::field("/country_code", "unknown country").into());
-            }
-            Ok(Some(code))
-        }
-        Role::Pharmacy | Role::Wholesaler => {
-            let id = request.facility_id.ok_or_else(|| DomainError::field("/facility_id", "is required for this role"))?;
-            let facility = Facility::find(conn, id)?.ok_or_else(|| DomainError::field("/facility_id", "unknown facility"))?;
-            if facility.kind.reporting_role() != request.role {
-                return Err(DomainError::field(
-                    "/role",
-                    format!("a {} facility reports through the {} role", facility.kind, facility.kind.reporting_role()),
-                )
-                .into());
-            }
-            if let Some(code) = &request.country_code
-                && code != &facility.country_code
-            {
-                return Err(DomainError::field("/country_code", "must be the facility's country").into());
-            }
-            Ok(Some(facility.country_code))
-        }
-    }
+    .await
 }
 
 /// An optional reason, kept in the audit log.
@@ -152,39 +80,17 @@ async fn set_user_active(
     active: bool,
 ) -> AppResult<HttpResponse> {
     caller.require(&[Role::Admin])?;
-    if id == caller.user_id && !active {
-        return Err(DomainError::new(ProblemCode::CannotDeactivateSelf, "an admin cannot deactivate its own account").into());
-    }
-    let key = idempotency::key_of(&req)?;
-    let fingerprint = body.fingerprint;
-    let reason = body.value.reason;
-    let stored = idempotency::execute(
+    let actor = caller.actor();
+    let input = set_user_active::Input::parse(&actor, id, active, body.value.reason)?;
+    idempotency::execute(
         &state,
-        key,
-        caller.actor(),
-        fingerprint,
-        move |conn, _actor| {
-            let before = User::find_for_update(conn, id)?.ok_or_else(|| DomainError::not_found("user"))?;
-            if User::is_api_key_principal(conn, id)? {
-                return Err(DomainError::new(ProblemCode::ApiKeyPrincipal, "this user acts for an API key: revoke the key instead").into());
-            }
-            if before.active == active {
-                return Ok(Outcome::unchanged((StatusCode::OK, UserEnvelope { user: UserView::from(before) })));
-            }
-            let after = User::set_active(conn, id, active)?;
-            let audit = AuditEntry::of(
-                if active { AuditAction::ActivateUser } else { AuditAction::DeactivateUser },
-                ResourceType::User,
-                Some(id.to_string()),
-                after.country_code.as_deref(),
-                json!({"username": after.username, "active": active, "reason": reason}),
-            );
-            Ok(Outcome::done((StatusCode::OK, UserEnvelope { user: UserView::from(after) }), audit))
-        },
-        |reply| reply,
+        idempotency::key_of(&req)?,
+        actor,
+        body.fingerprint,
+        move |conn, actor| set_user_active::execute(conn, actor, input),
+        |user| (StatusCode::OK, UserEnvelope { user: UserView::from(user) }),
     )
-    .await?;
-    Ok(stored)
+    .await
 }
 
 /// Deactivates a user (admin only): its tokens stop working at once and it cannot log in.
@@ -267,33 +173,18 @@ async fn reset_user_password(
     body: JsonBody<PasswordResetRequest>,
 ) -> AppResult<HttpResponse> {
     caller.require(&[Role::Admin])?;
-    let id = path.into_inner();
+    let user_id = path.into_inner();
     let key = idempotency::key_of(&req)?;
-    let fingerprint = body.fingerprint;
     let new_password = body.value.new_password;
     let hash = web::block(move || password::hash(&new_password)).await??;
-    let stored = idempotency::execute(
+    let input = reset_password::Input { user_id, password_hash: hash };
+    idempotency::execute(
         &state,
         key,
         caller.actor(),
-        fingerprint,
-        move |conn, _actor| {
-            User::find_for_update(conn, id)?.ok_or_else(|| DomainError::not_found("user"))?;
-            if User::is_api_key_principal(conn, id)? {
-                return Err(DomainError::new(ProblemCode::ApiKeyPrincipal, "this user acts for an API key and has no password").into());
-            }
-            let user = User::set_password(conn, id, &hash, true)?;
-            let audit = AuditEntry::of(
-                AuditAction::ResetPassword,
-                ResourceType::User,
-                Some(id.to_string()),
-                user.country_code.as_deref(),
-                json!({"username": user.username}),
-            );
-            Ok(Outcome::done((StatusCode::OK, UserEnvelope { user: UserView::from(user) }), audit))
-        },
-        |reply| reply,
+        body.fingerprint,
+        move |conn, actor| reset_password::execute(conn, actor, input),
+        |user| (StatusCode::OK, UserEnvelope { user: UserView::from(user) }),
     )
-    .await?;
-    Ok(stored)
+    .await
 }
