@@ -65,7 +65,6 @@ list_page!(AuditEventList, audit_events, AuditEventView);
 #[utoipa::path(tag = "audit", params(AuditQuery), responses((status = 200, body = AuditEventList)))]
 #[get("/audit-events")]
 async fn list_audit_events(state: web::Data<AppState>, caller: Caller, query: QueryParams<AuditQuery>) -> AppResult<HttpResponse> {
-    caller.require(&[Role::Admin, Role::Regulator])?;
     let q = query.0;
     let page = Page::new(q.page, q.per_page)?;
     let filter = AuditFilter {
