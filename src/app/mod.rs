@@ -8,8 +8,10 @@
 
 pub mod dispensing;
 pub mod error;
+pub mod estimates;
 pub mod frame;
 pub mod policy;
+pub mod reference;
 pub mod stock;
 pub mod supply;
 
