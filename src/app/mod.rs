@@ -11,9 +11,11 @@ pub mod cache;
 pub mod dispensing;
 pub mod diversion;
 pub mod error;
+pub mod estimates;
 pub mod flags;
 pub mod frame;
 pub mod policy;
+pub mod reference;
 pub mod stock;
 pub mod supply;
 

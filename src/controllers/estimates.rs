@@ -5,17 +5,14 @@ use std::collections::BTreeMap;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use bigdecimal::BigDecimal;
-use serde_json::json;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::app;
-use crate::app::error::{AppResult, DomainError, FieldError, ProblemCode, unique_violation_as};
-use crate::app::frame::{AuditEntry, Outcome};
+use crate::app::error::AppResult;
+use crate::app::estimates;
 use crate::auth::Caller;
-use crate::db::enums::{AuditAction, EstimateKind, ResourceType, Role};
-use crate::db::models::country::Country;
-use crate::db::models::estimate::{Estimate, EstimateFilter, NewEstimate};
-use crate::db::models::substance::Substance;
+use crate::db::enums::EstimateKind;
+use crate::db::models::estimate::{Estimate, EstimateFilter};
 use crate::extract::{JsonBody, Page, QueryParams};
 use crate::idempotency::{self, IdempotencyKeyHeader};
 use crate::state::AppState;
@@ -52,7 +49,6 @@ fn totals(estimates: &[Estimate]) -> Vec<EstimateTotalView> {
 #[utoipa::path(tag = "supply chain", params(EstimateQuery), responses((status = 200, body = EstimateList)))]
 #[get("/estimates")]
 async fn list_estimates(state: web::Data<AppState>, caller: Caller, query: QueryParams<EstimateQuery>) -> AppResult<HttpResponse> {
-    caller.require(&[Role::Admin, Role::Ministry, Role::Regulator])?;
     let q = query.0;
     let page = Page::new(q.page, q.per_page)?;
     let filter = EstimateFilter { country_code: caller.country_scope(q.country.as_deref())?, year: q.year, substance_id: q.substance_id };
@@ -67,47 +63,17 @@ async fn list_estimates(state: web::Data<AppState>, caller: Caller, query: Query
 #[utoipa::path(tag = "supply chain", params(IdempotencyKeyHeader), request_body = EstimateRequest, responses((status = 201, body = EstimateEnvelope)))]
 #[post("/estimates")]
 async fn create_estimate(state: web::Data<AppState>, req: HttpRequest, caller: Caller, body: JsonBody<EstimateRequest>) -> AppResult<HttpResponse> {
-    caller.require(&[Role::Ministry, Role::Regulator])?;
-    let request = body.value;
-    let country = request.country_code.trim().to_uppercase();
-    caller.check_country(&country)?;
-    if request.quantity_g.0 <= 0 || !request.quantity_g.fits(20, 6) {
-        return Err(DomainError::field("/quantity_g", "must be greater than 0, below 100 000 000 000 000 g, with at most 6 decimals").into());
-    }
-    let key = idempotency::key_of(&req)?;
-    let fingerprint = body.fingerprint;
-    let stored = idempotency::execute(&state, key, caller.actor(), fingerprint, move |conn, _actor| {
-            if Country::find(conn, &country)?.is_none() {
-                return Err(DomainError::field("/country_code", "unknown country").into());
-            }
-            if Substance::find(conn, request.substance_id)?.is_none() {
-                return Err(DomainError::field("/substance_id", "unknown substance").into());
-            }
-            let estimate = Estimate::create(
-                conn,
-                &NewEstimate {
-                    country_code: &country,
-                    substance_id: request.substance_id,
-                    year: request.year,
-                    kind: request.kind,
-                    quantity_g: request.quantity_g.into_inner(),
-                    reference: request.reference.as_deref(),
-                    created_by: Some(caller.user_id),
-                },
-            )
-            .map_err(unique_violation_as(
-                DomainError::new(ProblemCode::AnnualEstimateExists, "this year already has an annual estimate; add a supplementary one")
-                    .with_error(FieldError::at("/kind", "an annual estimate exists for this country, substance and year")),
-            ))?;
-            let audit = AuditEntry::of(
-                AuditAction::CreateEstimate,
-                ResourceType::Estimate,
-                Some(estimate.id.to_string()),
-                Some(&country),
-                json!({"substance_id": estimate.substance_id, "year": estimate.year, "kind": estimate.kind, "quantity_g": estimate.quantity_g.to_string()}),
-            );
-            Ok(Outcome::done((StatusCode::CREATED, EstimateEnvelope { estimate: estimate.into() }), audit))
-        }, |reply| reply)
-    .await?;
-    Ok(stored)
+    let r = body.value;
+    let input = estimates::create_estimate::Input::new(&r.country_code, r.substance_id, r.year, r.kind, r.quantity_g, r.reference);
+    caller.check_country(&input.country_code)?;
+    let input = input.check()?;
+    idempotency::execute(
+        &state,
+        idempotency::key_of(&req)?,
+        caller.actor(),
+        body.fingerprint,
+        move |conn, actor| estimates::create_estimate::execute(conn, actor, input),
+        |estimate| (StatusCode::CREATED, EstimateEnvelope { estimate: estimate.into() }),
+    )
+    .await
 }

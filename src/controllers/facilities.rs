@@ -2,16 +2,13 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
-use serde_json::json;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::app;
-use crate::app::error::{AppResult, DomainError, FieldError, ProblemCode, unique_violation_as};
-use crate::app::frame::{AuditEntry, Outcome};
+use crate::app::error::{AppResult, DomainError};
+use crate::app::reference;
 use crate::auth::Caller;
-use crate::db::enums::{AuditAction, ResourceType, Role};
-use crate::db::models::facility::{Facility, FacilityChangeset, FacilityFilter, NewFacility};
-use crate::db::models::region::Region;
+use crate::db::models::facility::{Facility, FacilityFilter};
 use crate::extract::{JsonBody, Page, QueryParams};
 use crate::idempotency::{self, IdempotencyKeyHeader};
 use crate::state::AppState;
@@ -56,39 +53,24 @@ async fn create_facility(
     caller: Caller,
     body: JsonBody<NewFacilityRequest>,
 ) -> AppResult<HttpResponse> {
-    caller.require(&[Role::Admin, Role::Regulator])?;
     let key = idempotency::key_of(&req)?;
-    let fingerprint = body.fingerprint;
-    let request = body.value;
-    let stored = idempotency::execute(&state, key, caller.actor(), fingerprint, move |conn, _actor| {
-            let region = Region::find(conn, request.region_id)?.ok_or_else(|| DomainError::field("/region_id", "unknown region"))?;
-            caller.check_country(&region.country_code)?;
-            let facility = Facility::create(
-                conn,
-                &NewFacility {
-                    country_code: &region.country_code,
-                    region_id: region.id,
-                    name: request.name.trim(),
-                    kind: request.kind,
-                    licence_number: request.licence_number.trim(),
-                    licence_valid_until: request.licence_valid_until,
-                },
-            )
-            .map_err(unique_violation_as(
-                DomainError::new(ProblemCode::LicenceNumberTaken, "another facility of this country holds this licence number")
-                    .with_error(FieldError::at("/licence_number", "is taken")),
-            ))?;
-            let audit = AuditEntry::of(
-                AuditAction::CreateFacility,
-                ResourceType::Facility,
-                Some(facility.id.to_string()),
-                Some(&facility.country_code),
-                json!({"name": facility.name, "kind": facility.kind, "licence_number": facility.licence_number, "licence_valid_until": facility.licence_valid_until}),
-            );
-            Ok(Outcome::done((StatusCode::CREATED, FacilityEnvelope { facility: facility.into() }), audit))
-        }, |reply| reply)
-    .await?;
-    Ok(stored)
+    let r = body.value;
+    let input = reference::create_facility::Input {
+        region_id: r.region_id,
+        name: r.name,
+        kind: r.kind,
+        licence_number: r.licence_number,
+        licence_valid_until: r.licence_valid_until,
+    };
+    idempotency::execute(
+        &state,
+        key,
+        caller.actor(),
+        body.fingerprint,
+        move |conn, actor| reference::create_facility::execute(conn, actor, input),
+        |facility| (StatusCode::CREATED, FacilityEnvelope { facility: facility.into() }),
+    )
+    .await
 }
 
 /// Changes a facility's name, licence or region (admin, or the regulator of its country).
@@ -101,41 +83,22 @@ async fn update_facility(
     path: web::Path<i64>,
     body: JsonBody<FacilityPatchRequest>,
 ) -> AppResult<HttpResponse> {
-    caller.require(&[Role::Admin, Role::Regulator])?;
-    let id = path.into_inner();
     let key = idempotency::key_of(&req)?;
-    let fingerprint = body.fingerprint;
-    let request = body.value;
-    let stored = idempotency::execute(&state, key, caller.actor(), fingerprint, move |conn, _actor| {
-            let before = Facility::find_for_update(conn, id)?.ok_or_else(|| DomainError::not_found("facility"))?;
-            caller.check_country(&before.country_code)?;
-            if let Some(region_id) = request.region_id {
-                let region = Region::find(conn, region_id)?.ok_or_else(|| DomainError::field("/region_id", "unknown region"))?;
-                if region.country_code != before.country_code {
-                    return Err(DomainError::field("/region_id", "must be a region of the facility's country").into());
-                }
-            }
-            let changes = FacilityChangeset {
-                region_id: request.region_id,
-                name: request.name.as_deref().map(|s| s.trim().to_owned()),
-                licence_number: request.licence_number.as_deref().map(|s| s.trim().to_owned()),
-                licence_valid_until: request.licence_valid_until,
-                updated_at: Some(chrono::Utc::now()),
-            };
-            let after = Facility::update(conn, id, &changes)
-                .map_err(unique_violation_as(DomainError::new(ProblemCode::LicenceNumberTaken, "another facility of this country holds this licence number")))?;
-            let audit = AuditEntry::of(
-                AuditAction::UpdateFacility,
-                ResourceType::Facility,
-                Some(id.to_string()),
-                Some(&after.country_code),
-                json!({
-                    "before": {"name": before.name, "region_id": before.region_id, "licence_number": before.licence_number, "licence_valid_until": before.licence_valid_until},
-                    "after": {"name": after.name, "region_id": after.region_id, "licence_number": after.licence_number, "licence_valid_until": after.licence_valid_until},
-                }),
-            );
-            Ok(Outcome::done((StatusCode::OK, FacilityEnvelope { facility: after.into() }), audit))
-        }, |reply| reply)
-    .await?;
-    Ok(stored)
+    let r = body.value;
+    let input = reference::update_facility::Input {
+        facility_id: path.into_inner(),
+        name: r.name,
+        licence_number: r.licence_number,
+        licence_valid_until: r.licence_valid_until,
+        region_id: r.region_id,
+    };
+    idempotency::execute(
+        &state,
+        key,
+        caller.actor(),
+        body.fingerprint,
+        move |conn, actor| reference::update_facility::execute(conn, actor, input),
+        |facility| (StatusCode::OK, FacilityEnvelope { facility: facility.into() }),
+    )
+    .await
 }

@@ -1,20 +1,16 @@
 //! `GET /countries`, `GET /countries/{code}/regions`, `POST /regions`,
 //! `PUT /regions/{id}/population`.
 
-use std::collections::BTreeSet;
-
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
-use serde_json::json;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::app;
-use crate::app::error::{AppResult, DomainError, FieldError, ProblemCode, unique_violation_as};
-use crate::app::frame::{AuditEntry, Outcome};
+use crate::app::error::{AppResult, DomainError};
+use crate::app::reference;
 use crate::auth::Caller;
-use crate::db::enums::{AgeBand, AuditAction, ResourceType, Role, Sex};
 use crate::db::models::country::Country;
-use crate::db::models::region::{NewRegion, Region, RegionPopulation, RegionPopulationGroup};
+use crate::db::models::region::{Region, RegionPopulation, RegionPopulationGroup};
 use crate::extract::{JsonBody, Page, QueryParams};
 use crate::idempotency::{self, IdempotencyKeyHeader};
 use crate::state::AppState;
@@ -28,12 +24,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_countries).service(list_regions).service(create_region).service(put_region_population);
 }
 
-/// Who may manage regions and population figures of `country`.
-fn check_manages_geography(caller: &Caller, country: &str) -> AppResult<()> {
-    caller.require(&[Role::Admin, Role::Ministry, Role::Regulator])?;
-    caller.check_country(country)
-}
-
 #[utoipa::path(tag = "reference data", params(PageQuery), responses((status = 200, body = CountryList)))]
 #[get("/countries")]
 async fn list_countries(state: web::Data<AppState>, _caller: Caller, query: QueryParams<PageQuery>) -> AppResult<HttpResponse> {
@@ -44,30 +34,30 @@ async fn list_countries(state: web::Data<AppState>, _caller: Caller, query: Quer
     Ok(HttpResponse::Ok().json(CountryList { countries, meta: ListMeta::new(total, page) }))
 }
 
+/// A region with its figures (every year's total, by year, and breakdown).
+fn region_view(region: Region, totals: &[RegionPopulation], groups: &[RegionPopulationGroup]) -> RegionView {
+    let populations = totals
+        .iter()
+        .filter(|t| t.region_id == region.id)
+        .map(|t| PopulationView {
+            year: t.year,
+            total: t.total,
+            source: t.source.clone(),
+            by_sex_age: groups
+                .iter()
+                .filter(|g| g.region_id == region.id && g.year == t.year)
+                .map(|g| PopulationGroupView { sex: g.sex, age_band: g.age_band, count: g.count })
+                .collect(),
+        })
+        .collect();
+    RegionView::new(region, populations)
+}
+
 fn region_views(conn: &mut diesel::PgConnection, regions: Vec<Region>) -> AppResult<Vec<RegionView>> {
     let ids: Vec<i64> = regions.iter().map(|r| r.id).collect();
     let totals = RegionPopulation::for_regions(conn, &ids)?;
     let groups = RegionPopulationGroup::for_regions(conn, &ids)?;
-    Ok(regions
-        .into_iter()
-        .map(|r| {
-            let populations = totals
-                .iter()
-                .filter(|t| t.region_id == r.id)
-                .map(|t| PopulationView {
-                    year: t.year,
-                    total: t.total,
-                    source: t.source.clone(),
-                    by_sex_age: groups
-                        .iter()
-                        .filter(|g| g.region_id == r.id && g.year == t.year)
-                        .map(|g| PopulationGroupView { sex: g.sex, age_band: g.age_band, count: g.count })
-                        .collect(),
-                })
-                .collect();
-            RegionView::new(r, populations)
-        })
-        .collect())
+    Ok(regions.into_iter().map(|r| region_view(r, &totals, &groups)).collect())
 }
 
 /// The regions of a country with their population figures.
@@ -98,59 +88,18 @@ async fn list_regions(
 #[utoipa::path(tag = "reference data", params(IdempotencyKeyHeader), request_body = NewRegionRequest, responses((status = 201, body = RegionEnvelope)))]
 #[post("/regions")]
 async fn create_region(state: web::Data<AppState>, req: HttpRequest, caller: Caller, body: JsonBody<NewRegionRequest>) -> AppResult<HttpResponse> {
-    let request = body.value;
-    let country = request.country_code.trim().to_uppercase();
-    check_manages_geography(&caller, &country)?;
-    let key = idempotency::key_of(&req)?;
-    let fingerprint = body.fingerprint;
-    let stored = idempotency::execute(
+    let r = body.value;
+    let input = reference::create_region::Input::new(&r.country_code, &r.name, r.code);
+    caller.check_country(&input.country_code)?;
+    idempotency::execute(
         &state,
-        key,
+        idempotency::key_of(&req)?,
         caller.actor(),
-        fingerprint,
-        move |conn, _actor| {
-            if Country::find(conn, &country)?.is_none() {
-                return Err(DomainError::field("/country_code", "unknown country").into());
-            }
-            let region =
-                Region::create(conn, &NewRegion { country_code: &country, name: request.name.trim(), code: request.code.as_deref() }).map_err(
-                    unique_violation_as(DomainError::new(ProblemCode::RegionExists, "the country already has a region with this name or code")),
-                )?;
-            let audit = AuditEntry::of(
-                AuditAction::CreateRegion,
-                ResourceType::Region,
-                Some(region.id.to_string()),
-                Some(&country),
-                json!({"name": region.name, "code": region.code}),
-            );
-            Ok(Outcome::done((StatusCode::CREATED, RegionEnvelope { region: RegionView::new(region, Vec::new()) }), audit))
-        },
-        |reply| reply,
+        body.fingerprint,
+        move |conn, actor| reference::create_region::execute(conn, actor, input),
+        |region| (StatusCode::CREATED, RegionEnvelope { region: RegionView::new(region, Vec::new()) }),
     )
-    .await?;
-    Ok(stored)
-}
-
-fn check_breakdown(request: &PopulationRequest) -> Result<(), DomainError> {
-    let Some(groups) = &request.by_sex_age else {
-        return Ok(());
-    };
-    let mut seen = BTreeSet::new();
-    let mut errors = Vec::new();
-    for (i, g) in groups.iter().enumerate() {
-        if !seen.insert((g.sex, g.age_band)) {
-            errors.push(FieldError::at(format!("/by_sex_age/{i}"), "this sex and age band is listed twice"));
-        }
-    }
-    let expected = Sex::ALL.len() * AgeBand::ALL.len();
-    if errors.is_empty() && seen.len() != expected {
-        errors.push(FieldError::at("/by_sex_age", format!("must list each of the {expected} sex and age-band groups once")));
-    }
-    let sum: i64 = groups.iter().map(|g| g.count).sum();
-    if errors.is_empty() && sum != request.total {
-        errors.push(FieldError::at("/by_sex_age", format!("adds up to {sum}, not to total {}", request.total)));
-    }
-    if errors.is_empty() { Ok(()) } else { Err(DomainError::validation(errors)) }
+    .await
 }
 
 /// Sets a region's population for a year, optionally by sex and age band; replaces the
@@ -164,41 +113,18 @@ async fn put_region_population(
     path: web::Path<i64>,
     body: JsonBody<PopulationRequest>,
 ) -> AppResult<HttpResponse> {
-    caller.require(&[Role::Admin, Role::Ministry, Role::Regulator])?;
-    check_breakdown(&body.value)?;
-    let id = path.into_inner();
-    let key = idempotency::key_of(&req)?;
-    let fingerprint = body.fingerprint;
-    let request = body.value;
-    let stored = idempotency::execute(
+    let r = body.value;
+    let groups = r
+        .by_sex_age
+        .map(|gs| gs.into_iter().map(|g| reference::put_region_population::Group { sex: g.sex, age_band: g.age_band, count: g.count }).collect());
+    let input = reference::put_region_population::Input::parse(path.into_inner(), r.year, r.total, r.source, groups)?;
+    idempotency::execute(
         &state,
-        key,
+        idempotency::key_of(&req)?,
         caller.actor(),
-        fingerprint,
-        move |conn, _actor| {
-            let region = Region::find(conn, id)?.ok_or_else(|| DomainError::not_found("region"))?;
-            check_manages_geography(&caller, &region.country_code)?;
-            let previous = region_views(conn, vec![region.clone()])?.pop().and_then(|v| v.populations.into_iter().find(|p| p.year == request.year));
-            let total = RegionPopulation { region_id: id, year: request.year, total: request.total, source: request.source.clone() };
-            let groups: Vec<RegionPopulationGroup> = request
-                .by_sex_age
-                .iter()
-                .flatten()
-                .map(|g| RegionPopulationGroup { region_id: id, year: request.year, sex: g.sex, age_band: g.age_band, count: g.count })
-                .collect();
-            RegionPopulation::replace(conn, &total, &groups)?;
-            let audit = AuditEntry::of(
-                AuditAction::PutRegionPopulation,
-                ResourceType::Region,
-                Some(id.to_string()),
-                Some(&region.country_code),
-                json!({"year": request.year, "total": request.total, "previous_total": previous.map(|p| p.total)}),
-            );
-            let view = region_views(conn, vec![region])?.pop().ok_or_else(|| DomainError::not_found("region"))?;
-            Ok(Outcome::done((StatusCode::OK, RegionEnvelope { region: view }), audit))
-        },
-        |reply| reply,
+        body.fingerprint,
+        move |conn, actor| reference::put_region_population::execute(conn, actor, input),
+        |f| (StatusCode::OK, RegionEnvelope { region: region_view(f.region, &f.populations, &f.groups) }),
     )
-    .await?;
-    Ok(stored)
+    .await
 }

@@ -2,17 +2,13 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
-use bigdecimal::BigDecimal;
-use serde_json::json;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::app;
-use crate::app::error::{AppResult, DomainError, FieldError, ProblemCode};
-use crate::app::frame::{AuditEntry, Outcome};
+use crate::app::error::{AppResult, DomainError};
+use crate::app::reference::{self, SubstanceValues, SubstanceVersion};
 use crate::auth::Caller;
-use crate::db::enums::{AuditAction, Convention, ResourceType, Role};
-use crate::db::models::substance::{NewReferenceValues, ReferenceValues, Substance};
-use crate::domain::decimal::Decimal;
+use crate::db::models::substance::{ReferenceValues, Substance};
 use crate::extract::{JsonBody, Page, QueryParams};
 use crate::idempotency::{self, IdempotencyKeyHeader};
 use crate::state::AppState;
@@ -49,120 +45,45 @@ async fn list_substances(state: web::Data<AppState>, _caller: Caller, query: Que
     Ok(HttpResponse::Ok().json(SubstanceList { substances: views, meta: ListMeta::new(total, page) }))
 }
 
-fn positive(pointer: &str, value: &Option<Decimal>, max_fraction_digits: i64, errors: &mut Vec<FieldError>) {
-    if let Some(v) = value {
-        if v.0 <= 0 {
-            errors.push(FieldError::at(pointer, "must be greater than 0"));
-        } else if !v.fits(18, max_fraction_digits) {
-            errors.push(FieldError::at(
-                pointer,
-                format!("at most {} digits before the point and {max_fraction_digits} decimals", 18 - max_fraction_digits),
-            ));
-        }
+/// The reference values of a request.
+fn values(r: SubstanceRequest) -> SubstanceValues {
+    SubstanceValues {
+        effective_from: r.effective_from,
+        convention: r.convention,
+        schedule: r.schedule,
+        sddd_mg: r.sddd_mg,
+        sddd_status: r.sddd_status,
+        me_factor: r.me_factor,
+        me_source: r.me_source,
+        transdermal_mme_per_mcg_h: r.transdermal_mme_per_mcg_h,
+        reference_salt: r.reference_salt,
+        salt_base_factor: r.salt_base_factor,
+        notes: r.notes,
+        source: r.source,
     }
 }
 
-/// Merges `request` onto `base` (the current version, if any) into a new version.
-fn new_version(substance_id: i64, base: Option<ReferenceValues>, request: SubstanceRequest, recorded_by: i64) -> AppResult<NewReferenceValues> {
-    let today = chrono::Utc::now().date_naive();
-    let base = base.map(NewReferenceValues::from);
-    let pick = |new: Option<Option<Decimal>>, old: Option<BigDecimal>| match new {
-        Some(v) => v.map(Decimal::into_inner),
-        None => old,
-    };
-    let mut errors = Vec::new();
-    positive("/sddd_mg", &request.sddd_mg.clone().flatten(), 6, &mut errors);
-    positive("/me_factor", &request.me_factor.clone().flatten(), 6, &mut errors);
-    positive("/transdermal_mme_per_mcg_h", &request.transdermal_mme_per_mcg_h.clone().flatten(), 6, &mut errors);
-    positive("/salt_base_factor", &request.salt_base_factor.clone().flatten(), 6, &mut errors);
-    if let Some(Some(f)) = &request.salt_base_factor
-        && f.0 > 1
-    {
-        errors.push(FieldError::at("/salt_base_factor", "must not exceed 1"));
-    }
-    let convention = request.convention.or(base.as_ref().map(|b| b.convention));
-    if convention.is_none() {
-        errors.push(FieldError::at("/convention", "is required"));
-    }
-    let sddd_status = request.sddd_status.clone().or(base.as_ref().map(|b| b.sddd_status.clone()));
-    if sddd_status.is_none() {
-        errors.push(FieldError::at("/sddd_status", "is required"));
-    }
-    if !errors.is_empty() {
-        return Err(DomainError::validation(errors).into());
-    }
-    let b = base.unwrap_or(NewReferenceValues {
-        substance_id,
-        effective_from: today,
-        convention: Convention::NotControlled,
-        schedule: None,
-        sddd_mg: None,
-        sddd_status: String::new(),
-        me_factor: None,
-        me_source: None,
-        transdermal_mme_per_mcg_h: None,
-        reference_salt: None,
-        salt_base_factor: None,
-        notes: None,
-        source: String::new(),
-        recorded_by: None,
-    });
-    Ok(NewReferenceValues {
-        substance_id,
-        effective_from: request.effective_from.unwrap_or(today),
-        convention: convention.unwrap_or(b.convention),
-        schedule: request.schedule.unwrap_or(b.schedule),
-        sddd_mg: pick(request.sddd_mg, b.sddd_mg),
-        sddd_status: sddd_status.unwrap_or_default(),
-        me_factor: pick(request.me_factor, b.me_factor),
-        me_source: request.me_source.unwrap_or(b.me_source),
-        transdermal_mme_per_mcg_h: pick(request.transdermal_mme_per_mcg_h, b.transdermal_mme_per_mcg_h),
-        reference_salt: request.reference_salt.unwrap_or(b.reference_salt),
-        salt_base_factor: pick(request.salt_base_factor, b.salt_base_factor),
-        notes: request.notes.unwrap_or(b.notes),
-        source: request.source,
-        recorded_by: Some(recorded_by),
-    })
+fn view(v: SubstanceVersion) -> SubstanceEnvelope {
+    SubstanceEnvelope { substance: SubstanceView::new(v.substance, Some(v.values)) }
 }
 
 /// Adds a substance with its first version of reference values (admin).
 #[utoipa::path(tag = "reference data", params(IdempotencyKeyHeader), request_body = SubstanceRequest, responses((status = 201, body = SubstanceEnvelope)))]
 #[post("/substances")]
 async fn create_substance(state: web::Data<AppState>, req: HttpRequest, caller: Caller, body: JsonBody<SubstanceRequest>) -> AppResult<HttpResponse> {
-    caller.require(&[Role::Admin])?;
     let key = idempotency::key_of(&req)?;
-    let fingerprint = body.fingerprint;
-    let request = body.value;
-    let inn = request.inn.clone().ok_or_else(|| DomainError::field("/inn", "is required"))?.trim().to_lowercase();
-    if !inn.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-        || !inn.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == ' ' || c == '-')
-    {
-        return Err(DomainError::field("/inn", "use lower-case letters, digits, spaces and '-'").into());
-    }
-    let stored = idempotency::execute(
+    let mut r = body.value;
+    let inn = r.inn.take();
+    let input = reference::create_substance::Input::parse(inn.as_deref(), values(r))?;
+    idempotency::execute(
         &state,
         key,
         caller.actor(),
-        fingerprint,
-        move |conn, _actor| {
-            if Substance::find_by_inn(conn, &inn)?.is_some() {
-                return Err(DomainError::new(ProblemCode::SubstanceExists, format!("{inn} exists; PATCH it to add a version")).into());
-            }
-            let substance = Substance::create(conn, &inn)?;
-            let values = ReferenceValues::insert(conn, &new_version(substance.id, None, request, caller.user_id)?)?;
-            let audit = AuditEntry::of(
-                AuditAction::CreateSubstance,
-                ResourceType::Substance,
-                Some(substance.id.to_string()),
-                None,
-                json!({"inn": inn, "version_id": values.id}),
-            );
-            Ok(Outcome::done((StatusCode::CREATED, SubstanceEnvelope { substance: SubstanceView::new(substance, Some(values)) }), audit))
-        },
-        |reply| reply,
+        body.fingerprint,
+        move |conn, actor| reference::create_substance::execute(conn, actor, input),
+        |v| (StatusCode::CREATED, view(v)),
     )
-    .await?;
-    Ok(stored)
+    .await
 }
 
 /// Records a new version of a substance's reference values (admin). Fields left out keep
@@ -176,35 +97,19 @@ async fn update_substance(
     path: web::Path<i64>,
     body: JsonBody<SubstanceRequest>,
 ) -> AppResult<HttpResponse> {
-    caller.require(&[Role::Admin])?;
-    let id = path.into_inner();
     let key = idempotency::key_of(&req)?;
-    let fingerprint = body.fingerprint;
-    let request = body.value;
-    if request.inn.is_some() {
+    let r = body.value;
+    if r.inn.is_some() {
         return Err(DomainError::field("/inn", "cannot be changed").into());
     }
-    let stored = idempotency::execute(
+    let input = reference::update_substance::Input { substance_id: path.into_inner(), values: values(r) };
+    idempotency::execute(
         &state,
         key,
         caller.actor(),
-        fingerprint,
-        move |conn, _actor| {
-            let substance = Substance::find(conn, id)?.ok_or_else(|| DomainError::not_found("substance"))?;
-            let as_of = request.effective_from.unwrap_or_else(|| chrono::Utc::now().date_naive());
-            let base = ReferenceValues::in_force_for(conn, id, as_of)?;
-            let values = ReferenceValues::insert(conn, &new_version(id, base, request, caller.user_id)?)?;
-            let audit = AuditEntry::of(
-                AuditAction::UpdateSubstance,
-                ResourceType::Substance,
-                Some(id.to_string()),
-                None,
-                json!({"version_id": values.id, "effective_from": values.effective_from, "source": values.source}),
-            );
-            Ok(Outcome::done((StatusCode::OK, SubstanceEnvelope { substance: SubstanceView::new(substance, Some(values)) }), audit))
-        },
-        |reply| reply,
+        body.fingerprint,
+        move |conn, actor| reference::update_substance::execute(conn, actor, input),
+        |v| (StatusCode::OK, view(v)),
     )
-    .await?;
-    Ok(stored)
+    .await
 }
