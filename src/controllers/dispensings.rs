@@ -9,13 +9,12 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::app;
 use crate::app::dispensing::close_reporting_period as period_close;
-use crate::app::dispensing::{ParsedRecord, RecordStatus, record_batch};
+use crate::app::dispensing::{ParsedRecord, RecordStatus, record_batch, reporting_status};
 use crate::app::error::{AppResult, DomainError};
 use crate::auth::Caller;
 use crate::db::enums::PeriodStatus;
 use crate::db::models::dispensing::{Dispensing, DispensingFilter};
-use crate::db::models::facility::{Facility, FacilityFilter};
-use crate::db::models::reporting_period::ReportingPeriod;
+use crate::db::models::facility::Facility;
 use crate::domain::period::Month;
 use crate::extract::{JsonBody, MAX_BODY_BYTES, Page, QueryParams};
 use crate::idempotency::{self, IdempotencyKeyHeader};
@@ -199,39 +198,13 @@ async fn list_reporting_periods(state: web::Data<AppState>, caller: Caller, quer
     let page = Page::new(q.page, q.per_page)?;
     let month = parse_month(&q.period, "period")?;
     let country = caller.country_scope(q.country.as_deref())?.ok_or_else(|| DomainError::parameter("country", "is required"))?;
-    let grace = state.settings.reporting_grace_days;
-    let today = Utc::now().date_naive();
-    let status_filter = q.status;
+    let (grace, status) = (state.settings.reporting_grace_days, q.status);
     let country_code = country.clone();
-    let facilities = app::run(&state.pool, move |conn| {
-        let (all, _) = Facility::page(conn, &FacilityFilter { country_code: Some(country_code.clone()), ..Default::default() }, 0, i64::MAX)?;
-        let closed = ReportingPeriod::of_country(conn, &country_code, month.first_day())?;
-        Ok(all
-            .into_iter()
-            .filter(|f| f.kind.is_retail())
-            .map(|f| {
-                let row = closed.iter().find(|c| c.facility_id == f.id);
-                let status = match row {
-                    Some(_) => PeriodStatus::Closed,
-                    None if today > month.due_by(grace) => PeriodStatus::Late,
-                    None => PeriodStatus::Open,
-                };
-                FacilityPeriodView {
-                    facility_id: f.id,
-                    facility_name: f.name,
-                    region_id: f.region_id,
-                    status,
-                    zero_report: row.map(|r| r.zero_report),
-                    dispensing_count: row.map(|r| r.dispensing_count),
-                    closed_at: row.map(|r| r.closed_at),
-                }
-            })
-            .filter(|v| status_filter.is_none_or(|s| s == v.status))
-            .collect::<Vec<_>>())
-    })
-    .await?;
+    let facilities =
+        app::run(&state.pool, move |conn| Ok(reporting_status::of_country(conn, &country_code, month, Utc::now().date_naive(), grace, status)?))
+            .await?;
     let total = facilities.len() as i64;
-    let facilities = facilities.into_iter().skip(page.offset() as usize).take(page.limit() as usize).collect();
+    let facilities = facilities.into_iter().skip(page.offset() as usize).take(page.limit() as usize).map(FacilityPeriodView::from).collect();
     Ok(HttpResponse::Ok().json(ReportingPeriodList {
         country_code: country,
         period: month.label(),

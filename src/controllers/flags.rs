@@ -11,7 +11,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::app;
 use crate::app::error::{AppResult, DomainError};
-use crate::app::flags::{comment, review};
+use crate::app::flags::{self, comment, review};
 use crate::auth::Caller;
 use crate::db::enums::{CommentVisibility, Role, RuleCategory, RuleMode};
 use crate::db::models::flag::{Flag, FlagEvent, FlagFilter};
@@ -47,7 +47,7 @@ fn readable(caller: &Caller, flag: &Flag) -> AppResult<bool> {
 async fn list_flags(state: web::Data<AppState>, caller: Caller, query: QueryParams<FlagQuery>) -> AppResult<HttpResponse> {
     let q = query.0;
     let page = Page::new(q.page, q.per_page)?;
-    let mut filter = FlagFilter {
+    let filter = FlagFilter {
         country_code: caller.country_scope(q.country.as_deref())?,
         status: q.status,
         rule_code: q.rule,
@@ -61,33 +61,12 @@ async fn list_flags(state: web::Data<AppState>, caller: Caller, query: QueryPara
         subject_type: q.subject_type,
         subject_id: q.subject_id,
     };
-    let with_evidence = matches!(caller.role, Role::Admin | Role::Regulator | Role::Ministry);
-    if caller.role.is_facility_role() {
-        if q.facility_id.is_some_and(|f| Some(f) != caller.facility_id) || filter.mode == Some(RuleMode::Shadow) {
-            return Err(DomainError::forbidden("a facility user reaches only its own facility's flags").into());
-        }
-        filter.facility_id = caller.facility_id;
-    }
-    if caller.role == Role::Ministry && filter.mode == Some(RuleMode::Shadow) {
-        return Err(DomainError::forbidden("shadow flags are for the regulator").into());
-    }
-    let ministry = caller.role == Role::Ministry;
-    let (rows, total, counts) = app::run(&state.pool, move |conn| {
-        let counts = Flag::counts(conn, &filter)?;
-        if ministry {
-            if filter.category == Some(RuleCategory::Diversion) {
-                return Ok((Vec::new(), 0, counts));
-            }
-            filter.category = Some(RuleCategory::Availability);
-        }
-        let (rows, total) = Flag::page(conn, &filter, page.offset(), page.limit())?;
-        Ok((rows, total, counts))
-    })
-    .await?;
+    let actor = caller.actor();
+    let listed = app::run(&state.pool, move |conn| flags::list::execute(conn, &actor, filter, page.offset(), page.limit())).await?;
     Ok(HttpResponse::Ok().json(FlagList {
-        flags: rows.into_iter().map(|f| FlagView::new(f, with_evidence)).collect(),
-        counts: counts.into_iter().map(|(rule, severity, status, count)| FlagCount { rule, severity, status, count }).collect(),
-        meta: ListMeta::new(total, page),
+        flags: listed.flags.into_iter().map(|f| FlagView::new(f, listed.with_evidence)).collect(),
+        counts: listed.counts.into_iter().map(|(rule, severity, status, count)| FlagCount { rule, severity, status, count }).collect(),
+        meta: ListMeta::new(listed.total, page),
     }))
 }
 

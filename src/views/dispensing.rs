@@ -11,6 +11,7 @@ use serde_json::value::RawValue;
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
+use crate::app::dispensing::reporting_status::FacilityPeriod;
 use crate::app::dispensing::{ParsedRecord, RecordOutcome, RecordStatus, ValidRecord};
 use crate::app::error::{DomainError, FieldError};
 use crate::db::enums::{AgeBand, Indication, PatientSex, PeriodStatus};
@@ -288,6 +289,20 @@ pub struct FacilityPeriodView {
     pub zero_report: Option<bool>,
     pub dispensing_count: Option<i64>,
     pub closed_at: Option<DateTime<Utc>>,
+}
+
+impl From<FacilityPeriod> for FacilityPeriodView {
+    fn from(p: FacilityPeriod) -> Self {
+        FacilityPeriodView {
+            facility_id: p.facility_id,
+            facility_name: p.facility_name,
+            region_id: p.region_id,
+            status: p.status,
+            zero_report: p.zero_report,
+            dispensing_count: p.dispensing_count,
+            closed_at: p.closed_at,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

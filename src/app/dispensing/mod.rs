@@ -1,7 +1,9 @@
-//! Dispensing to patients: batches of records and the monthly reporting periods.
+//! Dispensing to patients: batches of records and the monthly reporting periods (closing
+//! them, and where each facility stands).
 
 pub mod close_reporting_period;
 pub mod record_batch;
+pub mod reporting_status;
 
 use chrono::{DateTime, Utc};
 
