@@ -8,10 +8,28 @@ enum Segment {
     Parameter,
 }
 
+/// One path template of the document and the methods it answers.
+struct Template {
+    template: String,
+    segments: Vec<Segment>,
+    methods: Vec<&'static str>,
+}
+
+impl Template {
+    fn matches(&self, parts: &[&str]) -> bool {
+        self.segments.len() == parts.len()
+            && self.segments.iter().zip(parts).all(|(segment, part)| match segment {
+                Segment::Literal(literal) => literal == part,
+                Segment::Parameter => !part.is_empty(),
+            })
+    }
+}
+
 /// The path templates of the document, the methods each answers and the operation of
 /// each, built once.
 pub struct PathTable {
-    templates: Vec<(Vec<Segment>, Vec<&'static str>)>,
+    templates: Vec<Template>,
+    /// `(method, template)` to `operationId`, for the route a request matched.
     operations: HashMap<(String, String), String>,
 }
 
@@ -21,28 +39,23 @@ const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 impl PathTable {
     pub fn from_spec(spec: &utoipa::openapi::OpenApi) -> PathTable {
         let mut operations = HashMap::new();
+        let mut templates = Vec::new();
         for (template, item) in &spec.paths.paths {
-            let ops = [("GET", &item.get), ("POST", &item.post), ("PUT", &item.put), ("PATCH", &item.patch), ("DELETE", &item.delete)];
-            for (method, op) in ops {
-                if let Some(id) = op.as_ref().and_then(|o| o.operation_id.clone()) {
-                    operations.insert((method.to_owned(), template.clone()), id);
+            let ops = [&item.get, &item.post, &item.put, &item.patch, &item.delete];
+            let mut methods = Vec::new();
+            for (method, op) in METHODS.iter().zip(ops) {
+                let Some(op) = op else { continue };
+                methods.push(*method);
+                if let Some(id) = &op.operation_id {
+                    operations.insert(((*method).to_owned(), template.clone()), id.clone());
                 }
             }
+            let segments = template
+                .split('/')
+                .map(|s| if s.starts_with('{') && s.ends_with('}') { Segment::Parameter } else { Segment::Literal(s.to_owned()) })
+                .collect();
+            templates.push(Template { template: template.clone(), segments, methods });
         }
-        let templates = spec
-            .paths
-            .paths
-            .iter()
-            .map(|(template, item)| {
-                let segments = template
-                    .split('/')
-                    .map(|s| if s.starts_with('{') && s.ends_with('}') { Segment::Parameter } else { Segment::Literal(s.to_owned()) })
-                    .collect();
-                let present = [item.get.is_some(), item.post.is_some(), item.put.is_some(), item.patch.is_some(), item.delete.is_some()];
-                let methods = METHODS.iter().zip(present).filter(|(_, p)| *p).map(|(m, _)| *m).collect();
-                (segments, methods)
-            })
-            .collect();
         PathTable { templates, operations }
     }
 
@@ -51,34 +64,24 @@ impl PathTable {
         self.operations.get(&(method.to_owned(), template.to_owned())).map(String::as_str)
     }
 
-    /// The `operationId` of `method` on a concrete `path` (`/api/v1/facilities/12`).
+    /// The templates the segments of a concrete path (`/api/v1/facilities/12`) match.
+    fn matching<'a>(&'a self, parts: &'a [&'a str]) -> impl Iterator<Item = &'a Template> {
+        self.templates.iter().filter(move |t| t.matches(parts))
+    }
+
+    /// The `operationId` of `method` on a concrete `path`.
     pub fn resolve(&self, method: &str, path: &str) -> Option<&str> {
         let parts: Vec<&str> = path.split('/').collect();
-        self.operations.iter().find_map(|((m, template), id)| {
-            let segments: Vec<&str> = template.split('/').collect();
-            let matches = m == method
-                && segments.len() == parts.len()
-                && segments.iter().zip(&parts).all(|(s, p)| if s.starts_with('{') && s.ends_with('}') { !p.is_empty() } else { s == p });
-            matches.then_some(id.as_str())
-        })
+        self.matching(&parts).find_map(|t| self.operation(method, &t.template))
     }
 
     /// The methods `path` answers to (in `Allow` order), empty when no template matches it.
     pub fn allowed(&self, path: &str) -> Vec<&'static str> {
         let parts: Vec<&str> = path.split('/').collect();
         let mut allowed: Vec<&'static str> = Vec::new();
-        for (segments, methods) in &self.templates {
-            let matches = segments.len() == parts.len()
-                && segments.iter().zip(&parts).all(|(segment, part)| match segment {
-                    Segment::Literal(literal) => literal == part,
-                    Segment::Parameter => !part.is_empty(),
-                });
-            if matches {
-                for method in methods {
-                    if !allowed.contains(method) {
-                        allowed.push(method);
-                    }
-                }
+        for method in self.matching(&parts).flat_map(|t| t.methods.iter()) {
+            if !allowed.contains(method) {
+                allowed.push(method);
             }
         }
         allowed.sort_by_key(|m| METHODS.iter().position(|x| x == m));

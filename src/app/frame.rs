@@ -36,11 +36,6 @@ impl AuditEntry {
         AuditEntry { action, resource, resource_id: Some(resource_id.to_string()), country_code: country_code.map(str::to_owned), details }
     }
 
-    /// An entry in the order of `AuditEvent::record`'s arguments.
-    pub fn of(action: AuditAction, resource: ResourceType, resource_id: Option<String>, country_code: Option<&str>, details: Value) -> Self {
-        AuditEntry { action, resource, resource_id, country_code: country_code.map(str::to_owned), details }
-    }
-
     /// Appends the entry for `actor` (outside a command: start-up, background jobs).
     pub fn record(&self, conn: &mut PgConnection, actor: &Actor) -> QueryResult<()> {
         AuditEvent::record(conn, actor, self.action, self.resource, self.resource_id.clone(), self.country_code.as_deref(), self.details.clone())

@@ -146,15 +146,6 @@ pub fn admit(role: Role, operation: &str) -> Result<Scope, DomainError> {
     }
 }
 
-/// 403 unless `actor` has one of `roles`.
-pub fn require(actor: &Actor, roles: &[Role]) -> Result<(), DomainError> {
-    match actor.role {
-        Some(role) if roles.contains(&role) => Ok(()),
-        Some(role) => Err(DomainError::forbidden(format!("the {role} role may not do this"))),
-        None => Err(DomainError::forbidden("only a signed-in user may do this")),
-    }
-}
-
 /// 403 unless `actor` may see country-level data of `country`: the admin everywhere, the
 /// regulator and the ministry in their own country.
 pub fn check_country(actor: &Actor, country: &str) -> Result<(), DomainError> {

@@ -49,11 +49,6 @@ impl Caller {
         }
     }
 
-    /// 403 unless the caller has one of `roles` (`app::policy::require`).
-    pub fn require(&self, roles: &[Role]) -> AppResult<()> {
-        Ok(policy::require(&self.actor(), roles)?)
-    }
-
     /// `app::policy::check_country` for the caller.
     pub fn check_country(&self, country: &str) -> AppResult<()> {
         Ok(policy::check_country(&self.actor(), country)?)

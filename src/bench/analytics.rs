@@ -354,18 +354,19 @@ fn ingest(
     loaded: &AtomicUsize,
 ) -> anyhow::Result<()> {
     let n = chunk.len();
-    let reply = crate::app::frame::run(
+    // Through the write frame, as a request would (audit entry, refusals, generation).
+    let mut accepted = 0;
+    crate::app::frame::run(
         conn,
         actor,
         None,
         |conn| record_batch::execute(conn, actor, facility, chunk),
         |outcome| {
-            let outcome = outcome.map_err(|e| crate::app::error::AppError::from(e.clone()))?;
-            Ok(crate::app::frame::Reply { status: 200, body: outcome.accepted_ids.len().to_string().into_bytes(), replayed: false })
+            accepted = outcome.map_err(|e| crate::app::error::AppError::from(e.clone()))?.accepted_ids.len();
+            Ok(crate::app::frame::Reply { status: 200, body: Vec::new(), replayed: false })
         },
     )
     .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let accepted: usize = String::from_utf8_lossy(&reply.body).parse()?;
     if accepted != n {
         bail!("{} of {n} records were refused", n - accepted);
     }

@@ -36,6 +36,6 @@ pub fn check_new_password(current: &str, new: &str) -> Result<(), DomainError> {
 
 pub fn execute(conn: &mut PgConnection, actor: &Actor, input: Input) -> AppResult<Outcome<User>> {
     let user = User::set_password(conn, user_id(actor)?, &input.password_hash, false)?;
-    let audit = AuditEntry::of(AuditAction::ChangePassword, ResourceType::User, Some(user.id.to_string()), user.country_code.as_deref(), json!({}));
+    let audit = AuditEntry::new(AuditAction::ChangePassword, ResourceType::User, user.id, user.country_code.as_deref(), json!({}));
     Ok(Outcome::done(user, audit))
 }

@@ -49,10 +49,10 @@ pub fn execute(conn: &mut PgConnection, _actor: &Actor, input: Input) -> AppResu
     .map_err(unique_violation_as(
         DomainError::new(ProblemCode::UsernameTaken, "that username is taken").with_error(FieldError::at("/username", "is taken")),
     ))?;
-    let audit = AuditEntry::of(
+    let audit = AuditEntry::new(
         AuditAction::CreateUser,
         ResourceType::User,
-        Some(user.id.to_string()),
+        user.id,
         user.country_code.as_deref(),
         json!({"username": user.username, "role": user.role, "facility_id": user.facility_id}),
     );

@@ -76,10 +76,10 @@ pub fn execute(conn: &mut PgConnection, actor: &Actor, input: Input) -> AppResul
             expires_at: input.expires_at,
         },
     )?;
-    let audit = AuditEntry::of(
+    let audit = AuditEntry::new(
         AuditAction::CreateApiKey,
         ResourceType::ApiKey,
-        Some(issued.id.to_string()),
+        issued.id,
         Some(&facility.country_code),
         json!({"name": issued.name, "facility_id": facility.id, "role": role, "prefix": issued.prefix, "principal_user_id": principal.id, "expires_at": issued.expires_at}),
     );

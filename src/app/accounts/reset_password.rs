@@ -25,12 +25,6 @@ pub fn execute(conn: &mut PgConnection, _actor: &Actor, input: Input) -> AppResu
         return Err(DomainError::new(ProblemCode::ApiKeyPrincipal, "this user acts for an API key and has no password").into());
     }
     let user = User::set_password(conn, id, &input.password_hash, true)?;
-    let audit = AuditEntry::of(
-        AuditAction::ResetPassword,
-        ResourceType::User,
-        Some(id.to_string()),
-        user.country_code.as_deref(),
-        json!({"username": user.username}),
-    );
+    let audit = AuditEntry::new(AuditAction::ResetPassword, ResourceType::User, id, user.country_code.as_deref(), json!({"username": user.username}));
     Ok(Outcome::done(user, audit))
 }

@@ -29,10 +29,10 @@ pub fn execute(conn: &mut PgConnection, actor: &Actor, input: Input) -> AppResul
         return Ok(Outcome::unchanged(KeyWithRole { key: before, role }));
     }
     let after = ApiKey::revoke(conn, id, user_id(actor)?)?;
-    let audit = AuditEntry::of(
+    let audit = AuditEntry::new(
         AuditAction::RevokeApiKey,
         ResourceType::ApiKey,
-        Some(id.to_string()),
+        id,
         Some(&after.country_code),
         json!({"name": after.name, "facility_id": after.facility_id, "prefix": after.prefix, "reason": input.reason}),
     );

@@ -40,10 +40,10 @@ pub fn execute(conn: &mut PgConnection, _actor: &Actor, input: Input) -> AppResu
         return Ok(Outcome::unchanged(before));
     }
     let after = User::set_active(conn, id, active)?;
-    let audit = AuditEntry::of(
+    let audit = AuditEntry::new(
         if active { AuditAction::ActivateUser } else { AuditAction::DeactivateUser },
         ResourceType::User,
-        Some(id.to_string()),
+        id,
         after.country_code.as_deref(),
         json!({"username": after.username, "active": active, "reason": reason}),
     );

@@ -78,10 +78,10 @@ pub fn execute(conn: &mut PgConnection, actor: &Actor, input: Input) -> AppResul
         },
     )
     .map_err(unique_violation_as(DomainError::new(ProblemCode::PeriodAlreadyClosed, format!("{} is already closed", month.label()))))?;
-    let audit = AuditEntry::of(
+    let audit = AuditEntry::new(
         AuditAction::CloseReportingPeriod,
         ResourceType::Facility,
-        Some(facility.id.to_string()),
+        facility.id,
         Some(&facility.country_code),
         json!({"period": month.label(), "zero_report": zero_report, "dispensing_count": count}),
     );

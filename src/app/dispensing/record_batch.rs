@@ -17,9 +17,9 @@ use crate::app::dispensing::{ParsedRecord, RecordOutcome, RecordStatus, ValidRec
 use crate::app::error::{AppResult, DomainError, FieldError, ProblemCode};
 use crate::app::frame::{AuditEntry, Outcome, Refusal};
 use crate::app::policy;
-use crate::app::stock::{insufficient_stock_error, shortfall};
+use crate::app::stock::insufficient_stock;
 use crate::db::enums::StockEventKind;
-use crate::db::enums::{AuditAction, RefusalCode, ResourceType};
+use crate::db::enums::{AuditAction, ResourceType};
 use crate::db::ledger::timeline;
 use crate::db::models::audit_event::Actor;
 use crate::db::models::dispensing::{Dispensing, NewDispensing};
@@ -190,19 +190,10 @@ pub fn execute(conn: &mut PgConnection, actor: &Actor, facility: &Facility, reco
                     accepted.push(v);
                 }
                 Err(e) => {
-                    let (before, lowest) = shortfall(e);
-                    refusals.push(Refusal {
-                        code: RefusalCode::InsufficientStock,
-                        country_code: facility.country_code.clone(),
-                        facility_id: Some(facility.id),
-                        product_id: Some(v.product_id),
-                        occurred_at: v.dispensed_at,
-                        details: json!({
-                            "attempted": {"kind": "dispense", "client_record_id": v.client_record_id, "quantity_units": v.quantity_units},
-                            "balance_at_time_units": before, "lowest_balance_units": lowest
-                        }),
-                    });
-                    results[v.index] = Some(rejected(v.index, insufficient_stock_error(before, lowest)));
+                    let attempted = json!({"kind": "dispense", "client_record_id": v.client_record_id, "quantity_units": v.quantity_units});
+                    let (refusal, error) = insufficient_stock(facility, v.product_id, v.dispensed_at, attempted, e);
+                    refusals.push(refusal);
+                    results[v.index] = Some(rejected(v.index, error));
                 }
             }
         }

@@ -22,11 +22,11 @@ pub fn run(conn: &mut PgConnection, actor: &Actor, scan_id: i64, today: NaiveDat
     match scan::complete(conn, scan, today, reporting_grace_days) {
         Ok(outcome) => {
             let details = json!({"flags_raised": outcome.flags_raised, "flags_updated": outcome.flags_updated});
-            AuditEntry::of(AuditAction::CompleteScan, ResourceType::Scan, Some(scan_id.to_string()), Some(&country), details).record(conn, actor)?;
+            AuditEntry::new(AuditAction::CompleteScan, ResourceType::Scan, scan_id, Some(&country), details).record(conn, actor)?;
             Ok(outcome)
         }
         Err(e) => {
-            AuditEntry::of(AuditAction::FailScan, ResourceType::Scan, Some(scan_id.to_string()), Some(&country), json!({})).record(conn, actor)?;
+            AuditEntry::new(AuditAction::FailScan, ResourceType::Scan, scan_id, Some(&country), json!({})).record(conn, actor)?;
             Err(e.into())
         }
     }

@@ -48,12 +48,6 @@ pub fn execute(conn: &mut PgConnection, actor: &Actor, input: Input) -> AppResul
         return Err(DomainError::field("/country_code", "unknown country").into());
     }
     let scan = Scan::start(conn, &country, range.from, range.to, ScanTrigger::Manual, actor.user_id)?;
-    let audit = AuditEntry::of(
-        AuditAction::CreateScan,
-        ResourceType::Scan,
-        Some(scan.id.to_string()),
-        Some(&country),
-        json!({"from": range.from, "to": range.to}),
-    );
+    let audit = AuditEntry::new(AuditAction::CreateScan, ResourceType::Scan, scan.id, Some(&country), json!({"from": range.from, "to": range.to}));
     Ok(Outcome::done(scan, audit))
 }

@@ -54,10 +54,10 @@ pub fn execute(conn: &mut PgConnection, actor: &Actor, input: Input) -> AppResul
     }
     rule.version += 1;
     let saved = Rule::save_version(conn, &rule, user_id)?;
-    let audit = AuditEntry::of(
+    let audit = AuditEntry::new(
         AuditAction::UpdateRule,
         ResourceType::Rule,
-        Some(code),
+        code,
         Some(&country),
         json!({"before": {"version": before.0, "params": before.1, "enabled": before.2, "mode": before.3}, "after": {"version": saved.version, "params": saved.params, "enabled": saved.enabled, "mode": saved.mode}}),
     );

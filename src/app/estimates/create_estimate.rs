@@ -65,10 +65,10 @@ pub fn execute(conn: &mut PgConnection, actor: &Actor, input: Input) -> AppResul
         DomainError::new(ProblemCode::AnnualEstimateExists, "this year already has an annual estimate; add a supplementary one")
             .with_error(FieldError::at("/kind", "an annual estimate exists for this country, substance and year")),
     ))?;
-    let audit = AuditEntry::of(
+    let audit = AuditEntry::new(
         AuditAction::CreateEstimate,
         ResourceType::Estimate,
-        Some(estimate.id.to_string()),
+        estimate.id,
         Some(&input.country_code),
         json!({"substance_id": estimate.substance_id, "year": estimate.year, "kind": estimate.kind, "quantity_g": estimate.quantity_g.to_string()}),
     );

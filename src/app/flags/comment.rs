@@ -35,10 +35,10 @@ pub fn execute(conn: &mut PgConnection, actor: &Actor, input: Input) -> AppResul
             scan_id: None,
         },
     )?;
-    let audit = AuditEntry::of(
+    let audit = AuditEntry::new(
         AuditAction::CreateFlagComment,
         ResourceType::Flag,
-        Some(id.to_string()),
+        id,
         Some(&flag.country_code),
         json!({"event_id": event.id, "visibility": input.visibility}),
     );

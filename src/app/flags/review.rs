@@ -94,10 +94,10 @@ pub fn execute(conn: &mut PgConnection, actor: &Actor, input: Input) -> AppResul
             },
         )?;
     }
-    let audit = AuditEntry::of(
+    let audit = AuditEntry::new(
         AuditAction::UpdateFlag,
         ResourceType::Flag,
-        Some(id.to_string()),
+        id,
         Some(&flag.country_code),
         json!({"status": input.status, "note": input.note, "assigned_to": input.assigned_to}),
     );

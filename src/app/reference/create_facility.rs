@@ -41,10 +41,10 @@ pub fn execute(conn: &mut PgConnection, actor: &Actor, input: Input) -> AppResul
         DomainError::new(ProblemCode::LicenceNumberTaken, "another facility of this country holds this licence number")
             .with_error(FieldError::at("/licence_number", "is taken")),
     ))?;
-    let audit = AuditEntry::of(
+    let audit = AuditEntry::new(
         AuditAction::CreateFacility,
         ResourceType::Facility,
-        Some(facility.id.to_string()),
+        facility.id,
         Some(&facility.country_code),
         json!({"name": facility.name, "kind": facility.kind, "licence_number": facility.licence_number, "licence_valid_until": facility.licence_valid_until}),
     );

@@ -78,10 +78,10 @@ pub fn execute(conn: &mut PgConnection, _actor: &Actor, input: Input) -> AppResu
     .map_err(unique_violation_as(
         DomainError::new(ProblemCode::ProductExists, "a product with this name exists").with_error(FieldError::at("/name", "is taken")),
     ))?;
-    let audit = AuditEntry::of(
+    let audit = AuditEntry::new(
         AuditAction::CreateProduct,
         ResourceType::Product,
-        Some(product.id.to_string()),
+        product.id,
         None,
         json!({"name": product.name, "substance_id": product.substance_id, "base_mg_per_unit": product.base_mg_per_unit.to_string()}),
     );

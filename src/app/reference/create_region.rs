@@ -34,10 +34,10 @@ pub fn execute(conn: &mut PgConnection, actor: &Actor, input: Input) -> AppResul
     }
     let region = Region::create(conn, &NewRegion { country_code: &input.country_code, name: &input.name, code: input.code.as_deref() })
         .map_err(unique_violation_as(DomainError::new(ProblemCode::RegionExists, "the country already has a region with this name or code")))?;
-    let audit = AuditEntry::of(
+    let audit = AuditEntry::new(
         AuditAction::CreateRegion,
         ResourceType::Region,
-        Some(region.id.to_string()),
+        region.id,
         Some(&input.country_code),
         json!({"name": region.name, "code": region.code}),
     );

@@ -39,12 +39,7 @@ pub fn execute(conn: &mut PgConnection, actor: &Actor, input: Input) -> AppResul
     }
     let substance = Substance::create(conn, &inn)?;
     let values = ReferenceValues::insert(conn, &new_version(substance.id, None, input.values, actor.user_id)?)?;
-    let audit = AuditEntry::of(
-        AuditAction::CreateSubstance,
-        ResourceType::Substance,
-        Some(substance.id.to_string()),
-        None,
-        json!({"inn": inn, "version_id": values.id}),
-    );
+    let audit =
+        AuditEntry::new(AuditAction::CreateSubstance, ResourceType::Substance, substance.id, None, json!({"inn": inn, "version_id": values.id}));
     Ok(Outcome::done(SubstanceVersion { substance, values }, audit))
 }

@@ -85,10 +85,10 @@ pub fn execute(conn: &mut PgConnection, actor: &Actor, input: Input) -> AppResul
         .map(|g| RegionPopulationGroup { region_id: id, year: input.year, sex: g.sex, age_band: g.age_band, count: g.count })
         .collect();
     RegionPopulation::replace(conn, &total, &groups)?;
-    let audit = AuditEntry::of(
+    let audit = AuditEntry::new(
         AuditAction::PutRegionPopulation,
         ResourceType::Region,
-        Some(id.to_string()),
+        id,
         Some(&region.country_code),
         json!({"year": input.year, "total": input.total, "previous_total": previous.map(|p| p.total)}),
     );

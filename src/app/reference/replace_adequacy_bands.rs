@@ -68,7 +68,13 @@ pub fn execute(conn: &mut PgConnection, _actor: &Actor, input: Input) -> AppResu
             ))
             .execute(conn)?;
     }
-    let audit =
-        AuditEntry::of(AuditAction::ReplaceAdequacyBands, ResourceType::AdequacyBands, None, None, json!({"before": before, "after": input.bands}));
+    let audit = AuditEntry {
+        action: AuditAction::ReplaceAdequacyBands,
+        resource: ResourceType::AdequacyBands,
+        // The bands are one table, not one record.
+        resource_id: None,
+        country_code: None,
+        details: json!({"before": before, "after": input.bands}),
+    };
     Ok(Outcome::done(AdequacyBand::all(conn)?, audit))
 }

@@ -40,10 +40,10 @@ pub fn execute(conn: &mut PgConnection, _actor: &Actor, input: Input) -> AppResu
     diesel::update(p::table.find(&input.code))
         .set((p::value.eq(&input.value.0), p::source.eq(&input.source), p::updated_at.eq(Utc::now())))
         .execute(conn)?;
-    let audit = AuditEntry::of(
+    let audit = AuditEntry::new(
         AuditAction::UpdateAnalyticsParameter,
         ResourceType::AnalyticsParameter,
-        Some(input.code.clone()),
+        input.code.clone(),
         None,
         json!({"before": before.to_string(), "after": input.value, "source": input.source}),
     );

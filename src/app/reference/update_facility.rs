@@ -46,10 +46,10 @@ pub fn execute(conn: &mut PgConnection, actor: &Actor, input: Input) -> AppResul
         ProblemCode::LicenceNumberTaken,
         "another facility of this country holds this licence number",
     )))?;
-    let audit = AuditEntry::of(
+    let audit = AuditEntry::new(
         AuditAction::UpdateFacility,
         ResourceType::Facility,
-        Some(id.to_string()),
+        id,
         Some(&after.country_code),
         json!({
             "before": {"name": before.name, "region_id": before.region_id, "licence_number": before.licence_number, "licence_valid_until": before.licence_valid_until},

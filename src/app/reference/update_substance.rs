@@ -23,10 +23,10 @@ pub fn execute(conn: &mut PgConnection, actor: &Actor, input: Input) -> AppResul
     let as_of = input.values.effective_from.unwrap_or_else(|| chrono::Utc::now().date_naive());
     let base = ReferenceValues::in_force_for(conn, id, as_of)?;
     let values = ReferenceValues::insert(conn, &new_version(id, base, input.values, actor.user_id)?)?;
-    let audit = AuditEntry::of(
+    let audit = AuditEntry::new(
         AuditAction::UpdateSubstance,
         ResourceType::Substance,
-        Some(id.to_string()),
+        id,
         None,
         json!({"version_id": values.id, "effective_from": values.effective_from, "source": values.source}),
     );

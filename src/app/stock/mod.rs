@@ -35,7 +35,7 @@ pub fn insufficient_stock(
 }
 
 /// The balance just before the refused entry and the lowest it would have reached.
-pub fn shortfall(error: LedgerError) -> (i64, i64) {
+fn shortfall(error: LedgerError) -> (i64, i64) {
     match error {
         LedgerError::WouldGoNegative { balance_before_units, lowest_balance_units } => (balance_before_units, lowest_balance_units),
         LedgerError::OutOfOrder => (0, 0),
@@ -43,7 +43,7 @@ pub fn shortfall(error: LedgerError) -> (i64, i64) {
 }
 
 /// `insufficient_stock`, stating the balance at the time and the shortfall.
-pub fn insufficient_stock_error(balance_before_units: i64, lowest_balance_units: i64) -> DomainError {
+fn insufficient_stock_error(balance_before_units: i64, lowest_balance_units: i64) -> DomainError {
     DomainError::new(
         ProblemCode::InsufficientStock,
         format!("stock would go negative: {balance_before_units} units on hand at that time, and the balance would fall to {lowest_balance_units}"),

@@ -77,10 +77,10 @@ pub fn execute(conn: &mut PgConnection, actor: &Actor, input: Input) -> AppResul
     } else {
         None
     };
-    let audit = AuditEntry::of(
+    let audit = AuditEntry::new(
         AuditAction::RecordInventoryCount,
         ResourceType::InventoryCount,
-        Some(count.id.to_string()),
+        count.id,
         Some(&facility.country_code),
         json!({"facility_id": facility.id, "product_id": count.product_id, "counted_units": count.counted_units, "expected_units": expected, "variance_units": variance}),
     );

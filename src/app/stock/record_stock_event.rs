@@ -72,10 +72,10 @@ pub fn execute(conn: &mut PgConnection, actor: &Actor, input: Input) -> AppResul
             return Ok(Outcome::Refused(refusal, problem));
         }
     };
-    let audit = AuditEntry::of(
+    let audit = AuditEntry::new(
         AuditAction::RecordStockEvent,
         ResourceType::StockEvent,
-        Some(appended.event.id.to_string()),
+        appended.event.id,
         Some(&facility.country_code),
         json!({"facility_id": facility.id, "kind": appended.event.kind, "delta_units": appended.event.delta_units}),
     );

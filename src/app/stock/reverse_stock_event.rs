@@ -54,10 +54,10 @@ pub fn execute(conn: &mut PgConnection, actor: &Actor, input: Input) -> AppResul
             return Ok(Outcome::Refused(refusal, problem));
         }
     };
-    let audit = AuditEntry::of(
+    let audit = AuditEntry::new(
         AuditAction::ReverseStockEvent,
         ResourceType::StockEvent,
-        Some(id.to_string()),
+        id,
         Some(&facility.country_code),
         json!({"reversal_id": appended.event.id, "reason": input.reason}),
     );

@@ -52,10 +52,10 @@ pub fn execute(conn: &mut PgConnection, actor: &Actor, input: Input) -> AppResul
     } else {
         None
     };
-    let audit = AuditEntry::of(
+    let audit = AuditEntry::new(
         AuditAction::ConfirmTransferReceipt,
         ResourceType::Transfer,
-        Some(id.to_string()),
+        id,
         Some(&destination.country_code),
         json!({"received_units": input.quantity_units, "shipped_units": transfer.quantity_units}),
     );

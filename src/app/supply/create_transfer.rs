@@ -94,10 +94,10 @@ pub fn execute(conn: &mut PgConnection, actor: &Actor, input: Input) -> AppResul
     )?;
     let entry = Entry { transfer_id: Some(transfer.id), ..Entry::new(StockEventKind::TransferOut, -input.quantity_units, input.shipped_at) };
     let appended = ledger.append(conn, actor, entry)?.map_err(|e| AppError::Internal(anyhow::anyhow!("checked placement failed: {e}")))?;
-    let audit = AuditEntry::of(
+    let audit = AuditEntry::new(
         AuditAction::CreateTransfer,
         ResourceType::Transfer,
-        Some(transfer.id.to_string()),
+        transfer.id,
         Some(&source.country_code),
         json!({"to_facility_id": destination.id, "product_id": transfer.product_id, "quantity_units": transfer.quantity_units, "stock_event_id": appended.event.id}),
     );
