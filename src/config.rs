@@ -20,6 +20,12 @@
 //! | `TAROZI_METRICS_TOKEN` | unset | bearer token `/metrics` asks for (≥ 32 characters); unset: `/metrics` answers 404 |
 //! | `TAROZI_CORS_ORIGINS` | unset | comma-separated exact origins allowed cross-origin; unset: no CORS |
 //! | `TAROZI_IDEMPOTENCY_RETENTION_DAYS` | `7` | days an `Idempotency-Key` is remembered; older keys are purged |
+//! | `TAROZI_HUB` | unset | `1` (or `serve --hub`): this instance is the regional exchange hub (receives packages; the regional view reads them) |
+//! | `TAROZI_EXCHANGE_SIGNING_KEY` | generated once into `<data dir>/exchange-signing-key` | Ed25519 secret of this national instance, 64 hex digits |
+//! | `TAROZI_EXCHANGE_HUB_URL` | unset | the hub to push packages to; set (with the three below) it also turns on the monthly scheduled push of `serve` |
+//! | `TAROZI_EXCHANGE_COUNTRY` | unset | the country this national instance pushes for |
+//! | `TAROZI_EXCHANGE_USERNAME` | unset | the hub-issued `exchange` user |
+//! | `TAROZI_EXCHANGE_PASSWORD` | unset | its password |
 
 use std::path::{Path, PathBuf};
 
@@ -35,6 +41,37 @@ pub struct Settings {
     pub reporting_grace_days: i64,
     pub ops: OpsSettings,
     pub trusted_proxies: crate::auth::client_addr::TrustedProxies,
+    /// This instance is the regional exchange hub (`TAROZI_HUB=1`).
+    pub hub: bool,
+}
+
+/// Where and as whom a national instance pushes its packages (`TAROZI_EXCHANGE_*`).
+#[derive(Clone)]
+pub struct ExchangeClientSettings {
+    pub hub_url: String,
+    pub country: String,
+    pub username: String,
+    pub password: String,
+}
+
+impl ExchangeClientSettings {
+    /// The settings when `TAROZI_EXCHANGE_HUB_URL` is set; then the other three are required.
+    pub fn from_env() -> anyhow::Result<Option<Self>> {
+        let var = |name: &str| std::env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let Some(hub_url) = var("TAROZI_EXCHANGE_HUB_URL") else { return Ok(None) };
+        let required = |name: &str| var(name).with_context(|| format!("{name} is required with TAROZI_EXCHANGE_HUB_URL"));
+        Ok(Some(ExchangeClientSettings {
+            hub_url,
+            country: required("TAROZI_EXCHANGE_COUNTRY")?.to_ascii_uppercase(),
+            username: required("TAROZI_EXCHANGE_USERNAME")?,
+            password: required("TAROZI_EXCHANGE_PASSWORD")?,
+        }))
+    }
+}
+
+/// Whether `TAROZI_HUB` turns hub mode on (`1`, `true`, `yes`).
+pub fn hub_from_env() -> bool {
+    std::env::var("TAROZI_HUB").is_ok_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
 }
 
 /// Operational policy of the HTTP surface: who reads `/metrics`, which origins get CORS,
@@ -103,6 +140,7 @@ impl std::fmt::Debug for Settings {
             .field("backdate_days", &self.backdate_days)
             .field("reporting_grace_days", &self.reporting_grace_days)
             .field("ops", &self.ops)
+            .field("hub", &self.hub)
             .finish_non_exhaustive()
     }
 }
@@ -118,6 +156,7 @@ impl Settings {
             reporting_grace_days: number("TAROZI_REPORTING_GRACE_DAYS", 10)?,
             ops: OpsSettings::from_env()?,
             trusted_proxies: crate::auth::client_addr::TrustedProxies::from_env()?,
+            hub: hub_from_env(),
         })
     }
 }

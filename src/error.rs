@@ -37,12 +37,16 @@ pub fn status_of(code: ProblemCode) -> StatusCode {
         | C::PeriodClosed
         | C::PeriodNotEnded
         | C::NotAZeroPeriod
-        | C::ZeroReportRequired => StatusCode::UNPROCESSABLE_ENTITY,
+        | C::ZeroReportRequired
+        | C::UnknownKey
+        | C::BadSignature
+        | C::CountryMismatch
+        | C::UnsupportedSchemaVersion => StatusCode::UNPROCESSABLE_ENTITY,
         C::MalformedJson => StatusCode::BAD_REQUEST,
         C::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         C::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         C::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-        C::NotFound => StatusCode::NOT_FOUND,
+        C::NotFound | C::NotAHub => StatusCode::NOT_FOUND,
         C::Unauthenticated | C::InvalidToken | C::InvalidCredentials => StatusCode::UNAUTHORIZED,
         C::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
         C::Forbidden | C::PasswordChangeRequired | C::WrongPassword => StatusCode::FORBIDDEN,
@@ -55,6 +59,8 @@ pub fn status_of(code: ProblemCode) -> StatusCode {
         | C::ProductExists
         | C::AnnualEstimateExists
         | C::AuthorizationNumberTaken
+        | C::StaleSequence
+        | C::ExchangeKeyExists
         | C::ApiKeyPrincipal
         | C::InsufficientStock
         | C::AlreadyReceived

@@ -21,6 +21,8 @@ pub mod db;
 pub mod domain;
 /// `AppError` and RFC 9457 problem documents.
 pub mod error;
+/// The regional exchange: signed aggregate packages, their schema and the push client.
+pub mod exchange;
 /// Body and query extractors reporting field-level problems.
 pub mod extract;
 /// 405 with `Allow` or 404 for requests no route takes.

@@ -1,5 +1,5 @@
-//! The `tarozi` command line: `serve`, `migrate`, `seed-demo`, `openapi`, and with the
-//! `bench` feature `bench-*`.
+//! The `tarozi` command line: `serve`, `migrate`, `seed-demo`, `openapi`, `exchange
+//! public-key|push`, and with the `bench` feature `bench-*`.
 
 use std::path::PathBuf;
 
@@ -32,6 +32,14 @@ enum Command {
         /// Load demonstration data before serving.
         #[arg(long)]
         demo: bool,
+        /// Act as the regional exchange hub (also `TAROZI_HUB=1`).
+        #[arg(long)]
+        hub: bool,
+    },
+    /// The regional exchange: this instance's public key, pushing a month to the hub.
+    Exchange {
+        #[command(subcommand)]
+        command: ExchangeCommand,
     },
     /// Apply database migrations and the shipped reference data, then exit.
     Migrate {
@@ -101,6 +109,36 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum ExchangeCommand {
+    /// Print this instance's Ed25519 public key (generated into the data folder the first
+    /// time), for the hub's admin to register.
+    PublicKey {
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Build, sign and send one month's package to the hub, retrying with back-off.
+    Push {
+        /// The hub's base URL.
+        #[arg(long, env = "TAROZI_EXCHANGE_HUB_URL")]
+        hub: String,
+        /// The month, `YYYY-MM` (it must have ended).
+        #[arg(long)]
+        month: String,
+        /// The country this instance reports for.
+        #[arg(long, env = "TAROZI_EXCHANGE_COUNTRY")]
+        country: String,
+        /// The hub-issued `exchange` user.
+        #[arg(long, env = "TAROZI_EXCHANGE_USERNAME")]
+        username: String,
+        /// Attempts before the push is recorded as failed.
+        #[arg(long, default_value_t = 8)]
+        attempts: u32,
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+}
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
@@ -135,24 +173,64 @@ fn main() -> anyhow::Result<()> {
             tarozi::bench::http::run(tarozi::bench::http::HttpOptions { connections, seconds, pharmacies, preload, year })
         }
         Command::SeedDemo { .. } => anyhow::bail!("seed-demo is not yet available"),
-        Command::Serve { bind, data_dir, demo } => {
+        Command::Serve { bind, data_dir, demo, hub } => {
             if demo {
                 anyhow::bail!("--demo is not yet available");
             }
             tarozi::observability::init_logging(config::log_format_text());
-            serve(&bind, config::data_dir(data_dir))
+            serve(&bind, config::data_dir(data_dir), hub)
+        }
+        Command::Exchange { command: ExchangeCommand::PublicKey { data_dir } } => {
+            let key = tarozi::exchange::signing::load_or_generate(&config::data_dir(data_dir))?;
+            println!("{}", tarozi::exchange::signing::public_key_hex(&key));
+            Ok(())
+        }
+        Command::Exchange { command: ExchangeCommand::Push { hub, month, country, username, attempts, data_dir } } => {
+            tarozi::observability::init_logging(config::log_format_text());
+            push_month(&hub, &month, &country, &username, attempts, config::data_dir(data_dir))
         }
     }
 }
 
-fn serve(bind: &str, data_dir: PathBuf) -> anyhow::Result<()> {
+fn push_month(hub: &str, month: &str, country: &str, username: &str, attempts: u32, data_dir: PathBuf) -> anyhow::Result<()> {
+    use tarozi::exchange::push::{PushOptions, push};
+    let month = tarozi::domain::period::Month::parse(month).context("--month must be YYYY-MM")?;
+    let password = std::env::var("TAROZI_EXCHANGE_PASSWORD").context("TAROZI_EXCHANGE_PASSWORD holds the exchange user's password")?;
+    let key = tarozi::exchange::signing::load_or_generate(&data_dir)?;
+    let (_cluster, url) = db::open(&data_dir)?;
+    let mut conn = PgConnection::establish(&url).context("connecting to the database")?;
+    db::migrate(&mut conn)?;
+    drop(conn);
+    let pool = db::pool(&url, 2)?;
+    let settings = Settings::from_env(&data_dir)?;
+    let mut options = PushOptions::new(hub, username, &password, country, month, settings.reporting_grace_days);
+    options.attempts = attempts;
+    let outcome = actix_web::rt::System::new().block_on(async move { push(&pool, &key, &options).await })?;
+    println!(
+        "push {} (sequence {}): {} after {} attempt(s){}",
+        outcome.push_id,
+        outcome.sequence,
+        outcome.status,
+        outcome.attempts,
+        if outcome.replayed { " (the hub had it already)" } else { "" }
+    );
+    if outcome.status != tarozi::db::enums::PushStatus::Delivered {
+        anyhow::bail!("the package was not delivered: {}", outcome.answer);
+    }
+    Ok(())
+}
+
+fn serve(bind: &str, data_dir: PathBuf, hub: bool) -> anyhow::Result<()> {
     // The embedded cluster is started from this (main) thread, which lives until exit: the
     // cluster is told to shut down when it ends, so it is never orphaned. Restarts happen on
     // the supervisor's thread, which lives until `serve` stops it.
     let (cluster, url) = db::open(&data_dir)?;
     // From here on a supervisor thread owns the private cluster and restarts it if it dies.
     let supervisor = cluster.map(db::supervisor::Supervisor::start).transpose()?;
-    let settings = Settings::from_env(&data_dir)?;
+    let mut settings = Settings::from_env(&data_dir)?;
+    settings.hub |= hub;
+    let exchange = config::ExchangeClientSettings::from_env()?;
+    let signing_key = exchange.as_ref().map(|_| tarozi::exchange::signing::load_or_generate(&data_dir)).transpose()?;
     let mut conn = PgConnection::establish(&url).context("connecting to the database")?;
     db::migrate(&mut conn)?;
     if let Some(password) = bootstrap_admin(&mut conn, std::env::var("TAROZI_ADMIN_PASSWORD").ok())? {
@@ -168,6 +246,9 @@ fn serve(bind: &str, data_dir: PathBuf) -> anyhow::Result<()> {
     let result = actix_web::rt::System::new().block_on(async move {
         let app = Application::build(shared, bind, workers)?;
         tarozi::startup::spawn_maintenance(pool.clone(), retention_days);
+        if let (Some(exchange), Some(key)) = (exchange, signing_key) {
+            tarozi::exchange::push::spawn_scheduled_push(pool.clone(), key, exchange, grace, std::time::Duration::from_secs(6 * 3600));
+        }
         if scan_hours > 0 {
             tarozi::startup::spawn_scheduled_scans(pool, std::time::Duration::from_secs(scan_hours * 3600), grace);
         }

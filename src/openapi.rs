@@ -37,6 +37,7 @@ use crate::error::{PROBLEM_CONTENT_TYPE, ProblemDocument};
         (name = "reports", description = "INCB Form C and Form A, JSON or CSV"),
         (name = "diversion", description = "Rules, scans and the flag list with its review workflow"),
         (name = "audit", description = "The append-only audit log"),
+        (name = "exchange", description = "The regional exchange: the sharing policy of a national instance; on the hub, countries' keys and signed packages"),
         (name = "operations", description = "Health, readiness, metrics"),
     )
 )]
@@ -112,6 +113,9 @@ vocabularies!(
     crate::app::error::ProblemCode,
     enums::AuditAction,
     enums::ResourceType,
+    enums::ExchangeSection,
+    crate::views::exchange::ExchangeMonthStatus,
+    crate::views::analytics::RegionalSource,
 );
 
 /// The complete document, as served at `/openapi.json` and committed as `openapi/openapi.json`.

@@ -25,6 +25,7 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .configure(controllers::dispensings::configure)
         .configure(controllers::analytics::configure)
         .configure(controllers::analytics_settings::configure)
+        .configure(controllers::exchange::configure)
         .configure(controllers::reports::configure)
         .configure(controllers::rules::configure)
         .configure(controllers::flags::configure)

@@ -12,6 +12,7 @@ pub mod dispensing;
 pub mod diversion;
 pub mod error;
 pub mod estimates;
+pub mod exchange;
 pub mod flags;
 pub mod frame;
 pub mod policy;

@@ -41,7 +41,7 @@ impl Access {
     }
 }
 
-use Role::{Admin as A, Ministry as M, Pharmacy as P, Regional as G, Regulator as R, Wholesaler as W};
+use Role::{Admin as A, Exchange as X, Ministry as M, Pharmacy as P, Regional as G, Regulator as R, Wholesaler as W};
 use Scope::{Any, OwnCountry as InCountry, OwnFacility as AtFacility};
 
 const EVERYONE: Access = Access::Roles(&[(A, Any), (R, Any), (M, Any), (W, Any), (P, Any), (G, Any)]);
@@ -128,6 +128,14 @@ pub const POLICY: &[(&str, Access)] = &[
     ("get_flag", FACILITY_RECORDS),
     ("update_flag", REGULATOR_ONLY),
     ("create_flag_comment", REGULATOR_ONLY),
+    // The regional exchange: the country's regulator decides what is shared; on the hub,
+    // its admin registers the countries' keys and each country's `exchange` credential
+    // delivers that country's packages.
+    ("get_exchange_policy", REGULATOR_ONLY),
+    ("put_exchange_policy", REGULATOR_ONLY),
+    ("list_exchange_keys", ADMIN),
+    ("register_exchange_key", ADMIN),
+    ("receive_exchange_package", Access::Roles(&[(X, InCountry)])),
 ];
 
 /// Who may call `operation`, if it is in the policy.

@@ -134,11 +134,19 @@ async fn get_mass_balance(state: web::Data<AppState>, caller: Caller, query: Que
 }
 
 /// Per-country aggregates of the Central Asia bloc for a year; nothing below country level.
+/// On the regional exchange hub (`TAROZI_HUB`), the packages the countries sent: per
+/// country and ended month, the package in force or that it is missing or withheld.
 #[utoipa::path(tag = "analytics", params(RegionalQuery), responses((status = 200, body = RegionalReport)))]
 #[get("/analytics/regional")]
 async fn get_regional(state: web::Data<AppState>, _caller: Caller, query: QueryParams<RegionalQuery>) -> AppResult<HttpResponse> {
     let year = query.0.year;
-    let range: DateRange = analytics::report_range(Some(year), None, None, Utc::now().date_naive())?;
+    let today = Utc::now().date_naive();
+    let range: DateRange = analytics::report_range(Some(year), None, None, today)?;
+    if state.settings.hub {
+        // The hub holds no national rows: the view is what the countries sent.
+        let countries = app::run(&state.pool, move |conn| app::exchange::regional::report(conn, year, today)).await?;
+        return Ok(HttpResponse::Ok().json(RegionalReport::from_hub(year, &range, &countries)));
+    }
     let report = app::run(&state.pool, move |conn| Ok(analytics::regional::report(conn, year, range)?)).await?;
     Ok(HttpResponse::Ok().json(RegionalReport::from(&report)))
 }

@@ -110,6 +110,7 @@ text_enum! {
         Wholesaler => "wholesaler",
         Pharmacy => "pharmacy",
         Regional => "regional",
+        Exchange => "exchange",
     }
 }
 
@@ -121,7 +122,7 @@ impl Role {
 
     /// Roles bound to one country (facility roles are too, through their facility).
     pub fn is_country_role(self) -> bool {
-        matches!(self, Role::Regulator | Role::Ministry | Role::Wholesaler | Role::Pharmacy)
+        matches!(self, Role::Regulator | Role::Ministry | Role::Wholesaler | Role::Pharmacy | Role::Exchange)
     }
 }
 
@@ -498,6 +499,10 @@ text_enum! {
         FailScan => "fail_scan",
         UpdateFlag => "update_flag",
         CreateFlagComment => "create_flag_comment",
+        RegisterExchangeKey => "register_exchange_key",
+        ReceiveExchangePackage => "receive_exchange_package",
+        PutExchangePolicy => "put_exchange_policy",
+        PushExchangePackage => "push_exchange_package",
     }
 }
 
@@ -520,6 +525,30 @@ text_enum! {
         Rule => "rule",
         Scan => "scan",
         Flag => "flag",
+        ExchangeKey => "exchange_key",
+        ExchangePackage => "exchange_package",
+        ExchangePolicy => "exchange_policy",
+    }
+}
+
+text_enum! {
+    /// A section of a regional exchange package; each is shared only when the country's
+    /// regulator says so.
+    ExchangeSection {
+        Availability => "availability",
+        Reporting => "reporting",
+        Access => "access",
+        Estimates => "estimates",
+        Flags => "flags",
+    }
+}
+
+text_enum! {
+    /// Where a push of a package to the hub stands.
+    PushStatus {
+        Pending => "pending",
+        Delivered => "delivered",
+        Failed => "failed",
     }
 }
 

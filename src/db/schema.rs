@@ -454,7 +454,60 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    exchange_keys (id) {
+        id -> Int8,
+        country_code -> Text,
+        public_key -> Bytea,
+        registered_at -> Timestamptz,
+        registered_by -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    exchange_packages (id) {
+        id -> Int8,
+        country_code -> Text,
+        month -> Date,
+        sequence -> Int8,
+        schema_version -> Int4,
+        key_id -> Int8,
+        package -> Jsonb,
+        signature -> Bytea,
+        received_at -> Timestamptz,
+        received_by -> Nullable<Int8>,
+        superseded_by -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    exchange_policies (country_code) {
+        country_code -> Text,
+        shared -> Array<Text>,
+        updated_at -> Timestamptz,
+        updated_by -> Nullable<Int8>,
+    }
+}
+
+diesel::table! {
+    exchange_pushes (id) {
+        id -> Int8,
+        country_code -> Text,
+        month -> Date,
+        sequence -> Int8,
+        content_sha256 -> Bytea,
+        envelope -> Jsonb,
+        hub_url -> Text,
+        status -> Text,
+        attempts -> Int4,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::joinable!(api_keys -> countries (country_code));
+diesel::joinable!(exchange_packages -> exchange_keys (key_id));
 diesel::joinable!(api_keys -> facilities (facility_id));
 diesel::joinable!(audit_events -> api_keys (api_key_id));
 diesel::joinable!(audit_events -> users (user_id));
@@ -528,6 +581,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     dispensing_monthly,
     dispensings,
     estimates,
+    exchange_keys,
+    exchange_packages,
+    exchange_policies,
+    exchange_pushes,
     facilities,
     facility_monthly,
     flag_events,

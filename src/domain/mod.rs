@@ -9,3 +9,4 @@ pub mod period;
 pub mod pseudonym;
 pub mod quantities;
 pub mod stats;
+pub mod suppression;

@@ -363,11 +363,25 @@ pub struct CountryAggregate {
     pub dispensing_facilities: i64,
 }
 
+crate::string_enum! {
+    /// What a regional view is read from: this instance's own database (every country in
+    /// one database), or the packages countries sent this hub.
+    RegionalSource {
+        Database => "database",
+        Packages => "packages",
+    }
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RegionalReport {
     pub year: i32,
     pub period: PeriodView,
+    pub source: RegionalSource,
+    /// Per-country aggregates from this database (empty on a hub).
     pub countries: Vec<CountryAggregate>,
+    /// On a hub: per country, each ended month of the year as received — the package in
+    /// force, or that it is missing or withholds sections (empty elsewhere).
+    pub exchange: Vec<crate::views::exchange::CountryExchangeView>,
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
@@ -845,7 +859,13 @@ impl From<&regional::CountryAggregate> for CountryAggregate {
 
 impl From<&regional::RegionalReport> for RegionalReport {
     fn from(r: &regional::RegionalReport) -> Self {
-        RegionalReport { year: r.year, period: (&r.period).into(), countries: r.countries.iter().map(CountryAggregate::from).collect() }
+        RegionalReport {
+            year: r.year,
+            period: (&r.period).into(),
+            source: RegionalSource::Database,
+            countries: r.countries.iter().map(CountryAggregate::from).collect(),
+            exchange: Vec::new(),
+        }
     }
 }
 
@@ -893,6 +913,19 @@ impl From<&incb::FormA> for FormA {
                     imported: (&l.imported).into(),
                 })
                 .collect(),
+        }
+    }
+}
+
+impl RegionalReport {
+    /// The hub's regional view: what the countries sent for `year`.
+    pub fn from_hub(year: i32, period: &DateRange, countries: &[crate::app::exchange::regional::CountryMonths]) -> Self {
+        RegionalReport {
+            year,
+            period: period.into(),
+            source: RegionalSource::Packages,
+            countries: Vec::new(),
+            exchange: countries.iter().map(crate::views::exchange::CountryExchangeView::from).collect(),
         }
     }
 }

@@ -185,6 +185,7 @@ async fn unknown_body_fields_are_refused_exactly_where_the_document_says_so() {
         (Role::Wholesaler, app.facility_user(&wholesaler)),
         (Role::Pharmacy, app.facility_user(&pharmacy)),
         (Role::Regional, app.regional()),
+        (Role::Exchange, app.user(Role::Exchange, Some("KZ"), None)),
     ];
     let mut checked = 0;
     for (method, path, op) in operations(&doc) {

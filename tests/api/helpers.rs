@@ -92,10 +92,11 @@ pub fn test_settings() -> Settings {
         reporting_grace_days: 10,
         ops: tarozi::config::OpsSettings::default(),
         trusted_proxies: Default::default(),
+        hub: false,
     }
 }
 
-fn test_password_hash() -> &'static str {
+pub fn test_password_hash() -> &'static str {
     static HASH: OnceLock<String> = OnceLock::new();
     HASH.get_or_init(|| tarozi::auth::password::hash(TEST_PASSWORD).unwrap())
 }
@@ -157,6 +158,12 @@ impl TestApp {
     }
 
     pub async fn spawn_with(settings: Settings) -> TestApp {
+        Self::spawn_on(settings, "127.0.0.1:0", |_| {}).await
+    }
+
+    /// A test app listening on `address`, with `prepare` run on its fresh database before
+    /// the server binds (rows it must hold from its first request on).
+    pub async fn spawn_on(settings: Settings, address: &str, prepare: impl FnOnce(&mut PgConnection) + Send + 'static) -> TestApp {
         let cluster = cluster();
         let database = format!("tarozi_test_{}", uuid::Uuid::new_v4().simple());
         let admin_url = cluster.admin_url.clone();
@@ -169,9 +176,11 @@ impl TestApp {
         .await
         .unwrap();
         let database_url = cluster.url_for(&database);
+        let url = database_url.clone();
+        actix_web::web::block(move || prepare(&mut PgConnection::establish(&url).unwrap())).await.unwrap();
         let pool = tarozi::db::pool(&database_url, 12).unwrap();
         let shared = Shared::new(AppState::new(pool, settings));
-        let app = Application::build(shared.clone(), "127.0.0.1:0", 2).unwrap();
+        let app = Application::build(shared.clone(), address, 2).unwrap();
         let address = format!("http://127.0.0.1:{}", app.port());
         actix_web::rt::spawn(app.run_until_stopped());
         let client = awc::Client::builder().timeout(std::time::Duration::from_secs(120)).finish();

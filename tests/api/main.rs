@@ -9,6 +9,7 @@ mod db_views;
 mod dispensings;
 mod errors;
 mod estimates;
+mod exchange;
 mod facilities;
 mod faults;
 mod findings;

@@ -166,6 +166,15 @@ async fn every_endpoint_answers_each_role_within_its_scope() {
             Anything,
             [201, 403, 403, 403, 403, 403, 403, 403],
         ),
+        // A country's sharing policy: its own regulator only (the admin neither).
+        (Method::GET, "/api/v1/exchange/policy".into(), no_body, Anything, [403, 200, 403, 403, 403, 403, 200, 403]),
+        (
+            Method::PUT,
+            "/api/v1/exchange/policy".into(),
+            Some(|_| json!({"shared": ["availability"]})),
+            Anything,
+            [403, 200, 403, 403, 403, 403, 200, 403],
+        ),
         (Method::GET, "/api/v1/substances".into(), no_body, Anything, [200; 8]),
         (
             Method::POST,

@@ -71,7 +71,7 @@ fn resolve_scope(conn: &mut PgConnection, input: &Input) -> AppResult<Option<Str
             }
             Ok(None)
         }
-        Role::Regulator | Role::Ministry => {
+        Role::Regulator | Role::Ministry | Role::Exchange => {
             if input.facility_id.is_some() {
                 return Err(DomainError::field("/facility_id", "must be absent for this role").into());
             }

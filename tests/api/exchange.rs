@@ -1,0 +1,332 @@
+//! The regional exchange with two real instances in one test process: Kyrgyzstan's national
+//! instance and the hub, each its own database and server on its own port.
+//!
+//! KG, March 2024 (31 days). Regions Chuy (900 000), Osh (300 000), Naryn (300 000):
+//! 1 500 000 inhabitants. Morphine 10 mg tablets (S-DDD 100 mg, ME factor 1). Received at
+//! retail: Chuy 6 200 tablets = 62 000 mg, Osh 3 100 = 31 000 mg; country 93 000 mg.
+//! S-DDD per million per day: country 93 000 / 100 / 31 / 1.5 = 20; Chuy
+//! 620 / 31 / 0.9 = 22.2222; Osh 310 / 31 / 0.3 = 33.3333. ME mg per capita: country
+//! 93 000 / 1 500 000 = 0.062. Dispensed: Chuy 6 patients × 100 tablets = 6 000 mg, Osh
+//! 2 patients × 50 tablets = 1 000 mg; Naryn nobody.
+//!
+//! Patients per region: Chuy 6, Osh 2, Naryn 0, country 8. Osh's 2 is a small cell; alone it
+//! would be 8 − 6 − 0, so Chuy's 6 is suppressed with it: a reader learns only that Chuy and
+//! Osh hold 8 together.
+
+use std::time::Duration;
+
+use diesel::prelude::*;
+use ed25519_dalek::SigningKey;
+use serde_json::{Value, json};
+use tarozi::db::enums::{FacilityKind, PushStatus, Role};
+use tarozi::domain::period::Month;
+use tarozi::exchange::push::{PushOptions, push};
+use tarozi::exchange::signing;
+
+use crate::analytics::at;
+use crate::helpers::{Facility, TEST_PASSWORD, TestApp, TestUser, test_password_hash, test_settings};
+
+const EXCHANGE_USER: &str = "kg-exchange";
+
+fn settings(hub: bool) -> tarozi::config::Settings {
+    let mut s = test_settings();
+    s.backdate_days = 2000;
+    s.hub = hub;
+    s
+}
+
+struct Kg {
+    app: TestApp,
+    ministry: TestUser,
+    regulator: TestUser,
+    chuy_pharmacy: Facility,
+    chuy_user: TestUser,
+    morphine: i64,
+}
+
+async fn dispense(app: &TestApp, pharmacy: &Facility, user: &TestUser, product: i64, patients: std::ops::Range<i64>, units: i64, day: u32) {
+    let records: Vec<Value> = patients
+        .map(|p| {
+            json!({
+                "client_record_id": format!("{}-{p}", pharmacy.id), "product_id": product, "quantity_units": units, "dispensed_at": at(2024, 3, day),
+                "patient_id": format!("KG-{p}"), "patient_sex": "female", "patient_age": 60, "prescriber_id": "KG-DOC-1",
+                "prescription_number": format!("RX-{p}"), "days_supply": 30, "indication": "cancer"
+            })
+        })
+        .collect();
+    let r = app.post(&format!("/api/v1/facilities/{}/dispensings", pharmacy.id), user, json!({"records": records})).await.expect(200);
+    assert_eq!(r.body["rejected"], 0, "{}", r.text);
+}
+
+/// The hub's `exchange` user of KG, with a token.
+fn exchange_user(hub: &TestApp) -> TestUser {
+    use tarozi::db::schema::users as u;
+    let id: i64 = u::table.filter(u::username.eq(EXCHANGE_USER)).select(u::id).first(&mut hub.conn()).unwrap();
+    TestUser { id, username: EXCHANGE_USER.into(), token: hub.token_for(id, Role::Exchange, Some("KG"), None, 900) }
+}
+
+/// KG's instance with March 2024 as in the module comment, sharing every section but flags.
+async fn kg() -> Kg {
+    let app = TestApp::spawn_with(settings(false)).await;
+    let ministry = app.ministry("KG");
+    let regulator = app.regulator("KG");
+    let chuy = app.region("KG", "Chuy").await;
+    let osh = app.region("KG", "Osh").await;
+    let naryn = app.region("KG", "Naryn").await;
+    for (region, total) in [(chuy, 900_000), (osh, 300_000), (naryn, 300_000)] {
+        app.put(&format!("/api/v1/regions/{region}/population"), &ministry, json!({"year": 2024, "total": total})).await.expect(200);
+    }
+    let morphine = app.product("morphine", "Morphine 10 mg tablet", "10", "tablet", "tablet").await;
+    let chuy_pharmacy = app.facility(chuy, FacilityKind::Pharmacy, "Chuy pharmacy").await;
+    let osh_pharmacy = app.facility(osh, FacilityKind::Pharmacy, "Osh pharmacy").await;
+    let (chuy_user, osh_user) = (app.facility_user(&chuy_pharmacy), app.facility_user(&osh_pharmacy));
+    app.stock_up(&chuy_user, chuy_pharmacy.id, morphine, 6_200, at(2024, 3, 2)).await;
+    app.stock_up(&osh_user, osh_pharmacy.id, morphine, 3_100, at(2024, 3, 2)).await;
+    dispense(&app, &chuy_pharmacy, &chuy_user, morphine, 0..6, 100, 10).await;
+    dispense(&app, &osh_pharmacy, &osh_user, morphine, 100..102, 50, 12).await;
+    let r = app.put("/api/v1/exchange/policy", &regulator, json!({"shared": ["availability", "reporting", "access", "estimates"]})).await.expect(200);
+    assert_eq!(r.body["policy"]["withheld"], json!(["flags"]));
+    Kg { app, ministry, regulator, chuy_pharmacy, chuy_user, morphine }
+}
+
+/// The hub's rows a country needs: its `exchange` user and its registered public key.
+fn enrol(conn: &mut PgConnection, key: &SigningKey) {
+    use tarozi::db::models::user::{NewUser, User};
+    User::create(
+        conn,
+        &NewUser { username: EXCHANGE_USER, password_hash: test_password_hash(), role: Role::Exchange, country_code: Some("KG"), facility_id: None },
+    )
+    .unwrap();
+    tarozi::db::models::exchange::ExchangeKey::register(conn, "KG", &key.verifying_key().to_bytes(), None).unwrap();
+}
+
+fn options(hub: &TestApp) -> PushOptions {
+    let mut o = PushOptions::new(&hub.address, EXCHANGE_USER, TEST_PASSWORD, "KG", Month::parse("2024-03").unwrap(), 10);
+    o.attempts = 3;
+    o.backoff = Duration::from_millis(50);
+    o
+}
+
+fn packages_on(hub: &TestApp) -> Vec<(i64, i64, Option<i64>)> {
+    use tarozi::db::schema::exchange_packages as p;
+    p::table.order(p::id).select((p::id, p::sequence, p::superseded_by)).load(&mut hub.conn()).unwrap()
+}
+
+/// The last envelope KG recorded for March.
+fn last_envelope(kg: &TestApp) -> Value {
+    use tarozi::db::schema::exchange_pushes as p;
+    p::table.order(p::sequence.desc()).select(p::envelope).first(&mut kg.conn()).unwrap()
+}
+
+fn region<'a>(list: &'a Value, name: &str) -> &'a Value {
+    list.as_array().unwrap().iter().find(|r| r["name"] == name).unwrap_or_else(|| panic!("no region {name} in {list}"))
+}
+
+#[actix_web::test]
+async fn the_hub_shows_exactly_the_figures_of_kgs_own_availability_report() {
+    let kg = kg().await;
+    let key = signing::generate();
+    let k = key.clone();
+    let hub = TestApp::spawn_on(settings(true), "127.0.0.1:0", move |conn| enrol(conn, &k)).await;
+
+    let outcome = push(&kg.app.shared.state.pool, &key, &options(&hub)).await.unwrap();
+    assert_eq!(outcome.status, PushStatus::Delivered, "{}", outcome.answer);
+    assert_eq!(outcome.sequence, 1);
+
+    let own = kg.app.get("/api/v1/analytics/availability?country=KG&from=2024-03-01&to=2024-03-31", &kg.ministry).await.expect(200).body;
+    let view = hub.get("/api/v1/analytics/regional?year=2024", &hub.regional()).await.expect(200).body;
+    assert_eq!(view["source"], "packages");
+    let kg_view = view["exchange"].as_array().unwrap().iter().find(|c| c["country"] == "KG").unwrap();
+    let march = kg_view["months"].as_array().unwrap().iter().find(|m| m["month"] == "2024-03").unwrap();
+    assert_eq!(march["status"], "partial");
+    assert_eq!(march["withheld"], json!(["flags"]));
+    assert_eq!(kg_view["withheld_months"], json!(["2024-03"]));
+    let missing: Vec<&str> = kg_view["missing_months"].as_array().unwrap().iter().map(|m| m.as_str().unwrap()).collect();
+    assert_eq!(missing.len(), 11, "every other month of 2024 is missing: {missing:?}");
+    assert!(!missing.contains(&"2024-03"));
+    let a = &march["package"]["availability"];
+
+    // Hand-computed (module comment), and equal to what KG's ministry reads at home.
+    assert_eq!(a["total"]["consumption_mg_base"], json!(93000));
+    assert_eq!(a["total"]["dispensed_mg_base"], json!(7000));
+    assert_eq!(a["total"]["sddd_per_million_per_day"], json!(20));
+    assert_eq!(a["total"]["me_mg_per_capita"], json!(0.062));
+    assert_eq!(region(&a["regions"], "Chuy")["figures"]["sddd_per_million_per_day"], json!(22.2222));
+    assert_eq!(region(&a["regions"], "Osh")["figures"]["sddd_per_million_per_day"], json!(33.3333));
+    assert_eq!(region(&a["regions"], "Osh")["figures"]["consumption_mg_base"], json!(31000));
+    let figures = [
+        "consumption_mg_base",
+        "dispensed_mg_base",
+        "sddd_per_million_per_day",
+        "me_mg_per_capita",
+        "dispensed_sddd_per_million_per_day",
+        "dispensed_me_mg_per_capita",
+        "band",
+    ];
+    for f in figures {
+        assert_eq!(a["total"][f], own["total"][f], "total {f}");
+        for r in own["regions"].as_array().unwrap() {
+            let name = r["name"].as_str().unwrap();
+            assert_eq!(region(&a["regions"], name)["figures"][f], r[f], "{name} {f}");
+        }
+    }
+    assert_eq!(a["population"], own["population"]);
+    for s in own["substances"].as_array().unwrap() {
+        let line = a["substances"].as_array().unwrap().iter().find(|x| x["inn"] == s["inn"]).unwrap();
+        for f in ["consumption_mg_base", "dispensed_mg_base", "sddd_per_million_per_day", "me_mg_per_capita"] {
+            assert_eq!(line[f], s[f], "{} {f}", s["inn"]);
+        }
+    }
+
+    // Small cells: Osh's 2 patients suppressed, Chuy's 6 with it; Naryn's 0 and the total shown.
+    let suppressed = json!({"value": null, "suppressed": true});
+    assert_eq!(region(&a["regions"], "Osh")["patients"], suppressed);
+    assert_eq!(region(&a["regions"], "Chuy")["patients"], suppressed);
+    assert_eq!(region(&a["regions"], "Naryn")["patients"], json!({"value": 0, "suppressed": false}));
+    assert_eq!(a["patients"], json!({"value": 8, "suppressed": false}));
+    let shown: i64 = a["regions"].as_array().unwrap().iter().filter_map(|r| r["patients"]["value"].as_i64()).sum();
+    let hidden = a["regions"].as_array().unwrap().iter().filter(|r| r["patients"]["suppressed"] == true).count();
+    // 8 − 0 = 8 spread over two hidden cells: neither can be derived.
+    assert_eq!((8 - shown, hidden), (8, 2));
+    // One dispensing facility in Chuy and one in Osh: both small, and so is their total of 2.
+    let access = &march["package"]["access"];
+    assert_eq!(region(&access["regions"], "Osh")["dispensing_facilities"], suppressed);
+    assert_eq!(region(&access["regions"], "Osh")["per_100k"], Value::Null);
+    assert_eq!(access["total"]["dispensing_facilities"], suppressed);
+    // Nothing below region level crossed: no facility or patient member anywhere.
+    let text = march["package"].to_string();
+    for word in ["facility_id", "patient_id", "pseudonym", "prescriber", "Chuy pharmacy"] {
+        assert!(!text.contains(word), "{word} in {text}");
+    }
+
+    // Pushing the unchanged month again re-sends the same package: no duplicate.
+    let again = push(&kg.app.shared.state.pool, &key, &options(&hub)).await.unwrap();
+    assert_eq!((again.status, again.sequence, again.replayed), (PushStatus::Delivered, 1, true));
+    assert_eq!(packages_on(&hub).len(), 1);
+
+    // A correction: one more Chuy patient (100 tablets) → sequence 2 supersedes 1, kept.
+    dispense(&kg.app, &kg.chuy_pharmacy, &kg.chuy_user, kg.morphine, 6..7, 100, 20).await;
+    let corrected = push(&kg.app.shared.state.pool, &key, &options(&hub)).await.unwrap();
+    assert_eq!((corrected.status, corrected.sequence, corrected.replayed), (PushStatus::Delivered, 2, false));
+    let rows = packages_on(&hub);
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].2, Some(rows[1].0), "the first package is kept, superseded by the correction");
+    assert_eq!(rows[1].2, None);
+    let view = hub.get("/api/v1/analytics/regional?year=2024", &hub.regional()).await.expect(200).body;
+    let kg_view = view["exchange"].as_array().unwrap().iter().find(|c| c["country"] == "KG").unwrap();
+    let march = kg_view["months"].as_array().unwrap().iter().find(|m| m["month"] == "2024-03").unwrap();
+    assert_eq!((march["sequence"].as_i64(), march["superseded_versions"].as_i64()), (Some(2), Some(1)));
+    // 7 000 + 1 000 mg dispensed.
+    assert_eq!(march["package"]["availability"]["total"]["dispensed_mg_base"], json!(8000));
+    let _ = &kg.regulator;
+}
+
+#[actix_web::test]
+async fn the_hub_refuses_a_changed_number_a_facility_id_an_unknown_key_another_country_and_an_old_sequence() {
+    let kg = kg().await;
+    let key = signing::generate();
+    let k = key.clone();
+    let hub = TestApp::spawn_on(settings(true), "127.0.0.1:0", move |conn| enrol(conn, &k)).await;
+    assert_eq!(push(&kg.app.shared.state.pool, &key, &options(&hub)).await.unwrap().status, PushStatus::Delivered);
+    let envelope = last_envelope(&kg.app);
+    let exchange = exchange_user(&hub);
+    let post = |body: Value| {
+        let hub = &hub;
+        let exchange = exchange.clone();
+        async move { hub.post("/api/v1/exchange/packages", &exchange, body).await }
+    };
+    let resign = |package: &Value, key: &SigningKey| {
+        let package: tarozi::exchange::package::Package = serde_json::from_value(package.clone()).unwrap();
+        json!({"public_key": signing::public_key_hex(key), "signature": signing::sign(key, &package).unwrap(), "package": package})
+    };
+
+    // One number changed: 93 000 → 93 001 mg.
+    let mut changed = envelope.clone();
+    changed["package"]["availability"]["total"]["consumption_mg_base"] = json!(93001);
+    let r = post(changed).await.expect(422);
+    assert_eq!(r.code(), "bad_signature");
+
+    // A facility id in a region line: refused by the schema, pointing at it.
+    let mut with_facility = envelope.clone();
+    with_facility["package"]["availability"]["regions"][0]["facility_id"] = json!(kg.chuy_pharmacy.id);
+    let r = post(with_facility).await.expect(422);
+    assert_eq!(r.code(), "validation_failed");
+    assert_eq!(r.pointers(), vec!["/package/availability/regions/0/facility_id".to_owned()]);
+
+    // Signed with a key the hub never registered.
+    let mut next = envelope["package"].clone();
+    next["sequence"] = json!(5);
+    let r = post(resign(&next, &signing::generate())).await.expect(422);
+    assert_eq!(r.code(), "unknown_key");
+
+    // KG's key signing a package for Tajikistan.
+    let mut tj = next.clone();
+    tj["country"] = json!("TJ");
+    let r = post(resign(&tj, &key)).await.expect(422);
+    assert_eq!(r.code(), "country_mismatch");
+
+    // Sequence 1 again with other content, and sequence 0: both not above 1.
+    let mut same_sequence = envelope["package"].clone();
+    same_sequence["generated_at"] = json!("2030-01-01T00:00:00Z");
+    let r = post(resign(&same_sequence, &key)).await.expect(409);
+    assert_eq!((r.code(), r.body["last_sequence"].as_i64()), ("stale_sequence", Some(1)));
+    let mut older = envelope["package"].clone();
+    older["sequence"] = json!(0);
+    assert_eq!(post(resign(&older, &key)).await.expect(409).code(), "stale_sequence");
+
+    // The very package again is a replay (200), stored once.
+    let r = post(envelope.clone()).await.expect(200);
+    assert_eq!(r.body["package"]["replayed"], true);
+    // And sequence 5, properly signed, is accepted.
+    post(resign(&next, &key)).await.expect(201);
+    assert_eq!(packages_on(&hub).len(), 2);
+
+    // Only the hub receives packages; only KG's regulator sets KG's policy.
+    let r = kg.app.post("/api/v1/exchange/packages", &kg.app.user(Role::Exchange, Some("KG"), None), envelope).await.expect(404);
+    assert_eq!(r.code(), "not_a_hub");
+    kg.app.put("/api/v1/exchange/policy", &kg.ministry, json!({"shared": []})).await.expect(403);
+    let r = kg.app.put("/api/v1/exchange/policy", &kg.regulator, json!({"shared": ["patients"]})).await.expect(422);
+    assert_eq!(r.pointers(), vec!["/shared/0".to_owned()]);
+    let r = kg.app.get("/api/v1/exchange/policy", &kg.regulator).await.expect(200);
+    assert_eq!(r.body["policy"]["shared"], json!(["availability", "reporting", "access", "estimates"]));
+}
+
+#[actix_web::test]
+async fn a_push_while_the_hub_is_down_succeeds_on_retry_without_a_duplicate() {
+    let kg = kg().await;
+    let key = signing::generate();
+    // A port nobody listens on yet: the hub is down.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let address = format!("127.0.0.1:{port}");
+    let mut o = PushOptions::new(&format!("http://{address}"), EXCHANGE_USER, TEST_PASSWORD, "KG", Month::parse("2024-03").unwrap(), 10);
+    o.attempts = 60;
+    o.backoff = Duration::from_millis(100);
+    o.max_backoff = Duration::from_millis(200);
+    let (pool, k, opts) = (kg.app.shared.state.pool.clone(), key.clone(), o.clone());
+    let pushing = actix_web::rt::spawn(async move { push(&pool, &k, &opts).await });
+    actix_web::rt::time::sleep(Duration::from_millis(800)).await;
+    assert!(!pushing.is_finished());
+    {
+        use tarozi::db::schema::exchange_pushes as p;
+        let (status, attempts): (String, i32) = p::table.select((p::status, p::attempts)).first(&mut kg.app.conn()).unwrap();
+        assert_eq!(status, "pending");
+        assert!(attempts >= 2, "failed attempts are recorded: {attempts}");
+    }
+    // The hub comes up.
+    let k = key.clone();
+    let hub = TestApp::spawn_on(settings(true), &address, move |conn| enrol(conn, &k)).await;
+    let outcome = pushing.await.unwrap().unwrap();
+    assert_eq!(outcome.status, PushStatus::Delivered, "{}", outcome.answer);
+    assert!(outcome.attempts >= 3, "{}", outcome.attempts);
+    assert_eq!(packages_on(&hub).len(), 1);
+    {
+        use tarozi::db::schema::exchange_pushes as p;
+        let rows: Vec<(String, i32, Option<String>)> = p::table.select((p::status, p::attempts, p::last_error)).load(&mut kg.app.conn()).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!((rows[0].0.as_str(), rows[0].1 as u32, rows[0].2.as_deref()), ("delivered", outcome.attempts, None));
+    }
+    // Its answer lost, KG retries: the same package (same sequence, same key) is a replay.
+    let again = push(&kg.app.shared.state.pool, &key, &o).await.unwrap();
+    assert_eq!((again.status, again.sequence, again.replayed), (PushStatus::Delivered, outcome.sequence, true));
+    assert_eq!(packages_on(&hub).len(), 1);
+}
