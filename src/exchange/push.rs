@@ -96,12 +96,15 @@ fn prepare(conn: &mut PgConnection, key: &SigningKey, options: &PushOptions, now
         let content = package::build(conn, &request(1, epoch)).map_err(|e| anyhow::anyhow!("building the package: {e:?}"))?;
         let content_sha256: [u8; 32] = Sha256::digest(signing::canonical_bytes(&content)?).into();
         let month = options.month.first_day();
+        let sequence = ExchangePush::next_sequence(conn, &options.country)?;
+        // The same content again: the recorded package, if the hub has it or may still take
+        // it (no later package of the country went before it).
         if let Some(earlier) = ExchangePush::latest_of_month(conn, &options.country, month)?
             && earlier.content_sha256 == content_sha256
+            && (earlier.status == PushStatus::Delivered.as_str() || earlier.sequence == sequence - 1)
         {
             return Ok(earlier);
         }
-        let sequence = ExchangePush::next_sequence(conn, &options.country)?;
         let package = package::Package { sequence, generated_at: now, ..content };
         let signed = SignedPackage { public_key: signing::public_key_hex(key), signature: signing::sign(key, &package)?, package };
         Ok(ExchangePush::insert(
