@@ -313,7 +313,7 @@ fn patients(conn: &mut PgConnection, country: &str, month: Month) -> QueryResult
     let (from, to) = month.bounds();
     let in_month = d::table.filter(d::country_code.eq(country)).filter(d::dispensed_at.ge(from)).filter(d::dispensed_at.lt(to));
     let per_region: Vec<(i64, i64)> =
-        in_month.clone().group_by(d::region_id).select((d::region_id, sql::<BigInt>("count(DISTINCT patient_pseudonym)"))).load(conn)?;
+        in_month.group_by(d::region_id).select((d::region_id, sql::<BigInt>("count(DISTINCT patient_pseudonym)"))).load(conn)?;
     let total: i64 = in_month.select(sql::<BigInt>("count(DISTINCT patient_pseudonym)")).first(conn)?;
     Ok((per_region.into_iter().collect(), total))
 }

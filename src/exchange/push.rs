@@ -266,19 +266,6 @@ pub fn scheduled_month(today: NaiveDate, grace_days: i64) -> Option<Month> {
     (today > previous.due_by(grace_days)).then_some(previous)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_scheduled_push_waits_for_the_grace_period() {
-        let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
-        // March ends on the 31st; with 10 grace days it is due by April 10.
-        assert_eq!(scheduled_month(day(4, 10), 10), None);
-        assert_eq!(scheduled_month(day(4, 11), 10), Month::parse("2026-03"));
-    }
-}
-
 /// Pushes the previous month once its grace period is over, checking every `interval`
 /// (`serve` with `TAROZI_EXCHANGE_HUB_URL` set). A month already delivered with the same
 /// figures is a replay on the hub; a failure is logged, recorded and retried next tick.
@@ -303,4 +290,17 @@ pub fn spawn_scheduled_push(pool: DbPool, key: SigningKey, settings: crate::conf
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scheduled_push_waits_for_the_grace_period() {
+        let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+        // March ends on the 31st; with 10 grace days it is due by April 10.
+        assert_eq!(scheduled_month(day(4, 10), 10), None);
+        assert_eq!(scheduled_month(day(4, 11), 10), Month::parse("2026-03"));
+    }
 }

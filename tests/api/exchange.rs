@@ -84,6 +84,9 @@ async fn kg() -> Kg {
     app.stock_up(&osh_user, osh_pharmacy.id, morphine, 3_100, at(2024, 3, 2)).await;
     dispense(&app, &chuy_pharmacy, &chuy_user, morphine, 0..6, 100, 10).await;
     dispense(&app, &osh_pharmacy, &osh_user, morphine, 100..102, 50, 12).await;
+    // Off by default: nothing shared until the regulator says so.
+    let r = app.get("/api/v1/exchange/policy", &regulator).await.expect(200);
+    assert_eq!((&r.body["policy"]["shared"], r.body["policy"]["withheld"].as_array().map(Vec::len)), (&json!([]), Some(5)));
     let r = app.put("/api/v1/exchange/policy", &regulator, json!({"shared": ["availability", "reporting", "access", "estimates"]})).await.expect(200);
     assert_eq!(r.body["policy"]["withheld"], json!(["flags"]));
     Kg { app, ministry, regulator, chuy_pharmacy, chuy_user, morphine }
