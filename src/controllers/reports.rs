@@ -94,7 +94,18 @@ async fn get_form_a(state: web::Data<AppState>, caller: Caller, query: QueryPara
         ReportFormat::Json => Ok(HttpResponse::Ok().json(FormA::from(&form))),
         ReportFormat::Csv => csv_response(
             &format!("form-a-{}-{}-q{}", form.country, form.year, form.quarter),
-            &["country", "year", "quarter", "substance", "exporting_country", "imported_kg", "imported_g", "importing_country", "exported_kg", "exported_g"],
+            &[
+                "country",
+                "year",
+                "quarter",
+                "substance",
+                "exporting_country",
+                "imported_kg",
+                "imported_g",
+                "importing_country",
+                "exported_kg",
+                "exported_g",
+            ],
             // Import rows first, then export rows; each leaves the other direction's columns empty.
             form.lines
                 .iter()

@@ -266,7 +266,11 @@ impl StockEventKind {
     pub fn is_reversible(self) -> bool {
         !matches!(
             self,
-            StockEventKind::ImportReceipt | StockEventKind::Export | StockEventKind::TransferOut | StockEventKind::TransferIn | StockEventKind::Reversal
+            StockEventKind::ImportReceipt
+                | StockEventKind::Export
+                | StockEventKind::TransferOut
+                | StockEventKind::TransferIn
+                | StockEventKind::Reversal
         )
     }
 }

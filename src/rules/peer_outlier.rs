@@ -19,7 +19,7 @@
 //!
 //! Severity: `medium`; `high` when z is above `high_z`.
 
-use bigdecimal::{BigDecimal, ToPrimitive};
+use bigdecimal::{BigDecimal, Signed, ToPrimitive};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Numeric, Text, Timestamptz};
 use serde::{Deserialize, Serialize};
@@ -98,7 +98,7 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
     for r in rows {
         if r.patients < params.min_patients {
             coverage.skip("too_few_patients");
-        } else if r.mme_mg <= BigDecimal::from(0) {
+        } else if !r.mme_mg.is_positive() {
             coverage.skip("missing_factor");
         } else {
             let per_patient = &r.mme_mg / BigDecimal::from(r.patients);

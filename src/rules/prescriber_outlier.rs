@@ -19,7 +19,7 @@
 
 use std::collections::HashMap;
 
-use bigdecimal::{BigDecimal, ToPrimitive};
+use bigdecimal::{BigDecimal, Signed, ToPrimitive};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Date, Numeric, Text, Timestamptz};
 use serde::{Deserialize, Serialize};
@@ -108,7 +108,7 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
     for r in rows {
         if r.records < params.min_records {
             coverage.skip("too_few_records");
-        } else if r.mme_mg <= BigDecimal::from(0) {
+        } else if !r.mme_mg.is_positive() {
             coverage.skip("missing_factor");
         } else {
             compared.push(r);

@@ -128,14 +128,17 @@ fn evaluate(conn: &mut PgConnection, scan: Scan, today: NaiveDate, reporting_gra
                 .iter()
                 .filter_map(|w| match (w.inserted, w.found_again, w.changed) {
                     (true, _, _) => Some(event(w.id, "raised", Some(FlagStatus::Open))),
-                    (false, true, _) => Some(NewFlagEvent { from_status: Some(FlagStatus::NoLongerFound), ..event(w.id, "found_again", Some(FlagStatus::Open)) }),
+                    (false, true, _) => {
+                        Some(NewFlagEvent { from_status: Some(FlagStatus::NoLongerFound), ..event(w.id, "found_again", Some(FlagStatus::Open)) })
+                    }
                     (false, false, true) => Some(event(w.id, "updated", None)),
                     (false, false, false) => None,
                 })
                 .collect();
             let lost = Flag::mark_no_longer_found(conn, country, &rule.code, scan.id)?;
             events.extend(
-                lost.iter().map(|(id, from)| NewFlagEvent { from_status: Some(*from), ..event(*id, "no_longer_found", Some(FlagStatus::NoLongerFound)) }),
+                lost.iter()
+                    .map(|(id, from)| NewFlagEvent { from_status: Some(*from), ..event(*id, "no_longer_found", Some(FlagStatus::NoLongerFound)) }),
             );
             FlagEvent::record_many(conn, &events)?;
             let r = written.iter().filter(|w| w.inserted).count() as i32;

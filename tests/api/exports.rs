@@ -112,7 +112,11 @@ async fn exports_debit_the_exporter_within_the_authorization_and_the_stock_and_t
     let r = app.post("/api/v1/export-authorizations", &s.regulator, export_authorization(&s, "EA-2", "UZ", 40_000)).await.expect(201);
     let ea2 = r.body["export_authorization"]["id"].as_i64().unwrap();
     let short = app
-        .post(&format!("/api/v1/export-authorizations/{ea2}/shipments"), &s.exporter_user, json!({"quantity_units": 36_000, "shipped_at": shipped_at}))
+        .post(
+            &format!("/api/v1/export-authorizations/{ea2}/shipments"),
+            &s.exporter_user,
+            json!({"quantity_units": 36_000, "shipped_at": shipped_at}),
+        )
         .await
         .expect(409);
     assert_eq!(short.code(), "insufficient_stock");
@@ -120,7 +124,10 @@ async fn exports_debit_the_exporter_within_the_authorization_and_the_stock_and_t
     app.post(&ship, &s.exporter_user, json!({"quantity_units": 5_000, "shipped_at": shipped_at})).await.expect(201);
     assert_eq!(app.balance(&s.exporter_user, s.exporter.id, s.product).await, 30_000);
     assert_eq!(refused_codes(app, s.exporter.id), vec!["export_authorization_exceeded", "insufficient_stock"]);
-    assert_eq!(audit_actions(app), vec!["create_export_authorization", "record_export_shipment", "create_export_authorization", "record_export_shipment"]);
+    assert_eq!(
+        audit_actions(app),
+        vec!["create_export_authorization", "record_export_shipment", "create_export_authorization", "record_export_shipment"]
+    );
 
     // The regulator and the exporter list them with what was shipped.
     let list = app.get("/api/v1/export-authorizations", &s.regulator).await.expect(200);
@@ -134,8 +141,14 @@ async fn exports_debit_the_exporter_within_the_authorization_and_the_stock_and_t
     // Form A of this quarter: 500 g imported from India, 200 g exported to Tajikistan.
     let quarter = (shipped_at.month() - 1) / 3 + 1;
     let a = app.get(&format!("/api/v1/reports/incb/form-a?year={}&quarter={quarter}", s.year), &s.regulator).await.expect(200);
-    assert_eq!(a.body["lines"], json!([{"substance_id": s.morphine, "inn": "morphine", "exporting_country": "IN", "imported": {"kg": 0, "g": 500, "total_g": 500}}]));
-    assert_eq!(a.body["exports"], json!([{"substance_id": s.morphine, "inn": "morphine", "importing_country": "TJ", "exported": {"kg": 0, "g": 200, "total_g": 200}}]));
+    assert_eq!(
+        a.body["lines"],
+        json!([{"substance_id": s.morphine, "inn": "morphine", "exporting_country": "IN", "imported": {"kg": 0, "g": 500, "total_g": 500}}])
+    );
+    assert_eq!(
+        a.body["exports"],
+        json!([{"substance_id": s.morphine, "inn": "morphine", "importing_country": "TJ", "exported": {"kg": 0, "g": 200, "total_g": 200}}])
+    );
     let csv = app.get(&format!("/api/v1/reports/incb/form-a?year={}&quarter={quarter}&format=csv", s.year), &s.regulator).await.expect(200);
     assert!(csv.text.contains(&format!("KZ,{},{quarter},morphine,,,,TJ,0,200", s.year)), "{}", csv.text);
 

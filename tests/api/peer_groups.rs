@@ -36,9 +36,8 @@ async fn dispenser(app: &TestApp, product: i64, region: i64, kind: FacilityKind,
 
 async fn dispense(app: &TestApp, product: i64, d: &Dispenser, prefix: &str, units: i64, patients: usize) -> Vec<i64> {
     let name = &d.name;
-    let records: Vec<Value> = (0..patients)
-        .map(|k| record(&format!("{prefix}{k}"), product, units, days_ago(3), &format!("{name}-{k}"), &format!("DOC-{name}")))
-        .collect();
+    let records: Vec<Value> =
+        (0..patients).map(|k| record(&format!("{prefix}{k}"), product, units, days_ago(3), &format!("{name}-{k}"), &format!("DOC-{name}"))).collect();
     let r = app.post(&format!("/api/v1/facilities/{}/dispensings", d.facility.id), &d.user, json!({ "records": records })).await.expect(200);
     assert_eq!(r.body["accepted"], patients, "{}", r.text);
     r.body["results"].as_array().unwrap().iter().map(|x| x["id"].as_i64().unwrap()).collect()

@@ -73,7 +73,12 @@ impl ExportAuthorization {
         Ok(rows.into_iter().filter_map(|(id, sum)| Some((id?, -sum.and_then(|s| s.to_i64()).unwrap_or(0)))).collect())
     }
 
-    pub fn page(conn: &mut PgConnection, filter: &ExportAuthorizationFilter, offset: i64, limit: i64) -> QueryResult<(Vec<ExportAuthorization>, i64)> {
+    pub fn page(
+        conn: &mut PgConnection,
+        filter: &ExportAuthorizationFilter,
+        offset: i64,
+        limit: i64,
+    ) -> QueryResult<(Vec<ExportAuthorization>, i64)> {
         let build = || {
             let mut q = export_authorizations::table.into_boxed();
             if let Some(c) = &filter.country_code {
