@@ -9,6 +9,7 @@ pub mod auth;
 pub mod dispensings;
 pub mod estimates;
 pub mod exchange;
+pub mod export_authorizations;
 pub mod facilities;
 pub mod flags;
 pub mod health;

@@ -5,6 +5,7 @@ pub mod analytics;
 pub mod auth;
 pub mod dispensing;
 pub mod exchange;
+pub mod exports;
 pub mod flags;
 pub mod reference;
 pub mod supply;
