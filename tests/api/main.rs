@@ -11,6 +11,7 @@ mod errors;
 mod estimates;
 mod facilities;
 mod faults;
+mod figures_a;
 mod findings;
 mod flags;
 mod hardening;
