@@ -304,3 +304,67 @@ async fn deaths_are_recorded_by_the_country_s_ministry_or_regulator_and_checked(
     let audit = app.get("/api/v1/audit-events?action=put_country_deaths", &app.regulator("KG")).await.expect(200);
     assert_eq!(audit.body["meta"]["total"], 2, "{}", audit.text);
 }
+
+/// Migration `2026-12-05-000101` on data recorded before it: reverted and run again on a
+/// database holding a morphine product described by its base only and a dispensing of it.
+#[actix_web::test]
+async fn the_strength_migration_labels_existing_products_by_their_reference_salt_and_recomputes_their_daily_mme() {
+    use diesel_migrations::MigrationHarness;
+
+    let app = TestApp::spawn().await;
+    let admin = app.admin();
+    let region = app.region("KZ", "Almaty").await;
+    let pharmacy = app.facility(region, FacilityKind::Pharmacy, "Dari 1").await;
+    let user = app.facility_user(&pharmacy);
+    // 7.521 mg of morphine base a tablet, recorded as base before labelled strengths existed.
+    let morphine = app.product("morphine", "Morphine tablet 7.521 mg base", "7.521", "tablet", "tablet").await;
+    // A substance with no reference salt: its product cannot be labelled.
+    let r = app
+        .post(
+            "/api/v1/substances",
+            &admin,
+            json!({"inn": "testorphine", "convention": "none", "sddd_status": "n/a", "me_factor": 1, "source": "test"}),
+        )
+        .await
+        .expect(201);
+    let orphan_substance = r.body["substance"]["id"].as_i64().unwrap();
+    let r = app
+        .post(
+            "/api/v1/products",
+            &admin,
+            json!({"name": "Testorphine 5 mg", "substance_id": orphan_substance, "base_mg_per_unit": "5", "dosage_form": "tablet", "unit": "tablet", "strength_mg_per_unit": "5", "strength_salt": "base"}),
+        )
+        .await
+        .expect(201);
+    let orphan = r.body["product"]["id"].as_i64().unwrap();
+    app.stock_up(&user, pharmacy.id, morphine, 100, days_ago(3)).await;
+    let r = app
+        .post(
+            &format!("/api/v1/facilities/{}/dispensings", pharmacy.id),
+            &user,
+            json!({"records": [record("m1", morphine, 100, 10, days_ago(2), "800101300001")]}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(r.body["accepted"], 1, "{}", r.text);
+    let mme = || async {
+        let list = app.get(&format!("/api/v1/facilities/{}/dispensings", pharmacy.id), &user).await.expect(200);
+        list.body["dispensings"][0]["daily_mme"].clone()
+    };
+    // As labelled base: 100 × 7.521 ÷ 10 × 1.0.
+    assert_eq!(n(&mme().await), "75.21");
+
+    let mut conn = app.conn();
+    for _ in 0..3 {
+        conn.revert_last_migration(tarozi::db::MIGRATIONS).unwrap();
+    }
+    conn.run_pending_migrations(tarozi::db::MIGRATIONS).unwrap();
+
+    // 7.521 ÷ 0.7521 = 10 mg of morphine sulfate pentahydrate; 100 × 10 ÷ 10 × 1.0 = 100.
+    let products = app.get("/api/v1/products", &admin).await.expect(200);
+    let product = |id: i64| products.body["products"].as_array().unwrap().iter().find(|p| p["id"] == id).unwrap().clone();
+    assert_eq!(n(&product(morphine)["strength_mg_per_unit"]), "10");
+    assert_eq!(product(morphine)["strength_salt"], "morphine sulfate pentahydrate");
+    assert_eq!(product(orphan)["strength_unknown"], true);
+    assert_eq!(n(&mme().await), "100");
+}
