@@ -6,6 +6,7 @@ pub mod decimal;
 pub mod estimates;
 pub mod ledger;
 pub mod mme;
+pub mod peers;
 pub mod period;
 pub mod pseudonym;
 pub mod quantities;

@@ -305,8 +305,9 @@ async fn deaths_are_recorded_by_the_country_s_ministry_or_regulator_and_checked(
     assert_eq!(audit.body["meta"]["total"], 2, "{}", audit.text);
 }
 
-/// Migration `2026-12-05-000101` on data recorded before it: reverted and run again on a
-/// database holding a morphine product described by its base only and a dispensing of it.
+/// Migration `2026-12-05-000101` on data recorded before it: reverted (with every later one)
+/// and run again on a database holding a morphine product described by its base only and a
+/// dispensing of it.
 #[actix_web::test]
 async fn the_strength_migration_labels_existing_products_by_their_reference_salt_and_recomputes_their_daily_mme() {
     use diesel_migrations::MigrationHarness;
@@ -355,8 +356,12 @@ async fn the_strength_migration_labels_existing_products_by_their_reference_salt
     assert_eq!(n(&mme().await), "75.21");
 
     let mut conn = app.conn();
-    for _ in 0..3 {
-        conn.revert_last_migration(tarozi::db::MIGRATIONS).unwrap();
+    // Back to before the migration (those applied after it reverted first), then forward.
+    loop {
+        let reverted = conn.revert_last_migration(tarozi::db::MIGRATIONS).unwrap();
+        if reverted.to_string().replace('-', "") == "20261205000101" {
+            break;
+        }
     }
     conn.run_pending_migrations(tarozi::db::MIGRATIONS).unwrap();
 

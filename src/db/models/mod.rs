@@ -6,6 +6,7 @@ pub mod country;
 pub mod deaths;
 pub mod dispensing;
 pub mod estimate;
+pub mod export_authorization;
 pub mod facility;
 pub mod flag;
 pub mod idempotency_key;
