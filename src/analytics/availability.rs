@@ -1,6 +1,8 @@
 //! The availability report: consumption (supply to the retail level) and dispensing per
 //! substance, region and group, as S-DDD per million inhabitants per day and morphine
-//! equivalents per capita, with the adequacy band of each area.
+//! equivalents per capita, with the adequacy band of each area. S-DDD totals and bands count
+//! the INCB opioid-analgesic basket only; a basket substance consumed without an S-DDD makes
+//! them `incomplete` and the band provisional (`domain::availability`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -98,6 +100,11 @@ pub struct AreaMetrics {
     pub dispensed_me_mg_per_capita: Option<Decimal>,
     /// The adequacy band of `sddd_per_million_per_day`.
     pub band: Option<Band>,
+    /// A basket substance consumed in the period has no S-DDD: the S-DDD total (and band)
+    /// leave it out.
+    pub incomplete: bool,
+    /// Those substances and their consumption (base mg).
+    pub missing_substances: Vec<(String, Decimal)>,
     pub missing: Vec<MissingValue>,
 }
 
@@ -105,6 +112,7 @@ pub struct AreaMetrics {
 pub struct SubstanceMetrics {
     pub substance_id: i64,
     pub inn: String,
+    pub in_sddd_basket: bool,
     pub sddd_mg: Option<Decimal>,
     pub me_factor: Option<Decimal>,
     pub consumption_mg_base: Decimal,
@@ -215,12 +223,25 @@ fn rate(v: Option<BigDecimal>) -> Option<Decimal> {
 }
 
 /// The figures of one area. `consumption_known` is false for groups that only know
-/// dispensing (sex, age band).
-fn area(amounts: &Amounts, catalog: &Catalog, days: i64, population: Option<&BigDecimal>, bands: &[Band], consumption_known: bool) -> AreaMetrics {
-    let consumption: Vec<SubstanceAmount> =
-        amounts.iter().map(|(s, (c, _))| SubstanceAmount { mg: c.clone(), sddd_mg: catalog.sddd(*s), me_factor: catalog.me_factor(*s) }).collect();
-    let dispensed: Vec<SubstanceAmount> =
-        amounts.iter().map(|(s, (_, d))| SubstanceAmount { mg: d.clone(), sddd_mg: catalog.sddd(*s), me_factor: catalog.me_factor(*s) }).collect();
+/// dispensing (sex, age band); `basket_only` is false for one substance's own line.
+fn area(
+    amounts: &Amounts,
+    catalog: &Catalog,
+    days: i64,
+    population: Option<&BigDecimal>,
+    bands: &[Band],
+    consumption_known: bool,
+    basket_only: bool,
+) -> AreaMetrics {
+    let amount = |s: i64, mg: &BigDecimal| SubstanceAmount {
+        substance_id: s,
+        mg: mg.clone(),
+        sddd_mg: catalog.sddd(s),
+        me_factor: catalog.me_factor(s),
+        in_basket: !basket_only || catalog.in_basket(s),
+    };
+    let consumption: Vec<SubstanceAmount> = amounts.iter().map(|(s, (c, _))| amount(*s, c)).collect();
+    let dispensed: Vec<SubstanceAmount> = amounts.iter().map(|(s, (_, d))| amount(*s, d)).collect();
     let c = metrics(&consumption, days, population);
     let d = metrics(&dispensed, days, population);
     let missing = amounts
@@ -241,6 +262,12 @@ fn area(amounts: &Amounts, catalog: &Catalog, days: i64, population: Option<&Big
         dispensed_sddd_per_million_per_day: rate(d.sddd_per_million_per_day),
         dispensed_me_mg_per_capita: rate(d.me_mg_per_capita),
         band,
+        incomplete: consumption_known && c.incomplete,
+        missing_substances: if consumption_known {
+            c.missing_from_basket.iter().map(|(s, mg)| (catalog.inn(*s), dec(mg))).collect()
+        } else {
+            Vec::new()
+        },
         missing,
     }
 }
@@ -351,10 +378,11 @@ fn assemble(
         .iter()
         .map(|(s, (c, d))| {
             let single: Amounts = [(*s, (c.clone(), d.clone()))].into_iter().collect();
-            let m = area(&single, catalog, days, population.as_ref(), bands, true);
+            let m = area(&single, catalog, days, population.as_ref(), bands, true, false);
             SubstanceMetrics {
                 substance_id: *s,
                 inn: catalog.inn(*s),
+                in_sddd_basket: catalog.in_basket(*s),
                 sddd_mg: catalog.sddd(*s).map(Decimal::from),
                 me_factor: catalog.me_factor(*s).map(Decimal::from),
                 consumption_mg_base: dec(c),
@@ -378,7 +406,7 @@ fn assemble(
                 region_id: r.id,
                 name: r.name.clone(),
                 population: pop.as_ref().map(dec),
-                metrics: area(&region_amounts, catalog, days, pop.as_ref(), bands, true),
+                metrics: area(&region_amounts, catalog, days, pop.as_ref(), bands, true, true),
             }
         })
         .collect();
@@ -402,7 +430,7 @@ fn assemble(
                     key: GroupKey::Sex(*sex),
                     population: pop.as_ref().map(dec),
                     days,
-                    metrics: area(&group_amounts, catalog, days, pop.as_ref(), bands, false),
+                    metrics: area(&group_amounts, catalog, days, pop.as_ref(), bands, false, true),
                 });
             }
             out
@@ -420,7 +448,7 @@ fn assemble(
                     key: GroupKey::AgeBand(*band),
                     population: pop.as_ref().map(dec),
                     days,
-                    metrics: area(&group_amounts, catalog, days, pop.as_ref(), bands, false),
+                    metrics: area(&group_amounts, catalog, days, pop.as_ref(), bands, false, true),
                 }
             })
             .collect(),
@@ -434,7 +462,7 @@ fn assemble(
         reference_values_as_of: catalog.as_of,
         population: population.as_ref().map(dec),
         population_source,
-        total: area(&total, catalog, days, population.as_ref(), bands, true),
+        total: area(&total, catalog, days, population.as_ref(), bands, true, true),
         substances,
         regions,
         groups,
@@ -477,7 +505,7 @@ fn month_groups(
                 key: GroupKey::Month(month),
                 population: pop.as_ref().map(dec),
                 days: part.days(),
-                metrics: area(&month_amounts, catalog, part.days(), pop.as_ref(), bands, true),
+                metrics: area(&month_amounts, catalog, part.days(), pop.as_ref(), bands, true, true),
             }
         })
         .collect()

@@ -61,6 +61,11 @@ impl Catalog {
         self.substances.iter().find(|s| s.id == substance_id).map_or_else(|| substance_id.to_string(), |s| s.inn.clone())
     }
 
+    /// Whether the substance is in the INCB opioid-analgesic basket (counted in S-DDD totals).
+    pub fn in_basket(&self, substance_id: i64) -> bool {
+        self.substances.iter().any(|s| s.id == substance_id && s.in_sddd_basket)
+    }
+
     pub fn sddd(&self, substance_id: i64) -> Option<BigDecimal> {
         self.values.get(&substance_id).and_then(|v| v.sddd_mg.clone())
     }

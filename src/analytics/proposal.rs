@@ -1,31 +1,65 @@
-//! Next year's estimate for a substance by the two methods of the INCB–WHO Guide on
-//! Estimating Requirements for Substances under International Control (2012) that the data
-//! support, showing every input:
-//! - consumption-based: the recent years' consumption and its trend, plus the reserve stock
-//!   to hold, less the stock already held;
-//! - need-based: population × a reference consumption in morphine equivalents, split to the
-//!   substance by its share of recent consumption.
+//! An estimate for a substance and year by the methods of the INCB–WHO Guide on Estimating
+//! Requirements for Substances under International Control (2012), showing every input
+//! (formulas in `domain::estimates`):
+//! - `consumption`: the consumption of the recent completed years that have data (a year
+//!   before the country's first record is no data, not zero), its trend when there are two
+//!   years or more, plus the reserve to hold, less the stock held at the national wholesale
+//!   level;
+//! - `morbidity`: the deaths by cause the ministry recorded (`deaths_by_cause`) × the share
+//!   needing opioid treatment × days of treatment per cause, × the mean daily dose of the
+//!   substance; each parameter an analytics parameter with its source, defaults said so;
+//! - `per_capita_reference`: population × a reference consumption in morphine equivalents,
+//!   split to the substance by its share of recent consumption: a comparison only, never a
+//!   proposal.
+//!
+//! `missing` names `population` or `deaths` when they are absent: nothing is proposed from
+//! nothing.
 
 use std::collections::BTreeMap;
 
 use bigdecimal::{BigDecimal, RoundingMode, Zero};
-use chrono::{Datelike, NaiveDate};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use diesel::prelude::*;
 
-use crate::analytics::{AnalyticsError, AnalyticsResult};
+use crate::analytics::{AnalyticsError, AnalyticsResult, is_wholesale};
 use crate::analytics::{Catalog, grams, supplies_retail};
+use crate::app::reference::AnalyticsParameter;
+use crate::db::enums::FacilityKind;
 use crate::db::models::country::Country;
+use crate::db::models::deaths::DeathsByCause;
 use crate::db::models::region::{Region, RegionPopulation};
 use crate::db::models::substance::Substance;
 use crate::db::reports::flows::{self, DateRange, Source};
 use crate::domain::decimal::Decimal;
+use crate::domain::estimates::{CauseNeed, consumption_based, morbidity_need_mg, patient_days};
 
 /// How the consumption-based proposal is computed.
-pub const CONSUMPTION_BASED_METHOD: &str = "consumption-based (INCB-WHO Guide 2012): projected consumption + reserve stock − stock held now";
+pub const CONSUMPTION_METHOD: &str = "INCB-WHO Guide 2012, consumption-based: consumption of the recent years with data, projected by its trend \
+     (two years or more) + reserve stock − stock held at the national wholesale level";
 
-/// How the need-based proposal is computed.
-pub const NEED_BASED_METHOD: &str =
-    "need-based (INCB-WHO Guide 2012): population × reference consumption (mg ME per capita) × the substance's share ÷ its ME factor";
+/// How the morbidity-based proposal is computed.
+pub const MORBIDITY_METHOD: &str = "INCB-WHO Guide 2012, morbidity-based: Σ over causes of deaths × share needing opioid treatment × days of \
+     treatment, × mean daily dose (mg of the substance)";
+
+/// How the per-capita comparison is computed.
+pub const PER_CAPITA_METHOD: &str = "comparison only: population × reference consumption (mg ME per capita) × the substance's share of recent \
+     ME consumption ÷ its ME factor";
+
+/// Something a method needs and the country has not recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    Population,
+    Deaths,
+}
+
+impl Missing {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Missing::Population => "population",
+            Missing::Deaths => "deaths",
+        }
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct YearConsumption {
@@ -33,23 +67,62 @@ pub struct YearConsumption {
     pub consumption_g: Decimal,
 }
 
-/// The consumption-based proposal and its inputs (grams to three decimals). The method is
-/// [`CONSUMPTION_BASED_METHOD`].
+/// The consumption-based proposal and its inputs (grams to three decimals).
 #[derive(Debug, Clone)]
 pub struct ConsumptionBasedProposal {
+    /// The recent completed years with data, oldest first.
     pub history: Vec<YearConsumption>,
-    /// Mean annual change over the history (g per year; least squares).
+    /// Recent years before the country's first record: no data, left out (not zero).
+    pub years_without_data: Vec<i32>,
+    /// The day of the country's first ledger record.
+    pub first_record_on: Option<NaiveDate>,
+    /// Mean annual change over the history (g per year; least squares; two years or more).
     pub trend_g_per_year: Option<Decimal>,
     pub projected_consumption_g: Option<Decimal>,
     pub reserve_months: Decimal,
     pub reserve_stock_g: Option<Decimal>,
-    /// Stock held now at every level.
-    pub current_stock_g: Decimal,
+    /// Stock held now by importers and wholesalers: the reserve already in the country.
+    pub wholesale_stock_g: Decimal,
     pub proposed_estimate_g: Option<Decimal>,
     pub notes: Vec<String>,
 }
 
-/// Where the reference consumption of the need-based method comes from.
+/// A parameter of the morbidity method, as stored.
+#[derive(Debug, Clone)]
+pub struct Parameter {
+    pub code: String,
+    pub value: Decimal,
+    pub source: String,
+    /// The value Tarozi ships, not yet set for the country.
+    pub is_default: bool,
+}
+
+/// One cause of death in the morbidity method.
+#[derive(Debug, Clone)]
+pub struct CauseLine {
+    pub cause: String,
+    pub deaths: i64,
+    pub share_needing_opioids: Option<Parameter>,
+    pub treatment_days: Option<Parameter>,
+    /// deaths × share × days; `None` when a parameter is not configured (the cause is then
+    /// left out of the need and named in `notes`).
+    pub patient_days: Option<Decimal>,
+}
+
+/// The morbidity-based proposal and its inputs.
+#[derive(Debug, Clone)]
+pub struct MorbidityBasedProposal {
+    /// The latest year not after the estimate year with deaths recorded.
+    pub deaths_year: Option<i32>,
+    pub deaths_source: Option<String>,
+    pub causes: Vec<CauseLine>,
+    pub daily_dose_mg: Option<Parameter>,
+    pub need_mg: Option<Decimal>,
+    pub proposed_estimate_g: Option<Decimal>,
+    pub notes: Vec<String>,
+}
+
+/// Where the reference consumption of the per-capita comparison comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReferenceSource {
     /// Given in the request.
@@ -58,9 +131,9 @@ pub enum ReferenceSource {
     Stored(String),
 }
 
-/// The need-based proposal and its inputs. The method is [`NEED_BASED_METHOD`].
+/// The per-capita comparison and its inputs: never the proposal.
 #[derive(Debug, Clone)]
-pub struct NeedBasedProposal {
+pub struct PerCapitaReference {
     pub population: Option<Decimal>,
     pub reference_me_mg_per_capita: Decimal,
     pub reference_source: ReferenceSource,
@@ -68,7 +141,7 @@ pub struct NeedBasedProposal {
     pub substance_share_of_me: Option<Decimal>,
     pub me_factor: Option<Decimal>,
     pub need_me_mg: Option<Decimal>,
-    pub proposed_estimate_g: Option<Decimal>,
+    pub comparison_g: Option<Decimal>,
     pub notes: Vec<String>,
 }
 
@@ -80,28 +153,13 @@ pub struct EstimateProposal {
     pub year: i32,
     pub current_estimate_g: Option<Decimal>,
     pub consumption_based: ConsumptionBasedProposal,
-    pub need_based: NeedBasedProposal,
+    pub morbidity_based: MorbidityBasedProposal,
+    pub per_capita_reference: PerCapitaReference,
+    pub missing: Vec<Missing>,
 }
 
 fn round3(v: &BigDecimal) -> Decimal {
     Decimal(v.with_scale_round(3, RoundingMode::HalfUp).normalized())
-}
-
-/// Least-squares slope of (x, y) points.
-pub fn slope(points: &[(i32, BigDecimal)]) -> Option<BigDecimal> {
-    if points.len() < 2 {
-        return None;
-    }
-    let n = BigDecimal::from(points.len() as i64);
-    let mean_x = points.iter().map(|(x, _)| BigDecimal::from(*x)).sum::<BigDecimal>() / &n;
-    let mean_y = points.iter().map(|(_, y)| y.clone()).sum::<BigDecimal>() / &n;
-    let (mut num, mut den) = (BigDecimal::zero(), BigDecimal::zero());
-    for (x, y) in points {
-        let dx = BigDecimal::from(*x) - &mean_x;
-        num += &dx * (y - &mean_y);
-        den += &dx * &dx;
-    }
-    (!den.is_zero()).then(|| num / den)
 }
 
 pub struct ProposalRequest {
@@ -118,9 +176,9 @@ fn parameter(conn: &mut PgConnection, code: &str) -> QueryResult<(BigDecimal, St
     p::table.find(code).select((p::value, p::source)).first(conn)
 }
 
-/// The population for `year`: every region's figure when all have one, else the latest
-/// regional year available, else the country's own figure.
-fn population(conn: &mut PgConnection, country: &Country, year: i32) -> QueryResult<BigDecimal> {
+/// The population for `year`: every region's figure when all have one (the latest such
+/// year not after it), else the country's own figure; `None` when neither is known.
+fn population(conn: &mut PgConnection, country: &Country, year: i32) -> QueryResult<Option<BigDecimal>> {
     let regions = Region::of_country(conn, &country.code)?;
     let ids: Vec<i64> = regions.iter().map(|r| r.id).collect();
     let figures = RegionPopulation::for_regions(conn, &ids)?;
@@ -128,10 +186,10 @@ fn population(conn: &mut PgConnection, country: &Country, year: i32) -> QueryRes
     for y in years.iter().rev() {
         let of_year: Vec<&RegionPopulation> = figures.iter().filter(|f| f.year == *y).collect();
         if !regions.is_empty() && of_year.len() == regions.len() {
-            return Ok(of_year.iter().map(|f| BigDecimal::from(f.total)).sum());
+            return Ok(Some(of_year.iter().map(|f| BigDecimal::from(f.total)).sum()));
         }
     }
-    Ok(BigDecimal::from(country.population))
+    Ok((country.population > 0).then(|| BigDecimal::from(country.population)))
 }
 
 /// The proposal for `request`'s country, substance and year.
@@ -143,12 +201,22 @@ pub fn propose(conn: &mut PgConnection, request: &ProposalRequest) -> AnalyticsR
     Ok(estimate_proposal(conn, &country, request)?)
 }
 
+/// The day of the country's first stock record (stock always comes before a dispensing).
+fn first_record_on(conn: &mut PgConnection, country: &str) -> QueryResult<Option<NaiveDate>> {
+    use crate::db::schema::stock_events as e;
+    let first: Option<DateTime<Utc>> = e::table.filter(e::country_code.eq(country)).select(diesel::dsl::min(e::occurred_at)).first(conn)?;
+    Ok(first.map(|t| t.date_naive()))
+}
+
 fn estimate_proposal(conn: &mut PgConnection, country: &Country, request: &ProposalRequest) -> QueryResult<EstimateProposal> {
     let catalog = Catalog::load(conn, request.today)?;
     let s = request.substance_id;
-    // Completed years before the estimate year, the three most recent.
-    let history_years: Vec<i32> =
+    let first_record = first_record_on(conn, &country.code)?;
+    // Completed years before the estimate year, the three most recent; those before the
+    // first record have no data.
+    let recent_years: Vec<i32> =
         ((request.year - 4)..request.year).filter(|y| *y < request.today.year()).rev().take(3).collect::<Vec<_>>().into_iter().rev().collect();
+    let (history_years, years_without_data): (Vec<i32>, Vec<i32>) = recent_years.iter().partition(|y| first_record.is_some_and(|f| f.year() <= **y));
     let mut history = Vec::new();
     let mut me_by_substance: BTreeMap<i64, BigDecimal> = BTreeMap::new();
     for y in &history_years {
@@ -170,41 +238,43 @@ fn estimate_proposal(conn: &mut PgConnection, country: &Country, request: &Propo
         }
         history.push((*y, grams(&mg)));
     }
-    let trend = slope(&history);
-    let projected = history.last().map(|(last_year, last)| {
-        let p = match &trend {
-            Some(t) => last + t * BigDecimal::from(request.year - last_year),
-            None => last.clone(),
-        };
-        p.max(BigDecimal::zero())
-    });
     let (stored_reserve, _) = parameter(conn, "reserve_stock_months")?;
     let reserve_months = request.reserve_months.clone().unwrap_or(stored_reserve);
-    let reserve = projected.as_ref().map(|p| p * &reserve_months / BigDecimal::from(12));
-    let current_stock_mg: BigDecimal = {
-        use crate::db::schema::stock_balances as b;
-        let balances: Vec<(i64, i64)> = b::table.filter(b::country_code.eq(&country.code)).select((b::product_id, b::balance_units)).load(conn)?;
-        balances.into_iter().filter(|(p, _)| catalog.substance_of(*p) == Some(s)).map(|(p, u)| catalog.mg(p, u)).sum()
+    let wholesale_stock_mg: BigDecimal = {
+        use crate::db::schema::{facilities as f, stock_balances as b};
+        let balances: Vec<(i64, i64, FacilityKind)> =
+            b::table.inner_join(f::table).filter(b::country_code.eq(&country.code)).select((b::product_id, b::balance_units, f::kind)).load(conn)?;
+        balances.into_iter().filter(|(p, _, kind)| is_wholesale(*kind) && catalog.substance_of(*p) == Some(s)).map(|(p, u, _)| catalog.mg(p, u)).sum()
     };
-    let current_stock = grams(&current_stock_mg);
-    let proposed = match (&projected, &reserve) {
-        (Some(p), Some(r)) => Some((p + r - &current_stock).max(BigDecimal::zero())),
-        _ => None,
-    };
-    let mut notes = vec![format!("history: completed years {:?}", history_years)];
-    if history.is_empty() {
-        notes.push("no completed year of consumption: the consumption-based method needs at least one".into());
+    let wholesale_stock = grams(&wholesale_stock_mg);
+    let projection = consumption_based(&history, request.year, &reserve_months, &wholesale_stock);
+    let mut notes = Vec::new();
+    match first_record {
+        Some(f) if history_years.first() == Some(&f.year()) && f.ordinal() > 1 => {
+            notes.push(format!("the first record is of {f}: {} counts from that day only", f.year()))
+        }
+        None => notes.push("no record yet: no year has data".into()),
+        _ => {}
     }
-    let consumption_based = ConsumptionBasedProposal {
+    if history.is_empty() {
+        notes.push("no completed year with data: the consumption-based method needs at least one".into());
+    } else if history.len() == 1 {
+        notes.push("one year with data: taken as it is, without a trend".into());
+    }
+    let consumption = ConsumptionBasedProposal {
         history: history.iter().map(|(y, g)| YearConsumption { year: *y, consumption_g: round3(g) }).collect(),
-        trend_g_per_year: trend.as_ref().map(round3),
-        projected_consumption_g: projected.as_ref().map(round3),
+        years_without_data,
+        first_record_on: first_record,
+        trend_g_per_year: projection.as_ref().and_then(|p| p.trend_per_year.as_ref()).map(round3),
+        projected_consumption_g: projection.as_ref().map(|p| round3(&p.projected)),
         reserve_months: Decimal(reserve_months.normalized()),
-        reserve_stock_g: reserve.as_ref().map(round3),
-        current_stock_g: round3(&current_stock),
-        proposed_estimate_g: proposed.as_ref().map(round3),
+        reserve_stock_g: projection.as_ref().map(|p| round3(&p.reserve)),
+        wholesale_stock_g: round3(&wholesale_stock),
+        proposed_estimate_g: projection.as_ref().map(|p| round3(&p.proposed)),
         notes,
     };
+
+    let morbidity = morbidity_based(conn, country, &catalog, s, request.year)?;
 
     let (stored_reference, reference_source) = parameter(conn, "need_reference_me_mg_per_capita")?;
     let reference = request.reference_me_mg_per_capita.clone().unwrap_or(stored_reference);
@@ -212,20 +282,23 @@ fn estimate_proposal(conn: &mut PgConnection, country: &Country, request: &Propo
     let total_me: BigDecimal = me_by_substance.values().sum();
     let me_factor = catalog.me_factor(s);
     let share = (!total_me.is_zero()).then(|| me_by_substance.get(&s).cloned().unwrap_or_default() / &total_me);
-    let need_me = share.as_ref().map(|sh| &people * &reference * sh);
-    let need_g = match (&need_me, &me_factor) {
+    let need_me = match (&share, &people) {
+        (Some(sh), Some(p)) => Some(p * &reference * sh),
+        _ => None,
+    };
+    let comparison = match (&need_me, &me_factor) {
         (Some(n), Some(f)) if !f.is_zero() => Some(grams(&(n / f))),
         _ => None,
     };
-    let mut need_notes = Vec::new();
+    let mut reference_notes = Vec::new();
     if share.is_none() {
-        need_notes.push("no recent consumption in morphine equivalents to split the need between substances".into());
+        reference_notes.push("no recent consumption in morphine equivalents to split the reference between substances".into());
     }
     if me_factor.is_none() {
-        need_notes.push(format!("{} has no morphine-equivalence factor configured", catalog.inn(s)));
+        reference_notes.push(format!("{} has no morphine-equivalence factor configured", catalog.inn(s)));
     }
-    let need_based = NeedBasedProposal {
-        population: Some(Decimal(people.normalized())),
+    let per_capita = PerCapitaReference {
+        population: people.as_ref().map(|p| Decimal(p.normalized())),
         reference_me_mg_per_capita: Decimal(reference.normalized()),
         reference_source: if request.reference_me_mg_per_capita.is_some() {
             ReferenceSource::Request
@@ -235,8 +308,8 @@ fn estimate_proposal(conn: &mut PgConnection, country: &Country, request: &Propo
         substance_share_of_me: share.as_ref().map(|v| Decimal(v.with_scale_round(6, RoundingMode::HalfUp).normalized())),
         me_factor: me_factor.map(Decimal::from),
         need_me_mg: need_me.as_ref().map(round3),
-        proposed_estimate_g: need_g.as_ref().map(round3),
-        notes: need_notes,
+        comparison_g: comparison.as_ref().map(round3),
+        notes: reference_notes,
     };
     let current_estimate: Option<BigDecimal> = {
         use crate::db::schema::estimates as e;
@@ -247,25 +320,91 @@ fn estimate_proposal(conn: &mut PgConnection, country: &Country, request: &Propo
             .select(diesel::dsl::sum(e::quantity_g))
             .first(conn)?
     };
+    let mut missing = Vec::new();
+    if people.is_none() {
+        missing.push(Missing::Population);
+    }
+    if morbidity.deaths_year.is_none() {
+        missing.push(Missing::Deaths);
+    }
     Ok(EstimateProposal {
         country: country.code.clone(),
         substance_id: s,
         inn: catalog.inn(s),
         year: request.year,
         current_estimate_g: current_estimate.map(|g| Decimal(g.normalized())),
-        consumption_based,
-        need_based,
+        consumption_based: consumption,
+        morbidity_based: morbidity,
+        per_capita_reference: per_capita,
+        missing,
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// The analytics parameter `code`, if configured.
+fn stored(parameters: &[AnalyticsParameter], code: &str) -> Option<Parameter> {
+    parameters.iter().find(|p| p.code == code).map(|p| Parameter {
+        code: p.code.clone(),
+        value: p.value.clone(),
+        source: p.source.clone(),
+        is_default: p.is_default,
+    })
+}
 
-    #[test]
-    fn slope_of_a_straight_line() {
-        let points = vec![(2023, BigDecimal::from(100)), (2024, BigDecimal::from(120)), (2025, BigDecimal::from(140))];
-        assert_eq!(slope(&points), Some(BigDecimal::from(20)));
-        assert_eq!(slope(&points[..1]), None);
+/// The morbidity method for substance `s`: the deaths of the latest year not after `year`,
+/// the parameters `morbidity_<cause>_share_needing_opioids`, `morbidity_<cause>_treatment_days`
+/// and `morbidity_daily_dose_mg_<inn>`.
+fn morbidity_based(conn: &mut PgConnection, country: &Country, catalog: &Catalog, s: i64, year: i32) -> QueryResult<MorbidityBasedProposal> {
+    let parameters = AnalyticsParameter::with_prefix(conn, "morbidity_")?;
+    let inn = catalog.inn(s);
+    let dose_code = format!("morbidity_daily_dose_mg_{}", inn.replace([' ', '-'], "_"));
+    let daily_dose = stored(&parameters, &dose_code);
+    let deaths_year = DeathsByCause::latest_year(conn, &country.code, year)?;
+    let rows = match deaths_year {
+        Some(y) => DeathsByCause::of_year(conn, &country.code, y)?,
+        None => Vec::new(),
+    };
+    let mut notes = Vec::new();
+    let mut needs = Vec::new();
+    let causes: Vec<CauseLine> = rows
+        .iter()
+        .map(|r| {
+            let share = stored(&parameters, &format!("morbidity_{}_share_needing_opioids", r.cause));
+            let days = stored(&parameters, &format!("morbidity_{}_treatment_days", r.cause));
+            let days_of = match (&share, &days) {
+                (Some(sh), Some(d)) => {
+                    let need = CauseNeed { deaths: r.deaths, share_needing_opioids: sh.value.0.clone(), treatment_days: d.value.0.clone() };
+                    let pd = patient_days(&need);
+                    needs.push(need);
+                    Some(Decimal(pd.normalized()))
+                }
+                _ => {
+                    notes.push(format!(
+                        "{}: no share needing opioids or days of treatment configured (morbidity_{}_share_needing_opioids, morbidity_{}_treatment_days): left out",
+                        r.cause, r.cause, r.cause
+                    ));
+                    None
+                }
+            };
+            CauseLine { cause: r.cause.clone(), deaths: r.deaths, share_needing_opioids: share, treatment_days: days, patient_days: days_of }
+        })
+        .collect();
+    if deaths_year.is_none() {
+        notes.push(format!("no deaths by cause recorded for {year} or before: PUT /api/v1/countries/{}/deaths/{{year}}", country.code));
     }
+    if daily_dose.is_none() {
+        notes.push(format!("no mean daily dose configured for {inn} ({dose_code})"));
+    }
+    let need_mg = match (&daily_dose, needs.is_empty()) {
+        (Some(dose), false) => Some(morbidity_need_mg(&needs, &dose.value.0)),
+        _ => None,
+    };
+    Ok(MorbidityBasedProposal {
+        deaths_year,
+        deaths_source: rows.first().map(|r| r.source.clone()),
+        causes,
+        daily_dose_mg: daily_dose,
+        need_mg: need_mg.as_ref().map(round3),
+        proposed_estimate_g: need_mg.as_ref().map(|mg| round3(&grams(mg))),
+        notes,
+    })
 }

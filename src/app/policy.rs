@@ -90,6 +90,8 @@ pub const POLICY: &[(&str, Access)] = &[
     ("update_facility", REGULATOR),
     ("list_estimates", OVERSIGHT),
     ("create_estimate", Access::Roles(&[(R, InCountry), (M, InCountry)])),
+    ("get_country_deaths", OVERSIGHT),
+    ("put_country_deaths", Access::Roles(&[(R, InCountry), (M, InCountry)])),
     ("list_import_authorizations", Access::Roles(&[(A, Any), (R, InCountry), (W, AtFacility)])),
     ("create_import_authorization", REGULATOR_ONLY),
     ("record_import_receipt", Access::Roles(&[(W, AtFacility)])),

@@ -112,6 +112,9 @@ pub fn seed(conn: &mut PgConnection, country: &str, regions: usize, pharmacies: 
                 dosage_form: form,
                 unit,
                 delivery_mcg_per_hour: rate.map(BigDecimal::from_str).transpose()?,
+                // The fixtures' contents are labelled as base.
+                strength_mg_per_unit: Some(BigDecimal::from_str(mg)?),
+                strength_salt: Some("base".to_owned()),
             },
         )?;
         fixture.products.push(product);

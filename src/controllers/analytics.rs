@@ -78,7 +78,8 @@ async fn get_estimate_use(state: web::Data<AppState>, caller: Caller, query: Que
     Ok(HttpResponse::Ok().json(EstimateUseReport::from(&report)))
 }
 
-/// Next year's estimate by the consumption-based and need-based methods, with every input.
+/// An estimate proposal by the INCB–WHO guide's consumption-based and morbidity-based
+/// methods, with every input, and the per-capita reference as a comparison only.
 #[utoipa::path(tag = "analytics", params(ProposalQuery), responses((status = 200, body = EstimateProposal)))]
 #[get("/analytics/estimate-proposal")]
 async fn get_estimate_proposal(state: web::Data<AppState>, caller: Caller, query: QueryParams<ProposalQuery>) -> AppResult<HttpResponse> {

@@ -32,8 +32,14 @@ fn bands_view(bands: Vec<AdequacyBand>) -> AdequacyBands {
 }
 
 fn parameters_view(parameters: Vec<AnalyticsParameter>) -> AnalyticsParameterList {
-    let view =
-        |p: AnalyticsParameter| AnalyticsParameterView { code: p.code, value: p.value, unit: p.unit, description: p.description, source: p.source };
+    let view = |p: AnalyticsParameter| AnalyticsParameterView {
+        code: p.code,
+        value: p.value,
+        unit: p.unit,
+        description: p.description,
+        source: p.source,
+        is_default: p.is_default,
+    };
     AnalyticsParameterList { parameters: parameters.into_iter().map(view).collect() }
 }
 

@@ -1,4 +1,4 @@
-//! `GET|POST /products`: preparations with their exact base content per unit.
+//! `GET|POST /products`: preparations with their exact base content and labelled strength per unit.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
@@ -24,8 +24,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
 async fn list_products(state: web::Data<AppState>, _caller: Caller, query: QueryParams<ProductQuery>) -> AppResult<HttpResponse> {
     let query = query.0;
     let page = Page::new(query.page, query.per_page)?;
-    let substance = query.substance_id;
-    let (rows, total) = app::run(&state.pool, move |conn| Ok(Product::page(conn, substance, page.offset(), page.limit())?)).await?;
+    let (substance, unknown) = (query.substance_id, query.strength_unknown);
+    let (rows, total) = app::run(&state.pool, move |conn| Ok(Product::page(conn, substance, unknown, page.offset(), page.limit())?)).await?;
     Ok(HttpResponse::Ok().json(ProductList { products: rows.into_iter().map(ProductView::from).collect(), meta: ListMeta::new(total, page) }))
 }
 
@@ -34,7 +34,15 @@ async fn list_products(state: web::Data<AppState>, _caller: Caller, query: Query
 #[post("/products")]
 async fn create_product(state: web::Data<AppState>, req: HttpRequest, caller: Caller, body: JsonBody<NewProductRequest>) -> AppResult<HttpResponse> {
     let r = body.value;
-    let input = reference::create_product::Input::parse(r.name, r.substance_id, r.base_mg_per_unit, r.dosage_form, r.unit, r.delivery_mcg_per_hour)?;
+    let input = reference::create_product::Input::parse(
+        r.name,
+        r.substance_id,
+        r.base_mg_per_unit,
+        r.dosage_form,
+        r.unit,
+        r.delivery_mcg_per_hour,
+        (r.strength_mg_per_unit, r.strength_salt),
+    )?;
     idempotency::execute(
         &state,
         idempotency::key_of(&req)?,

@@ -59,6 +59,7 @@ fn values(r: SubstanceRequest) -> SubstanceValues {
         reference_salt: r.reference_salt,
         salt_base_factor: r.salt_base_factor,
         notes: r.notes,
+        in_sddd_basket: r.in_sddd_basket,
         source: r.source,
     }
 }

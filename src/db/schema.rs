@@ -20,6 +20,7 @@ diesel::table! {
         description -> Text,
         source -> Text,
         updated_at -> Timestamptz,
+        is_default -> Bool,
     }
 }
 
@@ -102,6 +103,18 @@ diesel::table! {
         days_supply -> Int4,
         indication -> Text,
         daily_mme -> Nullable<Numeric>,
+    }
+}
+
+diesel::table! {
+    deaths_by_cause (country_code, year, cause) {
+        country_code -> Text,
+        year -> Int4,
+        cause -> Text,
+        deaths -> Int8,
+        source -> Text,
+        recorded_by -> Nullable<Int8>,
+        recorded_at -> Timestamptz,
     }
 }
 
@@ -263,6 +276,8 @@ diesel::table! {
         unit -> Text,
         delivery_mcg_per_hour -> Nullable<Numeric>,
         created_at -> Timestamptz,
+        strength_mg_per_unit -> Nullable<Numeric>,
+        strength_salt -> Nullable<Text>,
     }
 }
 
@@ -429,6 +444,7 @@ diesel::table! {
         id -> Int8,
         inn -> Text,
         created_at -> Timestamptz,
+        in_sddd_basket -> Bool,
     }
 }
 
@@ -533,6 +549,8 @@ diesel::joinable!(exchange_packages -> exchange_keys (key_id));
 diesel::joinable!(api_keys -> facilities (facility_id));
 diesel::joinable!(audit_events -> api_keys (api_key_id));
 diesel::joinable!(audit_events -> users (user_id));
+diesel::joinable!(deaths_by_cause -> countries (country_code));
+diesel::joinable!(deaths_by_cause -> users (recorded_by));
 diesel::joinable!(dispensings -> countries (country_code));
 diesel::joinable!(dispensings -> facilities (facility_id));
 diesel::joinable!(dispensings -> products (product_id));
@@ -606,6 +624,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     audit_events,
     countries,
+    deaths_by_cause,
     dispensing_monthly,
     dispensings,
     estimates,

@@ -45,6 +45,7 @@ struct SubstanceRow {
     transdermal_mme_per_mcg_h: String,
     reference_salt: String,
     salt_base_factor: String,
+    in_sddd_basket: bool,
     notes: String,
 }
 
@@ -78,7 +79,7 @@ pub fn reference_data(conn: &mut PgConnection) -> anyhow::Result<()> {
             if Substance::find_by_inn(conn, &row.inn)?.is_some() {
                 continue;
             }
-            let substance = Substance::create(conn, &row.inn)?;
+            let substance = Substance::create(conn, &row.inn, row.in_sddd_basket)?;
             ReferenceValues::insert(
                 conn,
                 &NewReferenceValues {
@@ -112,7 +113,10 @@ mod tests {
         let countries: Vec<CountryRow> = csv::Reader::from_reader(COUNTRIES_CSV.as_bytes()).deserialize().collect::<Result<_, _>>().unwrap();
         assert_eq!(countries.len(), 5);
         let substances: Vec<SubstanceRow> = csv::Reader::from_reader(SUBSTANCES_CSV.as_bytes()).deserialize().collect::<Result<_, _>>().unwrap();
-        assert_eq!(substances.len(), 17);
+        assert_eq!(substances.len(), 19);
+        // The INCB opioid-analgesic basket, all eleven shipped.
+        let basket: Vec<&str> = substances.iter().filter(|s| s.in_sddd_basket).map(|s| s.inn.as_str()).collect();
+        assert_eq!(basket.len(), 11, "{basket:?}");
         for s in &substances {
             Convention::from_str(&s.convention).unwrap();
             optional_decimal(&s.sddd_mg).unwrap();

@@ -1,11 +1,14 @@
 //! Availability metrics, exact until the final rounding.
 //!
-//! - S-DDD per million inhabitants per day = Σ over substances of (base mg ÷ S-DDD mg)
-//!   ÷ days ÷ (population ÷ 1 000 000).
+//! - S-DDD per million inhabitants per day = Σ over the substances of the INCB
+//!   opioid-analgesic basket of (base mg ÷ S-DDD mg) ÷ days ÷ (population ÷ 1 000 000).
+//!   Substances outside the basket (methadone for opioid agonist therapy, anaesthetics) do
+//!   not count: the figure measures the availability of pain relief.
 //! - Morphine-equivalent mg per capita = Σ base mg × ME factor ÷ population.
 //!
 //! A substance without an S-DDD (or ME factor) contributes nothing to that metric and is
-//! named in `missing`, never dropped silently.
+//! named in `missing`, never dropped silently. A basket substance with a quantity and no
+//! S-DDD makes the S-DDD total `incomplete` (a lower bound, not the figure), naming it.
 
 use std::collections::BTreeMap;
 
@@ -17,9 +20,12 @@ pub const METRIC_SCALE: i64 = 4;
 /// Base mass of one substance in a period, with its reference values.
 #[derive(Debug, Clone)]
 pub struct SubstanceAmount {
+    pub substance_id: i64,
     pub mg: BigDecimal,
     pub sddd_mg: Option<BigDecimal>,
     pub me_factor: Option<BigDecimal>,
+    /// Counted in the S-DDD total.
+    pub in_basket: bool,
 }
 
 /// Metrics of an area and period.
@@ -27,6 +33,10 @@ pub struct SubstanceAmount {
 pub struct Metrics {
     pub sddd_per_million_per_day: Option<BigDecimal>,
     pub me_mg_per_capita: Option<BigDecimal>,
+    /// A basket substance with a quantity has no S-DDD: the S-DDD total leaves it out.
+    pub incomplete: bool,
+    /// Those substances (id) and their base mg.
+    pub missing_from_basket: Vec<(i64, BigDecimal)>,
 }
 
 /// Defined daily doses of `mg` at `sddd_mg` each.
@@ -37,15 +47,18 @@ pub fn sddds(mg: &BigDecimal, sddd_mg: &BigDecimal) -> BigDecimal {
 /// Metrics of `amounts` over `days` for `population` (exact; see [`round`]).
 /// `None` where the population is unknown or no amount has the needed factor.
 pub fn metrics(amounts: &[SubstanceAmount], days: i64, population: Option<&BigDecimal>) -> Metrics {
+    let missing_from_basket: Vec<(i64, BigDecimal)> =
+        amounts.iter().filter(|a| a.in_basket && a.sddd_mg.is_none() && !a.mg.is_zero()).map(|a| (a.substance_id, a.mg.clone())).collect();
+    let incomplete = !missing_from_basket.is_empty();
     let Some(population) = population.filter(|p| !p.is_zero()) else {
-        return Metrics { sddd_per_million_per_day: None, me_mg_per_capita: None };
+        return Metrics { sddd_per_million_per_day: None, me_mg_per_capita: None, incomplete, missing_from_basket };
     };
-    let with_sddd: Vec<BigDecimal> = amounts.iter().filter_map(|a| a.sddd_mg.as_ref().map(|s| sddds(&a.mg, s))).collect();
+    let with_sddd: Vec<BigDecimal> = amounts.iter().filter(|a| a.in_basket).filter_map(|a| a.sddd_mg.as_ref().map(|s| sddds(&a.mg, s))).collect();
     let with_me: Vec<BigDecimal> = amounts.iter().filter_map(|a| a.me_factor.as_ref().map(|f| &a.mg * f)).collect();
     let million = BigDecimal::from(1_000_000);
     let sddd = (!with_sddd.is_empty() && days > 0).then(|| with_sddd.iter().sum::<BigDecimal>() * &million / (BigDecimal::from(days) * population));
     let me = (!with_me.is_empty()).then(|| with_me.iter().sum::<BigDecimal>() / population);
-    Metrics { sddd_per_million_per_day: sddd, me_mg_per_capita: me }
+    Metrics { sddd_per_million_per_day: sddd, me_mg_per_capita: me, incomplete, missing_from_basket }
 }
 
 /// A metric rounded half-up to [`METRIC_SCALE`] digits.
@@ -92,16 +105,17 @@ mod tests {
         BigDecimal::from_str(s).unwrap()
     }
 
+    fn amount(id: i64, mg: &str, sddd: Option<&str>, me: Option<&str>, in_basket: bool) -> SubstanceAmount {
+        SubstanceAmount { substance_id: id, mg: d(mg), sddd_mg: sddd.map(d), me_factor: me.map(d), in_basket }
+    }
+
     #[test]
     fn hand_computed_country_year() {
         // 365 000 000 mg morphine (S-DDD 100, ME 1) and 219 000 mg fentanyl (S-DDD 0.6,
         // ME 100) over 365 days for 10 000 000 people:
         // S-DDD: (3 650 000 + 365 000) / 365 / 10 = 1 100 per million per day.
         // ME: (365 000 000 + 21 900 000) / 10 000 000 = 38.69 mg per capita.
-        let amounts = vec![
-            SubstanceAmount { mg: d("365000000"), sddd_mg: Some(d("100")), me_factor: Some(d("1")) },
-            SubstanceAmount { mg: d("219000"), sddd_mg: Some(d("0.6")), me_factor: Some(d("100")) },
-        ];
+        let amounts = vec![amount(1, "365000000", Some("100"), Some("1"), true), amount(2, "219000", Some("0.6"), Some("100"), true)];
         let m = metrics(&amounts, 365, Some(&d("10000000")));
         assert_eq!(round(&m.sddd_per_million_per_day.unwrap()), d("1100"));
         assert_eq!(round(&m.me_mg_per_capita.unwrap()), d("38.69"));
@@ -109,11 +123,31 @@ mod tests {
 
     #[test]
     fn a_missing_factor_contributes_nothing() {
-        let amounts = vec![SubstanceAmount { mg: d("1000"), sddd_mg: None, me_factor: Some(d("4.7")) }];
+        let amounts = vec![amount(1, "1000", None, Some("4.7"), false)];
         let m = metrics(&amounts, 30, Some(&d("1000")));
         assert!(m.sddd_per_million_per_day.is_none());
         assert_eq!(m.me_mg_per_capita, Some(d("4.7")));
+        assert!(!m.incomplete, "outside the basket: not counted, so nothing is missing from the total");
         assert_eq!(metrics(&amounts, 30, None).me_mg_per_capita, None);
+    }
+
+    #[test]
+    fn the_total_counts_the_basket_only_and_says_when_it_is_incomplete() {
+        // Morphine 3 650 000 mg (S-DDD 100) over 365 days for 1 000 000 people: 100 S-DDD per
+        // million per day. Methadone (out of the basket) with an S-DDD set adds nothing;
+        // codeine 500 000 mg (in the basket, no S-DDD) makes the total incomplete.
+        let amounts = vec![
+            amount(1, "3650000", Some("100"), Some("1"), true),
+            amount(2, "7300000", Some("50"), Some("4.7"), false),
+            amount(3, "500000", None, Some("0.15"), true),
+        ];
+        let m = metrics(&amounts, 365, Some(&d("1000000")));
+        assert_eq!(round(&m.sddd_per_million_per_day.unwrap()), d("100"));
+        assert!(m.incomplete);
+        assert_eq!(m.missing_from_basket, vec![(3, d("500000"))]);
+        // A basket substance without a quantity is not missing.
+        let none = vec![amount(1, "3650000", Some("100"), Some("1"), true), amount(3, "0", None, None, true)];
+        assert!(!metrics(&none, 365, Some(&d("1000000"))).incomplete);
     }
 
     #[test]
@@ -147,8 +181,8 @@ mod tests {
             let mut weighted = BigDecimal::zero();
             for (mg, fentanyl_micro, pop) in &regions {
                 let amounts = vec![
-                    SubstanceAmount { mg: BigDecimal::from(*mg), sddd_mg: Some(sddd.clone()), me_factor: Some(d("1")) },
-                    SubstanceAmount { mg: BigDecimal::new((*fentanyl_micro).into(), 3), sddd_mg: Some(d("0.6")), me_factor: Some(d("100")) },
+                    SubstanceAmount { substance_id: 1, mg: BigDecimal::from(*mg), sddd_mg: Some(sddd.clone()), me_factor: Some(d("1")), in_basket: true },
+                    SubstanceAmount { substance_id: 2, mg: BigDecimal::new((*fentanyl_micro).into(), 3), sddd_mg: Some(d("0.6")), me_factor: Some(d("100")), in_basket: true },
                 ];
                 let pop = BigDecimal::from(*pop);
                 let m = metrics(&amounts, days, Some(&pop));
@@ -156,8 +190,8 @@ mod tests {
                 country_pop += pop;
             }
             let country_amounts: Vec<SubstanceAmount> = vec![
-                SubstanceAmount { mg: regions.iter().map(|(mg, _, _)| BigDecimal::from(*mg)).sum(), sddd_mg: Some(sddd.clone()), me_factor: Some(d("1")) },
-                SubstanceAmount { mg: regions.iter().map(|(_, f, _)| BigDecimal::new((*f).into(), 3)).sum(), sddd_mg: Some(d("0.6")), me_factor: Some(d("100")) },
+                SubstanceAmount { substance_id: 1, mg: regions.iter().map(|(mg, _, _)| BigDecimal::from(*mg)).sum(), sddd_mg: Some(sddd.clone()), me_factor: Some(d("1")), in_basket: true },
+                SubstanceAmount { substance_id: 2, mg: regions.iter().map(|(_, f, _)| BigDecimal::new((*f).into(), 3)).sum(), sddd_mg: Some(d("0.6")), me_factor: Some(d("100")), in_basket: true },
             ];
             let country = metrics(&country_amounts, days, Some(&country_pop));
             let from_regions = weighted / &country_pop;

@@ -3,6 +3,7 @@
 
 pub mod availability;
 pub mod decimal;
+pub mod estimates;
 pub mod ledger;
 pub mod mme;
 pub mod peers;

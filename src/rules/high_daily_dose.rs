@@ -6,8 +6,9 @@
 //! ends `days_supply` × 24 hours after it, whatever the server's time zone; at least 1
 //! day), in exact decimals. A patient with any cancer or palliative dispensing in the
 //! period is never flagged (dose alone is no sign of diversion in their care). Records
-//! without a daily MME (the substance's factor is not configured) are left out of both sums
-//! and span and counted in the evidence. Reversed dispensings never count.
+//! without a daily MME (the substance's factor is not configured, or the product's labelled
+//! strength is unknown: `domain::mme`) are left out of both sums and span and counted in the
+//! evidence. Reversed dispensings never count.
 //!
 //! Severity: `medium`; `high` from `high_mme_per_day`.
 

@@ -1,7 +1,9 @@
 //! `very_low_availability`: a region (and the country) whose consumption over the scan
 //! period falls in an adequacy band marked as a finding (by default `very_low`: under 100
 //! S-DDD per million inhabitants per day). High when below half the band's upper bound,
-//! else medium. Areas without a population figure are not judged.
+//! else medium. Areas without a population figure are not judged. The S-DDD figure counts
+//! the INCB basket only; when a basket substance has no S-DDD the evidence says `incomplete`
+//! (the figure is then a lower bound) and names it.
 
 use bigdecimal::BigDecimal;
 use diesel::prelude::*;
@@ -71,7 +73,8 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
             .collect();
         json!({
             "records": {},
-            "figures": {"sddd_per_million_per_day": m.sddd_per_million_per_day, "me_mg_per_capita": m.me_mg_per_capita, "consumption_mg_base": m.consumption_mg_base, "band": band_code(m), "population": population, "missing": missing},
+            "figures": {"sddd_per_million_per_day": m.sddd_per_million_per_day, "me_mg_per_capita": m.me_mg_per_capita, "consumption_mg_base": m.consumption_mg_base, "band": band_code(m), "population": population, "missing": missing,
+                        "incomplete": m.incomplete, "missing_substances": m.missing_substances.iter().map(|(inn, mg)| json!({"inn": inn, "consumption_mg_base": mg})).collect::<Vec<_>>()},
             "thresholds": {"bands": bands.iter().map(|(c, max)| json!({"band": c, "below_sddd": max.as_ref().map(|x| x.to_string())})).collect::<Vec<_>>()},
         })
     };

@@ -28,6 +28,13 @@ pub struct MissingValue {
     pub values: Vec<String>,
 }
 
+/// A basket substance consumed without an S-DDD configured.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MissingSubstance {
+    pub inn: String,
+    pub consumption_mg_base: Decimal,
+}
+
 /// The figures of an area (country, region) or a group over the period.
 #[derive(Debug, Clone, Serialize, ToSchema, Default)]
 pub struct AreaMetrics {
@@ -43,6 +50,14 @@ pub struct AreaMetrics {
     pub dispensed_me_mg_per_capita: Option<Decimal>,
     /// Adequacy band of `sddd_per_million_per_day`.
     pub band: Option<String>,
+    /// The band is provisional: the S-DDD total is `incomplete`.
+    pub band_provisional: bool,
+    /// S-DDD totals count the INCB opioid-analgesic basket only; `true` when a basket
+    /// substance consumed in the period has no S-DDD configured, so the total leaves it out
+    /// (a lower bound, never the figure).
+    pub incomplete: bool,
+    /// The basket substances left out of the S-DDD total, with their consumption.
+    pub missing_substances: Vec<MissingSubstance>,
     /// Substances left out of a rate for want of a reference value, and `population` when
     /// the area has no population figure.
     pub missing: Vec<MissingValue>,
@@ -52,6 +67,8 @@ pub struct AreaMetrics {
 pub struct SubstanceMetrics {
     pub substance_id: i64,
     pub inn: String,
+    /// Counted in the S-DDD totals (INCB opioid-analgesic basket).
+    pub in_sddd_basket: bool,
     pub sddd_mg: Option<Decimal>,
     pub me_factor: Option<Decimal>,
     pub consumption_mg_base: Decimal,
@@ -313,24 +330,76 @@ pub struct YearConsumption {
     pub consumption_g: Decimal,
 }
 
+/// The consumption-based method (INCB–WHO Guide 2012).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ConsumptionBasedProposal {
+    /// `consumption`.
     pub method: String,
+    pub description: String,
+    /// The recent completed years that have data, oldest first.
     pub history: Vec<YearConsumption>,
-    /// Mean annual change over the history (g per year; least squares).
+    /// Recent years before the country's first record: no data (not zero), left out.
+    pub years_without_data: Vec<i32>,
+    /// The day of the country's first stock record.
+    pub first_record_on: Option<NaiveDate>,
+    /// Mean annual change over the history (g per year; least squares; two years or more).
     pub trend_g_per_year: Option<Decimal>,
     pub projected_consumption_g: Option<Decimal>,
     pub reserve_months: Decimal,
     pub reserve_stock_g: Option<Decimal>,
-    /// Stock held now at every level.
-    pub current_stock_g: Decimal,
+    /// Stock held now at the national wholesale level (importers, wholesalers), set against
+    /// the reserve; retail stock is not.
+    pub wholesale_stock_g: Decimal,
     pub proposed_estimate_g: Option<Decimal>,
     pub notes: Vec<String>,
 }
 
+/// A parameter of the morbidity method, with its source.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct NeedBasedProposal {
+pub struct ProposalParameter {
+    /// The analytics parameter (`PATCH /api/v1/analytics/parameters/{code}`).
+    pub code: String,
+    pub value: Decimal,
+    pub source: String,
+    /// Still the default Tarozi ships, not a value set for the country.
+    pub is_default: bool,
+}
+
+/// One cause of death in the morbidity method.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MorbidityCause {
+    pub cause: String,
+    pub deaths: i64,
+    pub share_needing_opioids: Option<ProposalParameter>,
+    pub treatment_days: Option<ProposalParameter>,
+    /// deaths × share × days; `null` when a parameter is not configured (left out).
+    pub patient_days: Option<Decimal>,
+}
+
+/// The morbidity-based method (INCB–WHO Guide 2012).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MorbidityBasedProposal {
+    /// `morbidity`.
     pub method: String,
+    pub description: String,
+    /// The latest year not after the estimate year with deaths recorded.
+    pub deaths_year: Option<i32>,
+    pub deaths_source: Option<String>,
+    pub causes: Vec<MorbidityCause>,
+    /// Mean daily dose, mg of the substance.
+    pub daily_dose_mg: Option<ProposalParameter>,
+    /// Σ patient-days × daily dose, mg of the substance.
+    pub need_mg: Option<Decimal>,
+    pub proposed_estimate_g: Option<Decimal>,
+    pub notes: Vec<String>,
+}
+
+/// The per-capita reference: a comparison figure only, never a proposal.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PerCapitaReference {
+    /// `per_capita_reference`.
+    pub method: String,
+    pub description: String,
     pub population: Option<Decimal>,
     pub reference_me_mg_per_capita: Decimal,
     pub reference_source: String,
@@ -338,7 +407,8 @@ pub struct NeedBasedProposal {
     pub substance_share_of_me: Option<Decimal>,
     pub me_factor: Option<Decimal>,
     pub need_me_mg: Option<Decimal>,
-    pub proposed_estimate_g: Option<Decimal>,
+    /// Grams of base the reference consumption would mean: to compare, not to propose.
+    pub comparison_g: Option<Decimal>,
     pub notes: Vec<String>,
 }
 
@@ -349,8 +419,14 @@ pub struct EstimateProposal {
     pub inn: String,
     pub year: i32,
     pub current_estimate_g: Option<Decimal>,
+    /// The methods that propose (`consumption`, `morbidity`) and the comparison
+    /// (`per_capita_reference`), in that order.
+    pub methods: Vec<String>,
     pub consumption_based: ConsumptionBasedProposal,
-    pub need_based: NeedBasedProposal,
+    pub morbidity_based: MorbidityBasedProposal,
+    pub per_capita_reference: PerCapitaReference,
+    /// What the country has not recorded and a method needs: `population`, `deaths`.
+    pub missing: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -531,6 +607,8 @@ pub struct AnalyticsParameterView {
     pub unit: String,
     pub description: String,
     pub source: String,
+    /// Still the value Tarozi ships, not yet set by an admin.
+    pub is_default: bool,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -588,6 +666,13 @@ impl From<&availability::AreaMetrics> for AreaMetrics {
             dispensed_sddd_per_million_per_day: m.dispensed_sddd_per_million_per_day.clone(),
             dispensed_me_mg_per_capita: m.dispensed_me_mg_per_capita.clone(),
             band: m.band.as_ref().map(|b| b.code.clone()),
+            band_provisional: m.band.is_some() && m.incomplete,
+            incomplete: m.incomplete,
+            missing_substances: m
+                .missing_substances
+                .iter()
+                .map(|(inn, mg)| MissingSubstance { inn: inn.clone(), consumption_mg_base: mg.clone() })
+                .collect(),
             missing: m.missing.iter().map(MissingValue::from).collect(),
         }
     }
@@ -598,6 +683,7 @@ impl From<&availability::SubstanceMetrics> for SubstanceMetrics {
         SubstanceMetrics {
             substance_id: s.substance_id,
             inn: s.inn.clone(),
+            in_sddd_basket: s.in_sddd_basket,
             sddd_mg: s.sddd_mg.clone(),
             me_factor: s.me_factor.clone(),
             consumption_mg_base: s.consumption_mg_base.clone(),
@@ -813,23 +899,59 @@ impl From<&proposal::YearConsumption> for YearConsumption {
 impl From<&proposal::ConsumptionBasedProposal> for ConsumptionBasedProposal {
     fn from(p: &proposal::ConsumptionBasedProposal) -> Self {
         ConsumptionBasedProposal {
-            method: proposal::CONSUMPTION_BASED_METHOD.to_owned(),
+            method: "consumption".to_owned(),
+            description: proposal::CONSUMPTION_METHOD.to_owned(),
             history: p.history.iter().map(YearConsumption::from).collect(),
+            years_without_data: p.years_without_data.clone(),
+            first_record_on: p.first_record_on,
             trend_g_per_year: p.trend_g_per_year.clone(),
             projected_consumption_g: p.projected_consumption_g.clone(),
             reserve_months: p.reserve_months.clone(),
             reserve_stock_g: p.reserve_stock_g.clone(),
-            current_stock_g: p.current_stock_g.clone(),
+            wholesale_stock_g: p.wholesale_stock_g.clone(),
             proposed_estimate_g: p.proposed_estimate_g.clone(),
             notes: p.notes.clone(),
         }
     }
 }
 
-impl From<&proposal::NeedBasedProposal> for NeedBasedProposal {
-    fn from(p: &proposal::NeedBasedProposal) -> Self {
-        NeedBasedProposal {
-            method: proposal::NEED_BASED_METHOD.to_owned(),
+impl From<&proposal::Parameter> for ProposalParameter {
+    fn from(p: &proposal::Parameter) -> Self {
+        ProposalParameter { code: p.code.clone(), value: p.value.clone(), source: p.source.clone(), is_default: p.is_default }
+    }
+}
+
+impl From<&proposal::MorbidityBasedProposal> for MorbidityBasedProposal {
+    fn from(p: &proposal::MorbidityBasedProposal) -> Self {
+        MorbidityBasedProposal {
+            method: "morbidity".to_owned(),
+            description: proposal::MORBIDITY_METHOD.to_owned(),
+            deaths_year: p.deaths_year,
+            deaths_source: p.deaths_source.clone(),
+            causes: p
+                .causes
+                .iter()
+                .map(|c| MorbidityCause {
+                    cause: c.cause.clone(),
+                    deaths: c.deaths,
+                    share_needing_opioids: c.share_needing_opioids.as_ref().map(ProposalParameter::from),
+                    treatment_days: c.treatment_days.as_ref().map(ProposalParameter::from),
+                    patient_days: c.patient_days.clone(),
+                })
+                .collect(),
+            daily_dose_mg: p.daily_dose_mg.as_ref().map(ProposalParameter::from),
+            need_mg: p.need_mg.clone(),
+            proposed_estimate_g: p.proposed_estimate_g.clone(),
+            notes: p.notes.clone(),
+        }
+    }
+}
+
+impl From<&proposal::PerCapitaReference> for PerCapitaReference {
+    fn from(p: &proposal::PerCapitaReference) -> Self {
+        PerCapitaReference {
+            method: "per_capita_reference".to_owned(),
+            description: proposal::PER_CAPITA_METHOD.to_owned(),
             population: p.population.clone(),
             reference_me_mg_per_capita: p.reference_me_mg_per_capita.clone(),
             reference_source: match &p.reference_source {
@@ -839,7 +961,7 @@ impl From<&proposal::NeedBasedProposal> for NeedBasedProposal {
             substance_share_of_me: p.substance_share_of_me.clone(),
             me_factor: p.me_factor.clone(),
             need_me_mg: p.need_me_mg.clone(),
-            proposed_estimate_g: p.proposed_estimate_g.clone(),
+            comparison_g: p.comparison_g.clone(),
             notes: p.notes.clone(),
         }
     }
@@ -853,8 +975,11 @@ impl From<&proposal::EstimateProposal> for EstimateProposal {
             inn: p.inn.clone(),
             year: p.year,
             current_estimate_g: p.current_estimate_g.clone(),
+            methods: vec!["consumption".to_owned(), "morbidity".to_owned(), "per_capita_reference".to_owned()],
             consumption_based: (&p.consumption_based).into(),
-            need_based: (&p.need_based).into(),
+            morbidity_based: (&p.morbidity_based).into(),
+            per_capita_reference: (&p.per_capita_reference).into(),
+            missing: p.missing.iter().map(|m| m.as_str().to_owned()).collect(),
         }
     }
 }

@@ -19,6 +19,9 @@ use crate::views::{envelope, list_page};
 pub struct SubstanceView {
     pub id: i64,
     pub inn: String,
+    /// In the INCB opioid-analgesic basket: its S-DDDs count in the availability total and
+    /// its band.
+    pub in_sddd_basket: bool,
     pub convention: Option<Convention>,
     pub schedule: Option<Schedule>,
     /// Defined daily dose for statistical purposes, mg of base; `null` when not configured.
@@ -44,6 +47,7 @@ impl SubstanceView {
         SubstanceView {
             id: s.id,
             inn: s.inn,
+            in_sddd_basket: s.in_sddd_basket,
             convention: v.as_ref().map(|v| v.convention),
             schedule: v.as_ref().and_then(|v| v.schedule),
             sddd_mg: v.as_ref().and_then(|v| v.sddd_mg.clone()).map(Decimal::from),
@@ -112,6 +116,8 @@ pub struct SubstanceRequest {
     #[serde(default, deserialize_with = "present")]
     #[validate(custom(function = "crate::views::text::free_text"))]
     pub notes: Option<Option<String>>,
+    /// In the INCB opioid-analgesic basket (create: default `false`; update: left out keeps it).
+    pub in_sddd_basket: Option<bool>,
     /// Where the values come from (a publication, a decision): required.
     #[schema(min_length = 3, max_length = 500)]
     #[validate(length(min = 3, max = 500), custom(function = "crate::views::text::free_text"))]
@@ -138,6 +144,13 @@ pub struct ProductView {
     pub unit: Unit,
     /// Delivery rate of a transdermal patch.
     pub delivery_mcg_per_hour: Option<Decimal>,
+    /// Labelled strength of one unit: mg of `strength_salt` (what the CDC MME factors apply
+    /// to); `null` when unknown.
+    pub strength_mg_per_unit: Option<Decimal>,
+    /// The salt or ester named on the label, or `base`; `null` when unknown.
+    pub strength_salt: Option<String>,
+    /// No labelled strength is known: the product's dispensings get no daily MME.
+    pub strength_unknown: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -151,6 +164,9 @@ impl From<Product> for ProductView {
             dosage_form: p.dosage_form,
             unit: p.unit,
             delivery_mcg_per_hour: p.delivery_mcg_per_hour.map(Decimal::from),
+            strength_unknown: p.strength_mg_per_unit.is_none(),
+            strength_mg_per_unit: p.strength_mg_per_unit.map(Decimal::from),
+            strength_salt: p.strength_salt,
             created_at: p.created_at,
         }
     }
@@ -172,6 +188,15 @@ pub struct NewProductRequest {
     pub unit: Unit,
     /// Required for `transdermal_patch`, refused for other forms.
     pub delivery_mcg_per_hour: Option<Decimal>,
+    /// Labelled strength of one unit, mg of `strength_salt` ("morphine sulfate 10 mg": 10);
+    /// up to 6 decimals. Left out (with `strength_salt`), the product is `strength_unknown`
+    /// and its dispensings get no daily MME.
+    pub strength_mg_per_unit: Option<Decimal>,
+    /// The salt or ester named on the label ("morphine sulfate"), or `base`; required with
+    /// `strength_mg_per_unit`.
+    #[schema(min_length = 1, max_length = 200)]
+    #[validate(length(min = 1, max = 200), custom(function = "crate::views::text::single_line"))]
+    pub strength_salt: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
@@ -179,6 +204,9 @@ pub struct NewProductRequest {
 #[serde(deny_unknown_fields)]
 pub struct ProductQuery {
     pub substance_id: Option<i64>,
+    /// `true`: only the products whose labelled strength is unknown (no daily MME for their
+    /// dispensings); `false`: only those whose strength is known.
+    pub strength_unknown: Option<bool>,
     /// Page number, from 1 (default) to 100 000.
     #[param(minimum = 1, maximum = 100_000)]
     pub page: Option<i64>,

@@ -471,3 +471,55 @@ pub struct ReversalRequest {
     #[validate(length(min = 3, max = 1000), custom(function = "crate::views::text::free_text"))]
     pub reason: String,
 }
+
+/// One cause of death and its count.
+#[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CauseDeaths {
+    /// A cause code: `cancer`, `hiv_aids`, or another the ministry chooses (lower-case
+    /// letters, digits and `_`). The morbidity method counts the causes it has parameters for.
+    #[schema(min_length = 1, max_length = 63, pattern = "^[a-z][a-z0-9_]{0,62}$")]
+    #[validate(length(min = 1, max = 63))]
+    pub cause: String,
+    #[schema(minimum = 0)]
+    pub deaths: i64,
+}
+
+/// A country's deaths of one year by cause, replacing those recorded before for that year.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeathsRequest {
+    #[validate(length(min = 1, max = 200), nested)]
+    pub causes: Vec<CauseDeaths>,
+    /// Where the figures come from (civil registration, cancer registry, WHO estimates …).
+    #[schema(min_length = 3, max_length = 500)]
+    #[validate(length(min = 3, max = 500), custom(function = "crate::views::text::free_text"))]
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DeathsView {
+    pub country_code: String,
+    pub year: i32,
+    pub causes: Vec<CauseDeaths>,
+    /// `null` when nothing is recorded for the year.
+    pub source: Option<String>,
+    pub recorded_by: Option<i64>,
+    pub recorded_at: Option<DateTime<Utc>>,
+}
+
+impl DeathsView {
+    pub fn new(country_code: String, year: i32, rows: Vec<crate::db::models::deaths::DeathsByCause>) -> Self {
+        let first = rows.first();
+        DeathsView {
+            country_code,
+            year,
+            source: first.map(|r| r.source.clone()),
+            recorded_by: first.and_then(|r| r.recorded_by),
+            recorded_at: first.map(|r| r.recorded_at),
+            causes: rows.into_iter().map(|r| CauseDeaths { cause: r.cause, deaths: r.deaths }).collect(),
+        }
+    }
+}
+
+envelope!(DeathsEnvelope, deaths, DeathsView);

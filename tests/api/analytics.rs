@@ -288,26 +288,26 @@ async fn estimates_mass_balance_and_incb_forms_agree_with_the_ledger() {
 }
 
 #[actix_web::test]
-async fn an_estimate_proposal_shows_both_methods_and_every_input() {
+async fn an_estimate_proposal_shows_every_method_and_every_input() {
     let w = world().await;
     let app = &w.app;
     let substance_id = app.substance_id("morphine").await;
     let r = app.get(&format!("/api/v1/analytics/estimate-proposal?substance_id={substance_id}&year=2025"), &w.ministry).await.expect(200);
     let c = &r.body["consumption_based"];
+    // 2022 and 2023 precede the first record (2024-01-05): no data. 2024 alone: 549 g, no
+    // trend; reserve 6 months = 274.5 g; stock at the wholesale level 451 g → 372.5 g.
     let years: Vec<i64> = c["history"].as_array().unwrap().iter().map(|h| h["year"].as_i64().unwrap()).collect();
-    assert_eq!(years, vec![2022, 2023, 2024]);
-    // Trend of (0, 0, 549) over 2022–2024: 274.5 g a year; projected 549 + 274.5 = 823.5 g;
-    // reserve 6 months = 411.75 g; stock held now 451 + 139 = 590 g → 645.25 g.
-    assert_eq!(n(&c["trend_g_per_year"]), "274.5");
-    assert_eq!(n(&c["projected_consumption_g"]), "823.5");
-    assert_eq!(n(&c["reserve_stock_g"]), "411.75");
-    assert_eq!(n(&c["current_stock_g"]), "590");
-    assert_eq!(n(&c["proposed_estimate_g"]), "645.25");
-    // Need: 1 500 000 people × 100 mg ME × morphine's share (549 000 / 632 500) ÷ 1.
-    let need = &r.body["need_based"];
-    assert_eq!(n(&need["population"]), "1500000");
-    assert_eq!(n(&need["substance_share_of_me"]), "0.867984");
-    assert_eq!(n(&need["proposed_estimate_g"]), "130197.628");
+    assert_eq!(years, vec![2024]);
+    assert_eq!(c["trend_g_per_year"], Value::Null);
+    assert_eq!(n(&c["projected_consumption_g"]), "549");
+    assert_eq!(n(&c["reserve_stock_g"]), "274.5");
+    assert_eq!(n(&c["wholesale_stock_g"]), "451");
+    assert_eq!(n(&c["proposed_estimate_g"]), "372.5");
+    // Reference: 1 500 000 people × 100 mg ME × morphine's share (549 000 / 632 500) ÷ 1.
+    let reference = &r.body["per_capita_reference"];
+    assert_eq!(n(&reference["population"]), "1500000");
+    assert_eq!(n(&reference["substance_share_of_me"]), "0.867984");
+    assert_eq!(n(&reference["comparison_g"]), "130197.628");
     let custom = app
         .get(
             &format!("/api/v1/analytics/estimate-proposal?substance_id={substance_id}&year=2025&reference_me_mg_per_capita=50&reserve_months=0"),
@@ -315,9 +315,10 @@ async fn an_estimate_proposal_shows_both_methods_and_every_input() {
         )
         .await
         .expect(200);
-    assert_eq!(n(&custom.body["need_based"]["proposed_estimate_g"]), "65098.814");
-    assert_eq!(custom.body["need_based"]["reference_source"], "given in the request");
-    assert_eq!(n(&custom.body["consumption_based"]["proposed_estimate_g"]), "233.5");
+    assert_eq!(n(&custom.body["per_capita_reference"]["comparison_g"]), "65098.814");
+    assert_eq!(custom.body["per_capita_reference"]["reference_source"], "given in the request");
+    // 549 + 0 − 451 = 98 g.
+    assert_eq!(n(&custom.body["consumption_based"]["proposed_estimate_g"]), "98");
 }
 
 #[actix_web::test]

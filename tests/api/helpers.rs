@@ -360,11 +360,30 @@ impl TestApp {
         r.body["substances"].as_array().unwrap().iter().find(|s| s["inn"] == inn).unwrap()["id"].as_i64().unwrap()
     }
 
-    /// Creates a product through the API (admin) and returns its id.
+    /// Creates a product through the API (admin) labelled by its base content (strength =
+    /// base, salt `base`) and returns its id.
     pub async fn product(&self, inn: &str, name: &str, base_mg_per_unit: &str, form: &str, unit: &str) -> i64 {
+        self.labelled_product(inn, name, base_mg_per_unit, Some((base_mg_per_unit, "base")), form, unit).await
+    }
+
+    /// Creates a product through the API (admin) with its labelled strength (mg of a salt),
+    /// or none (`strength_unknown`), and returns its id.
+    pub async fn labelled_product(
+        &self,
+        inn: &str,
+        name: &str,
+        base_mg_per_unit: &str,
+        strength: Option<(&str, &str)>,
+        form: &str,
+        unit: &str,
+    ) -> i64 {
         let admin = self.admin();
         let substance_id = self.substance_id(inn).await;
         let mut body = json!({"name": name, "substance_id": substance_id, "base_mg_per_unit": base_mg_per_unit, "dosage_form": form, "unit": unit});
+        if let Some((mg, salt)) = strength {
+            body["strength_mg_per_unit"] = json!(mg);
+            body["strength_salt"] = json!(salt);
+        }
         if form == "transdermal_patch" {
             body["delivery_mcg_per_hour"] = json!("25");
         }

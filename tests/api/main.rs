@@ -13,6 +13,7 @@ mod exchange;
 mod exports;
 mod facilities;
 mod faults;
+mod figures_a;
 mod findings;
 mod flags;
 mod hardening;

@@ -209,6 +209,13 @@ async fn every_endpoint_answers_each_role_within_its_scope() {
             Country("KZ"),
             [200, 200, 200, 403, 403, 403, 403, 403],
         ),
+        (
+            Method::PUT,
+            "/api/v1/countries/KZ/deaths/2025".into(),
+            Some(|_| json!({"causes": [{"cause": "cancer", "deaths": 100}], "source": "test source"})),
+            Country("KZ"),
+            [403, 200, 200, 403, 403, 403, 403, 403],
+        ),
         (Method::GET, "/api/v1/facilities".into(), no_body, Anything, [200, 200, 200, 200, 200, 403, 200, 200]),
         (Method::GET, format!("/api/v1/facilities/{p}"), no_body, At(p), [200, 200, 200, 403, 200, 403, 403, 403]),
         (Method::POST, "/api/v1/facilities".into(), None, Country("KZ"), [201, 201, 403, 403, 403, 403, 403, 403]),
@@ -270,6 +277,7 @@ async fn every_read_endpoint_answers_each_role_within_its_scope() {
     // KZ for everyone: admin names it, KG users are refused it.
     let matrix: Vec<(String, Target, [u16; 8])> = vec![
         ("/api/v1/estimates?country=KZ".into(), Country("KZ"), [200, 200, 200, 403, 403, 403, 403, 403]),
+        ("/api/v1/countries/KZ/deaths/2025".into(), Country("KZ"), [200, 200, 200, 403, 403, 403, 403, 403]),
         ("/api/v1/import-authorizations?country=KZ".into(), Country("KZ"), [200, 200, 403, 200, 403, 403, 403, 403]),
         ("/api/v1/export-authorizations?country=KZ".into(), Country("KZ"), [200, 200, 403, 200, 403, 403, 403, 403]),
         ("/api/v1/transfers?country=KZ".into(), Country("KZ"), [200, 200, 403, 200, 200, 403, 403, 403]),

@@ -30,7 +30,7 @@ use crate::db::models::stock_balance::StockBalance;
 use crate::db::models::substance::ReferenceValues;
 use crate::db::rollups::{self, Movement, PatientGroup};
 use crate::domain::ledger::Timeline;
-use crate::domain::mme::{MmeFactors, daily_mme};
+use crate::domain::mme::{MmeFactors, daily_mme, in_force_on};
 use crate::domain::period::Month;
 
 /// Advisory-lock namespace of dispensing batches (with the facility id as second key).
@@ -139,8 +139,14 @@ pub fn execute(conn: &mut PgConnection, actor: &Actor, facility: &Facility, reco
     product_ids.sort_unstable();
     product_ids.dedup();
     let products: HashMap<i64, Product> = Product::find_many(conn, &product_ids)?.into_iter().map(|p| (p.id, p)).collect();
-    let today = Utc::now().date_naive();
-    let values: HashMap<i64, ReferenceValues> = ReferenceValues::in_force(conn, today)?.into_iter().map(|v| (v.substance_id, v)).collect();
+    // Every version of the substances' values: each record takes the one in force on its day.
+    let mut substance_ids: Vec<i64> = products.values().map(|p| p.substance_id).collect();
+    substance_ids.sort_unstable();
+    substance_ids.dedup();
+    let mut versions: HashMap<i64, Vec<(NaiveDate, i64, ReferenceValues)>> = HashMap::new();
+    for s in substance_ids {
+        versions.insert(s, ReferenceValues::history(conn, s)?.into_iter().map(|v| (v.effective_from, v.id, v)).collect());
+    }
     let earliest = candidates.iter().map(|v| v.dispensed_at).min();
     let closed: Vec<NaiveDate> = match earliest {
         Some(t) => ReportingPeriod::closed_months(conn, facility.id, Month::of(t.date_naive()).first_day())?,
@@ -210,9 +216,9 @@ pub fn execute(conn: &mut PgConnection, actor: &Actor, facility: &Facility, reco
     let mut rows = Vec::with_capacity(accepted.len());
     for (v, id) in accepted.iter().zip(&ids) {
         let product = &products[&v.product_id];
-        let reference = values.get(&product.substance_id);
+        let reference = versions.get(&product.substance_id).and_then(|vs| in_force_on(vs, v.dispensed_at.date_naive()));
         let factors = MmeFactors {
-            base_mg_per_unit: product.base_mg_per_unit.clone(),
+            strength_mg_per_unit: product.strength_mg_per_unit.clone(),
             me_factor: reference.and_then(|r| r.me_factor.clone()),
             delivery_mcg_per_hour: product.delivery_mcg_per_hour.clone(),
             transdermal_mme_per_mcg_h: reference.and_then(|r| r.transdermal_mme_per_mcg_h.clone()),

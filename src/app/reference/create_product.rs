@@ -1,6 +1,8 @@
-//! The admin adds a product of a known substance with its exact base content per unit (and
-//! the delivery rate of a transdermal patch); refused with `product_exists` when the name
-//! is taken.
+//! The admin adds a product of a known substance with its exact base content per unit, its
+//! labelled strength (mg of the salt named on the pack, which patient-level MME uses) and
+//! the delivery rate of a transdermal patch; refused with `product_exists` when the name is
+//! taken. Without a labelled strength the product is `strength_unknown`: nothing is assumed
+//! about its salt, and its dispensings get no daily MME.
 
 use bigdecimal::BigDecimal;
 use diesel::PgConnection;
@@ -15,7 +17,8 @@ use crate::db::models::substance::Substance;
 use crate::domain::decimal::Decimal;
 
 /// A checked request: the base content positive with at most 6 decimals, a delivery rate
-/// given for and only for a transdermal patch.
+/// given for and only for a transdermal patch, a labelled strength given with its salt (and
+/// equal to the base content when the salt is `base`).
 #[derive(Debug, Clone)]
 pub struct Input {
     pub name: String,
@@ -24,10 +27,21 @@ pub struct Input {
     pub dosage_form: DosageForm,
     pub unit: Unit,
     pub delivery_mcg_per_hour: Option<Decimal>,
+    pub strength: Option<Strength>,
 }
 
+/// What the label says one unit holds: `mg_per_unit` mg of `salt` (or of the base).
+#[derive(Debug, Clone)]
+pub struct Strength {
+    pub mg_per_unit: Decimal,
+    pub salt: String,
+}
+
+/// The `strength_salt` of a product labelled by its base content.
+pub const BASE_SALT: &str = "base";
+
 impl Input {
-    /// Checks what the request's shape cannot say.
+    /// Checks what the request's shape cannot say; the labelled strength comes as (mg, salt).
     pub fn parse(
         name: String,
         substance_id: i64,
@@ -35,9 +49,32 @@ impl Input {
         dosage_form: DosageForm,
         unit: Unit,
         delivery_mcg_per_hour: Option<Decimal>,
+        (strength_mg_per_unit, strength_salt): (Option<Decimal>, Option<String>),
     ) -> Result<Input, DomainError> {
-        let input = Input { name, substance_id, base_mg_per_unit, dosage_form, unit, delivery_mcg_per_hour };
         let mut errors = Vec::new();
+        let strength = match (strength_mg_per_unit, strength_salt.map(|s| s.trim().to_lowercase())) {
+            (None, None) => None,
+            (Some(_), None) => {
+                errors.push(FieldError::at("/strength_salt", "is required with strength_mg_per_unit (the salt on the label, or \"base\")"));
+                None
+            }
+            (None, Some(_)) => {
+                errors.push(FieldError::at("/strength_mg_per_unit", "is required with strength_salt"));
+                None
+            }
+            (Some(mg), Some(salt)) => {
+                if mg.0 <= 0 || !mg.fits(18, 6) {
+                    errors.push(FieldError::at("/strength_mg_per_unit", "must be greater than 0, below 10^12, with at most 6 decimals"));
+                } else if salt == BASE_SALT && mg.0 != base_mg_per_unit.0 {
+                    errors.push(FieldError::at("/strength_mg_per_unit", "a strength labelled as base must equal base_mg_per_unit"));
+                }
+                if salt.is_empty() {
+                    errors.push(FieldError::at("/strength_salt", "must not be empty"));
+                }
+                Some(Strength { mg_per_unit: mg, salt })
+            }
+        };
+        let input = Input { name, substance_id, base_mg_per_unit, dosage_form, unit, delivery_mcg_per_hour, strength };
         let zero = BigDecimal::from(0);
         if input.base_mg_per_unit.0 <= zero {
             errors.push(FieldError::at("/base_mg_per_unit", "must be greater than 0"));
@@ -73,6 +110,8 @@ pub fn execute(conn: &mut PgConnection, _actor: &Actor, input: Input) -> AppResu
             dosage_form: input.dosage_form,
             unit: input.unit,
             delivery_mcg_per_hour: input.delivery_mcg_per_hour.map(Decimal::into_inner),
+            strength_mg_per_unit: input.strength.as_ref().map(|s| s.mg_per_unit.0.clone()),
+            strength_salt: input.strength.map(|s| s.salt),
         },
     )
     .map_err(unique_violation_as(
@@ -83,7 +122,13 @@ pub fn execute(conn: &mut PgConnection, _actor: &Actor, input: Input) -> AppResu
         ResourceType::Product,
         product.id,
         None,
-        json!({"name": product.name, "substance_id": product.substance_id, "base_mg_per_unit": product.base_mg_per_unit.to_string()}),
+        json!({
+            "name": product.name,
+            "substance_id": product.substance_id,
+            "base_mg_per_unit": product.base_mg_per_unit.to_string(),
+            "strength_mg_per_unit": product.strength_mg_per_unit.as_ref().map(ToString::to_string),
+            "strength_salt": product.strength_salt,
+        }),
     );
     Ok(Outcome::done(product, audit))
 }

@@ -37,9 +37,14 @@ pub fn execute(conn: &mut PgConnection, actor: &Actor, input: Input) -> AppResul
     if Substance::find_by_inn(conn, &inn)?.is_some() {
         return Err(DomainError::new(ProblemCode::SubstanceExists, format!("{inn} exists; PATCH it to add a version")).into());
     }
-    let substance = Substance::create(conn, &inn)?;
+    let substance = Substance::create(conn, &inn, input.values.in_sddd_basket.unwrap_or(false))?;
     let values = ReferenceValues::insert(conn, &new_version(substance.id, None, input.values, actor.user_id)?)?;
-    let audit =
-        AuditEntry::new(AuditAction::CreateSubstance, ResourceType::Substance, substance.id, None, json!({"inn": inn, "version_id": values.id}));
+    let audit = AuditEntry::new(
+        AuditAction::CreateSubstance,
+        ResourceType::Substance,
+        substance.id,
+        None,
+        json!({"inn": inn, "version_id": values.id, "in_sddd_basket": substance.in_sddd_basket}),
+    );
     Ok(Outcome::done(SubstanceVersion { substance, values }, audit))
 }

@@ -39,6 +39,10 @@ pub struct SubstanceValues {
     pub reference_salt: Option<Option<String>>,
     pub salt_base_factor: Option<Option<Decimal>>,
     pub notes: Option<Option<String>>,
+    /// Puts the substance in or out of the INCB opioid-analgesic basket (not versioned: a
+    /// property of the substance; the audit log keeps the change). Left out: unchanged (a
+    /// new substance: out).
+    pub in_sddd_basket: Option<bool>,
     /// Where the values come from.
     pub source: String,
 }
@@ -171,22 +175,32 @@ pub struct AnalyticsParameter {
     pub unit: String,
     pub description: String,
     pub source: String,
+    /// Still the value Tarozi ships (no admin has set it).
+    pub is_default: bool,
 }
+
+type ParameterRow = (String, BigDecimal, String, String, String, bool);
 
 impl AnalyticsParameter {
     /// Every parameter, by code.
     pub fn all(conn: &mut PgConnection) -> QueryResult<Vec<AnalyticsParameter>> {
-        let rows: Vec<(String, BigDecimal, String, String, String)> =
-            p::table.order(p::code).select((p::code, p::value, p::unit, p::description, p::source)).load(conn)?;
+        let rows: Vec<ParameterRow> =
+            p::table.order(p::code).select((p::code, p::value, p::unit, p::description, p::source, p::is_default)).load(conn)?;
         Ok(rows
             .into_iter()
-            .map(|(code, value, unit, description, source)| AnalyticsParameter {
+            .map(|(code, value, unit, description, source, is_default)| AnalyticsParameter {
                 code,
                 value: Decimal(value.normalized()),
                 unit,
                 description,
                 source,
+                is_default,
             })
             .collect())
+    }
+
+    /// The parameters whose code starts with `prefix`, by code.
+    pub fn with_prefix(conn: &mut PgConnection, prefix: &str) -> QueryResult<Vec<AnalyticsParameter>> {
+        Ok(Self::all(conn)?.into_iter().filter(|p| p.code.starts_with(prefix)).collect())
     }
 }

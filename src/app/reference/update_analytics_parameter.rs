@@ -1,6 +1,6 @@
 //! The admin sets the value and source of a numeric parameter of the analytics; refused for
 //! a negative value or one the column cannot hold, and 404 for an unknown parameter. The
-//! audit entry keeps the value before.
+//! audit entry keeps the value before; a parameter set so is no longer a shipped default.
 
 use bigdecimal::BigDecimal;
 use chrono::Utc;
@@ -38,7 +38,7 @@ pub fn execute(conn: &mut PgConnection, _actor: &Actor, input: Input) -> AppResu
     let before: Option<BigDecimal> = p::table.find(&input.code).select(p::value).for_update().first(conn).optional()?;
     let Some(before) = before else { return Err(DomainError::not_found("parameter").into()) };
     diesel::update(p::table.find(&input.code))
-        .set((p::value.eq(&input.value.0), p::source.eq(&input.source), p::updated_at.eq(Utc::now())))
+        .set((p::value.eq(&input.value.0), p::source.eq(&input.source), p::is_default.eq(false), p::updated_at.eq(Utc::now())))
         .execute(conn)?;
     let audit = AuditEntry::new(
         AuditAction::UpdateAnalyticsParameter,

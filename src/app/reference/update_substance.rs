@@ -19,7 +19,11 @@ pub struct Input {
 
 pub fn execute(conn: &mut PgConnection, actor: &Actor, input: Input) -> AppResult<Outcome<SubstanceVersion>> {
     let id = input.substance_id;
-    let substance = Substance::find(conn, id)?.ok_or_else(|| DomainError::not_found("substance"))?;
+    let mut substance = Substance::find(conn, id)?.ok_or_else(|| DomainError::not_found("substance"))?;
+    let basket_before = substance.in_sddd_basket;
+    if let Some(in_basket) = input.values.in_sddd_basket {
+        substance = Substance::set_in_sddd_basket(conn, id, in_basket)?;
+    }
     let as_of = input.values.effective_from.unwrap_or_else(|| chrono::Utc::now().date_naive());
     let base = ReferenceValues::in_force_for(conn, id, as_of)?;
     let values = ReferenceValues::insert(conn, &new_version(id, base, input.values, actor.user_id)?)?;
@@ -28,7 +32,12 @@ pub fn execute(conn: &mut PgConnection, actor: &Actor, input: Input) -> AppResul
         ResourceType::Substance,
         id,
         None,
-        json!({"version_id": values.id, "effective_from": values.effective_from, "source": values.source}),
+        json!({
+            "version_id": values.id,
+            "effective_from": values.effective_from,
+            "source": values.source,
+            "in_sddd_basket": {"before": basket_before, "after": substance.in_sddd_basket},
+        }),
     );
     Ok(Outcome::done(SubstanceVersion { substance, values }, audit))
 }

@@ -3,6 +3,7 @@
 pub mod api_key;
 pub mod audit_event;
 pub mod country;
+pub mod deaths;
 pub mod dispensing;
 pub mod estimate;
 pub mod exchange;

@@ -18,6 +18,10 @@ pub struct Product {
     pub unit: Unit,
     pub delivery_mcg_per_hour: Option<BigDecimal>,
     pub created_at: DateTime<Utc>,
+    /// Labelled strength of one unit: mg of `strength_salt`; `None` when unknown.
+    pub strength_mg_per_unit: Option<BigDecimal>,
+    /// The salt or ester the label names, or `base`.
+    pub strength_salt: Option<String>,
 }
 
 #[derive(Debug, Insertable)]
@@ -29,6 +33,8 @@ pub struct NewProduct<'a> {
     pub dosage_form: DosageForm,
     pub unit: Unit,
     pub delivery_mcg_per_hour: Option<BigDecimal>,
+    pub strength_mg_per_unit: Option<BigDecimal>,
+    pub strength_salt: Option<String>,
 }
 
 impl Product {
@@ -40,12 +46,31 @@ impl Product {
         products::table.filter(products::id.eq_any(ids)).select(Product::as_select()).load(conn)
     }
 
-    pub fn page(conn: &mut PgConnection, substance_id: Option<i64>, offset: i64, limit: i64) -> QueryResult<(Vec<Product>, i64)> {
+    /// A page of products, of one substance and/or only those whose labelled strength is
+    /// (`Some(true)`) or is not (`Some(false)`) unknown.
+    pub fn page(
+        conn: &mut PgConnection,
+        substance_id: Option<i64>,
+        strength_unknown: Option<bool>,
+        offset: i64,
+        limit: i64,
+    ) -> QueryResult<(Vec<Product>, i64)> {
         let mut query = products::table.into_boxed();
         let mut count = products::table.into_boxed();
         if let Some(s) = substance_id {
             query = query.filter(products::substance_id.eq(s));
             count = count.filter(products::substance_id.eq(s));
+        }
+        match strength_unknown {
+            Some(true) => {
+                query = query.filter(products::strength_mg_per_unit.is_null());
+                count = count.filter(products::strength_mg_per_unit.is_null());
+            }
+            Some(false) => {
+                query = query.filter(products::strength_mg_per_unit.is_not_null());
+                count = count.filter(products::strength_mg_per_unit.is_not_null());
+            }
+            None => {}
         }
         let total = count.count().get_result(conn)?;
         let rows = query.order(products::id).offset(offset).limit(limit).select(Product::as_select()).load(conn)?;
@@ -54,6 +79,11 @@ impl Product {
 
     pub fn create(conn: &mut PgConnection, new: &NewProduct<'_>) -> QueryResult<Product> {
         diesel::insert_into(products::table).values(new).returning(Product::as_returning()).get_result(conn)
+    }
+
+    /// Whether the labelled strength is unknown (its dispensings get no daily MME).
+    pub fn strength_unknown(&self) -> bool {
+        self.strength_mg_per_unit.is_none()
     }
 
     /// Base mass in mg of `units` units: exact.

@@ -14,6 +14,8 @@ pub struct Substance {
     pub id: i64,
     pub inn: String,
     pub created_at: DateTime<Utc>,
+    /// In the INCB opioid-analgesic basket: its S-DDDs count in the availability total.
+    pub in_sddd_basket: bool,
 }
 
 /// One version of a substance's reference values.
@@ -91,8 +93,19 @@ impl Substance {
         substances::table.order(substances::id).select(Substance::as_select()).load(conn)
     }
 
-    pub fn create(conn: &mut PgConnection, inn: &str) -> QueryResult<Substance> {
-        diesel::insert_into(substances::table).values(substances::inn.eq(inn)).returning(Substance::as_returning()).get_result(conn)
+    pub fn create(conn: &mut PgConnection, inn: &str, in_sddd_basket: bool) -> QueryResult<Substance> {
+        diesel::insert_into(substances::table)
+            .values((substances::inn.eq(inn), substances::in_sddd_basket.eq(in_sddd_basket)))
+            .returning(Substance::as_returning())
+            .get_result(conn)
+    }
+
+    /// Puts the substance in or out of the INCB opioid-analgesic basket.
+    pub fn set_in_sddd_basket(conn: &mut PgConnection, id: i64, in_sddd_basket: bool) -> QueryResult<Substance> {
+        diesel::update(substances::table.find(id))
+            .set(substances::in_sddd_basket.eq(in_sddd_basket))
+            .returning(Substance::as_returning())
+            .get_result(conn)
     }
 }
 

@@ -1,0 +1,1 @@
+ALTER TABLE substances DROP COLUMN in_sddd_basket;
