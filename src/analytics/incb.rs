@@ -1,18 +1,23 @@
 //! INCB reports: Form C (annual statistics: consumption, stocks at 31 December, imports)
 //! and Form A (quarterly imports by exporting country), in kilograms and grams of base.
+//!
+//! A form for a period not yet over (on the country's calendar) is `provisional`: its figures
+//! run to `as_of` (today), and Form C's stocks are those held on that day — never labelled
+//! as the stocks at 31 December.
 
 use std::collections::BTreeMap;
 
 use bigdecimal::{BigDecimal, RoundingMode, ToPrimitive, Zero};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamptz};
 
 use crate::analytics::{Catalog, grams, is_wholesale, supplies_retail};
 use crate::db::enums::{Convention, StockEventKind};
+use crate::db::models::country::Country;
 use crate::db::reports::flows::{self, DateRange, Source};
 use crate::domain::decimal::Decimal;
-use crate::domain::period::Month;
+use crate::domain::period::{Month, today_in};
 
 /// A quantity as the INCB forms write it: whole kilograms and the grams beyond them.
 #[derive(Debug, Clone)]
@@ -28,8 +33,9 @@ pub struct FormCLine {
     pub inn: String,
     /// Supplied to the retail level in the year.
     pub consumed: KgG,
-    /// Held by importers and wholesalers at 31 December.
-    pub stocks_31_december: KgG,
+    /// Held by importers and wholesalers at the end of `as_of` (31 December once the year is
+    /// over).
+    pub stocks: KgG,
     pub imported: KgG,
 }
 
@@ -38,6 +44,10 @@ pub struct FormCLine {
 pub struct FormC {
     pub country: String,
     pub year: i32,
+    /// The year is not over: figures to `as_of` only.
+    pub provisional: bool,
+    /// The last day counted, the day stocks are read at: 31 December, or today.
+    pub as_of: NaiveDate,
     pub lines: Vec<FormCLine>,
 }
 
@@ -55,6 +65,10 @@ pub struct FormA {
     pub country: String,
     pub year: i32,
     pub quarter: u32,
+    /// The quarter is not over: imports to `as_of` only.
+    pub provisional: bool,
+    /// The last day counted: the quarter's last day, or today.
+    pub as_of: NaiveDate,
     pub lines: Vec<FormALine>,
 }
 
@@ -65,12 +79,16 @@ pub fn kg_g(total_g: &BigDecimal) -> KgG {
     KgG { kg: kg.to_i64().unwrap_or(0), g: Decimal(rest.normalized()), total_g: Decimal(total_g.normalized()) }
 }
 
-/// Form C of `country` for `year` (internationally controlled narcotic drugs).
-pub fn form_c(conn: &mut PgConnection, country: &str, year: i32, today: NaiveDate) -> QueryResult<FormC> {
+/// Form C of `country` for `year` (internationally controlled narcotic drugs), as of the
+/// instant `now` (the country's day then).
+pub fn form_c(conn: &mut PgConnection, country: &str, year: i32, now: DateTime<Utc>) -> QueryResult<FormC> {
+    let zone = Country::zone_of(conn, country)?;
+    let today = today_in(zone, now);
     let (Some(start), Some(end)) = (NaiveDate::from_ymd_opt(year, 1, 1), NaiveDate::from_ymd_opt(year, 12, 31)) else {
-        return Ok(FormC { country: country.into(), year, lines: Vec::new() });
+        return Ok(FormC { country: country.into(), year, provisional: false, as_of: today, lines: Vec::new() });
     };
     let to = end.min(today).max(start);
+    let provisional = today <= end;
     let catalog = Catalog::load(conn, to)?;
     let mut consumed: BTreeMap<i64, BigDecimal> = BTreeMap::new();
     let mut imported: BTreeMap<i64, BigDecimal> = BTreeMap::new();
@@ -82,7 +100,7 @@ pub fn form_c(conn: &mut PgConnection, country: &str, year: i32, today: NaiveDat
             *stock.entry(s).or_default() += catalog.mg(row.product_id, row.units);
         }
     }
-    for row in flows::supply(conn, country, None, DateRange { from: start, to }, Source::Aggregates)? {
+    for row in flows::supply(conn, country, None, DateRange { from: start, to, zone }, Source::Aggregates)? {
         let Some(s) = catalog.substance_of(row.product_id) else {
             continue;
         };
@@ -105,10 +123,10 @@ pub fn form_c(conn: &mut PgConnection, country: &str, year: i32, today: NaiveDat
         .filter(|s| catalog.values.get(s).is_some_and(|v| v.convention == Convention::Single1961))
         .map(|s| {
             let g = |m: &BTreeMap<i64, BigDecimal>| kg_g(&grams(&m.get(&s).cloned().unwrap_or_else(BigDecimal::zero)));
-            FormCLine { substance_id: s, inn: catalog.inn(s), consumed: g(&consumed), stocks_31_december: g(&stock), imported: g(&imported) }
+            FormCLine { substance_id: s, inn: catalog.inn(s), consumed: g(&consumed), stocks: g(&stock), imported: g(&imported) }
         })
         .collect();
-    Ok(FormC { country: country.into(), year, lines })
+    Ok(FormC { country: country.into(), year, provisional, as_of: to, lines })
 }
 
 #[derive(QueryableByName)]
@@ -121,16 +139,21 @@ struct ImportRow {
     units: i64,
 }
 
-/// Form A of `country` for a quarter: imports received, by substance and exporting country.
-pub fn form_a(conn: &mut PgConnection, country: &str, year: i32, quarter: u32) -> QueryResult<FormA> {
+/// Form A of `country` for a quarter: imports received, by substance and exporting country,
+/// as of the instant `now` (the country's day then).
+pub fn form_a(conn: &mut PgConnection, country: &str, year: i32, quarter: u32, now: DateTime<Utc>) -> QueryResult<FormA> {
+    let zone = Country::zone_of(conn, country)?;
+    let today = today_in(zone, now);
     let first_month = 3 * (quarter.clamp(1, 4) - 1) + 1;
-    let empty = || FormA { country: country.into(), year, quarter, lines: Vec::new() };
     let Some(start) = NaiveDate::from_ymd_opt(year, first_month, 1) else {
-        return Ok(empty());
+        return Ok(FormA { country: country.into(), year, quarter, provisional: false, as_of: today, lines: Vec::new() });
     };
     let end = Month::of(start).next().next().last_day();
-    let range = DateRange { from: start, to: end };
-    let (from, to) = range.bounds();
+    // A quarter in progress counts its days so far; one not begun counts none.
+    let provisional = today <= end;
+    let as_of = end.min(today);
+    let range = DateRange { from: start, to: as_of, zone };
+    let (from, to) = if as_of < start { (range.midnight(start), range.midnight(start)) } else { range.bounds() };
     let rows: Vec<ImportRow> = diesel::sql_query(
         "SELECT e.product_id, a.exporting_country, sum(e.delta_units)::bigint AS units \
          FROM stock_events e JOIN import_authorizations a ON a.id = e.import_authorization_id \
@@ -141,7 +164,7 @@ pub fn form_a(conn: &mut PgConnection, country: &str, year: i32, quarter: u32) -
     .bind::<Timestamptz, _>(from)
     .bind::<Timestamptz, _>(to)
     .load(conn)?;
-    let catalog = Catalog::load(conn, end)?;
+    let catalog = Catalog::load(conn, as_of.max(start))?;
     let mut lines: BTreeMap<(i64, String), BigDecimal> = BTreeMap::new();
     for r in rows {
         if let Some(s) = catalog.substance_of(r.product_id) {
@@ -152,6 +175,8 @@ pub fn form_a(conn: &mut PgConnection, country: &str, year: i32, quarter: u32) -
         country: country.into(),
         year,
         quarter,
+        provisional,
+        as_of,
         lines: lines
             .into_iter()
             .map(|((s, exporter), mg)| FormALine { substance_id: s, inn: catalog.inn(s), exporting_country: exporter, imported: kg_g(&grams(&mg)) })

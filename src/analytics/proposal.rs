@@ -149,6 +149,7 @@ fn estimate_proposal(conn: &mut PgConnection, country: &Country, request: &Propo
     // Completed years before the estimate year, the three most recent.
     let history_years: Vec<i32> =
         ((request.year - 4)..request.year).filter(|y| *y < request.today.year()).rev().take(3).collect::<Vec<_>>().into_iter().rev().collect();
+    let zone = country.zone()?;
     let mut history = Vec::new();
     let mut me_by_substance: BTreeMap<i64, BigDecimal> = BTreeMap::new();
     for y in &history_years {
@@ -156,7 +157,7 @@ fn estimate_proposal(conn: &mut PgConnection, country: &Country, request: &Propo
             continue;
         };
         let mut mg = BigDecimal::zero();
-        for row in flows::supply(conn, &country.code, None, DateRange { from, to }, Source::Aggregates)?.iter().filter(|r| supplies_retail(r)) {
+        for row in flows::supply(conn, &country.code, None, DateRange { from, to, zone }, Source::Aggregates)?.iter().filter(|r| supplies_retail(r)) {
             let Some(sub) = catalog.substance_of(row.product_id) else {
                 continue;
             };

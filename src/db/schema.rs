@@ -65,6 +65,7 @@ diesel::table! {
         population -> Int8,
         population_date -> Date,
         population_source -> Text,
+        time_zone -> Text,
     }
 }
 
