@@ -3,6 +3,9 @@
 //! - S-DDD per million inhabitants per day = Σ over substances of (base mg ÷ S-DDD mg)
 //!   ÷ days ÷ (population ÷ 1 000 000).
 //! - Morphine-equivalent mg per capita = Σ base mg × ME factor ÷ population.
+//!   For a period in progress it is also given per year: × days of the year ÷ days counted
+//!   (`domain::period::annualised`). S-DDD per million per day is already a rate per day, so
+//!   bands judged on it are judged on the annualised pace, whatever share of a year is counted.
 //!
 //! A substance without an S-DDD (or ME factor) contributes nothing to that metric and is
 //! named in `missing`, never dropped silently.
