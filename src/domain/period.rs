@@ -96,32 +96,6 @@ impl DateRange {
     pub fn is_over(&self, today: NaiveDate) -> bool {
         today > self.to
     }
-
-    /// The part of the range that has happened by `today` (inclusive), or `None` when it
-    /// starts after `today`.
-    pub fn elapsed(&self, today: NaiveDate) -> Option<DateRange> {
-        (self.from <= today).then(|| DateRange { to: self.to.min(today), ..*self })
-    }
-}
-
-/// A requested period cut to the days that have happened: the days counted, and whether the
-/// period is still in progress.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Elapsed {
-    /// The period as asked for.
-    pub requested: DateRange,
-    /// The days counted: up to today when the period is not over.
-    pub counted: DateRange,
-    /// The period is not over: figures cover `counted` only.
-    pub partial: bool,
-}
-
-impl Elapsed {
-    /// `requested` as of `today` (in the range's zone); `None` when it has not begun.
-    pub fn of(requested: DateRange, today: NaiveDate) -> Option<Elapsed> {
-        let counted = requested.elapsed(today)?;
-        Some(Elapsed { requested, counted, partial: !requested.is_over(today) })
-    }
 }
 
 /// A quantity per `days` scaled to a year of `days_in_year` days (365 or 366): the rate the
@@ -277,14 +251,13 @@ mod tests {
         let z = zone("Asia/Tashkent").unwrap();
         let year = DateRange { from: day(2026, 1, 1), to: day(2026, 12, 31), zone: z };
         // 1 January to 30 April 2026: 31 + 28 + 31 + 30 = 120 days.
-        let e = Elapsed::of(year, day(2026, 4, 30)).unwrap();
-        assert_eq!((e.counted.days(), e.partial), (120, true));
-        let done = Elapsed::of(year, day(2027, 1, 1)).unwrap();
-        assert_eq!((done.counted.days(), done.partial), (365, false));
-        // The last day itself is still in progress.
-        assert!(Elapsed::of(year, day(2026, 12, 31)).unwrap().partial);
-        assert!(Elapsed::of(year, day(2025, 12, 31)).is_none());
-        let (from, to) = e.counted.bounds();
+        let so_far = DateRange { to: day(2026, 4, 30), ..year };
+        assert_eq!(so_far.days(), 120);
+        assert!(!year.is_over(day(2026, 4, 30)));
+        // The last day itself is still in progress; the next day it is over.
+        assert!(!year.is_over(day(2026, 12, 31)));
+        assert!(year.is_over(day(2027, 1, 1)));
+        let (from, to) = so_far.bounds();
         assert_eq!(from, Utc.with_ymd_and_hms(2025, 12, 31, 19, 0, 0).unwrap());
         assert_eq!(to, Utc.with_ymd_and_hms(2026, 4, 30, 19, 0, 0).unwrap());
     }
