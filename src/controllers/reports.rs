@@ -47,10 +47,10 @@ fn kg_g(q: &incb::KgG) -> [String; 2] {
     [q.kg.to_string(), q.g.to_string()]
 }
 
-/// Form C: consumption, stocks at 31 December and imports of a year, per narcotic drug. For
-/// a year not yet over (in the country's time) the form is `provisional`: figures to `as_of`,
-/// stocks of that day (`stocks_as_of`; `stocks_31_december` is null), and the CSV's first line
-/// says so.
+/// Form C: consumption, stocks at 31 December, imports and exports of a year, per narcotic
+/// drug. For a year not yet over (in the country's time) the form is `provisional`: figures
+/// to `as_of`, stocks of that day (`stocks_as_of`; `stocks_31_december` is null), and the
+/// CSV's first line says so.
 #[utoipa::path(tag = "reports", params(FormQuery), responses((status = 200, description = "Form C as JSON, or as CSV with `format=csv`", content((FormC = "application/json"), (String = "text/csv")))))]
 #[get("/reports/incb/form-c")]
 async fn get_form_c(state: web::Data<AppState>, caller: Caller, query: QueryParams<FormQuery>) -> AppResult<HttpResponse> {
@@ -66,7 +66,19 @@ async fn get_form_c(state: web::Data<AppState>, caller: Caller, query: QueryPara
         ReportFormat::Csv => csv_response(
             &format!("form-c-{}-{}", form.country, form.year),
             provisional_line(form.provisional, &format!("the year {}", form.year), form.as_of, true),
-            &["country", "year", "substance", "consumed_kg", "consumed_g", stock_kg, stock_g, "imported_kg", "imported_g"],
+            &[
+                "country",
+                "year",
+                "substance",
+                "consumed_kg",
+                "consumed_g",
+                stock_kg,
+                stock_g,
+                "imported_kg",
+                "imported_g",
+                "exported_kg",
+                "exported_g",
+            ],
             form.lines
                 .iter()
                 .map(|l| {
@@ -74,6 +86,7 @@ async fn get_form_c(state: web::Data<AppState>, caller: Caller, query: QueryPara
                     row.extend(kg_g(&l.consumed));
                     row.extend(kg_g(&l.stocks));
                     row.extend(kg_g(&l.imported));
+                    row.extend(kg_g(&l.exported));
                     row
                 })
                 .collect(),
@@ -81,8 +94,9 @@ async fn get_form_c(state: web::Data<AppState>, caller: Caller, query: QueryPara
     }
 }
 
-/// Form A: imports of a quarter by substance and exporting country; `provisional` with its
-/// `as_of` while the quarter runs (the CSV's first line says so).
+/// Form A: imports of a quarter by substance and exporting country, and exports by
+/// substance and importing country (`exports`); `provisional` with its `as_of` while the
+/// quarter runs (the CSV's first line says so).
 #[utoipa::path(tag = "reports", params(FormQuery), responses((status = 200, description = "Form A as JSON, or as CSV with `format=csv`", content((FormA = "application/json"), (String = "text/csv")))))]
 #[get("/reports/incb/form-a")]
 async fn get_form_a(state: web::Data<AppState>, caller: Caller, query: QueryParams<FormQuery>) -> AppResult<HttpResponse> {
@@ -97,15 +111,34 @@ async fn get_form_a(state: web::Data<AppState>, caller: Caller, query: QueryPara
         ReportFormat::Csv => csv_response(
             &format!("form-a-{}-{}-q{}", form.country, form.year, form.quarter),
             provisional_line(form.provisional, &format!("quarter {} of {}", form.quarter, form.year), form.as_of, false),
-            &["country", "year", "quarter", "substance", "exporting_country", "imported_kg", "imported_g"],
+            &[
+                "country",
+                "year",
+                "quarter",
+                "substance",
+                "exporting_country",
+                "imported_kg",
+                "imported_g",
+                "importing_country",
+                "exported_kg",
+                "exported_g",
+            ],
+            // Import rows first, then export rows; each leaves the other direction's columns empty.
             form.lines
                 .iter()
                 .map(|l| {
                     let mut row =
                         vec![form.country.clone(), form.year.to_string(), form.quarter.to_string(), l.inn.clone(), l.exporting_country.clone()];
                     row.extend(kg_g(&l.imported));
+                    row.extend([String::new(), String::new(), String::new()]);
                     row
                 })
+                .chain(form.exports.iter().map(|l| {
+                    let mut row = vec![form.country.clone(), form.year.to_string(), form.quarter.to_string(), l.inn.clone(), String::new()];
+                    row.extend([String::new(), String::new(), l.importing_country.clone()]);
+                    row.extend(kg_g(&l.exported));
+                    row
+                }))
                 .collect(),
         ),
     }

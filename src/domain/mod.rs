@@ -5,6 +5,7 @@ pub mod availability;
 pub mod decimal;
 pub mod ledger;
 pub mod mme;
+pub mod peers;
 pub mod period;
 pub mod pseudonym;
 pub mod quantities;

@@ -449,6 +449,8 @@ pub struct FormCLine {
     pub stocks_as_of: KgG,
     /// Imported in the year.
     pub imported: KgG,
+    /// Exported in the year (shipments against export authorizations).
+    pub exported: KgG,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -472,6 +474,15 @@ pub struct FormALine {
     pub imported: KgG,
 }
 
+/// A quarter's exports of one substance to one importing country.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FormAExportLine {
+    pub substance_id: i64,
+    pub inn: String,
+    pub importing_country: String,
+    pub exported: KgG,
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FormA {
     pub form: String,
@@ -482,7 +493,10 @@ pub struct FormA {
     pub provisional: bool,
     /// The last day counted (the quarter's last day once it is over).
     pub as_of: NaiveDate,
+    /// Imports by substance and exporting country.
     pub lines: Vec<FormALine>,
+    /// Exports by substance and importing country.
+    pub exports: Vec<FormAExportLine>,
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
@@ -922,6 +936,7 @@ impl From<&incb::FormC> for FormC {
                     stocks_31_december: (!f.provisional).then(|| (&l.stocks).into()),
                     stocks_as_of: (&l.stocks).into(),
                     imported: (&l.imported).into(),
+                    exported: (&l.exported).into(),
                 })
                 .collect(),
         }
@@ -945,6 +960,16 @@ impl From<&incb::FormA> for FormA {
                     inn: l.inn.clone(),
                     exporting_country: l.exporting_country.clone(),
                     imported: (&l.imported).into(),
+                })
+                .collect(),
+            exports: f
+                .exports
+                .iter()
+                .map(|l| FormAExportLine {
+                    substance_id: l.substance_id,
+                    inn: l.inn.clone(),
+                    importing_country: l.importing_country.clone(),
+                    exported: (&l.exported).into(),
                 })
                 .collect(),
         }

@@ -130,8 +130,11 @@ async fn form_c_and_form_a_of_a_period_not_over_are_provisional_as_of_today() {
         lines.next().unwrap(),
         format!("# provisional: the year {year} is not over; figures to {today}; stocks are those held on {today}, not at 31 December")
     );
-    assert_eq!(lines.next().unwrap(), "country,year,substance,consumed_kg,consumed_g,stock_as_of_kg,stock_as_of_g,imported_kg,imported_g");
-    assert_eq!(lines.next().unwrap(), format!("KG,{year},morphine,10,0,0,10,0,0"));
+    assert_eq!(
+        lines.next().unwrap(),
+        "country,year,substance,consumed_kg,consumed_g,stock_as_of_kg,stock_as_of_g,imported_kg,imported_g,exported_kg,exported_g"
+    );
+    assert_eq!(lines.next().unwrap(), format!("KG,{year},morphine,10,0,0,10,0,0,0,0"));
 
     // Form A: the current quarter is provisional as of today; the first quarter of 2025 is not.
     let quarter = (today.month() - 1) / 3 + 1;
