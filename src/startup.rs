@@ -134,8 +134,8 @@ pub fn bootstrap_admin(conn: &mut PgConnection, given_password: Option<String>) 
     Ok(generated.then_some(password))
 }
 
-/// Every `interval`, scans the previous day of every country (`serve` only; tests do not
-/// start it). A failed scan is logged and retried at the next tick.
+/// Every `interval`, scans the previous day of every country, in its own time (`serve` only;
+/// tests do not start it). A failed scan is logged and retried at the next tick.
 pub fn spawn_scheduled_scans(pool: DbPool, interval: Duration, reporting_grace_days: i64) {
     actix_web::rt::spawn(async move {
         let mut ticker = tokio::time::interval(interval);
@@ -147,17 +147,19 @@ pub fn spawn_scheduled_scans(pool: DbPool, interval: Duration, reporting_grace_d
                 use crate::db::enums::ScanTrigger;
                 use crate::db::reports::flows::DateRange;
                 let mut conn = pool.get()?;
-                let today = chrono::Utc::now().date_naive();
-                let yesterday = today - chrono::Duration::days(1);
+                let now = chrono::Utc::now();
                 let mut raised = 0;
                 for country in crate::db::models::country::Country::all(&mut conn)? {
+                    // The country's yesterday: its last whole day, cut at its local midnight.
+                    let zone = country.zone()?;
+                    let yesterday = crate::domain::period::today_in(zone, now) - chrono::Duration::days(1);
                     let outcome = crate::rules::scan::run(
                         &mut conn,
                         &country.code,
-                        DateRange { from: yesterday, to: yesterday },
+                        DateRange { from: yesterday, to: yesterday, zone },
                         ScanTrigger::Scheduled,
                         None,
-                        today,
+                        now,
                         reporting_grace_days,
                     )?;
                     AuditEvent::record(

@@ -17,14 +17,17 @@ use crate::db::models::region::{Region, RegionPopulation, RegionPopulationGroup}
 use crate::db::reports::flows::{self, DateRange, DispensedRow, Source, SupplyRow};
 use crate::domain::availability::{Band, SubstanceAmount, band_of, metrics, period_population, round};
 use crate::domain::decimal::Decimal;
-use crate::domain::period::Month;
+use crate::domain::period::{Month, annualised, days_in_year_of};
 
 /// What to report on.
 #[derive(Debug, Clone)]
 pub struct AvailabilityRequest {
     pub country: String,
     pub region_id: Option<i64>,
+    /// The days counted (up to today when the period is not over).
     pub range: DateRange,
+    /// The period asked for is not over: figures cover `range` only.
+    pub partial: bool,
     /// The breakdown of the total into groups, if any.
     pub group_by: Option<Grouping>,
 }
@@ -96,9 +99,14 @@ pub struct AreaMetrics {
     pub sddd_per_million_per_day: Option<Decimal>,
     /// Of consumption.
     pub me_mg_per_capita: Option<Decimal>,
+    /// Of consumption, annualised: per capita over the days counted × days of the year ÷
+    /// days counted (equal to `me_mg_per_capita` for a whole year).
+    pub me_mg_per_capita_per_year: Option<Decimal>,
     pub dispensed_sddd_per_million_per_day: Option<Decimal>,
     pub dispensed_me_mg_per_capita: Option<Decimal>,
-    /// The adequacy band of `sddd_per_million_per_day`.
+    pub dispensed_me_mg_per_capita_per_year: Option<Decimal>,
+    /// The adequacy band of `sddd_per_million_per_day` (a daily rate over the days counted,
+    /// which a whole year at the same pace would have too: the band of the annualised rate).
     pub band: Option<Band>,
     /// A basket substance consumed in the period has no S-DDD: the S-DDD total (and band)
     /// leave it out.
@@ -170,7 +178,13 @@ impl PopulationSource {
 pub struct AvailabilityReport {
     pub country: String,
     pub region_id: Option<i64>,
+    /// The days counted.
     pub period: DateRange,
+    /// The period asked for is not over: `period` ends today, and per-capita figures are
+    /// also given annualised.
+    pub partial: bool,
+    /// Days of the year the per-year figures scale to (365 or 366: the year of the first day).
+    pub year_days: i64,
     /// Reference values (S-DDD, ME factors) are those in force on this date.
     pub reference_values_as_of: NaiveDate,
     /// Average population over the period.
@@ -222,12 +236,13 @@ fn rate(v: Option<BigDecimal>) -> Option<Decimal> {
     v.map(|x| Decimal(round(&x)))
 }
 
-/// The figures of one area. `consumption_known` is false for groups that only know
-/// dispensing (sex, age band); `basket_only` is false for one substance's own line.
+/// The figures of one area over `days` (of a year of `year_days` days, for annualising).
+/// `consumption_known` is false for groups that only know dispensing (sex, age band);
+/// `basket_only` is false for one substance's own line.
 fn area(
     amounts: &Amounts,
     catalog: &Catalog,
-    days: i64,
+    (days, year_days): (i64, i64),
     population: Option<&BigDecimal>,
     bands: &[Band],
     consumption_known: bool,
@@ -254,12 +269,15 @@ fn area(
         .collect();
     let band = c.sddd_per_million_per_day.as_ref().filter(|_| consumption_known).and_then(|v| band_of(&round(v), bands)).cloned();
     let total = |pick: fn(&(BigDecimal, BigDecimal)) -> &BigDecimal| dec(&amounts.values().map(pick).sum::<BigDecimal>());
+    let per_year = |v: &Option<BigDecimal>| rate(v.as_ref().and_then(|v| annualised(v, days, year_days)));
     AreaMetrics {
         consumption_mg_base: consumption_known.then(|| total(|a| &a.0)),
         dispensed_mg_base: Some(total(|a| &a.1)),
         sddd_per_million_per_day: if consumption_known { rate(c.sddd_per_million_per_day) } else { None },
+        me_mg_per_capita_per_year: if consumption_known { per_year(&c.me_mg_per_capita) } else { None },
         me_mg_per_capita: if consumption_known { rate(c.me_mg_per_capita) } else { None },
         dispensed_sddd_per_million_per_day: rate(d.sddd_per_million_per_day),
+        dispensed_me_mg_per_capita_per_year: per_year(&d.me_mg_per_capita),
         dispensed_me_mg_per_capita: rate(d.me_mg_per_capita),
         band,
         incomplete: consumption_known && c.incomplete,
@@ -356,7 +374,7 @@ fn assemble(
     dispensed: &[DispensedRow],
 ) -> AvailabilityReport {
     let range = request.range;
-    let days = range.days();
+    let days = (range.days(), days_in_year_of(range.from));
     let mut by_region: BTreeMap<i64, Units> = BTreeMap::new();
     for row in supply.iter().filter(|r| supplies_retail(r)) {
         add(by_region.entry(row.region_id).or_default(), row.product_id, row.units, 0);
@@ -429,7 +447,7 @@ fn assemble(
                 out.push(GroupMetrics {
                     key: GroupKey::Sex(*sex),
                     population: pop.as_ref().map(dec),
-                    days,
+                    days: days.0,
                     metrics: area(&group_amounts, catalog, days, pop.as_ref(), bands, false, true),
                 });
             }
@@ -447,7 +465,7 @@ fn assemble(
                 GroupMetrics {
                     key: GroupKey::AgeBand(*band),
                     population: pop.as_ref().map(dec),
-                    days,
+                    days: days.0,
                     metrics: area(&group_amounts, catalog, days, pop.as_ref(), bands, false, true),
                 }
             })
@@ -459,6 +477,8 @@ fn assemble(
         country: country.code.clone(),
         region_id: request.region_id,
         period: range,
+        partial: request.partial,
+        year_days: days.1,
         reference_values_as_of: catalog.as_of,
         population: population.as_ref().map(dec),
         population_source,
@@ -491,7 +511,7 @@ fn month_groups(
         .into_iter()
         .map(|first| {
             let month = Month::of(first);
-            let part = DateRange { from: range.from.max(first), to: range.to.min(month.last_day()) };
+            let part = DateRange { from: range.from.max(first), to: range.to.min(month.last_day()), zone: range.zone };
             let mut units: Units = BTreeMap::new();
             for row in supply.iter().filter(|r| r.month == first && supplies_retail(r)) {
                 add(&mut units, row.product_id, row.units, 0);
@@ -505,7 +525,7 @@ fn month_groups(
                 key: GroupKey::Month(month),
                 population: pop.as_ref().map(dec),
                 days: part.days(),
-                metrics: area(&month_amounts, catalog, part.days(), pop.as_ref(), bands, true, true),
+                metrics: area(&month_amounts, catalog, (part.days(), days_in_year_of(part.from)), pop.as_ref(), bands, true, true),
             }
         })
         .collect()

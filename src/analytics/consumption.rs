@@ -7,7 +7,7 @@ use bigdecimal::BigDecimal;
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
-use crate::analytics::{Catalog, grams, supplies_retail};
+use crate::analytics::{Catalog, ReportPeriod, grams, supplies_retail};
 use crate::db::reports::flows::{self, DateRange, Source};
 use crate::domain::decimal::Decimal;
 use crate::domain::period::Month;
@@ -25,13 +25,17 @@ pub struct MonthlyConsumption {
 pub struct ConsumptionReport {
     pub country: String,
     pub region_id: Option<i64>,
+    /// The days counted.
     pub period: DateRange,
+    /// The period asked for is not over: `period` ends today (the country's).
+    pub partial: bool,
     /// By month, then substance.
     pub months: Vec<MonthlyConsumption>,
 }
 
-/// The report of `country` (or one region of it) over `range`, read from the aggregates.
-pub fn report(conn: &mut PgConnection, country: &str, region_id: Option<i64>, range: DateRange) -> QueryResult<ConsumptionReport> {
+/// The report of `country` (or one region of it) over `period`, read from the aggregates.
+pub fn report(conn: &mut PgConnection, country: &str, region_id: Option<i64>, period: ReportPeriod) -> QueryResult<ConsumptionReport> {
+    let range = period.range;
     let catalog = Catalog::load(conn, range.to)?;
     let mut months: BTreeMap<(NaiveDate, i64), (BigDecimal, BigDecimal)> = BTreeMap::new();
     for row in flows::supply(conn, country, region_id, range, Source::Aggregates)?.iter().filter(|r| supplies_retail(r)) {
@@ -48,6 +52,7 @@ pub fn report(conn: &mut PgConnection, country: &str, region_id: Option<i64>, ra
         country: country.to_owned(),
         region_id,
         period: range,
+        partial: period.partial,
         months: months
             .into_iter()
             .map(|((month, s), (c, d))| MonthlyConsumption {

@@ -1,19 +1,24 @@
 //! INCB reports: Form C (annual statistics: consumption, stocks at 31 December, imports,
 //! exports) and Form A (quarterly imports by exporting country and exports by importing
 //! country), in kilograms and grams of base.
+//!
+//! A form for a period not yet over (on the country's calendar) is `provisional`: its figures
+//! run to `as_of` (today), and Form C's stocks are those held on that day — never labelled
+//! as the stocks at 31 December.
 
 use std::collections::BTreeMap;
 
 use bigdecimal::{BigDecimal, RoundingMode, ToPrimitive, Zero};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamptz};
 
 use crate::analytics::{Catalog, grams, is_wholesale, supplies_retail};
 use crate::db::enums::{Convention, StockEventKind};
+use crate::db::models::country::Country;
 use crate::db::reports::flows::{self, DateRange, Source};
 use crate::domain::decimal::Decimal;
-use crate::domain::period::Month;
+use crate::domain::period::{Month, today_in};
 
 /// A quantity as the INCB forms write it: whole kilograms and the grams beyond them.
 #[derive(Debug, Clone)]
@@ -29,8 +34,9 @@ pub struct FormCLine {
     pub inn: String,
     /// Supplied to the retail level in the year.
     pub consumed: KgG,
-    /// Held by importers and wholesalers at 31 December.
-    pub stocks_31_december: KgG,
+    /// Held by importers and wholesalers at the end of `as_of` (31 December once the year is
+    /// over).
+    pub stocks: KgG,
     pub imported: KgG,
     /// Shipped abroad against export authorizations in the year.
     pub exported: KgG,
@@ -41,6 +47,10 @@ pub struct FormCLine {
 pub struct FormC {
     pub country: String,
     pub year: i32,
+    /// The year is not over: figures to `as_of` only.
+    pub provisional: bool,
+    /// The last day counted, the day stocks are read at: 31 December, or today.
+    pub as_of: NaiveDate,
     pub lines: Vec<FormCLine>,
 }
 
@@ -67,6 +77,10 @@ pub struct FormA {
     pub country: String,
     pub year: i32,
     pub quarter: u32,
+    /// The quarter is not over: imports to `as_of` only.
+    pub provisional: bool,
+    /// The last day counted: the quarter's last day, or today.
+    pub as_of: NaiveDate,
     pub lines: Vec<FormALine>,
     pub exports: Vec<FormAExportLine>,
 }
@@ -78,12 +92,16 @@ pub fn kg_g(total_g: &BigDecimal) -> KgG {
     KgG { kg: kg.to_i64().unwrap_or(0), g: Decimal(rest.normalized()), total_g: Decimal(total_g.normalized()) }
 }
 
-/// Form C of `country` for `year` (internationally controlled narcotic drugs).
-pub fn form_c(conn: &mut PgConnection, country: &str, year: i32, today: NaiveDate) -> QueryResult<FormC> {
+/// Form C of `country` for `year` (internationally controlled narcotic drugs), as of the
+/// instant `now` (the country's day then).
+pub fn form_c(conn: &mut PgConnection, country: &str, year: i32, now: DateTime<Utc>) -> QueryResult<FormC> {
+    let zone = Country::zone_of(conn, country)?;
+    let today = today_in(zone, now);
     let (Some(start), Some(end)) = (NaiveDate::from_ymd_opt(year, 1, 1), NaiveDate::from_ymd_opt(year, 12, 31)) else {
-        return Ok(FormC { country: country.into(), year, lines: Vec::new() });
+        return Ok(FormC { country: country.into(), year, provisional: false, as_of: today, lines: Vec::new() });
     };
     let to = end.min(today).max(start);
+    let provisional = today <= end;
     let catalog = Catalog::load(conn, to)?;
     let mut consumed: BTreeMap<i64, BigDecimal> = BTreeMap::new();
     let mut imported: BTreeMap<i64, BigDecimal> = BTreeMap::new();
@@ -96,7 +114,7 @@ pub fn form_c(conn: &mut PgConnection, country: &str, year: i32, today: NaiveDat
             *stock.entry(s).or_default() += catalog.mg(row.product_id, row.units);
         }
     }
-    for row in flows::supply(conn, country, None, DateRange { from: start, to }, Source::Aggregates)? {
+    for row in flows::supply(conn, country, None, DateRange { from: start, to, zone }, Source::Aggregates)? {
         let Some(s) = catalog.substance_of(row.product_id) else {
             continue;
         };
@@ -127,13 +145,13 @@ pub fn form_c(conn: &mut PgConnection, country: &str, year: i32, today: NaiveDat
                 substance_id: s,
                 inn: catalog.inn(s),
                 consumed: g(&consumed),
-                stocks_31_december: g(&stock),
+                stocks: g(&stock),
                 imported: g(&imported),
                 exported: g(&exported),
             }
         })
         .collect();
-    Ok(FormC { country: country.into(), year, lines })
+    Ok(FormC { country: country.into(), year, provisional, as_of: to, lines })
 }
 
 /// Units of a product moved across the border with one partner country in a quarter.
@@ -159,16 +177,22 @@ fn by_substance_and_partner(catalog: &Catalog, rows: Vec<CrossBorderRow>) -> BTr
 }
 
 /// Form A of `country` for a quarter: imports received, by substance and exporting country,
-/// and exports shipped, by substance and importing country.
-pub fn form_a(conn: &mut PgConnection, country: &str, year: i32, quarter: u32) -> QueryResult<FormA> {
+/// and exports shipped, by substance and importing country, as of the instant `now` (the
+/// country's day then).
+pub fn form_a(conn: &mut PgConnection, country: &str, year: i32, quarter: u32, now: DateTime<Utc>) -> QueryResult<FormA> {
+    let zone = Country::zone_of(conn, country)?;
+    let today = today_in(zone, now);
     let first_month = 3 * (quarter.clamp(1, 4) - 1) + 1;
-    let empty = || FormA { country: country.into(), year, quarter, lines: Vec::new(), exports: Vec::new() };
+    let empty = || FormA { country: country.into(), year, quarter, provisional: false, as_of: today, lines: Vec::new(), exports: Vec::new() };
     let Some(start) = NaiveDate::from_ymd_opt(year, first_month, 1) else {
         return Ok(empty());
     };
     let end = Month::of(start).next().next().last_day();
-    let range = DateRange { from: start, to: end };
-    let (from, to) = range.bounds();
+    // A quarter in progress counts its days so far; one not begun counts none.
+    let provisional = today <= end;
+    let as_of = end.min(today);
+    let range = DateRange { from: start, to: as_of, zone };
+    let (from, to) = if as_of < start { (range.midnight(start), range.midnight(start)) } else { range.bounds() };
     let imports: Vec<CrossBorderRow> = diesel::sql_query(include_str!("form_a_imports.sql"))
         .bind::<Text, _>(country)
         .bind::<Timestamptz, _>(from)
@@ -179,11 +203,13 @@ pub fn form_a(conn: &mut PgConnection, country: &str, year: i32, quarter: u32) -
         .bind::<Timestamptz, _>(from)
         .bind::<Timestamptz, _>(to)
         .load(conn)?;
-    let catalog = Catalog::load(conn, end)?;
+    let catalog = Catalog::load(conn, as_of.max(start))?;
     Ok(FormA {
         country: country.into(),
         year,
         quarter,
+        provisional,
+        as_of,
         lines: by_substance_and_partner(&catalog, imports)
             .into_iter()
             .map(|((s, exporter), mg)| FormALine { substance_id: s, inn: catalog.inn(s), exporting_country: exporter, imported: kg_g(&grams(&mg)) })

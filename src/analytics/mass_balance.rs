@@ -13,6 +13,7 @@ use diesel::prelude::*;
 
 use crate::analytics::{Catalog, grams, is_wholesale};
 use crate::db::enums::StockEventKind as K;
+use crate::db::models::country::Country;
 use crate::db::reports::flows::{self, DateRange, Source, SupplyRow};
 use crate::domain::decimal::Decimal;
 use crate::domain::period::Month;
@@ -96,7 +97,8 @@ pub fn balances(
     };
     let catalog = Catalog::load(conn, to)?;
     let before = flows::supply_before(conn, country, Month::of(start))?;
-    let during = flows::supply(conn, country, None, DateRange { from: start, to }, Source::Aggregates)?;
+    let zone = Country::zone_of(conn, country)?;
+    let during = flows::supply(conn, country, None, DateRange { from: start, to, zone }, Source::Aggregates)?;
     let mut levels: BTreeMap<i64, (Level, Level)> = BTreeMap::new();
     let mut put = |row: &SupplyRow, opening: bool| {
         let Some(s) = catalog.substance_of(row.product_id) else {

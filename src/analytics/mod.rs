@@ -21,14 +21,16 @@ pub use error::{AnalyticsError, AnalyticsResult};
 use std::collections::HashMap;
 
 use bigdecimal::{BigDecimal, Zero};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 
 use crate::analytics::error::MAX_REPORT_DAYS;
 use crate::db::enums::{FacilityKind, StockEventKind};
+use crate::db::models::country::Country;
 use crate::db::models::product::Product;
 use crate::db::models::substance::{ReferenceValues, Substance};
 use crate::db::reports::flows::{DateRange, SupplyRow};
+use crate::domain::period::{Tz, today_in};
 
 /// Products, substances and the reference values in force on one date.
 pub struct Catalog {
@@ -92,9 +94,18 @@ pub fn grams(mg: &BigDecimal) -> BigDecimal {
     (mg / BigDecimal::from(1000)).normalized()
 }
 
-/// The dates of a report: a `year`, or `from` and `to`; never past `today` (a report on the
-/// current year covers the days so far).
-pub fn report_range(year: Option<i32>, from: Option<NaiveDate>, to: Option<NaiveDate>, today: NaiveDate) -> AnalyticsResult<DateRange> {
+/// A report's period: the days counted and whether the period is still in progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportPeriod {
+    /// The days counted: the period asked for, cut at today when it is not over.
+    pub range: DateRange,
+    /// The period is not over on the country's today: figures cover `range` only.
+    pub partial: bool,
+}
+
+/// The dates of a report: a `year`, or `from` and `to`, in `zone` (the country's days); never
+/// past `today` (a report on the current year covers the days so far and is `partial`).
+pub fn report_period(year: Option<i32>, from: Option<NaiveDate>, to: Option<NaiveDate>, today: NaiveDate, zone: Tz) -> AnalyticsResult<ReportPeriod> {
     let (from, to) = match (year, from, to) {
         (Some(y), None, None) => (
             NaiveDate::from_ymd_opt(y, 1, 1).ok_or(AnalyticsError::InvalidYear { year: y })?,
@@ -105,12 +116,31 @@ pub fn report_range(year: Option<i32>, from: Option<NaiveDate>, to: Option<Naive
         (None, None, _) => return Err(AnalyticsError::NoPeriod),
         (None, Some(from), None) => return Err(AnalyticsError::NoEnd { from }),
     };
-    let to = to.min(today);
-    if to < from {
-        return Err(AnalyticsError::EndsBeforeStart { from, to });
+    let requested = DateRange { from, to, zone };
+    let counted = DateRange { to: to.min(today), ..requested };
+    if counted.to < from {
+        return Err(AnalyticsError::EndsBeforeStart { from, to: counted.to });
     }
-    if (to - from).num_days() > MAX_REPORT_DAYS {
-        return Err(AnalyticsError::PeriodTooLong { from, to });
+    if (counted.to - from).num_days() > MAX_REPORT_DAYS {
+        return Err(AnalyticsError::PeriodTooLong { from, to: counted.to });
     }
-    Ok(DateRange { from, to })
+    Ok(ReportPeriod { range: counted, partial: !requested.is_over(today) })
+}
+
+/// [`report_period`]'s days.
+pub fn report_range(year: Option<i32>, from: Option<NaiveDate>, to: Option<NaiveDate>, today: NaiveDate, zone: Tz) -> AnalyticsResult<DateRange> {
+    report_period(year, from, to, today, zone).map(|p| p.range)
+}
+
+/// The period of a report on `country` at the instant `now`, on the country's own calendar.
+pub fn country_period(
+    conn: &mut PgConnection,
+    country: &str,
+    year: Option<i32>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    now: DateTime<Utc>,
+) -> AnalyticsResult<ReportPeriod> {
+    let zone = Country::zone_of(conn, country)?;
+    report_period(year, from, to, today_in(zone, now), zone)
 }

@@ -217,6 +217,7 @@ fn estimate_proposal(conn: &mut PgConnection, country: &Country, request: &Propo
     let recent_years: Vec<i32> =
         ((request.year - 4)..request.year).filter(|y| *y < request.today.year()).rev().take(3).collect::<Vec<_>>().into_iter().rev().collect();
     let (history_years, years_without_data): (Vec<i32>, Vec<i32>) = recent_years.iter().partition(|y| first_record.is_some_and(|f| f.year() <= **y));
+    let zone = country.zone()?;
     let mut history = Vec::new();
     let mut me_by_substance: BTreeMap<i64, BigDecimal> = BTreeMap::new();
     for y in &history_years {
@@ -224,7 +225,7 @@ fn estimate_proposal(conn: &mut PgConnection, country: &Country, request: &Propo
             continue;
         };
         let mut mg = BigDecimal::zero();
-        for row in flows::supply(conn, &country.code, None, DateRange { from, to }, Source::Aggregates)?.iter().filter(|r| supplies_retail(r)) {
+        for row in flows::supply(conn, &country.code, None, DateRange { from, to, zone }, Source::Aggregates)?.iter().filter(|r| supplies_retail(r)) {
             let Some(sub) = catalog.substance_of(row.product_id) else {
                 continue;
             };

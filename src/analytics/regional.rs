@@ -1,14 +1,16 @@
 //! The regional view: per country of the bloc, the availability totals of a year and the
 //! licensed dispensing facilities; nothing below country level.
 
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
-use crate::analytics::AnalyticsResult;
 use crate::analytics::availability::{self, AreaMetrics, AvailabilityRequest};
+use crate::analytics::{AnalyticsResult, report_period};
 use crate::db::models::country::Country;
 use crate::db::models::facility::{Facility, FacilityFilter};
 use crate::db::reports::flows::{DateRange, Source};
 use crate::domain::decimal::Decimal;
+use crate::domain::period::today_in;
 
 #[derive(Debug, Clone)]
 pub struct CountryAggregate {
@@ -27,11 +29,15 @@ pub struct RegionalReport {
     pub countries: Vec<CountryAggregate>,
 }
 
-/// Every country's aggregates for `year` (its days up to `range.to`).
-pub fn report(conn: &mut PgConnection, year: i32, range: DateRange) -> AnalyticsResult<RegionalReport> {
+/// Every country's aggregates for `year`: `range` is the year's days up to today in UTC,
+/// and each country counts its own days (up to its own today, cut at its local midnight).
+pub fn report(conn: &mut PgConnection, year: i32, range: DateRange, now: DateTime<Utc>) -> AnalyticsResult<RegionalReport> {
     let mut countries = Vec::new();
     for c in Country::all(conn)? {
-        let request = AvailabilityRequest { country: c.code.clone(), region_id: None, range, group_by: None };
+        let zone = c.zone()?;
+        let own = report_period(Some(year), None, None, today_in(zone, now), zone)?;
+        let range = own.range;
+        let request = AvailabilityRequest { country: c.code.clone(), region_id: None, range, partial: own.partial, group_by: None };
         let r = availability::report(conn, &request, Source::Aggregates)?;
         let (facilities, _) = Facility::page(conn, &FacilityFilter { country_code: Some(c.code.clone()), ..Default::default() }, 0, i64::MAX)?;
         let dispensing = facilities.iter().filter(|f| f.kind.is_retail() && f.licensed_on(range.to)).count() as i64;

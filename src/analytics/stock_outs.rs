@@ -5,15 +5,16 @@
 use std::collections::HashMap;
 
 use bigdecimal::{BigDecimal, RoundingMode, ToPrimitive};
-use chrono::{Duration, NaiveDate};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use diesel::prelude::*;
 
 use crate::db::enums::StockEventKind;
+use crate::db::models::country::Country;
 use crate::db::models::facility::{Facility, FacilityFilter};
 use crate::db::models::region::{Region, RegionPopulation};
 use crate::db::models::stock_balance::StockBalance;
 use crate::domain::decimal::Decimal;
-use crate::domain::period::Month;
+use crate::domain::period::{Month, local_day, today_in};
 
 /// A retail facility-product pair at zero or running low.
 #[derive(Debug, Clone)]
@@ -81,13 +82,16 @@ pub struct StockOutRequest {
     pub country: String,
     pub region_id: Option<i64>,
     pub max_days_left: i64,
-    pub today: NaiveDate,
+    /// The instant of the report; its day is the country's.
+    pub now: DateTime<Utc>,
 }
 
 pub fn report(conn: &mut PgConnection, request: &StockOutRequest) -> QueryResult<StockOutReport> {
+    let zone = Country::zone_of(conn, &request.country)?;
+    let today = today_in(zone, request.now);
     let window = parameter(conn, "days_of_stock_window", 90)?.to_i64().unwrap_or(90).max(1);
-    let window_start = Month::of(request.today - Duration::days(window)).first_day();
-    let window_days = (request.today - window_start).num_days() + 1;
+    let window_start = Month::of(today - Duration::days(window)).first_day();
+    let window_days = (today - window_start).num_days() + 1;
     let (facilities, _) = Facility::page(
         conn,
         &FacilityFilter { country_code: Some(request.country.clone()), region_id: request.region_id, ..Default::default() },
@@ -120,7 +124,7 @@ pub fn report(conn: &mut PgConnection, request: &StockOutRequest) -> QueryResult
             region_id: f.region_id,
             product_id: b.product_id,
             balance_units: b.balance_units,
-            days_at_zero: b.zero_since.map(|z| (request.today - z.date_naive()).num_days().max(0)),
+            days_at_zero: b.zero_since.map(|z| (today - local_day(zone, z)).num_days().max(0)),
             daily_rate_units: Decimal(rate.normalized()),
             days_of_stock_left: days_left.clone().map(|d| Decimal(d.normalized())),
         };
@@ -130,8 +134,8 @@ pub fn report(conn: &mut PgConnection, request: &StockOutRequest) -> QueryResult
             low_stock.push(pair);
         }
     }
-    let access_points = access_points(conn, &request.country, request.region_id, &facilities, request.today)?;
-    Ok(StockOutReport { country: request.country.clone(), as_of: request.today, rate_window_days: window_days, stock_outs, low_stock, access_points })
+    let access_points = access_points(conn, &request.country, request.region_id, &facilities, today)?;
+    Ok(StockOutReport { country: request.country.clone(), as_of: today, rate_window_days: window_days, stock_outs, low_stock, access_points })
 }
 
 /// Licensed dispensing facilities per region and per 100 000 inhabitants (latest population

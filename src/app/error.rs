@@ -335,7 +335,7 @@ mod tests {
     fn analytics_errors_are_problems_on_the_parameter_at_fault() {
         let day = |m, d| NaiveDate::from_ymd_opt(2025, m, d).unwrap();
         let today = day(6, 30);
-        let range = |year, from, to| problem(report_range(year, from, to, today).unwrap_err());
+        let range = |year, from, to| problem(report_range(year, from, to, today, chrono_tz::Tz::UTC).unwrap_err());
         assert_eq!(range(Some(2025), Some(day(1, 1)), None), parameter("year", "give a year, or from and to, not both"));
         assert_eq!(range(None, None, Some(day(1, 1))), parameter("from", "give a year, or from and to"));
         assert_eq!(range(None, Some(day(1, 1)), None), parameter("to", "is required with from"));
@@ -351,7 +351,7 @@ mod tests {
             range(None, Some(day(1, 1) - chrono::Duration::days(366 * 5 + 1)), Some(day(1, 1))),
             parameter("to", "a report covers at most five years")
         );
-        assert!(report_range(None, Some(day(1, 1) - chrono::Duration::days(366 * 5)), Some(day(1, 1)), today).is_ok());
+        assert!(report_range(None, Some(day(1, 1) - chrono::Duration::days(366 * 5)), Some(day(1, 1)), today, chrono_tz::Tz::UTC).is_ok());
         assert_eq!(problem(AnalyticsError::InvalidYear { year: i32::MAX }), parameter("year", "is not a valid year"));
         assert_eq!(problem(AnalyticsError::UnknownCountry("XX".into())), parameter("country", "unknown country"));
         assert_eq!(

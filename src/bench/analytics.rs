@@ -222,7 +222,9 @@ pub fn run(options: AnalyticsOptions) -> anyhow::Result<()> {
     .get_result(&mut conn)?;
 
     let (from, to) = (NaiveDate::from_ymd_opt(options.year, 1, 1).context("year")?, NaiveDate::from_ymd_opt(options.year, 12, 31).context("year")?);
-    let request = AvailabilityRequest { country: country.clone(), region_id: None, range: DateRange { from, to }, group_by: None };
+    let zone = crate::db::models::country::Country::zone_of(&mut conn, &country)?;
+    let range = DateRange { from, to, zone };
+    let request = AvailabilityRequest { country: country.clone(), region_id: None, range, partial: false, group_by: None };
     let timed = |conn: &mut PgConnection, source: Source| -> anyhow::Result<(f64, String)> {
         let started = Instant::now();
         let r = report(conn, &request, source).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -247,12 +249,12 @@ pub fn run(options: AnalyticsOptions) -> anyhow::Result<()> {
     println!("  plain aggregate over the raw rows:              p50 {raw:.0} ms over {} runs", options.report_runs.min(5));
     println!("  ratio raw/aggregates: {:.0}×  (target ≥ 50×)", raw / agg);
 
-    let today = Utc::now().date_naive();
+    let now = Utc::now();
     let started = Instant::now();
-    let full = crate::rules::scan::run(&mut conn, &country, DateRange { from, to }, ScanTrigger::Manual, None, today, 10)?;
+    let full = crate::rules::scan::run(&mut conn, &country, range, ScanTrigger::Manual, None, now, 10)?;
     let full_seconds = started.elapsed().as_secs_f64();
     let started = Instant::now();
-    let day = crate::rules::scan::run(&mut conn, &country, DateRange { from: to, to }, ScanTrigger::Manual, None, today, 10)?;
+    let day = crate::rules::scan::run(&mut conn, &country, DateRange { from: to, to, zone }, ScanTrigger::Manual, None, now, 10)?;
     let day_seconds = started.elapsed().as_secs_f64();
     println!("full-year scan (21 rules): {full_seconds:.1} s, {} flags raised, {} refreshed  (target ≤ 60 s)", full.flags_raised, full.flags_updated);
     println!("one-day scan:              {day_seconds:.2} s, {} flags raised, {} refreshed  (target ≤ 2 s)", day.flags_raised, day.flags_updated);

@@ -11,6 +11,7 @@ use crate::app;
 use crate::app::error::{AppResult, DomainError};
 use crate::auth::Caller;
 use crate::db::reports::flows::{DateRange, Source};
+use crate::domain::period::{Tz, today_in};
 use crate::extract::QueryParams;
 use crate::state::AppState;
 use crate::views::analytics::{
@@ -41,12 +42,20 @@ fn analysed_country(caller: &Caller, requested: Option<&str>) -> AppResult<Strin
 async fn get_availability(state: web::Data<AppState>, caller: Caller, query: QueryParams<AvailabilityQuery>) -> AppResult<HttpResponse> {
     let q = query.0;
     let country = analysed_country(&caller, q.country.as_deref())?;
-    let range = analytics::report_range(q.year, q.from, q.to, Utc::now().date_naive())?;
-    let request = AvailabilityRequest { country, region_id: q.region_id, range, group_by: q.group_by.and_then(|g| g.grouping()) };
     let shared = state.clone();
     let report = app::run(&state.pool, move |conn| {
+        // The country's today: its days end at its local midnight.
+        let now = Utc::now();
+        let period = analytics::country_period(conn, &country, q.year, q.from, q.to, now)?;
+        let request = AvailabilityRequest {
+            country,
+            region_id: q.region_id,
+            range: period.range,
+            partial: period.partial,
+            group_by: q.group_by.and_then(|g| g.grouping()),
+        };
         // Reports are cut on today's date (reference values in force, a period in progress).
-        let key = format!("{request:?}@{}", Utc::now().date_naive());
+        let key = format!("{request:?}@{}", today_in(period.range.zone, now));
         let generation = app::cache::generation(conn)?;
         Ok(shared.availability_reports.get_or_compute(&key, generation, || analytics::availability::report(conn, &request, Source::Aggregates))?)
     })
@@ -60,9 +69,12 @@ async fn get_availability(state: web::Data<AppState>, caller: Caller, query: Que
 async fn get_consumption(state: web::Data<AppState>, caller: Caller, query: QueryParams<AvailabilityQuery>) -> AppResult<HttpResponse> {
     let q = query.0;
     let country = analysed_country(&caller, q.country.as_deref())?;
-    let range = analytics::report_range(q.year, q.from, q.to, Utc::now().date_naive())?;
     let region = q.region_id;
-    let report = app::run(&state.pool, move |conn| Ok(analytics::consumption::report(conn, &country, region, range)?)).await?;
+    let report = app::run(&state.pool, move |conn| {
+        let period = analytics::country_period(conn, &country, q.year, q.from, q.to, Utc::now())?;
+        Ok(analytics::consumption::report(conn, &country, region, period)?)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(ConsumptionReport::from(&report)))
 }
 
@@ -73,8 +85,11 @@ async fn get_consumption(state: web::Data<AppState>, caller: Caller, query: Quer
 async fn get_estimate_use(state: web::Data<AppState>, caller: Caller, query: QueryParams<CountryYearQuery>) -> AppResult<HttpResponse> {
     let q = query.0;
     let country = analysed_country(&caller, q.country.as_deref())?;
-    let range = analytics::report_range(Some(q.year), None, None, Utc::now().date_naive())?;
-    let report = app::run(&state.pool, move |conn| Ok(analytics::estimates::report(conn, &country, q.year, range)?)).await?;
+    let report = app::run(&state.pool, move |conn| {
+        let range = analytics::country_period(conn, &country, Some(q.year), None, None, Utc::now())?.range;
+        Ok(analytics::estimates::report(conn, &country, q.year, range)?)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(EstimateUseReport::from(&report)))
 }
 
@@ -108,12 +123,8 @@ async fn get_estimate_proposal(state: web::Data<AppState>, caller: Caller, query
 async fn get_stock_outs(state: web::Data<AppState>, caller: Caller, query: QueryParams<StockOutQuery>) -> AppResult<HttpResponse> {
     let q = query.0;
     let country = analysed_country(&caller, q.country.as_deref())?;
-    let request = analytics::stock_outs::StockOutRequest {
-        country,
-        region_id: q.region_id,
-        max_days_left: q.max_days_left.unwrap_or(30),
-        today: Utc::now().date_naive(),
-    };
+    let request =
+        analytics::stock_outs::StockOutRequest { country, region_id: q.region_id, max_days_left: q.max_days_left.unwrap_or(30), now: Utc::now() };
     let report = app::run(&state.pool, move |conn| Ok(analytics::stock_outs::report(conn, &request)?)).await?;
     Ok(HttpResponse::Ok().json(StockOutReport::from(&report)))
 }
@@ -124,8 +135,8 @@ async fn get_stock_outs(state: web::Data<AppState>, caller: Caller, query: Query
 async fn get_mass_balance(state: web::Data<AppState>, caller: Caller, query: QueryParams<MassBalanceQuery>) -> AppResult<HttpResponse> {
     let q = query.0;
     let country = analysed_country(&caller, q.country.as_deref())?;
-    let range = analytics::report_range(Some(q.year), None, None, Utc::now().date_naive())?;
     let report = app::run(&state.pool, move |conn| {
+        let range = analytics::country_period(conn, &country, Some(q.year), None, None, Utc::now())?.range;
         let tolerance = crate::rules::mass_balance_residue::tolerance(conn, &country)?;
         let balances = analytics::mass_balance::balances(conn, &country, q.year, range.to, &tolerance, q.substance_id)?;
         Ok(MassBalanceReport::from_balances(country.clone(), q.year, &balances))
@@ -141,13 +152,14 @@ async fn get_mass_balance(state: web::Data<AppState>, caller: Caller, query: Que
 #[get("/analytics/regional")]
 async fn get_regional(state: web::Data<AppState>, _caller: Caller, query: QueryParams<RegionalQuery>) -> AppResult<HttpResponse> {
     let year = query.0.year;
-    let today = Utc::now().date_naive();
-    let range: DateRange = analytics::report_range(Some(year), None, None, today)?;
+    let now = Utc::now();
+    let today = now.date_naive();
+    let range: DateRange = analytics::report_range(Some(year), None, None, today, Tz::UTC)?;
     if state.settings.hub {
         // The hub holds no national rows: the view is what the countries sent.
         let countries = app::run(&state.pool, move |conn| app::exchange::regional::report(conn, year, today)).await?;
         return Ok(HttpResponse::Ok().json(RegionalReport::from_hub(year, &range, &countries)));
     }
-    let report = app::run(&state.pool, move |conn| Ok(analytics::regional::report(conn, year, range)?)).await?;
+    let report = app::run(&state.pool, move |conn| Ok(analytics::regional::report(conn, year, range, now)?)).await?;
     Ok(HttpResponse::Ok().json(RegionalReport::from(&report)))
 }

@@ -201,8 +201,7 @@ async fn list_reporting_periods(state: web::Data<AppState>, caller: Caller, quer
     let (grace, status) = (state.settings.reporting_grace_days, q.status);
     let country_code = country.clone();
     let facilities =
-        app::run(&state.pool, move |conn| Ok(reporting_status::of_country(conn, &country_code, month, Utc::now().date_naive(), grace, status)?))
-            .await?;
+        app::run(&state.pool, move |conn| Ok(reporting_status::of_country(conn, &country_code, month, Utc::now(), grace, status)?)).await?;
     let total = facilities.len() as i64;
     let facilities = facilities.into_iter().skip(page.offset() as usize).take(page.limit() as usize).map(FacilityPeriodView::from).collect();
     Ok(HttpResponse::Ok().json(ReportingPeriodList {

@@ -21,8 +21,17 @@ fn country_of(caller: &Caller, q: &FormQuery) -> AppResult<String> {
     caller.country_scope(q.country.as_deref())?.ok_or_else(|| DomainError::parameter("country", "is required").into())
 }
 
-fn csv_response(name: &str, header: &[&str], rows: Vec<Vec<String>>) -> AppResult<HttpResponse> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
+/// The CSV's first line for a form whose period is not over (`None` for a final form, whose
+/// first line is the header).
+fn provisional_line(provisional: bool, period: &str, as_of: chrono::NaiveDate, stocks: bool) -> Option<String> {
+    provisional.then(|| {
+        let stocks = if stocks { format!("; stocks are those held on {as_of}, not at 31 December") } else { String::new() };
+        format!("# provisional: {period} is not over; figures to {as_of}{stocks}\n")
+    })
+}
+
+fn csv_response(name: &str, first_line: Option<String>, header: &[&str], rows: Vec<Vec<String>>) -> AppResult<HttpResponse> {
+    let mut writer = csv::Writer::from_writer(first_line.unwrap_or_default().into_bytes());
     writer.write_record(header).map_err(anyhow::Error::from)?;
     for row in rows {
         writer.write_record(&row).map_err(anyhow::Error::from)?;
@@ -38,7 +47,10 @@ fn kg_g(q: &incb::KgG) -> [String; 2] {
     [q.kg.to_string(), q.g.to_string()]
 }
 
-/// Form C: consumption, stocks at 31 December, imports and exports of a year, per narcotic drug.
+/// Form C: consumption, stocks at 31 December, imports and exports of a year, per narcotic
+/// drug. For a year not yet over (in the country's time) the form is `provisional`: figures
+/// to `as_of`, stocks of that day (`stocks_as_of`; `stocks_31_december` is null), and the
+/// CSV's first line says so.
 #[utoipa::path(tag = "reports", params(FormQuery), responses((status = 200, description = "Form C as JSON, or as CSV with `format=csv`", content((FormC = "application/json"), (String = "text/csv")))))]
 #[get("/reports/incb/form-c")]
 async fn get_form_c(state: web::Data<AppState>, caller: Caller, query: QueryParams<FormQuery>) -> AppResult<HttpResponse> {
@@ -46,19 +58,22 @@ async fn get_form_c(state: web::Data<AppState>, caller: Caller, query: QueryPara
     let country = country_of(&caller, &q)?;
     let format = q.format.unwrap_or(ReportFormat::Json);
     let year = q.year;
-    let form = app::run(&state.pool, move |conn| Ok(incb::form_c(conn, &country, year, Utc::now().date_naive())?)).await?;
+    let form = app::run(&state.pool, move |conn| Ok(incb::form_c(conn, &country, year, Utc::now())?)).await?;
+    // While the year runs, the stock columns say the day they were read at.
+    let (stock_kg, stock_g) = if form.provisional { ("stock_as_of_kg", "stock_as_of_g") } else { ("stock_31_december_kg", "stock_31_december_g") };
     match format {
         ReportFormat::Json => Ok(HttpResponse::Ok().json(FormC::from(&form))),
         ReportFormat::Csv => csv_response(
             &format!("form-c-{}-{}", form.country, form.year),
+            provisional_line(form.provisional, &format!("the year {}", form.year), form.as_of, true),
             &[
                 "country",
                 "year",
                 "substance",
                 "consumed_kg",
                 "consumed_g",
-                "stock_31_december_kg",
-                "stock_31_december_g",
+                stock_kg,
+                stock_g,
                 "imported_kg",
                 "imported_g",
                 "exported_kg",
@@ -69,7 +84,7 @@ async fn get_form_c(state: web::Data<AppState>, caller: Caller, query: QueryPara
                 .map(|l| {
                     let mut row = vec![form.country.clone(), form.year.to_string(), l.inn.clone()];
                     row.extend(kg_g(&l.consumed));
-                    row.extend(kg_g(&l.stocks_31_december));
+                    row.extend(kg_g(&l.stocks));
                     row.extend(kg_g(&l.imported));
                     row.extend(kg_g(&l.exported));
                     row
@@ -80,7 +95,8 @@ async fn get_form_c(state: web::Data<AppState>, caller: Caller, query: QueryPara
 }
 
 /// Form A: imports of a quarter by substance and exporting country, and exports by
-/// substance and importing country (`exports`).
+/// substance and importing country (`exports`); `provisional` with its `as_of` while the
+/// quarter runs (the CSV's first line says so).
 #[utoipa::path(tag = "reports", params(FormQuery), responses((status = 200, description = "Form A as JSON, or as CSV with `format=csv`", content((FormA = "application/json"), (String = "text/csv")))))]
 #[get("/reports/incb/form-a")]
 async fn get_form_a(state: web::Data<AppState>, caller: Caller, query: QueryParams<FormQuery>) -> AppResult<HttpResponse> {
@@ -89,11 +105,12 @@ async fn get_form_a(state: web::Data<AppState>, caller: Caller, query: QueryPara
     let format = q.format.unwrap_or(ReportFormat::Json);
     let quarter = q.quarter.ok_or_else(|| DomainError::parameter("quarter", "is required (1 to 4)"))?;
     let year = q.year;
-    let form = app::run(&state.pool, move |conn| Ok(incb::form_a(conn, &country, year, quarter)?)).await?;
+    let form = app::run(&state.pool, move |conn| Ok(incb::form_a(conn, &country, year, quarter, Utc::now())?)).await?;
     match format {
         ReportFormat::Json => Ok(HttpResponse::Ok().json(FormA::from(&form))),
         ReportFormat::Csv => csv_response(
             &format!("form-a-{}-{}-q{}", form.country, form.year, form.quarter),
+            provisional_line(form.provisional, &format!("quarter {} of {}", form.quarter, form.year), form.as_of, false),
             &[
                 "country",
                 "year",

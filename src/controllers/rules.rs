@@ -70,7 +70,7 @@ fn spawn_scan(state: web::Data<AppState>, id: i64, actor: Actor) {
     let span = tracing::info_span!("scan", scan_id = id, request_id = actor.request_id.as_deref().unwrap_or(""));
     actix_web::rt::spawn(
         async move {
-            let result = app::run(&state.pool, move |conn| run_scan::run(conn, &actor, id, Utc::now().date_naive(), grace)).await;
+            let result = app::run(&state.pool, move |conn| run_scan::run(conn, &actor, id, Utc::now(), grace)).await;
             match result {
                 Ok(outcome) => tracing::info!(flags_raised = outcome.flags_raised, "scan finished"),
                 Err(e) => tracing::error!(error = %e, "scan failed"),

@@ -2,16 +2,21 @@
 //! `dispensing_monthly`, `facility_monthly`), kept current in the transaction of every
 //! ledger write — never rebuilt.
 //!
+//! Months are the country's own (cut at its local midnight, `countries.time_zone`): a
+//! dispensing at 02:00 on 1 April in Bishkek counts in April.
+//!
 //! Movements are summed in memory per aggregate row and upserted in primary-key order, so
 //! concurrent writers lock shared rows in the same order and cannot deadlock.
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Date, Text};
 
 use crate::db::enums::{AgeBand, FacilityKind, PatientSex, StockEventKind};
+use crate::db::models::country::Country;
+use crate::domain::period::{Month, Tz};
 
 /// One ledger movement as the aggregates see it.
 #[derive(Debug, Clone)]
@@ -40,10 +45,9 @@ pub struct PatientGroup {
     pub age_band: AgeBand,
 }
 
-/// The first day of the UTC month of `at`.
-pub fn month_of(at: DateTime<Utc>) -> NaiveDate {
-    let day = at.date_naive();
-    day.with_day(1).unwrap_or(day)
+/// The first day of the month of `at` in `zone`.
+pub fn month_of(zone: Tz, at: DateTime<Utc>) -> NaiveDate {
+    Month::of_instant(zone, at).first_day()
 }
 
 type SupplyKey = (String, NaiveDate, i64, FacilityKind, i64, StockEventKind);
@@ -55,8 +59,13 @@ pub fn apply(conn: &mut PgConnection, movements: &[Movement]) -> QueryResult<()>
     let mut supply: BTreeMap<SupplyKey, i64> = BTreeMap::new();
     let mut dispensing: BTreeMap<DispensingKey, (i64, i64)> = BTreeMap::new();
     let mut facility: BTreeMap<FacilityKey, (i64, i64)> = BTreeMap::new();
+    let mut zones: BTreeMap<&str, Tz> = BTreeMap::new();
     for m in movements {
-        let month = month_of(m.occurred_at);
+        let zone = match zones.get(m.country_code.as_str()) {
+            Some(z) => *z,
+            None => *zones.entry(m.country_code.as_str()).or_insert(Country::zone_of(conn, &m.country_code)?),
+        };
+        let month = month_of(zone, m.occurred_at);
         *supply.entry((m.country_code.clone(), month, m.region_id, m.facility_kind, m.product_id, m.bucket)).or_default() += m.delta_units;
         let f = facility.entry((m.facility_id, m.product_id, month, m.bucket)).or_default();
         f.0 += m.delta_units;

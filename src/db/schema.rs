@@ -66,6 +66,7 @@ diesel::table! {
         population -> Int8,
         population_date -> Date,
         population_source -> Text,
+        time_zone -> Text,
     }
 }
 

@@ -31,6 +31,7 @@ struct CountryRow {
     population: i64,
     population_date: NaiveDate,
     population_source: String,
+    time_zone: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -70,6 +71,7 @@ pub fn reference_data(conn: &mut PgConnection) -> anyhow::Result<()> {
                     population: row.population,
                     population_date: row.population_date,
                     population_source: row.population_source,
+                    time_zone: row.time_zone,
                 })
                 .on_conflict_do_nothing()
                 .execute(conn)?;
@@ -112,6 +114,9 @@ mod tests {
     fn shipped_tables_parse() {
         let countries: Vec<CountryRow> = csv::Reader::from_reader(COUNTRIES_CSV.as_bytes()).deserialize().collect::<Result<_, _>>().unwrap();
         assert_eq!(countries.len(), 5);
+        for c in &countries {
+            assert!(crate::domain::period::zone(&c.time_zone).is_some(), "{}: {}", c.iso2, c.time_zone);
+        }
         let substances: Vec<SubstanceRow> = csv::Reader::from_reader(SUBSTANCES_CSV.as_bytes()).deserialize().collect::<Result<_, _>>().unwrap();
         assert_eq!(substances.len(), 19);
         // The INCB opioid-analgesic basket, all eleven shipped.

@@ -5,6 +5,9 @@
 //!   Substances outside the basket (methadone for opioid agonist therapy, anaesthetics) do
 //!   not count: the figure measures the availability of pain relief.
 //! - Morphine-equivalent mg per capita = Σ base mg × ME factor ÷ population.
+//!   For a period in progress it is also given per year: × days of the year ÷ days counted
+//!   (`domain::period::annualised`). S-DDD per million per day is already a rate per day, so
+//!   bands judged on it are judged on the annualised pace, whatever share of a year is counted.
 //!
 //! A substance without an S-DDD (or ME factor) contributes nothing to that metric and is
 //! named in `missing`, never dropped silently. A basket substance with a quantity and no

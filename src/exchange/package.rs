@@ -22,7 +22,8 @@ use crate::db::models::region::Region;
 use crate::db::models::reporting_period::ReportingPeriod;
 use crate::db::reports::flows::{DateRange, Source};
 use crate::domain::decimal::Decimal;
-use crate::domain::period::Month;
+use crate::db::models::country::Country;
+use crate::domain::period::{Month, local_midnight};
 use crate::domain::suppression;
 
 /// The version of the package schema this build writes and reads.
@@ -278,7 +279,9 @@ pub struct BuildRequest {
 
 /// Builds the package of `request.country` for `request.month` (a month that has ended).
 pub fn build(conn: &mut PgConnection, request: &BuildRequest) -> AnalyticsResult<Package> {
-    let range = DateRange { from: request.month.first_day(), to: request.month.last_day() };
+    // The month is the country's: cut at its local midnights.
+    let zone = Country::zone_of(conn, &request.country)?;
+    let range = request.month.range(zone);
     let shares = |s: ExchangeSection| request.shared.contains(&s);
     let regions = Region::of_country(conn, &request.country)?;
     let availability = if shares(ExchangeSection::Availability) { Some(availability_section(conn, request, range, &regions)?) } else { None };
@@ -310,7 +313,8 @@ fn patients(conn: &mut PgConnection, country: &str, month: Month) -> QueryResult
     use diesel::sql_types::BigInt;
 
     use crate::db::schema::dispensings as d;
-    let (from, to) = month.bounds();
+    let zone = Country::zone_of(conn, country)?;
+    let (from, to) = month.bounds(zone);
     let in_month = d::table.filter(d::country_code.eq(country)).filter(d::dispensed_at.ge(from)).filter(d::dispensed_at.lt(to));
     let per_region: Vec<(i64, i64)> =
         in_month.group_by(d::region_id).select((d::region_id, sql::<BigInt>("count(DISTINCT patient_pseudonym)"))).load(conn)?;
@@ -324,14 +328,14 @@ fn availability_section(
     range: DateRange,
     regions: &[Region],
 ) -> AnalyticsResult<AvailabilitySection> {
-    let country_request = AvailabilityRequest { country: request.country.clone(), region_id: None, range, group_by: None };
+    let country_request = AvailabilityRequest { country: request.country.clone(), region_id: None, range, partial: false, group_by: None };
     let report = availability::report(conn, &country_request, Source::Aggregates)?;
     let (per_region, total) = patients(conn, &request.country, request.month)?;
     let cells: Vec<i64> = regions.iter().map(|r| per_region.get(&r.id).copied().unwrap_or(0)).collect();
     let (patient_counts, patients_total) = protect(&cells, total);
     let mut out = Vec::new();
     for (region, patients) in regions.iter().zip(patient_counts) {
-        let region_request = AvailabilityRequest { country: request.country.clone(), region_id: Some(region.id), range, group_by: None };
+        let region_request = AvailabilityRequest { country: request.country.clone(), region_id: Some(region.id), range, partial: false, group_by: None };
         let region_report = availability::report(conn, &region_request, Source::Aggregates)?;
         // The country report's line of the region: the same figures the ministry reads.
         let line = report
@@ -393,9 +397,11 @@ fn reporting_section(conn: &mut PgConnection, request: &BuildRequest, regions: &
 
 fn access_section(conn: &mut PgConnection, request: &BuildRequest, range: DateRange, regions: &[Region]) -> AnalyticsResult<AccessSection> {
     let as_of = range.to.min(request.today);
+    // The stock is read at the end of the month's last day (or now, for a month not over).
+    let as_of_instant = if as_of < request.today { local_midnight(range.zone, as_of.succ_opt().unwrap_or(as_of)) } else { Utc::now() };
     let report = analytics::stock_outs::report(
         conn,
-        &analytics::stock_outs::StockOutRequest { country: request.country.clone(), region_id: None, max_days_left: 0, today: as_of },
+        &analytics::stock_outs::StockOutRequest { country: request.country.clone(), region_id: None, max_days_left: 0, now: as_of_instant },
     )?;
     let points: Vec<i64> =
         regions.iter().map(|r| report.access_points.iter().find(|a| a.region_id == r.id).map_or(0, |a| a.dispensing_facilities)).collect();
@@ -430,7 +436,7 @@ fn access_section(conn: &mut PgConnection, request: &BuildRequest, range: DateRa
 fn estimates_section(conn: &mut PgConnection, request: &BuildRequest, range: DateRange) -> AnalyticsResult<EstimatesSection> {
     use chrono::Datelike;
     let year = range.from.year();
-    let year_range = DateRange { from: NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(range.from), to: range.to };
+    let year_range = DateRange { from: NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(range.from), to: range.to, zone: range.zone };
     let report = analytics::estimates::report(conn, &request.country, year, year_range)?;
     let substances = report
         .substances

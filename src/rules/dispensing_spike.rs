@@ -175,6 +175,7 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
         .bind::<Array<BigInt>, _>(spikes.iter().map(|s| s.facility_id).collect::<Vec<_>>())
         .bind::<Array<Date>, _>(spikes.iter().map(|s| s.month).collect::<Vec<_>>())
         .bind::<BigInt, _>(LISTED_DISPENSINGS)
+        .bind::<Text, _>(ctx.range.zone.name())
         .load(conn)?;
     let mut listed: BTreeMap<(i64, NaiveDate), Vec<i64>> = ids.into_iter().map(|r| ((r.facility_id, r.month), r.ids)).collect();
 

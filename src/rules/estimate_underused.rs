@@ -47,7 +47,7 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
         }
         let (Some(from), Some(to)) = (NaiveDate::from_ymd_opt(year, 1, 1), NaiveDate::from_ymd_opt(year, 12, 31)) else { continue };
         let catalog = Catalog::load(conn, to)?;
-        for (s, f) in figures(conn, &ctx.country, year, DateRange { from, to }, &catalog)? {
+        for (s, f) in figures(conn, &ctx.country, year, DateRange { from, to, zone: ctx.range.zone }, &catalog)? {
             let Some(estimate) = f.estimate_g.as_ref() else { continue };
             let Some(pct) = percent(&f.consumption_g, estimate) else { continue };
             if pct >= params.threshold_pct.0 {

@@ -68,6 +68,7 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
         .bind::<Text, _>(&ctx.country)
         .bind::<Date, _>(first.first_day())
         .bind::<Date, _>(last.first_day())
+        .bind::<Text, _>(ctx.range.zone.name())
         .load(conn)?;
     Ok(rows
         .into_iter()

@@ -102,8 +102,8 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
         .bind::<BigInt, _>(params.loss_events)
         .bind::<Date, _>(whole.0)
         .bind::<Date, _>(whole.1)
-        .bind::<Timestamptz, _>(crate::db::reports::flows::midnight(whole.0))
-        .bind::<Timestamptz, _>(crate::db::reports::flows::midnight(whole.1))
+        .bind::<Timestamptz, _>(ctx.range.midnight(whole.0))
+        .bind::<Timestamptz, _>(ctx.range.midnight(whole.1))
         .load(conn)?;
     let hundred = bigdecimal::BigDecimal::from(100);
     Ok(rows
@@ -158,7 +158,7 @@ mod tests {
 
     #[test]
     fn whole_months_split_a_range() {
-        let r = |a, b| DateRange { from: a, to: b };
+        let r = |a, b| DateRange { from: a, to: b, zone: chrono_tz::Tz::UTC };
         assert_eq!(whole_months(&r(day(2025, 1, 1), day(2025, 12, 31))), (day(2025, 1, 1), day(2026, 1, 1)));
         assert_eq!(whole_months(&r(day(2025, 1, 15), day(2025, 3, 31))), (day(2025, 2, 1), day(2025, 4, 1)));
         assert_eq!(whole_months(&r(day(2025, 1, 15), day(2025, 3, 30))), (day(2025, 2, 1), day(2025, 3, 1)));

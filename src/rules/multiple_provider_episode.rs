@@ -26,6 +26,7 @@ use serde_json::json;
 
 use crate::db::enums::{Severity, SubjectType};
 use crate::rules::{Finding, ScanContext};
+use crate::domain::period::{Tz, local_day};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -100,22 +101,22 @@ impl<K: Hash + Eq> Counter<K> {
 }
 
 /// The best qualifying window of one patient's dispensings (sorted by time): its first and
-/// one-past-last index and its last day.
-fn best_window(rows: &[Row], from: NaiveDate, to: NaiveDate, params: &Params) -> Option<(usize, usize, NaiveDate)> {
+/// one-past-last index and its last day. Days are those of `zone` (the country's).
+fn best_window(rows: &[Row], (from, to): (NaiveDate, NaiveDate), zone: Tz, params: &Params) -> Option<(usize, usize, NaiveDate)> {
     let mut prescribers = Counter(HashMap::new());
     let mut facilities = Counter(HashMap::new());
     let (mut lo, mut hi) = (0usize, 0usize);
     let mut best: Option<(usize, usize, usize, NaiveDate)> = None;
     while hi < rows.len() {
         // The window ends with the whole day of rows[hi].
-        let day = rows[hi].dispensed_at.date_naive();
-        while hi < rows.len() && rows[hi].dispensed_at.date_naive() == day {
+        let day = local_day(zone, rows[hi].dispensed_at);
+        while hi < rows.len() && local_day(zone, rows[hi].dispensed_at) == day {
             prescribers.add(rows[hi].prescriber_id.as_str());
             facilities.add(rows[hi].facility_id);
             hi += 1;
         }
         let first_day = day - Duration::days(params.window_days - 1);
-        while rows[lo].dispensed_at.date_naive() < first_day {
+        while local_day(zone, rows[lo].dispensed_at) < first_day {
             prescribers.remove(&rows[lo].prescriber_id.as_str());
             facilities.remove(&rows[lo].facility_id);
             lo += 1;
@@ -148,7 +149,7 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
 
     let mut findings = Vec::new();
     for patient in rows.chunk_by(|a, b| a.patient_pseudonym == b.patient_pseudonym) {
-        let Some((lo, hi, last_day)) = best_window(patient, ctx.range.from, ctx.range.to, params) else { continue };
+        let Some((lo, hi, last_day)) = best_window(patient, (ctx.range.from, ctx.range.to), ctx.range.zone, params) else { continue };
         let window = &patient[lo..hi];
         let prescribers: BTreeSet<&str> = window.iter().map(|r| r.prescriber_id.as_str()).collect();
         let facilities: BTreeSet<i64> = window.iter().map(|r| r.facility_id).collect();
@@ -214,15 +215,15 @@ mod tests {
     fn a_window_needs_both_counts_and_must_end_in_the_period() {
         let p = Params { window_days: 10, ..Params::default() };
         let rows = vec![row(1, 1, "a", 1), row(2, 3, "b", 2), row(3, 5, "c", 3), row(4, 8, "d", 4), row(5, 20, "e", 5)];
-        assert_eq!(best_window(&rows, day(1), day(31), &p), Some((0, 4, day(8))));
+        assert_eq!(best_window(&rows, (day(1), day(31)), Tz::UTC, &p), Some((0, 4, day(8))));
         // The window ending on the 8th is before the period.
-        assert_eq!(best_window(&rows, day(9), day(31), &p), None);
+        assert_eq!(best_window(&rows, (day(9), day(31)), Tz::UTC, &p), None);
         // Eleven days from first to last: no window of ten days holds all four.
         let spread = vec![row(1, 1, "a", 1), row(2, 3, "b", 2), row(3, 5, "c", 3), row(4, 11, "d", 4)];
-        assert_eq!(best_window(&spread, day(1), day(31), &p), None);
+        assert_eq!(best_window(&spread, (day(1), day(31)), Tz::UTC, &p), None);
         // Four prescribers, three facilities.
         let three = vec![row(1, 1, "a", 1), row(2, 3, "b", 2), row(3, 5, "c", 3), row(4, 8, "d", 3)];
-        assert_eq!(best_window(&three, day(1), day(31), &p), None);
+        assert_eq!(best_window(&three, (day(1), day(31)), Tz::UTC, &p), None);
     }
 
     #[test]

@@ -5,16 +5,18 @@
 //! finds them. The scan's per-rule report says what each rule found and, for the rules that
 //! compare subjects, how many it evaluated and how many it could not, by reason.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, Utc};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use serde_json::{Value, json};
 
 use crate::db::enums::{FlagStatus, ScanTrigger};
+use crate::db::models::country::Country;
 use crate::db::models::flag::{Flag, FlagEvent, NewFlag, NewFlagEvent};
 use crate::db::models::rule::Rule;
 use crate::db::models::scan::Scan;
 use crate::db::reports::flows::DateRange;
+use crate::domain::period::today_in;
 use crate::rules::{Coverage, Evaluation, ScanContext, specs};
 
 /// What a scan did.
@@ -25,32 +27,34 @@ pub struct ScanOutcome {
     pub flags_updated: i32,
 }
 
-/// Runs every enabled rule for `country` over `range` in one transaction (each rule in its
-/// own savepoint: a failing rule is reported in the scan and the others still run).
+/// Runs every enabled rule for `country` over the days `from`..=`to` of `range` in one
+/// transaction (each rule in its own savepoint: a failing rule is reported in the scan and
+/// the others still run). Days are the country's (cut at its local midnight, whatever the
+/// zone `range` came with), and "today" is the country's day at the instant `now`.
 pub fn run(
     conn: &mut PgConnection,
     country: &str,
     range: DateRange,
     trigger: ScanTrigger,
     requested_by: Option<i64>,
-    today: NaiveDate,
+    now: DateTime<Utc>,
     reporting_grace_days: i64,
 ) -> QueryResult<ScanOutcome> {
     conn.transaction(|conn| {
         prepare(conn, country)?;
         let scan = Scan::start(conn, country, range.from, range.to, trigger, requested_by)?;
-        evaluate(conn, scan, today, reporting_grace_days)
+        evaluate(conn, scan, now, reporting_grace_days)
     })
 }
 
 /// Runs the rules for a scan already recorded as running (a manual scan the API answered
 /// with 202), in one transaction like [`run`]. When that transaction fails, the scan is
 /// marked failed.
-pub fn complete(conn: &mut PgConnection, scan: Scan, today: NaiveDate, reporting_grace_days: i64) -> QueryResult<ScanOutcome> {
+pub fn complete(conn: &mut PgConnection, scan: Scan, now: DateTime<Utc>, reporting_grace_days: i64) -> QueryResult<ScanOutcome> {
     let id = scan.id;
     let result = conn.transaction(|conn| {
         prepare(conn, &scan.country_code)?;
-        evaluate(conn, scan, today, reporting_grace_days)
+        evaluate(conn, scan, now, reporting_grace_days)
     });
     if result.is_err() {
         Scan::fail(conn, id)?;
@@ -67,9 +71,11 @@ fn prepare(conn: &mut PgConnection, country: &str) -> QueryResult<()> {
 }
 
 /// Every enabled rule of the scan's country over its period, each in its own savepoint.
-fn evaluate(conn: &mut PgConnection, scan: Scan, today: NaiveDate, reporting_grace_days: i64) -> QueryResult<ScanOutcome> {
+fn evaluate(conn: &mut PgConnection, scan: Scan, now: DateTime<Utc>, reporting_grace_days: i64) -> QueryResult<ScanOutcome> {
     let country = scan.country_code.as_str();
-    let range = DateRange { from: scan.period_from, to: scan.period_to };
+    let zone = Country::zone_of(conn, country)?;
+    let range = DateRange { from: scan.period_from, to: scan.period_to, zone };
+    let today = today_in(zone, now);
     let ctx = ScanContext { country: country.to_owned(), range, today, reporting_grace_days };
     let configured = Rule::of_country(conn, country)?;
     let (mut raised, mut updated) = (0i32, 0i32);

@@ -2,7 +2,7 @@
 //! for at least `min_days` (7) on the scan's last day (or today, if earlier). One finding
 //! per facility listing its products at zero; high from `high_days` (30).
 
-use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use chrono::{Duration, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Text, Timestamptz};
 use serde::{Deserialize, Serialize};
@@ -49,7 +49,8 @@ struct Row {
 
 pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> QueryResult<Vec<Finding>> {
     let day: NaiveDate = ctx.range.to.min(ctx.today);
-    let cutoff = Utc.from_utc_datetime(&(day - Duration::days(params.min_days) + Duration::days(1)).and_hms_opt(0, 0, 0).unwrap_or_default());
+    // Days at zero are the country's days: zero since before local midnight of the cut-off day.
+    let cutoff = ctx.range.midnight(day - Duration::days(params.min_days) + Duration::days(1));
     let rows: Vec<Row> = diesel::sql_query(include_str!("stock_out.sql"))
         .bind::<Text, _>(&ctx.country)
         .bind::<Timestamptz, _>(cutoff)
@@ -57,7 +58,7 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
     Ok(rows
         .into_iter()
         .map(|r| {
-            let days: Vec<i64> = r.zero_since.iter().map(|z| (day - z.date_naive()).num_days()).collect();
+            let days: Vec<i64> = r.zero_since.iter().map(|z| (day - crate::domain::period::local_day(ctx.range.zone, *z)).num_days()).collect();
             let longest = days.iter().copied().max().unwrap_or(0);
             Finding::about_facility(
                 r.facility_id,

@@ -72,6 +72,7 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
         .bind::<Date, _>(ctx.today)
         .bind::<BigInt, _>(params.confirm_days)
         .bind::<BigInt, _>(params.min_shortfall_units)
+        .bind::<Text, _>(ctx.range.zone.name())
         .load(conn)?;
     Ok(rows
         .into_iter()

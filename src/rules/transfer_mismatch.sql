@@ -4,7 +4,7 @@
 WITH t AS (
     SELECT t.id, t.from_facility_id, t.to_facility_id, t.product_id, t.shipped_at, t.quantity_units, t.received_units,
            t.received_at, CASE WHEN t.received_units IS NOT NULL THEN t.quantity_units - t.received_units END AS shortfall,
-           CASE WHEN t.received_at IS NULL THEN $4::date - (t.shipped_at AT TIME ZONE 'UTC')::date END AS days_unconfirmed
+           CASE WHEN t.received_at IS NULL THEN $4::date - (t.shipped_at AT TIME ZONE $7)::date END AS days_unconfirmed
     FROM transfers t
     WHERE t.country_code = $1 AND t.shipped_at >= $2 AND t.shipped_at < $3),
 bad AS (

@@ -142,6 +142,7 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
         .bind::<Timestamptz, _>(to)
         .bind::<Array<BigInt>, _>(&facility_ids)
         .bind::<Array<BigInt>, _>(&product_ids)
+        .bind::<Text, _>(ctx.range.zone.name())
         .load(conn)?;
 
     let candidates: BTreeMap<(i64, i32), Candidate> = candidates.into_iter().map(|c| ((c.substance_id, c.year), c)).collect();
@@ -161,6 +162,7 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
         .bind::<Array<Date>, _>(counts.iter().map(|c| span(c).0).collect::<Vec<_>>())
         .bind::<Array<Date>, _>(counts.iter().map(|c| span(c).1).collect::<Vec<_>>())
         .bind::<BigInt, _>(LISTED_DISPENSINGS)
+        .bind::<Text, _>(ctx.range.zone.name())
         .load(conn)?;
     let mut first_ids: BTreeMap<(i64, i32), Vec<Dated>> = BTreeMap::new();
     for l in listed {

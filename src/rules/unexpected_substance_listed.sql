@@ -6,6 +6,6 @@ FROM unnest($1::bigint[], $2::int[], $3::bigint[], $4::bigint[], $5::date[], $6:
 CROSS JOIN LATERAL (
     SELECT d.id, d.dispensed_at FROM counted_dispensings d
     WHERE d.facility_id = x.facility_id AND d.product_id = x.product_id
-      AND d.dispensed_at >= x.pf::timestamp AT TIME ZONE 'UTC'
-      AND d.dispensed_at < (x.pt + 1)::timestamp AT TIME ZONE 'UTC'
+      AND d.dispensed_at >= x.pf::timestamp AT TIME ZONE $8
+      AND d.dispensed_at < (x.pt + 1)::timestamp AT TIME ZONE $8
     ORDER BY d.dispensed_at, d.id LIMIT $7) l

@@ -102,6 +102,7 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
         .bind::<Numeric, _>(&params.factor.0)
         .bind::<Timestamptz, _>(from)
         .bind::<Timestamptz, _>(to)
+        .bind::<Text, _>(ctx.range.zone.name())
         .load(conn)?;
     Ok(rows
         .into_iter()

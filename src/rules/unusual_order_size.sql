@@ -36,8 +36,8 @@ hit AS (
 ev AS (
     SELECT h.facility_id, h.month, e.id FROM hit h JOIN stock_events e
       ON e.facility_id = h.facility_id AND e.product_id = h.product_id
-     AND e.occurred_at >= h.month::timestamp AT TIME ZONE 'UTC'
-     AND e.occurred_at < (h.month + interval '1 month')::timestamp AT TIME ZONE 'UTC'
+     AND e.occurred_at >= h.month::timestamp AT TIME ZONE $9
+     AND e.occurred_at < (h.month + interval '1 month')::timestamp AT TIME ZONE $9
     WHERE e.kind IN ('receipt', 'import_receipt', 'transfer_in')
       AND NOT EXISTS (SELECT 1 FROM stock_events r WHERE r.reverses_entry_id = e.id)),
 ids AS (SELECT facility_id, month, array_agg(id ORDER BY id) AS event_ids FROM ev GROUP BY facility_id, month)

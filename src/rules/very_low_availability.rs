@@ -63,7 +63,8 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
         return Ok(Vec::new());
     }
     let bands = finding_bands(conn)?;
-    let request = AvailabilityRequest { country: ctx.country.clone(), region_id: None, range: ctx.range, group_by: None };
+    let request =
+        AvailabilityRequest { country: ctx.country.clone(), region_id: None, range: ctx.range, partial: !ctx.range.is_over(ctx.today), group_by: None };
     let Ok(r) = report(conn, &request, Source::Aggregates) else { return Ok(Vec::new()) };
     let evidence = |m: &AreaMetrics, population: &Option<crate::domain::decimal::Decimal>| {
         let missing: Vec<_> = m

@@ -44,11 +44,17 @@ pub struct AreaMetrics {
     pub dispensed_mg_base: Option<Decimal>,
     /// Of consumption.
     pub sddd_per_million_per_day: Option<Decimal>,
-    /// Of consumption.
+    /// Of consumption, over the days counted (`period.days`).
     pub me_mg_per_capita: Option<Decimal>,
+    /// Of consumption, annualised: `me_mg_per_capita` × days of the year ÷ days counted (the
+    /// same figure for a whole year; for a period in progress, the year at the same pace).
+    pub me_mg_per_capita_per_year: Option<Decimal>,
     pub dispensed_sddd_per_million_per_day: Option<Decimal>,
     pub dispensed_me_mg_per_capita: Option<Decimal>,
-    /// Adequacy band of `sddd_per_million_per_day`.
+    /// Of dispensing, annualised like `me_mg_per_capita_per_year`.
+    pub dispensed_me_mg_per_capita_per_year: Option<Decimal>,
+    /// Adequacy band of `sddd_per_million_per_day`: a daily rate over the days counted, that
+    /// is the annualised rate (see the report's `band_basis`).
     pub band: Option<String>,
     /// The band is provisional: the S-DDD total is `incomplete`.
     pub band_provisional: bool,
@@ -106,7 +112,13 @@ pub struct GroupMetrics {
 pub struct AvailabilityReport {
     pub country: String,
     pub region_id: Option<i64>,
+    /// The days counted: to today (the country's) when the period is not over.
     pub period: PeriodView,
+    /// The period asked for is not over: `period.to` is today and `period.days` the days so
+    /// far; per-capita figures are for those days, with their annualised `…_per_year`.
+    pub partial: bool,
+    /// What the adequacy bands are judged on.
+    pub band_basis: BandBasis,
     /// Reference values (S-DDD, ME factors) are those in force on this date.
     pub reference_values_as_of: NaiveDate,
     /// Average population over the period.
@@ -120,6 +132,22 @@ pub struct AvailabilityReport {
     /// Present with `group_by=month|sex|age_band`. By sex and age band only dispensed
     /// quantities are known.
     pub groups: Vec<GroupMetrics>,
+}
+
+/// What the adequacy bands are judged on: S-DDD per million inhabitants per day of
+/// consumption, a daily rate over the days counted, so a period in progress is banded on
+/// its annualised rate (the pace of the days so far), not on the share of a year it holds.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BandBasis {
+    /// `sddd_per_million_per_day`.
+    pub metric: String,
+    /// The days the rate is over.
+    pub days: i64,
+    /// The days of the year an annualised figure scales to (365 or 366).
+    pub year_days: i64,
+    /// True: the band is of the rate per day, the same for the days counted and for a
+    /// whole year at that pace.
+    pub annualised: bool,
 }
 
 crate::string_enum! {
@@ -482,7 +510,10 @@ pub struct MonthlyConsumption {
 pub struct ConsumptionReport {
     pub country: String,
     pub region_id: Option<i64>,
+    /// The days counted: to today (the country's) when the period is not over.
     pub period: PeriodView,
+    /// The period asked for is not over: the last month holds the days so far only.
+    pub partial: bool,
     pub months: Vec<MonthlyConsumption>,
 }
 
@@ -500,8 +531,12 @@ pub struct FormCLine {
     pub inn: String,
     /// Quantity consumed (supplied to the retail level) in the year.
     pub consumed: KgG,
-    /// Stocks held by importers and wholesalers at 31 December.
-    pub stocks_31_december: KgG,
+    /// Stocks held by importers and wholesalers at 31 December; `null` while the form is
+    /// `provisional` (the year is not over: see `stocks_as_of`).
+    pub stocks_31_december: Option<KgG>,
+    /// Stocks held by importers and wholesalers at the end of `as_of` (31 December once the
+    /// year is over).
+    pub stocks_as_of: KgG,
     /// Imported in the year.
     pub imported: KgG,
     /// Exported in the year (shipments against export authorizations).
@@ -513,6 +548,11 @@ pub struct FormC {
     pub form: String,
     pub country: String,
     pub year: i32,
+    /// The year is not over in the country: figures run to `as_of` only and may change.
+    pub provisional: bool,
+    /// The last day counted and the day stocks are read at (31 December once the year is
+    /// over).
+    pub as_of: NaiveDate,
     pub lines: Vec<FormCLine>,
 }
 
@@ -539,6 +579,10 @@ pub struct FormA {
     pub country: String,
     pub year: i32,
     pub quarter: u32,
+    /// The quarter is not over in the country: imports run to `as_of` only and may change.
+    pub provisional: bool,
+    /// The last day counted (the quarter's last day once it is over).
+    pub as_of: NaiveDate,
     /// Imports by substance and exporting country.
     pub lines: Vec<FormALine>,
     /// Exports by substance and importing country.
@@ -663,8 +707,10 @@ impl From<&availability::AreaMetrics> for AreaMetrics {
             dispensed_mg_base: m.dispensed_mg_base.clone(),
             sddd_per_million_per_day: m.sddd_per_million_per_day.clone(),
             me_mg_per_capita: m.me_mg_per_capita.clone(),
+            me_mg_per_capita_per_year: m.me_mg_per_capita_per_year.clone(),
             dispensed_sddd_per_million_per_day: m.dispensed_sddd_per_million_per_day.clone(),
             dispensed_me_mg_per_capita: m.dispensed_me_mg_per_capita.clone(),
+            dispensed_me_mg_per_capita_per_year: m.dispensed_me_mg_per_capita_per_year.clone(),
             band: m.band.as_ref().map(|b| b.code.clone()),
             band_provisional: m.band.is_some() && m.incomplete,
             incomplete: m.incomplete,
@@ -724,6 +770,8 @@ impl From<&availability::AvailabilityReport> for AvailabilityReport {
             country: r.country.clone(),
             region_id: r.region_id,
             period: (&r.period).into(),
+            partial: r.partial,
+            band_basis: BandBasis { metric: "sddd_per_million_per_day".to_owned(), days: r.period.days(), year_days: r.year_days, annualised: true },
             reference_values_as_of: r.reference_values_as_of,
             population: r.population.clone(),
             population_source: r.population_source.as_str().to_owned(),
@@ -753,6 +801,7 @@ impl From<&consumption::ConsumptionReport> for ConsumptionReport {
             country: r.country.clone(),
             region_id: r.region_id,
             period: (&r.period).into(),
+            partial: r.partial,
             months: r.months.iter().map(MonthlyConsumption::from).collect(),
         }
     }
@@ -1020,6 +1069,8 @@ impl From<&incb::FormC> for FormC {
             form: "C".to_owned(),
             country: f.country.clone(),
             year: f.year,
+            provisional: f.provisional,
+            as_of: f.as_of,
             lines: f
                 .lines
                 .iter()
@@ -1027,7 +1078,8 @@ impl From<&incb::FormC> for FormC {
                     substance_id: l.substance_id,
                     inn: l.inn.clone(),
                     consumed: (&l.consumed).into(),
-                    stocks_31_december: (&l.stocks_31_december).into(),
+                    stocks_31_december: (!f.provisional).then(|| (&l.stocks).into()),
+                    stocks_as_of: (&l.stocks).into(),
                     imported: (&l.imported).into(),
                     exported: (&l.exported).into(),
                 })
@@ -1043,6 +1095,8 @@ impl From<&incb::FormA> for FormA {
             country: f.country.clone(),
             year: f.year,
             quarter: f.quarter,
+            provisional: f.provisional,
+            as_of: f.as_of,
             lines: f
                 .lines
                 .iter()

@@ -224,6 +224,9 @@ pub struct CountryView {
     pub population: i64,
     pub population_date: NaiveDate,
     pub population_source: String,
+    /// The tz-database zone whose local midnight cuts the country's days and months
+    /// (monthly figures, reporting periods, "today", daily scans).
+    pub time_zone: String,
 }
 
 impl From<Country> for CountryView {
@@ -235,6 +238,7 @@ impl From<Country> for CountryView {
             population: c.population,
             population_date: c.population_date,
             population_source: c.population_source,
+            time_zone: c.time_zone,
         }
     }
 }

@@ -292,12 +292,14 @@ async fn a_month_closes_with_its_records_or_an_explicit_zero_report() {
     settings.backdate_days = 400;
     let s = setup_with(TestApp::spawn_with(settings).await, 0).await;
     let app = &s.app;
-    let today = Utc::now().date_naive();
+    // Months are Kazakhstan's (the pharmacy's country), cut at its local midnight.
+    let almaty = tarozi::domain::period::zone("Asia/Almaty").unwrap();
+    let today = tarozi::domain::period::today_in(almaty, Utc::now());
     let this_month = tarozi::domain::period::Month::of(today);
     let month_ago = tarozi::domain::period::Month::of(this_month.first_day() - Duration::days(1));
     let two_ago = tarozi::domain::period::Month::of(month_ago.first_day() - Duration::days(1));
-    app.stock_up(&s.user, s.pharmacy.id, s.morphine, 10, two_ago.bounds().0 - Duration::days(1)).await;
-    let in_two_ago = two_ago.bounds().0 + Duration::days(3);
+    app.stock_up(&s.user, s.pharmacy.id, s.morphine, 10, two_ago.bounds(almaty).0 - Duration::days(1)).await;
+    let in_two_ago = two_ago.bounds(almaty).0 + Duration::days(3);
     s.send(vec![record("old", s.morphine, 1, in_two_ago, "1")]).await.expect(200);
     let close = |m: &tarozi::domain::period::Month| format!("/api/v1/facilities/{}/reporting-periods/{}/close", s.pharmacy.id, m.label());
 

@@ -39,8 +39,13 @@ async fn backdated_app() -> TestApp {
     TestApp::spawn_with(settings).await
 }
 
+/// Today in Kazakhstan (the tests' country): its days end at local midnight.
 fn today() -> NaiveDate {
-    Utc::now().date_naive()
+    tarozi::domain::period::today_in(almaty(), Utc::now())
+}
+
+fn almaty() -> tarozi::domain::period::Tz {
+    tarozi::domain::period::zone("Asia/Almaty").unwrap()
 }
 
 /// Noon UTC on `day`.
@@ -510,7 +515,7 @@ async fn a_month_left_open_past_its_due_date_is_flagged_once_per_facility_and_mo
         let mut conn = w.app.conn();
         for site in [&forgetful, &diligent, &wholesaler] {
             diesel::sql_query("UPDATE facilities SET created_at = $1 WHERE id = $2")
-                .bind::<diesel::sql_types::Timestamptz, _>(three_ago.bounds().0 - Duration::days(1))
+                .bind::<diesel::sql_types::Timestamptz, _>(three_ago.bounds(almaty()).0 - Duration::days(1))
                 .bind::<diesel::sql_types::BigInt, _>(site.facility.id)
                 .execute(&mut conn)
                 .unwrap();

@@ -89,8 +89,13 @@ fn simple(id: &str, product: i64, units: i64, at: DateTime<Utc>, patient: &str) 
     record(id, product, units, at, patient, "KZ-DOC-1", 10, "chronic_non_cancer")
 }
 
+/// Today in Kazakhstan (the tests' country): its days end at local midnight.
 fn today() -> NaiveDate {
-    Utc::now().date_naive()
+    tarozi::domain::period::today_in(almaty(), Utc::now())
+}
+
+fn almaty() -> tarozi::domain::period::Tz {
+    tarozi::domain::period::zone("Asia/Almaty").unwrap()
 }
 
 fn number(v: &Value) -> f64 {
@@ -110,8 +115,8 @@ async fn a_month_above_three_times_the_median_of_its_history_is_a_dispensing_spi
         })
         .collect();
     let (spike_month, history) = (months[0], &months[1..]);
-    let on_tenth = |m: Month| m.bounds().0 + Duration::days(9) + Duration::hours(10);
-    let since = months[3].bounds().0 - Duration::days(5);
+    let on_tenth = |m: Month| m.bounds(almaty()).0 + Duration::days(9) + Duration::hours(10);
+    let since = months[3].bounds(almaty()).0 - Duration::days(5);
     let spiking = w.pharmacy(region, "Spiking", &[w.morphine], 1000, since).await;
     let steady = w.pharmacy(region, "Steady", &[w.morphine], 1000, since).await;
     for (p, last_units) in [(&spiking, 31), (&steady, 30)] {

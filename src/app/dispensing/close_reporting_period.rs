@@ -15,10 +15,11 @@ use crate::app::frame::{AuditEntry, Outcome};
 use crate::app::policy;
 use crate::db::enums::{AuditAction, ResourceType};
 use crate::db::models::audit_event::Actor;
+use crate::db::models::country::Country;
 use crate::db::models::dispensing::Dispensing;
 use crate::db::models::facility::Facility;
 use crate::db::models::reporting_period::ReportingPeriod;
-use crate::domain::period::Month;
+use crate::domain::period::{Month, today_in};
 
 /// A checked request: a dispensing facility and a month that has ended.
 #[derive(Debug, Clone)]
@@ -30,16 +31,14 @@ pub struct Input {
 }
 
 impl Input {
-    /// Checks what needs no database: the facility dispenses, the month has ended.
+    /// Checks what needs no database: the facility dispenses. Whether the month has ended
+    /// depends on the country's clock, so `execute` judges it.
     pub fn parse(facility: Facility, month: Month, zero_report: bool) -> Result<Input, DomainError> {
         if !facility.kind.is_retail() {
             return Err(DomainError::new(
                 ProblemCode::NotADispensingFacility,
                 "only pharmacies and hospitals dispense; this facility has no dispensing periods",
             ));
-        }
-        if !month.has_ended(Utc::now().date_naive()) {
-            return Err(DomainError::new(ProblemCode::PeriodNotEnded, format!("{} has not ended yet", month.label())));
         }
         Ok(Input { facility, month, zero_report })
     }
@@ -49,9 +48,14 @@ impl Input {
 pub fn execute(conn: &mut PgConnection, actor: &Actor, input: Input) -> AppResult<Outcome<ReportingPeriod>> {
     let Input { facility, month, zero_report } = input;
     policy::check_reports_for(actor, facility.id)?;
+    // The month is the country's: it ends at local midnight, and so do its dispensings.
+    let zone = Country::zone_of(conn, &facility.country_code)?;
+    if !month.has_ended(today_in(zone, Utc::now())) {
+        return Err(DomainError::new(ProblemCode::PeriodNotEnded, format!("{} has not ended yet", month.label())).into());
+    }
     // Counted under the batches' lock: a batch arriving now lands before or after.
     record_batch::lock_facility(conn, facility.id)?;
-    let (from, to) = month.bounds();
+    let (from, to) = month.bounds(zone);
     let count = Dispensing::count_in(conn, facility.id, from, to)?;
     if zero_report && count > 0 {
         return Err(DomainError::new(ProblemCode::NotAZeroPeriod, format!("{count} dispensings were recorded in {}", month.label()))

@@ -22,6 +22,7 @@ use crate::db::enums::StockEventKind;
 use crate::db::enums::{AuditAction, ResourceType};
 use crate::db::ledger::timeline;
 use crate::db::models::audit_event::Actor;
+use crate::db::models::country::Country;
 use crate::db::models::dispensing::{Dispensing, NewDispensing};
 use crate::db::models::facility::Facility;
 use crate::db::models::product::Product;
@@ -31,7 +32,7 @@ use crate::db::models::substance::ReferenceValues;
 use crate::db::rollups::{self, Movement, PatientGroup};
 use crate::domain::ledger::Timeline;
 use crate::domain::mme::{MmeFactors, daily_mme, in_force_on};
-use crate::domain::period::Month;
+use crate::domain::period::{Month, local_day};
 
 /// Advisory-lock namespace of dispensing batches (with the facility id as second key).
 pub const BATCH_LOCK: i32 = 0x4449_5350;
@@ -147,15 +148,17 @@ pub fn execute(conn: &mut PgConnection, actor: &Actor, facility: &Facility, reco
     for s in substance_ids {
         versions.insert(s, ReferenceValues::history(conn, s)?.into_iter().map(|v| (v.effective_from, v.id, v)).collect());
     }
+    // Days and months are the country's (local midnight).
+    let zone = Country::zone_of(conn, &facility.country_code)?;
     let earliest = candidates.iter().map(|v| v.dispensed_at).min();
     let closed: Vec<NaiveDate> = match earliest {
-        Some(t) => ReportingPeriod::closed_months(conn, facility.id, Month::of(t.date_naive()).first_day())?,
+        Some(t) => ReportingPeriod::closed_months(conn, facility.id, Month::of_instant(zone, t).first_day())?,
         None => Vec::new(),
     };
 
     let mut checked: Vec<ValidRecord> = Vec::with_capacity(candidates.len());
     for v in candidates {
-        let day = v.dispensed_at.date_naive();
+        let day = local_day(zone, v.dispensed_at);
         let refusal = if !products.contains_key(&v.product_id) {
             Some(DomainError::field("/product_id", "unknown product"))
         } else if closed.contains(&Month::of(day).first_day()) {
@@ -216,7 +219,7 @@ pub fn execute(conn: &mut PgConnection, actor: &Actor, facility: &Facility, reco
     let mut rows = Vec::with_capacity(accepted.len());
     for (v, id) in accepted.iter().zip(&ids) {
         let product = &products[&v.product_id];
-        let reference = versions.get(&product.substance_id).and_then(|vs| in_force_on(vs, v.dispensed_at.date_naive()));
+        let reference = versions.get(&product.substance_id).and_then(|vs| in_force_on(vs, local_day(zone, v.dispensed_at)));
         let factors = MmeFactors {
             strength_mg_per_unit: product.strength_mg_per_unit.clone(),
             me_factor: reference.and_then(|r| r.me_factor.clone()),

@@ -1,13 +1,14 @@
 //! Where every dispensing facility of a country stands for one month: `closed`, `open`
 //! (still within the grace days after the month) or `late`.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use crate::db::enums::PeriodStatus;
+use crate::db::models::country::Country;
 use crate::db::models::facility::{Facility, FacilityFilter};
 use crate::db::models::reporting_period::ReportingPeriod;
-use crate::domain::period::Month;
+use crate::domain::period::{Month, today_in};
 
 /// One facility's standing for the month, with its closing when closed.
 #[derive(Debug, Clone)]
@@ -21,16 +22,18 @@ pub struct FacilityPeriod {
     pub closed_at: Option<DateTime<Utc>>,
 }
 
-/// The dispensing facilities of `country` for `month` as of `today`, those with `status`
-/// only when one is given.
+/// The dispensing facilities of `country` for `month` as of the instant `now` (judged on the
+/// country's own calendar: a month is due `grace_days` after its local end), those with
+/// `status` only when one is given.
 pub fn of_country(
     conn: &mut PgConnection,
     country: &str,
     month: Month,
-    today: NaiveDate,
+    now: DateTime<Utc>,
     grace_days: i64,
     status: Option<PeriodStatus>,
 ) -> QueryResult<Vec<FacilityPeriod>> {
+    let today = today_in(Country::zone_of(conn, country)?, now);
     let (all, _) = Facility::page(conn, &FacilityFilter { country_code: Some(country.to_owned()), ..Default::default() }, 0, i64::MAX)?;
     let closed = ReportingPeriod::of_country(conn, country, month.first_day())?;
     Ok(all

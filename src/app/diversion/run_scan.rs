@@ -3,7 +3,7 @@
 //! `fail_scan` — recorded in the audit log for the actor who started it. Not a command: it
 //! runs after the request was answered, outside the write frame.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, Utc};
 use diesel::PgConnection;
 use serde_json::json;
 
@@ -14,12 +14,13 @@ use crate::db::models::audit_event::Actor;
 use crate::db::models::scan::Scan;
 use crate::rules::scan::{self, ScanOutcome};
 
-/// Runs the scan `scan_id` (recorded `running`) as of `today`, `reporting_grace_days` after
-/// a month's end counting a report late; a failed run marks the scan failed.
-pub fn run(conn: &mut PgConnection, actor: &Actor, scan_id: i64, today: NaiveDate, reporting_grace_days: i64) -> AppResult<ScanOutcome> {
+/// Runs the scan `scan_id` (recorded `running`) as of the instant `now` (the country's day
+/// then is its "today"), `reporting_grace_days` after a month's end counting a report late;
+/// a failed run marks the scan failed.
+pub fn run(conn: &mut PgConnection, actor: &Actor, scan_id: i64, now: DateTime<Utc>, reporting_grace_days: i64) -> AppResult<ScanOutcome> {
     let scan = Scan::find(conn, scan_id)?.ok_or_else(|| DomainError::not_found("scan"))?;
     let country = scan.country_code.clone();
-    match scan::complete(conn, scan, today, reporting_grace_days) {
+    match scan::complete(conn, scan, now, reporting_grace_days) {
         Ok(outcome) => {
             let details = json!({"flags_raised": outcome.flags_raised, "flags_updated": outcome.flags_updated});
             AuditEntry::new(AuditAction::CompleteScan, ResourceType::Scan, scan_id, Some(&country), details).record(conn, actor)?;

@@ -14,6 +14,7 @@ use crate::db::models::audit_event::Actor;
 use crate::db::models::country::Country;
 use crate::db::models::scan::Scan;
 use crate::db::reports::flows::DateRange;
+use crate::domain::period::Tz;
 
 /// Longest period one scan covers.
 pub const MAX_SCAN_DAYS: i64 = 366 * 2;
@@ -34,7 +35,8 @@ impl Input {
         if to < from {
             return Err(DomainError::field("/to", "must not be before from"));
         }
-        let range = DateRange { from, to };
+        // Only the days count here; the scan cuts them at the country's local midnight.
+        let range = DateRange { from, to, zone: Tz::UTC };
         if range.days() > MAX_SCAN_DAYS {
             return Err(DomainError::field("/to", format!("a scan covers at most {MAX_SCAN_DAYS} days")));
         }

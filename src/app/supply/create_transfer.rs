@@ -14,6 +14,7 @@ use crate::app::stock::insufficient_stock;
 use crate::db::enums::{AuditAction, ResourceType, StockEventKind};
 use crate::db::ledger::{Appended, Entry, ProductLedger};
 use crate::db::models::audit_event::Actor;
+use crate::db::models::country::Country;
 use crate::db::models::facility::Facility;
 use crate::db::models::product::Product;
 use crate::db::models::transfer::{NewTransfer, Transfer};
@@ -60,7 +61,8 @@ pub fn execute(conn: &mut PgConnection, actor: &Actor, input: Input) -> AppResul
             DomainError::field("/to_facility_id", "must be a facility of the same country (cross-border movements are imports and exports)").into()
         );
     }
-    let day = input.shipped_at.date_naive();
+    // Licences run to the end of a local day.
+    let day = crate::domain::period::local_day(Country::zone_of(conn, &source.country_code)?, input.shipped_at);
     if !source.licensed_on(day) {
         return Err(DomainError::new(
             ProblemCode::LicenceExpired,

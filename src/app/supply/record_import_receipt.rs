@@ -11,6 +11,7 @@ use crate::app::frame::{AuditEntry, Outcome, Refusal};
 use crate::db::enums::{AuditAction, RefusalCode, ResourceType, StockEventKind};
 use crate::db::ledger::{Appended, Entry, ProductLedger};
 use crate::db::models::audit_event::Actor;
+use crate::db::models::country::Country;
 use crate::db::models::facility::Facility;
 use crate::db::models::import_authorization::ImportAuthorization;
 
@@ -36,7 +37,8 @@ pub fn execute(conn: &mut PgConnection, actor: &Actor, input: Input) -> AppResul
         return Err(DomainError::forbidden("only the authorized importer records receipts against it").into());
     }
     let facility = Facility::find(conn, authorization.importer_facility_id)?.ok_or_else(|| DomainError::not_found("facility"))?;
-    let day = input.received_at.date_naive();
+    // Validity and licences run to the end of a local day.
+    let day = crate::domain::period::local_day(Country::zone_of(conn, &facility.country_code)?, input.received_at);
     let received = ImportAuthorization::received_units(conn, &[id])?.first().map_or(0, |(_, u)| *u);
     let remaining = authorization.quantity_units - received;
     let refusal = if day < authorization.valid_from || day > authorization.valid_until {

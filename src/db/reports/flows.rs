@@ -1,6 +1,6 @@
 //! Flows of a country over an inclusive date range, from aggregates or raw rows.
 
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{Duration, NaiveDate};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Date, Nullable, Text, Timestamptz};
 
@@ -16,74 +16,30 @@ pub enum Source {
     Raw,
 }
 
-/// An inclusive range of days.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DateRange {
-    pub from: NaiveDate,
-    pub to: NaiveDate,
+pub use crate::domain::period::{DateRange, Span};
+
+/// How a range is read: raw rows at its edges, monthly aggregates for its whole months.
+trait Split {
+    /// Splits the range into raw edges and whole months: (raw ranges, whole months).
+    fn split(&self) -> (Vec<Span>, Option<(Month, Month)>);
 }
 
-impl DateRange {
-    pub fn days(&self) -> i64 {
-        (self.to - self.from).num_days() + 1
-    }
-
-    /// Days of the range in each calendar year.
-    pub fn days_by_year(&self) -> Vec<(i32, i64)> {
-        use chrono::Datelike;
-        let mut out = Vec::new();
-        let mut year = self.from.year();
-        while year <= self.to.year() {
-            let start = self.from.max(NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(self.from));
-            let end = self.to.min(NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(self.to));
-            out.push((year, (end - start).num_days() + 1));
-            year += 1;
-        }
-        out
-    }
-
-    /// `[start, end)` in UTC.
-    pub fn bounds(&self) -> Span {
-        (midnight(self.from), midnight(self.to + Duration::days(1)))
-    }
-
-    /// The whole months inside the range (first and last), if any.
-    pub fn whole_months(&self) -> Option<(Month, Month)> {
-        let mut first = Month::of(self.from);
-        if first.first_day() < self.from {
-            first = first.next();
-        }
-        let mut last = Month::of(self.to);
-        if last.last_day() > self.to {
-            last = Month::of(last.first_day() - Duration::days(1));
-        }
-        (first <= last && first.first_day() >= self.from).then_some((first, last))
-    }
-
-    /// Splits the range into raw edges and whole months: (raw ranges, whole months).
+impl Split for DateRange {
     fn split(&self) -> (Vec<Span>, Option<(Month, Month)>) {
         match self.whole_months() {
             None => (vec![self.bounds()], None),
             Some((first, last)) => {
                 let mut raw = Vec::new();
                 if self.from < first.first_day() {
-                    raw.push((midnight(self.from), midnight(first.first_day())));
+                    raw.push((self.midnight(self.from), self.midnight(first.first_day())));
                 }
                 if last.last_day() < self.to {
-                    raw.push((midnight(last.next().first_day()), midnight(self.to + Duration::days(1))));
+                    raw.push((self.midnight(last.next().first_day()), self.midnight(self.to + Duration::days(1))));
                 }
                 (raw, Some((first, last)))
             }
         }
     }
-}
-
-/// A half-open span of time `[start, end)`.
-type Span = (DateTime<Utc>, DateTime<Utc>);
-
-/// The start of `day` in UTC.
-pub fn midnight(day: NaiveDate) -> DateTime<Utc> {
-    Utc.from_utc_datetime(&day.and_hms_opt(0, 0, 0).unwrap_or_default())
 }
 
 /// Units moved per region, facility kind, product, month and bucket.
@@ -136,6 +92,7 @@ pub fn supply(conn: &mut PgConnection, country: &str, region: Option<i64>, range
                 .bind::<Timestamptz, _>(from)
                 .bind::<Timestamptz, _>(to)
                 .bind::<Nullable<BigInt>, _>(region)
+                .bind::<Text, _>(range.zone.name())
                 .load::<SupplyRow>(conn)?,
         );
     }
@@ -189,6 +146,7 @@ pub fn dispensed(
                 .bind::<Timestamptz, _>(to)
                 .bind::<Nullable<BigInt>, _>(region)
                 .bind::<Bool, _>(by_patient_group)
+                .bind::<Text, _>(range.zone.name())
                 .load::<DispensedRow>(conn)?,
         );
     }
@@ -221,18 +179,18 @@ mod tests {
 
     #[test]
     fn ranges_split_into_whole_months_and_raw_edges() {
-        let year = DateRange { from: d(2026, 1, 1), to: d(2026, 12, 31) };
+        let year = DateRange { from: d(2026, 1, 1), to: d(2026, 12, 31), zone: chrono_tz::Tz::UTC };
         let (raw, months) = year.split();
         assert!(raw.is_empty());
         assert_eq!(months.map(|(a, b)| (a.label(), b.label())), Some(("2026-01".into(), "2026-12".into())));
-        let partial = DateRange { from: d(2026, 1, 15), to: d(2026, 3, 10) };
+        let partial = DateRange { from: d(2026, 1, 15), to: d(2026, 3, 10), zone: chrono_tz::Tz::UTC };
         let (raw, months) = partial.split();
         assert_eq!(raw.len(), 2);
         assert_eq!(months.map(|(a, b)| (a.label(), b.label())), Some(("2026-02".into(), "2026-02".into())));
-        let inside = DateRange { from: d(2026, 2, 3), to: d(2026, 2, 20) };
+        let inside = DateRange { from: d(2026, 2, 3), to: d(2026, 2, 20), zone: chrono_tz::Tz::UTC };
         let (raw, months) = inside.split();
         assert_eq!((raw.len(), months.is_none()), (1, true));
-        assert_eq!(DateRange { from: d(2024, 1, 1), to: d(2024, 12, 31) }.days(), 366);
-        assert_eq!(DateRange { from: d(2024, 12, 1), to: d(2025, 1, 31) }.days_by_year(), vec![(2024, 31), (2025, 31)]);
+        assert_eq!(DateRange { from: d(2024, 1, 1), to: d(2024, 12, 31), zone: chrono_tz::Tz::UTC }.days(), 366);
+        assert_eq!(DateRange { from: d(2024, 12, 1), to: d(2025, 1, 31), zone: chrono_tz::Tz::UTC }.days_by_year(), vec![(2024, 31), (2025, 31)]);
     }
 }

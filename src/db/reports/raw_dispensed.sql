@@ -1,7 +1,7 @@
--- Dispensed units of a country in [$2, $3) by region, product and month — and by sex and age
+-- Dispensed units of a country in [$2, $3) by region, product and month of the zone $6 — and by sex and age
 -- band when $5 — reversed dispensings left out (as dispensing_monthly does).
 SELECT d.region_id, d.product_id,
-       date_trunc('month', d.dispensed_at AT TIME ZONE 'UTC')::date AS month,
+       date_trunc('month', d.dispensed_at AT TIME ZONE $6)::date AS month,
        CASE WHEN $5 THEN d.patient_sex END AS patient_sex,
        CASE WHEN $5 THEN d.patient_age_band END AS patient_age_band,
        sum(d.quantity_units)::bigint AS units, count(*)::bigint AS records
