@@ -21,7 +21,8 @@ fn country_of(caller: &Caller, q: &FormQuery) -> AppResult<String> {
     caller.country_scope(q.country.as_deref())?.ok_or_else(|| DomainError::parameter("country", "is required").into())
 }
 
-fn csv_response(name: &str, header: &[&str], rows: Vec<Vec<String>>) -> AppResult<HttpResponse> {
+/// A CSV download (`<name>.csv`) of `header` and `rows`.
+pub fn csv_response(name: &str, header: &[&str], rows: Vec<Vec<String>>) -> AppResult<HttpResponse> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(header).map_err(anyhow::Error::from)?;
     for row in rows {
@@ -49,31 +50,29 @@ async fn get_form_c(state: web::Data<AppState>, caller: Caller, query: QueryPara
     let form = app::run(&state.pool, move |conn| Ok(incb::form_c(conn, &country, year, Utc::now().date_naive())?)).await?;
     match format {
         ReportFormat::Json => Ok(HttpResponse::Ok().json(FormC::from(&form))),
-        ReportFormat::Csv => csv_response(
-            &format!("form-c-{}-{}", form.country, form.year),
-            &[
-                "country",
-                "year",
-                "substance",
-                "consumed_kg",
-                "consumed_g",
-                "stock_31_december_kg",
-                "stock_31_december_g",
-                "imported_kg",
-                "imported_g",
-            ],
-            form.lines
-                .iter()
-                .map(|l| {
-                    let mut row = vec![form.country.clone(), form.year.to_string(), l.inn.clone()];
-                    row.extend(kg_g(&l.consumed));
-                    row.extend(kg_g(&l.stocks_31_december));
-                    row.extend(kg_g(&l.imported));
-                    row
-                })
-                .collect(),
-        ),
+        ReportFormat::Csv => {
+            let (name, header, rows) = form_c_rows(&form);
+            csv_response(&name, &header, rows)
+        }
     }
+}
+
+/// Form C's CSV: its file name, header and rows (shared with the dashboard's download).
+pub fn form_c_rows(form: &incb::FormC) -> (String, Vec<&'static str>, Vec<Vec<String>>) {
+    let header =
+        vec!["country", "year", "substance", "consumed_kg", "consumed_g", "stock_31_december_kg", "stock_31_december_g", "imported_kg", "imported_g"];
+    let rows = form
+        .lines
+        .iter()
+        .map(|l| {
+            let mut row = vec![form.country.clone(), form.year.to_string(), l.inn.clone()];
+            row.extend(kg_g(&l.consumed));
+            row.extend(kg_g(&l.stocks_31_december));
+            row.extend(kg_g(&l.imported));
+            row
+        })
+        .collect();
+    (format!("form-c-{}-{}", form.country, form.year), header, rows)
 }
 
 /// Form A: imports of a quarter by substance and exporting country.
@@ -88,18 +87,24 @@ async fn get_form_a(state: web::Data<AppState>, caller: Caller, query: QueryPara
     let form = app::run(&state.pool, move |conn| Ok(incb::form_a(conn, &country, year, quarter)?)).await?;
     match format {
         ReportFormat::Json => Ok(HttpResponse::Ok().json(FormA::from(&form))),
-        ReportFormat::Csv => csv_response(
-            &format!("form-a-{}-{}-q{}", form.country, form.year, form.quarter),
-            &["country", "year", "quarter", "substance", "exporting_country", "imported_kg", "imported_g"],
-            form.lines
-                .iter()
-                .map(|l| {
-                    let mut row =
-                        vec![form.country.clone(), form.year.to_string(), form.quarter.to_string(), l.inn.clone(), l.exporting_country.clone()];
-                    row.extend(kg_g(&l.imported));
-                    row
-                })
-                .collect(),
-        ),
+        ReportFormat::Csv => {
+            let (name, header, rows) = form_a_rows(&form);
+            csv_response(&name, &header, rows)
+        }
     }
+}
+
+/// Form A's CSV: its file name, header and rows (shared with the dashboard's download).
+pub fn form_a_rows(form: &incb::FormA) -> (String, Vec<&'static str>, Vec<Vec<String>>) {
+    let header = vec!["country", "year", "quarter", "substance", "exporting_country", "imported_kg", "imported_g"];
+    let rows = form
+        .lines
+        .iter()
+        .map(|l| {
+            let mut row = vec![form.country.clone(), form.year.to_string(), form.quarter.to_string(), l.inn.clone(), l.exporting_country.clone()];
+            row.extend(kg_g(&l.imported));
+            row
+        })
+        .collect();
+    (format!("form-a-{}-{}-q{}", form.country, form.year, form.quarter), header, rows)
 }

@@ -498,6 +498,7 @@ text_enum! {
         FailScan => "fail_scan",
         UpdateFlag => "update_flag",
         CreateFlagComment => "create_flag_comment",
+        SetLanguage => "set_language",
     }
 }
 

@@ -3,6 +3,8 @@
 
 pub mod availability;
 pub mod decimal;
+pub mod forecast;
+pub mod format;
 pub mod ledger;
 pub mod mme;
 pub mod period;
