@@ -420,7 +420,10 @@ fn render_flag(req: &HttpRequest, session: &Session, viewer: &Viewer, d: Detail,
             .collect();
         let day0 = s.date_naive();
         let tr = t.clone();
-        chart::lines(&t.t("col-balance"), &series, &move |x| tr.date(day0 + Duration::days(x.round() as i64)))
+        // A date under whole days only: the axis may put ticks between them.
+        chart::lines(&t.t("col-balance"), &series, &move |x| {
+            if (x - x.round()).abs() < 0.01 { tr.date(day0 + Duration::days(x.round() as i64)) } else { String::new() }
+        })
     });
     let timeline = (!d.dispensings.is_empty()).then(|| {
         let mut table = Table::new(

@@ -191,6 +191,7 @@ const NAV: &[(&str, &str, &str)] = &[
     ("/dashboard/rules", "nav-rules", "list_rules"),
     ("/dashboard/facility", "nav-facility", "close_reporting_period"),
     ("/dashboard/regional", "nav-regional", "get_regional"),
+    ("/dashboard/users", "nav-users", "list_users"),
     ("/dashboard/account", "nav-account", "change_password"),
 ];
 
@@ -200,7 +201,8 @@ pub fn home_of(role: Role) -> &'static str {
         Role::Regulator => "/dashboard/flags",
         Role::Pharmacy | Role::Wholesaler => "/dashboard/facility",
         Role::Regional => "/dashboard/regional",
-        Role::Admin | Role::Ministry => "/dashboard/overview",
+        Role::Admin => "/dashboard/users",
+        Role::Ministry => "/dashboard/overview",
     }
 }
 

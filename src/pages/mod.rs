@@ -11,6 +11,7 @@
 //! `frame-ancestors 'none'`.
 
 pub mod account;
+pub mod admin;
 pub mod chart;
 pub mod flags;
 pub mod frame;
@@ -84,6 +85,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
                 .configure(overview::configure)
                 .configure(flags::configure)
                 .configure(pharmacy::configure)
-                .configure(regional::configure),
+                .configure(regional::configure)
+                .configure(admin::configure),
         );
 }

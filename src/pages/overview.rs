@@ -212,7 +212,8 @@ fn tables(f: &Figures, t: &Tr, query: &str) -> Tables {
     }
     let total = &f.availability.total;
     regions.rows.push(vec![
-        Cell::text(t.t("overview-country-total")).class("total"),
+        // The CSV names the country by its code, the page in the reader's words.
+        Cell { raw: f.country.clone(), shown: t.t("overview-country-total"), ..Cell::default() }.class("total"),
         Cell::dec(f.availability.population.as_ref().map(|p| &p.0), 0, t),
         Cell::dec(total.sddd_per_million_per_day.as_ref().map(|d| &d.0), 1, t),
         Cell::dec(total.me_mg_per_capita.as_ref().map(|d| &d.0), 2, t),
@@ -382,6 +383,7 @@ struct OverviewPage {
     proposal_substance: i64,
     proposal_error: Option<String>,
     notes: Vec<String>,
+    proposal_notes: Vec<String>,
     regions_chart: Chart,
     trend_chart: Chart,
     access_chart: Chart,
@@ -448,10 +450,12 @@ async fn page(req: HttpRequest, session: Session, state: web::Data<AppState>, q:
         })
         .collect();
     let access_chart = chart::ranked_bars(&t.t("col-per-100k"), &access_bars, &t.t("no-data"));
-    let mut notes: Vec<String> = f.availability.total.missing.iter().map(|m| t.t1("overview-missing", "substance", &m.inn)).collect();
-    if let Ok(p) = &f.proposal {
-        notes.extend(p.consumption_based.notes.iter().chain(p.need_based.notes.iter()).cloned());
-    }
+    let notes: Vec<String> = f.availability.total.missing.iter().map(|m| t.t1("overview-missing", "substance", &m.inn)).collect();
+    // The proposal's notes are the analytics' own words (English), shown with the proposal.
+    let proposal_notes = match &f.proposal {
+        Ok(p) => p.consumption_based.notes.iter().chain(p.need_based.notes.iter()).cloned().collect(),
+        Err(_) => Vec::new(),
+    };
     let this_year = Utc::now().year();
     let page = OverviewPage {
         country: f.country.clone(),
@@ -467,6 +471,7 @@ async fn page(req: HttpRequest, session: Session, state: web::Data<AppState>, q:
         proposal_substance: f.proposal_substance.unwrap_or(0),
         proposal_error: f.proposal.as_ref().err().cloned(),
         notes,
+        proposal_notes,
         regions_chart,
         trend_chart,
         access_chart,

@@ -397,11 +397,8 @@ fn results_table(answer: &Value, t: &Tr, records: &[Value]) -> Table {
                 format!("{column}: {}", e["detail"].as_str().unwrap_or(""))
             })
             .collect();
-        let problem = match r["problem"]["detail"].as_str() {
-            Some(d) if fields.is_empty() => d.to_owned(),
-            Some(d) => format!("{d} ({})", fields.join("; ")),
-            None => String::new(),
-        };
+        // The fields at fault when the problem names them, its detail otherwise.
+        let problem = if fields.is_empty() { r["problem"]["detail"].as_str().unwrap_or("").to_owned() } else { fields.join("; ") };
         table.rows.push(vec![
             Cell::int(index as i64 + 2, t),
             Cell::text(records.get(index).and_then(|x| x["client_record_id"].as_str()).unwrap_or("").to_owned()),

@@ -40,11 +40,11 @@ impl Cell {
 
     /// A decimal with `scale` digits shown; the CSV keeps every digit. `None` is "no data".
     pub fn dec(value: Option<&BigDecimal>, scale: i64, t: &Tr) -> Cell {
-        Cell { raw: value.map(exact).unwrap_or_default(), shown: t.opt(value, scale), ..Cell::default() }
+        Cell { raw: value.map(exact).unwrap_or_default(), shown: t.opt(value, scale), class: "num".into(), ..Cell::default() }
     }
 
     pub fn int(value: i64, t: &Tr) -> Cell {
-        Cell { raw: value.to_string(), shown: t.int(value), ..Cell::default() }
+        Cell { raw: value.to_string(), shown: t.int(value), class: "num".into(), ..Cell::default() }
     }
 
     pub fn date(value: chrono::NaiveDate, t: &Tr) -> Cell {
@@ -60,8 +60,12 @@ impl Cell {
         Cell { raw: code.to_owned(), shown: t.word(prefix, code), ..Cell::default() }
     }
 
+    /// Adds a CSS class.
     pub fn class(mut self, class: impl Into<String>) -> Cell {
-        self.class = class.into();
+        let class = class.into();
+        if !class.is_empty() {
+            self.class = if self.class.is_empty() { class } else { format!("{} {class}", self.class) };
+        }
         self
     }
 

@@ -25,6 +25,7 @@ mod ops_limits;
 mod ops_methods;
 mod ops_metrics;
 mod pages_access;
+mod pages_admin;
 mod pages_browser;
 mod pages_ministry;
 mod pages_pharmacy;

@@ -10,8 +10,8 @@ use crate::helpers::{TestApp, TestUser, WebSession};
 const PAGES: &[(&str, &str)] = &[
     ("/dashboard/overview", "get_availability"),
     ("/dashboard/overview.csv?table=regions", "get_availability"),
-    ("/dashboard/reports/form-c.csv?year=2026", "get_form_c"),
-    ("/dashboard/reports/form-a.csv?year=2026&quarter=1", "get_form_a"),
+    ("/dashboard/reports/form-c.csv?year=2026&country=KZ", "get_form_c"),
+    ("/dashboard/reports/form-a.csv?year=2026&quarter=1&country=KZ", "get_form_a"),
     ("/dashboard/flags", "update_flag"),
     ("/dashboard/flags.csv?table=counts", "update_flag"),
     ("/dashboard/rules", "list_rules"),
@@ -20,6 +20,7 @@ const PAGES: &[(&str, &str)] = &[
     ("/dashboard/regional", "get_regional"),
     ("/dashboard/regional.csv", "get_regional"),
     ("/dashboard/account", "change_password"),
+    ("/dashboard/users", "list_users"),
 ];
 
 async fn users(app: &TestApp) -> Vec<(Role, TestUser)> {

@@ -21,7 +21,7 @@ async fn a_csv_upload_is_answered_per_row_and_a_month_is_closed_with_a_zero_repo
     let s = WebSession::signed_in(&app, &user).await;
     let page = s.get("/dashboard/facility").await;
     assert_eq!(page.status, 200);
-    assert!(page.text.contains(&format!("Morphine 10 mg tablet (#{morphine})</td><td>100</td>")), "{}", page.text);
+    assert!(page.text.contains(&format!("Morphine 10 mg tablet (#{morphine})</td><td class=\"num\">100</td>")), "{}", page.text);
 
     let template = s.get("/dashboard/facility/dispensings-template.csv").await;
     assert_eq!(template.text.lines().next(), Some(HEADER));
@@ -37,9 +37,9 @@ async fn a_csv_upload_is_answered_per_row_and_a_month_is_closed_with_a_zero_repo
     assert_eq!(r.status, 200, "{}", r.text);
     assert!(r.text.contains("1 accepted, 0 already recorded, 2 rejected."), "{}", r.text);
     // Row numbers count the header as row 1; each problem names its column.
-    assert!(r.text.contains("<td>3</td><td>R2</td><td class=\"record-rejected\">rejected</td>"), "{}", r.text);
+    assert!(r.text.contains("<td class=\"num\">3</td><td>R2</td><td class=\"record-rejected\">rejected</td>"), "{}", r.text);
     assert!(r.text.contains("quantity_units:"), "{}", r.text);
-    assert!(r.text.contains("<td>2</td><td>R1</td><td class=\"record-accepted\">accepted</td>"));
+    assert!(r.text.contains("<td class=\"num\">2</td><td>R1</td><td class=\"record-accepted\">accepted</td>"));
     // Written through the batch command: 100 − 10 = 90 tablets left, one dispensing.
     assert_eq!(app.balance(&user, pharmacy.id, morphine).await, 90);
     let listed = app.get(&format!("/api/v1/facilities/{}/dispensings", pharmacy.id), &user).await.expect(200);

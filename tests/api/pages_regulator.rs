@@ -56,17 +56,21 @@ async fn the_flag_list_counts_by_rule_and_filters() {
     assert_eq!(page.status, 200);
     let html = &page.text;
     assert!(html.contains(&format!("href=\"/dashboard/flags/{}\"", w.flag_id)));
-    // Counts: loss_or_theft 1 flag, 1 high, 0 medium, 0 low, 1 still open.
-    assert!(html.contains("loss_or_theft</a></td><td>1</td><td>1</td><td>0</td><td>0</td><td>1</td>"), "{html}");
-    assert!(html.contains("data-chart=\"counts\" data-points=\"1\""));
+    // Counts: loss_or_theft 1 flag, 1 high, 0 medium, 0 low, 1 still open; and the 10 g of
+    // morphine received without any estimate for the year: estimate_exceeded, high.
+    let counts = "<td class=\"num\">1</td><td class=\"num\">1</td><td class=\"num\">0</td><td class=\"num\">0</td><td class=\"num\">1</td>";
+    assert!(html.contains(&format!("loss_or_theft</a></td>{counts}")), "{html}");
+    assert!(html.contains(&format!("estimate_exceeded</a></td>{counts}")), "{html}");
+    assert!(html.contains("data-chart=\"counts\" data-points=\"2\""), "{}", &html[html.find("data-chart").unwrap_or(0)..][..60]);
     let csv = s.get("/dashboard/flags.csv?table=counts").await;
-    assert_eq!(csv.text, "rule,flags,high,medium,low,open_or_under_review\nloss_or_theft,1,1,0,0,1\n");
+    assert_eq!(csv.text, "rule,flags,high,medium,low,open_or_under_review\nestimate_exceeded,1,1,0,0,1\nloss_or_theft,1,1,0,0,1\n");
     // Filters: no low flag; a bad severity is refused naming it.
     let low = s.get("/dashboard/flags?severity=low").await;
     assert!(low.text.contains("0 flags, most severe first"));
     assert!(!low.text.contains(&format!("href=\"/dashboard/flags/{}\"", w.flag_id)));
     let high = s.get("/dashboard/flags?severity=high&status=open&rule=loss_or_theft").await;
     assert!(high.text.contains("1 flags, most severe first"));
+    assert!(s.get("/dashboard/flags?severity=high").await.text.contains("2 flags, most severe first"));
     let bad = s.get("/dashboard/flags?severity=extreme").await;
     assert_eq!(bad.status, 422);
     assert!(bad.text.contains("severity"));
@@ -86,7 +90,8 @@ async fn a_flag_shows_its_evidence_and_is_dismissed_with_a_reason() {
     assert!(html.contains("<code>theft_units</code></dt><dd>3</dd>"), "{html}");
     // The balance: 1 000 after the receipt, 997 after the theft — two steps on the chart.
     assert!(html.contains("data-chart=\"balance\" data-points=\"2\""));
-    assert!(html.contains("<td>1,000</td><td>1,000</td>") && html.contains("<td>-3</td><td>997</td>"), "{html}");
+    assert!(html.contains("<td class=\"num\">1,000</td><td class=\"num\">1,000</td>"), "{html}");
+    assert!(html.contains("<td class=\"num\">-3</td><td class=\"num\">997</td>"), "{html}");
 
     // Dismissing without a reason is refused, naming the field; nothing changes.
     let token = csrf_of(html);
