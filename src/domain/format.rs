@@ -2,7 +2,7 @@
 //! from the reader's language (its catalogue gives the separators), the value itself is
 //! exact until the last digit shown.
 
-use bigdecimal::{BigDecimal, RoundingMode};
+use bigdecimal::{BigDecimal, RoundingMode, Zero};
 use chrono::{Datelike, NaiveDate};
 
 /// How a language writes numbers.
@@ -27,7 +27,7 @@ pub fn decimal(value: &BigDecimal, scale: i64, style: &NumberStyle) -> String {
         None => (digits, None),
     };
     // "-0.0" reads as a negative number; a value that rounds to zero has no sign.
-    let sign = if rounded == BigDecimal::from(0) { "" } else { sign };
+    let sign = if rounded.is_zero() { "" } else { sign };
     let mut out = format!("{sign}{}", group_digits(int_part, &style.group));
     // Exactly `scale` digits after the mark (a zero may print without its scale).
     let scale = scale.max(0) as usize;
@@ -52,7 +52,7 @@ fn group_digits(digits: &str, sep: &str) -> String {
     let n = digits.len();
     let mut out = String::with_capacity(n + n / 3 * sep.len());
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (n - i) % 3 == 0 {
+        if i > 0 && (n - i).is_multiple_of(3) {
             out.push_str(sep);
         }
         out.push(c);

@@ -133,6 +133,8 @@ pub fn lines(y_desc: &str, series: &[Series], x_label: &dyn Fn(f64) -> String) -
     let svg = draw(760, 320, |root| {
         let mut chart = ChartBuilder::on(root)
             .margin(10)
+            // Room for the last date label, centred on the right edge.
+            .margin_right(40)
             .x_label_area_size(36)
             .y_label_area_size(70)
             .build_cartesian_2d(min_x..max_x, 0f64..max_y)

@@ -343,7 +343,7 @@ fn tables(f: &Figures, t: &Tr, query: &str) -> Tables {
         push("current_estimate_g", Cell::dec(p.current_estimate_g.as_ref().map(|d| &d.0), 3, t));
         for h in &c.history {
             proposal.rows.push(vec![
-                Cell { raw: format!("consumption_g_{}", h.year), shown: t.t1("proposal-history", "year", &h.year.to_string()), ..Cell::default() },
+                Cell { raw: format!("consumption_g_{}", h.year), shown: t.t1("proposal-history", "year", h.year), ..Cell::default() },
                 Cell::dec(Some(&h.consumption_g.0), 3, t),
             ]);
         }
