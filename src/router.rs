@@ -20,6 +20,7 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .configure(controllers::facilities::configure)
         .configure(controllers::estimates::configure)
         .configure(controllers::import_authorizations::configure)
+        .configure(controllers::export_authorizations::configure)
         .configure(controllers::transfers::configure)
         .configure(controllers::stock::configure)
         .configure(controllers::dispensings::configure)

@@ -146,6 +146,7 @@ status-open = open
 status-under-review = under review
 status-confirmed = confirmed
 status-dismissed = dismissed
+status-no-longer-found = no longer found by a scan
 subject-facility = facility
 subject-prescriber = prescriber
 subject-patient = patient

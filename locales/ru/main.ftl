@@ -145,6 +145,7 @@ status-open = открыт
 status-under-review = на рассмотрении
 status-confirmed = подтверждён
 status-dismissed = отклонён
+status-no-longer-found = больше не обнаруживается проверкой
 subject-facility = учреждение
 subject-prescriber = врач
 subject-patient = пациент

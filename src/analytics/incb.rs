@@ -1,5 +1,6 @@
-//! INCB reports: Form C (annual statistics: consumption, stocks at 31 December, imports)
-//! and Form A (quarterly imports by exporting country), in kilograms and grams of base.
+//! INCB reports: Form C (annual statistics: consumption, stocks at 31 December, imports,
+//! exports) and Form A (quarterly imports by exporting country and exports by importing
+//! country), in kilograms and grams of base.
 
 use std::collections::BTreeMap;
 
@@ -31,6 +32,8 @@ pub struct FormCLine {
     /// Held by importers and wholesalers at 31 December.
     pub stocks_31_december: KgG,
     pub imported: KgG,
+    /// Shipped abroad against export authorizations in the year.
+    pub exported: KgG,
 }
 
 /// Form C: the year's statistics per narcotic drug (Single Convention 1961).
@@ -49,13 +52,23 @@ pub struct FormALine {
     pub imported: KgG,
 }
 
-/// Form A: a quarter's imports by substance and exporting country.
+#[derive(Debug, Clone)]
+pub struct FormAExportLine {
+    pub substance_id: i64,
+    pub inn: String,
+    pub importing_country: String,
+    pub exported: KgG,
+}
+
+/// Form A: a quarter's imports by substance and exporting country, and its exports by
+/// substance and importing country.
 #[derive(Debug, Clone)]
 pub struct FormA {
     pub country: String,
     pub year: i32,
     pub quarter: u32,
     pub lines: Vec<FormALine>,
+    pub exports: Vec<FormAExportLine>,
 }
 
 /// Grams as whole kilograms plus the remaining grams (exact).
@@ -74,6 +87,7 @@ pub fn form_c(conn: &mut PgConnection, country: &str, year: i32, today: NaiveDat
     let catalog = Catalog::load(conn, to)?;
     let mut consumed: BTreeMap<i64, BigDecimal> = BTreeMap::new();
     let mut imported: BTreeMap<i64, BigDecimal> = BTreeMap::new();
+    let mut exported: BTreeMap<i64, BigDecimal> = BTreeMap::new();
     let mut stock: BTreeMap<i64, BigDecimal> = BTreeMap::new();
     for row in flows::supply_before(conn, country, Month::of(start))? {
         if let Some(s) = catalog.substance_of(row.product_id)
@@ -93,11 +107,15 @@ pub fn form_c(conn: &mut PgConnection, country: &str, year: i32, today: NaiveDat
         if row.bucket == StockEventKind::ImportReceipt {
             *imported.entry(s).or_default() += &mg;
         }
+        if row.bucket == StockEventKind::Export {
+            // Export entries are debits; reversals never compensate them.
+            *exported.entry(s).or_default() -= &mg;
+        }
         if is_wholesale(row.facility_kind) {
             *stock.entry(s).or_default() += mg;
         }
     }
-    let mut substances: Vec<i64> = consumed.keys().chain(imported.keys()).chain(stock.keys()).copied().collect();
+    let mut substances: Vec<i64> = consumed.keys().chain(imported.keys()).chain(exported.keys()).chain(stock.keys()).copied().collect();
     substances.sort_unstable();
     substances.dedup();
     let lines = substances
@@ -105,56 +123,79 @@ pub fn form_c(conn: &mut PgConnection, country: &str, year: i32, today: NaiveDat
         .filter(|s| catalog.values.get(s).is_some_and(|v| v.convention == Convention::Single1961))
         .map(|s| {
             let g = |m: &BTreeMap<i64, BigDecimal>| kg_g(&grams(&m.get(&s).cloned().unwrap_or_else(BigDecimal::zero)));
-            FormCLine { substance_id: s, inn: catalog.inn(s), consumed: g(&consumed), stocks_31_december: g(&stock), imported: g(&imported) }
+            FormCLine {
+                substance_id: s,
+                inn: catalog.inn(s),
+                consumed: g(&consumed),
+                stocks_31_december: g(&stock),
+                imported: g(&imported),
+                exported: g(&exported),
+            }
         })
         .collect();
     Ok(FormC { country: country.into(), year, lines })
 }
 
+/// Units of a product moved across the border with one partner country in a quarter.
 #[derive(QueryableByName)]
-struct ImportRow {
+struct CrossBorderRow {
     #[diesel(sql_type = BigInt)]
     product_id: i64,
     #[diesel(sql_type = Text)]
-    exporting_country: String,
+    partner_country: String,
     #[diesel(sql_type = BigInt)]
     units: i64,
 }
 
-/// Form A of `country` for a quarter: imports received, by substance and exporting country.
+/// Base mg per (substance, partner country) of cross-border rows.
+fn by_substance_and_partner(catalog: &Catalog, rows: Vec<CrossBorderRow>) -> BTreeMap<(i64, String), BigDecimal> {
+    let mut lines: BTreeMap<(i64, String), BigDecimal> = BTreeMap::new();
+    for r in rows {
+        if let Some(s) = catalog.substance_of(r.product_id) {
+            *lines.entry((s, r.partner_country)).or_default() += catalog.mg(r.product_id, r.units);
+        }
+    }
+    lines
+}
+
+/// Form A of `country` for a quarter: imports received, by substance and exporting country,
+/// and exports shipped, by substance and importing country.
 pub fn form_a(conn: &mut PgConnection, country: &str, year: i32, quarter: u32) -> QueryResult<FormA> {
     let first_month = 3 * (quarter.clamp(1, 4) - 1) + 1;
-    let empty = || FormA { country: country.into(), year, quarter, lines: Vec::new() };
+    let empty = || FormA { country: country.into(), year, quarter, lines: Vec::new(), exports: Vec::new() };
     let Some(start) = NaiveDate::from_ymd_opt(year, first_month, 1) else {
         return Ok(empty());
     };
     let end = Month::of(start).next().next().last_day();
     let range = DateRange { from: start, to: end };
     let (from, to) = range.bounds();
-    let rows: Vec<ImportRow> = diesel::sql_query(
-        "SELECT e.product_id, a.exporting_country, sum(e.delta_units)::bigint AS units \
-         FROM stock_events e JOIN import_authorizations a ON a.id = e.import_authorization_id \
-         WHERE e.country_code = $1 AND e.kind = 'import_receipt' AND e.occurred_at >= $2 AND e.occurred_at < $3 \
-         GROUP BY e.product_id, a.exporting_country",
-    )
-    .bind::<Text, _>(country)
-    .bind::<Timestamptz, _>(from)
-    .bind::<Timestamptz, _>(to)
-    .load(conn)?;
+    let imports: Vec<CrossBorderRow> = diesel::sql_query(include_str!("form_a_imports.sql"))
+        .bind::<Text, _>(country)
+        .bind::<Timestamptz, _>(from)
+        .bind::<Timestamptz, _>(to)
+        .load(conn)?;
+    let exports: Vec<CrossBorderRow> = diesel::sql_query(include_str!("form_a_exports.sql"))
+        .bind::<Text, _>(country)
+        .bind::<Timestamptz, _>(from)
+        .bind::<Timestamptz, _>(to)
+        .load(conn)?;
     let catalog = Catalog::load(conn, end)?;
-    let mut lines: BTreeMap<(i64, String), BigDecimal> = BTreeMap::new();
-    for r in rows {
-        if let Some(s) = catalog.substance_of(r.product_id) {
-            *lines.entry((s, r.exporting_country)).or_default() += catalog.mg(r.product_id, r.units);
-        }
-    }
     Ok(FormA {
         country: country.into(),
         year,
         quarter,
-        lines: lines
+        lines: by_substance_and_partner(&catalog, imports)
             .into_iter()
             .map(|((s, exporter), mg)| FormALine { substance_id: s, inn: catalog.inn(s), exporting_country: exporter, imported: kg_g(&grams(&mg)) })
+            .collect(),
+        exports: by_substance_and_partner(&catalog, exports)
+            .into_iter()
+            .map(|((s, importer), mg)| FormAExportLine {
+                substance_id: s,
+                inn: catalog.inn(s),
+                importing_country: importer,
+                exported: kg_g(&grams(&mg)),
+            })
             .collect(),
     })
 }

@@ -22,7 +22,7 @@ use crate::domain::period::Month;
 pub struct WholesaleBalance {
     pub opening_stock_g: Decimal,
     pub imports_g: Decimal,
-    /// Not recorded by Tarozi yet: always 0.
+    /// Shipped abroad against export authorizations.
     pub exports_g: Decimal,
     pub closing_stock_g: Decimal,
     /// Shipped to other facilities (transfers out).
@@ -124,8 +124,9 @@ pub fn balances(
             // Wholesale.
             let w_closing = &w.before + w.total();
             let imports = w.get(K::ImportReceipt);
+            let exports = -w.get(K::Export);
             let shipped = -w.get(K::TransferOut);
-            let w_residue = &w.before + &imports - &w_closing - &shipped;
+            let w_residue = &w.before + &imports - &exports - &w_closing - &shipped;
             // Retail.
             let supplied = r.get(K::ImportReceipt) + r.get(K::Receipt) + r.get(K::TransferIn) + r.get(K::TransferOut);
             let r_closing = &r.before + r.total();
@@ -158,7 +159,7 @@ pub fn balances(
                 wholesale: WholesaleBalance {
                     opening_stock_g: g(w.before.clone()),
                     imports_g: g(imports),
-                    exports_g: Decimal(BigDecimal::zero()),
+                    exports_g: g(exports),
                     closing_stock_g: g(w_closing),
                     supplied_to_retail_g: g(shipped),
                     residue_g: g(w_residue),

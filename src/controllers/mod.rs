@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod dispensings;
 pub mod estimates;
+pub mod export_authorizations;
 pub mod facilities;
 pub mod flags;
 pub mod health;

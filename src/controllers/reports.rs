@@ -39,7 +39,7 @@ fn kg_g(q: &incb::KgG) -> [String; 2] {
     [q.kg.to_string(), q.g.to_string()]
 }
 
-/// Form C: consumption, stocks at 31 December and imports of a year, per narcotic drug.
+/// Form C: consumption, stocks at 31 December, imports and exports of a year, per narcotic drug.
 #[utoipa::path(tag = "reports", params(FormQuery), responses((status = 200, description = "Form C as JSON, or as CSV with `format=csv`", content((FormC = "application/json"), (String = "text/csv")))))]
 #[get("/reports/incb/form-c")]
 async fn get_form_c(state: web::Data<AppState>, caller: Caller, query: QueryParams<FormQuery>) -> AppResult<HttpResponse> {
@@ -59,8 +59,19 @@ async fn get_form_c(state: web::Data<AppState>, caller: Caller, query: QueryPara
 
 /// Form C's CSV: its file name, header and rows (shared with the dashboard's download).
 pub fn form_c_rows(form: &incb::FormC) -> (String, Vec<&'static str>, Vec<Vec<String>>) {
-    let header =
-        vec!["country", "year", "substance", "consumed_kg", "consumed_g", "stock_31_december_kg", "stock_31_december_g", "imported_kg", "imported_g"];
+    let header = vec![
+        "country",
+        "year",
+        "substance",
+        "consumed_kg",
+        "consumed_g",
+        "stock_31_december_kg",
+        "stock_31_december_g",
+        "imported_kg",
+        "imported_g",
+        "exported_kg",
+        "exported_g",
+    ];
     let rows = form
         .lines
         .iter()
@@ -69,13 +80,15 @@ pub fn form_c_rows(form: &incb::FormC) -> (String, Vec<&'static str>, Vec<Vec<St
             row.extend(kg_g(&l.consumed));
             row.extend(kg_g(&l.stocks_31_december));
             row.extend(kg_g(&l.imported));
+            row.extend(kg_g(&l.exported));
             row
         })
         .collect();
     (format!("form-c-{}-{}", form.country, form.year), header, rows)
 }
 
-/// Form A: imports of a quarter by substance and exporting country.
+/// Form A: imports of a quarter by substance and exporting country, and exports by
+/// substance and importing country (`exports`).
 #[utoipa::path(tag = "reports", params(FormQuery), responses((status = 200, description = "Form A as JSON, or as CSV with `format=csv`", content((FormA = "application/json"), (String = "text/csv")))))]
 #[get("/reports/incb/form-a")]
 async fn get_form_a(state: web::Data<AppState>, caller: Caller, query: QueryParams<FormQuery>) -> AppResult<HttpResponse> {
@@ -96,15 +109,34 @@ async fn get_form_a(state: web::Data<AppState>, caller: Caller, query: QueryPara
 
 /// Form A's CSV: its file name, header and rows (shared with the dashboard's download).
 pub fn form_a_rows(form: &incb::FormA) -> (String, Vec<&'static str>, Vec<Vec<String>>) {
-    let header = vec!["country", "year", "quarter", "substance", "exporting_country", "imported_kg", "imported_g"];
+    let header = vec![
+        "country",
+        "year",
+        "quarter",
+        "substance",
+        "exporting_country",
+        "imported_kg",
+        "imported_g",
+        "importing_country",
+        "exported_kg",
+        "exported_g",
+    ];
+    // Import rows first, then export rows; each leaves the other direction's columns empty.
     let rows = form
         .lines
         .iter()
         .map(|l| {
             let mut row = vec![form.country.clone(), form.year.to_string(), form.quarter.to_string(), l.inn.clone(), l.exporting_country.clone()];
             row.extend(kg_g(&l.imported));
+            row.extend([String::new(), String::new(), String::new()]);
             row
         })
+        .chain(form.exports.iter().map(|l| {
+            let mut row = vec![form.country.clone(), form.year.to_string(), form.quarter.to_string(), l.inn.clone(), String::new()];
+            row.extend([String::new(), String::new(), l.importing_country.clone()]);
+            row.extend(kg_g(&l.exported));
+            row
+        }))
         .collect();
     (format!("form-a-{}-{}-q{}", form.country, form.year, form.quarter), header, rows)
 }

@@ -248,6 +248,7 @@ text_enum! {
         Receipt => "receipt",
         TransferOut => "transfer_out",
         TransferIn => "transfer_in",
+        Export => "export",
         Dispense => "dispense",
         Return => "return",
         Destruction => "destruction",
@@ -260,10 +261,17 @@ text_enum! {
 }
 
 impl StockEventKind {
-    /// Whether a reversal may compensate an entry of this kind. Import receipts and
+    /// Whether a reversal may compensate an entry of this kind. Import receipts, exports and
     /// transfers are tied to documents and are corrected through them.
     pub fn is_reversible(self) -> bool {
-        !matches!(self, StockEventKind::ImportReceipt | StockEventKind::TransferOut | StockEventKind::TransferIn | StockEventKind::Reversal)
+        !matches!(
+            self,
+            StockEventKind::ImportReceipt
+                | StockEventKind::Export
+                | StockEventKind::TransferOut
+                | StockEventKind::TransferIn
+                | StockEventKind::Reversal
+        )
     }
 }
 
@@ -385,18 +393,23 @@ text_enum! {
 }
 
 text_enum! {
-    /// Where a flag stands in its review.
+    /// Where a flag stands in its review. `no_longer_found` is set by a rescan of the flag's
+    /// period that no longer finds it (never by a reviewer); a later scan that finds it again
+    /// makes it `open`.
     FlagStatus {
         Open => "open",
         UnderReview => "under_review",
         Confirmed => "confirmed",
         Dismissed => "dismissed",
+        NoLongerFound => "no_longer_found",
     }
 }
 
 impl FlagStatus {
     /// Allowed moves: open → under review → confirmed or dismissed; any closed flag may be
-    /// reopened; an open flag may be confirmed or dismissed at once.
+    /// reopened; an open flag may be confirmed or dismissed at once; a flag no longer found
+    /// may still be reviewed, confirmed, dismissed or reopened. Only scans make a flag
+    /// `no_longer_found`.
     pub fn can_move_to(self, next: FlagStatus) -> bool {
         use FlagStatus::*;
         matches!(
@@ -409,6 +422,10 @@ impl FlagStatus {
                 | (UnderReview, Open)
                 | (Confirmed, Open)
                 | (Dismissed, Open)
+                | (NoLongerFound, Open)
+                | (NoLongerFound, UnderReview)
+                | (NoLongerFound, Confirmed)
+                | (NoLongerFound, Dismissed)
         )
     }
 }
@@ -484,6 +501,8 @@ text_enum! {
         UpdateAnalyticsParameter => "update_analytics_parameter",
         CreateImportAuthorization => "create_import_authorization",
         RecordImportReceipt => "record_import_receipt",
+        CreateExportAuthorization => "create_export_authorization",
+        RecordExportShipment => "record_export_shipment",
         CreateTransfer => "create_transfer",
         ConfirmTransferReceipt => "confirm_transfer_receipt",
         RecordStockEvent => "record_stock_event",
@@ -515,6 +534,7 @@ text_enum! {
         AdequacyBands => "adequacy_bands",
         AnalyticsParameter => "analytics_parameter",
         ImportAuthorization => "import_authorization",
+        ExportAuthorization => "export_authorization",
         Transfer => "transfer",
         StockEvent => "stock_event",
         InventoryCount => "inventory_count",
@@ -531,5 +551,8 @@ text_enum! {
         AuthorizationExceeded => "authorization_exceeded",
         AuthorizationNotValid => "authorization_not_valid",
         LicenceExpired => "licence_expired",
+        ExportAuthorizationExceeded => "export_authorization_exceeded",
+        ExportAuthorizationNotValid => "export_authorization_not_valid",
+        ExportLicenceExpired => "export_licence_expired",
     }
 }

@@ -30,6 +30,7 @@ pub struct Entry {
     pub import_authorization_id: Option<i64>,
     pub transfer_id: Option<i64>,
     pub inventory_count_id: Option<i64>,
+    pub export_authorization_id: Option<i64>,
 }
 
 impl Entry {
@@ -44,6 +45,7 @@ impl Entry {
             import_authorization_id: None,
             transfer_id: None,
             inventory_count_id: None,
+            export_authorization_id: None,
         }
     }
 }
@@ -125,6 +127,7 @@ impl<'f> ProductLedger<'f> {
                 inventory_count_id: entry.inventory_count_id,
                 request_id: actor.request_id.as_deref(),
                 region_id: self.facility.region_id,
+                export_authorization_id: entry.export_authorization_id,
             },
         )?;
         self.balance.advance(self.timeline.current(), entry.occurred_at);

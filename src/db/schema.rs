@@ -160,6 +160,26 @@ diesel::table! {
 }
 
 diesel::table! {
+    export_authorizations (id) {
+        id -> Int8,
+        number -> Text,
+        country_code -> Text,
+        exporter_facility_id -> Int8,
+        importing_country -> Text,
+        import_certificate_number -> Text,
+        product_id -> Int8,
+        substance_id -> Int8,
+        quantity_units -> Int8,
+        quantity_g -> Numeric,
+        year -> Int4,
+        valid_from -> Date,
+        valid_until -> Date,
+        issued_by -> Nullable<Int8>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     flags (id) {
         id -> Int8,
         country_code -> Text,
@@ -183,6 +203,7 @@ diesel::table! {
         last_scan_id -> Nullable<Int8>,
         raised_at -> Timestamptz,
         updated_at -> Timestamptz,
+        no_longer_found_scan_id -> Nullable<Int8>,
     }
 }
 
@@ -378,6 +399,7 @@ diesel::table! {
         inventory_count_id -> Nullable<Int8>,
         request_id -> Nullable<Text>,
         region_id -> Int8,
+        export_authorization_id -> Nullable<Int8>,
     }
 }
 
@@ -476,6 +498,11 @@ diesel::joinable!(dispensings -> users (recorded_by));
 diesel::joinable!(estimates -> countries (country_code));
 diesel::joinable!(estimates -> substances (substance_id));
 diesel::joinable!(estimates -> users (created_by));
+diesel::joinable!(export_authorizations -> countries (country_code));
+diesel::joinable!(export_authorizations -> facilities (exporter_facility_id));
+diesel::joinable!(export_authorizations -> products (product_id));
+diesel::joinable!(export_authorizations -> substances (substance_id));
+diesel::joinable!(export_authorizations -> users (issued_by));
 diesel::joinable!(facilities -> countries (country_code));
 diesel::joinable!(facilities -> regions (region_id));
 diesel::joinable!(flag_events -> flags (flag_id));
@@ -514,6 +541,7 @@ diesel::joinable!(stock_balances -> countries (country_code));
 diesel::joinable!(stock_balances -> facilities (facility_id));
 diesel::joinable!(stock_balances -> products (product_id));
 diesel::joinable!(stock_events -> countries (country_code));
+diesel::joinable!(stock_events -> export_authorizations (export_authorization_id));
 diesel::joinable!(stock_events -> facilities (facility_id));
 diesel::joinable!(stock_events -> import_authorizations (import_authorization_id));
 diesel::joinable!(stock_events -> inventory_counts (inventory_count_id));
@@ -537,6 +565,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     dispensing_monthly,
     dispensings,
     estimates,
+    export_authorizations,
     facilities,
     facility_monthly,
     flag_events,

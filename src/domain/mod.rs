@@ -7,6 +7,7 @@ pub mod forecast;
 pub mod format;
 pub mod ledger;
 pub mod mme;
+pub mod peers;
 pub mod period;
 pub mod pseudonym;
 pub mod quantities;

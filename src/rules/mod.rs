@@ -3,7 +3,8 @@
 //!
 //! Each rule is one module with a `Params` struct (its parameters with their defaults; the
 //! regulator may change them, which bumps the rule's version) and an `evaluate` function
-//! returning `Finding`s. A finding names its subject, severity and evidence:
+//! returning `Finding`s, or an `Evaluation` (findings and the `Coverage`: subjects evaluated
+//! and those left out, by reason) when the rule compares subjects. A finding names its subject, severity and evidence:
 //! `{"records": {"<table>": [ids]}, "figures": {...}, "thresholds": {...}}` so a reader sees
 //! why the flag exists and which rows support it. `scan` runs the enabled rules and keeps
 //! one flag per rule, subject and period; `refused` is the query shared by the rules over
@@ -60,6 +61,36 @@ pub struct Finding {
     pub evidence: Value,
     /// The period the finding is about, when narrower than the scan's (a month, say).
     pub period: Option<(NaiveDate, NaiveDate)>,
+}
+
+/// Subjects a rule compared, and those it could not compare, by reason (`too_few_peers`,
+/// `too_few_patients`, `too_few_records`, `missing_factor`), so a rule never goes silent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Coverage {
+    pub evaluated: i64,
+    pub not_evaluated: std::collections::BTreeMap<&'static str, i64>,
+}
+
+impl Coverage {
+    /// Counts one subject the rule could not evaluate for `reason`.
+    pub fn skip(&mut self, reason: &'static str) {
+        *self.not_evaluated.entry(reason).or_default() += 1;
+    }
+}
+
+/// What a rule returns: its findings, and what it covered when it counts its subjects.
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    pub findings: Vec<Finding>,
+    /// `None` for rules over events (refused attempts, counts, transfers…), which have no
+    /// subjects to leave out.
+    pub coverage: Option<Coverage>,
+}
+
+impl From<Vec<Finding>> for Evaluation {
+    fn from(findings: Vec<Finding>) -> Self {
+        Evaluation { findings, coverage: None }
+    }
 }
 
 /// The morphine-equivalent factor in force per substance on the date bound as `$4`, as the
@@ -125,7 +156,7 @@ impl Finding {
     }
 }
 
-type Evaluate = fn(&mut PgConnection, &ScanContext, &Value) -> anyhow::Result<Vec<Finding>>;
+type Evaluate = fn(&mut PgConnection, &ScanContext, &Value) -> anyhow::Result<Evaluation>;
 
 /// A rule as the engine knows it.
 pub struct RuleSpec {
@@ -158,7 +189,7 @@ macro_rules! rules {
                     },
                     evaluate: |conn, ctx, v| {
                         let p: $module::Params = serde_json::from_value(v.clone())?;
-                        Ok($module::evaluate(conn, ctx, &p)?)
+                        Ok(Evaluation::from($module::evaluate(conn, ctx, &p)?))
                     },
                 },
             )*]
@@ -176,8 +207,8 @@ rules! {
     unusual_order_size: Diversion, "A facility's receipts in a month far above its own baseline";
     unusual_order_frequency: Diversion, "Orders much more frequent than the facility's baseline";
     dispensing_spike: Diversion, "A facility's monthly dispensing far above its own history";
-    peer_outlier: Diversion, "A facility's dispensing per registered patient far above peers of the same kind in the region";
-    prescriber_outlier: Diversion, "A prescriber's volume far above peers";
+    peer_outlier: Diversion, "A facility's dispensing per registered patient far above peers of the same kind in the region (or the country, when the region has too few)";
+    prescriber_outlier: Diversion, "A prescriber's volume far above peers of the region (or the country, when the region has too few)";
     multiple_provider_episode: Diversion, "One patient served by many prescribers and many pharmacies";
     high_daily_dose: Diversion, "A patient's average daily MME over a threshold, outside cancer and palliative care";
     overlapping_prescriptions: Diversion, "A new opioid dispensing while much of the last supply remains";

@@ -5,18 +5,21 @@
 //! base per unit × the substance's ME factor in force on the period's last day, exact
 //! decimals; dispensings of substances without an ME factor are left out of the mass and
 //! counted in the evidence) is divided by its registered patients (distinct pseudonyms,
-//! every dispensing counted). Facilities with at least `min_patients` patients are grouped
-//! by kind and region; in a group of at least `min_peers` facilities (the facility itself
-//! counted, as `stats::robust_log_z` counts it), a robust z-score on the natural-log scale
-//! (0.6745 × (ln x − median) ÷ MAD, median and MAD of the group) above `z` raises a flag.
-//! The evidence gives the facility's figures, the group's median and MAD, z, the number of
-//! other facilities (`peer_count`) and the group's facilities.
+//! every dispensing counted). Facilities with at least `min_patients` patients and some
+//! morphine-equivalent mass are compared with the facilities of the same kind in their
+//! region when it holds at least `min_peers` of them (the facility itself counted, as
+//! `stats::robust_log_z` counts it), and otherwise with those of the same kind in the whole
+//! country (`domain::peers`); a robust z-score on the natural-log scale (0.6745 × (ln x −
+//! median) ÷ MAD, median and MAD of the group) above `z` raises a flag. The evidence says
+//! which group was used (`peer_group`: `region` or `country`) and gives the facility's
+//! figures, the group's median and MAD, z, the number of other facilities (`peer_count`)
+//! and the group's facilities. The scan reports the facilities compared and those not
+//! compared: `too_few_patients`, `missing_factor` (no dispensing with an ME factor),
+//! `too_few_peers` (even the country has fewer than `min_peers` of the kind).
 //!
 //! Severity: `medium`; `high` when z is above `high_z`.
 
-use std::collections::BTreeMap;
-
-use bigdecimal::{BigDecimal, ToPrimitive};
+use bigdecimal::{BigDecimal, Signed, ToPrimitive};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Numeric, Text, Timestamptz};
 use serde::{Deserialize, Serialize};
@@ -24,8 +27,8 @@ use serde_json::json;
 
 use crate::db::enums::Severity;
 use crate::domain::decimal::Decimal;
-use crate::domain::stats::{mad, median, robust_log_z};
-use crate::rules::{Finding, ScanContext, check_z_thresholds, round3, with_me_factors};
+use crate::domain::peers::{PeerGroup, Subject, compare};
+use crate::rules::{Coverage, Evaluation, Finding, ScanContext, check_z_thresholds, round3, with_me_factors};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -36,7 +39,8 @@ pub struct Params {
     pub high_z: f64,
     /// Registered patients a facility needs in the period to be compared (and to be a peer).
     pub min_patients: i64,
-    /// Facilities of the same kind and region (the facility itself counted) needed for a comparison.
+    /// Facilities of the same kind (the facility itself counted) needed for a comparison: in
+    /// the region, or else in the country.
     pub min_peers: usize,
 }
 
@@ -77,7 +81,7 @@ struct Row {
     records_without_factor: i64,
 }
 
-pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> QueryResult<Vec<Finding>> {
+pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> QueryResult<Evaluation> {
     let (from, to) = ctx.range.bounds();
     // One pass over the period's dispensings, summing units per facility, patient and
     // product (integers); then each sum weighted by its product's exact morphine-equivalent
@@ -87,63 +91,73 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
         .bind::<Timestamptz, _>(from)
         .bind::<Timestamptz, _>(to)
         .bind::<Date, _>(ctx.range.to)
-        .bind::<BigInt, _>(params.min_patients)
         .load(conn)?;
 
-    let mut groups: BTreeMap<(i64, String), Vec<Row>> = BTreeMap::new();
+    let mut coverage = Coverage::default();
+    let mut compared: Vec<(Row, BigDecimal)> = Vec::new();
     for r in rows {
-        groups.entry((r.region_id, r.kind.clone())).or_default().push(r);
-    }
-    let mut findings = Vec::new();
-    for ((region_id, kind), members) in groups {
-        let per_patient: Vec<BigDecimal> = members.iter().map(|r| &r.mme_mg / BigDecimal::from(r.patients)).collect();
-        let values: Vec<f64> = per_patient.iter().map(|v| v.to_f64().unwrap_or(0.0)).collect();
-        let scores = robust_log_z(&values, params.min_peers);
-        let logs: Vec<f64> = values.iter().map(|v| v.max(f64::MIN_POSITIVE).ln()).collect();
-        let (Some(log_median), Some(log_mad)) = (median(&logs), mad(&logs)) else { continue };
-        let peers_median = median(&values).unwrap_or(0.0);
-        for ((r, value), score) in members.iter().zip(per_patient).zip(scores) {
-            let Some(z) = score else { continue };
-            if z <= params.z {
-                continue;
-            }
-            let value = Decimal::from(value).round(4);
-            findings.push(Finding::about_facility(
-                r.facility_id,
-                region_id,
-                if z > params.high_z { Severity::High } else { Severity::Medium },
-                format!(
-                    "{value} morphine-equivalent mg per patient against a median of {peers_median:.1} at {} other {kind} facilities of the region (robust z {z:.1})",
-                    members.len() - 1
-                ),
-                json!({
-                    "records": {"facilities": members.iter().map(|m| m.facility_id).collect::<Vec<_>>()},
-                    "figures": {
-                        "mme_mg": Decimal::from(r.mme_mg.clone()).round(4),
-                        "patients": r.patients,
-                        "records": r.records,
-                        "records_without_me_factor": r.records_without_factor,
-                        "mme_mg_per_patient": value,
-                        "group_median_mme_mg_per_patient": round3(peers_median),
-                        "group_log_median": round3(log_median),
-                        "group_log_mad": round3(log_mad),
-                        "z": round3(z),
-                        "peer_count": members.len() - 1,
-                        "group_size": members.len(),
-                        "facility_kind": kind,
-                        "me_factors_as_of": ctx.range.to,
-                    },
-                    "thresholds": {
-                        "z": params.z,
-                        "high_z": params.high_z,
-                        "min_patients": params.min_patients,
-                        "min_peers": params.min_peers,
-                    },
-                }),
-            ));
+        if r.patients < params.min_patients {
+            coverage.skip("too_few_patients");
+        } else if !r.mme_mg.is_positive() {
+            coverage.skip("missing_factor");
+        } else {
+            let per_patient = &r.mme_mg / BigDecimal::from(r.patients);
+            compared.push((r, per_patient));
         }
     }
-    Ok(findings)
+    let subjects: Vec<Subject> =
+        compared.iter().map(|(r, v)| Subject { region_id: r.region_id, kind: r.kind.clone(), value: v.to_f64().unwrap_or(0.0) }).collect();
+    let mut findings = Vec::new();
+    for ((r, value), comparison) in compared.iter().zip(compare(&subjects, params.min_peers)) {
+        let Some(c) = comparison else {
+            coverage.skip("too_few_peers");
+            continue;
+        };
+        coverage.evaluated += 1;
+        let Some(z) = c.z.filter(|z| *z > params.z) else { continue };
+        let value = Decimal::from(value.clone()).round(4);
+        let peers = c.members.len() - 1;
+        let kind = &r.kind;
+        let place = match c.group {
+            PeerGroup::Region => "of the region",
+            PeerGroup::Country => "of the country (too few in the region)",
+        };
+        findings.push(Finding::about_facility(
+            r.facility_id,
+            r.region_id,
+            if z > params.high_z { Severity::High } else { Severity::Medium },
+            format!(
+                "{value} morphine-equivalent mg per patient against a median of {:.1} at {peers} other {kind} facilities {place} (robust z {z:.1})",
+                c.median
+            ),
+            json!({
+                "records": {"facilities": c.members.iter().map(|&i| compared[i].0.facility_id).collect::<Vec<_>>()},
+                "figures": {
+                    "mme_mg": Decimal::from(r.mme_mg.clone()).round(4),
+                    "patients": r.patients,
+                    "records": r.records,
+                    "records_without_me_factor": r.records_without_factor,
+                    "mme_mg_per_patient": value,
+                    "peer_group": c.group,
+                    "group_median_mme_mg_per_patient": round3(c.median),
+                    "group_log_median": round3(c.log_median),
+                    "group_log_mad": round3(c.log_mad),
+                    "z": round3(z),
+                    "peer_count": peers,
+                    "group_size": c.members.len(),
+                    "facility_kind": kind,
+                    "me_factors_as_of": ctx.range.to,
+                },
+                "thresholds": {
+                    "z": params.z,
+                    "high_z": params.high_z,
+                    "min_patients": params.min_patients,
+                    "min_peers": params.min_peers,
+                },
+            }),
+        ));
+    }
+    Ok(Evaluation { findings, coverage: Some(coverage) })
 }
 
 #[cfg(test)]

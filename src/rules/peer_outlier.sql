@@ -1,6 +1,6 @@
--- Each facility's morphine-equivalent mg, patients and records (with and without an ME factor); $1 = country,
--- $2 = from, $3 = to (exclusive), $4 = ME factors' day, $5 = min_patients; the me marker stands for
--- me_factors.sql.
+-- Each dispensing facility's morphine-equivalent mg, patients and records (with and without an ME factor),
+-- every facility that dispensed (the rule counts those it cannot compare); $1 = country, $2 = from,
+-- $3 = to (exclusive), $4 = ME factors' day; the me marker stands for me_factors.sql.
 WITH /*me*/,
 factors AS (
     SELECT p.id AS product_id, p.base_mg_per_unit * me.me_factor AS mme_per_unit
@@ -20,4 +20,4 @@ FROM (SELECT facility_id, coalesce(sum(mme_mg), 0) AS mme_mg, count(*) AS patien
              sum(records)::bigint AS records, sum(records_without_factor)::bigint AS records_without_factor
       FROM per_patient GROUP BY facility_id) x
 JOIN facilities f ON f.id = x.facility_id
-WHERE x.patients >= $5 AND x.mme_mg > 0
+ORDER BY x.facility_id

@@ -1,21 +1,25 @@
 //! `prescriber_outlier`: a prescriber whose morphine-equivalent volume is far above that of
-//! the country's other prescribers.
+//! the other prescribers of their region (or of the country, when the region has too few).
 //!
 //! Over the scan period, each `prescriber_id` of the country gets the morphine-equivalent mg
 //! dispensed under their prescriptions (units × mg of base per unit × the substance's ME
 //! factor in force on the period's last day, exact decimals; dispensings of substances
 //! without an ME factor are left out of the mass and counted in the evidence). Prescribers
-//! with at least `min_records` dispensings form the peer group; with at least `min_peers`
-//! of them (the prescriber itself counted, as `stats::robust_log_z` counts it), a robust
-//! z-score on the natural-log scale (0.6745 × (ln x − median) ÷ MAD, median and MAD of the
-//! group) above `z` raises a flag whose subject is the prescriber. The evidence lists the
-//! prescriber's largest dispensings (up to `LISTED_DISPENSINGS`), patients and facilities.
+//! with at least `min_records` dispensings and some morphine-equivalent mass are compared:
+//! with those of their home region (where most of their dispensings were made) when it has
+//! at least `min_peers` of them (the prescriber itself counted, as `stats::robust_log_z`
+//! counts it), and otherwise with all of the country's (`domain::peers`; the evidence's
+//! `peer_group` says which). A robust z-score on the natural-log scale (0.6745 × (ln x −
+//! median) ÷ MAD, median and MAD of the group) above `z` raises a flag whose subject is the
+//! prescriber. The evidence lists the prescriber's largest dispensings (up to
+//! `LISTED_DISPENSINGS`), patients and facilities. The scan reports the prescribers compared
+//! and those not compared: `too_few_records`, `missing_factor`, `too_few_peers`.
 //!
 //! Severity: `medium`; `high` when z is above `high_z`.
 
 use std::collections::HashMap;
 
-use bigdecimal::{BigDecimal, ToPrimitive};
+use bigdecimal::{BigDecimal, Signed, ToPrimitive};
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Date, Numeric, Text, Timestamptz};
 use serde::{Deserialize, Serialize};
@@ -23,8 +27,8 @@ use serde_json::json;
 
 use crate::db::enums::{Severity, SubjectType};
 use crate::domain::decimal::Decimal;
-use crate::domain::stats::{mad, median, robust_log_z};
-use crate::rules::{Finding, ScanContext, check_z_thresholds, round3, with_me_factors};
+use crate::domain::peers::{Comparison, PeerGroup, Subject, compare};
+use crate::rules::{Coverage, Evaluation, Finding, ScanContext, check_z_thresholds, round3, with_me_factors};
 
 /// Dispensing ids listed in a flag's evidence (the largest by morphine equivalents).
 const LISTED_DISPENSINGS: i64 = 50;
@@ -38,7 +42,8 @@ pub struct Params {
     pub high_z: f64,
     /// Dispensings in the period a prescriber needs to be compared (and to be a peer).
     pub min_records: i64,
-    /// Prescribers in the peer group (the prescriber itself counted) needed for a comparison.
+    /// Prescribers in the peer group (the prescriber itself counted) needed for a comparison:
+    /// in the home region, or else in the country.
     pub min_peers: usize,
 }
 
@@ -65,6 +70,8 @@ impl Params {
 struct Row {
     #[diesel(sql_type = Text)]
     prescriber_id: String,
+    #[diesel(sql_type = BigInt)]
+    region_id: i64,
     #[diesel(sql_type = Numeric)]
     mme_mg: BigDecimal,
     #[diesel(sql_type = BigInt)]
@@ -85,26 +92,44 @@ struct Detail {
     facility_ids: Vec<i64>,
 }
 
-pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> QueryResult<Vec<Finding>> {
+pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> QueryResult<Evaluation> {
     let (from, to) = ctx.range.bounds();
-    // Units per prescriber and product in one pass (integer sums), converted to morphine
-    // equivalents per product afterwards.
+    // Units per prescriber, region and product in one pass (integer sums), converted to
+    // morphine equivalents per product afterwards.
     let rows: Vec<Row> = diesel::sql_query(with_me_factors(include_str!("prescriber_outlier_volumes.sql")))
         .bind::<Text, _>(&ctx.country)
         .bind::<Timestamptz, _>(from)
         .bind::<Timestamptz, _>(to)
         .bind::<Date, _>(ctx.range.to)
-        .bind::<BigInt, _>(params.min_records)
         .load(conn)?;
 
-    let values: Vec<f64> = rows.iter().map(|r| r.mme_mg.to_f64().unwrap_or(0.0)).collect();
-    let scores = robust_log_z(&values, params.min_peers);
-    let logs: Vec<f64> = values.iter().map(|v| v.max(f64::MIN_POSITIVE).ln()).collect();
-    let (Some(log_median), Some(log_mad)) = (median(&logs), mad(&logs)) else { return Ok(Vec::new()) };
-    let peers_median = median(&values).unwrap_or(0.0);
-    let flagged: Vec<(&Row, f64)> = rows.iter().zip(scores).filter_map(|(r, z)| z.filter(|z| *z > params.z).map(|z| (r, z))).collect();
+    let mut coverage = Coverage::default();
+    let mut compared: Vec<Row> = Vec::new();
+    for r in rows {
+        if r.records < params.min_records {
+            coverage.skip("too_few_records");
+        } else if !r.mme_mg.is_positive() {
+            coverage.skip("missing_factor");
+        } else {
+            compared.push(r);
+        }
+    }
+    // Prescribers are all of one kind.
+    let subjects: Vec<Subject> =
+        compared.iter().map(|r| Subject { region_id: r.region_id, kind: String::new(), value: r.mme_mg.to_f64().unwrap_or(0.0) }).collect();
+    let mut flagged: Vec<(&Row, Comparison, f64)> = Vec::new();
+    for (r, comparison) in compared.iter().zip(compare(&subjects, params.min_peers)) {
+        let Some(c) = comparison else {
+            coverage.skip("too_few_peers");
+            continue;
+        };
+        coverage.evaluated += 1;
+        if let Some(z) = c.z.filter(|z| *z > params.z) {
+            flagged.push((r, c, z));
+        }
+    }
     if flagged.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Evaluation { findings: Vec::new(), coverage: Some(coverage) });
     }
 
     // The supporting dispensings of the flagged prescribers only, through the prescriber index.
@@ -113,25 +138,30 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
         .bind::<Timestamptz, _>(from)
         .bind::<Timestamptz, _>(to)
         .bind::<Date, _>(ctx.range.to)
-        .bind::<Array<Text>, _>(flagged.iter().map(|(r, _)| r.prescriber_id.clone()).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(flagged.iter().map(|(r, _, _)| r.prescriber_id.clone()).collect::<Vec<_>>())
         .bind::<BigInt, _>(LISTED_DISPENSINGS)
         .load(conn)?;
     let mut details: HashMap<String, Detail> = details.into_iter().map(|d| (d.prescriber_id.clone(), d)).collect();
 
-    Ok(flagged
+    let findings = flagged
         .into_iter()
-        .map(|(r, z)| {
+        .map(|(r, c, z)| {
             let detail = details.remove(&r.prescriber_id);
             let mme = Decimal::from(r.mme_mg.clone()).round(4);
+            let place = match c.group {
+                PeerGroup::Region => "of the region",
+                PeerGroup::Country => "of the country (too few in the region)",
+            };
             Finding {
                 subject_type: SubjectType::Prescriber,
                 subject_id: r.prescriber_id.clone(),
                 facility_id: None,
-                region_id: None,
+                region_id: Some(r.region_id),
                 severity: if z > params.high_z { Severity::High } else { Severity::Medium },
                 title: format!(
-                    "{mme} morphine-equivalent mg prescribed against a median of {peers_median:.1} among {} prescribers (robust z {z:.1})",
-                    rows.len()
+                    "{mme} morphine-equivalent mg prescribed against a median of {:.1} among {} prescribers {place} (robust z {z:.1})",
+                    c.median,
+                    c.members.len()
                 ),
                 evidence: json!({
                     "records": {"dispensings": detail.as_ref().map(|d| d.ids.clone()).unwrap_or_default()},
@@ -141,12 +171,14 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
                         "records_without_me_factor": r.records_without_factor,
                         "patients": detail.as_ref().map(|d| d.patients),
                         "facility_ids": detail.as_ref().map(|d| d.facility_ids.clone()).unwrap_or_default(),
-                        "group_median_mme_mg": round3(peers_median),
-                        "group_log_median": round3(log_median),
-                        "group_log_mad": round3(log_mad),
+                        "home_region_id": r.region_id,
+                        "peer_group": c.group,
+                        "group_median_mme_mg": round3(c.median),
+                        "group_log_median": round3(c.log_median),
+                        "group_log_mad": round3(c.log_mad),
                         "z": round3(z),
-                        "peer_count": rows.len() - 1,
-                        "group_size": rows.len(),
+                        "peer_count": c.members.len() - 1,
+                        "group_size": c.members.len(),
                         "me_factors_as_of": ctx.range.to,
                         "dispensings_listed": LISTED_DISPENSINGS,
                     },
@@ -160,7 +192,8 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
                 period: None,
             }
         })
-        .collect())
+        .collect();
+    Ok(Evaluation { findings, coverage: Some(coverage) })
 }
 
 #[cfg(test)]

@@ -1,5 +1,9 @@
 //! Running the enabled rules over a country and period, and keeping one flag per rule,
-//! subject and period: a rescan refreshes existing flags instead of duplicating them.
+//! subject and period: a rescan refreshes existing flags instead of duplicating them, marks
+//! `no_longer_found` the open and under-review flags an earlier scan of the same period found
+//! and it does not (`Flag::mark_no_longer_found`), and makes such flags `open` again when it
+//! finds them. The scan's per-rule report says what each rule found and, for the rules that
+//! compare subjects, how many it evaluated and how many it could not, by reason.
 
 use chrono::NaiveDate;
 use diesel::connection::SimpleConnection;
@@ -11,7 +15,7 @@ use crate::db::models::flag::{Flag, FlagEvent, NewFlag, NewFlagEvent};
 use crate::db::models::rule::Rule;
 use crate::db::models::scan::Scan;
 use crate::db::reports::flows::DateRange;
-use crate::rules::{ScanContext, specs};
+use crate::rules::{Coverage, Evaluation, ScanContext, specs};
 
 /// What a scan did.
 #[derive(Debug, Clone)]
@@ -76,8 +80,8 @@ fn evaluate(conn: &mut PgConnection, scan: Scan, today: NaiveDate, reporting_gra
             continue;
         }
         let started = std::time::Instant::now();
-        let result = conn.transaction::<(i32, i32, usize), anyhow::Error, _>(|conn| {
-            let findings = (spec.evaluate)(conn, &ctx, &rule.params)?;
+        let result = conn.transaction::<(i32, i32, usize, usize, Option<Coverage>), anyhow::Error, _>(|conn| {
+            let Evaluation { findings, coverage } = (spec.evaluate)(conn, &ctx, &rule.params)?;
             let n = findings.len();
             let flags: Vec<NewFlag> = findings
                 .into_iter()
@@ -120,25 +124,41 @@ fn evaluate(conn: &mut PgConnection, scan: Scan, today: NaiveDate, reporting_gra
                 user_id: None,
                 scan_id: Some(scan.id),
             };
-            let events: Vec<NewFlagEvent<'_>> = written
+            let mut events: Vec<NewFlagEvent<'_>> = written
                 .iter()
-                .filter_map(|w| match (w.inserted, w.changed) {
-                    (true, _) => Some(event(w.id, "raised", Some(FlagStatus::Open))),
-                    (false, true) => Some(event(w.id, "updated", None)),
-                    (false, false) => None,
+                .filter_map(|w| match (w.inserted, w.found_again, w.changed) {
+                    (true, _, _) => Some(event(w.id, "raised", Some(FlagStatus::Open))),
+                    (false, true, _) => {
+                        Some(NewFlagEvent { from_status: Some(FlagStatus::NoLongerFound), ..event(w.id, "found_again", Some(FlagStatus::Open)) })
+                    }
+                    (false, false, true) => Some(event(w.id, "updated", None)),
+                    (false, false, false) => None,
                 })
                 .collect();
+            let lost = Flag::mark_no_longer_found(conn, country, &rule.code, scan.id)?;
+            events.extend(
+                lost.iter()
+                    .map(|(id, from)| NewFlagEvent { from_status: Some(*from), ..event(*id, "no_longer_found", Some(FlagStatus::NoLongerFound)) }),
+            );
             FlagEvent::record_many(conn, &events)?;
             let r = written.iter().filter(|w| w.inserted).count() as i32;
             let u = written.len() as i32 - r;
-            Ok((r, u, n))
+            Ok((r, u, n, lost.len(), coverage))
         });
         let millis = started.elapsed().as_millis() as u64;
         match result {
-            Ok((r, u, n)) => {
+            Ok((r, u, n, lost, coverage)) => {
                 raised += r;
                 updated += u;
-                report.push(json!({"code": rule.code, "version": rule.version, "mode": rule.mode, "findings": n, "raised": r, "updated": u, "millis": millis}));
+                let not_evaluated: Vec<Value> = coverage
+                    .as_ref()
+                    .map(|c| c.not_evaluated.iter().map(|(reason, count)| json!({"reason": reason, "count": count})).collect())
+                    .unwrap_or_default();
+                report.push(json!({
+                    "code": rule.code, "version": rule.version, "mode": rule.mode, "findings": n, "raised": r, "updated": u,
+                    "no_longer_found": lost, "evaluated": coverage.as_ref().map(|c| c.evaluated), "not_evaluated": not_evaluated,
+                    "millis": millis,
+                }));
             }
             Err(e) => {
                 tracing::error!(rule = %rule.code, error = ?e, "rule failed during scan");

@@ -414,6 +414,8 @@ pub struct FormCLine {
     pub stocks_31_december: KgG,
     /// Imported in the year.
     pub imported: KgG,
+    /// Exported in the year (shipments against export authorizations).
+    pub exported: KgG,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -432,13 +434,25 @@ pub struct FormALine {
     pub imported: KgG,
 }
 
+/// A quarter's exports of one substance to one importing country.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FormAExportLine {
+    pub substance_id: i64,
+    pub inn: String,
+    pub importing_country: String,
+    pub exported: KgG,
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FormA {
     pub form: String,
     pub country: String,
     pub year: i32,
     pub quarter: u32,
+    /// Imports by substance and exporting country.
     pub lines: Vec<FormALine>,
+    /// Exports by substance and importing country.
+    pub exports: Vec<FormAExportLine>,
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
@@ -870,6 +884,7 @@ impl From<&incb::FormC> for FormC {
                     consumed: (&l.consumed).into(),
                     stocks_31_december: (&l.stocks_31_december).into(),
                     imported: (&l.imported).into(),
+                    exported: (&l.exported).into(),
                 })
                 .collect(),
         }
@@ -891,6 +906,16 @@ impl From<&incb::FormA> for FormA {
                     inn: l.inn.clone(),
                     exporting_country: l.exporting_country.clone(),
                     imported: (&l.imported).into(),
+                })
+                .collect(),
+            exports: f
+                .exports
+                .iter()
+                .map(|l| FormAExportLine {
+                    substance_id: l.substance_id,
+                    inn: l.inn.clone(),
+                    importing_country: l.importing_country.clone(),
+                    exported: (&l.exported).into(),
                 })
                 .collect(),
         }

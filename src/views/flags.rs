@@ -91,13 +91,55 @@ pub struct ScanView {
     pub finished_at: Option<DateTime<Utc>>,
     pub flags_raised: i32,
     pub flags_updated: i32,
-    /// Per rule: version, findings, raised, updated, milliseconds (or an error).
-    #[schema(value_type = Vec<Object>)]
-    pub rules: serde_json::Value,
+    /// Flags an earlier scan of the same period found and this one did not (now
+    /// `no_longer_found`).
+    pub flags_no_longer_found: i64,
+    /// Per rule run: what it found and whom it could not evaluate (empty while running).
+    pub rules: Vec<ScanRuleView>,
+}
+
+/// Subjects a rule could not evaluate for one reason.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct NotEvaluatedView {
+    /// `too_few_peers`, `too_few_patients`, `too_few_records` or `missing_factor`.
+    pub reason: String,
+    pub count: i64,
+}
+
+/// One rule's part in a scan (stored with the scan as it ran).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ScanRuleView {
+    pub code: String,
+    pub version: i32,
+    #[serde(default)]
+    pub mode: Option<RuleMode>,
+    /// Findings the rule made (absent when it failed).
+    #[serde(default)]
+    pub findings: Option<i64>,
+    #[serde(default)]
+    pub raised: Option<i64>,
+    #[serde(default)]
+    pub updated: Option<i64>,
+    /// Flags of the rule this scan stopped finding.
+    #[serde(default)]
+    pub no_longer_found: Option<i64>,
+    /// Subjects the rule compared (facilities, prescribers); `null` for the rules over
+    /// events (refused attempts, counts, transfers, doses…), which leave no subject out.
+    #[serde(default)]
+    pub evaluated: Option<i64>,
+    /// Subjects the rule could not compare, by reason.
+    #[serde(default)]
+    pub not_evaluated: Vec<NotEvaluatedView>,
+    #[serde(default)]
+    pub millis: Option<i64>,
+    /// Present when the rule failed (its flags were left as they were).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 impl From<Scan> for ScanView {
     fn from(s: Scan) -> Self {
+        let rules: Vec<ScanRuleView> = serde_json::from_value(s.rules).unwrap_or_default();
         ScanView {
             id: s.id,
             country_code: s.country_code,
@@ -108,7 +150,8 @@ impl From<Scan> for ScanView {
             finished_at: s.finished_at,
             flags_raised: s.flags_raised,
             flags_updated: s.flags_updated,
-            rules: s.rules,
+            flags_no_longer_found: rules.iter().filter_map(|r| r.no_longer_found).sum(),
+            rules,
         }
     }
 }
@@ -144,6 +187,13 @@ pub struct FlagView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub evidence: Option<serde_json::Value>,
     pub assigned_to: Option<i64>,
+    /// The scan that first found the flag.
+    pub first_scan_id: Option<i64>,
+    /// The scan that last found the flag.
+    pub last_scan_id: Option<i64>,
+    /// The rescan that stopped finding the flag (status `no_longer_found`); cleared when a
+    /// later scan finds it again.
+    pub no_longer_found_scan_id: Option<i64>,
     pub raised_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -170,6 +220,9 @@ impl FlagView {
             params: with_evidence.then_some(f.params),
             evidence: with_evidence.then_some(f.evidence),
             assigned_to: f.assigned_to,
+            first_scan_id: f.first_scan_id,
+            last_scan_id: f.last_scan_id,
+            no_longer_found_scan_id: f.no_longer_found_scan_id,
             raised_at: f.raised_at,
             updated_at: f.updated_at,
         }

@@ -4,6 +4,7 @@
 pub mod analytics;
 pub mod auth;
 pub mod dispensing;
+pub mod exports;
 pub mod flags;
 pub mod reference;
 pub mod supply;

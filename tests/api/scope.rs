@@ -262,6 +262,7 @@ async fn every_read_endpoint_answers_each_role_within_its_scope() {
     let matrix: Vec<(String, Target, [u16; 8])> = vec![
         ("/api/v1/estimates?country=KZ".into(), Country("KZ"), [200, 200, 200, 403, 403, 403, 403, 403]),
         ("/api/v1/import-authorizations?country=KZ".into(), Country("KZ"), [200, 200, 403, 200, 403, 403, 403, 403]),
+        ("/api/v1/export-authorizations?country=KZ".into(), Country("KZ"), [200, 200, 403, 200, 403, 403, 403, 403]),
         ("/api/v1/transfers?country=KZ".into(), Country("KZ"), [200, 200, 403, 200, 200, 403, 403, 403]),
         (format!("/api/v1/facilities/{p}/stock-events"), At(p), [200, 200, 403, 403, 200, 403, 403, 403]),
         (format!("/api/v1/facilities/{w}/stock-events"), At(w), [200, 200, 403, 200, 403, 403, 403, 403]),

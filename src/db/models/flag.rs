@@ -32,6 +32,8 @@ pub struct Flag {
     pub last_scan_id: Option<i64>,
     pub raised_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The scan that last stopped finding the flag (cleared when a scan finds it again).
+    pub no_longer_found_scan_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -199,6 +201,8 @@ struct Upserted {
     inserted: bool,
     #[diesel(sql_type = diesel::sql_types::Bool)]
     changed: bool,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    found_again: bool,
 }
 
 /// What one upsert of a flag did.
@@ -209,6 +213,16 @@ pub struct UpsertedFlag {
     pub inserted: bool,
     /// An existing flag whose evidence, severity or rule version changed.
     pub changed: bool,
+    /// An existing flag that was `no_longer_found` and is `open` again.
+    pub found_again: bool,
+}
+
+#[derive(QueryableByName)]
+struct Lost {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    from_status: FlagStatus,
 }
 
 impl Flag {
@@ -237,9 +251,23 @@ impl Flag {
                 .bind::<Array<Jsonb>, _>(chunk.iter().map(|f| f.evidence.clone()).collect::<Vec<_>>())
                 .bind::<Array<Nullable<BigInt>>, _>(chunk.iter().map(|f| f.last_scan_id).collect::<Vec<_>>())
                 .load(conn)?;
-            out.extend(rows.into_iter().map(|r| UpsertedFlag { id: r.id, inserted: r.inserted, changed: r.changed }));
+            out.extend(rows.into_iter().map(|r| UpsertedFlag { id: r.id, inserted: r.inserted, changed: r.changed, found_again: r.found_again }));
         }
         Ok(out)
+    }
+
+    /// Marks `no_longer_found` by `scan_id` the open and under-review flags of a rule that an
+    /// earlier scan of the same country and period found and this one did not (the flags it
+    /// found carry it as their last scan already); returns each with its former status.
+    /// Confirmed and dismissed flags keep the reviewer's decision.
+    pub fn mark_no_longer_found(conn: &mut PgConnection, country: &str, rule_code: &str, scan_id: i64) -> QueryResult<Vec<(i64, FlagStatus)>> {
+        use diesel::sql_types::{BigInt, Text};
+        let rows: Vec<Lost> = diesel::sql_query(include_str!("flag_no_longer_found.sql"))
+            .bind::<Text, _>(country)
+            .bind::<Text, _>(rule_code)
+            .bind::<BigInt, _>(scan_id)
+            .load(conn)?;
+        Ok(rows.into_iter().map(|r| (r.id, r.from_status)).collect())
     }
 }
 

@@ -5,6 +5,7 @@ pub mod audit_event;
 pub mod country;
 pub mod dispensing;
 pub mod estimate;
+pub mod export_authorization;
 pub mod facility;
 pub mod flag;
 pub mod idempotency_key;

@@ -27,6 +27,7 @@ pub struct StockEvent {
     pub inventory_count_id: Option<i64>,
     pub request_id: Option<String>,
     pub region_id: i64,
+    pub export_authorization_id: Option<i64>,
 }
 
 #[derive(Debug, Insertable)]
@@ -47,6 +48,7 @@ pub struct NewStockEvent<'a> {
     pub inventory_count_id: Option<i64>,
     pub request_id: Option<&'a str>,
     pub region_id: i64,
+    pub export_authorization_id: Option<i64>,
 }
 
 impl StockEvent {
