@@ -83,12 +83,16 @@ pub struct OpsSettings {
     /// Exact origins (`https://host[:port]`) granted CORS; empty: no CORS headers at all.
     pub cors_origins: Vec<String>,
     pub idempotency_retention_days: i64,
+    /// `TAROZI_COOKIE_SECURE` (`true`/`1`; default off): the dashboard's session cookie is
+    /// sent over HTTPS only. Turn it on whenever the dashboard is reached through TLS (a
+    /// browser drops a Secure cookie on plain-HTTP localhost).
+    pub cookie_secure: bool,
 }
 
 impl Default for OpsSettings {
     /// Closed: no metrics, no CORS, keys kept 7 days.
     fn default() -> Self {
-        OpsSettings { metrics_token: None, cors_origins: Vec::new(), idempotency_retention_days: 7 }
+        OpsSettings { metrics_token: None, cors_origins: Vec::new(), idempotency_retention_days: 7, cookie_secure: false }
     }
 }
 
@@ -98,6 +102,7 @@ impl std::fmt::Debug for OpsSettings {
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "<set>"))
             .field("cors_origins", &self.cors_origins)
             .field("idempotency_retention_days", &self.idempotency_retention_days)
+            .field("cookie_secure", &self.cookie_secure)
             .finish()
     }
 }
@@ -115,7 +120,8 @@ impl OpsSettings {
         if idempotency_retention_days < 1 {
             bail!("TAROZI_IDEMPOTENCY_RETENTION_DAYS must be at least 1");
         }
-        Ok(OpsSettings { metrics_token, cors_origins, idempotency_retention_days })
+        let cookie_secure = matches!(std::env::var("TAROZI_COOKIE_SECURE").unwrap_or_default().trim(), "1" | "true");
+        Ok(OpsSettings { metrics_token, cors_origins, idempotency_retention_days, cookie_secure })
     }
 }
 

@@ -35,6 +35,8 @@ pub mod observability;
 pub mod openapi;
 /// The document's operations by method and path template.
 pub mod operations;
+/// The dashboard: server-rendered pages under `/dashboard`, in the users' languages.
+pub mod pages;
 /// Route registration.
 pub mod router;
 /// The rule engine: availability findings and diversion signals, scans.

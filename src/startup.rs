@@ -81,6 +81,7 @@ pub fn build_app(
         .split_for_parts();
     app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", (*shared.spec).clone()))
         .service(web::redirect("/docs", "/docs/"))
+        .configure(|cfg| crate::pages::configure(cfg, &shared.state.settings))
         .default_service(web::to(crate::fallback::no_route))
         .wrap(from_fn(crate::extract::refuse_nul_in_path))
         .wrap(cors(&shared.state.settings.ops.cors_origins))

@@ -13,7 +13,7 @@ use crate::app;
 use crate::app::error::{AppResult, DomainError};
 use crate::app::flags::{self, comment, review};
 use crate::auth::Caller;
-use crate::db::enums::{CommentVisibility, Role, RuleCategory, RuleMode};
+use crate::db::enums::{CommentVisibility, RuleMode};
 use crate::db::models::flag::{Flag, FlagEvent, FlagFilter};
 use crate::extract::{JsonBody, Page, QueryParams};
 use crate::idempotency::{self, IdempotencyKeyHeader};
@@ -23,22 +23,6 @@ use crate::views::flags::{CommentEnvelope, CommentRequest, FlagCount, FlagDetail
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_flags).service(get_flag).service(update_flag).service(create_flag_comment);
-}
-
-/// Whether the caller may read `flag`, and with its evidence.
-fn readable(caller: &Caller, flag: &Flag) -> AppResult<bool> {
-    match caller.role {
-        Role::Admin => Ok(true),
-        Role::Regulator => caller.check_country(&flag.country_code).map(|_| true),
-        Role::Ministry if flag.category == RuleCategory::Availability => caller.check_country(&flag.country_code).map(|_| true),
-        Role::Ministry => Err(DomainError::forbidden("the ministry reads diversion flags as counts only").into()),
-        Role::Pharmacy | Role::Wholesaler
-            if flag.facility_id.is_some() && flag.facility_id == caller.facility_id && flag.mode == RuleMode::Active =>
-        {
-            Ok(false)
-        }
-        _ => Err(DomainError::forbidden("no access to this flag").into()),
-    }
 }
 
 /// Flags within the caller's scope, most severe first.
@@ -80,7 +64,7 @@ async fn get_flag(state: web::Data<AppState>, caller: Caller, path: web::Path<i6
         Ok((flag, FlagEvent::of_flag(conn, id)?))
     })
     .await?;
-    let with_evidence = readable(&caller, &flag)?;
+    let with_evidence = flags::read::access(&caller.actor(), &flag)?;
     let events = events
         .into_iter()
         .filter(|e| with_evidence || (e.action == "comment" && e.visibility == Some(CommentVisibility::Official)))

@@ -30,7 +30,20 @@ fn provisional_line(provisional: bool, period: &str, as_of: chrono::NaiveDate, s
     })
 }
 
-fn csv_response(name: &str, first_line: Option<String>, header: &[&str], rows: Vec<Vec<String>>) -> AppResult<HttpResponse> {
+/// A CSV download: its file name (without `.csv`), an optional first line before the header
+/// (a provisional form says so there), the header and the rows. The API and the dashboard
+/// both answer with it, so their files cannot differ.
+pub struct CsvFile {
+    pub name: String,
+    pub first_line: Option<String>,
+    pub header: Vec<&'static str>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// A CSV download (`<name>.csv`) of `file`.
+pub fn csv_response(file: CsvFile) -> AppResult<HttpResponse> {
+    let CsvFile { name, first_line, header, rows } = file;
+    let name = name.as_str();
     let mut writer = csv::Writer::from_writer(first_line.unwrap_or_default().into_bytes());
     writer.write_record(header).map_err(anyhow::Error::from)?;
     for row in rows {
@@ -59,38 +72,46 @@ async fn get_form_c(state: web::Data<AppState>, caller: Caller, query: QueryPara
     let format = q.format.unwrap_or(ReportFormat::Json);
     let year = q.year;
     let form = app::run(&state.pool, move |conn| Ok(incb::form_c(conn, &country, year, Utc::now())?)).await?;
-    // While the year runs, the stock columns say the day they were read at.
-    let (stock_kg, stock_g) = if form.provisional { ("stock_as_of_kg", "stock_as_of_g") } else { ("stock_31_december_kg", "stock_31_december_g") };
     match format {
         ReportFormat::Json => Ok(HttpResponse::Ok().json(FormC::from(&form))),
-        ReportFormat::Csv => csv_response(
-            &format!("form-c-{}-{}", form.country, form.year),
-            provisional_line(form.provisional, &format!("the year {}", form.year), form.as_of, true),
-            &[
-                "country",
-                "year",
-                "substance",
-                "consumed_kg",
-                "consumed_g",
-                stock_kg,
-                stock_g,
-                "imported_kg",
-                "imported_g",
-                "exported_kg",
-                "exported_g",
-            ],
-            form.lines
-                .iter()
-                .map(|l| {
-                    let mut row = vec![form.country.clone(), form.year.to_string(), l.inn.clone()];
-                    row.extend(kg_g(&l.consumed));
-                    row.extend(kg_g(&l.stocks));
-                    row.extend(kg_g(&l.imported));
-                    row.extend(kg_g(&l.exported));
-                    row
-                })
-                .collect(),
-        ),
+        ReportFormat::Csv => csv_response(form_c_rows(&form)),
+    }
+}
+
+/// Form C's CSV: its file name, header and rows (shared with the dashboard's download).
+pub fn form_c_rows(form: &incb::FormC) -> CsvFile {
+    // While the year runs, the stock columns say the day they were read at.
+    let (stock_kg, stock_g) = if form.provisional { ("stock_as_of_kg", "stock_as_of_g") } else { ("stock_31_december_kg", "stock_31_december_g") };
+    let header = vec![
+        "country",
+        "year",
+        "substance",
+        "consumed_kg",
+        "consumed_g",
+        stock_kg,
+        stock_g,
+        "imported_kg",
+        "imported_g",
+        "exported_kg",
+        "exported_g",
+    ];
+    let rows = form
+        .lines
+        .iter()
+        .map(|l| {
+            let mut row = vec![form.country.clone(), form.year.to_string(), l.inn.clone()];
+            row.extend(kg_g(&l.consumed));
+            row.extend(kg_g(&l.stocks));
+            row.extend(kg_g(&l.imported));
+            row.extend(kg_g(&l.exported));
+            row
+        })
+        .collect();
+    CsvFile {
+        name: format!("form-c-{}-{}", form.country, form.year),
+        first_line: provisional_line(form.provisional, &format!("the year {}", form.year), form.as_of, true),
+        header,
+        rows,
     }
 }
 
@@ -108,38 +129,45 @@ async fn get_form_a(state: web::Data<AppState>, caller: Caller, query: QueryPara
     let form = app::run(&state.pool, move |conn| Ok(incb::form_a(conn, &country, year, quarter, Utc::now())?)).await?;
     match format {
         ReportFormat::Json => Ok(HttpResponse::Ok().json(FormA::from(&form))),
-        ReportFormat::Csv => csv_response(
-            &format!("form-a-{}-{}-q{}", form.country, form.year, form.quarter),
-            provisional_line(form.provisional, &format!("quarter {} of {}", form.quarter, form.year), form.as_of, false),
-            &[
-                "country",
-                "year",
-                "quarter",
-                "substance",
-                "exporting_country",
-                "imported_kg",
-                "imported_g",
-                "importing_country",
-                "exported_kg",
-                "exported_g",
-            ],
-            // Import rows first, then export rows; each leaves the other direction's columns empty.
-            form.lines
-                .iter()
-                .map(|l| {
-                    let mut row =
-                        vec![form.country.clone(), form.year.to_string(), form.quarter.to_string(), l.inn.clone(), l.exporting_country.clone()];
-                    row.extend(kg_g(&l.imported));
-                    row.extend([String::new(), String::new(), String::new()]);
-                    row
-                })
-                .chain(form.exports.iter().map(|l| {
-                    let mut row = vec![form.country.clone(), form.year.to_string(), form.quarter.to_string(), l.inn.clone(), String::new()];
-                    row.extend([String::new(), String::new(), l.importing_country.clone()]);
-                    row.extend(kg_g(&l.exported));
-                    row
-                }))
-                .collect(),
-        ),
+        ReportFormat::Csv => csv_response(form_a_rows(&form)),
+    }
+}
+
+/// Form A's CSV: its file name, header and rows (shared with the dashboard's download).
+pub fn form_a_rows(form: &incb::FormA) -> CsvFile {
+    let header = vec![
+        "country",
+        "year",
+        "quarter",
+        "substance",
+        "exporting_country",
+        "imported_kg",
+        "imported_g",
+        "importing_country",
+        "exported_kg",
+        "exported_g",
+    ];
+    // Import rows first, then export rows; each leaves the other direction's columns empty.
+    let rows = form
+        .lines
+        .iter()
+        .map(|l| {
+            let mut row = vec![form.country.clone(), form.year.to_string(), form.quarter.to_string(), l.inn.clone(), l.exporting_country.clone()];
+            row.extend(kg_g(&l.imported));
+            row.extend([String::new(), String::new(), String::new()]);
+            row
+        })
+        .chain(form.exports.iter().map(|l| {
+            let mut row = vec![form.country.clone(), form.year.to_string(), form.quarter.to_string(), l.inn.clone(), String::new()];
+            row.extend([String::new(), String::new(), l.importing_country.clone()]);
+            row.extend(kg_g(&l.exported));
+            row
+        }))
+        .collect();
+    CsvFile {
+        name: format!("form-a-{}-{}-q{}", form.country, form.year, form.quarter),
+        first_line: provisional_line(form.provisional, &format!("quarter {} of {}", form.quarter, form.year), form.as_of, false),
+        header,
+        rows,
     }
 }

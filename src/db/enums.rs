@@ -523,6 +523,7 @@ text_enum! {
         ReceiveExchangePackage => "receive_exchange_package",
         PutExchangePolicy => "put_exchange_policy",
         PushExchangePackage => "push_exchange_package",
+        SetLanguage => "set_language",
     }
 }
 

@@ -479,6 +479,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    user_preferences (user_id) {
+        user_id -> Int8,
+        language -> Text,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Int8,
         username -> Text,
@@ -547,6 +555,7 @@ diesel::table! {
 
 diesel::joinable!(api_keys -> countries (country_code));
 diesel::joinable!(exchange_packages -> exchange_keys (key_id));
+diesel::joinable!(user_preferences -> users (user_id));
 diesel::joinable!(api_keys -> facilities (facility_id));
 diesel::joinable!(audit_events -> api_keys (api_key_id));
 diesel::joinable!(audit_events -> users (user_id));
@@ -656,5 +665,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     substances,
     supply_monthly,
     transfers,
+    user_preferences,
     users,
 );

@@ -4,6 +4,8 @@
 pub mod availability;
 pub mod decimal;
 pub mod estimates;
+pub mod forecast;
+pub mod format;
 pub mod ledger;
 pub mod mme;
 pub mod peers;

@@ -446,3 +446,130 @@ pub fn announced_address(child: &mut std::process::Child) -> std::sync::mpsc::Re
     });
     rx
 }
+
+/// A browser-like client of the dashboard: keeps the session cookie, sends forms with the
+/// site's own `Origin`, follows no redirect (tests look at each answer).
+pub struct WebSession {
+    pub address: String,
+    client: awc::Client,
+    cookie: std::cell::RefCell<Option<String>>,
+}
+
+impl WebSession {
+    pub fn new(app: &TestApp) -> WebSession {
+        let client = awc::Client::builder().disable_redirects().timeout(std::time::Duration::from_secs(120)).finish();
+        WebSession { address: app.address.clone(), client, cookie: std::cell::RefCell::new(None) }
+    }
+
+    fn keep_cookie(&self, headers: &awc::http::header::HeaderMap) {
+        for value in headers.get_all("set-cookie") {
+            let text = value.to_str().unwrap_or("");
+            if let Some(pair) = text.split(';').next()
+                && let Some(("tarozi_session", v)) = pair.split_once('=')
+            {
+                *self.cookie.borrow_mut() = (!v.is_empty()).then(|| pair.to_owned());
+            }
+        }
+    }
+
+    /// The raw `Set-Cookie` of an answer, for checking its attributes.
+    pub fn set_cookie(r: &TestResponse) -> String {
+        r.headers.get_all("set-cookie").filter_map(|v| v.to_str().ok()).find(|v| v.starts_with("tarozi_session=")).unwrap_or("").to_owned()
+    }
+
+    async fn finish(
+        &self,
+        mut response: awc::ClientResponse<impl futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>> + Unpin>,
+    ) -> TestResponse {
+        self.keep_cookie(response.headers());
+        let bytes = response.body().limit(64 * 1024 * 1024).await.expect("read body");
+        TestResponse {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    fn request(&self, method: Method, path: &str) -> awc::ClientRequest {
+        let mut req = self.client.request(method, format!("{}{}", self.address, path));
+        if let Some(c) = self.cookie.borrow().as_ref() {
+            req = req.insert_header(("Cookie", c.clone()));
+        }
+        req
+    }
+
+    pub async fn get(&self, path: &str) -> TestResponse {
+        let response = self.request(Method::GET, path).send().await.expect("request failed");
+        self.finish(response).await
+    }
+
+    /// Posts a form as a browser on this site would (with its `Origin`).
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> TestResponse {
+        self.post_form_from(path, fields, Some(&self.address.clone())).await
+    }
+
+    pub async fn post_form_from(&self, path: &str, fields: &[(&str, &str)], origin: Option<&str>) -> TestResponse {
+        let mut req = self.request(Method::POST, path);
+        if let Some(o) = origin {
+            req = req.insert_header(("Origin", o.to_owned()));
+        }
+        let response = req.send_form(&fields).await.expect("request failed");
+        self.finish(response).await
+    }
+
+    /// Posts `multipart/form-data` with text fields and one file field named `file`.
+    pub async fn post_multipart(&self, path: &str, fields: &[(&str, &str)], file: &[u8]) -> TestResponse {
+        let boundary = "tarozi-test-boundary-7f3a";
+        let mut body = Vec::new();
+        for (k, v) in fields {
+            body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
+        }
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"month.csv\"\r\nContent-Type: text/csv\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(file);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let response = self
+            .request(Method::POST, path)
+            .insert_header(("Origin", self.address.clone()))
+            .insert_header(("Content-Type", format!("multipart/form-data; boundary={boundary}")))
+            .send_body(body)
+            .await
+            .expect("request failed");
+        self.finish(response).await
+    }
+
+    /// The CSRF token of the page at `path` (the session's token).
+    pub async fn csrf(&self, path: &str) -> String {
+        let r = self.get(path).await;
+        csrf_of(&r.text)
+    }
+
+    /// Signs in through the login form; panics unless it redirects.
+    pub async fn login(&self, username: &str) -> TestResponse {
+        let token = self.csrf("/dashboard/login").await;
+        let r = self.post_form("/dashboard/login", &[("csrf", &token), ("username", username), ("password", TEST_PASSWORD)]).await;
+        assert_eq!(r.status, 303, "login failed: {}", r.text);
+        r
+    }
+
+    /// Signs in `user` and returns the session.
+    pub async fn signed_in(app: &TestApp, user: &TestUser) -> WebSession {
+        let s = WebSession::new(app);
+        s.login(&user.username).await;
+        s
+    }
+}
+
+/// The value of the first `name="csrf"` field of a page.
+pub fn csrf_of(html: &str) -> String {
+    field_of(html, "csrf")
+}
+
+/// The value of the first hidden field `name` of a page.
+pub fn field_of(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    html.split(&marker).nth(1).and_then(|rest| rest.split('"').next()).unwrap_or_default().to_owned()
+}

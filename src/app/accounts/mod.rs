@@ -6,6 +6,7 @@ pub mod create_user;
 pub mod issue_api_key;
 pub mod reset_password;
 pub mod revoke_api_key;
+pub mod set_language;
 pub mod set_user_active;
 
 use crate::app::error::{AppResult, DomainError};

@@ -3,4 +3,5 @@
 
 pub mod comment;
 pub mod list;
+pub mod read;
 pub mod review;

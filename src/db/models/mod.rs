@@ -24,3 +24,4 @@ pub mod stock_event;
 pub mod substance;
 pub mod transfer;
 pub mod user;
+pub mod user_preference;
