@@ -17,12 +17,12 @@ use utoipa::ToSchema;
 use crate::analytics::availability::{self, AreaMetrics, AvailabilityRequest};
 use crate::analytics::{self, AnalyticsError, AnalyticsResult};
 use crate::db::enums::{ExchangeSection, FlagStatus, RuleMode, Severity};
+use crate::db::models::country::Country;
 use crate::db::models::facility::{Facility, FacilityFilter};
 use crate::db::models::region::Region;
 use crate::db::models::reporting_period::ReportingPeriod;
 use crate::db::reports::flows::{DateRange, Source};
 use crate::domain::decimal::Decimal;
-use crate::db::models::country::Country;
 use crate::domain::period::{Month, local_midnight};
 use crate::domain::suppression;
 
@@ -335,7 +335,8 @@ fn availability_section(
     let (patient_counts, patients_total) = protect(&cells, total);
     let mut out = Vec::new();
     for (region, patients) in regions.iter().zip(patient_counts) {
-        let region_request = AvailabilityRequest { country: request.country.clone(), region_id: Some(region.id), range, partial: false, group_by: None };
+        let region_request =
+            AvailabilityRequest { country: request.country.clone(), region_id: Some(region.id), range, partial: false, group_by: None };
         let region_report = availability::report(conn, &region_request, Source::Aggregates)?;
         // The country report's line of the region: the same figures the ministry reads.
         let line = report

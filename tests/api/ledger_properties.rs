@@ -481,23 +481,24 @@ impl<'a> Case<'a> {
 }
 
 /// Rows of the maintained aggregates missing from, or not in, the recomputation from raw
-/// rows (the definitions of the migration that built them), zero rows ignored.
+/// rows (the definitions of the migration that built them: months cut at the country's local
+/// midnight), zero rows ignored.
 const AGGREGATE_CHECK: &str = r#"
 WITH supply_expected AS (
     SELECT country_code, region_id, facility_kind, product_id, month, bucket, sum(units)::bigint AS units FROM (
         SELECT e.country_code, e.region_id, f.kind AS facility_kind, e.product_id,
-               date_trunc('month', e.occurred_at AT TIME ZONE 'UTC')::date AS month,
+               date_trunc('month', e.occurred_at AT TIME ZONE (SELECT time_zone FROM countries WHERE code = e.country_code))::date AS month,
                CASE WHEN e.kind = 'reversal' THEN e.reversed_kind ELSE e.kind END AS bucket, e.delta_units AS units
         FROM stock_events e JOIN facilities f ON f.id = e.facility_id
         UNION ALL
-        SELECT d.country_code, d.region_id, f.kind, d.product_id, date_trunc('month', d.dispensed_at AT TIME ZONE 'UTC')::date,
+        SELECT d.country_code, d.region_id, f.kind, d.product_id, date_trunc('month', d.dispensed_at AT TIME ZONE (SELECT time_zone FROM countries WHERE code = d.country_code))::date,
                'dispense', -d.quantity_units
         FROM dispensings d JOIN facilities f ON f.id = d.facility_id
     ) x GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum(units) <> 0
 ), supply_actual AS (
     SELECT country_code, region_id, facility_kind, product_id, month, bucket, units FROM supply_monthly WHERE units <> 0
 ), dispensing_expected AS (
-    SELECT d.country_code, d.region_id, d.product_id, date_trunc('month', d.dispensed_at AT TIME ZONE 'UTC')::date AS month,
+    SELECT d.country_code, d.region_id, d.product_id, date_trunc('month', d.dispensed_at AT TIME ZONE (SELECT time_zone FROM countries WHERE code = d.country_code))::date AS month,
            d.patient_sex, d.patient_age_band, sum(d.quantity_units)::bigint AS units, count(*)::bigint AS records
     FROM counted_dispensings d GROUP BY 1, 2, 3, 4, 5, 6
 ), dispensing_actual AS (
@@ -505,12 +506,12 @@ WITH supply_expected AS (
     FROM dispensing_monthly WHERE units <> 0 OR records <> 0
 ), facility_expected AS (
     SELECT facility_id, product_id, month, bucket, sum(units)::bigint AS units, sum(records)::bigint AS records FROM (
-        SELECT facility_id, product_id, date_trunc('month', occurred_at AT TIME ZONE 'UTC')::date AS month,
+        SELECT facility_id, product_id, date_trunc('month', occurred_at AT TIME ZONE (SELECT time_zone FROM countries WHERE code = stock_events.country_code))::date AS month,
                CASE WHEN kind = 'reversal' THEN reversed_kind ELSE kind END AS bucket, delta_units AS units,
                CASE WHEN kind = 'reversal' THEN -1 ELSE 1 END AS records
         FROM stock_events
         UNION ALL
-        SELECT facility_id, product_id, date_trunc('month', dispensed_at AT TIME ZONE 'UTC')::date, 'dispense', -quantity_units, 1
+        SELECT facility_id, product_id, date_trunc('month', dispensed_at AT TIME ZONE (SELECT time_zone FROM countries WHERE code = dispensings.country_code))::date, 'dispense', -quantity_units, 1
         FROM dispensings
     ) x GROUP BY 1, 2, 3, 4 HAVING sum(units) <> 0 OR sum(records) <> 0
 ), facility_actual AS (
