@@ -9,7 +9,7 @@ use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use chrono::{Datelike, Utc};
+use chrono::{Datelike, NaiveDate, Utc};
 use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -71,6 +71,9 @@ struct Facts {
     products: Vec<Product>,
     /// (month, closed, dispensings in it)
     periods: Vec<(Month, bool, i64)>,
+    /// The country's today and the configured grace days: a period is late after its due day.
+    today: NaiveDate,
+    grace_days: i64,
 }
 
 async fn facility_of(state: &AppState, viewer: &Viewer) -> Result<Facility, PageError> {
@@ -85,6 +88,7 @@ async fn facility_of(state: &AppState, viewer: &Viewer) -> Result<Facility, Page
 
 async fn facts(state: &AppState, viewer: &Viewer) -> Result<Facts, PageError> {
     let facility = facility_of(state, viewer).await?;
+    let grace_days = state.settings.reporting_grace_days;
     app::run(&state.pool, move |conn| {
         let stock = StockBalance::of_facility(conn, facility.id)?;
         let ledger = ledger::page(conn, facility.id, &LedgerFilter::default(), 0, 20)?.0;
@@ -112,7 +116,7 @@ async fn facts(state: &AppState, viewer: &Viewer) -> Result<Facts, PageError> {
         ids.sort_unstable();
         ids.dedup();
         let products = Product::find_many(conn, &ids)?;
-        Ok(Facts { facility, stock, ledger, dispensings, products, periods })
+        Ok(Facts { facility, stock, ledger, dispensings, products, periods, today, grace_days })
     })
     .await
     .map_err(|e| PageError::from_app(&viewer.lang, e))
@@ -215,8 +219,7 @@ fn render(
             Cell::word("indication", d.indication.as_str(), t),
         ]);
     }
-    let today = Utc::now().date_naive();
-    let grace = 10;
+    let (today, grace) = (f.today, f.grace_days);
     let periods = f
         .periods
         .iter()
