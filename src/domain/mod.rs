@@ -1,6 +1,7 @@
 //! Pure types and rules: exact quantities, ledger arithmetic, patient pseudonyms, metric
 //! formulas, diversion rules. No diesel, no actix: unit- and property-tested.
 
+pub mod authorization;
 pub mod availability;
 pub mod decimal;
 pub mod estimates;

@@ -214,3 +214,28 @@ async fn shipments_outside_the_validity_by_another_facility_or_with_bad_fields_a
     assert_eq!(refused_codes(app, s.exporter.id), vec!["export_authorization_not_valid"]);
     assert_eq!(app.balance(&s.exporter_user, s.exporter.id, s.product).await, 50_000);
 }
+
+#[actix_web::test]
+async fn an_export_shipment_is_judged_on_the_exporters_local_day() {
+    use tarozi::domain::period::{local_midnight, today_in, zone};
+    let s = setup().await;
+    let app = &s.app;
+    let almaty = zone("Asia/Almaty").unwrap();
+    // The authorization's last day is two local days ago.
+    let last_day = today_in(almaty, Utc::now()) - Duration::days(2);
+    // Half an hour after the local midnight that ends it: in Almaty (UTC+5) the next day
+    // already, in UTC still the last day — a UTC judgement would let it through to the stock.
+    let shipped_at = local_midnight(almaty, last_day + Duration::days(1)) + Duration::minutes(30);
+    assert_eq!(shipped_at.date_naive(), last_day);
+    let mut body = export_authorization(&s, "EA-LATE", "TJ", 100);
+    body["valid_from"] = json!(last_day - Duration::days(10));
+    body["valid_until"] = json!(last_day);
+    let r = app.post("/api/v1/export-authorizations", &s.regulator, body).await.expect(201);
+    let id = r.body["export_authorization"]["id"].as_i64().unwrap();
+    let late = app
+        .post(&format!("/api/v1/export-authorizations/{id}/shipments"), &s.exporter_user, json!({"quantity_units": 10, "shipped_at": shipped_at}))
+        .await
+        .expect(422);
+    assert_eq!(late.code(), "authorization_not_valid");
+    assert_eq!(refused_codes(app, s.exporter.id), vec!["export_authorization_not_valid"]);
+}

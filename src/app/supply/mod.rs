@@ -1,6 +1,7 @@
 //! The licensed supply chain: import authorizations against the estimates and receipts
 //! against them, transfers, and export authorizations with their shipments.
 
+pub mod authorized_movement;
 pub mod confirm_transfer_receipt;
 pub mod create_transfer;
 pub mod issue_export_authorization;

@@ -1,6 +1,6 @@
 //! The authorized exporter records a shipment against its export authorization; its stock
 //! is debited with an `export` ledger entry. Beyond the authorized total, outside the
-//! validity, with an expired licence, or beyond the stock held at that time (at any date
+//! validity (days are the exporter's country's), with an expired licence, or beyond the stock held at that time (at any date
 //! after it), the shipment is refused and the attempt recorded (`refused_attempts` codes
 //! `export_authorization_exceeded`, `export_authorization_not_valid`,
 //! `export_licence_expired`, `insufficient_stock`; the answer's problem codes are those of
@@ -10,14 +10,16 @@ use chrono::{DateTime, Utc};
 use diesel::PgConnection;
 use serde_json::json;
 
-use crate::app::error::{AppError, AppResult, DomainError, ProblemCode};
+use crate::app::error::{AppError, AppResult, DomainError};
 use crate::app::frame::{AuditEntry, Outcome, Refusal};
 use crate::app::stock::insufficient_stock;
-use crate::db::enums::{AuditAction, RefusalCode, ResourceType, StockEventKind};
+use crate::app::supply::authorized_movement::{self, Direction};
+use crate::db::enums::{AuditAction, ResourceType, StockEventKind};
 use crate::db::ledger::{Appended, Entry, ProductLedger};
 use crate::db::models::audit_event::Actor;
 use crate::db::models::export_authorization::ExportAuthorization;
 use crate::db::models::facility::Facility;
+use crate::domain::authorization::Terms;
 
 #[derive(Debug, Clone)]
 pub struct Input {
@@ -41,34 +43,14 @@ pub fn execute(conn: &mut PgConnection, actor: &Actor, input: Input) -> AppResul
         return Err(DomainError::forbidden("only the authorized exporter records shipments against it").into());
     }
     let facility = Facility::find(conn, authorization.exporter_facility_id)?.ok_or_else(|| DomainError::not_found("facility"))?;
-    let day = input.shipped_at.date_naive();
     let shipped = ExportAuthorization::shipped_units(conn, &[id])?.first().map_or(0, |(_, u)| *u);
-    let remaining = authorization.quantity_units - shipped;
-    let refusal = if day < authorization.valid_from || day > authorization.valid_until {
-        Some((
-            RefusalCode::ExportAuthorizationNotValid,
-            DomainError::new(
-                ProblemCode::AuthorizationNotValid,
-                format!("the export authorization is valid from {} to {}", authorization.valid_from, authorization.valid_until),
-            ),
-        ))
-    } else if !facility.licensed_on(day) {
-        Some((
-            RefusalCode::ExportLicenceExpired,
-            DomainError::new(ProblemCode::LicenceExpired, format!("the exporter's licence expired on {}", facility.licence_valid_until)),
-        ))
-    } else if input.quantity_units > remaining {
-        Some((
-            RefusalCode::ExportAuthorizationExceeded,
-            DomainError::new(
-                ProblemCode::AuthorizationExceeded,
-                format!("only {remaining} of {} authorized units remain to be exported", authorization.quantity_units),
-            )
-            .with("remaining_units", remaining),
-        ))
-    } else {
-        None
+    let terms = Terms {
+        valid_from: authorization.valid_from,
+        valid_until: authorization.valid_until,
+        authorized_units: authorization.quantity_units,
+        used_units: shipped,
     };
+    let refusal = authorized_movement::refusal(conn, Direction::Export, &facility, &terms, input.shipped_at, input.quantity_units)?;
     if let Some((code, error)) = refusal {
         let refusal = Refusal {
             code,

@@ -6,14 +6,15 @@ use chrono::{DateTime, Utc};
 use diesel::PgConnection;
 use serde_json::json;
 
-use crate::app::error::{AppError, AppResult, DomainError, ProblemCode};
+use crate::app::error::{AppError, AppResult, DomainError};
 use crate::app::frame::{AuditEntry, Outcome, Refusal};
-use crate::db::enums::{AuditAction, RefusalCode, ResourceType, StockEventKind};
+use crate::app::supply::authorized_movement::{self, Direction};
+use crate::db::enums::{AuditAction, ResourceType, StockEventKind};
 use crate::db::ledger::{Appended, Entry, ProductLedger};
 use crate::db::models::audit_event::Actor;
-use crate::db::models::country::Country;
 use crate::db::models::facility::Facility;
 use crate::db::models::import_authorization::ImportAuthorization;
+use crate::domain::authorization::Terms;
 
 #[derive(Debug, Clone)]
 pub struct Input {
@@ -37,35 +38,14 @@ pub fn execute(conn: &mut PgConnection, actor: &Actor, input: Input) -> AppResul
         return Err(DomainError::forbidden("only the authorized importer records receipts against it").into());
     }
     let facility = Facility::find(conn, authorization.importer_facility_id)?.ok_or_else(|| DomainError::not_found("facility"))?;
-    // Validity and licences run to the end of a local day.
-    let day = crate::domain::period::local_day(Country::zone_of(conn, &facility.country_code)?, input.received_at);
     let received = ImportAuthorization::received_units(conn, &[id])?.first().map_or(0, |(_, u)| *u);
-    let remaining = authorization.quantity_units - received;
-    let refusal = if day < authorization.valid_from || day > authorization.valid_until {
-        Some((
-            RefusalCode::AuthorizationNotValid,
-            DomainError::new(
-                ProblemCode::AuthorizationNotValid,
-                format!("the authorization is valid from {} to {}", authorization.valid_from, authorization.valid_until),
-            ),
-        ))
-    } else if !facility.licensed_on(day) {
-        Some((
-            RefusalCode::LicenceExpired,
-            DomainError::new(ProblemCode::LicenceExpired, format!("the importer's licence expired on {}", facility.licence_valid_until)),
-        ))
-    } else if input.quantity_units > remaining {
-        Some((
-            RefusalCode::AuthorizationExceeded,
-            DomainError::new(
-                ProblemCode::AuthorizationExceeded,
-                format!("only {remaining} of {} authorized units remain", authorization.quantity_units),
-            )
-            .with("remaining_units", remaining),
-        ))
-    } else {
-        None
+    let terms = Terms {
+        valid_from: authorization.valid_from,
+        valid_until: authorization.valid_until,
+        authorized_units: authorization.quantity_units,
+        used_units: received,
     };
+    let refusal = authorized_movement::refusal(conn, Direction::Import, &facility, &terms, input.received_at, input.quantity_units)?;
     if let Some((code, error)) = refusal {
         let refusal = Refusal {
             code,
