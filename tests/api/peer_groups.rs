@@ -150,8 +150,8 @@ async fn small_regions_compare_with_the_country_and_a_rescan_marks_what_it_no_lo
 
     // The records are keyed again, correctly dated in the period: a third scan finds the
     // outlier again and the flag is open once more, its trail kept.
-    dispense(&app, morphine, &outlier, "again", 48, 10).await;
-    let third = app.scan(&regulator, period).await;
+    let again_ids = dispense(&app, morphine, &outlier, "again", 48, 10).await;
+    let third = app.scan(&regulator, period.clone()).await;
     assert_eq!(rule(&third.body, "peer_outlier")["no_longer_found"], 0);
     let r = app.get(&format!("/api/v1/flags/{peer_id}"), &regulator).await.expect(200);
     assert_eq!(r.body["flag"]["status"], "open");
@@ -160,4 +160,19 @@ async fn small_regions_compare_with_the_country_and_a_rescan_marks_what_it_no_lo
     let actions: Vec<&str> = r.body["events"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(actions, vec!["raised", "status", "no_longer_found", "found_again"]);
     assert_eq!(flags(&app, &regulator, "peer_outlier").await.len(), 1, "found again, not raised twice");
+
+    // Lost once more, and taken under review while lost: when a later scan finds it, the flag
+    // keeps the reviewer's state and no longer names a scan that stopped finding it.
+    for id in &again_ids {
+        app.post(&format!("/api/v1/stock-events/{id}/reversal"), &outlier.user, json!({"reason": "entered twice"})).await.expect(201);
+    }
+    let fourth = app.scan(&regulator, period.clone()).await;
+    let r = app.get(&format!("/api/v1/flags/{peer_id}"), &regulator).await.expect(200);
+    assert_eq!(r.body["flag"]["no_longer_found_scan_id"], fourth.body["scan"]["id"]);
+    app.patch(&format!("/api/v1/flags/{peer_id}"), &regulator, json!({"status": "under_review"})).await.expect(200);
+    dispense(&app, morphine, &outlier, "third", 48, 10).await;
+    app.scan(&regulator, period).await;
+    let r = app.get(&format!("/api/v1/flags/{peer_id}"), &regulator).await.expect(200);
+    assert_eq!(r.body["flag"]["status"], "under_review");
+    assert!(r.body["flag"]["no_longer_found_scan_id"].is_null(), "{}", r.body["flag"]);
 }

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use diesel::PgConnection;
 use serde_json::json;
 
-use crate::app::error::{AppError, AppResult, DomainError};
+use crate::app::error::{AppResult, DomainError};
 use crate::app::frame::{AuditEntry, Outcome, Refusal};
 use crate::app::stock::insufficient_stock;
 use crate::app::supply::authorized_movement::{self, Direction};
@@ -68,13 +68,15 @@ pub fn execute(conn: &mut PgConnection, actor: &Actor, input: Input) -> AppResul
         return Ok(Outcome::Refused(refusal, error));
     }
     let mut ledger = ProductLedger::open(conn, &facility, authorization.product_id, input.shipped_at)?;
-    if let Err(e) = ledger.check(input.shipped_at, -input.quantity_units) {
-        let attempted = json!({"kind": "export", "export_authorization_id": id, "quantity_units": input.quantity_units});
-        let (refusal, problem) = insufficient_stock(&facility, authorization.product_id, input.shipped_at, attempted, e);
-        return Ok(Outcome::Refused(refusal, problem));
-    }
     let entry = Entry { export_authorization_id: Some(id), ..Entry::new(StockEventKind::Export, -input.quantity_units, input.shipped_at) };
-    let appended = ledger.append(conn, actor, entry)?.map_err(|e| AppError::Internal(anyhow::anyhow!("checked placement failed: {e}")))?;
+    let appended = match ledger.append(conn, actor, entry)? {
+        Ok(a) => a,
+        Err(e) => {
+            let attempted = json!({"kind": "export", "export_authorization_id": id, "quantity_units": input.quantity_units});
+            let (refusal, problem) = insufficient_stock(&facility, authorization.product_id, input.shipped_at, attempted, e);
+            return Ok(Outcome::Refused(refusal, problem));
+        }
+    };
     let audit = AuditEntry::new(
         AuditAction::RecordExportShipment,
         ResourceType::ExportAuthorization,

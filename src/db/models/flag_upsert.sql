@@ -25,7 +25,8 @@ written AS (
         rule_version = EXCLUDED.rule_version, mode = EXCLUDED.mode, severity = EXCLUDED.severity, title = EXCLUDED.title,
         params = EXCLUDED.params, evidence = EXCLUDED.evidence, last_scan_id = EXCLUDED.last_scan_id, updated_at = now(),
         status = CASE WHEN flags.status = 'no_longer_found' THEN 'open' ELSE flags.status END,
-        no_longer_found_scan_id = CASE WHEN flags.status = 'no_longer_found' THEN NULL ELSE flags.no_longer_found_scan_id END
+        -- The scan writing the flag found it: no scan stopped finding it, whatever its review state.
+        no_longer_found_scan_id = NULL
     RETURNING id, (xmax = 0) AS inserted, evidence, severity, rule_version
 )
 SELECT w.id, w.inserted,
