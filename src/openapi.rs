@@ -107,6 +107,7 @@ vocabularies!(
     enums::CommentVisibility,
     enums::ScanTrigger,
     enums::ScanStatus,
+    enums::NotEvaluatedReason,
     crate::views::analytics::GroupBy,
     crate::views::analytics::ReportFormat,
     crate::app::dispensing::RecordStatus,

@@ -456,6 +456,17 @@ text_enum! {
     }
 }
 
+string_enum! {
+    /// Why a rule that compares subjects (facilities, prescribers) could not compare one
+    /// (declared in alphabetical order: a scan lists the reasons in this order).
+    NotEvaluatedReason {
+        MissingFactor => "missing_factor",
+        TooFewPatients => "too_few_patients",
+        TooFewPeers => "too_few_peers",
+        TooFewRecords => "too_few_records",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -31,7 +31,7 @@ use diesel::QueryableByName;
 use diesel::sql_types::{Array, BigInt, Jsonb};
 use serde_json::Value;
 
-use crate::db::enums::{RuleCategory, Severity, SubjectType};
+use crate::db::enums::{NotEvaluatedReason, RuleCategory, Severity, SubjectType};
 use crate::db::reports::flows::DateRange;
 
 /// What a rule is evaluated over.
@@ -63,17 +63,17 @@ pub struct Finding {
     pub period: Option<(NaiveDate, NaiveDate)>,
 }
 
-/// Subjects a rule compared, and those it could not compare, by reason (`too_few_peers`,
-/// `too_few_patients`, `too_few_records`, `missing_factor`), so a rule never goes silent.
+/// Subjects a rule compared, and those it could not compare, by reason, so a rule never goes
+/// silent.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Coverage {
     pub evaluated: i64,
-    pub not_evaluated: std::collections::BTreeMap<&'static str, i64>,
+    pub not_evaluated: std::collections::BTreeMap<NotEvaluatedReason, i64>,
 }
 
 impl Coverage {
     /// Counts one subject the rule could not evaluate for `reason`.
-    pub fn skip(&mut self, reason: &'static str) {
+    pub fn skip(&mut self, reason: NotEvaluatedReason) {
         *self.not_evaluated.entry(reason).or_default() += 1;
     }
 }

@@ -28,6 +28,7 @@ use serde_json::json;
 use crate::db::enums::Severity;
 use crate::domain::decimal::Decimal;
 use crate::domain::peers::{PeerGroup, Subject, compare};
+use crate::db::enums::NotEvaluatedReason;
 use crate::rules::{Coverage, Evaluation, Finding, ScanContext, check_z_thresholds, round3, with_me_factors};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -97,9 +98,9 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
     let mut compared: Vec<(Row, BigDecimal)> = Vec::new();
     for r in rows {
         if r.patients < params.min_patients {
-            coverage.skip("too_few_patients");
+            coverage.skip(NotEvaluatedReason::TooFewPatients);
         } else if !r.mme_mg.is_positive() {
-            coverage.skip("missing_factor");
+            coverage.skip(NotEvaluatedReason::MissingFactor);
         } else {
             let per_patient = &r.mme_mg / BigDecimal::from(r.patients);
             compared.push((r, per_patient));
@@ -110,7 +111,7 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
     let mut findings = Vec::new();
     for ((r, value), comparison) in compared.iter().zip(compare(&subjects, params.min_peers)) {
         let Some(c) = comparison else {
-            coverage.skip("too_few_peers");
+            coverage.skip(NotEvaluatedReason::TooFewPeers);
             continue;
         };
         coverage.evaluated += 1;

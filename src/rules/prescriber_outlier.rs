@@ -28,6 +28,7 @@ use serde_json::json;
 use crate::db::enums::{Severity, SubjectType};
 use crate::domain::decimal::Decimal;
 use crate::domain::peers::{Comparison, PeerGroup, Subject, compare};
+use crate::db::enums::NotEvaluatedReason;
 use crate::rules::{Coverage, Evaluation, Finding, ScanContext, check_z_thresholds, round3, with_me_factors};
 
 /// Dispensing ids listed in a flag's evidence (the largest by morphine equivalents).
@@ -107,9 +108,9 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
     let mut compared: Vec<Row> = Vec::new();
     for r in rows {
         if r.records < params.min_records {
-            coverage.skip("too_few_records");
+            coverage.skip(NotEvaluatedReason::TooFewRecords);
         } else if !r.mme_mg.is_positive() {
-            coverage.skip("missing_factor");
+            coverage.skip(NotEvaluatedReason::MissingFactor);
         } else {
             compared.push(r);
         }
@@ -120,7 +121,7 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
     let mut flagged: Vec<(&Row, Comparison, f64)> = Vec::new();
     for (r, comparison) in compared.iter().zip(compare(&subjects, params.min_peers)) {
         let Some(c) = comparison else {
-            coverage.skip("too_few_peers");
+            coverage.skip(NotEvaluatedReason::TooFewPeers);
             continue;
         };
         coverage.evaluated += 1;

@@ -8,9 +8,10 @@
 use chrono::{DateTime, Utc};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-use crate::db::enums::{FlagStatus, ScanTrigger};
+use crate::db::enums::{FlagStatus, NotEvaluatedReason, RuleMode, ScanTrigger};
 use crate::db::models::country::Country;
 use crate::db::models::flag::{Flag, FlagEvent, NewFlag, NewFlagEvent};
 use crate::db::models::rule::Rule;
@@ -25,6 +26,65 @@ pub struct ScanOutcome {
     pub scan: Scan,
     pub flags_raised: i32,
     pub flags_updated: i32,
+}
+
+/// One rule's part in a scan, stored with the scan as it ran (`scans.rules`) and served as it
+/// is by `GET /diversion/scans/{id}`: one type for both, so they cannot drift apart.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(as = ScanRuleView)]
+pub struct RuleReport {
+    pub code: String,
+    pub version: i32,
+    #[serde(default)]
+    pub mode: Option<RuleMode>,
+    /// Findings the rule made (absent when it failed).
+    #[serde(default)]
+    pub findings: Option<i64>,
+    #[serde(default)]
+    pub raised: Option<i64>,
+    #[serde(default)]
+    pub updated: Option<i64>,
+    /// Flags of the rule this scan stopped finding.
+    #[serde(default)]
+    pub no_longer_found: Option<i64>,
+    /// Subjects the rule compared (facilities, prescribers); `null` for the rules over
+    /// events (refused attempts, counts, transfers, doses…), which leave no subject out.
+    #[serde(default)]
+    pub evaluated: Option<i64>,
+    /// Subjects the rule could not compare, by reason.
+    #[serde(default)]
+    pub not_evaluated: Vec<NotEvaluated>,
+    #[serde(default)]
+    pub millis: Option<i64>,
+    /// Present when the rule failed (its flags were left as they were).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl RuleReport {
+    fn new(code: &str, version: i32, millis: i64) -> Self {
+        RuleReport {
+            code: code.to_owned(),
+            version,
+            mode: None,
+            findings: None,
+            raised: None,
+            updated: None,
+            no_longer_found: None,
+            evaluated: None,
+            not_evaluated: Vec::new(),
+            millis: Some(millis),
+            error: None,
+        }
+    }
+}
+
+/// Subjects a rule could not evaluate for one reason.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(as = NotEvaluatedView)]
+pub struct NotEvaluated {
+    pub reason: NotEvaluatedReason,
+    pub count: i64,
 }
 
 /// Runs every enabled rule for `country` over the days `from`..=`to` of `range` in one
@@ -151,27 +211,41 @@ fn evaluate(conn: &mut PgConnection, scan: Scan, now: DateTime<Utc>, reporting_g
             let u = written.len() as i32 - r;
             Ok((r, u, n, lost.len(), coverage))
         });
-        let millis = started.elapsed().as_millis() as u64;
+        let millis = started.elapsed().as_millis() as i64;
         match result {
             Ok((r, u, n, lost, coverage)) => {
                 raised += r;
                 updated += u;
-                let not_evaluated: Vec<Value> = coverage
-                    .as_ref()
-                    .map(|c| c.not_evaluated.iter().map(|(reason, count)| json!({"reason": reason, "count": count})).collect())
-                    .unwrap_or_default();
-                report.push(json!({
-                    "code": rule.code, "version": rule.version, "mode": rule.mode, "findings": n, "raised": r, "updated": u,
-                    "no_longer_found": lost, "evaluated": coverage.as_ref().map(|c| c.evaluated), "not_evaluated": not_evaluated,
-                    "millis": millis,
-                }));
+                let (evaluated, not_evaluated) = match coverage {
+                    Some(c) => (Some(c.evaluated), c.not_evaluated.into_iter().map(|(reason, count)| NotEvaluated { reason, count }).collect()),
+                    None => (None, Vec::new()),
+                };
+                report.push(RuleReport {
+                    mode: Some(rule.mode),
+                    findings: Some(n as i64),
+                    raised: Some(i64::from(r)),
+                    updated: Some(i64::from(u)),
+                    no_longer_found: Some(lost as i64),
+                    evaluated,
+                    not_evaluated,
+                    ..RuleReport::new(&rule.code, rule.version, millis)
+                });
             }
             Err(e) => {
                 tracing::error!(rule = %rule.code, error = ?e, "rule failed during scan");
-                report.push(json!({"code": rule.code, "version": rule.version, "error": "the rule failed; see the server log", "millis": millis}));
+                report.push(RuleReport {
+                    error: Some("the rule failed; see the server log".to_owned()),
+                    ..RuleReport::new(&rule.code, rule.version, millis)
+                });
             }
         }
     }
-    let scan = Scan::finish(conn, scan.id, raised, updated, Value::Array(report))?;
+    let scan = Scan::finish(
+        conn,
+        scan.id,
+        raised,
+        updated,
+        serde_json::to_value(&report).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?,
+    )?;
     Ok(ScanOutcome { scan, flags_raised: raised, flags_updated: updated })
 }

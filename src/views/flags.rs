@@ -9,6 +9,7 @@ use crate::db::enums::{CommentVisibility, FlagStatus, RuleCategory, RuleMode, Se
 use crate::db::models::flag::{Flag, FlagEvent};
 use crate::db::models::rule::Rule;
 use crate::db::models::scan::Scan;
+use crate::rules::scan::RuleReport;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RuleView {
@@ -95,51 +96,16 @@ pub struct ScanView {
     /// `no_longer_found`).
     pub flags_no_longer_found: i64,
     /// Per rule run: what it found and whom it could not evaluate (empty while running).
-    pub rules: Vec<ScanRuleView>,
-}
-
-/// Subjects a rule could not evaluate for one reason.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct NotEvaluatedView {
-    /// `too_few_peers`, `too_few_patients`, `too_few_records` or `missing_factor`.
-    pub reason: String,
-    pub count: i64,
-}
-
-/// One rule's part in a scan (stored with the scan as it ran).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct ScanRuleView {
-    pub code: String,
-    pub version: i32,
-    #[serde(default)]
-    pub mode: Option<RuleMode>,
-    /// Findings the rule made (absent when it failed).
-    #[serde(default)]
-    pub findings: Option<i64>,
-    #[serde(default)]
-    pub raised: Option<i64>,
-    #[serde(default)]
-    pub updated: Option<i64>,
-    /// Flags of the rule this scan stopped finding.
-    #[serde(default)]
-    pub no_longer_found: Option<i64>,
-    /// Subjects the rule compared (facilities, prescribers); `null` for the rules over
-    /// events (refused attempts, counts, transfers, doses…), which leave no subject out.
-    #[serde(default)]
-    pub evaluated: Option<i64>,
-    /// Subjects the rule could not compare, by reason.
-    #[serde(default)]
-    pub not_evaluated: Vec<NotEvaluatedView>,
-    #[serde(default)]
-    pub millis: Option<i64>,
-    /// Present when the rule failed (its flags were left as they were).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+    pub rules: Vec<RuleReport>,
 }
 
 impl From<Scan> for ScanView {
     fn from(s: Scan) -> Self {
-        let rules: Vec<ScanRuleView> = serde_json::from_value(s.rules).unwrap_or_default();
+        // Written by rules::scan as `Vec<RuleReport>`; a running scan has none yet.
+        let rules: Vec<RuleReport> = serde_json::from_value(s.rules).unwrap_or_else(|e| {
+            tracing::error!(scan = s.id, error = %e, "a scan's rule report does not read back");
+            Vec::new()
+        });
         ScanView {
             id: s.id,
             country_code: s.country_code,
