@@ -4,10 +4,11 @@
 //! country has too few, the subject is not compared (and the rule says so).
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use serde::Serialize;
 
-use crate::domain::stats::{mad, median, robust_log_z};
+use crate::domain::stats::{LogSpread, log_spread, median};
 
 /// The group a subject was compared with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -19,10 +20,11 @@ pub enum PeerGroup {
 }
 
 impl PeerGroup {
-    pub fn as_str(self) -> &'static str {
+    /// Where the peers are, as a flag's title says it.
+    pub fn place(self) -> &'static str {
         match self {
-            PeerGroup::Region => "region",
-            PeerGroup::Country => "country",
+            PeerGroup::Region => "of the region",
+            PeerGroup::Country => "of the country (too few in the region)",
         }
     }
 }
@@ -39,8 +41,9 @@ pub struct Subject {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Comparison {
     pub group: PeerGroup,
-    /// Indices (into the subjects) of the group's members, the subject itself included.
-    pub members: Vec<usize>,
+    /// Indices (into the subjects) of the group's members, the subject itself included
+    /// (shared by every member's comparison).
+    pub members: Rc<[usize]>,
     /// Robust z on the log scale; `None` when the group's values do not spread (MAD 0).
     pub z: Option<f64>,
     pub median: f64,
@@ -50,22 +53,29 @@ pub struct Comparison {
 
 /// The statistics of one group, shared by its members.
 struct Stats {
-    members: Vec<usize>,
-    scores: Vec<Option<f64>>,
+    members: Rc<[usize]>,
+    spread: LogSpread,
     median: f64,
-    log_median: f64,
-    log_mad: f64,
 }
 
-fn stats(subjects: &[Subject], members: Vec<usize>, min_peers: usize) -> Stats {
-    let values: Vec<f64> = members.iter().map(|&i| subjects[i].value).collect();
-    let logs: Vec<f64> = values.iter().map(|v| v.max(f64::MIN_POSITIVE).ln()).collect();
-    Stats {
-        scores: robust_log_z(&values, min_peers),
-        median: median(&values).unwrap_or(0.0),
-        log_median: median(&logs).unwrap_or(0.0),
-        log_mad: mad(&logs).unwrap_or(0.0),
-        members,
+impl Stats {
+    fn of(subjects: &[Subject], members: Vec<usize>) -> Stats {
+        let values: Vec<f64> = members.iter().map(|&i| subjects[i].value).collect();
+        // Groups are never empty: every member is a subject that made the group.
+        let spread = log_spread(&values).unwrap_or(LogSpread { median: 0.0, mad: 0.0, z: vec![None; values.len()] });
+        Stats { median: median(&values).unwrap_or(0.0), spread, members: members.into() }
+    }
+
+    /// The comparison of the group's `pos`-th member.
+    fn comparison(&self, group: PeerGroup, pos: usize) -> Comparison {
+        Comparison {
+            group,
+            members: Rc::clone(&self.members),
+            z: self.spread.z[pos],
+            median: self.median,
+            log_median: self.spread.median,
+            log_mad: self.spread.mad,
+        }
     }
 }
 
@@ -75,37 +85,26 @@ fn stats(subjects: &[Subject], members: Vec<usize>, min_peers: usize) -> Stats {
 pub fn compare(subjects: &[Subject], min_peers: usize) -> Vec<Option<Comparison>> {
     let mut regional: BTreeMap<(&str, i64), Vec<usize>> = BTreeMap::new();
     let mut national: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    // Each subject's position among its kind's national members (pushed in index order).
+    let mut national_pos = vec![0; subjects.len()];
     for (i, s) in subjects.iter().enumerate() {
         regional.entry((s.kind.as_str(), s.region_id)).or_default().push(i);
-        national.entry(s.kind.as_str()).or_default().push(i);
+        let members = national.entry(s.kind.as_str()).or_default();
+        national_pos[i] = members.len();
+        members.push(i);
     }
     let national: BTreeMap<&str, Stats> =
-        national.into_iter().filter(|(_, m)| m.len() >= min_peers).map(|(k, m)| (k, stats(subjects, m, min_peers))).collect();
+        national.into_iter().filter(|(_, m)| m.len() >= min_peers).map(|(k, m)| (k, Stats::of(subjects, m))).collect();
     let mut out = vec![None; subjects.len()];
     for ((kind, _), members) in regional {
         if members.len() >= min_peers {
-            let st = stats(subjects, members, min_peers);
+            let st = Stats::of(subjects, members);
             for (pos, &i) in st.members.iter().enumerate() {
-                out[i] = Some(Comparison {
-                    group: PeerGroup::Region,
-                    members: st.members.clone(),
-                    z: st.scores[pos],
-                    median: st.median,
-                    log_median: st.log_median,
-                    log_mad: st.log_mad,
-                });
+                out[i] = Some(st.comparison(PeerGroup::Region, pos));
             }
         } else if let Some(st) = national.get(kind) {
             for i in members {
-                let pos = st.members.iter().position(|&m| m == i).unwrap_or_default();
-                out[i] = Some(Comparison {
-                    group: PeerGroup::Country,
-                    members: st.members.clone(),
-                    z: st.scores.get(pos).copied().flatten(),
-                    median: st.median,
-                    log_median: st.log_median,
-                    log_mad: st.log_mad,
-                });
+                out[i] = Some(st.comparison(PeerGroup::Country, national_pos[i]));
             }
         }
     }
@@ -126,7 +125,7 @@ mod tests {
         let out = compare(&subjects, 5);
         let c = out[4].as_ref().unwrap();
         assert_eq!(c.group, PeerGroup::Region);
-        assert_eq!(c.members, vec![0, 1, 2, 3, 4]);
+        assert_eq!(c.members.to_vec(), vec![0, 1, 2, 3, 4]);
         assert!(c.z.unwrap() > 3.5);
     }
 
@@ -141,7 +140,7 @@ mod tests {
         let out = compare(&subjects, 5);
         let c = out[8].as_ref().unwrap();
         assert_eq!(c.group, PeerGroup::Country);
-        assert_eq!(c.members, (0..9).collect::<Vec<_>>());
+        assert_eq!(c.members.to_vec(), (0..9).collect::<Vec<_>>());
         // ln 480 against the median ln 120 and a MAD of ln(120/110) ≈ 0.0870: z = 0.6745 × 1.386 ÷ 0.0870 ≈ 10.7.
         assert!(c.z.unwrap() > 3.5, "{:?}", c.z);
         assert!(out[0].as_ref().unwrap().z.unwrap().abs() < 3.5);

@@ -19,17 +19,21 @@ pub fn mad(values: &[f64]) -> Option<f64> {
     median(&values.iter().map(|x| (x - m).abs()).collect::<Vec<_>>())
 }
 
-/// Robust z-scores of positive `values` on a natural-log scale, in input order. `None` for
-/// every value when there are fewer than `min_peers` values or the MAD is zero.
-pub fn robust_log_z(values: &[f64], min_peers: usize) -> Vec<Option<f64>> {
+/// Positive values seen on the natural-log scale: the median and MAD of their logs, and each
+/// value's robust z-score in input order (`None` for every value when the MAD is zero: the
+/// values do not spread). `None` when there are no values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogSpread {
+    pub median: f64,
+    pub mad: f64,
+    pub z: Vec<Option<f64>>,
+}
+
+pub fn log_spread(values: &[f64]) -> Option<LogSpread> {
     let logs: Vec<f64> = values.iter().map(|x| x.max(f64::MIN_POSITIVE).ln()).collect();
-    let (Some(m), Some(d)) = (median(&logs), mad(&logs)) else {
-        return vec![None; values.len()];
-    };
-    if values.len() < min_peers || d <= f64::EPSILON {
-        return vec![None; values.len()];
-    }
-    logs.iter().map(|l| Some(0.6745 * (l - m) / d)).collect()
+    let (m, d) = (median(&logs)?, mad(&logs)?);
+    let z = logs.iter().map(|l| (d > f64::EPSILON).then(|| 0.6745 * (l - m) / d)).collect();
+    Some(LogSpread { median: m, mad: d, z })
 }
 
 #[cfg(test)]
@@ -48,10 +52,12 @@ mod tests {
     fn one_far_value_stands_out() {
         let mut values = vec![10.0, 11.0, 9.0, 12.0, 10.5, 9.5, 11.5, 10.2];
         values.push(400.0);
-        let z = robust_log_z(&values, 5);
+        let z = log_spread(&values).unwrap().z;
         assert!(z[8].unwrap() > 3.5, "{:?}", z[8]);
         assert!(z[..8].iter().all(|s| s.unwrap().abs() < 3.5));
-        assert!(robust_log_z(&values[..3], 5).iter().all(Option::is_none));
-        assert!(robust_log_z(&[5.0, 5.0, 5.0, 5.0, 5.0], 3).iter().all(Option::is_none));
+        let flat = log_spread(&[5.0, 5.0, 5.0, 5.0, 5.0]).unwrap();
+        assert_eq!((flat.median, flat.mad), (5.0f64.ln(), 0.0));
+        assert!(flat.z.iter().all(Option::is_none));
+        assert_eq!(log_spread(&[]), None);
     }
 }

@@ -7,8 +7,8 @@
 //! counted in the evidence) is divided by its registered patients (distinct pseudonyms,
 //! every dispensing counted). Facilities with at least `min_patients` patients and some
 //! morphine-equivalent mass are compared with the facilities of the same kind in their
-//! region when it holds at least `min_peers` of them (the facility itself counted, as
-//! `stats::robust_log_z` counts it), and otherwise with those of the same kind in the whole
+//! region when it holds at least `min_peers` of them (the facility itself
+//! counted), and otherwise with those of the same kind in the whole
 //! country (`domain::peers`); a robust z-score on the natural-log scale (0.6745 × (ln x −
 //! median) ÷ MAD, median and MAD of the group) above `z` raises a flag. The evidence says
 //! which group was used (`peer_group`: `region` or `country`) and gives the facility's
@@ -27,7 +27,7 @@ use serde_json::json;
 
 use crate::db::enums::Severity;
 use crate::domain::decimal::Decimal;
-use crate::domain::peers::{PeerGroup, Subject, compare};
+use crate::domain::peers::{Subject, compare};
 use crate::db::enums::NotEvaluatedReason;
 use crate::rules::{Coverage, Evaluation, Finding, ScanContext, check_z_thresholds, round3, with_me_factors};
 
@@ -119,10 +119,7 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
         let value = Decimal::from(value.clone()).round(4);
         let peers = c.members.len() - 1;
         let kind = &r.kind;
-        let place = match c.group {
-            PeerGroup::Region => "of the region",
-            PeerGroup::Country => "of the country (too few in the region)",
-        };
+        let place = c.group.place();
         findings.push(Finding::about_facility(
             r.facility_id,
             r.region_id,

@@ -7,8 +7,7 @@
 //! without an ME factor are left out of the mass and counted in the evidence). Prescribers
 //! with at least `min_records` dispensings and some morphine-equivalent mass are compared:
 //! with those of their home region (where most of their dispensings were made) when it has
-//! at least `min_peers` of them (the prescriber itself counted, as `stats::robust_log_z`
-//! counts it), and otherwise with all of the country's (`domain::peers`; the evidence's
+//! at least `min_peers` of them (the prescriber itself counted), and otherwise with all of the country's (`domain::peers`; the evidence's
 //! `peer_group` says which). A robust z-score on the natural-log scale (0.6745 × (ln x −
 //! median) ÷ MAD, median and MAD of the group) above `z` raises a flag whose subject is the
 //! prescriber. The evidence lists the prescriber's largest dispensings (up to
@@ -27,7 +26,7 @@ use serde_json::json;
 
 use crate::db::enums::{Severity, SubjectType};
 use crate::domain::decimal::Decimal;
-use crate::domain::peers::{Comparison, PeerGroup, Subject, compare};
+use crate::domain::peers::{Comparison, Subject, compare};
 use crate::db::enums::NotEvaluatedReason;
 use crate::rules::{Coverage, Evaluation, Finding, ScanContext, check_z_thresholds, round3, with_me_factors};
 
@@ -149,10 +148,7 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
         .map(|(r, c, z)| {
             let detail = details.remove(&r.prescriber_id);
             let mme = Decimal::from(r.mme_mg.clone()).round(4);
-            let place = match c.group {
-                PeerGroup::Region => "of the region",
-                PeerGroup::Country => "of the country (too few in the region)",
-            };
+            let place = c.group.place();
             Finding {
                 subject_type: SubjectType::Prescriber,
                 subject_id: r.prescriber_id.clone(),
