@@ -71,6 +71,7 @@ async fn sign_in(client: &Client, base: &str, username: &str) {
     client.find(Locator::Css("#username")).await.expect("username").send_keys(username).await.expect("type");
     client.find(Locator::Css("#password")).await.expect("password").send_keys(TEST_PASSWORD).await.expect("type");
     client.find(Locator::Css("#login-submit")).await.expect("submit").click().await.expect("click");
+    settled("leaving the sign-in page", async || url(client).await, |u| !u.ends_with("/dashboard/login")).await;
 }
 
 /// How many drawn marks (bars, lines, points) the chart `name` holds.
@@ -79,8 +80,39 @@ async fn marks(client: &Client, name: &str) -> usize {
     client.find_all(Locator::Css(&css)).await.map(|v| v.len()).unwrap_or(0)
 }
 
-async fn attr(client: &Client, css: &str, name: &str) -> String {
-    client.find(Locator::Css(css)).await.expect(css).attr(name).await.expect("attribute").unwrap_or_default()
+/// Waits until the chart `name` has drawn more than `more_than` marks.
+async fn drawn(client: &Client, name: &str, more_than: usize) {
+    settled(&format!("marks of chart {name}"), async || Some(marks(client, name).await), |n| *n > more_than).await;
+}
+
+/// The attribute `name` of the element `css`, if the page has it now.
+async fn attr(client: &Client, css: &str, name: &str) -> Option<String> {
+    client.find(Locator::Css(css)).await.ok()?.attr(name).await.ok()?
+}
+
+/// The text of the element `css`, if the page has it now.
+async fn text(client: &Client, css: &str) -> Option<String> {
+    client.find(Locator::Css(css)).await.ok()?.text().await.ok()
+}
+
+/// The page's address, once it is known.
+async fn url(client: &Client) -> Option<String> {
+    client.current_url().await.ok().map(String::from)
+}
+
+/// What the page shows once it has settled: `read` is tried until its value passes `ok` or
+/// ten seconds pass. A click that submits a form returns before the next page is loaded, so
+/// an element read at once may belong to the page being left (and go stale under the reader).
+async fn settled<T: std::fmt::Debug>(what: &str, mut read: impl AsyncFnMut() -> Option<T>, ok: impl Fn(&T) -> bool) -> T {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let value = read().await;
+        match value {
+            Some(v) if ok(&v) => return v,
+            _ if Instant::now() > deadline => panic!("{what}: the page did not settle, last read {value:?}"),
+            _ => actix_web::rt::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
 }
 
 #[actix_web::test]
@@ -98,32 +130,32 @@ async fn a_browser_signs_in_switches_language_dismisses_a_flag_and_uploads_a_csv
 
     // The ministry: the overview, its charts drawn with data, then in Russian.
     sign_in(&client, &base, &w.ministry.username).await;
-    assert!(client.current_url().await.expect("url").as_str().ends_with("/dashboard/overview"));
-    assert_eq!(attr(&client, "figure[data-chart=\"regions\"]", "data-points").await, "1");
-    assert!(marks(&client, "regions").await > 1, "the regions chart has bars");
-    assert!(marks(&client, "trend").await > 0, "the trend chart has lines");
+    settled("the ministry's landing page", async || url(&client).await, |u| u.ends_with("/dashboard/overview")).await;
+    settled("regions charted", async || attr(&client, "figure[data-chart=\"regions\"]", "data-points").await, |p| p == "1").await;
+    drawn(&client, "regions", 1).await;
+    drawn(&client, "trend", 0).await;
     shot(&client, "ministry-overview-en").await;
-    client.find(Locator::Css("#language")).await.expect("language").select_by_value("ru").await.expect("select ru");
+    client.wait().for_element(Locator::Css("#language")).await.expect("language").select_by_value("ru").await.expect("select ru");
     client.find(Locator::Css("#language-switch")).await.expect("switch").click().await.expect("click");
-    assert_eq!(attr(&client, "html", "lang").await, "ru");
-    let title = client.find(Locator::Css("h1")).await.expect("h1").text().await.expect("text");
-    assert_eq!(title, "Страна с первого взгляда");
+    settled("the page's language", async || attr(&client, "html", "lang").await, |l| l == "ru").await;
+    settled("the Russian title", async || text(&client, "h1").await, |t| t == "Страна с первого взгляда").await;
     shot(&client, "ministry-overview-ru").await;
 
     // The regulator: the flag list, a flag with its balance chart, dismissed with a reason.
     sign_in(&client, &base, &w.regulator.username).await;
-    assert!(client.current_url().await.expect("url").as_str().ends_with("/dashboard/flags"));
-    assert!(marks(&client, "counts").await > 0);
+    settled("the regulator's landing page", async || url(&client).await, |u| u.ends_with("/dashboard/flags")).await;
+    drawn(&client, "counts", 0).await;
     shot(&client, "regulator-flags-en").await;
     client.goto(&format!("{base}/dashboard/flags/{}", w.flag_id)).await.expect("open flag");
-    assert!(marks(&client, "balance").await > 0, "the balance chart has a line");
+    drawn(&client, "balance", 0).await;
     shot(&client, "regulator-flag-en").await;
     client.find(Locator::Css("#review-status")).await.expect("status").select_by_value("dismissed").await.expect("dismissed");
     client.find(Locator::Css("#review-note")).await.expect("note").send_keys("Recounted with the police: report 17/2026").await.expect("type");
     client.find(Locator::Css("#review-submit")).await.expect("submit").click().await.expect("click");
-    assert_eq!(attr(&client, "#flag-status", "data-status").await, "dismissed");
-    client.find(Locator::Css("#language")).await.expect("language").select_by_value("ru").await.expect("select ru");
+    settled("the flag's status", async || attr(&client, "#flag-status", "data-status").await, |s| s == "dismissed").await;
+    client.wait().for_element(Locator::Css("#language")).await.expect("language").select_by_value("ru").await.expect("select ru");
     client.find(Locator::Css("#language-switch")).await.expect("switch").click().await.expect("click");
+    settled("the page's language", async || attr(&client, "html", "lang").await, |l| l == "ru").await;
     shot(&client, "regulator-flag-ru").await;
     let api = w.app.get(&format!("/api/v1/flags/{}", w.flag_id), &w.regulator).await.expect(200);
     assert_eq!(api.body["flag"]["status"], "dismissed");
@@ -137,10 +169,9 @@ async fn a_browser_signs_in_switches_language_dismisses_a_flag_and_uploads_a_csv
     );
     let file = screenshots().join("upload.csv");
     std::fs::write(&file, csv).expect("write the CSV");
-    client.find(Locator::Css("#upload-file")).await.expect("file").send_keys(file.to_str().expect("path")).await.expect("choose");
+    client.wait().for_element(Locator::Css("#upload-file")).await.expect("file").send_keys(file.to_str().expect("path")).await.expect("choose");
     client.find(Locator::Css("#upload-submit")).await.expect("upload").click().await.expect("click");
-    let summary = client.find(Locator::Css("#upload-summary")).await.expect("summary").text().await.expect("text");
-    assert_eq!(summary, "1 accepted, 0 already recorded, 1 rejected.");
+    settled("the upload's summary", async || text(&client, "#upload-summary").await, |t| t == "1 accepted, 0 already recorded, 1 rejected.").await;
     shot(&client, "pharmacy-upload-en").await;
     assert_eq!(w.app.balance(&w.pharmacist, w.pharmacy.id, w.morphine).await, 993, "1 000 − 3 stolen − 4 dispensed");
     client.close().await.expect("close the browser");
