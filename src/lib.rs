@@ -17,6 +17,9 @@ pub mod config;
 pub mod controllers;
 /// Connection pool, migrations, models, seeding, the embedded cluster.
 pub mod db;
+/// The demo world (`tarozi seed-demo`, `tarozi serve --demo`): a synthetic Central Asia
+/// written through the application layer's commands.
+pub mod demo;
 /// Pure domain types and rules.
 pub mod domain;
 /// `AppError` and RFC 9457 problem documents.

@@ -29,9 +29,13 @@ enum Command {
         /// Data folder: the embedded cluster (without DATABASE_URL) and generated secrets.
         #[arg(long)]
         data_dir: Option<PathBuf>,
-        /// Load demonstration data before serving.
+        /// Seed the synthetic demo world first when the database is empty (a database that
+        /// holds data is left as it is).
         #[arg(long)]
         demo: bool,
+        /// The demo world's scale (with --demo).
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
         /// Act as the regional exchange hub (also `TAROZI_HUB=1`).
         #[arg(long)]
         hub: bool,
@@ -46,8 +50,12 @@ enum Command {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
-    /// Load demonstration data, then exit.
+    /// Seed the synthetic demo world into an empty database, then exit.
     SeedDemo {
+        /// Volume: 1 is about 250 dispensing facilities and 150 000 dispensings over two
+        /// years; below 1 fewer facilities, above 1 more patients per facility.
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
@@ -106,6 +114,22 @@ enum Command {
         preload: usize,
         #[arg(long)]
         year: Option<i32>,
+    },
+    /// Benchmark: every dashboard page on the demo world, p50/p95 per page.
+    #[cfg(feature = "bench")]
+    BenchPages {
+        /// The demo world's scale.
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+        /// Measured requests per page.
+        #[arg(long, default_value_t = 30)]
+        requests: usize,
+        /// Keep the seeded database (its folder is printed) for `--reuse`.
+        #[arg(long)]
+        keep: bool,
+        /// Measure on the database a `--keep` run left in this folder instead of seeding.
+        #[arg(long)]
+        reuse: Option<PathBuf>,
     },
 }
 
@@ -172,13 +196,18 @@ fn main() -> anyhow::Result<()> {
             let year = year.unwrap_or(defaults.year);
             tarozi::bench::http::run(tarozi::bench::http::HttpOptions { connections, seconds, pharmacies, preload, year })
         }
-        Command::SeedDemo { .. } => anyhow::bail!("seed-demo is not yet available"),
-        Command::Serve { bind, data_dir, demo, hub } => {
-            if demo {
-                anyhow::bail!("--demo is not yet available");
-            }
+        #[cfg(feature = "bench")]
+        Command::BenchPages { scale, requests, keep, reuse } => {
+            tarozi::observability::init_logging(true);
+            tarozi::bench::pages::run(tarozi::bench::pages::PagesOptions { scale, requests, keep, reuse })
+        }
+        Command::SeedDemo { scale, data_dir } => {
             tarozi::observability::init_logging(config::log_format_text());
-            serve(&bind, config::data_dir(data_dir), hub)
+            seed_demo(scale, config::data_dir(data_dir))
+        }
+        Command::Serve { bind, data_dir, demo, scale, hub } => {
+            tarozi::observability::init_logging(config::log_format_text());
+            serve(&bind, config::data_dir(data_dir), hub, demo.then_some(scale))
         }
         Command::Exchange { command: ExchangeCommand::PublicKey { data_dir } } => {
             let key = tarozi::exchange::signing::load_or_generate(&config::data_dir(data_dir))?;
@@ -220,7 +249,49 @@ fn push_month(hub: &str, month: &str, country: &str, username: &str, attempts: u
     Ok(())
 }
 
-fn serve(bind: &str, data_dir: PathBuf, hub: bool) -> anyhow::Result<()> {
+/// `seed-demo`: the demo world into the (empty) database of `data_dir`.
+fn seed_demo(scale: f64, data_dir: PathBuf) -> anyhow::Result<()> {
+    let (_cluster, url) = db::open(&data_dir)?;
+    let settings = Settings::from_env(&data_dir)?;
+    let mut conn = PgConnection::establish(&url).context("connecting to the database")?;
+    db::migrate(&mut conn)?;
+    let summary = tarozi::demo::seed(&mut conn, &demo_options(&settings, scale))?;
+    print_demo(&summary);
+    Ok(())
+}
+
+fn demo_options(settings: &Settings, scale: f64) -> tarozi::demo::DemoOptions {
+    tarozi::demo::DemoOptions {
+        scale,
+        pseudonym_key: settings.pseudonym_key.clone(),
+        now: chrono::Utc::now(),
+        reporting_grace_days: settings.reporting_grace_days,
+        verbose: true,
+    }
+}
+
+fn print_demo(summary: &tarozi::demo::Summary) {
+    let span = match (summary.first_month, summary.last_month) {
+        (Some(a), Some(b)) => format!("{} to {}", a.label(), b.label()),
+        _ => String::new(),
+    };
+    println!(
+        "demo world (SYNTHETIC data) seeded in {:.0} s: {} regions, {} facilities, {} products, {} transfers, {} dispensings ({span}), {} flags",
+        summary.seconds, summary.regions, summary.facilities, summary.products, summary.transfers, summary.dispensings, summary.flags
+    );
+    println!("planted stories:");
+    for story in &summary.stories {
+        println!("  {:<24} {} ({}): {}", story.code, story.country, story.rule, story.description);
+    }
+    let names: Vec<&str> = summary.users.iter().filter(|u| u.facility_id.is_none()).map(|u| u.username.as_str()).collect();
+    println!(
+        "demo users (password `{}` — a demo only): {} and each facility's user (kz-pharmacy-1, kz-wholesaler-1, kz-importer, …)",
+        tarozi::demo::DEMO_PASSWORD,
+        names.join(", ")
+    );
+}
+
+fn serve(bind: &str, data_dir: PathBuf, hub: bool, demo: Option<f64>) -> anyhow::Result<()> {
     // The embedded cluster is started from this (main) thread, which lives until exit: the
     // cluster is told to shut down when it ends, so it is never orphaned. Restarts happen on
     // the supervisor's thread, which lives until `serve` stops it.
@@ -233,6 +304,12 @@ fn serve(bind: &str, data_dir: PathBuf, hub: bool) -> anyhow::Result<()> {
     let signing_key = exchange.as_ref().map(|_| tarozi::exchange::signing::load_or_generate(&data_dir)).transpose()?;
     let mut conn = PgConnection::establish(&url).context("connecting to the database")?;
     db::migrate(&mut conn)?;
+    if let Some(scale) = demo {
+        match tarozi::demo::seed_if_empty(&mut conn, &demo_options(&settings, scale))? {
+            Some(summary) => print_demo(&summary),
+            None => println!("--demo: the database already holds data; it is left as it is"),
+        }
+    }
     if let Some(password) = bootstrap_admin(&mut conn, std::env::var("TAROZI_ADMIN_PASSWORD").ok())? {
         println!("created user `admin` with password: {password}  (shown once; set TAROZI_ADMIN_PASSWORD to choose it)");
     }

@@ -44,6 +44,7 @@ login-password = Password
 login-submit = Sign in
 login-failed = Wrong username or password.
 login-throttled = Too many failed attempts. Wait a little and try again.
+login-demo = Demo world: every facility, patient and figure here is synthetic. The demo users (admin, kz-ministry, kz-regulator, tj-ministry, kz-pharmacy-1, regional …) share the password “tarozi-demo” — a demo only, never for real data.
 
 account-title = Your account
 account-password = Change your password

@@ -43,6 +43,7 @@ login-password = Пароль
 login-submit = Войти
 login-failed = Неверное имя пользователя или пароль.
 login-throttled = Слишком много неудачных попыток. Подождите немного и попробуйте снова.
+login-demo = Демонстрационный мир: все учреждения, пациенты и цифры здесь вымышлены. Демо-пользователи (admin, kz-ministry, kz-regulator, tj-ministry, kz-pharmacy-1, regional …) входят с паролем «tarozi-demo» — только для демонстрации, никогда для реальных данных.
 
 account-title = Ваша учётная запись
 account-password = Смена пароля

@@ -11,6 +11,7 @@ pub mod analytics;
 pub mod fixtures;
 pub mod http;
 pub mod ingest;
+pub mod pages;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

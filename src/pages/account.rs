@@ -41,6 +41,8 @@ struct LoginPage {
     next: String,
     failed: Option<String>,
     username: String,
+    /// The database holds the synthetic demo world: say so, with its users.
+    demo: bool,
 }
 
 #[derive(Deserialize)]
@@ -53,9 +55,11 @@ fn safe_next(next: Option<&str>) -> String {
     next.filter(|n| n.starts_with("/dashboard/") && !n.starts_with("//") && !n.contains(['\\', '\r', '\n'])).unwrap_or("").to_owned()
 }
 
-async fn login_form(req: HttpRequest, session: Session, query: web::Query<NextQuery>) -> Result<HttpResponse, PageError> {
+async fn login_form(req: HttpRequest, session: Session, state: web::Data<AppState>, query: web::Query<NextQuery>) -> Result<HttpResponse, PageError> {
+    let lang = frame::lang_of_request(&req, &session);
+    let demo = app::run(&state.pool, |conn| Ok(crate::demo::present(conn)?)).await.map_err(|e| PageError::from_app(&lang, e))?;
     let c = Chrome::new(&req, &session, None, "login-title");
-    frame::html(&LoginPage { c, next: safe_next(query.next.as_deref()), failed: None, username: String::new() })
+    frame::html(&LoginPage { c, next: safe_next(query.next.as_deref()), failed: None, username: String::new(), demo })
 }
 
 #[derive(Deserialize)]
@@ -76,7 +80,7 @@ async fn login(req: HttpRequest, session: Session, state: web::Data<AppState>, f
     let fail = |key: &str, session: &Session| {
         let c = Chrome::new(&req, session, None, "login-title");
         let failed = Some(c.t.t(key));
-        let page = LoginPage { c, next: safe_next(next.as_deref()), failed, username: username.clone() };
+        let page = LoginPage { c, next: safe_next(next.as_deref()), failed, username: username.clone(), demo: false };
         frame::html(&page).map(|mut r| {
             *r.status_mut() = if key == "login-throttled" { StatusCode::TOO_MANY_REQUESTS } else { StatusCode::UNAUTHORIZED };
             r

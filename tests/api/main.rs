@@ -6,6 +6,7 @@ mod auth;
 mod binary;
 mod contract;
 mod db_views;
+mod demo;
 mod dispensings;
 mod errors;
 mod estimates;
