@@ -113,10 +113,15 @@ fn age(rng: &mut StdRng, indication: Indication) -> AgeBand {
     pick(rng, &options)
 }
 
-/// The facility's fills over `months`, in time order.
+/// Months before the first whose courses are drawn too, so the first months already hold
+/// the refills of patients treated for a while (no ramp-up that would read as a spike).
+pub const LEAD_MONTHS: usize = 8;
+
+/// The facility's fills over `months` (the first `LEAD_MONTHS` only start courses), in time
+/// order, from the end of the lead-in on.
 pub fn visits(profile: &FacilityProfile, months: &[MonthWindow]) -> Vec<Visit> {
     let mut rng = StdRng::seed_from_u64(profile.seed);
-    let Some(end) = months.last().map(|m| m.end) else {
+    let (Some(start), Some(end)) = (months.get(LEAD_MONTHS).map(|m| m.start), months.last().map(|m| m.end)) else {
         return Vec::new();
     };
     let mix: Vec<(usize, u32)> = profile
@@ -156,6 +161,10 @@ pub fn visits(profile: &FacilityProfile, months: &[MonthWindow]) -> Vec<Visit> {
                 if at >= end {
                     break;
                 }
+                if at < start {
+                    at += Duration::days(i64::from(days) + rng.random_range(0..=1));
+                    continue;
+                }
                 out.push(Visit {
                     at,
                     product,
@@ -193,13 +202,13 @@ mod tests {
     #[test]
     fn the_same_facility_gets_the_same_fills() {
         let zone: Tz = "Asia/Almaty".parse().unwrap();
-        let m = months(zone, Month::parse("2025-01").unwrap(), 24);
+        let m = months(zone, Month::parse("2024-05").unwrap(), 24 + LEAD_MONTHS);
         let a = visits(&profile(7), &m);
         let b = visits(&profile(7), &m);
         assert_eq!(a.len(), b.len());
         assert!(a.iter().zip(&b).all(|(x, y)| x.at == y.at && x.units == y.units && x.patient == y.patient));
         assert_ne!(visits(&profile(8), &m).len(), 0);
-        assert!(a.iter().all(|v| v.at >= m[0].start && v.at < m[23].end));
+        assert!(a.iter().all(|v| v.at >= m[LEAD_MONTHS].start && v.at < m[LEAD_MONTHS + 23].end));
         assert!(a.windows(2).all(|w| w[0].at <= w[1].at));
         // Patches only for cancer and palliative care; chronic non-cancer morphine ≤ 2 a day.
         assert!(a.iter().filter(|v| v.product == 4 || v.product == 5).all(|v| matches!(v.indication, Indication::Cancer | Indication::Palliative)));

@@ -61,9 +61,10 @@ use crate::domain::pseudonym::pseudonym;
 pub const DEMO_PASSWORD: &str = "tarozi-demo";
 /// Months of history: those that ended before the day of seeding.
 pub const MONTHS: usize = 24;
-/// Months one supply round covers (imports, then transfers down the chain).
+/// Months one delivery to a pharmacy covers; pharmacies are staggered over the months of the
+/// cycle, so supply to the retail level is spread over every month.
 const ROUND_MONTHS: usize = 3;
-/// Stock shipped to a pharmacy beyond what it will dispense in the round.
+/// Stock shipped to a pharmacy beyond what it will dispense until its next delivery.
 const BUFFER_PCT: i64 = 15;
 /// Estimates are filed this much (percent) above the year's imports.
 const ESTIMATE_HEADROOM_PCT: i64 = 30;
@@ -196,7 +197,7 @@ struct Outlet {
     visits: Vec<Visit>,
 }
 
-/// Extra stock a round brings a pharmacy for a story, and a short receipt.
+/// Extra stock a delivery brings a pharmacy for a story, and a short receipt.
 #[derive(Default, Clone, Copy)]
 struct Extra {
     units: i64,
@@ -302,6 +303,11 @@ impl<'c> Seeder<'c> {
         let country = Country::find(self.conn, cc)?.with_context(|| format!("country {cc} is seeded"))?;
         let zone: Tz = country.zone()?;
         let months = generator::months(zone, self.first, MONTHS);
+        let mut lead = self.first;
+        for _ in 0..generator::LEAD_MONTHS {
+            lead = Month::of(lead.first_day().pred_opt().context("date")?);
+        }
+        let drawn = generator::months(zone, lead, generator::LEAD_MONTHS + MONTHS);
 
         // People of the country's authorities.
         let ministry = self.user(&format!("{lower}-ministry"), Role::Ministry, Some(cc), None)?;
@@ -410,7 +416,7 @@ impl<'c> Seeder<'c> {
                     courses_per_month: plan.courses_per_month * volume * size,
                     prescribers: if kind == FacilityKind::Hospital { 6 } else { 3 },
                 };
-                let visits = generator::visits(&profile, &months);
+                let visits = generator::visits(&profile, &drawn);
                 let supplier = if kind == FacilityKind::Hospital { 0 } else { 1 + number % plan.wholesalers };
                 outlets.push(Outlet { facility, actor: actor_of(&user), supplier, region: regions[r].name.clone(), visits });
             }
@@ -427,12 +433,11 @@ impl<'c> Seeder<'c> {
         if cc == place::SPIKE.0 {
             self.plant_spike(cc, &mut outlets, &months)?;
         }
-        let rounds = MONTHS.div_ceil(ROUND_MONTHS);
         if cc == place::THEFT.0 {
             let o = pick_outlet(&outlets, place::THEFT.1, true)?;
             let month = MONTHS - 3;
             let product = main_product(&outlets[o]);
-            extras.entry((o, product, month / ROUND_MONTHS)).or_default().units += stories::THEFT_UNITS;
+            extras.entry((o, product, delivery(o, month))).or_default().units += stories::THEFT_UNITS;
             theft = Some((o, product, month));
             self.story(
                 "theft",
@@ -452,7 +457,7 @@ impl<'c> Seeder<'c> {
         if cc == place::SHORT_TRANSFER.0 {
             let o = pick_outlet(&outlets, place::SHORT_TRANSFER.1, false)?;
             let product = main_product(&outlets[o]);
-            extras.entry((o, product, rounds - 1)).or_default().short += stories::SHORT_UNITS;
+            extras.entry((o, product, delivery(o, MONTHS - 1))).or_default().short += stories::SHORT_UNITS;
             self.story(
                 "short_transfer",
                 cc,
@@ -478,7 +483,7 @@ impl<'c> Seeder<'c> {
                     .filter(|v| v.product == product && generator::month_index(&months, v.at) == Some(month))
                     .map(|v| v.units)
                     .sum();
-                extras.entry((o, product, month / ROUND_MONTHS)).or_default().units += need / 5 + 20;
+                extras.entry((o, product, delivery(o, month))).or_default().units += need / 5 + 20;
             }
             self.story(
                 "chronic_count_shortfall",
@@ -515,15 +520,15 @@ impl<'c> Seeder<'c> {
             );
         }
 
-        // The supply plan: per round, each pharmacy's shipment covers what it will dispense
-        // in the round plus a buffer (and a story's extra); its supplier imports exactly what
-        // it ships on.
-        let mut shipments: BTreeMap<(usize, usize, usize), (i64, i64)> = BTreeMap::new(); // (round, outlet, product) -> (shipped, received)
+        // The supply plan: each delivery to a pharmacy covers what it will dispense until the
+        // next plus a buffer (and a story's extra); its supplier imports, that month, exactly
+        // what it ships on.
+        let mut shipments: BTreeMap<(usize, usize, usize), (i64, i64)> = BTreeMap::new(); // (month, outlet, product) -> (shipped, received)
         for (o, outlet) in outlets.iter().enumerate() {
             let mut need: BTreeMap<(usize, usize), i64> = BTreeMap::new();
             for v in &outlet.visits {
                 if let Some(m) = generator::month_index(&months, v.at) {
-                    *need.entry((m / ROUND_MONTHS, v.product)).or_default() += v.units;
+                    *need.entry((delivery(o, m), v.product)).or_default() += v.units;
                 }
             }
             for ((round, product), units) in need {
@@ -536,16 +541,16 @@ impl<'c> Seeder<'c> {
             entry.0 += extra.units + extra.short;
             entry.1 += extra.units;
         }
-        let mut imports: BTreeMap<(usize, usize, usize), i64> = BTreeMap::new(); // (round, supplier, product) -> units
+        let mut imports: BTreeMap<(usize, usize, usize), i64> = BTreeMap::new(); // (month, supplier, product) -> units
         for ((round, o, product), (shipped, _)) in &shipments {
             *imports.entry((*round, outlets[*o].supplier, *product)).or_default() += shipped;
         }
 
         // Estimates and import authorizations per year, sized from the plan.
-        let year_of_round = |round: usize| months[round * ROUND_MONTHS].month.first_day().year();
+        let year_of = |month: usize| months[month].month.first_day().year();
         let mut by_year: BTreeMap<(i32, usize, usize), i64> = BTreeMap::new();
         for ((round, supplier, product), units) in &imports {
-            *by_year.entry((year_of_round(*round), *supplier, *product)).or_default() += units;
+            *by_year.entry((year_of(*round), *supplier, *product)).or_default() += units;
         }
         let mut grams: BTreeMap<(i32, i64), BigDecimal> = BTreeMap::new();
         for ((year, _, product), units) in &by_year {
@@ -606,20 +611,20 @@ impl<'c> Seeder<'c> {
             authorizations.insert((*year, *supplier, *product), a.id);
         }
 
-        // Round by round: supply down the chain, then the round's dispensing month by month.
-        for round in 0..rounds {
-            let day = months[round * ROUND_MONTHS].start;
+        // Month by month: imports and deliveries, then the month's dispensing.
+        for month in 0..MONTHS {
+            let day = months[month].start;
             let at = |minutes: i64| day + Duration::minutes(minutes);
             // Imports at 00:20 local.
-            for ((_, supplier, product), units) in imports.range((round, 0, 0)..(round + 1, 0, 0)) {
-                let authorization = authorizations[&(year_of_round(round), *supplier, *product)];
+            for ((_, supplier, product), units) in imports.range((month, 0, 0)..(month + 1, 0, 0)) {
+                let authorization = authorizations[&(year_of(month), *supplier, *product)];
                 let input =
                     supply::record_import_receipt::Input { import_authorization_id: authorization, quantity_units: *units, received_at: at(20) };
                 let actor = &suppliers[*supplier].1;
                 exec(self.conn, actor, "record import receipt", |conn| supply::record_import_receipt::execute(conn, actor, input))?;
             }
             // To the pharmacies at 02:00 local, confirmed at 03:00.
-            for ((_, o, product), (shipped, received)) in shipments.range((round, 0, 0)..(round + 1, 0, 0)) {
+            for ((_, o, product), (shipped, received)) in shipments.range((month, 0, 0)..(month + 1, 0, 0)) {
                 let outlet = &outlets[*o];
                 let (supplier, supplier_actor) = &suppliers[outlet.supplier];
                 self.transfer(
@@ -633,44 +638,40 @@ impl<'c> Seeder<'c> {
                     at(180),
                 )?;
             }
-            for month in round * ROUND_MONTHS..((round + 1) * ROUND_MONTHS).min(MONTHS) {
-                for outlet in &outlets {
-                    self.dispense(cc, outlet, &months, month)?;
-                }
-                if let Some((o, product, m)) = theft
-                    && m == month
-                {
-                    let outlet = &outlets[o];
-                    let input = stock::record_stock_event::Input::parse(
-                        outlet.facility.clone(),
-                        ReportedEventKind::Theft,
-                        self.products[product].id,
-                        stories::THEFT_UNITS,
-                        months[month].start + Duration::days(14) + Duration::hours(20),
-                        Some("break-in at night; reported to the police (demo)".into()),
-                    )
-                    .map_err(|e| anyhow!("theft: {e:?}"))?;
-                    exec(self.conn, &outlet.actor, "record theft", |conn| stock::record_stock_event::execute(conn, &outlet.actor, input))?;
-                }
-                for (o, m) in counts.iter().filter(|(_, m)| *m == month) {
-                    let outlet = &outlets[*o];
-                    let product = main_product(outlet);
-                    let counted_at = months[*m].end - Duration::hours(2);
-                    let ledger = ProductLedger::open(self.conn, &outlet.facility, self.products[product].id, counted_at)?;
-                    let book = ledger.balance_at(counted_at);
-                    let pct = if *m == MONTHS - 2 { 12 } else { 5 };
-                    let short = (book * pct / 100).max(6).min(book);
-                    let input = stock::record_inventory_count::Input {
-                        facility: outlet.facility.clone(),
-                        product_id: self.products[product].id,
-                        counted_units: book - short,
-                        counted_at,
-                        reason: Some("month-end count (demo)".into()),
-                    };
-                    exec(self.conn, &outlet.actor, "record inventory count", |conn| {
-                        stock::record_inventory_count::execute(conn, &outlet.actor, input)
-                    })?;
-                }
+            for outlet in &outlets {
+                self.dispense(cc, outlet, &months, month)?;
+            }
+            if let Some((o, product, m)) = theft
+                && m == month
+            {
+                let outlet = &outlets[o];
+                let input = stock::record_stock_event::Input::parse(
+                    outlet.facility.clone(),
+                    ReportedEventKind::Theft,
+                    self.products[product].id,
+                    stories::THEFT_UNITS,
+                    months[month].start + Duration::days(14) + Duration::hours(20),
+                    Some("break-in at night; reported to the police (demo)".into()),
+                )
+                .map_err(|e| anyhow!("theft: {e:?}"))?;
+                exec(self.conn, &outlet.actor, "record theft", |conn| stock::record_stock_event::execute(conn, &outlet.actor, input))?;
+            }
+            for (o, m) in counts.iter().filter(|(_, m)| *m == month) {
+                let outlet = &outlets[*o];
+                let product = main_product(outlet);
+                let counted_at = months[*m].end - Duration::hours(2);
+                let ledger = ProductLedger::open(self.conn, &outlet.facility, self.products[product].id, counted_at)?;
+                let book = ledger.balance_at(counted_at);
+                let pct = if *m == MONTHS - 2 { 12 } else { 5 };
+                let short = (book * pct / 100).max(6).min(book);
+                let input = stock::record_inventory_count::Input {
+                    facility: outlet.facility.clone(),
+                    product_id: self.products[product].id,
+                    counted_units: book - short,
+                    counted_at,
+                    reason: Some("month-end count (demo)".into()),
+                };
+                exec(self.conn, &outlet.actor, "record inventory count", |conn| stock::record_inventory_count::execute(conn, &outlet.actor, input))?;
             }
         }
 
@@ -732,8 +733,9 @@ impl<'c> Seeder<'c> {
             .enumerate()
             .map(|(index, (i, v))| {
                 let (label, prescriber) = match v.patient {
-                    PatientRef::Local(p) => (format!("{cc}-{}-{p}", facility.id), format!("{cc}-DOC-{}-{}", facility.id, v.prescriber)),
-                    PatientRef::Story(p) => (format!("{cc}-story-{p}"), format!("{cc}-DOC-S{}", v.prescriber)),
+                    // Fixed widths: identifiers are compared without their dashes.
+                    PatientRef::Local(p) => (format!("P{:06}{p:08}", facility.id), format!("{cc}-DOC-{}-{}", facility.id, v.prescriber)),
+                    PatientRef::Story(p) => (format!("S{p:08}"), format!("{cc}-DOC-S{}", v.prescriber)),
                 };
                 ParsedRecord::Valid(ValidRecord {
                     index,
@@ -879,6 +881,13 @@ fn pick_outlet(outlets: &[Outlet], region: &str, pharmacy: bool) -> anyhow::Resu
     let in_region: Vec<usize> = outlets.iter().enumerate().filter(|(_, o)| o.region == region).map(|(i, _)| i).collect();
     let preferred = in_region.iter().copied().find(|i| !pharmacy || outlets[*i].facility.kind == FacilityKind::Pharmacy);
     preferred.or(in_region.first().copied()).or((!outlets.is_empty()).then_some(0)).ok_or_else(|| anyhow!("demo: no dispensing facility in {region}"))
+}
+
+/// The month of the delivery that covers `month` for the outlet `o`: outlets get their
+/// deliveries in turn over the months of the cycle (all of them in the first month).
+fn delivery(o: usize, month: usize) -> usize {
+    let offset = o % ROUND_MONTHS;
+    if month < offset { 0 } else { offset + (month - offset) / ROUND_MONTHS * ROUND_MONTHS }
 }
 
 /// The product an outlet dispenses most units of.

@@ -151,3 +151,51 @@ async fn the_demo_world_is_deterministic_and_serve_demo_leaves_data_alone() {
     assert!(refused.unwrap().to_string().contains("empty database"));
     assert_eq!(counts(&first), before);
 }
+
+/// Screenshots of the demo world for the README (`docs/screenshots/`): the ministry's
+/// overview and the regulator's flags, in English and Russian. Run on demand:
+/// `cargo test --test api demo_screenshots -- --ignored`.
+#[actix_web::test]
+#[ignore = "writes docs/screenshots/*.png; run on demand"]
+async fn demo_screenshots() {
+    use crate::pages_browser::{CHROMIUM, DRIVER, attr, drawn, settled, start_browser, text, url};
+    use fantoccini::Locator;
+    assert!(std::path::Path::new(CHROMIUM).exists() && std::path::Path::new(DRIVER).exists(), "chromium and chromedriver are needed");
+    let app = TestApp::spawn().await;
+    let url_db = app.database_url.clone();
+    actix_web::rt::task::spawn_blocking(move || {
+        let mut conn = diesel::Connection::establish(&url_db).unwrap();
+        tarozi::demo::seed(&mut conn, &DemoOptions { scale: 0.3, ..options() }).unwrap()
+    })
+    .await
+    .unwrap();
+    let base = app.address.clone();
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs").join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (_driver, client) = start_browser().await;
+    let last_year = chrono::Utc::now().year() - 1;
+    for (user, path, name, chart) in [
+        ("kz-ministry", format!("/dashboard/overview?year={last_year}"), "ministry-overview", "regions"),
+        ("kz-regulator", "/dashboard/flags".to_owned(), "regulator-flags", "counts"),
+    ] {
+        client.delete_all_cookies().await.unwrap();
+        client.goto(&format!("{base}/dashboard/login")).await.unwrap();
+        client.find(Locator::Css("#username")).await.unwrap().send_keys(user).await.unwrap();
+        client.find(Locator::Css("#password")).await.unwrap().send_keys(DEMO_PASSWORD).await.unwrap();
+        client.find(Locator::Css("#login-submit")).await.unwrap().click().await.unwrap();
+        settled("signed in", async || url(&client).await, |u| !u.ends_with("/dashboard/login")).await;
+        client.goto(&format!("{base}{path}")).await.unwrap();
+        drawn(&client, chart, 0).await;
+        std::fs::write(dir.join(format!("{name}-en.png")), client.screenshot().await.unwrap()).unwrap();
+        client.wait().for_element(Locator::Css("#language")).await.unwrap().select_by_value("ru").await.unwrap();
+        client.find(Locator::Css("#language-switch")).await.unwrap().click().await.unwrap();
+        settled("Russian", async || attr(&client, "html", "lang").await, |l| l == "ru").await;
+        drawn(&client, chart, 0).await;
+        let _ = text(&client, "h1").await;
+        std::fs::write(dir.join(format!("{name}-ru.png")), client.screenshot().await.unwrap()).unwrap();
+        // Back to English for the next user.
+        client.wait().for_element(Locator::Css("#language")).await.unwrap().select_by_value("en").await.unwrap();
+        client.find(Locator::Css("#language-switch")).await.unwrap().click().await.unwrap();
+        settled("English", async || attr(&client, "html", "lang").await, |l| l == "en").await;
+    }
+}

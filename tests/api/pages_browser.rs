@@ -15,11 +15,11 @@ use serde_json::json;
 use crate::helpers::TEST_PASSWORD;
 use crate::pages_regulator::theft_world;
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-const DRIVER: &str = "/usr/bin/chromedriver";
+pub(crate) const CHROMIUM: &str = "/usr/bin/chromium";
+pub(crate) const DRIVER: &str = "/usr/bin/chromedriver";
 
 /// The driver process, stopped when dropped.
-struct Driver(Child);
+pub(crate) struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
@@ -32,7 +32,7 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
 }
 
-async fn start_browser() -> (Driver, Client) {
+pub(crate) async fn start_browser() -> (Driver, Client) {
     let port = free_port();
     let child = Command::new(DRIVER).arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("start chromedriver");
     let driver = Driver(child);
@@ -81,29 +81,29 @@ async fn marks(client: &Client, name: &str) -> usize {
 }
 
 /// Waits until the chart `name` has drawn more than `more_than` marks.
-async fn drawn(client: &Client, name: &str, more_than: usize) {
+pub(crate) async fn drawn(client: &Client, name: &str, more_than: usize) {
     settled(&format!("marks of chart {name}"), async || Some(marks(client, name).await), |n| *n > more_than).await;
 }
 
 /// The attribute `name` of the element `css`, if the page has it now.
-async fn attr(client: &Client, css: &str, name: &str) -> Option<String> {
+pub(crate) async fn attr(client: &Client, css: &str, name: &str) -> Option<String> {
     client.find(Locator::Css(css)).await.ok()?.attr(name).await.ok()?
 }
 
 /// The text of the element `css`, if the page has it now.
-async fn text(client: &Client, css: &str) -> Option<String> {
+pub(crate) async fn text(client: &Client, css: &str) -> Option<String> {
     client.find(Locator::Css(css)).await.ok()?.text().await.ok()
 }
 
 /// The page's address, once it is known.
-async fn url(client: &Client) -> Option<String> {
+pub(crate) async fn url(client: &Client) -> Option<String> {
     client.current_url().await.ok().map(String::from)
 }
 
 /// What the page shows once it has settled: `read` is tried until its value passes `ok` or
 /// ten seconds pass. A click that submits a form returns before the next page is loaded, so
 /// an element read at once may belong to the page being left (and go stale under the reader).
-async fn settled<T: std::fmt::Debug>(what: &str, mut read: impl AsyncFnMut() -> Option<T>, ok: impl Fn(&T) -> bool) -> T {
+pub(crate) async fn settled<T: std::fmt::Debug>(what: &str, mut read: impl AsyncFnMut() -> Option<T>, ok: impl Fn(&T) -> bool) -> T {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let value = read().await;
