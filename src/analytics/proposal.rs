@@ -32,6 +32,7 @@ use crate::db::models::substance::Substance;
 use crate::db::reports::flows::{self, DateRange, Source};
 use crate::domain::decimal::Decimal;
 use crate::domain::estimates::{CauseNeed, consumption_based, morbidity_need_mg, patient_days};
+use crate::domain::period::{Tz, local_day, today_in};
 
 /// How the consumption-based proposal is computed.
 pub const CONSUMPTION_METHOD: &str = "INCB-WHO Guide 2012, consumption-based: consumption of the recent years with data, projected by its trend \
@@ -168,7 +169,8 @@ pub struct ProposalRequest {
     pub year: i32,
     pub reference_me_mg_per_capita: Option<BigDecimal>,
     pub reserve_months: Option<BigDecimal>,
-    pub today: NaiveDate,
+    /// The instant asked at; which years have ended is the country's local calendar's.
+    pub now: DateTime<Utc>,
 }
 
 fn parameter(conn: &mut PgConnection, code: &str) -> QueryResult<(BigDecimal, String)> {
@@ -201,23 +203,24 @@ pub fn propose(conn: &mut PgConnection, request: &ProposalRequest) -> AnalyticsR
     Ok(estimate_proposal(conn, &country, request)?)
 }
 
-/// The day of the country's first stock record (stock always comes before a dispensing).
-fn first_record_on(conn: &mut PgConnection, country: &str) -> QueryResult<Option<NaiveDate>> {
+/// The local day of the country's first stock record (stock always comes before a dispensing).
+fn first_record_on(conn: &mut PgConnection, country: &str, zone: Tz) -> QueryResult<Option<NaiveDate>> {
     use crate::db::schema::stock_events as e;
     let first: Option<DateTime<Utc>> = e::table.filter(e::country_code.eq(country)).select(diesel::dsl::min(e::occurred_at)).first(conn)?;
-    Ok(first.map(|t| t.date_naive()))
+    Ok(first.map(|t| local_day(zone, t)))
 }
 
 fn estimate_proposal(conn: &mut PgConnection, country: &Country, request: &ProposalRequest) -> QueryResult<EstimateProposal> {
-    let catalog = Catalog::load(conn, request.today)?;
+    let zone = country.zone()?;
+    let today = today_in(zone, request.now);
+    let catalog = Catalog::load(conn, today)?;
     let s = request.substance_id;
-    let first_record = first_record_on(conn, &country.code)?;
+    let first_record = first_record_on(conn, &country.code, zone)?;
     // Completed years before the estimate year, the three most recent; those before the
     // first record have no data.
     let recent_years: Vec<i32> =
-        ((request.year - 4)..request.year).filter(|y| *y < request.today.year()).rev().take(3).collect::<Vec<_>>().into_iter().rev().collect();
+        ((request.year - 4)..request.year).filter(|y| *y < today.year()).rev().take(3).collect::<Vec<_>>().into_iter().rev().collect();
     let (history_years, years_without_data): (Vec<i32>, Vec<i32>) = recent_years.iter().partition(|y| first_record.is_some_and(|f| f.year() <= **y));
-    let zone = country.zone()?;
     let mut history = Vec::new();
     let mut me_by_substance: BTreeMap<i64, BigDecimal> = BTreeMap::new();
     for y in &history_years {

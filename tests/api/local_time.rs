@@ -216,3 +216,25 @@ async fn every_country_keeps_its_zone_and_postgresql_knows_it() {
             .to_vec()
     );
 }
+
+#[actix_web::test]
+async fn an_estimate_proposal_dates_the_first_record_on_the_local_day() {
+    let mut settings = test_settings();
+    settings.backdate_days = 2000;
+    let app = TestApp::spawn_with(settings).await;
+    let region = app.region("KG", "Bishkek").await;
+    let ministry = app.ministry("KG");
+    let wholesaler = app.facility(region, FacilityKind::Wholesaler, "Bishkek wholesaler").await;
+    let user = app.facility_user(&wholesaler);
+    let morphine = app.product("morphine", "Morphine 10 mg tablet", "10", "tablet", "tablet").await;
+    // 1 January 2024, 01:00 in Bishkek: still 31 December 2023 in UTC.
+    app.stock_up(&user, wholesaler.id, morphine, 1000, Utc.with_ymd_and_hms(2023, 12, 31, 19, 0, 0).unwrap()).await;
+    let substance = app.substance_id("morphine").await;
+    let r = app.get(&format!("/api/v1/analytics/estimate-proposal?substance_id={substance}&year=2025"), &ministry).await.expect(200);
+    let c = &r.body["consumption_based"];
+    // Kyrgyzstan's records begin in 2024: 2022 and 2023 have no data (by the UTC date, 2023
+    // would count as a year of data from its last day).
+    assert_eq!(c["first_record_on"], "2024-01-01");
+    assert_eq!(c["years_without_data"], json!([2022, 2023]));
+    assert_eq!(c["history"].as_array().unwrap().iter().map(|h| h["year"].clone()).collect::<Vec<_>>(), vec![json!(2024)]);
+}
