@@ -23,8 +23,8 @@ use diesel::prelude::*;
 
 use crate::analytics::{AnalyticsError, AnalyticsResult, is_wholesale};
 use crate::analytics::{Catalog, grams, supplies_retail};
-use crate::app::reference::AnalyticsParameter;
 use crate::db::enums::FacilityKind;
+use crate::db::models::analytics_parameter::AnalyticsParameter;
 use crate::db::models::country::Country;
 use crate::db::models::deaths::DeathsByCause;
 use crate::db::models::region::{Region, RegionPopulation};
@@ -88,23 +88,13 @@ pub struct ConsumptionBasedProposal {
     pub notes: Vec<String>,
 }
 
-/// A parameter of the morbidity method, as stored.
-#[derive(Debug, Clone)]
-pub struct Parameter {
-    pub code: String,
-    pub value: Decimal,
-    pub source: String,
-    /// The value Tarozi ships, not yet set for the country.
-    pub is_default: bool,
-}
-
 /// One cause of death in the morbidity method.
 #[derive(Debug, Clone)]
 pub struct CauseLine {
     pub cause: String,
     pub deaths: i64,
-    pub share_needing_opioids: Option<Parameter>,
-    pub treatment_days: Option<Parameter>,
+    pub share_needing_opioids: Option<AnalyticsParameter>,
+    pub treatment_days: Option<AnalyticsParameter>,
     /// deaths × share × days; `None` when a parameter is not configured (the cause is then
     /// left out of the need and named in `notes`).
     pub patient_days: Option<Decimal>,
@@ -117,7 +107,7 @@ pub struct MorbidityBasedProposal {
     pub deaths_year: Option<i32>,
     pub deaths_source: Option<String>,
     pub causes: Vec<CauseLine>,
-    pub daily_dose_mg: Option<Parameter>,
+    pub daily_dose_mg: Option<AnalyticsParameter>,
     pub need_mg: Option<Decimal>,
     pub proposed_estimate_g: Option<Decimal>,
     pub notes: Vec<String>,
@@ -173,9 +163,9 @@ pub struct ProposalRequest {
     pub now: DateTime<Utc>,
 }
 
+/// The shipped parameter `code` (a migration inserts it): its value and source.
 fn parameter(conn: &mut PgConnection, code: &str) -> QueryResult<(BigDecimal, String)> {
-    use crate::db::schema::analytics_parameters as p;
-    p::table.find(code).select((p::value, p::source)).first(conn)
+    AnalyticsParameter::find(conn, code)?.map(|p| (p.value.0, p.source)).ok_or(diesel::result::Error::NotFound)
 }
 
 /// The population for `year`: every region's figure when all have one (the latest such
@@ -345,13 +335,8 @@ fn estimate_proposal(conn: &mut PgConnection, country: &Country, request: &Propo
 }
 
 /// The analytics parameter `code`, if configured.
-fn stored(parameters: &[AnalyticsParameter], code: &str) -> Option<Parameter> {
-    parameters.iter().find(|p| p.code == code).map(|p| Parameter {
-        code: p.code.clone(),
-        value: p.value.clone(),
-        source: p.source.clone(),
-        is_default: p.is_default,
-    })
+fn stored(parameters: &[AnalyticsParameter], code: &str) -> Option<AnalyticsParameter> {
+    parameters.iter().find(|p| p.code == code).cloned()
 }
 
 /// The morbidity method for substance `s`: the deaths of the latest year not after `year`,

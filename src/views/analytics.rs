@@ -9,6 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use crate::analytics::{availability, consumption, estimates, incb, mass_balance, proposal, regional, stock_outs};
+use crate::db::models::analytics_parameter::AnalyticsParameter;
 use crate::db::reports::flows::DateRange;
 use crate::domain::decimal::Decimal;
 
@@ -964,8 +965,8 @@ impl From<&proposal::ConsumptionBasedProposal> for ConsumptionBasedProposal {
     }
 }
 
-impl From<&proposal::Parameter> for ProposalParameter {
-    fn from(p: &proposal::Parameter) -> Self {
+impl From<&AnalyticsParameter> for ProposalParameter {
+    fn from(p: &AnalyticsParameter) -> Self {
         ProposalParameter { code: p.code.clone(), value: p.value.clone(), source: p.source.clone(), is_default: p.is_default }
     }
 }
