@@ -30,6 +30,8 @@ fn n(v: &Value) -> String {
 struct World {
     app: TestApp,
     ministry: TestUser,
+    pharmacy: crate::helpers::Facility,
+    morphine: i64,
 }
 
 /// A pharmacy receives 1 000 000 morphine 10 mg tablets (10 000 000 mg of base) 50 days ago
@@ -52,7 +54,7 @@ async fn world() -> World {
     app.stock_up(&app.facility_user(&wholesaler), wholesaler.id, morphine, 1000, just_after_midnight(june)).await;
     let received = (today - Duration::days(50)).max(NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap());
     app.stock_up(&app.facility_user(&pharmacy), pharmacy.id, morphine, 1_000_000, just_after_midnight(received)).await;
-    World { app, ministry }
+    World { app, ministry, pharmacy, morphine }
 }
 
 #[actix_web::test]
@@ -90,12 +92,15 @@ async fn a_period_in_progress_is_partial_counts_its_days_so_far_and_annualises_p
     let r = w.app.get(&format!("/api/v1/analytics/consumption?year={year}"), &w.ministry).await.expect(200);
     assert_eq!((r.body["partial"].clone(), r.body["period"]["days"].clone()), (json!(true), json!(today.ordinal())));
 
-    // A year that is over is not partial and its per-year figure is its own (2025 had only
-    // the wholesaler's stock, no consumption: no rate either way).
+    // A year that is over is not partial and its per-year figure is its own: the pharmacy's
+    // 36 500 tablets of 1 July 2025 are 365 000 mg ÷ 1 000 000 people = 0.365 mg both ways.
+    let july = NaiveDate::from_ymd_opt(2025, 7, 1).unwrap();
+    w.app.stock_up(&w.app.facility_user(&w.pharmacy), w.pharmacy.id, w.morphine, 36_500, just_after_midnight(july)).await;
     let r = w.app.get("/api/v1/analytics/availability?year=2025", &w.ministry).await.expect(200);
     assert_eq!(r.body["partial"], false);
     assert_eq!(r.body["period"]["days"], 365);
-    assert_eq!(r.body["total"]["me_mg_per_capita_per_year"], r.body["total"]["me_mg_per_capita"]);
+    assert_eq!(n(&r.body["total"]["me_mg_per_capita"]), "0.365");
+    assert_eq!(n(&r.body["total"]["me_mg_per_capita_per_year"]), "0.365");
     let r = w.app.get("/api/v1/analytics/consumption?year=2025", &w.ministry).await.expect(200);
     assert_eq!(r.body["partial"], false);
 }
