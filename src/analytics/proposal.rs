@@ -12,8 +12,9 @@
 //!   split to the substance by its share of recent consumption: a comparison only, never a
 //!   proposal.
 //!
-//! `missing` names `population` or `deaths` when they are absent: nothing is proposed from
-//! nothing.
+//! `missing` names `deaths` when none are recorded: nothing is proposed from nothing. (A
+//! population is always known: a country's own figure is required, regions' figures are
+//! preferred when every region has one.)
 
 use std::collections::BTreeMap;
 
@@ -49,14 +50,12 @@ pub const PER_CAPITA_METHOD: &str = "comparison only: population × reference co
 /// Something a method needs and the country has not recorded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Missing {
-    Population,
     Deaths,
 }
 
 impl Missing {
     pub fn as_str(self) -> &'static str {
         match self {
-            Missing::Population => "population",
             Missing::Deaths => "deaths",
         }
     }
@@ -125,7 +124,7 @@ pub enum ReferenceSource {
 /// The per-capita comparison and its inputs: never the proposal.
 #[derive(Debug, Clone)]
 pub struct PerCapitaReference {
-    pub population: Option<Decimal>,
+    pub population: Decimal,
     pub reference_me_mg_per_capita: Decimal,
     pub reference_source: ReferenceSource,
     /// Share of this substance in the country's recent morphine-equivalent consumption.
@@ -169,8 +168,8 @@ fn parameter(conn: &mut PgConnection, code: &str) -> QueryResult<(BigDecimal, St
 }
 
 /// The population for `year`: every region's figure when all have one (the latest such
-/// year not after it), else the country's own figure; `None` when neither is known.
-fn population(conn: &mut PgConnection, country: &Country, year: i32) -> QueryResult<Option<BigDecimal>> {
+/// year not after it), else the country's own figure (never zero: the table checks it).
+fn population(conn: &mut PgConnection, country: &Country, year: i32) -> QueryResult<BigDecimal> {
     let regions = Region::of_country(conn, &country.code)?;
     let ids: Vec<i64> = regions.iter().map(|r| r.id).collect();
     let figures = RegionPopulation::for_regions(conn, &ids)?;
@@ -178,10 +177,10 @@ fn population(conn: &mut PgConnection, country: &Country, year: i32) -> QueryRes
     for y in years.iter().rev() {
         let of_year: Vec<&RegionPopulation> = figures.iter().filter(|f| f.year == *y).collect();
         if !regions.is_empty() && of_year.len() == regions.len() {
-            return Ok(Some(of_year.iter().map(|f| BigDecimal::from(f.total)).sum()));
+            return Ok(of_year.iter().map(|f| BigDecimal::from(f.total)).sum());
         }
     }
-    Ok((country.population > 0).then(|| BigDecimal::from(country.population)))
+    Ok(BigDecimal::from(country.population))
 }
 
 /// The proposal for `request`'s country, substance and year.
@@ -276,10 +275,7 @@ fn estimate_proposal(conn: &mut PgConnection, country: &Country, request: &Propo
     let total_me: BigDecimal = me_by_substance.values().sum();
     let me_factor = catalog.me_factor(s);
     let share = (!total_me.is_zero()).then(|| me_by_substance.get(&s).cloned().unwrap_or_default() / &total_me);
-    let need_me = match (&share, &people) {
-        (Some(sh), Some(p)) => Some(p * &reference * sh),
-        _ => None,
-    };
+    let need_me = share.as_ref().map(|sh| &people * &reference * sh);
     let comparison = match (&need_me, &me_factor) {
         (Some(n), Some(f)) if !f.is_zero() => Some(grams(&(n / f))),
         _ => None,
@@ -292,7 +288,7 @@ fn estimate_proposal(conn: &mut PgConnection, country: &Country, request: &Propo
         reference_notes.push(format!("{} has no morphine-equivalence factor configured", catalog.inn(s)));
     }
     let per_capita = PerCapitaReference {
-        population: people.as_ref().map(|p| Decimal(p.normalized())),
+        population: Decimal(people.normalized()),
         reference_me_mg_per_capita: Decimal(reference.normalized()),
         reference_source: if request.reference_me_mg_per_capita.is_some() {
             ReferenceSource::Request
@@ -315,9 +311,6 @@ fn estimate_proposal(conn: &mut PgConnection, country: &Country, request: &Propo
             .first(conn)?
     };
     let mut missing = Vec::new();
-    if people.is_none() {
-        missing.push(Missing::Population);
-    }
     if morbidity.deaths_year.is_none() {
         missing.push(Missing::Deaths);
     }

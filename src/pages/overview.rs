@@ -356,7 +356,7 @@ fn tables(f: &Figures, t: &Tr, query: &str) -> Tables {
         push("need_mg", Cell::dec(m.need_mg.as_ref().map(|d| &d.0), 1, t));
         push("morbidity_based_g", Cell::dec(m.proposed_estimate_g.as_ref().map(|d| &d.0), 3, t).class("total"));
         // The per-capita reference is a comparison figure, never the proposal.
-        push("population", Cell::dec(r.population.as_ref().map(|d| &d.0), 0, t));
+        push("population", Cell::dec(Some(&r.population.0), 0, t));
         push("reference_me_mg_per_capita", Cell::dec(Some(&r.reference_me_mg_per_capita.0), 2, t));
         push("substance_share_of_me", Cell::dec(r.substance_share_of_me.as_ref().map(|d| &d.0), 4, t));
         push("comparison_g", Cell::dec(r.comparison_g.as_ref().map(|d| &d.0), 3, t));

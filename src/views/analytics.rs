@@ -429,7 +429,7 @@ pub struct PerCapitaReference {
     /// `per_capita_reference`.
     pub method: String,
     pub description: String,
-    pub population: Option<Decimal>,
+    pub population: Decimal,
     pub reference_me_mg_per_capita: Decimal,
     pub reference_source: String,
     /// Share of this substance in the country's recent morphine-equivalent consumption.
@@ -454,7 +454,7 @@ pub struct EstimateProposal {
     pub consumption_based: ConsumptionBasedProposal,
     pub morbidity_based: MorbidityBasedProposal,
     pub per_capita_reference: PerCapitaReference,
-    /// What the country has not recorded and a method needs: `population`, `deaths`.
+    /// What the country has not recorded and a method needs: `deaths`.
     pub missing: Vec<String>,
 }
 
