@@ -4,6 +4,7 @@
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 use tarozi::db::enums::FacilityKind;
+use tarozi::domain::period::{local_midnight, today_in, zone};
 
 use crate::analytics::{at, world};
 use crate::helpers::{TestApp, days_ago, test_settings};
@@ -338,22 +339,31 @@ async fn the_strength_migration_labels_existing_products_by_their_reference_salt
         .await
         .expect(201);
     let orphan = r.body["product"]["id"].as_i64().unwrap();
-    app.stock_up(&user, pharmacy.id, morphine, 100, days_ago(3)).await;
-    let r = app
-        .post(
-            &format!("/api/v1/facilities/{}/dispensings", pharmacy.id),
-            &user,
-            json!({"records": [record("m1", morphine, 100, 10, days_ago(2), "800101300001")]}),
-        )
-        .await
-        .expect(200);
-    assert_eq!(r.body["accepted"], 1, "{}", r.text);
-    let mme = || async {
-        let list = app.get(&format!("/api/v1/facilities/{}/dispensings", pharmacy.id), &user).await.expect(200);
-        list.body["dispensings"][0]["daily_mme"].clone()
+    app.stock_up(&user, pharmacy.id, morphine, 200, days_ago(3)).await;
+    // Morphine's factor becomes 2.0 from yesterday in Almaty; m2 is dispensed half an hour
+    // after that local midnight — the day before in UTC.
+    let almaty = zone("Asia/Almaty").unwrap();
+    let yesterday = today_in(almaty, Utc::now()) - Duration::days(1);
+    let morphine_substance = app.substance_id("morphine").await;
+    app.patch(
+        &format!("/api/v1/substances/{morphine_substance}"),
+        &admin,
+        json!({"me_factor": 2, "effective_from": yesterday, "source": "test: a revised factor"}),
+    )
+    .await
+    .expect(200);
+    let after_midnight = local_midnight(almaty, yesterday) + Duration::minutes(30);
+    let records = [record("m1", morphine, 100, 10, days_ago(2), "800101300001"), record("m2", morphine, 10, 10, after_midnight, "800101300002")];
+    let r = app.post(&format!("/api/v1/facilities/{}/dispensings", pharmacy.id), &user, json!({"records": records})).await.expect(200);
+    assert_eq!(r.body["accepted"], 2, "{}", r.text);
+    let (app, user, pharmacy) = (&app, &user, &pharmacy);
+    let mme = |id: &'static str| async move {
+        let list = app.get(&format!("/api/v1/facilities/{}/dispensings", pharmacy.id), user).await.expect(200);
+        list.body["dispensings"].as_array().unwrap().iter().find(|d| d["client_record_id"] == id).unwrap()["daily_mme"].clone()
     };
-    // As labelled base: 100 × 7.521 ÷ 10 × 1.0.
-    assert_eq!(n(&mme().await), "75.21");
+    // As labelled base: 100 × 7.521 ÷ 10 × 1.0; 10 × 7.521 ÷ 10 × 2.0.
+    assert_eq!(n(&mme("m1").await), "75.21");
+    assert_eq!(n(&mme("m2").await), "15.042");
 
     let mut conn = app.conn();
     // Back to before the migration (those applied after it reverted first), then forward.
@@ -371,5 +381,8 @@ async fn the_strength_migration_labels_existing_products_by_their_reference_salt
     assert_eq!(n(&product(morphine)["strength_mg_per_unit"]), "10");
     assert_eq!(product(morphine)["strength_salt"], "morphine sulfate pentahydrate");
     assert_eq!(product(orphan)["strength_unknown"], true);
-    assert_eq!(n(&mme().await), "100");
+    assert_eq!(n(&mme("m1").await), "100");
+    // m2 keeps the factor in force on its local day, 2.0: 10 × 10 ÷ 10 × 2.0 = 20 (on the
+    // UTC date the old factor would give 10).
+    assert_eq!(n(&mme("m2").await), "20");
 }
