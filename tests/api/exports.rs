@@ -9,7 +9,7 @@ use tarozi::db::enums::FacilityKind;
 
 use tarozi::domain::period::{Tz, today_in, zone};
 
-use crate::helpers::{Facility, TestApp, TestUser, days_ago};
+use crate::helpers::{Facility, TestApp, TestUser, days_ago, figure};
 
 /// Kazakhstan's days and years are Almaty's (UTC+5): near midnight the UTC date is another.
 fn almaty() -> Tz {
@@ -81,10 +81,6 @@ fn refused_codes(app: &TestApp, facility_id: i64) -> Vec<String> {
 fn audit_actions(app: &TestApp) -> Vec<String> {
     use tarozi::db::schema::audit_events as ae;
     ae::table.filter(ae::action.like("%export%")).order(ae::id).select(ae::action).load(&mut app.conn()).unwrap()
-}
-
-fn n(v: &Value) -> String {
-    v.to_string()
 }
 
 #[actix_web::test]
@@ -185,16 +181,16 @@ async fn exports_debit_the_exporter_within_the_authorization_and_the_stock_and_t
     // 300 − 0 = 200 g of unexplained residue, a finding).
     let mb = app.get(&format!("/api/v1/analytics/mass-balance?year={}", s.year), &s.regulator).await.expect(200);
     let m = mb.body["substances"].as_array().unwrap().iter().find(|l| l["inn"] == "morphine").unwrap().clone();
-    assert_eq!(n(&m["wholesale"]["exports_g"]), "200");
-    assert_eq!(n(&m["wholesale"]["closing_stock_g"]), "300");
-    assert_eq!(n(&m["wholesale"]["residue_g"]), "0");
+    assert_eq!(figure(&m["wholesale"]["exports_g"]), "200");
+    assert_eq!(figure(&m["wholesale"]["closing_stock_g"]), "300");
+    assert_eq!(figure(&m["wholesale"]["residue_g"]), "0");
     assert_eq!(m["findings"], json!([]));
 
     // The estimate's use is unchanged: exports do not consume it (500 g received, nothing
     // supplied to retail).
     let e = app.get(&format!("/api/v1/analytics/estimates?year={}", s.year), &s.regulator).await.expect(200);
     let u = e.body["substances"].as_array().unwrap().iter().find(|l| l["inn"] == "morphine").unwrap().clone();
-    assert_eq!((n(&u["received_g"]), n(&u["consumption_g"])), ("500".into(), "0".into()));
+    assert_eq!((figure(&u["received_g"]), figure(&u["consumption_g"])), ("500".into(), "0".into()));
 }
 
 #[actix_web::test]
