@@ -830,7 +830,7 @@ impl<'c> Seeder<'c> {
         let o = pick_outlet(outlets, place::SPIKE.1, true)?;
         let month = MONTHS - 2;
         let mass = |v: &Visit| v.units as f64 * PRODUCTS[v.product].base_mg.parse::<f64>().unwrap_or(0.0);
-        let mut monthly = vec![0.0; MONTHS];
+        let mut monthly = [0.0; MONTHS];
         for v in &outlets[o].visits {
             if let Some(m) = generator::month_index(months, v.at) {
                 monthly[m] += mass(v);
@@ -850,7 +850,7 @@ impl<'c> Seeder<'c> {
                 patient: PatientRef::Story(1000 + k),
                 prescriber: 200 + k % 3,
                 indication: crate::db::enums::Indication::Cancer,
-                sex: if k % 2 == 0 { crate::db::enums::PatientSex::Female } else { crate::db::enums::PatientSex::Male },
+                sex: if k.is_multiple_of(2) { crate::db::enums::PatientSex::Female } else { crate::db::enums::PatientSex::Male },
                 age: crate::db::enums::AgeBand::From60To74,
             };
             monthly[month] += mass(&v);
