@@ -129,7 +129,8 @@ pub fn run(options: PagesOptions) -> anyhow::Result<()> {
     drop(conn);
 
     let server = ServerProcess::spawn(database.url(), &database.folder)?;
-    let base = format!("http://{}", server.address);
+    // The server prints its address with the scheme.
+    let base = if server.address.starts_with("http") { server.address.clone() } else { format!("http://{}", server.address) };
     let last_year = Utc::now().year() - 1;
     let mut pages: Vec<(&str, String)> = vec![
         ("kz-ministry", "/dashboard/overview".into()),
