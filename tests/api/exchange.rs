@@ -24,7 +24,7 @@ use tarozi::exchange::push::{PushOptions, push};
 use tarozi::exchange::signing;
 
 use crate::analytics::at;
-use crate::helpers::{Facility, TEST_PASSWORD, TestApp, TestUser, WebSession, test_password_hash, test_settings};
+use crate::helpers::{Facility, TEST_PASSWORD, TestApp, TestUser, WebSession, csrf_of, field_of, test_password_hash, test_settings};
 
 const EXCHANGE_USER: &str = "kg-exchange";
 
@@ -469,6 +469,8 @@ async fn the_hubs_regional_page_shows_kgs_own_figures_and_marks_missing_months_a
     }
     let link = page.text.split("class=\"csv\" href=\"").nth(1).and_then(|x| x.split('"').next()).unwrap_or_default();
     assert!(link.starts_with("/dashboard/regional.csv?year=2024") && link.ends_with("table=months"), "the CSV link of the table: {link}");
+    // The regional user sees nothing else on the hub.
+    assert_eq!(session.get("/dashboard/exchange").await.status, 403);
 }
 
 #[actix_web::test]
@@ -517,4 +519,76 @@ async fn a_month_is_over_and_closed_on_time_on_kgs_own_days_not_on_utcs() {
     let reporting = &march["package"]["reporting"];
     assert_eq!(region(&reporting["regions"], "Naryn")["closed_on_time"], json!({"value": 5, "suppressed": false}), "{reporting}");
     assert_eq!(reporting["total"]["closed_on_time"], json!({"value": 5, "suppressed": false}));
+}
+
+async fn policy_audits(app: &TestApp, user: &TestUser) -> Value {
+    app.get("/api/v1/audit-events?action=put_exchange_policy", user).await.expect(200).body
+}
+
+#[actix_web::test]
+async fn the_regulator_sets_the_sharing_policy_through_the_dashboard_form() {
+    let app = TestApp::spawn_with(settings(false)).await;
+    let regulator = app.regulator("KG");
+    let session = WebSession::signed_in(&app, &regulator).await;
+    let page = session.get("/dashboard/exchange").await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(page.text.contains("href=\"/dashboard/exchange\""), "the navigation links the page");
+    assert!(page.text.contains("No policy has been set yet: nothing is shared."));
+    assert!(!page.text.contains(" checked"), "off by default");
+    let (token, idem) = (csrf_of(&page.text), field_of(&page.text, "idem"));
+    let form = [("csrf", token.as_str()), ("idem", idem.as_str()), ("shared", "flags"), ("shared", "availability")];
+    let r = session.post_form("/dashboard/exchange/policy", &form).await;
+    assert_eq!((r.status, r.header("location").as_deref()), (303, Some("/dashboard/exchange")), "{}", r.text);
+    // The API reads what the form set.
+    let policy = app.get("/api/v1/exchange/policy", &regulator).await.expect(200).body;
+    assert_eq!(policy["policy"]["shared"], json!(["availability", "flags"]));
+    assert_eq!(policy["policy"]["withheld"], json!(["reporting", "access", "estimates"]));
+    assert_eq!(policy["policy"]["updated_by"], regulator.id);
+    let page = session.get("/dashboard/exchange").await;
+    assert!(page.text.contains("The sharing policy was saved."));
+    assert!(page.text.contains("value=\"availability\" checked") && page.text.contains("value=\"flags\" checked"));
+    assert!(!page.text.contains("value=\"reporting\" checked"));
+    // Audited once, as the API's command audits it; the same form again is a replay.
+    let a = policy_audits(&app, &regulator).await;
+    assert_eq!(a["meta"]["total"], 1, "{a}");
+    assert_eq!(a["audit_events"][0]["details"]["shared"], json!(["availability", "flags"]));
+    assert_eq!(session.post_form("/dashboard/exchange/policy", &form).await.status, 303);
+    assert_eq!(policy_audits(&app, &regulator).await["meta"]["total"], 1, "a replay writes nothing");
+
+    // Without the session's token: refused, nothing changed.
+    let r = session.post_form("/dashboard/exchange/policy", &[("idem", "other1"), ("shared", "reporting")]).await;
+    assert_eq!(r.status, 403);
+    let r = session.post_form("/dashboard/exchange/policy", &[("csrf", &"0".repeat(64)), ("idem", "other2"), ("shared", "reporting")]).await;
+    assert_eq!(r.status, 403);
+    // A section the package does not have: the field named, nothing changed.
+    let r = session.post_form("/dashboard/exchange/policy", &[("csrf", &token), ("idem", "other3"), ("shared", "patients")]).await;
+    assert_eq!(r.status, 422);
+    assert!(r.text.contains("/shared/0"), "{}", r.text);
+    assert_eq!(app.get("/api/v1/exchange/policy", &regulator).await.expect(200).body["policy"]["shared"], json!(["availability", "flags"]));
+
+    // Emptying the form shares nothing again.
+    let r = session.post_form("/dashboard/exchange/policy", &[("csrf", &token), ("idem", "other4")]).await;
+    assert_eq!(r.status, 303);
+    assert_eq!(app.get("/api/v1/exchange/policy", &regulator).await.expect(200).body["policy"]["shared"], json!([]));
+
+    // The ministry may not: 403 on the page and on the form, even with its own valid token.
+    let ministry = app.ministry("KG");
+    let m = WebSession::signed_in(&app, &ministry).await;
+    let overview = m.get("/dashboard/overview").await;
+    assert!(!overview.text.contains("href=\"/dashboard/exchange\""), "no link for a role the policy refuses");
+    assert_eq!(m.get("/dashboard/exchange").await.status, 403);
+    let r = m.post_form("/dashboard/exchange/policy", &[("csrf", &csrf_of(&overview.text)), ("idem", "m1"), ("shared", "flags")]).await;
+    assert_eq!(r.status, 403);
+    assert_eq!(app.get("/api/v1/exchange/policy", &regulator).await.expect(200).body["policy"]["shared"], json!([]));
+
+    // In Russian.
+    let r = session.post_form("/dashboard/language", &[("csrf", &token), ("language", "ru"), ("back", "/dashboard/exchange")]).await;
+    assert_eq!(r.status, 303);
+    let ru = session.get("/dashboard/exchange").await;
+    assert_eq!(ru.status, 200);
+    assert!(
+        ru.text.contains("<html lang=\"ru\">") && ru.text.contains("Обмен с региональным узлом") && ru.text.contains("число сигналов"),
+        "{}",
+        ru.text
+    );
 }
