@@ -23,7 +23,7 @@ use crate::db::enums::{AuditAction, PushStatus, ResourceType};
 use crate::db::models::audit_event::{Actor, AuditEvent};
 use crate::db::models::country::Country;
 use crate::db::models::exchange::{ExchangePush, NewExchangePush};
-use crate::domain::period::{Month, today_in};
+use crate::domain::period::{Month, Tz, today_in};
 use crate::exchange::package::{self, BuildRequest, SignedPackage};
 use crate::exchange::signing;
 
@@ -274,6 +274,11 @@ pub fn scheduled_month(today: NaiveDate, grace_days: i64) -> Option<Month> {
     (today > previous.due_by(grace_days)).then_some(previous)
 }
 
+/// [`scheduled_month`] at the instant `now` for a country in `zone`: its days, not UTC's.
+pub fn scheduled_month_at(zone: Tz, now: DateTime<Utc>, grace_days: i64) -> Option<Month> {
+    scheduled_month(today_in(zone, now), grace_days)
+}
+
 /// Pushes the previous month once its grace period is over, checking every `interval`
 /// (`serve` with `TAROZI_EXCHANGE_HUB_URL` set). A month already delivered with the same
 /// figures is a replay on the hub; a failure is logged, recorded and retried next tick.
@@ -291,7 +296,7 @@ pub fn spawn_scheduled_push(pool: DbPool, key: SigningKey, settings: crate::conf
                     continue;
                 }
             };
-            let Some(month) = scheduled_month(today_in(zone, Utc::now()), grace_days) else { continue };
+            let Some(month) = scheduled_month_at(zone, Utc::now(), grace_days) else { continue };
             let (country, m) = (settings.country.clone(), month.first_day());
             let delivered = blocking(&pool, move |conn| {
                 Ok(ExchangePush::latest_of_month(conn, &country, m)?.is_some_and(|p| p.status == PushStatus::Delivered.as_str()))
@@ -319,5 +324,17 @@ mod tests {
         // March ends on the 31st; with 10 grace days it is due by April 10.
         assert_eq!(scheduled_month(day(4, 10), 10), None);
         assert_eq!(scheduled_month(day(4, 11), 10), Month::parse("2026-03"));
+    }
+
+    #[test]
+    fn the_scheduled_push_waits_for_the_grace_period_on_the_countrys_days() {
+        use chrono::TimeZone;
+        let bishkek: Tz = "Asia/Bishkek".parse().unwrap();
+        // 10 April 19:00 UTC is 11 April 01:00 in Bishkek (UTC+6): March's grace is over there.
+        let evening = Utc.with_ymd_and_hms(2026, 4, 10, 19, 0, 0).unwrap();
+        assert_eq!(scheduled_month_at(bishkek, evening, 10), Month::parse("2026-03"));
+        assert_eq!(scheduled_month_at(Tz::UTC, evening, 10), None);
+        // 17:00 UTC is 23:00 on 10 April in Bishkek: not yet.
+        assert_eq!(scheduled_month_at(bishkek, Utc.with_ymd_and_hms(2026, 4, 10, 17, 0, 0).unwrap(), 10), None);
     }
 }
