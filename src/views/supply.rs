@@ -113,7 +113,8 @@ pub struct ImportAuthorizationRequest {
     pub number: String,
     pub importer_facility_id: i64,
     /// ISO 3166-1 alpha-2 code of the exporting country.
-    #[validate(length(equal = 2), custom(function = "crate::views::text::single_line"))]
+    #[schema(pattern = "^[A-Za-z]{2}$")]
+    #[validate(custom(function = "crate::views::text::country_code"))]
     pub exporting_country: String,
     pub product_id: i64,
     #[schema(minimum = 1, maximum = 1000000000)]
