@@ -10,7 +10,7 @@ use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use chrono::{Duration, NaiveDate};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -18,11 +18,13 @@ use crate::app;
 use crate::app::flags::{self, comment, review};
 use crate::db::enums::{CommentVisibility, FlagStatus, RuleMode, Severity, SubjectType, Vocabulary};
 use crate::db::ledger::{self, LedgerFilter};
+use crate::db::models::country::Country;
 use crate::db::models::dispensing::{Dispensing, DispensingFilter};
 use crate::db::models::flag::{Flag, FlagEvent, FlagFilter};
 use crate::db::models::product::Product;
 use crate::db::models::region::Region;
 use crate::db::models::rule::Rule;
+use crate::domain::period::local_midnight;
 use crate::pages::chart::{self, Bar, Chart, Series};
 use crate::pages::frame::{self, Chrome, PageError, Problem, Viewer};
 use crate::pages::i18n::Tr;
@@ -271,17 +273,15 @@ struct Detail {
 async fn load_detail(state: &AppState, viewer: &Viewer, id: i64) -> Result<Detail, PageError> {
     let actor = viewer.actor();
     app::run(&state.pool, move |conn| {
-        let flag = Flag::find(conn, id)?.ok_or_else(|| crate::app::error::DomainError::not_found("flag"))?;
-        let with_evidence = flags::read::access(&actor, &flag)?;
-        let events: Vec<FlagEvent> = FlagEvent::of_flag(conn, id)?
-            .into_iter()
-            .filter(|e| with_evidence || (e.action == "comment" && e.visibility == Some(CommentVisibility::Official)))
-            .collect();
+        let flags::read::Readable { flag, with_evidence, events } = flags::read::detail(conn, &actor, id)?;
         if !with_evidence {
             return Ok(Detail { flag, with_evidence, events, ledger: Vec::new(), products: Vec::new(), dispensings: Vec::new() });
         }
-        let from = Utc.from_utc_datetime(&(flag.period_from - Duration::days(90)).and_hms_opt(0, 0, 0).unwrap_or_default());
-        let to = Utc.from_utc_datetime(&(flag.period_to + Duration::days(31)).and_hms_opt(0, 0, 0).unwrap_or_default());
+        // The evidence window: 90 days before the flag's period to a month after, in the
+        // country's days.
+        let zone = Country::zone_of(conn, &flag.country_code)?;
+        let from = local_midnight(zone, flag.period_from - Duration::days(90));
+        let to = local_midnight(zone, flag.period_to + Duration::days(31));
         let ledger = match flag.facility_id {
             Some(f) => ledger::page(conn, f, &LedgerFilter { from: Some(from), to: Some(to), ..LedgerFilter::default() }, 0, 1000)?.0,
             None => Vec::new(),
@@ -383,7 +383,7 @@ fn render_flag(req: &HttpRequest, session: &Session, viewer: &Viewer, d: Detail,
             Some(v) => format!("[{}] {}", t.word("visibility", v.as_str()), e.note.clone().unwrap_or_default()),
             None => e.note.clone().unwrap_or_default(),
         };
-        events.rows.push(vec![Cell::moment(e.created_at, t), Cell::word("action", &e.action, t), Cell::text(moved), Cell::text(note)]);
+        events.rows.push(vec![Cell::moment(e.created_at, t), Cell::word("action", e.action.as_str(), t), Cell::text(moved), Cell::text(note)]);
     }
     // The balance over time: the ledger's running balance, oldest first, per product.
     let mut ledger = Table::new(

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use crate::db::enums::{CommentVisibility, FlagStatus, RuleCategory, RuleMode, Severity, SubjectType};
+use crate::db::enums::{CommentVisibility, FlagEventAction, FlagStatus, RuleCategory, RuleMode, Severity, SubjectType};
 use crate::db::models::flag::{Flag, FlagEvent};
 use crate::db::models::rule::Rule;
 use crate::db::models::scan::Scan;
@@ -244,7 +244,7 @@ pub struct FlagQuery {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FlagEventView {
     pub id: i64,
-    pub action: String,
+    pub action: FlagEventAction,
     pub from_status: Option<FlagStatus>,
     pub to_status: Option<FlagStatus>,
     pub note: Option<String>,

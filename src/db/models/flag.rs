@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use serde_json::Value;
 
-use crate::db::enums::{CommentVisibility, FlagStatus, RuleCategory, RuleMode, Severity, SubjectType};
+use crate::db::enums::{CommentVisibility, FlagEventAction, FlagStatus, RuleCategory, RuleMode, Severity, SubjectType};
 use crate::db::schema::{flag_events, flags};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -63,7 +63,7 @@ pub struct NewFlag {
 pub struct FlagEvent {
     pub id: i64,
     pub flag_id: i64,
-    pub action: String,
+    pub action: FlagEventAction,
     pub from_status: Option<FlagStatus>,
     pub to_status: Option<FlagStatus>,
     pub note: Option<String>,
@@ -77,7 +77,7 @@ pub struct FlagEvent {
 #[diesel(table_name = flag_events)]
 pub struct NewFlagEvent<'a> {
     pub flag_id: i64,
-    pub action: &'a str,
+    pub action: FlagEventAction,
     pub from_status: Option<FlagStatus>,
     pub to_status: Option<FlagStatus>,
     pub note: Option<&'a str>,
