@@ -23,6 +23,7 @@ use crate::pages::i18n::Tr;
 use crate::pages::overview::band_colour;
 use crate::pages::table::{Cell, Table, col, csv_download};
 use crate::state::AppState;
+use crate::views::exchange::ExchangeMonthStatus;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/regional", web::get().to(page)).route("/regional.csv", web::get().to(csv));
@@ -117,12 +118,8 @@ fn months_table(year: i32, countries: &[CountryMonths], t: &Tr) -> Table {
     .with_csv(format!("/dashboard/regional.csv?year={year}&table=months"));
     for c in countries {
         for m in &c.months {
-            let status = match m.status {
-                MonthStatus::Complete => "complete",
-                MonthStatus::Partial => "partial",
-                MonthStatus::Withheld => "withheld",
-                MonthStatus::Missing => "missing",
-            };
+            // The status as the API names it (`ExchangeMonthStatus`), in words on the page.
+            let status = ExchangeMonthStatus::from(m.status).as_str();
             let withheld = m.package.as_ref().map(|(_, p)| p.withheld.clone()).unwrap_or_default();
             let f = figures_of(m);
             let dec = |pick: fn(&AreaFigures) -> Option<&crate::domain::decimal::Decimal>, scale: i64| match (f, m.status) {
