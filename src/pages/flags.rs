@@ -15,6 +15,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::app;
+use crate::app::error::DomainError;
 use crate::app::flags::{self, comment, review};
 use crate::db::enums::{CommentVisibility, FlagStatus, RuleMode, Severity, SubjectType, Vocabulary};
 use crate::db::ledger::{self, LedgerFilter};
@@ -25,11 +26,13 @@ use crate::db::models::product::Product;
 use crate::db::models::region::Region;
 use crate::db::models::rule::Rule;
 use crate::domain::period::local_midnight;
+use crate::extract;
 use crate::pages::chart::{self, Bar, Chart, Series};
 use crate::pages::frame::{self, Chrome, PageError, Problem, Viewer};
 use crate::pages::i18n::Tr;
 use crate::pages::table::{Cell, Table, col, csv_download};
 use crate::state::AppState;
+use crate::views::flags::{CommentRequest, FlagPatchRequest};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/flags", web::get().to(list))
@@ -514,10 +517,12 @@ async fn review_flag(
     let ReviewForm { idem, status, note, .. } = form.into_inner();
     let note = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
     let fingerprint = frame::fingerprint(&[("flag", &id.to_string()), ("status", &status), ("note", note.as_deref().unwrap_or(""))]);
-    let parsed = status
-        .parse::<FlagStatus>()
-        .map_err(|_| crate::app::error::DomainError::field("/status", "is not a flag state"))
-        .and_then(|s| review::Input::parse(id, Some(s), note, None));
+    // The API's request, checked by its own rules: the same reason length and characters.
+    let parsed = status.parse::<FlagStatus>().map_err(|_| DomainError::field("/status", "is not a flag state")).and_then(|s| {
+        let request = FlagPatchRequest { status: Some(s), note, assigned_to: None };
+        extract::validate(&request)?;
+        review::Input::parse(id, request.status, request.note, request.assigned_to)
+    });
     let result = match parsed {
         Ok(input) => {
             frame::write(
@@ -555,9 +560,16 @@ async fn comment_flag(
     let id = path.into_inner();
     let CommentForm { idem, body, visibility, .. } = form.into_inner();
     let fingerprint = frame::fingerprint(&[("flag", &id.to_string()), ("body", &body), ("visibility", &visibility)]);
-    let result = match visibility.parse::<CommentVisibility>() {
-        Ok(visibility) if !body.trim().is_empty() && body.chars().count() <= 4000 => {
-            let input = comment::Input { flag_id: id, body, visibility };
+    // The API's request, checked by its own rules.
+    let parsed = visibility.parse::<CommentVisibility>().map_err(|_| DomainError::field("/visibility", "must be internal or official")).and_then(
+        |visibility| {
+            let request = CommentRequest { body, visibility };
+            extract::validate(&request)?;
+            Ok(comment::Input { flag_id: id, body: request.body, visibility: request.visibility })
+        },
+    );
+    let result = match parsed {
+        Ok(input) => {
             frame::write(
                 &state,
                 &viewer,
@@ -568,8 +580,7 @@ async fn comment_flag(
             )
             .await?
         }
-        Ok(_) => Err(Problem::of_domain(&crate::app::error::DomainError::field("/body", "must be 1 to 4000 characters"))),
-        Err(_) => Err(Problem::of_domain(&crate::app::error::DomainError::field("/visibility", "must be internal or official"))),
+        Err(e) => Err(Problem::of_domain(&e)),
     };
     after_write(&req, &session, &state, &viewer, id, result, "flag-commented").await
 }
