@@ -43,7 +43,7 @@ fn session_cookie(headers: &awc::http::header::HeaderMap) -> Option<String> {
 
 impl Session {
     async fn sign_in(base: &str, username: &str) -> anyhow::Result<Session> {
-        let client = awc::Client::builder().timeout(Duration::from_secs(120)).finish();
+        let client = awc::Client::builder().disable_redirects().timeout(Duration::from_secs(120)).finish();
         let mut login = client.get(format!("{base}/dashboard/login")).send().await.map_err(|e| anyhow::anyhow!("login page: {e}"))?;
         let cookie = session_cookie(login.headers()).unwrap_or_default();
         let body = login.body().await?;
