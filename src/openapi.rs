@@ -104,6 +104,7 @@ vocabularies!(
     enums::Severity,
     enums::SubjectType,
     enums::FlagStatus,
+    enums::FlagEventAction,
     enums::CommentVisibility,
     enums::ScanTrigger,
     enums::ScanStatus,

@@ -21,22 +21,5 @@ SET strength_mg_per_unit = round(p.base_mg_per_unit / v.salt_base_factor, 6),
 FROM v
 WHERE v.substance_id = p.substance_id AND v.reference_salt IS NOT NULL AND v.salt_base_factor IS NOT NULL;
 
--- The daily MME of the dispensings recorded so far, again by the labelled strength and the
--- factor in force on the (UTC) dispensing date; transdermal products by their delivery rate.
--- A derived figure, recomputed once here: the append-only guard is lifted for this only.
-ALTER TABLE dispensings DISABLE TRIGGER dispensings_append_only;
-UPDATE dispensings d
-SET daily_mme = (
-    SELECT CASE
-        WHEN p.delivery_mcg_per_hour IS NOT NULL THEN round(p.delivery_mcg_per_hour * v.transdermal_mme_per_mcg_h, 4)
-        ELSE round(p.strength_mg_per_unit * d.quantity_units / d.days_supply * v.me_factor, 4)
-    END
-    FROM products p
-    LEFT JOIN LATERAL (
-        SELECT r.me_factor, r.transdermal_mme_per_mcg_h
-        FROM substance_reference_values r
-        WHERE r.substance_id = p.substance_id AND r.effective_from <= (d.dispensed_at AT TIME ZONE 'UTC')::date
-        ORDER BY r.effective_from DESC, r.id DESC
-        LIMIT 1) v ON true
-    WHERE p.id = d.product_id);
-ALTER TABLE dispensings ENABLE TRIGGER dispensings_append_only;
+-- The daily MME of the dispensings recorded so far is recomputed by the labelled strength in
+-- the time-zone migration (2026-12-05-000201), once each country's local days are known.

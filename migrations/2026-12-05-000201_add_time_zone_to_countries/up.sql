@@ -42,3 +42,25 @@ INSERT INTO facility_monthly
 SELECT d.facility_id, d.product_id, date_trunc('month', d.dispensed_at AT TIME ZONE c.time_zone)::date, 'dispense', -sum(d.quantity_units), count(*)
 FROM dispensings d JOIN countries c ON c.code = d.country_code GROUP BY 1, 2, 3
 ON CONFLICT (facility_id, product_id, month, bucket) DO UPDATE SET units = facility_monthly.units + EXCLUDED.units, records = facility_monthly.records + EXCLUDED.records;
+
+-- The daily MME of the dispensings recorded so far, by the labelled strength (migration
+-- 2026-12-05-000101) and the factor in force on the local dispensing day; transdermal
+-- products by their delivery rate. A derived figure, recomputed once here: the append-only
+-- guard is lifted for this only.
+ALTER TABLE dispensings DISABLE TRIGGER dispensings_append_only;
+UPDATE dispensings d
+SET daily_mme = (
+    SELECT CASE
+        WHEN p.delivery_mcg_per_hour IS NOT NULL THEN round(p.delivery_mcg_per_hour * v.transdermal_mme_per_mcg_h, 4)
+        ELSE round(p.strength_mg_per_unit * d.quantity_units / d.days_supply * v.me_factor, 4)
+    END
+    FROM products p
+    JOIN countries c ON c.code = d.country_code
+    LEFT JOIN LATERAL (
+        SELECT r.me_factor, r.transdermal_mme_per_mcg_h
+        FROM substance_reference_values r
+        WHERE r.substance_id = p.substance_id AND r.effective_from <= (d.dispensed_at AT TIME ZONE c.time_zone)::date
+        ORDER BY r.effective_from DESC, r.id DESC
+        LIMIT 1) v ON true
+    WHERE p.id = d.product_id);
+ALTER TABLE dispensings ENABLE TRIGGER dispensings_append_only;

@@ -12,8 +12,9 @@
 //!   split to the substance by its share of recent consumption: a comparison only, never a
 //!   proposal.
 //!
-//! `missing` names `population` or `deaths` when they are absent: nothing is proposed from
-//! nothing.
+//! `missing` names `deaths` when none are recorded: nothing is proposed from nothing. (A
+//! population is always known: a country's own figure is required, regions' figures are
+//! preferred when every region has one.)
 
 use std::collections::BTreeMap;
 
@@ -23,8 +24,8 @@ use diesel::prelude::*;
 
 use crate::analytics::{AnalyticsError, AnalyticsResult, is_wholesale};
 use crate::analytics::{Catalog, grams, supplies_retail};
-use crate::app::reference::AnalyticsParameter;
 use crate::db::enums::FacilityKind;
+use crate::db::models::analytics_parameter::AnalyticsParameter;
 use crate::db::models::country::Country;
 use crate::db::models::deaths::DeathsByCause;
 use crate::db::models::region::{Region, RegionPopulation};
@@ -33,6 +34,7 @@ use crate::db::reports::flows::{self, DateRange, Source};
 use crate::domain::decimal::Decimal;
 use crate::domain::estimates::{CauseNeed, consumption_based, morbidity_need_mg, patient_days};
 use crate::domain::ids::{ProductId, RegionId, SubstanceId};
+use crate::domain::period::{Tz, local_day, today_in};
 
 /// How the consumption-based proposal is computed.
 pub const CONSUMPTION_METHOD: &str = "INCB-WHO Guide 2012, consumption-based: consumption of the recent years with data, projected by its trend \
@@ -49,14 +51,12 @@ pub const PER_CAPITA_METHOD: &str = "comparison only: population × reference co
 /// Something a method needs and the country has not recorded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Missing {
-    Population,
     Deaths,
 }
 
 impl Missing {
     pub fn as_str(self) -> &'static str {
         match self {
-            Missing::Population => "population",
             Missing::Deaths => "deaths",
         }
     }
@@ -88,23 +88,13 @@ pub struct ConsumptionBasedProposal {
     pub notes: Vec<String>,
 }
 
-/// A parameter of the morbidity method, as stored.
-#[derive(Debug, Clone)]
-pub struct Parameter {
-    pub code: String,
-    pub value: Decimal,
-    pub source: String,
-    /// The value Tarozi ships, not yet set for the country.
-    pub is_default: bool,
-}
-
 /// One cause of death in the morbidity method.
 #[derive(Debug, Clone)]
 pub struct CauseLine {
     pub cause: String,
     pub deaths: i64,
-    pub share_needing_opioids: Option<Parameter>,
-    pub treatment_days: Option<Parameter>,
+    pub share_needing_opioids: Option<AnalyticsParameter>,
+    pub treatment_days: Option<AnalyticsParameter>,
     /// deaths × share × days; `None` when a parameter is not configured (the cause is then
     /// left out of the need and named in `notes`).
     pub patient_days: Option<Decimal>,
@@ -117,7 +107,7 @@ pub struct MorbidityBasedProposal {
     pub deaths_year: Option<i32>,
     pub deaths_source: Option<String>,
     pub causes: Vec<CauseLine>,
-    pub daily_dose_mg: Option<Parameter>,
+    pub daily_dose_mg: Option<AnalyticsParameter>,
     pub need_mg: Option<Decimal>,
     pub proposed_estimate_g: Option<Decimal>,
     pub notes: Vec<String>,
@@ -135,7 +125,7 @@ pub enum ReferenceSource {
 /// The per-capita comparison and its inputs: never the proposal.
 #[derive(Debug, Clone)]
 pub struct PerCapitaReference {
-    pub population: Option<Decimal>,
+    pub population: Decimal,
     pub reference_me_mg_per_capita: Decimal,
     pub reference_source: ReferenceSource,
     /// Share of this substance in the country's recent morphine-equivalent consumption.
@@ -169,17 +159,18 @@ pub struct ProposalRequest {
     pub year: i32,
     pub reference_me_mg_per_capita: Option<BigDecimal>,
     pub reserve_months: Option<BigDecimal>,
-    pub today: NaiveDate,
+    /// The instant asked at; which years have ended is the country's local calendar's.
+    pub now: DateTime<Utc>,
 }
 
+/// The shipped parameter `code` (a migration inserts it): its value and source.
 fn parameter(conn: &mut PgConnection, code: &str) -> QueryResult<(BigDecimal, String)> {
-    use crate::db::schema::analytics_parameters as p;
-    p::table.find(code).select((p::value, p::source)).first(conn)
+    AnalyticsParameter::find(conn, code)?.map(|p| (p.value.0, p.source)).ok_or(diesel::result::Error::NotFound)
 }
 
 /// The population for `year`: every region's figure when all have one (the latest such
-/// year not after it), else the country's own figure; `None` when neither is known.
-fn population(conn: &mut PgConnection, country: &Country, year: i32) -> QueryResult<Option<BigDecimal>> {
+/// year not after it), else the country's own figure (never zero: the table checks it).
+fn population(conn: &mut PgConnection, country: &Country, year: i32) -> QueryResult<BigDecimal> {
     let regions = Region::of_country(conn, &country.code)?;
     let ids: Vec<RegionId> = regions.iter().map(|r| r.id).collect();
     let figures = RegionPopulation::for_regions(conn, &ids)?;
@@ -187,10 +178,10 @@ fn population(conn: &mut PgConnection, country: &Country, year: i32) -> QueryRes
     for y in years.iter().rev() {
         let of_year: Vec<&RegionPopulation> = figures.iter().filter(|f| f.year == *y).collect();
         if !regions.is_empty() && of_year.len() == regions.len() {
-            return Ok(Some(of_year.iter().map(|f| BigDecimal::from(f.total)).sum()));
+            return Ok(of_year.iter().map(|f| BigDecimal::from(f.total)).sum());
         }
     }
-    Ok((country.population > 0).then(|| BigDecimal::from(country.population)))
+    Ok(BigDecimal::from(country.population))
 }
 
 /// The proposal for `request`'s country, substance and year.
@@ -202,23 +193,24 @@ pub fn propose(conn: &mut PgConnection, request: &ProposalRequest) -> AnalyticsR
     Ok(estimate_proposal(conn, &country, request)?)
 }
 
-/// The day of the country's first stock record (stock always comes before a dispensing).
-fn first_record_on(conn: &mut PgConnection, country: &str) -> QueryResult<Option<NaiveDate>> {
+/// The local day of the country's first stock record (stock always comes before a dispensing).
+fn first_record_on(conn: &mut PgConnection, country: &str, zone: Tz) -> QueryResult<Option<NaiveDate>> {
     use crate::db::schema::stock_events as e;
     let first: Option<DateTime<Utc>> = e::table.filter(e::country_code.eq(country)).select(diesel::dsl::min(e::occurred_at)).first(conn)?;
-    Ok(first.map(|t| t.date_naive()))
+    Ok(first.map(|t| local_day(zone, t)))
 }
 
 fn estimate_proposal(conn: &mut PgConnection, country: &Country, request: &ProposalRequest) -> QueryResult<EstimateProposal> {
-    let catalog = Catalog::load(conn, request.today)?;
+    let zone = country.zone()?;
+    let today = today_in(zone, request.now);
+    let catalog = Catalog::load(conn, today)?;
     let s = request.substance_id;
-    let first_record = first_record_on(conn, &country.code)?;
+    let first_record = first_record_on(conn, &country.code, zone)?;
     // Completed years before the estimate year, the three most recent; those before the
     // first record have no data.
     let recent_years: Vec<i32> =
-        ((request.year - 4)..request.year).filter(|y| *y < request.today.year()).rev().take(3).collect::<Vec<_>>().into_iter().rev().collect();
+        ((request.year - 4)..request.year).filter(|y| *y < today.year()).rev().take(3).collect::<Vec<_>>().into_iter().rev().collect();
     let (history_years, years_without_data): (Vec<i32>, Vec<i32>) = recent_years.iter().partition(|y| first_record.is_some_and(|f| f.year() <= **y));
-    let zone = country.zone()?;
     let mut history = Vec::new();
     let mut me_by_substance: BTreeMap<SubstanceId, BigDecimal> = BTreeMap::new();
     for y in &history_years {
@@ -284,10 +276,7 @@ fn estimate_proposal(conn: &mut PgConnection, country: &Country, request: &Propo
     let total_me: BigDecimal = me_by_substance.values().sum();
     let me_factor = catalog.me_factor(s);
     let share = (!total_me.is_zero()).then(|| me_by_substance.get(&s).cloned().unwrap_or_default() / &total_me);
-    let need_me = match (&share, &people) {
-        (Some(sh), Some(p)) => Some(p * &reference * sh),
-        _ => None,
-    };
+    let need_me = share.as_ref().map(|sh| &people * &reference * sh);
     let comparison = match (&need_me, &me_factor) {
         (Some(n), Some(f)) if !f.is_zero() => Some(grams(&(n / f))),
         _ => None,
@@ -300,7 +289,7 @@ fn estimate_proposal(conn: &mut PgConnection, country: &Country, request: &Propo
         reference_notes.push(format!("{} has no morphine-equivalence factor configured", catalog.inn(s)));
     }
     let per_capita = PerCapitaReference {
-        population: people.as_ref().map(|p| Decimal(p.normalized())),
+        population: Decimal(people.normalized()),
         reference_me_mg_per_capita: Decimal(reference.normalized()),
         reference_source: if request.reference_me_mg_per_capita.is_some() {
             ReferenceSource::Request
@@ -323,9 +312,6 @@ fn estimate_proposal(conn: &mut PgConnection, country: &Country, request: &Propo
             .first(conn)?
     };
     let mut missing = Vec::new();
-    if people.is_none() {
-        missing.push(Missing::Population);
-    }
     if morbidity.deaths_year.is_none() {
         missing.push(Missing::Deaths);
     }
@@ -343,13 +329,8 @@ fn estimate_proposal(conn: &mut PgConnection, country: &Country, request: &Propo
 }
 
 /// The analytics parameter `code`, if configured.
-fn stored(parameters: &[AnalyticsParameter], code: &str) -> Option<Parameter> {
-    parameters.iter().find(|p| p.code == code).map(|p| Parameter {
-        code: p.code.clone(),
-        value: p.value.clone(),
-        source: p.source.clone(),
-        is_default: p.is_default,
-    })
+fn stored(parameters: &[AnalyticsParameter], code: &str) -> Option<AnalyticsParameter> {
+    parameters.iter().find(|p| p.code == code).cloned()
 }
 
 /// The morbidity method for substance `s`: the deaths of the latest year not after `year`,

@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use diesel::prelude::*;
 
 use crate::db::enums::StockEventKind;
+use crate::db::models::analytics_parameter::AnalyticsParameter;
 use crate::db::models::country::Country;
 use crate::db::models::facility::{Facility, FacilityFilter};
 use crate::db::models::region::{Region, RegionPopulation};
@@ -59,8 +60,7 @@ pub struct StockOutReport {
 
 /// The stored parameter `code`, or `default`.
 pub fn parameter(conn: &mut PgConnection, code: &str, default: i64) -> QueryResult<BigDecimal> {
-    use crate::db::schema::analytics_parameters as p;
-    Ok(p::table.find(code).select(p::value).first::<BigDecimal>(conn).optional()?.unwrap_or_else(|| BigDecimal::from(default)))
+    Ok(AnalyticsParameter::find(conn, code)?.map_or_else(|| BigDecimal::from(default), |p| p.value.0))
 }
 
 /// Units dispensed per facility and product since the first day of `since`'s month.

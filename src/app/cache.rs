@@ -13,8 +13,13 @@ use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
+
+use crate::analytics::{self, availability::AvailabilityReport, availability::AvailabilityRequest};
+use crate::app::error::AppResult;
+use crate::db::reports::flows::Source;
 
 /// Entries kept per cache; when full it starts afresh.
 const CAPACITY: usize = 512;
@@ -69,6 +74,20 @@ impl<K: Eq + Hash + Clone, V> ReportCache<K, V> {
         }
         Ok(report)
     }
+}
+
+/// The availability report for `request`, computed once per write generation. Reports are
+/// cut on the country's `today` (the reference values in force, a period in progress), so
+/// the key holds it. The API and the dashboard read it through here, sharing one cache.
+pub fn availability(
+    cache: &ReportCache<String, AvailabilityReport>,
+    conn: &mut PgConnection,
+    request: &AvailabilityRequest,
+    today: NaiveDate,
+) -> AppResult<Arc<AvailabilityReport>> {
+    let key = format!("{request:?}@{today}");
+    let generation = generation(conn)?;
+    Ok(cache.get_or_compute(&key, generation, || analytics::availability::report(conn, request, Source::Aggregates))?)
 }
 
 #[cfg(test)]

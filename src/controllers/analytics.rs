@@ -10,7 +10,7 @@ use crate::analytics::{self, availability::AvailabilityRequest};
 use crate::app;
 use crate::app::error::{AppResult, DomainError};
 use crate::auth::Caller;
-use crate::db::reports::flows::{DateRange, Source};
+use crate::db::reports::flows::DateRange;
 use crate::domain::period::{Tz, today_in};
 use crate::extract::QueryParams;
 use crate::state::AppState;
@@ -54,10 +54,7 @@ async fn get_availability(state: web::Data<AppState>, caller: Caller, query: Que
             partial: period.partial,
             group_by: q.group_by.and_then(|g| g.grouping()),
         };
-        // Reports are cut on today's date (reference values in force, a period in progress).
-        let key = format!("{request:?}@{}", today_in(period.range.zone, now));
-        let generation = app::cache::generation(conn)?;
-        Ok(shared.availability_reports.get_or_compute(&key, generation, || analytics::availability::report(conn, &request, Source::Aggregates))?)
+        app::cache::availability(&shared.availability_reports, conn, &request, today_in(period.range.zone, now))
     })
     .await?;
     Ok(HttpResponse::Ok().json(AvailabilityReport::from(report.as_ref())))
@@ -111,7 +108,7 @@ async fn get_estimate_proposal(state: web::Data<AppState>, caller: Caller, query
         year: q.year,
         reference_me_mg_per_capita: q.reference_me_mg_per_capita.map(|d| d.0),
         reserve_months: q.reserve_months.map(|d| d.0),
-        today: Utc::now().date_naive(),
+        now: Utc::now(),
     };
     let proposal = app::run(&state.pool, move |conn| Ok(analytics::proposal::propose(conn, &request)?)).await?;
     Ok(HttpResponse::Ok().json(EstimateProposal::from(&proposal)))

@@ -8,8 +8,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::app;
 use crate::app::error::AppResult;
-use crate::app::reference::{self, AdequacyBand, AnalyticsParameter};
+use crate::app::reference::{self, AdequacyBand};
 use crate::auth::Caller;
+use crate::db::models::analytics_parameter::AnalyticsParameter;
 use crate::extract::JsonBody;
 use crate::idempotency::{self, IdempotencyKeyHeader};
 use crate::state::AppState;

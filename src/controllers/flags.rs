@@ -10,11 +10,11 @@ use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::app;
-use crate::app::error::{AppResult, DomainError};
+use crate::app::error::AppResult;
 use crate::app::flags::{self, comment, review};
 use crate::auth::Caller;
-use crate::db::enums::{CommentVisibility, RuleMode};
-use crate::db::models::flag::{Flag, FlagEvent, FlagFilter};
+use crate::db::enums::RuleMode;
+use crate::db::models::flag::FlagFilter;
 use crate::domain::ids::{FlagId, UserId};
 use crate::extract::{JsonBody, Page, QueryParams};
 use crate::idempotency::{self, IdempotencyKeyHeader};
@@ -59,19 +59,10 @@ async fn list_flags(state: web::Data<AppState>, caller: Caller, query: QueryPara
 #[utoipa::path(tag = "diversion", params(("id" = i64, Path)), responses((status = 200, body = FlagDetail)))]
 #[get("/flags/{id}")]
 async fn get_flag(state: web::Data<AppState>, caller: Caller, path: web::Path<FlagId>) -> AppResult<HttpResponse> {
-    let id = path.into_inner();
-    let (flag, events) = app::run(&state.pool, move |conn| {
-        let flag = Flag::find(conn, id)?.ok_or_else(|| DomainError::not_found("flag"))?;
-        Ok((flag, FlagEvent::of_flag(conn, id)?))
-    })
-    .await?;
-    let with_evidence = flags::read::access(&caller.actor(), &flag)?;
-    let events = events
-        .into_iter()
-        .filter(|e| with_evidence || (e.action == "comment" && e.visibility == Some(CommentVisibility::Official)))
-        .map(FlagEventView::from)
-        .collect();
-    Ok(HttpResponse::Ok().json(FlagDetail { flag: FlagView::new(flag, with_evidence), events }))
+    let (id, actor) = (path.into_inner(), caller.actor());
+    let read = app::run(&state.pool, move |conn| flags::read::detail(conn, &actor, id)).await?;
+    let events = read.events.into_iter().map(FlagEventView::from).collect();
+    Ok(HttpResponse::Ok().json(FlagDetail { flag: FlagView::new(read.flag, read.with_evidence), events }))
 }
 
 /// Moves a flag through its review (regulator of its country): open → under_review →

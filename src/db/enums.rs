@@ -406,6 +406,20 @@ text_enum! {
     }
 }
 
+text_enum! {
+    /// What an entry of a flag's trail records: raised or updated by a scan, a reviewer's
+    /// change of state or assignment, a comment, and a rescan losing or finding it again.
+    FlagEventAction {
+        Raised => "raised",
+        Updated => "updated",
+        Status => "status",
+        Assigned => "assigned",
+        Comment => "comment",
+        NoLongerFound => "no_longer_found",
+        FoundAgain => "found_again",
+    }
+}
+
 impl FlagStatus {
     /// Allowed moves: open → under review → confirmed or dismissed; any closed flag may be
     /// reopened; an open flag may be confirmed or dismissed at once; a flag no longer found

@@ -60,13 +60,9 @@ pub fn apply(conn: &mut PgConnection, movements: &[Movement]) -> QueryResult<()>
     let mut supply: BTreeMap<SupplyKey, i64> = BTreeMap::new();
     let mut dispensing: BTreeMap<DispensingKey, (i64, i64)> = BTreeMap::new();
     let mut facility: BTreeMap<FacilityKey, (i64, i64)> = BTreeMap::new();
-    let mut zones: BTreeMap<&str, Tz> = BTreeMap::new();
     for m in movements {
-        let zone = match zones.get(m.country_code.as_str()) {
-            Some(z) => *z,
-            None => *zones.entry(m.country_code.as_str()).or_insert(Country::zone_of(conn, &m.country_code)?),
-        };
-        let month = month_of(zone, m.occurred_at);
+        // Country::zone_of keeps every zone once read.
+        let month = month_of(Country::zone_of(conn, &m.country_code)?, m.occurred_at);
         *supply.entry((m.country_code.clone(), month, m.region_id, m.facility_kind, m.product_id, m.bucket)).or_default() += m.delta_units;
         let f = facility.entry((m.facility_id, m.product_id, month, m.bucket)).or_default();
         f.0 += m.delta_units;

@@ -10,25 +10,30 @@ use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use chrono::{Duration, NaiveDate};
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::app;
+use crate::app::error::DomainError;
 use crate::app::flags::{self, comment, review};
 use crate::db::enums::{CommentVisibility, FlagStatus, RuleMode, Severity, SubjectType, Vocabulary};
 use crate::db::ledger::{self, LedgerFilter};
+use crate::db::models::country::Country;
 use crate::db::models::dispensing::{Dispensing, DispensingFilter};
 use crate::db::models::flag::{Flag, FlagEvent, FlagFilter};
 use crate::db::models::product::Product;
 use crate::db::models::region::Region;
 use crate::db::models::rule::Rule;
-use crate::domain::ids::{FlagId, ProductId, RegionId};
+use crate::domain::ids::{FlagId, ProductId, RegionId, UserId};
+use crate::domain::period::local_midnight;
+use crate::extract;
 use crate::pages::chart::{self, Bar, Chart, Series};
 use crate::pages::frame::{self, Chrome, PageError, Problem, Viewer};
 use crate::pages::i18n::Tr;
 use crate::pages::table::{Cell, Table, col, csv_download};
 use crate::state::AppState;
+use crate::views::flags::{CommentRequest, FlagPatchRequest};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/flags", web::get().to(list))
@@ -272,17 +277,15 @@ struct Detail {
 async fn load_detail(state: &AppState, viewer: &Viewer, id: FlagId) -> Result<Detail, PageError> {
     let actor = viewer.actor();
     app::run(&state.pool, move |conn| {
-        let flag = Flag::find(conn, id)?.ok_or_else(|| crate::app::error::DomainError::not_found("flag"))?;
-        let with_evidence = flags::read::access(&actor, &flag)?;
-        let events: Vec<FlagEvent> = FlagEvent::of_flag(conn, id)?
-            .into_iter()
-            .filter(|e| with_evidence || (e.action == "comment" && e.visibility == Some(CommentVisibility::Official)))
-            .collect();
+        let flags::read::Readable { flag, with_evidence, events } = flags::read::detail(conn, &actor, id)?;
         if !with_evidence {
             return Ok(Detail { flag, with_evidence, events, ledger: Vec::new(), products: Vec::new(), dispensings: Vec::new() });
         }
-        let from = Utc.from_utc_datetime(&(flag.period_from - Duration::days(90)).and_hms_opt(0, 0, 0).unwrap_or_default());
-        let to = Utc.from_utc_datetime(&(flag.period_to + Duration::days(31)).and_hms_opt(0, 0, 0).unwrap_or_default());
+        // The evidence window: 90 days before the flag's period to a month after, in the
+        // country's days.
+        let zone = Country::zone_of(conn, &flag.country_code)?;
+        let from = local_midnight(zone, flag.period_from - Duration::days(90));
+        let to = local_midnight(zone, flag.period_to + Duration::days(31));
         let ledger = match flag.facility_id {
             Some(f) => ledger::page(conn, f, &LedgerFilter { from: Some(from), to: Some(to), ..LedgerFilter::default() }, 0, 1000)?.0,
             None => Vec::new(),
@@ -384,7 +387,7 @@ fn render_flag(req: &HttpRequest, session: &Session, viewer: &Viewer, d: Detail,
             Some(v) => format!("[{}] {}", t.word("visibility", v.as_str()), e.note.clone().unwrap_or_default()),
             None => e.note.clone().unwrap_or_default(),
         };
-        events.rows.push(vec![Cell::moment(e.created_at, t), Cell::word("action", &e.action, t), Cell::text(moved), Cell::text(note)]);
+        events.rows.push(vec![Cell::moment(e.created_at, t), Cell::word("action", e.action.as_str(), t), Cell::text(moved), Cell::text(note)]);
     }
     // The balance over time: the ledger's running balance, oldest first, per product.
     let mut ledger = Table::new(
@@ -515,10 +518,12 @@ async fn review_flag(
     let ReviewForm { idem, status, note, .. } = form.into_inner();
     let note = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
     let fingerprint = frame::fingerprint(&[("flag", &id.to_string()), ("status", &status), ("note", note.as_deref().unwrap_or(""))]);
-    let parsed = status
-        .parse::<FlagStatus>()
-        .map_err(|_| crate::app::error::DomainError::field("/status", "is not a flag state"))
-        .and_then(|s| review::Input::parse(id, Some(s), note, None));
+    // The API's request, checked by its own rules: the same reason length and characters.
+    let parsed = status.parse::<FlagStatus>().map_err(|_| DomainError::field("/status", "is not a flag state")).and_then(|s| {
+        let request = FlagPatchRequest { status: Some(s), note, assigned_to: None };
+        extract::validate(&request)?;
+        review::Input::parse(id, request.status, request.note, request.assigned_to.map(|a| a.map(UserId)))
+    });
     let result = match parsed {
         Ok(input) => {
             frame::write(
@@ -556,9 +561,16 @@ async fn comment_flag(
     let id = path.into_inner();
     let CommentForm { idem, body, visibility, .. } = form.into_inner();
     let fingerprint = frame::fingerprint(&[("flag", &id.to_string()), ("body", &body), ("visibility", &visibility)]);
-    let result = match visibility.parse::<CommentVisibility>() {
-        Ok(visibility) if !body.trim().is_empty() && body.chars().count() <= 4000 => {
-            let input = comment::Input { flag_id: id, body, visibility };
+    // The API's request, checked by its own rules.
+    let parsed = visibility.parse::<CommentVisibility>().map_err(|_| DomainError::field("/visibility", "must be internal or official")).and_then(
+        |visibility| {
+            let request = CommentRequest { body, visibility };
+            extract::validate(&request)?;
+            Ok(comment::Input { flag_id: id, body: request.body, visibility: request.visibility })
+        },
+    );
+    let result = match parsed {
+        Ok(input) => {
             frame::write(
                 &state,
                 &viewer,
@@ -569,8 +581,7 @@ async fn comment_flag(
             )
             .await?
         }
-        Ok(_) => Err(Problem::of_domain(&crate::app::error::DomainError::field("/body", "must be 1 to 4000 characters"))),
-        Err(_) => Err(Problem::of_domain(&crate::app::error::DomainError::field("/visibility", "must be internal or official"))),
+        Err(e) => Err(Problem::of_domain(&e)),
     };
     after_write(&req, &session, &state, &viewer, id, result, "flag-commented").await
 }

@@ -194,6 +194,37 @@ mod tests {
     }
 
     #[test]
+    fn every_value_of_the_vocabularies_the_pages_name_has_a_word() {
+        use crate::app::dispensing::RecordStatus;
+        use crate::db::enums::*;
+        fn values<T: Copy>(all: &[T], text: fn(T) -> &'static str) -> Vec<&'static str> {
+            all.iter().map(|v| text(*v)).collect()
+        }
+        let vocabularies: [(&str, Vec<&str>); 11] = [
+            ("kind", values(StockEventKind::ALL, StockEventKind::as_str)),
+            ("indication", values(Indication::ALL, Indication::as_str)),
+            ("severity", values(Severity::ALL, Severity::as_str)),
+            ("status", values(FlagStatus::ALL, FlagStatus::as_str)),
+            ("subject", values(SubjectType::ALL, SubjectType::as_str)),
+            ("category", values(RuleCategory::ALL, RuleCategory::as_str)),
+            ("mode", values(RuleMode::ALL, RuleMode::as_str)),
+            ("role", values(Role::ALL, Role::as_str)),
+            ("action", values(FlagEventAction::ALL, FlagEventAction::as_str)),
+            ("visibility", values(CommentVisibility::ALL, CommentVisibility::as_str)),
+            ("record", values(RecordStatus::ALL, RecordStatus::as_str)),
+        ];
+        for lang in languages() {
+            let keys = catalogue(lang);
+            let missing: Vec<String> = vocabularies
+                .iter()
+                .flat_map(|(prefix, values)| values.iter().map(move |v| format!("{prefix}-{}", v.replace('_', "-"))))
+                .filter(|key| !keys.contains(key))
+                .collect();
+            assert!(missing.is_empty(), "{lang}: no word for {missing:?}");
+        }
+    }
+
+    #[test]
     fn numbers_and_dates_follow_the_language() {
         let en = Tr::new("en");
         let ru = Tr::new("ru");

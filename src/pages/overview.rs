@@ -10,7 +10,7 @@ use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use bigdecimal::{BigDecimal, ToPrimitive};
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::{Datelike, Utc};
 use plotters::style::RGBColor;
 use serde::Deserialize;
 
@@ -18,13 +18,14 @@ use crate::analytics::availability::{AreaMetrics, AvailabilityReport, Availabili
 use crate::analytics::proposal::{EstimateProposal, ProposalRequest};
 use crate::analytics::{self, estimates::EstimateUseReport, stock_outs::StockOutReport};
 use crate::app;
-use crate::app::error::{AppError, AppResult};
+use crate::app::error::AppError;
 use crate::db::models::country::Country;
 use crate::db::models::product::Product;
 use crate::db::models::substance::Substance;
-use crate::db::reports::flows::{DateRange, Source};
+use crate::db::reports::flows::DateRange;
 use crate::domain::forecast::{self, Exhaustion};
 use crate::domain::ids::{ProductId, SubstanceId};
+use crate::domain::period::today_in;
 use crate::pages::chart::{self, Bar, Chart, Series};
 use crate::pages::frame::{self, Chrome, PageError, Viewer};
 use crate::pages::i18n::Tr;
@@ -68,6 +69,8 @@ fn f64_of(value: Option<&BigDecimal>) -> Option<f64> {
 /// Everything the page shows, computed once for the page and its CSV downloads.
 struct Figures {
     country: String,
+    /// The country's today.
+    today: chrono::NaiveDate,
     year: i32,
     period: DateRange,
     partial: bool,
@@ -82,37 +85,27 @@ struct Figures {
     countries: Vec<Country>,
 }
 
-/// The availability report, through the API's cache (same key, same generation).
-fn availability(state: &AppState, conn: &mut diesel::PgConnection, request: AvailabilityRequest) -> AppResult<Arc<AvailabilityReport>> {
-    let key = format!("{request:?}@{}", Utc::now().date_naive());
-    let generation = app::cache::generation(conn)?;
-    Ok(state.availability_reports.get_or_compute(&key, generation, || analytics::availability::report(conn, &request, Source::Aggregates))?)
-}
-
 async fn figures(state: &web::Data<AppState>, viewer: &Viewer, q: &OverviewQuery) -> Result<Figures, PageError> {
     let lang = viewer.lang.clone();
-    let today = Utc::now().date_naive();
-    let year = q.year.unwrap_or(today.year());
     let requested = q.country.as_deref().filter(|c| !c.is_empty());
     let country = viewer.caller.country_scope(requested).map_err(|e| PageError::from_app(&lang, e))?;
     let shared = state.clone();
-    let substance_id = q.substance_id;
+    let (year, substance_id) = (q.year, q.substance_id);
     app::run(&state.pool, move |conn| {
         let countries = Country::all(conn)?;
         // The admin names a country; without one, the first.
         let country =
             country.or_else(|| countries.first().map(|c| c.code.clone())).ok_or_else(|| AppError::Internal(anyhow::anyhow!("no countries")))?;
-        // The country's year, cut at its local midnights; a year in progress is partial.
+        // The country's year (this one unless asked), cut at its local midnights; a year in
+        // progress is partial.
         let now = Utc::now();
+        let today = today_in(Country::zone_of(conn, &country)?, now);
+        let year = year.unwrap_or(today.year());
         let country_period = analytics::country_period(conn, &country, Some(year), None, None, now)?;
         let (period, partial) = (country_period.range, country_period.partial);
-        let availability =
-            availability(&shared, conn, AvailabilityRequest { country: country.clone(), region_id: None, range: period, partial, group_by: None })?;
-        let by_month = availability_of_months(
-            &shared,
-            conn,
-            AvailabilityRequest { country: country.clone(), region_id: None, range: period, partial, group_by: Some(Grouping::Month) },
-        )?;
+        let of = |group_by| AvailabilityRequest { country: country.clone(), region_id: None, range: period, partial, group_by };
+        let availability = app::cache::availability(&shared.availability_reports, conn, &of(None), today)?;
+        let by_month = app::cache::availability(&shared.availability_reports, conn, &of(Some(Grouping::Month)), today)?;
         let estimates = analytics::estimates::report(conn, &country, year, period)?;
         let stock = analytics::stock_outs::report(
             conn,
@@ -132,7 +125,7 @@ async fn figures(state: &web::Data<AppState>, viewer: &Viewer, q: &OverviewQuery
                     year: year + 1,
                     reference_me_mg_per_capita: None,
                     reserve_months: None,
-                    today,
+                    now,
                 };
                 analytics::proposal::propose(conn, &request).map_err(|e| match AppError::from(e) {
                     AppError::Domain(d) => d.detail.clone(),
@@ -145,8 +138,9 @@ async fn figures(state: &web::Data<AppState>, viewer: &Viewer, q: &OverviewQuery
             None => Err("—".to_owned()),
         };
         Ok(Figures {
-            partial: period.to < NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(period.to),
+            partial,
             country,
+            today,
             year,
             period,
             availability,
@@ -162,10 +156,6 @@ async fn figures(state: &web::Data<AppState>, viewer: &Viewer, q: &OverviewQuery
     })
     .await
     .map_err(|e| PageError::from_app(&lang, e))
-}
-
-fn availability_of_months(state: &AppState, conn: &mut diesel::PgConnection, request: AvailabilityRequest) -> AppResult<Arc<AvailabilityReport>> {
-    availability(state, conn, request)
 }
 
 fn band_cell(metrics: &AreaMetrics, t: &Tr) -> Cell {
@@ -367,7 +357,7 @@ fn tables(f: &Figures, t: &Tr, query: &str) -> Tables {
         push("need_mg", Cell::dec(m.need_mg.as_ref().map(|d| &d.0), 1, t));
         push("morbidity_based_g", Cell::dec(m.proposed_estimate_g.as_ref().map(|d| &d.0), 3, t).class("total"));
         // The per-capita reference is a comparison figure, never the proposal.
-        push("population", Cell::dec(r.population.as_ref().map(|d| &d.0), 0, t));
+        push("population", Cell::dec(Some(&r.population.0), 0, t));
         push("reference_me_mg_per_capita", Cell::dec(Some(&r.reference_me_mg_per_capita.0), 2, t));
         push("substance_share_of_me", Cell::dec(r.substance_share_of_me.as_ref().map(|d| &d.0), 4, t));
         push("comparison_g", Cell::dec(r.comparison_g.as_ref().map(|d| &d.0), 3, t));
@@ -465,7 +455,7 @@ async fn page(req: HttpRequest, session: Session, state: web::Data<AppState>, q:
         Ok(p) => p.consumption_based.notes.iter().chain(p.morbidity_based.notes.iter()).chain(p.per_capita_reference.notes.iter()).cloned().collect(),
         Err(_) => Vec::new(),
     };
-    let this_year = Utc::now().year();
+    let this_year = f.today.year();
     let page = OverviewPage {
         country: f.country.clone(),
         year: f.year,

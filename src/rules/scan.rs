@@ -11,7 +11,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::db::enums::{FlagStatus, NotEvaluatedReason, RuleMode, ScanTrigger};
+use crate::db::enums::{FlagEventAction, FlagStatus, NotEvaluatedReason, RuleMode, ScanTrigger};
 use crate::db::models::country::Country;
 use crate::db::models::flag::{Flag, FlagEvent, NewFlag, NewFlagEvent};
 use crate::db::models::rule::Rule;
@@ -181,7 +181,7 @@ fn evaluate(conn: &mut PgConnection, scan: Scan, now: DateTime<Utc>, reporting_g
                 flags.into_iter().rev().filter(|f| seen.insert((f.subject_type, f.subject_id.clone(), f.period_from, f.period_to))).collect();
             flags.reverse();
             let written = Flag::upsert_many(conn, &flags)?;
-            let event = |id: FlagId, action: &'static str, to_status: Option<FlagStatus>| NewFlagEvent {
+            let event = |id: FlagId, action: FlagEventAction, to_status: Option<FlagStatus>| NewFlagEvent {
                 flag_id: id,
                 action,
                 from_status: None,
@@ -194,19 +194,20 @@ fn evaluate(conn: &mut PgConnection, scan: Scan, now: DateTime<Utc>, reporting_g
             let mut events: Vec<NewFlagEvent<'_>> = written
                 .iter()
                 .filter_map(|w| match (w.inserted, w.found_again, w.changed) {
-                    (true, _, _) => Some(event(w.id, "raised", Some(FlagStatus::Open))),
-                    (false, true, _) => {
-                        Some(NewFlagEvent { from_status: Some(FlagStatus::NoLongerFound), ..event(w.id, "found_again", Some(FlagStatus::Open)) })
-                    }
-                    (false, false, true) => Some(event(w.id, "updated", None)),
+                    (true, _, _) => Some(event(w.id, FlagEventAction::Raised, Some(FlagStatus::Open))),
+                    (false, true, _) => Some(NewFlagEvent {
+                        from_status: Some(FlagStatus::NoLongerFound),
+                        ..event(w.id, FlagEventAction::FoundAgain, Some(FlagStatus::Open))
+                    }),
+                    (false, false, true) => Some(event(w.id, FlagEventAction::Updated, None)),
                     (false, false, false) => None,
                 })
                 .collect();
             let lost = Flag::mark_no_longer_found(conn, country, &rule.code, scan.id)?;
-            events.extend(
-                lost.iter()
-                    .map(|(id, from)| NewFlagEvent { from_status: Some(*from), ..event(*id, "no_longer_found", Some(FlagStatus::NoLongerFound)) }),
-            );
+            events.extend(lost.iter().map(|(id, from)| NewFlagEvent {
+                from_status: Some(*from),
+                ..event(*id, FlagEventAction::NoLongerFound, Some(FlagStatus::NoLongerFound))
+            }));
             FlagEvent::record_many(conn, &events)?;
             let r = written.iter().filter(|w| w.inserted).count() as i32;
             let u = written.len() as i32 - r;

@@ -9,6 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use crate::analytics::{availability, consumption, estimates, incb, mass_balance, proposal, regional, stock_outs};
+use crate::db::models::analytics_parameter::AnalyticsParameter;
 use crate::db::reports::flows::DateRange;
 use crate::domain::decimal::Decimal;
 use crate::domain::ids::{FacilityId, ProductId, RegionId, SubstanceId};
@@ -443,7 +444,7 @@ pub struct PerCapitaReference {
     /// `per_capita_reference`.
     pub method: String,
     pub description: String,
-    pub population: Option<Decimal>,
+    pub population: Decimal,
     pub reference_me_mg_per_capita: Decimal,
     pub reference_source: String,
     /// Share of this substance in the country's recent morphine-equivalent consumption.
@@ -469,7 +470,7 @@ pub struct EstimateProposal {
     pub consumption_based: ConsumptionBasedProposal,
     pub morbidity_based: MorbidityBasedProposal,
     pub per_capita_reference: PerCapitaReference,
-    /// What the country has not recorded and a method needs: `population`, `deaths`.
+    /// What the country has not recorded and a method needs: `deaths`.
     pub missing: Vec<String>,
 }
 
@@ -985,8 +986,8 @@ impl From<&proposal::ConsumptionBasedProposal> for ConsumptionBasedProposal {
     }
 }
 
-impl From<&proposal::Parameter> for ProposalParameter {
-    fn from(p: &proposal::Parameter) -> Self {
+impl From<&AnalyticsParameter> for ProposalParameter {
+    fn from(p: &AnalyticsParameter) -> Self {
         ProposalParameter { code: p.code.clone(), value: p.value.clone(), source: p.source.clone(), is_default: p.is_default }
     }
 }

@@ -21,7 +21,8 @@ pub struct ExportAuthorizationRequest {
     #[schema(value_type = i64)]
     pub exporter_facility_id: FacilityId,
     /// ISO 3166-1 alpha-2 code of the importing country.
-    #[validate(length(equal = 2), custom(function = "crate::views::text::single_line"))]
+    #[schema(pattern = "^[A-Za-z]{2}$")]
+    #[validate(custom(function = "crate::views::text::country_code"))]
     pub importing_country: String,
     /// The import certificate (or authorization) number the importing country issued.
     #[schema(min_length = 1, max_length = 64)]

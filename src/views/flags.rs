@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use crate::db::enums::{CommentVisibility, FlagStatus, RuleCategory, RuleMode, Severity, SubjectType};
+use crate::db::enums::{CommentVisibility, FlagEventAction, FlagStatus, RuleCategory, RuleMode, Severity, SubjectType};
 use crate::db::models::flag::{Flag, FlagEvent};
 use crate::db::models::rule::Rule;
 use crate::db::models::scan::Scan;
@@ -256,7 +256,7 @@ pub struct FlagQuery {
 pub struct FlagEventView {
     #[schema(value_type = i64)]
     pub id: FlagEventId,
-    pub action: String,
+    pub action: FlagEventAction,
     pub from_status: Option<FlagStatus>,
     pub to_status: Option<FlagStatus>,
     pub note: Option<String>,

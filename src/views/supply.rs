@@ -123,7 +123,8 @@ pub struct ImportAuthorizationRequest {
     #[schema(value_type = i64)]
     pub importer_facility_id: FacilityId,
     /// ISO 3166-1 alpha-2 code of the exporting country.
-    #[validate(length(equal = 2), custom(function = "crate::views::text::single_line"))]
+    #[schema(pattern = "^[A-Za-z]{2}$")]
+    #[validate(custom(function = "crate::views::text::country_code"))]
     pub exporting_country: String,
     #[schema(value_type = i64)]
     pub product_id: ProductId,

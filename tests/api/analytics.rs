@@ -11,7 +11,7 @@ use chrono::{TimeZone, Utc};
 use serde_json::{Value, json};
 use tarozi::db::enums::FacilityKind;
 
-use crate::helpers::{Facility, TestApp, TestUser, test_settings};
+use crate::helpers::{Facility, TestApp, TestUser, figure, test_settings};
 
 pub fn at(y: i32, m: u32, d: u32) -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, 10, 0, 0).unwrap()
@@ -139,10 +139,6 @@ fn region(report: &Value, id: i64) -> Value {
     report["regions"].as_array().unwrap().iter().find(|r| r["region_id"] == id).unwrap().clone()
 }
 
-fn n(v: &Value) -> String {
-    v.to_string()
-}
-
 #[actix_web::test]
 async fn availability_matches_hand_computed_figures_for_a_leap_year() {
     let w = world().await;
@@ -153,16 +149,16 @@ async fn availability_matches_hand_computed_figures_for_a_leap_year() {
     assert_eq!(b["population"], json!(1500000));
     assert_eq!(b["population_source"], "regions");
     // Consumption in mg of base, exactly.
-    assert_eq!(n(&substance(b, "morphine")["consumption_mg_base"]), "549000");
-    assert_eq!(n(&substance(b, "fentanyl")["consumption_mg_base"]), "600");
-    assert_eq!(n(&substance(b, "methadone")["consumption_mg_base"]), "5000");
-    assert_eq!(n(&substance(b, "morphine")["dispensed_mg_base"]), "400000");
+    assert_eq!(figure(&substance(b, "morphine")["consumption_mg_base"]), "549000");
+    assert_eq!(figure(&substance(b, "fentanyl")["consumption_mg_base"]), "600");
+    assert_eq!(figure(&substance(b, "methadone")["consumption_mg_base"]), "5000");
+    assert_eq!(figure(&substance(b, "morphine")["dispensed_mg_base"]), "400000");
     // S-DDD: (5 490 + 1 000) / 366 / 1.5 = 11.8215; methadone has no S-DDD and is listed.
-    assert_eq!(n(&b["total"]["sddd_per_million_per_day"]), "11.8215");
+    assert_eq!(figure(&b["total"]["sddd_per_million_per_day"]), "11.8215");
     // ME: (549 000 × 1 + 600 × 100 + 5 000 × 4.7) / 1 500 000 = 0.4217.
-    assert_eq!(n(&b["total"]["me_mg_per_capita"]), "0.4217");
+    assert_eq!(figure(&b["total"]["me_mg_per_capita"]), "0.4217");
     // Dispensed: (4 000 + 500) / 366 / 1.5 = 8.1967.
-    assert_eq!(n(&b["total"]["dispensed_sddd_per_million_per_day"]), "8.1967");
+    assert_eq!(figure(&b["total"]["dispensed_sddd_per_million_per_day"]), "8.1967");
     assert_eq!(b["total"]["band"], "very_low");
     assert_eq!(
         b["total"]["missing"],
@@ -170,18 +166,18 @@ async fn availability_matches_hand_computed_figures_for_a_leap_year() {
     );
     assert_eq!(substance(b, "methadone")["missing"], json!(["sddd_mg"]));
     assert!(substance(b, "methadone")["sddd_per_million_per_day"].is_null());
-    assert_eq!(n(&substance(b, "methadone")["me_mg_per_capita"]), "0.0157");
+    assert_eq!(figure(&substance(b, "methadone")["me_mg_per_capita"]), "0.0157");
     // Regions: Bishkek (3 660 + 1 000) / 366 / 1 = 12.7322; Osh 1 830 / 366 / 0.5 = 10.
     let bishkek = region(b, w.bishkek);
-    assert_eq!(n(&bishkek["sddd_per_million_per_day"]), "12.7322");
-    assert_eq!(n(&bishkek["me_mg_per_capita"]), "0.426");
+    assert_eq!(figure(&bishkek["sddd_per_million_per_day"]), "12.7322");
+    assert_eq!(figure(&bishkek["me_mg_per_capita"]), "0.426");
     let osh = region(b, w.osh);
-    assert_eq!(n(&osh["sddd_per_million_per_day"]), "10");
-    assert_eq!(n(&osh["me_mg_per_capita"]), "0.413");
+    assert_eq!(figure(&osh["sddd_per_million_per_day"]), "10");
+    assert_eq!(figure(&osh["me_mg_per_capita"]), "0.413");
     // Months: February holds the Bishkek morphine, over its 29 days.
     let feb = b["groups"].as_array().unwrap().iter().find(|g| g["key"]["month"] == "2024-02").unwrap();
     assert_eq!(feb["days"], 29);
-    assert_eq!(n(&feb["consumption_mg_base"]), "366000");
+    assert_eq!(figure(&feb["consumption_mg_base"]), "366000");
     assert_eq!(b["groups"].as_array().unwrap().len(), 12);
 }
 
@@ -199,14 +195,14 @@ async fn regions_add_up_to_the_country_and_a_partial_period_reads_raw_edges() {
     // 1–15 March from the raw rows: 549 000 mg of morphine → 5 490 / 44 / 1.5 = 83.1818.
     let p = app.get("/api/v1/analytics/availability?from=2024-02-01&to=2024-03-15", &w.ministry).await.expect(200);
     assert_eq!(p.body["period"]["days"], 44);
-    assert_eq!(n(&substance(&p.body, "morphine")["consumption_mg_base"]), "549000");
-    assert_eq!(n(&p.body["total"]["sddd_per_million_per_day"]), "83.1818");
+    assert_eq!(figure(&substance(&p.body, "morphine")["consumption_mg_base"]), "549000");
+    assert_eq!(figure(&p.body["total"]["sddd_per_million_per_day"]), "83.1818");
     assert!(p.body["substances"].as_array().unwrap().iter().all(|s| s["inn"] != "fentanyl"));
 
     // One region alone.
     let o = app.get(&format!("/api/v1/analytics/availability?year=2024&region_id={}", w.osh), &w.ministry).await.expect(200);
     assert_eq!(o.body["population_source"], "region");
-    assert_eq!(n(&o.body["total"]["sddd_per_million_per_day"]), "10");
+    assert_eq!(figure(&o.body["total"]["sddd_per_million_per_day"]), "10");
 
     // By sex: dispensed quantities only; the groups add up to the total.
     let s = app.get("/api/v1/analytics/availability?year=2024&group_by=sex", &w.ministry).await.expect(200);
@@ -240,27 +236,27 @@ async fn estimates_mass_balance_and_incb_forms_agree_with_the_ledger() {
     let e = app.get("/api/v1/analytics/estimates?year=2024", &w.ministry).await.expect(200);
     let m = substance(&e.body, "morphine");
     assert_eq!(
-        (n(&m["estimate_g"]), n(&m["authorized_g"]), n(&m["received_g"]), n(&m["consumption_g"])),
+        (figure(&m["estimate_g"]), figure(&m["authorized_g"]), figure(&m["received_g"]), figure(&m["consumption_g"])),
         ("1000".into(), "1000".into(), "1000".into(), "549".into())
     );
-    assert_eq!((n(&m["utilization_pct"]), n(&m["imports_pct"])), ("54.9".into(), "100".into()));
+    assert_eq!((figure(&m["utilization_pct"]), figure(&m["imports_pct"])), ("54.9".into(), "100".into()));
     assert!(substance(&e.body, "fentanyl")["estimate_g"].is_null());
 
     let mb = app.get("/api/v1/analytics/mass-balance?year=2024", &w.ministry).await.expect(200);
     let m = substance(&mb.body, "morphine");
     // Wholesale: 0 + 1 000 − 0 − 451 − 549 = 0.
-    assert_eq!(n(&m["wholesale"]["closing_stock_g"]), "451");
-    assert_eq!(n(&m["wholesale"]["supplied_to_retail_g"]), "549");
-    assert_eq!(n(&m["wholesale"]["residue_g"]), "0");
+    assert_eq!(figure(&m["wholesale"]["closing_stock_g"]), "451");
+    assert_eq!(figure(&m["wholesale"]["supplied_to_retail_g"]), "549");
+    assert_eq!(figure(&m["wholesale"]["residue_g"]), "0");
     // Retail: 549 − 139 − 400 = 10 g: the count shortfall, 1.8 % of supply (> 1 %).
-    assert_eq!(n(&m["retail"]["stock_change_g"]), "139");
-    assert_eq!(n(&m["retail"]["dispensed_g"]), "400");
-    assert_eq!(n(&m["retail"]["residue_g"]), "10");
+    assert_eq!(figure(&m["retail"]["stock_change_g"]), "139");
+    assert_eq!(figure(&m["retail"]["dispensed_g"]), "400");
+    assert_eq!(figure(&m["retail"]["residue_g"]), "10");
     assert_eq!(m["findings"].as_array().unwrap().len(), 1);
     // Fentanyl reached the wholesaler by a plain receipt, not an import: 1 g appears from
     // outside the chain, a wholesale residue of −1 g.
     let f = substance(&mb.body, "fentanyl");
-    assert_eq!(n(&f["wholesale"]["residue_g"]), "-1");
+    assert_eq!(figure(&f["wholesale"]["residue_g"]), "-1");
     assert!(f["findings"][0].as_str().unwrap().starts_with("wholesale residue"));
 
     let c = app.get("/api/v1/reports/incb/form-c?year=2024", &w.ministry).await.expect(200);
@@ -268,8 +264,8 @@ async fn estimates_mass_balance_and_incb_forms_agree_with_the_ledger() {
     assert_eq!(line("morphine")["consumed"], json!({"kg": 0, "g": 549, "total_g": 549}));
     assert_eq!(line("morphine")["stocks_31_december"], json!({"kg": 0, "g": 451, "total_g": 451}));
     assert_eq!(line("morphine")["imported"], json!({"kg": 1, "g": 0, "total_g": 1000}));
-    assert_eq!(n(&line("fentanyl")["consumed"]["g"]), "0.6");
-    assert_eq!(n(&line("fentanyl")["stocks_31_december"]["g"]), "0.4");
+    assert_eq!(figure(&line("fentanyl")["consumed"]["g"]), "0.6");
+    assert_eq!(figure(&line("fentanyl")["stocks_31_december"]["g"]), "0.4");
     let csv = app.get("/api/v1/reports/incb/form-c?year=2024&format=csv", &w.ministry).await.expect(200);
     assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
     assert!(csv.text.starts_with("country,year,substance,consumed_kg,consumed_g"));
@@ -299,15 +295,15 @@ async fn an_estimate_proposal_shows_every_method_and_every_input() {
     let years: Vec<i64> = c["history"].as_array().unwrap().iter().map(|h| h["year"].as_i64().unwrap()).collect();
     assert_eq!(years, vec![2024]);
     assert_eq!(c["trend_g_per_year"], Value::Null);
-    assert_eq!(n(&c["projected_consumption_g"]), "549");
-    assert_eq!(n(&c["reserve_stock_g"]), "274.5");
-    assert_eq!(n(&c["wholesale_stock_g"]), "451");
-    assert_eq!(n(&c["proposed_estimate_g"]), "372.5");
+    assert_eq!(figure(&c["projected_consumption_g"]), "549");
+    assert_eq!(figure(&c["reserve_stock_g"]), "274.5");
+    assert_eq!(figure(&c["wholesale_stock_g"]), "451");
+    assert_eq!(figure(&c["proposed_estimate_g"]), "372.5");
     // Reference: 1 500 000 people × 100 mg ME × morphine's share (549 000 / 632 500) ÷ 1.
     let reference = &r.body["per_capita_reference"];
-    assert_eq!(n(&reference["population"]), "1500000");
-    assert_eq!(n(&reference["substance_share_of_me"]), "0.867984");
-    assert_eq!(n(&reference["comparison_g"]), "130197.628");
+    assert_eq!(figure(&reference["population"]), "1500000");
+    assert_eq!(figure(&reference["substance_share_of_me"]), "0.867984");
+    assert_eq!(figure(&reference["comparison_g"]), "130197.628");
     let custom = app
         .get(
             &format!("/api/v1/analytics/estimate-proposal?substance_id={substance_id}&year=2025&reference_me_mg_per_capita=50&reserve_months=0"),
@@ -315,10 +311,10 @@ async fn an_estimate_proposal_shows_every_method_and_every_input() {
         )
         .await
         .expect(200);
-    assert_eq!(n(&custom.body["per_capita_reference"]["comparison_g"]), "65098.814");
+    assert_eq!(figure(&custom.body["per_capita_reference"]["comparison_g"]), "65098.814");
     assert_eq!(custom.body["per_capita_reference"]["reference_source"], "given in the request");
     // 549 + 0 − 451 = 98 g.
-    assert_eq!(n(&custom.body["consumption_based"]["proposed_estimate_g"]), "98");
+    assert_eq!(figure(&custom.body["consumption_based"]["proposed_estimate_g"]), "98");
 }
 
 #[actix_web::test]
@@ -330,7 +326,7 @@ async fn the_regional_view_gives_country_aggregates_only() {
     let countries = r.body["countries"].as_array().unwrap();
     assert_eq!(countries.len(), 5);
     let kg = countries.iter().find(|c| c["country"] == "KG").unwrap();
-    assert_eq!(n(&kg["sddd_per_million_per_day"]), "11.8215");
+    assert_eq!(figure(&kg["sddd_per_million_per_day"]), "11.8215");
     assert_eq!(kg["dispensing_facilities"], 2);
     assert!(!r.text.contains("Bishkek pharmacy"), "no facility-level rows");
     app.get("/api/v1/analytics/stock-outs", &regional).await.expect(403);
@@ -376,7 +372,7 @@ async fn an_availability_report_is_served_again_only_until_a_write_commits() {
     let app = &w.app;
     let path = "/api/v1/analytics/availability?year=2024";
     let first = app.get(path, &w.ministry).await.expect(200);
-    assert_eq!(n(&substance(&first.body, "morphine")["dispensed_mg_base"]), "400000");
+    assert_eq!(figure(&substance(&first.body, "morphine")["dispensed_mg_base"]), "400000");
     assert_eq!(app.get(path, &w.ministry).await.expect(200).body, first.body, "the same answer while nothing is written");
     // Osh dispenses 100 more tablets of 10 mg: 400 000 + 1 000 mg.
     let products = app.get("/api/v1/products", &w.ministry).await.expect(200);
@@ -385,9 +381,9 @@ async fn an_availability_report_is_served_again_only_until_a_write_commits() {
     let po = app.facility_user(&w.pharmacy_osh);
     dispense(app, &w.pharmacy_osh, &po, vec![(morphine, 100, at(2024, 6, 20), "male", 50)]).await;
     let after = app.get(path, &w.ministry).await.expect(200);
-    assert_eq!(n(&substance(&after.body, "morphine")["dispensed_mg_base"]), "401000");
+    assert_eq!(figure(&substance(&after.body, "morphine")["dispensed_mg_base"]), "401000");
     // A population change is a write too: Osh 500 000 -> 1 000 000 halves its rate, 10 -> 5.
     app.put(&format!("/api/v1/regions/{}/population", w.osh), &w.ministry, json!({"year": 2024, "total": 1_000_000})).await.expect(200);
     let again = app.get(path, &w.ministry).await.expect(200);
-    assert_eq!(n(&region(&again.body, w.osh)["sddd_per_million_per_day"]), "5");
+    assert_eq!(figure(&region(&again.body, w.osh)["sddd_per_million_per_day"]), "5");
 }

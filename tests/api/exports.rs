@@ -7,7 +7,19 @@ use diesel::prelude::*;
 use serde_json::{Value, json};
 use tarozi::db::enums::FacilityKind;
 
-use crate::helpers::{Facility, TestApp, TestUser, days_ago};
+use tarozi::domain::period::{Tz, today_in, zone};
+
+use crate::helpers::{Facility, TestApp, TestUser, days_ago, figure};
+
+/// Kazakhstan's days and years are Almaty's (UTC+5): near midnight the UTC date is another.
+fn almaty() -> Tz {
+    zone("Asia/Almaty").unwrap()
+}
+
+/// Today in Almaty.
+fn almaty_today() -> chrono::NaiveDate {
+    today_in(almaty(), Utc::now())
+}
 
 struct Setup {
     app: TestApp,
@@ -29,7 +41,7 @@ async fn setup() -> Setup {
     let exporter_user = app.facility_user(&exporter);
     let product = app.product("morphine", "Morphine 10 mg tablet", "10", "tablet", "tablet").await;
     let morphine = app.substance_id("morphine").await;
-    let year = Utc::now().year();
+    let year = almaty_today().year();
     app.post(
         "/api/v1/estimates",
         &regulator,
@@ -69,10 +81,6 @@ fn refused_codes(app: &TestApp, facility_id: i64) -> Vec<String> {
 fn audit_actions(app: &TestApp) -> Vec<String> {
     use tarozi::db::schema::audit_events as ae;
     ae::table.filter(ae::action.like("%export%")).order(ae::id).select(ae::action).load(&mut app.conn()).unwrap()
-}
-
-fn n(v: &Value) -> String {
-    v.to_string()
 }
 
 #[actix_web::test]
@@ -129,17 +137,23 @@ async fn exports_debit_the_exporter_within_the_authorization_and_the_stock_and_t
         vec!["create_export_authorization", "record_export_shipment", "create_export_authorization", "record_export_shipment"]
     );
 
-    // The regulator and the exporter list them with what was shipped.
+    // The regulator lists the country's, with what was shipped; an exporter only its own
+    // (another Kazakh exporter's authorization is not among them).
+    let second = app.facility(app.region("KZ", "Shymkent").await, FacilityKind::Wholesaler, "Second exporter").await;
+    let mut body = export_authorization(&s, "EA-OTHER", "KG", 10);
+    body["exporter_facility_id"] = json!(second.id);
+    app.post("/api/v1/export-authorizations", &s.regulator, body).await.expect(201);
     let list = app.get("/api/v1/export-authorizations", &s.regulator).await.expect(200);
-    assert_eq!(list.body["meta"]["total"], 2);
+    assert_eq!(list.body["meta"]["total"], 3);
     let first_listed = &list.body["export_authorizations"][0];
     assert_eq!((first_listed["shipped_units"].as_i64(), first_listed["remaining_units"].as_i64()), (Some(20_000), Some(0)));
     let own = app.get("/api/v1/export-authorizations", &s.exporter_user).await.expect(200);
     assert_eq!(own.body["meta"]["total"], 2);
+    assert!(own.body["export_authorizations"].as_array().unwrap().iter().all(|a| a["exporter_facility_id"] == s.exporter.id));
     assert_eq!(app.get("/api/v1/export-authorizations", &app.regulator("UZ")).await.expect(200).body["meta"]["total"], 0);
 
-    // Form A of this quarter: 500 g imported from India, 200 g exported to Tajikistan.
-    let quarter = (shipped_at.month() - 1) / 3 + 1;
+    // Form A of this quarter (Almaty's): 500 g imported from India, 200 g exported to Tajikistan.
+    let quarter = (shipped_at.with_timezone(&almaty()).month() - 1) / 3 + 1;
     let a = app.get(&format!("/api/v1/reports/incb/form-a?year={}&quarter={quarter}", s.year), &s.regulator).await.expect(200);
     assert_eq!(
         a.body["lines"],
@@ -167,16 +181,16 @@ async fn exports_debit_the_exporter_within_the_authorization_and_the_stock_and_t
     // 300 − 0 = 200 g of unexplained residue, a finding).
     let mb = app.get(&format!("/api/v1/analytics/mass-balance?year={}", s.year), &s.regulator).await.expect(200);
     let m = mb.body["substances"].as_array().unwrap().iter().find(|l| l["inn"] == "morphine").unwrap().clone();
-    assert_eq!(n(&m["wholesale"]["exports_g"]), "200");
-    assert_eq!(n(&m["wholesale"]["closing_stock_g"]), "300");
-    assert_eq!(n(&m["wholesale"]["residue_g"]), "0");
+    assert_eq!(figure(&m["wholesale"]["exports_g"]), "200");
+    assert_eq!(figure(&m["wholesale"]["closing_stock_g"]), "300");
+    assert_eq!(figure(&m["wholesale"]["residue_g"]), "0");
     assert_eq!(m["findings"], json!([]));
 
     // The estimate's use is unchanged: exports do not consume it (500 g received, nothing
     // supplied to retail).
     let e = app.get(&format!("/api/v1/analytics/estimates?year={}", s.year), &s.regulator).await.expect(200);
     let u = e.body["substances"].as_array().unwrap().iter().find(|l| l["inn"] == "morphine").unwrap().clone();
-    assert_eq!((n(&u["received_g"]), n(&u["consumption_g"])), ("500".into(), "0".into()));
+    assert_eq!((figure(&u["received_g"]), figure(&u["consumption_g"])), ("500".into(), "0".into()));
 }
 
 #[actix_web::test]
@@ -186,8 +200,10 @@ async fn shipments_outside_the_validity_by_another_facility_or_with_bad_fields_a
     // Only the country's regulator issues them; fields are checked.
     app.post("/api/v1/export-authorizations", &s.exporter_user, export_authorization(&s, "EA-X", "TJ", 1)).await.expect(403);
     app.post("/api/v1/export-authorizations", &app.regulator("UZ"), export_authorization(&s, "EA-X", "TJ", 1)).await.expect(403);
-    let bad = app.post("/api/v1/export-authorizations", &s.regulator, export_authorization(&s, "EA-X", "KZ", 1)).await.expect(422);
-    assert_eq!(bad.pointers(), vec!["/importing_country"]);
+    for not_another_country in ["KZ", "kz", "T1", "TJK"] {
+        let bad = app.post("/api/v1/export-authorizations", &s.regulator, export_authorization(&s, "EA-X", not_another_country, 1)).await.expect(422);
+        assert_eq!(bad.pointers(), vec!["/importing_country"], "{not_another_country}");
+    }
     let mut body = export_authorization(&s, "EA-X", "TJ", 1);
     body["import_certificate_number"] = json!("");
     assert_eq!(app.post("/api/v1/export-authorizations", &s.regulator, body).await.expect(422).pointers(), vec!["/import_certificate_number"]);
@@ -197,7 +213,7 @@ async fn shipments_outside_the_validity_by_another_facility_or_with_bad_fields_a
     assert_eq!(app.post("/api/v1/export-authorizations", &s.regulator, body).await.expect(422).pointers(), vec!["/exporter_facility_id"]);
 
     // Valid today only: a shipment dated two days ago is refused and recorded.
-    let today = Utc::now().date_naive();
+    let today = almaty_today();
     let mut body = export_authorization(&s, "EA-TODAY", "TJ", 100);
     body["valid_from"] = json!(today.to_string());
     body["valid_until"] = json!(today.to_string());
@@ -213,16 +229,30 @@ async fn shipments_outside_the_validity_by_another_facility_or_with_bad_fields_a
     assert_eq!(bad.pointers(), vec!["/quantity_units"]);
     assert_eq!(refused_codes(app, s.exporter.id), vec!["export_authorization_not_valid"]);
     assert_eq!(app.balance(&s.exporter_user, s.exporter.id, s.product).await, 50_000);
+
+    // A licence that ended yesterday stops a shipment against a valid authorization; refused
+    // and recorded as the exporter's.
+    let r = app.post("/api/v1/export-authorizations", &s.regulator, export_authorization(&s, "EA-LICENCE", "TJ", 100)).await.expect(201);
+    let id = r.body["export_authorization"]["id"].as_i64().unwrap();
+    let yesterday = today - Duration::days(1);
+    app.patch(&format!("/api/v1/facilities/{}", s.exporter.id), &app.admin(), json!({"licence_valid_until": yesterday})).await.expect(200);
+    let expired = app
+        .post(&format!("/api/v1/export-authorizations/{id}/shipments"), &s.exporter_user, json!({"quantity_units": 10, "shipped_at": Utc::now()}))
+        .await
+        .expect(422);
+    assert_eq!(expired.code(), "licence_expired");
+    assert_eq!(refused_codes(app, s.exporter.id), vec!["export_authorization_not_valid", "export_licence_expired"]);
+    assert_eq!(app.balance(&s.exporter_user, s.exporter.id, s.product).await, 50_000);
 }
 
 #[actix_web::test]
 async fn an_export_shipment_is_judged_on_the_exporters_local_day() {
-    use tarozi::domain::period::{local_midnight, today_in, zone};
+    use tarozi::domain::period::local_midnight;
     let s = setup().await;
     let app = &s.app;
-    let almaty = zone("Asia/Almaty").unwrap();
+    let almaty = almaty();
     // The authorization's last day is two local days ago.
-    let last_day = today_in(almaty, Utc::now()) - Duration::days(2);
+    let last_day = almaty_today() - Duration::days(2);
     // Half an hour after the local midnight that ends it: in Almaty (UTC+5) the next day
     // already, in UTC still the last day — a UTC judgement would let it through to the stock.
     let shipped_at = local_midnight(almaty, last_day + Duration::days(1)) + Duration::minutes(30);

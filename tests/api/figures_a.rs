@@ -4,17 +4,10 @@
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 use tarozi::db::enums::FacilityKind;
+use tarozi::domain::period::{local_midnight, today_in, zone};
 
 use crate::analytics::{at, world};
-use crate::helpers::{TestApp, days_ago, test_settings};
-
-/// A JSON number (or decimal string) as text, for exact comparison.
-fn n(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
+use crate::helpers::{TestApp, days_ago, figure, test_settings};
 
 fn record(id: &str, product: i64, units: i64, days: i64, at: chrono::DateTime<Utc>, patient: &str) -> Value {
     json!({
@@ -68,11 +61,11 @@ async fn daily_mme_uses_the_labelled_strength_and_the_factor_in_force_on_the_dis
     let list = app.get(&format!("/api/v1/facilities/{}/dispensings?per_page=10", pharmacy.id), &user).await.expect(200);
     let mme = |id: &str| list.body["dispensings"].as_array().unwrap().iter().find(|d| d["client_record_id"] == id).unwrap()["daily_mme"].clone();
     // 100 × 10 mg ÷ 10 days × 1.0 = 100 MME/day (by the base: 100 × 7.521 ÷ 10 = 75.21).
-    assert_eq!(n(&mme("m1")), "100");
+    assert_eq!(figure(&mme("m1")), "100");
     // 30 × 5 mg ÷ 7 days × 1.5 = 32.142857… (by the base: 28.8129).
-    assert_eq!(n(&mme("o1")), "32.1429");
+    assert_eq!(figure(&mme("o1")), "32.1429");
     // The same after the revision, at its factor: 150 ÷ 7 × 2.0 = 42.857142…
-    assert_eq!(n(&mme("o2")), "42.8571");
+    assert_eq!(figure(&mme("o2")), "42.8571");
     // No labelled strength, no figure.
     assert_eq!(mme("u1"), Value::Null);
 
@@ -83,8 +76,8 @@ async fn daily_mme_uses_the_labelled_strength_and_the_factor_in_force_on_the_dis
     let flags = app.get("/api/v1/flags?rule=high_daily_dose", &regulator).await.expect(200);
     let flags = flags.body["flags"].as_array().unwrap().clone();
     assert_eq!(flags.len(), 1, "{flags:?}");
-    assert_eq!(n(&flags[0]["evidence"]["figures"]["mme_per_day"]), "100");
-    assert_eq!(n(&flags[0]["evidence"]["figures"]["mme_total"]), "1000");
+    assert_eq!(figure(&flags[0]["evidence"]["figures"]["mme_per_day"]), "100");
+    assert_eq!(figure(&flags[0]["evidence"]["figures"]["mme_total"]), "1000");
 
     // The products whose dispensings get no MME are listed.
     let unknown = app.get("/api/v1/products?strength_unknown=true", &admin).await.expect(200);
@@ -94,7 +87,7 @@ async fn daily_mme_uses_the_labelled_strength_and_the_factor_in_force_on_the_dis
     assert_eq!((p["strength_unknown"].clone(), p["strength_mg_per_unit"].clone()), (json!(true), Value::Null));
     let known = app.get("/api/v1/products?strength_unknown=false", &admin).await.expect(200);
     let m = known.body["products"].as_array().unwrap().iter().find(|p| p["id"] == morphine).unwrap().clone();
-    assert_eq!((n(&m["strength_mg_per_unit"]), n(&m["base_mg_per_unit"])), ("10".to_owned(), "7.521".to_owned()));
+    assert_eq!((figure(&m["strength_mg_per_unit"]), figure(&m["base_mg_per_unit"])), ("10".to_owned(), "7.521".to_owned()));
     assert_eq!(m["strength_salt"], "morphine sulfate pentahydrate");
 }
 
@@ -151,7 +144,7 @@ async fn the_sddd_total_counts_the_basket_only_and_names_a_basket_substance_with
     // 6 490 / 366 days / 1.5 million = 11.8215 — codeine left out, and said so.
     let r = app.get("/api/v1/analytics/availability?year=2024", &w.ministry).await.expect(200);
     let total = &r.body["total"];
-    assert_eq!(n(&total["sddd_per_million_per_day"]), "11.8215");
+    assert_eq!(figure(&total["sddd_per_million_per_day"]), "11.8215");
     assert_eq!(total["incomplete"], true);
     assert_eq!(total["missing_substances"], json!([{"inn": "codeine", "consumption_mg_base": 110505}]));
     assert_eq!((total["band"].clone(), total["band_provisional"].clone()), (json!("very_low"), json!(true)));
@@ -172,7 +165,7 @@ async fn the_sddd_total_counts_the_basket_only_and_names_a_basket_substance_with
     .await
     .expect(200);
     let r = app.get("/api/v1/analytics/availability?year=2024", &w.ministry).await.expect(200);
-    assert_eq!(n(&r.body["total"]["sddd_per_million_per_day"]), "13.8343");
+    assert_eq!(figure(&r.body["total"]["sddd_per_million_per_day"]), "13.8343");
     assert_eq!((r.body["total"]["incomplete"].clone(), r.body["total"]["band_provisional"].clone()), (json!(false), json!(false)));
     assert_eq!(r.body["total"]["missing_substances"], json!([]));
 
@@ -186,9 +179,9 @@ async fn the_sddd_total_counts_the_basket_only_and_names_a_basket_substance_with
     .await
     .expect(200);
     let r = app.get("/api/v1/analytics/availability?year=2024", &w.ministry).await.expect(200);
-    assert_eq!(n(&r.body["total"]["sddd_per_million_per_day"]), "13.8343");
+    assert_eq!(figure(&r.body["total"]["sddd_per_million_per_day"]), "13.8343");
     let methadone = line(&r.body, "methadone");
-    assert_eq!((methadone["in_sddd_basket"].clone(), n(&methadone["sddd_per_million_per_day"])), (json!(false), "0.3643".to_owned()));
+    assert_eq!((methadone["in_sddd_basket"].clone(), figure(&methadone["sddd_per_million_per_day"])), (json!(false), "0.3643".to_owned()));
 
     // Putting a substance in or out of the basket is the admin's, and audited.
     let r = app
@@ -198,7 +191,7 @@ async fn the_sddd_total_counts_the_basket_only_and_names_a_basket_substance_with
     assert_eq!(r.body["substance"]["in_sddd_basket"], true);
     // Now counted: 13.8343 + 0.3643 (7 795.05 / 549 = 14.1986).
     let r = app.get("/api/v1/analytics/availability?year=2024", &w.ministry).await.expect(200);
-    assert_eq!(n(&r.body["total"]["sddd_per_million_per_day"]), "14.1986");
+    assert_eq!(figure(&r.body["total"]["sddd_per_million_per_day"]), "14.1986");
 }
 
 #[actix_web::test]
@@ -219,16 +212,16 @@ async fn an_estimate_proposal_uses_the_years_with_data_the_wholesale_stock_and_t
     assert_eq!(c["years_without_data"], json!([2022, 2023]));
     assert_eq!(c["first_record_on"], "2024-01-05");
     assert_eq!(c["trend_g_per_year"], Value::Null);
-    assert_eq!(n(&c["projected_consumption_g"]), "549");
-    assert_eq!(n(&c["reserve_stock_g"]), "274.5");
-    assert_eq!(n(&c["wholesale_stock_g"]), "451");
-    assert_eq!(n(&c["proposed_estimate_g"]), "372.5");
+    assert_eq!(figure(&c["projected_consumption_g"]), "549");
+    assert_eq!(figure(&c["reserve_stock_g"]), "274.5");
+    assert_eq!(figure(&c["wholesale_stock_g"]), "451");
+    assert_eq!(figure(&c["proposed_estimate_g"]), "372.5");
     // No deaths recorded: the morbidity method proposes nothing and says why.
     assert_eq!(r.body["missing"], json!(["deaths"]));
     assert_eq!(r.body["morbidity_based"]["proposed_estimate_g"], Value::Null);
     // The per-capita reference stays a comparison: 1 500 000 × 100 mg ME × 549 000 / 632 500.
     let reference = &r.body["per_capita_reference"];
-    assert_eq!(n(&reference["comparison_g"]), "130197.628");
+    assert_eq!(figure(&reference["comparison_g"]), "130197.628");
     assert!(reference.get("proposed_estimate_g").is_none());
 
     // The ministry records 2024's deaths by cause.
@@ -246,13 +239,13 @@ async fn an_estimate_proposal_uses_the_years_with_data_the_wholesale_stock_and_t
     let m = &r.body["morbidity_based"];
     assert_eq!(m["method"], "morbidity");
     assert_eq!(m["deaths_year"], 2024);
-    assert_eq!(n(&m["causes"][0]["patient_days"]), "252000");
+    assert_eq!(figure(&m["causes"][0]["patient_days"]), "252000");
     assert_eq!(m["causes"][0]["share_needing_opioids"]["is_default"], true);
     assert_eq!(m["causes"][1]["patient_days"], Value::Null);
     assert!(m["notes"].as_array().unwrap().iter().any(|x| x.as_str().unwrap().starts_with("road_injury")));
-    assert_eq!(n(&m["daily_dose_mg"]["value"]), "66.7");
-    assert_eq!(n(&m["need_mg"]), "16808400");
-    assert_eq!(n(&m["proposed_estimate_g"]), "16808.4");
+    assert_eq!(figure(&m["daily_dose_mg"]["value"]), "66.7");
+    assert_eq!(figure(&m["need_mg"]), "16808400");
+    assert_eq!(figure(&m["proposed_estimate_g"]), "16808.4");
 
     // The ministry's own share (60 %) replaces the default: 3 500 × 0.6 × 90 × 66.7 = 12 606.3 g.
     let admin = app.admin();
@@ -264,7 +257,7 @@ async fn an_estimate_proposal_uses_the_years_with_data_the_wholesale_stock_and_t
     .await
     .expect(200);
     let r = app.get(&proposal(morphine, 2025), &w.ministry).await.expect(200);
-    assert_eq!(n(&r.body["morbidity_based"]["proposed_estimate_g"]), "12606.3");
+    assert_eq!(figure(&r.body["morbidity_based"]["proposed_estimate_g"]), "12606.3");
     assert_eq!(r.body["morbidity_based"]["causes"][0]["share_needing_opioids"]["is_default"], false);
 
     // A substance without a mean daily dose configured: no morbidity figure, and the note says which.
@@ -338,22 +331,31 @@ async fn the_strength_migration_labels_existing_products_by_their_reference_salt
         .await
         .expect(201);
     let orphan = r.body["product"]["id"].as_i64().unwrap();
-    app.stock_up(&user, pharmacy.id, morphine, 100, days_ago(3)).await;
-    let r = app
-        .post(
-            &format!("/api/v1/facilities/{}/dispensings", pharmacy.id),
-            &user,
-            json!({"records": [record("m1", morphine, 100, 10, days_ago(2), "800101300001")]}),
-        )
-        .await
-        .expect(200);
-    assert_eq!(r.body["accepted"], 1, "{}", r.text);
-    let mme = || async {
-        let list = app.get(&format!("/api/v1/facilities/{}/dispensings", pharmacy.id), &user).await.expect(200);
-        list.body["dispensings"][0]["daily_mme"].clone()
+    app.stock_up(&user, pharmacy.id, morphine, 200, days_ago(3)).await;
+    // Morphine's factor becomes 2.0 from yesterday in Almaty; m2 is dispensed half an hour
+    // after that local midnight — the day before in UTC.
+    let almaty = zone("Asia/Almaty").unwrap();
+    let yesterday = today_in(almaty, Utc::now()) - Duration::days(1);
+    let morphine_substance = app.substance_id("morphine").await;
+    app.patch(
+        &format!("/api/v1/substances/{morphine_substance}"),
+        &admin,
+        json!({"me_factor": 2, "effective_from": yesterday, "source": "test: a revised factor"}),
+    )
+    .await
+    .expect(200);
+    let after_midnight = local_midnight(almaty, yesterday) + Duration::minutes(30);
+    let records = [record("m1", morphine, 100, 10, days_ago(2), "800101300001"), record("m2", morphine, 10, 10, after_midnight, "800101300002")];
+    let r = app.post(&format!("/api/v1/facilities/{}/dispensings", pharmacy.id), &user, json!({"records": records})).await.expect(200);
+    assert_eq!(r.body["accepted"], 2, "{}", r.text);
+    let (app, user, pharmacy) = (&app, &user, &pharmacy);
+    let mme = |id: &'static str| async move {
+        let list = app.get(&format!("/api/v1/facilities/{}/dispensings", pharmacy.id), user).await.expect(200);
+        list.body["dispensings"].as_array().unwrap().iter().find(|d| d["client_record_id"] == id).unwrap()["daily_mme"].clone()
     };
-    // As labelled base: 100 × 7.521 ÷ 10 × 1.0.
-    assert_eq!(n(&mme().await), "75.21");
+    // As labelled base: 100 × 7.521 ÷ 10 × 1.0; 10 × 7.521 ÷ 10 × 2.0.
+    assert_eq!(figure(&mme("m1").await), "75.21");
+    assert_eq!(figure(&mme("m2").await), "15.042");
 
     let mut conn = app.conn();
     // Back to before the migration (those applied after it reverted first), then forward.
@@ -368,8 +370,11 @@ async fn the_strength_migration_labels_existing_products_by_their_reference_salt
     // 7.521 ÷ 0.7521 = 10 mg of morphine sulfate pentahydrate; 100 × 10 ÷ 10 × 1.0 = 100.
     let products = app.get("/api/v1/products", &admin).await.expect(200);
     let product = |id: i64| products.body["products"].as_array().unwrap().iter().find(|p| p["id"] == id).unwrap().clone();
-    assert_eq!(n(&product(morphine)["strength_mg_per_unit"]), "10");
+    assert_eq!(figure(&product(morphine)["strength_mg_per_unit"]), "10");
     assert_eq!(product(morphine)["strength_salt"], "morphine sulfate pentahydrate");
     assert_eq!(product(orphan)["strength_unknown"], true);
-    assert_eq!(n(&mme().await), "100");
+    assert_eq!(figure(&mme("m1").await), "100");
+    // m2 keeps the factor in force on its local day, 2.0: 10 × 10 ÷ 10 × 2.0 = 20 (on the
+    // UTC date the old factor would give 10).
+    assert_eq!(figure(&mme("m2").await), "20");
 }

@@ -574,3 +574,12 @@ pub fn field_of(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     html.split(&marker).nth(1).and_then(|rest| rest.split('"').next()).unwrap_or_default().to_owned()
 }
+
+/// A figure of an answer as text for exact comparison: a JSON number as written, a decimal
+/// sent as a string without its quotes.
+pub fn figure(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}

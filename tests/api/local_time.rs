@@ -216,3 +216,56 @@ async fn every_country_keeps_its_zone_and_postgresql_knows_it() {
             .to_vec()
     );
 }
+
+#[actix_web::test]
+async fn an_estimate_proposal_dates_the_first_record_on_the_local_day() {
+    let mut settings = test_settings();
+    settings.backdate_days = 2000;
+    let app = TestApp::spawn_with(settings).await;
+    let region = app.region("KG", "Bishkek").await;
+    let ministry = app.ministry("KG");
+    let wholesaler = app.facility(region, FacilityKind::Wholesaler, "Bishkek wholesaler").await;
+    let user = app.facility_user(&wholesaler);
+    let morphine = app.product("morphine", "Morphine 10 mg tablet", "10", "tablet", "tablet").await;
+    // 1 January 2024, 01:00 in Bishkek: still 31 December 2023 in UTC.
+    app.stock_up(&user, wholesaler.id, morphine, 1000, Utc.with_ymd_and_hms(2023, 12, 31, 19, 0, 0).unwrap()).await;
+    let substance = app.substance_id("morphine").await;
+    let r = app.get(&format!("/api/v1/analytics/estimate-proposal?substance_id={substance}&year=2025"), &ministry).await.expect(200);
+    let c = &r.body["consumption_based"];
+    // Kyrgyzstan's records begin in 2024: 2022 and 2023 have no data (by the UTC date, 2023
+    // would count as a year of data from its last day).
+    assert_eq!(c["first_record_on"], "2024-01-01");
+    assert_eq!(c["years_without_data"], json!([2022, 2023]));
+    assert_eq!(c["history"].as_array().unwrap().iter().map(|h| h["year"].clone()).collect::<Vec<_>>(), vec![json!(2024)]);
+}
+
+#[actix_web::test]
+async fn form_a_counts_an_import_received_at_two_in_the_morning_of_the_first_of_april_in_the_second_quarter() {
+    let mut settings = test_settings();
+    settings.backdate_days = 2000;
+    let app = TestApp::spawn_with(settings).await;
+    let region = app.region("KG", "Bishkek").await;
+    let regulator = app.regulator("KG");
+    let importer = app.facility(region, FacilityKind::Importer, "Bishkek importer").await;
+    let user = app.facility_user(&importer);
+    let morphine = app.product("morphine", "Morphine 10 mg tablet", "10", "tablet", "tablet").await;
+    let substance = app.substance_id("morphine").await;
+    let estimate = json!({"country_code": "KG", "substance_id": substance, "year": 2025, "quantity_g": 1000, "kind": "annual"});
+    app.post("/api/v1/estimates", &regulator, estimate).await.expect(201);
+    let ia = json!({
+        "number": "KG-IA-1", "importer_facility_id": importer.id, "exporting_country": "IN", "product_id": morphine,
+        "quantity_units": 20_000, "valid_from": "2025-01-01", "valid_until": "2025-12-31"
+    });
+    let r = app.post("/api/v1/import-authorizations", &regulator, ia).await.expect(201);
+    let id = r.body["import_authorization"]["id"].as_i64().unwrap();
+    let receipts = format!("/api/v1/import-authorizations/{id}/receipts");
+    // 10 000 tablets (100 g) in the last minute of March, 5 000 (50 g) at 02:00 on 1 April:
+    // both on 31 March in UTC, a quarter apart in Bishkek.
+    app.post(&receipts, &user, json!({"quantity_units": 10_000, "received_at": last_minute_of_march()})).await.expect(201);
+    app.post(&receipts, &user, json!({"quantity_units": 5_000, "received_at": two_am_first_of_april()})).await.expect(201);
+    let imported = |body: &Value| body["lines"].as_array().unwrap().iter().map(|l| l["imported"]["total_g"].clone()).collect::<Vec<_>>();
+    let q1 = app.get("/api/v1/reports/incb/form-a?year=2025&quarter=1", &regulator).await.expect(200);
+    assert_eq!(imported(&q1.body), vec![json!(100)]);
+    let q2 = app.get("/api/v1/reports/incb/form-a?year=2025&quarter=2", &regulator).await.expect(200);
+    assert_eq!(imported(&q2.body), vec![json!(50)]);
+}

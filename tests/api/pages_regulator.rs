@@ -101,6 +101,16 @@ async fn a_flag_shows_its_evidence_and_is_dismissed_with_a_reason() {
     assert!(r.text.contains("/note"));
     let api = w.app.get(&format!("/api/v1/flags/{}", w.flag_id), &w.regulator).await.expect(200);
     assert_eq!(api.body["flag"]["status"], "open");
+    // The page checks a reason as the API does: at least 3 characters, no control characters.
+    for (reason, api_note) in [("ok", json!("ok")), ("bell\u{7}rang", json!("bell\u{7}rang"))] {
+        let r = s.post_form(&format!("{path}/review"), &[("csrf", &token), ("idem", &idem), ("status", "dismissed"), ("note", reason)]).await;
+        assert_eq!(r.status, 422, "{reason:?}: {}", r.text);
+        assert!(r.text.contains("/note"));
+        let refused = w.app.patch(&format!("/api/v1/flags/{}", w.flag_id), &w.regulator, json!({"status": "dismissed", "note": api_note})).await;
+        assert_eq!(refused.status, 422, "the API refuses {reason:?} too");
+    }
+    let api = w.app.get(&format!("/api/v1/flags/{}", w.flag_id), &w.regulator).await.expect(200);
+    assert_eq!(api.body["flag"]["status"], "open");
 
     let fields = [("csrf", token.as_str()), ("idem", idem.as_str()), ("status", "dismissed"), ("note", "Counted again: police report 17/2026")];
     let r = s.post_form(&format!("{path}/review"), &fields).await;
@@ -117,6 +127,11 @@ async fn a_flag_shows_its_evidence_and_is_dismissed_with_a_reason() {
     let after = s.get(&path).await.text;
     assert!(after.contains("The review was saved.") && after.contains("data-status=\"dismissed\""));
 
+    // A comment with a control character is refused as the API refuses it.
+    let r =
+        s.post_form(&format!("{path}/comments"), &[("csrf", &token), ("idem", "c0"), ("body", "see\u{1b}[31m"), ("visibility", "official")]).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert!(r.text.contains("/body"));
     // A comment, official: the pharmacy sees it on its flag page, without the evidence.
     let r = s
         .post_form(

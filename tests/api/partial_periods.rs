@@ -8,11 +8,11 @@
 //! arithmetic in the comments.
 
 use chrono::{Datelike, Duration, NaiveDate, Utc};
-use serde_json::{Value, json};
+use serde_json::json;
 use tarozi::db::enums::FacilityKind;
 use tarozi::domain::period::{today_in, zone};
 
-use crate::helpers::{TestApp, TestUser, test_settings};
+use crate::helpers::{TestApp, TestUser, figure, test_settings};
 
 fn today_in_bishkek() -> NaiveDate {
     today_in(zone("Asia/Bishkek").unwrap(), Utc::now())
@@ -23,13 +23,11 @@ fn just_after_midnight(day: NaiveDate) -> chrono::DateTime<Utc> {
     tarozi::domain::period::local_midnight(zone("Asia/Bishkek").unwrap(), day) + Duration::minutes(1)
 }
 
-fn n(v: &Value) -> String {
-    v.to_string().trim_matches('"').to_owned()
-}
-
 struct World {
     app: TestApp,
     ministry: TestUser,
+    pharmacy: crate::helpers::Facility,
+    morphine: i64,
 }
 
 /// A pharmacy receives 1 000 000 morphine 10 mg tablets (10 000 000 mg of base) 50 days ago
@@ -52,7 +50,7 @@ async fn world() -> World {
     app.stock_up(&app.facility_user(&wholesaler), wholesaler.id, morphine, 1000, just_after_midnight(june)).await;
     let received = (today - Duration::days(50)).max(NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap());
     app.stock_up(&app.facility_user(&pharmacy), pharmacy.id, morphine, 1_000_000, just_after_midnight(received)).await;
-    World { app, ministry }
+    World { app, ministry, pharmacy, morphine }
 }
 
 #[actix_web::test]
@@ -66,15 +64,15 @@ async fn a_period_in_progress_is_partial_counts_its_days_so_far_and_annualises_p
     assert_eq!(b["partial"], true);
     assert_eq!(b["period"], json!({"from": from.to_string(), "to": today.to_string(), "days": 100}));
     // ME per capita over the 100 days: 10 000 000 mg × 1.0 ÷ 1 000 000 = 10 mg.
-    assert_eq!(n(&b["total"]["me_mg_per_capita"]), "10");
+    assert_eq!(figure(&b["total"]["me_mg_per_capita"]), "10");
     // Annualised: 10 × 365 ÷ 100 = 36.5 mg a year (× 366 ÷ 100 = 36.6 when `from` is in a
     // leap year).
     let leap = NaiveDate::from_ymd_opt(from.year(), 2, 29).is_some();
-    assert_eq!(n(&b["total"]["me_mg_per_capita_per_year"]), if leap { "36.6" } else { "36.5" });
+    assert_eq!(figure(&b["total"]["me_mg_per_capita_per_year"]), if leap { "36.6" } else { "36.5" });
     // S-DDD: 10 000 000 mg ÷ 100 mg = 100 000 S-DDD ÷ 100 days ÷ 1 (million) = 1 000 per
     // million per day: `adequate` (≥ 1 000). Spread over a whole year it would read 273.97,
     // `moderate`: the band is of the rate per day of the days counted.
-    assert_eq!(n(&b["total"]["sddd_per_million_per_day"]), "1000");
+    assert_eq!(figure(&b["total"]["sddd_per_million_per_day"]), "1000");
     assert_eq!(b["total"]["band"], "adequate");
     assert_eq!(
         b["band_basis"],
@@ -90,12 +88,15 @@ async fn a_period_in_progress_is_partial_counts_its_days_so_far_and_annualises_p
     let r = w.app.get(&format!("/api/v1/analytics/consumption?year={year}"), &w.ministry).await.expect(200);
     assert_eq!((r.body["partial"].clone(), r.body["period"]["days"].clone()), (json!(true), json!(today.ordinal())));
 
-    // A year that is over is not partial and its per-year figure is its own (2025 had only
-    // the wholesaler's stock, no consumption: no rate either way).
+    // A year that is over is not partial and its per-year figure is its own: the pharmacy's
+    // 36 500 tablets of 1 July 2025 are 365 000 mg ÷ 1 000 000 people = 0.365 mg both ways.
+    let july = NaiveDate::from_ymd_opt(2025, 7, 1).unwrap();
+    w.app.stock_up(&w.app.facility_user(&w.pharmacy), w.pharmacy.id, w.morphine, 36_500, just_after_midnight(july)).await;
     let r = w.app.get("/api/v1/analytics/availability?year=2025", &w.ministry).await.expect(200);
     assert_eq!(r.body["partial"], false);
     assert_eq!(r.body["period"]["days"], 365);
-    assert_eq!(r.body["total"]["me_mg_per_capita_per_year"], r.body["total"]["me_mg_per_capita"]);
+    assert_eq!(figure(&r.body["total"]["me_mg_per_capita"]), "0.365");
+    assert_eq!(figure(&r.body["total"]["me_mg_per_capita_per_year"]), "0.365");
     let r = w.app.get("/api/v1/analytics/consumption?year=2025", &w.ministry).await.expect(200);
     assert_eq!(r.body["partial"], false);
 }

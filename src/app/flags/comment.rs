@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::app::error::{AppResult, DomainError};
 use crate::app::frame::{AuditEntry, Outcome};
 use crate::app::policy;
-use crate::db::enums::{AuditAction, CommentVisibility, ResourceType};
+use crate::db::enums::{AuditAction, CommentVisibility, FlagEventAction, ResourceType};
 use crate::db::models::audit_event::Actor;
 use crate::db::models::flag::{Flag, FlagEvent, NewFlagEvent};
 use crate::domain::ids::FlagId;
@@ -27,7 +27,7 @@ pub fn execute(conn: &mut PgConnection, actor: &Actor, input: Input) -> AppResul
         conn,
         &NewFlagEvent {
             flag_id: id,
-            action: "comment",
+            action: FlagEventAction::Comment,
             from_status: None,
             to_status: None,
             note: Some(&input.body),

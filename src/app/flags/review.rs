@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::app::error::{AppResult, DomainError, FieldError, ProblemCode};
 use crate::app::frame::{AuditEntry, Outcome};
 use crate::app::policy;
-use crate::db::enums::{AuditAction, FlagStatus, ResourceType, Role};
+use crate::db::enums::{AuditAction, FlagEventAction, FlagStatus, ResourceType, Role};
 use crate::db::models::audit_event::Actor;
 use crate::db::models::flag::{Flag, FlagEvent, NewFlagEvent};
 use crate::db::models::user::User;
@@ -68,7 +68,7 @@ pub fn execute(conn: &mut PgConnection, actor: &Actor, input: Input) -> AppResul
             conn,
             &NewFlagEvent {
                 flag_id: id,
-                action: "status",
+                action: FlagEventAction::Status,
                 from_status: Some(from),
                 to_status: Some(next),
                 note: input.note.as_deref(),
@@ -90,7 +90,7 @@ pub fn execute(conn: &mut PgConnection, actor: &Actor, input: Input) -> AppResul
             conn,
             &NewFlagEvent {
                 flag_id: id,
-                action: "assigned",
+                action: FlagEventAction::Assigned,
                 from_status: None,
                 to_status: None,
                 note: assignee.map(|u| format!("assigned to user {u}")).as_deref(),

@@ -20,7 +20,7 @@ use serde::Serialize;
 use crate::app::error::{AppResult, DomainError, FieldError};
 use crate::db::enums::{Convention, Schedule};
 use crate::db::models::substance::{NewReferenceValues, ReferenceValues, Substance};
-use crate::db::schema::{adequacy_bands as b, analytics_parameters as p};
+use crate::db::schema::adequacy_bands as b;
 use crate::domain::decimal::Decimal;
 use crate::domain::ids::{SubstanceId, UserId};
 
@@ -170,43 +170,5 @@ impl AdequacyBand {
                 source,
             })
             .collect())
-    }
-}
-
-/// A numeric parameter of the analytics (`analytics_parameters`), its value normalized.
-#[derive(Debug, Clone)]
-pub struct AnalyticsParameter {
-    pub code: String,
-    pub value: Decimal,
-    pub unit: String,
-    pub description: String,
-    pub source: String,
-    /// Still the value Tarozi ships (no admin has set it).
-    pub is_default: bool,
-}
-
-type ParameterRow = (String, BigDecimal, String, String, String, bool);
-
-impl AnalyticsParameter {
-    /// Every parameter, by code.
-    pub fn all(conn: &mut PgConnection) -> QueryResult<Vec<AnalyticsParameter>> {
-        let rows: Vec<ParameterRow> =
-            p::table.order(p::code).select((p::code, p::value, p::unit, p::description, p::source, p::is_default)).load(conn)?;
-        Ok(rows
-            .into_iter()
-            .map(|(code, value, unit, description, source, is_default)| AnalyticsParameter {
-                code,
-                value: Decimal(value.normalized()),
-                unit,
-                description,
-                source,
-                is_default,
-            })
-            .collect())
-    }
-
-    /// The parameters whose code starts with `prefix`, by code.
-    pub fn with_prefix(conn: &mut PgConnection, prefix: &str) -> QueryResult<Vec<AnalyticsParameter>> {
-        Ok(Self::all(conn)?.into_iter().filter(|p| p.code.starts_with(prefix)).collect())
     }
 }

@@ -9,8 +9,8 @@ use serde_json::json;
 
 use crate::app::error::{AppResult, DomainError};
 use crate::app::frame::{AuditEntry, Outcome};
-use crate::app::reference::AnalyticsParameter;
 use crate::db::enums::{AuditAction, ResourceType};
+use crate::db::models::analytics_parameter::AnalyticsParameter;
 use crate::db::models::audit_event::Actor;
 use crate::db::schema::analytics_parameters as p;
 use crate::domain::decimal::Decimal;

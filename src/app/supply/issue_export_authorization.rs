@@ -17,7 +17,7 @@ use crate::db::models::product::Product;
 use crate::domain::ids::{FacilityId, ProductId};
 use crate::domain::quantities::base_g;
 
-/// A checked request: `importing_country` is an upper-case alpha-2 code, the validity ordered.
+/// A checked request: `importing_country` upper-cased (the request's shape checked the code), the validity ordered.
 #[derive(Debug, Clone)]
 pub struct Input {
     pub number: String,
@@ -43,10 +43,7 @@ impl Input {
         valid_from: NaiveDate,
         valid_until: NaiveDate,
     ) -> Result<Input, DomainError> {
-        let importing = importing_country.trim().to_uppercase();
-        if !importing.bytes().all(|b| b.is_ascii_uppercase()) || importing.len() != 2 {
-            return Err(DomainError::field("/importing_country", "must be an ISO 3166-1 alpha-2 code"));
-        }
+        let importing = importing_country.to_uppercase();
         let certificate = import_certificate_number.trim();
         if certificate.is_empty() {
             return Err(DomainError::field("/import_certificate_number", "must not be blank"));

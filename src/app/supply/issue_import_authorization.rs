@@ -19,7 +19,7 @@ use crate::domain::decimal::Decimal;
 use crate::domain::ids::{FacilityId, ProductId};
 use crate::domain::quantities::{base_g, units_within};
 
-/// A checked request: `exporting_country` is an upper-case alpha-2 code, the validity ordered.
+/// A checked request: `exporting_country` upper-cased (the request's shape checked the code), the validity ordered.
 #[derive(Debug, Clone)]
 pub struct Input {
     pub number: String,
@@ -42,10 +42,7 @@ impl Input {
         valid_from: NaiveDate,
         valid_until: NaiveDate,
     ) -> Result<Input, DomainError> {
-        let exporting = exporting_country.trim().to_uppercase();
-        if !exporting.bytes().all(|b| b.is_ascii_uppercase()) || exporting.len() != 2 {
-            return Err(DomainError::field("/exporting_country", "must be an ISO 3166-1 alpha-2 code"));
-        }
+        let exporting = exporting_country.to_uppercase();
         if valid_until < valid_from {
             return Err(DomainError::field("/valid_until", "must not be before valid_from"));
         }

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use serde_json::Value;
 
-use crate::db::enums::{CommentVisibility, FlagStatus, RuleCategory, RuleMode, Severity, SubjectType};
+use crate::db::enums::{CommentVisibility, FlagEventAction, FlagStatus, RuleCategory, RuleMode, Severity, SubjectType};
 use crate::db::schema::{flag_events, flags};
 use crate::domain::ids::{FacilityId, FlagEventId, FlagId, RegionId, ScanId, UserId};
 
@@ -64,7 +64,7 @@ pub struct NewFlag {
 pub struct FlagEvent {
     pub id: FlagEventId,
     pub flag_id: FlagId,
-    pub action: String,
+    pub action: FlagEventAction,
     pub from_status: Option<FlagStatus>,
     pub to_status: Option<FlagStatus>,
     pub note: Option<String>,
@@ -78,7 +78,7 @@ pub struct FlagEvent {
 #[diesel(table_name = flag_events)]
 pub struct NewFlagEvent<'a> {
     pub flag_id: FlagId,
-    pub action: &'a str,
+    pub action: FlagEventAction,
     pub from_status: Option<FlagStatus>,
     pub to_status: Option<FlagStatus>,
     pub note: Option<&'a str>,

@@ -1,5 +1,6 @@
 //! Write models: one file per table, queries as associated functions of the row type.
 
+pub mod analytics_parameter;
 pub mod api_key;
 pub mod audit_event;
 pub mod country;

@@ -82,11 +82,6 @@ impl Product {
         diesel::insert_into(products::table).values(new).returning(Product::as_returning()).get_result(conn)
     }
 
-    /// Whether the labelled strength is unknown (its dispensings get no daily MME).
-    pub fn strength_unknown(&self) -> bool {
-        self.strength_mg_per_unit.is_none()
-    }
-
     /// Base mass in mg of `units` units: exact.
     pub fn base_mg(&self, units: i64) -> BigDecimal {
         &self.base_mg_per_unit * BigDecimal::from(units)
