@@ -2,8 +2,6 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use serde::Deserialize;
-use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::app;
@@ -15,7 +13,7 @@ use crate::db::models::user::User;
 use crate::extract::JsonBody;
 use crate::idempotency::{self, IdempotencyKeyHeader};
 use crate::state::AppState;
-use crate::views::auth::{LoginRequest, TokenResponse, UserEnvelope, UserView};
+use crate::views::auth::{LoginRequest, PasswordChangeRequest, TokenResponse, UserEnvelope, UserView};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(login).service(me).service(change_password);
@@ -91,16 +89,6 @@ async fn me(state: web::Data<AppState>, caller: Caller) -> AppResult<HttpRespons
     let id = caller.user_id;
     let user = app::run(&state.pool, move |conn| Ok(User::find(conn, id)?)).await?.ok_or_else(|| DomainError::not_found("user"))?;
     Ok(HttpResponse::Ok().json(UserEnvelope { user: UserView::from(user) }))
-}
-
-#[derive(Debug, Deserialize, validator::Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PasswordChangeRequest {
-    #[validate(length(min = 1, max = 1024))]
-    pub current_password: String,
-    /// 12 to 1024 characters, not the current password.
-    #[validate(length(min = 12, max = 1024, message = "must be 12 to 1024 characters"))]
-    pub new_password: String,
 }
 
 /// Changes the caller's own password; the current one is required.

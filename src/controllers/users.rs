@@ -2,8 +2,6 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use serde::Deserialize;
-use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::app;
@@ -16,7 +14,7 @@ use crate::extract::{JsonBody, Page, QueryParams};
 use crate::idempotency::{self, IdempotencyKeyHeader};
 use crate::state::AppState;
 use crate::views::ListMeta;
-use crate::views::auth::{NewUserRequest, UserEnvelope, UserList, UserView};
+use crate::views::auth::{NewUserRequest, PasswordResetRequest, ReasonRequest, UserEnvelope, UserList, UserView};
 use crate::views::reference::PageQuery;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -57,14 +55,6 @@ async fn create_user(state: web::Data<AppState>, req: HttpRequest, caller: Calle
         |user| (StatusCode::CREATED, UserEnvelope { user: UserView::from(user) }),
     )
     .await
-}
-
-/// An optional reason, kept in the audit log.
-#[derive(Debug, Default, Deserialize, validator::Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReasonRequest {
-    #[validate(length(min = 1, max = 1000))]
-    pub reason: Option<String>,
 }
 
 /// Sets a user's `active` flag (admin only). Not the admin's own account, and not an API
@@ -134,14 +124,6 @@ async fn activate_user(
     body: JsonBody<ReasonRequest>,
 ) -> AppResult<HttpResponse> {
     set_user_active(state, req, caller, path.into_inner(), body, true).await
-}
-
-#[derive(Debug, Deserialize, validator::Validate, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PasswordResetRequest {
-    /// A temporary password, 12 to 1024 characters, to hand to the user.
-    #[validate(length(min = 12, max = 1024, message = "must be 12 to 1024 characters"))]
-    pub new_password: String,
 }
 
 /// Sets a temporary password for a user (admin only) and forces a change at next login.

@@ -17,10 +17,12 @@ use crate::db::enums::{Role, Vocabulary};
 use crate::db::models::substance::Substance;
 use crate::db::models::user::User;
 use crate::domain::ids::{FacilityId, UserId};
+use crate::extract;
 use crate::pages::frame::{self, Chrome, PageError, Problem, Viewer};
 use crate::pages::i18n::Tr;
 use crate::pages::table::{Cell, Table, col};
 use crate::state::AppState;
+use crate::views::auth::{NewUserRequest, PasswordResetRequest, ReasonRequest};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/users", web::get().to(page))
@@ -130,9 +132,9 @@ fn some(v: Option<String>) -> Option<String> {
     v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
 }
 
-fn password_problem(field: &str, password: &str) -> Option<Problem> {
-    let n = password.chars().count();
-    (!(12..=1024).contains(&n)).then(|| Problem::of_domain(&DomainError::field(field, "must be 12 to 1024 characters")))
+/// `request` checked by the API's own rules, as a problem for the page.
+fn checked<T: validator::Validate>(request: T) -> Result<T, Problem> {
+    extract::validate(&request).map(|_| request).map_err(|e| Problem::of_domain(&e))
 }
 
 /// After a write: back to the list with a message, or the list with the problem.
@@ -170,25 +172,23 @@ async fn create(req: HttpRequest, session: Session, state: web::Data<AppState>, 
     let CreateForm { idem, username, password: given, role, country_code, facility_id, .. } = form.into_inner();
     let username = username.trim().to_owned();
     let fingerprint = frame::fingerprint(&[("username", &username), ("role", &role)]);
-    let checked = create_user::check_username(&username)
-        .map_err(|e| Problem::of_domain(&e))
-        .and_then(|_| password_problem("/password", &given).map_or(Ok(()), Err))
-        .and_then(|_| role.parse::<Role>().map_err(|_| Problem::of_domain(&DomainError::field("/role", "is not a role"))))
+    // The API's request, checked by its own rules, then the command's.
+    let request = role
+        .parse::<Role>()
+        .map_err(|_| Problem::of_domain(&DomainError::field("/role", "is not a role")))
         .and_then(|role| match some(facility_id).map(|f| f.parse::<FacilityId>()) {
             Some(Err(_)) => Err(Problem::of_domain(&DomainError::field("/facility_id", "must be a facility id"))),
             Some(Ok(f)) => Ok((role, Some(f))),
             None => Ok((role, None)),
-        });
-    let result = match checked {
-        Ok((role, facility_id)) => {
+        })
+        .map(|(role, facility_id)| NewUserRequest { username, password: given, role, country_code: some(country_code), facility_id })
+        .and_then(checked)
+        .and_then(|r| create_user::check_username(&r.username).map(|_| r).map_err(|e| Problem::of_domain(&e)));
+    let result = match request {
+        Ok(NewUserRequest { username, password: given, role, country_code, facility_id }) => {
             let hash = web::block(move || password::hash(&given)).await.map_err(|e| PageError::Internal(e.into()))?.map_err(PageError::Internal)?;
-            let input = create_user::Input {
-                username,
-                password_hash: hash,
-                role,
-                country_code: some(country_code).map(|c| c.to_ascii_uppercase()),
-                facility_id,
-            };
+            let input =
+                create_user::Input { username, password_hash: hash, role, country_code: country_code.map(|c| c.to_ascii_uppercase()), facility_id };
             frame::write(
                 &state,
                 &viewer,
@@ -224,7 +224,10 @@ async fn set_active(
     frame::check_csrf(&req, &session, &form.csrf)?;
     let id = path.into_inner();
     let ActiveForm { idem, reason, .. } = form.into_inner();
-    let reason = some(reason);
+    let reason = match checked(ReasonRequest { reason: some(reason) }) {
+        Ok(r) => r.reason,
+        Err(problem) => return render(&req, &session, &state, &viewer, Some(problem)).await,
+    };
     let fingerprint = frame::fingerprint(&[
         ("user", &id.to_string()),
         ("active", if active { "true" } else { "false" }),
@@ -265,9 +268,10 @@ async fn reset(
     frame::check_csrf(&req, &session, &form.csrf)?;
     let user_id = path.into_inner();
     let ResetForm { idem, new_password, .. } = form.into_inner();
-    if let Some(problem) = password_problem("/new_password", &new_password) {
-        return render(&req, &session, &state, &viewer, Some(problem)).await;
-    }
+    let new_password = match checked(PasswordResetRequest { new_password }) {
+        Ok(r) => r.new_password,
+        Err(problem) => return render(&req, &session, &state, &viewer, Some(problem)).await,
+    };
     let fingerprint = frame::fingerprint(&[("user", &user_id.to_string()), ("reset", "1")]);
     let hash = web::block(move || password::hash(&new_password)).await.map_err(|e| PageError::Internal(e.into()))?.map_err(PageError::Internal)?;
     let input = reset_password::Input { user_id, password_hash: hash };

@@ -52,6 +52,32 @@ pub struct NewUserRequest {
     pub facility_id: Option<FacilityId>,
 }
 
+/// An optional reason, kept in the audit log.
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonRequest {
+    #[validate(length(min = 1, max = 1000))]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetRequest {
+    /// A temporary password, 12 to 1024 characters, to hand to the user.
+    #[validate(length(min = 12, max = 1024, message = "must be 12 to 1024 characters"))]
+    pub new_password: String,
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChangeRequest {
+    #[validate(length(min = 1, max = 1024))]
+    pub current_password: String,
+    /// 12 to 1024 characters, not the current password.
+    #[validate(length(min = 12, max = 1024, message = "must be 12 to 1024 characters"))]
+    pub new_password: String,
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct UserView {
     #[schema(value_type = i64)]

@@ -30,11 +30,17 @@ struct Kg {
     morphine: i64,
 }
 
-async fn kyrgyzstan() -> Kg {
+/// A Kyrgyz test instance that takes records dated years back, with the region of Bishkek.
+async fn bishkek() -> (TestApp, i64) {
     let mut settings = test_settings();
     settings.backdate_days = 2000;
     let app = TestApp::spawn_with(settings).await;
     let region = app.region("KG", "Bishkek").await;
+    (app, region)
+}
+
+async fn kyrgyzstan() -> Kg {
+    let (app, region) = bishkek().await;
     let ministry = app.ministry("KG");
     let regulator = app.regulator("KG");
     app.put(&format!("/api/v1/regions/{region}/population"), &ministry, json!({"year": 2025, "total": 1_000_000})).await.expect(200);
@@ -219,10 +225,7 @@ async fn every_country_keeps_its_zone_and_postgresql_knows_it() {
 
 #[actix_web::test]
 async fn an_estimate_proposal_dates_the_first_record_on_the_local_day() {
-    let mut settings = test_settings();
-    settings.backdate_days = 2000;
-    let app = TestApp::spawn_with(settings).await;
-    let region = app.region("KG", "Bishkek").await;
+    let (app, region) = bishkek().await;
     let ministry = app.ministry("KG");
     let wholesaler = app.facility(region, FacilityKind::Wholesaler, "Bishkek wholesaler").await;
     let user = app.facility_user(&wholesaler);
@@ -241,10 +244,7 @@ async fn an_estimate_proposal_dates_the_first_record_on_the_local_day() {
 
 #[actix_web::test]
 async fn form_a_counts_an_import_received_at_two_in_the_morning_of_the_first_of_april_in_the_second_quarter() {
-    let mut settings = test_settings();
-    settings.backdate_days = 2000;
-    let app = TestApp::spawn_with(settings).await;
-    let region = app.region("KG", "Bishkek").await;
+    let (app, region) = bishkek().await;
     let regulator = app.regulator("KG");
     let importer = app.facility(region, FacilityKind::Importer, "Bishkek importer").await;
     let user = app.facility_user(&importer);

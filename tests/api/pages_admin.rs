@@ -53,6 +53,13 @@ async fn the_admin_creates_deactivates_and_resets_users_through_the_commands() {
     let t = hers.csrf("/dashboard/login").await;
     hers.post_form("/dashboard/login", &[("csrf", &t), ("username", "aigerim.m"), ("password", "long-enough-password")]).await;
     assert_eq!(hers.get("/dashboard/overview").await.status, 200);
+    // A reason the API refuses (over 1 000 characters) is refused by the page too; she stays.
+    let long = "x".repeat(1001);
+    let r = s.post_form(&format!("/dashboard/users/{id}/active"), &[("csrf", &token), ("active", "false"), ("reason", &long)]).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert!(r.text.contains("/reason"));
+    app.post(&format!("/api/v1/users/{id}/deactivation"), &admin, json!({"reason": long})).await.expect(422);
+    assert_eq!(hers.get("/dashboard/overview").await.status, 200);
     let r = s.post_form(&format!("/dashboard/users/{id}/active"), &[("csrf", &token), ("active", "false"), ("reason", "left the ministry")]).await;
     assert_eq!(r.status, 303);
     assert_eq!(hers.get("/dashboard/overview").await.status, 303);
