@@ -29,14 +29,19 @@ pub struct RegionalReport {
     pub countries: Vec<CountryAggregate>,
 }
 
-/// Every country's aggregates for `year`: `range` is the year's days up to today in UTC,
-/// and each country counts its own days (up to its own today, cut at its local midnight).
-pub fn report(conn: &mut PgConnection, year: i32, range: DateRange, now: DateTime<Utc>) -> AnalyticsResult<RegionalReport> {
+/// Every country's aggregates for `year` at `now`: each country counts its own days (up to
+/// its own today, cut at its local midnight); the report's `period` is the longest of them
+/// (the country furthest east), or the year up to today in UTC without any country.
+pub fn report(conn: &mut PgConnection, year: i32, now: DateTime<Utc>) -> AnalyticsResult<RegionalReport> {
     let mut countries = Vec::new();
+    let mut period: Option<DateRange> = None;
     for c in Country::all(conn)? {
         let zone = c.zone()?;
         let own = report_period(Some(year), None, None, today_in(zone, now), zone)?;
         let range = own.range;
+        if period.is_none_or(|p| range.to > p.to) {
+            period = Some(range);
+        }
         let request = AvailabilityRequest { country: c.code.clone(), region_id: None, range, partial: own.partial, group_by: None };
         let r = availability::report(conn, &request, Source::Aggregates)?;
         let (facilities, _) = Facility::page(conn, &FacilityFilter { country_code: Some(c.code.clone()), ..Default::default() }, 0, i64::MAX)?;
@@ -49,5 +54,9 @@ pub fn report(conn: &mut PgConnection, year: i32, range: DateRange, now: DateTim
             dispensing_facilities: dispensing,
         });
     }
-    Ok(RegionalReport { year, period: range, countries })
+    let period = match period {
+        Some(p) => p,
+        None => report_period(Some(year), None, None, now.date_naive(), crate::domain::period::Tz::UTC)?.range,
+    };
+    Ok(RegionalReport { year, period, countries })
 }

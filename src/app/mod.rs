@@ -17,6 +17,7 @@ pub mod flags;
 pub mod frame;
 pub mod policy;
 pub mod reference;
+pub mod regional;
 pub mod stock;
 pub mod supply;
 

@@ -10,8 +10,7 @@ use crate::analytics::{self, availability::AvailabilityRequest};
 use crate::app;
 use crate::app::error::{AppResult, DomainError};
 use crate::auth::Caller;
-use crate::db::reports::flows::DateRange;
-use crate::domain::period::{Tz, today_in};
+use crate::domain::period::today_in;
 use crate::extract::QueryParams;
 use crate::state::AppState;
 use crate::views::analytics::{
@@ -144,19 +143,13 @@ async fn get_mass_balance(state: web::Data<AppState>, caller: Caller, query: Que
 
 /// Per-country aggregates of the Central Asia bloc for a year; nothing below country level.
 /// On the regional exchange hub (`TAROZI_HUB`), the packages the countries sent: per
-/// country and ended month, the package in force or that it is missing or withheld.
+/// country and month of the year that has ended in every member's zone, the package in
+/// force or that it is missing or withheld.
 #[utoipa::path(tag = "analytics", params(RegionalQuery), responses((status = 200, body = RegionalReport)))]
 #[get("/analytics/regional")]
 async fn get_regional(state: web::Data<AppState>, _caller: Caller, query: QueryParams<RegionalQuery>) -> AppResult<HttpResponse> {
     let year = query.0.year;
-    let now = Utc::now();
-    let today = now.date_naive();
-    let range: DateRange = analytics::report_range(Some(year), None, None, today, Tz::UTC)?;
-    if state.settings.hub {
-        // The hub holds no national rows: the view is what the countries sent.
-        let countries = app::run(&state.pool, move |conn| app::exchange::regional::report(conn, year, today)).await?;
-        return Ok(HttpResponse::Ok().json(RegionalReport::from_hub(year, &range, &countries)));
-    }
-    let report = app::run(&state.pool, move |conn| Ok(analytics::regional::report(conn, year, range, now)?)).await?;
+    let hub = state.settings.hub;
+    let report = app::run(&state.pool, move |conn| app::regional::report(conn, hub, Some(year), Utc::now())).await?;
     Ok(HttpResponse::Ok().json(RegionalReport::from(&report)))
 }

@@ -24,11 +24,13 @@ use crate::db::models::reporting_period::ReportingPeriod;
 use crate::db::reports::flows::{DateRange, Source};
 use crate::domain::decimal::Decimal;
 use crate::domain::ids::{FacilityId, RegionId};
-use crate::domain::period::{Month, local_midnight};
+use crate::domain::period::{Month, local_day, local_midnight};
 use crate::domain::suppression;
 
-/// The version of the package schema this build writes and reads.
-pub const SCHEMA_VERSION: i32 = 1;
+/// The version of the package schema this build writes and reads. Version 2 added
+/// `incomplete`, `band_provisional` and `missing_substances` to every area's figures (a
+/// version 1 package could not say that an S-DDD total left a basket substance out).
+pub const SCHEMA_VERSION: i32 = 2;
 
 /// A count of people or facilities: `value` is `null` with `suppressed: true` for a small
 /// cell (1 to 4) and for the cells suppressed with it so that none can be derived from a total.
@@ -73,6 +75,25 @@ pub struct AreaFigures {
     pub dispensed_me_mg_per_capita: Option<Decimal>,
     /// Adequacy band of `sddd_per_million_per_day`.
     pub band: Option<String>,
+    /// The band is provisional: the S-DDD total is `incomplete` (version 2; `false` when
+    /// reading a version 1 package kept on the hub).
+    #[serde(default)]
+    pub band_provisional: bool,
+    /// A basket substance consumed in the month has no S-DDD configured: the S-DDD total
+    /// leaves it out, so it is a lower bound, never the figure (version 2).
+    #[serde(default)]
+    pub incomplete: bool,
+    /// The basket substances left out of the S-DDD total, with their consumption (version 2).
+    #[serde(default)]
+    pub missing_substances: Vec<MissingBasketSubstance>,
+}
+
+/// A basket substance consumed without an S-DDD, left out of the S-DDD total.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MissingBasketSubstance {
+    pub inn: String,
+    pub consumption_mg_base: Decimal,
 }
 
 impl From<&AreaMetrics> for AreaFigures {
@@ -85,6 +106,13 @@ impl From<&AreaMetrics> for AreaFigures {
             dispensed_sddd_per_million_per_day: m.dispensed_sddd_per_million_per_day.clone(),
             dispensed_me_mg_per_capita: m.dispensed_me_mg_per_capita.clone(),
             band: m.band.as_ref().map(|b| b.code.clone()),
+            band_provisional: m.band.is_some() && m.incomplete,
+            incomplete: m.incomplete,
+            missing_substances: m
+                .missing_substances
+                .iter()
+                .map(|(inn, mg)| MissingBasketSubstance { inn: inn.clone(), consumption_mg_base: mg.clone() })
+                .collect(),
         }
     }
 }
@@ -222,13 +250,13 @@ pub struct FlagsSection {
     pub total: Count,
 }
 
-/// The month's package (schema version 1). Sections the country does not share are absent
+/// The month's package (schema version 2). Sections the country does not share are absent
 /// and listed in `withheld`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Package {
-    /// The version of this schema: 1.
-    #[schema(minimum = 1, maximum = 1)]
+    /// The version of this schema: 2.
+    #[schema(minimum = 2, maximum = 2)]
     pub schema_version: i32,
     /// ISO code of the sending country.
     pub country: String,
@@ -308,12 +336,14 @@ pub fn build(conn: &mut PgConnection, request: &BuildRequest) -> AnalyticsResult
     })
 }
 
-/// Distinct patients dispensed to in the month, per region and in the whole country.
+/// Distinct patients dispensed to in the month, per region and in the whole country: of
+/// the dispensings that count (`counted_dispensings`: a reversed dispensing names nobody),
+/// as every analytics figure reads them.
 fn patients(conn: &mut PgConnection, country: &str, month: Month) -> QueryResult<(BTreeMap<RegionId, i64>, i64)> {
     use diesel::dsl::sql;
     use diesel::sql_types::BigInt;
 
-    use crate::db::schema::dispensings as d;
+    use crate::db::views_schema::counted_dispensings as d;
     let zone = Country::zone_of(conn, country)?;
     let (from, to) = month.bounds(zone);
     let in_month = d::table.filter(d::country_code.eq(country)).filter(d::dispensed_at.ge(from)).filter(d::dispensed_at.lt(to));
@@ -379,7 +409,9 @@ fn reporting_section(conn: &mut PgConnection, request: &BuildRequest, regions: &
     let expected: Vec<&Facility> = facilities.iter().filter(|f| f.kind.is_retail() && f.licensed_on(request.month.first_day())).collect();
     let closed = ReportingPeriod::of_country(conn, &request.country, request.month.first_day())?;
     let due = request.month.due_by(request.grace_days);
-    let on_time = |facility_id: FacilityId| closed.iter().any(|c| c.facility_id == facility_id && c.closed_at.date_naive() <= due);
+    // On time: closed by the end of the due day at the country's local midnight, not UTC's.
+    let zone = Country::zone_of(conn, &request.country)?;
+    let on_time = |facility_id: FacilityId| closed.iter().any(|c| c.facility_id == facility_id && local_day(zone, c.closed_at) <= due);
     let in_region =
         |region_id: RegionId, timely: bool| expected.iter().filter(|f| f.region_id == region_id && (!timely || on_time(f.id))).count() as i64;
     let expected_cells: Vec<i64> = regions.iter().map(|r| in_region(r.id, false)).collect();

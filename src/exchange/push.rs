@@ -21,9 +21,10 @@ use sha2::{Digest, Sha256};
 use crate::db::DbPool;
 use crate::db::enums::{AuditAction, PushStatus, ResourceType};
 use crate::db::models::audit_event::{Actor, AuditEvent};
+use crate::db::models::country::Country;
 use crate::db::models::exchange::{ExchangePush, NewExchangePush};
 use crate::domain::ids::ExchangePushId;
-use crate::domain::period::Month;
+use crate::domain::period::{Month, Tz, today_in};
 use crate::exchange::package::{self, BuildRequest, SignedPackage};
 use crate::exchange::signing;
 
@@ -42,6 +43,9 @@ pub struct PushOptions {
     pub backoff: Duration,
     pub max_backoff: Duration,
     pub grace_days: i64,
+    /// The instant the push is judged at (whether the month is over, the package's
+    /// `generated_at`); `None`: the current time. Tests set it to a day's edge.
+    pub now: Option<DateTime<Utc>>,
 }
 
 impl PushOptions {
@@ -57,6 +61,7 @@ impl PushOptions {
             backoff: Duration::from_secs(2),
             max_backoff: Duration::from_secs(300),
             grace_days,
+            now: None,
         }
     }
 }
@@ -77,7 +82,9 @@ pub struct PushOutcome {
 
 /// The package of the month, prepared once per content: the recorded push to send.
 fn prepare(conn: &mut PgConnection, key: &SigningKey, options: &PushOptions, now: DateTime<Utc>) -> anyhow::Result<ExchangePush> {
-    let today = now.date_naive();
+    // The month is the country's: it is over once its last day has ended at home.
+    let zone = Country::zone_of(conn, &options.country)?;
+    let today = today_in(zone, now);
     if !options.month.has_ended(today) {
         bail!("{} has not ended yet; a month is pushed once it is over", package::month_text(options.month));
     }
@@ -233,7 +240,8 @@ async fn record(pool: &DbPool, push: &ExchangePush, status: PushStatus, error: O
 /// hub refuses it, or the attempts run out; the outcome is recorded either way.
 pub async fn push(pool: &DbPool, key: &SigningKey, options: &PushOptions) -> anyhow::Result<PushOutcome> {
     let (k, o) = (key.clone(), options.clone());
-    let push = blocking(pool, move |conn| prepare(conn, &k, &o, Utc::now())).await?;
+    let now = options.now.unwrap_or_else(Utc::now);
+    let push = blocking(pool, move |conn| prepare(conn, &k, &o, now)).await?;
     let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().context("the HTTP client")?;
     let mut token = None;
     let mut wait = options.backoff;
@@ -260,11 +268,16 @@ pub async fn push(pool: &DbPool, key: &SigningKey, options: &PushOptions) -> any
     }
 }
 
-/// The month a scheduled push sends on `today`: the previous month, once its reporting
-/// grace period is over.
+/// The month a scheduled push sends on `today` (the country's local date): the previous
+/// month, once its reporting grace period is over.
 pub fn scheduled_month(today: NaiveDate, grace_days: i64) -> Option<Month> {
     let previous = Month::of(Month::of(today).first_day() - chrono::Duration::days(1));
     (today > previous.due_by(grace_days)).then_some(previous)
+}
+
+/// [`scheduled_month`] at the instant `now` for a country in `zone`: its days, not UTC's.
+pub fn scheduled_month_at(zone: Tz, now: DateTime<Utc>, grace_days: i64) -> Option<Month> {
+    scheduled_month(today_in(zone, now), grace_days)
 }
 
 /// Pushes the previous month once its grace period is over, checking every `interval`
@@ -275,7 +288,16 @@ pub fn spawn_scheduled_push(pool: DbPool, key: SigningKey, settings: crate::conf
         let mut ticker = tokio::time::interval(interval);
         loop {
             ticker.tick().await;
-            let Some(month) = scheduled_month(Utc::now().date_naive(), grace_days) else { continue };
+            // The country's today, not UTC's: its months end at its local midnight.
+            let country = settings.country.to_ascii_uppercase();
+            let zone = match blocking(&pool, move |conn| Ok(Country::zone_of(conn, &country)?)).await {
+                Ok(zone) => zone,
+                Err(e) => {
+                    tracing::error!(error = ?e, "scheduled exchange push: the country's time zone");
+                    continue;
+                }
+            };
+            let Some(month) = scheduled_month_at(zone, Utc::now(), grace_days) else { continue };
             let (country, m) = (settings.country.clone(), month.first_day());
             let delivered = blocking(&pool, move |conn| {
                 Ok(ExchangePush::latest_of_month(conn, &country, m)?.is_some_and(|p| p.status == PushStatus::Delivered.as_str()))
@@ -303,5 +325,17 @@ mod tests {
         // March ends on the 31st; with 10 grace days it is due by April 10.
         assert_eq!(scheduled_month(day(4, 10), 10), None);
         assert_eq!(scheduled_month(day(4, 11), 10), Month::parse("2026-03"));
+    }
+
+    #[test]
+    fn the_scheduled_push_waits_for_the_grace_period_on_the_countrys_days() {
+        use chrono::TimeZone;
+        let bishkek: Tz = "Asia/Bishkek".parse().unwrap();
+        // 10 April 19:00 UTC is 11 April 01:00 in Bishkek (UTC+6): March's grace is over there.
+        let evening = Utc.with_ymd_and_hms(2026, 4, 10, 19, 0, 0).unwrap();
+        assert_eq!(scheduled_month_at(bishkek, evening, 10), Month::parse("2026-03"));
+        assert_eq!(scheduled_month_at(Tz::UTC, evening, 10), None);
+        // 17:00 UTC is 23:00 on 10 April in Bishkek: not yet.
+        assert_eq!(scheduled_month_at(bishkek, Utc.with_ymd_and_hms(2026, 4, 10, 17, 0, 0).unwrap(), 10), None);
     }
 }

@@ -99,7 +99,7 @@ mod tests {
 
     fn package() -> Package {
         Package {
-            schema_version: 1,
+            schema_version: crate::exchange::package::SCHEMA_VERSION,
             country: "KG".into(),
             month: "2026-03".into(),
             sequence: 7,

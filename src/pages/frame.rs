@@ -192,6 +192,7 @@ const NAV: &[(&str, &str, &str)] = &[
     ("/dashboard/rules", "nav-rules", "list_rules"),
     ("/dashboard/facility", "nav-facility", "close_reporting_period"),
     ("/dashboard/regional", "nav-regional", "get_regional"),
+    ("/dashboard/exchange", "nav-exchange", "put_exchange_policy"),
     ("/dashboard/users", "nav-users", "list_users"),
     ("/dashboard/account", "nav-account", "change_password"),
 ];

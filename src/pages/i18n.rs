@@ -200,7 +200,8 @@ mod tests {
         fn values<T: Copy>(all: &[T], text: fn(T) -> &'static str) -> Vec<&'static str> {
             all.iter().map(|v| text(*v)).collect()
         }
-        let vocabularies: [(&str, Vec<&str>); 11] = [
+        use crate::views::exchange::ExchangeMonthStatus;
+        let vocabularies: [(&str, Vec<&str>); 13] = [
             ("kind", values(StockEventKind::ALL, StockEventKind::as_str)),
             ("indication", values(Indication::ALL, Indication::as_str)),
             ("severity", values(Severity::ALL, Severity::as_str)),
@@ -212,6 +213,8 @@ mod tests {
             ("action", values(FlagEventAction::ALL, FlagEventAction::as_str)),
             ("visibility", values(CommentVisibility::ALL, CommentVisibility::as_str)),
             ("record", values(RecordStatus::ALL, RecordStatus::as_str)),
+            ("exchange-section", values(ExchangeSection::ALL, ExchangeSection::as_str)),
+            ("exchange-status", values(ExchangeMonthStatus::ALL, ExchangeMonthStatus::as_str)),
         ];
         for lang in languages() {
             let keys = catalogue(lang);

@@ -13,6 +13,7 @@
 pub mod account;
 pub mod admin;
 pub mod chart;
+pub mod exchange;
 pub mod flags;
 pub mod frame;
 pub mod i18n;
@@ -86,6 +87,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
                 .configure(flags::configure)
                 .configure(pharmacy::configure)
                 .configure(regional::configure)
+                .configure(exchange::configure)
                 .configure(admin::configure),
         );
 }

@@ -1143,15 +1143,18 @@ impl From<&incb::FormA> for FormA {
     }
 }
 
-impl RegionalReport {
-    /// The hub's regional view: what the countries sent for `year`.
-    pub fn from_hub(year: i32, period: &DateRange, countries: &[crate::app::exchange::regional::CountryMonths]) -> Self {
-        RegionalReport {
-            year,
-            period: period.into(),
-            source: RegionalSource::Packages,
-            countries: Vec::new(),
-            exchange: countries.iter().map(crate::views::exchange::CountryExchangeView::from).collect(),
+impl From<&crate::app::regional::RegionalView> for RegionalReport {
+    fn from(r: &crate::app::regional::RegionalView) -> Self {
+        use crate::app::regional::Source;
+        match &r.source {
+            Source::Database(report) => RegionalReport::from(report),
+            Source::Hub(h) => RegionalReport {
+                year: r.year,
+                period: (&h.period).into(),
+                source: RegionalSource::Packages,
+                countries: Vec::new(),
+                exchange: h.countries.iter().map(crate::views::exchange::CountryExchangeView::from).collect(),
+            },
         }
     }
 }

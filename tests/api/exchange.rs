@@ -24,7 +24,7 @@ use tarozi::exchange::push::{PushOptions, push};
 use tarozi::exchange::signing;
 
 use crate::analytics::at;
-use crate::helpers::{Facility, TEST_PASSWORD, TestApp, TestUser, test_password_hash, test_settings};
+use crate::helpers::{Facility, TEST_PASSWORD, TestApp, TestUser, WebSession, csrf_of, field_of, test_password_hash, test_settings};
 
 const EXCHANGE_USER: &str = "kg-exchange";
 
@@ -41,10 +41,24 @@ struct Kg {
     regulator: TestUser,
     chuy_pharmacy: Facility,
     chuy_user: TestUser,
+    osh_pharmacy: Facility,
+    osh_user: TestUser,
+    naryn: i64,
     morphine: i64,
+    /// The ids of Chuy's six dispensings.
+    chuy_dispensings: Vec<i64>,
 }
 
-async fn dispense(app: &TestApp, pharmacy: &Facility, user: &TestUser, product: i64, patients: std::ops::Range<i64>, units: i64, day: u32) {
+/// Dispenses `units` to each patient of `patients` on `day` of March 2024; the records' ids.
+async fn dispense(
+    app: &TestApp,
+    pharmacy: &Facility,
+    user: &TestUser,
+    product: i64,
+    patients: std::ops::Range<i64>,
+    units: i64,
+    day: u32,
+) -> Vec<i64> {
     let records: Vec<Value> = patients
         .map(|p| {
             json!({
@@ -56,6 +70,7 @@ async fn dispense(app: &TestApp, pharmacy: &Facility, user: &TestUser, product: 
         .collect();
     let r = app.post(&format!("/api/v1/facilities/{}/dispensings", pharmacy.id), user, json!({"records": records})).await.expect(200);
     assert_eq!(r.body["rejected"], 0, "{}", r.text);
+    r.body["results"].as_array().unwrap().iter().map(|x| x["id"].as_i64().unwrap()).collect()
 }
 
 /// The hub's `exchange` user of KG, with a token.
@@ -82,17 +97,36 @@ async fn kg() -> Kg {
     let (chuy_user, osh_user) = (app.facility_user(&chuy_pharmacy), app.facility_user(&osh_pharmacy));
     app.stock_up(&chuy_user, chuy_pharmacy.id, morphine, 6_200, at(2024, 3, 2)).await;
     app.stock_up(&osh_user, osh_pharmacy.id, morphine, 3_100, at(2024, 3, 2)).await;
-    dispense(&app, &chuy_pharmacy, &chuy_user, morphine, 0..6, 100, 10).await;
+    let chuy_dispensings = dispense(&app, &chuy_pharmacy, &chuy_user, morphine, 0..6, 100, 10).await;
     dispense(&app, &osh_pharmacy, &osh_user, morphine, 100..102, 50, 12).await;
     // Off by default: nothing shared until the regulator says so.
     let r = app.get("/api/v1/exchange/policy", &regulator).await.expect(200);
     assert_eq!((&r.body["policy"]["shared"], r.body["policy"]["withheld"].as_array().map(Vec::len)), (&json!([]), Some(5)));
     let r = app.put("/api/v1/exchange/policy", &regulator, json!({"shared": ["availability", "reporting", "access", "estimates"]})).await.expect(200);
     assert_eq!(r.body["policy"]["withheld"], json!(["flags"]));
-    Kg { app, ministry, regulator, chuy_pharmacy, chuy_user, morphine }
+    Kg { app, ministry, regulator, chuy_pharmacy, chuy_user, osh_pharmacy, osh_user, naryn, morphine, chuy_dispensings }
 }
 
-/// The hub's rows a country needs: its `exchange` user and its registered public key.
+/// What the hub's admin does for a country to join: creates its `exchange` credential and
+/// registers its public key, through the API. Registering the same key again is refused.
+async fn enrol_through_api(hub: &TestApp, key: &SigningKey) {
+    let admin = hub.admin();
+    let user = json!({"username": EXCHANGE_USER, "password": TEST_PASSWORD, "role": "exchange", "country_code": "KG"});
+    let r = hub.post("/api/v1/users", &admin, user).await.expect(201);
+    assert_eq!(r.body["user"]["role"], "exchange");
+    let body = json!({"country_code": "KG", "public_key": signing::public_key_hex(key)});
+    let r = hub.post("/api/v1/exchange/keys", &admin, body.clone()).await.expect(201);
+    assert_eq!(
+        (r.body["exchange_key"]["country_code"].as_str(), r.body["exchange_key"]["public_key"].as_str()),
+        (Some("KG"), Some(signing::public_key_hex(key).as_str()))
+    );
+    assert_eq!(hub.post("/api/v1/exchange/keys", &admin, body).await.expect(409).code(), "exchange_key_exists");
+    let r = hub.get("/api/v1/exchange/keys", &admin).await.expect(200);
+    assert_eq!(r.body["exchange_keys"].as_array().map(Vec::len), Some(1));
+}
+
+/// The hub's rows a country needs, written before the hub's server starts (for a hub that
+/// is down when the push begins): its `exchange` user and its registered public key.
 fn enrol(conn: &mut PgConnection, key: &SigningKey) {
     use tarozi::db::models::user::{NewUser, User};
     User::create(
@@ -129,8 +163,8 @@ fn region<'a>(list: &'a Value, name: &str) -> &'a Value {
 async fn the_hub_shows_exactly_the_figures_of_kgs_own_availability_report() {
     let kg = kg().await;
     let key = signing::generate();
-    let k = key.clone();
-    let hub = TestApp::spawn_on(settings(true), "127.0.0.1:0", move |conn| enrol(conn, &k)).await;
+    let hub = TestApp::spawn_with(settings(true)).await;
+    enrol_through_api(&hub, &key).await;
 
     let outcome = push(&kg.app.shared.state.pool, &key, &options(&hub)).await.unwrap();
     assert_eq!(outcome.status, PushStatus::Delivered, "{}", outcome.answer);
@@ -202,6 +236,22 @@ async fn the_hub_shows_exactly_the_figures_of_kgs_own_availability_report() {
         assert!(!text.contains(word), "{word} in {text}");
     }
 
+    // The sections as shared: reporting (nobody closed March; one pharmacy each in Chuy and
+    // Osh, small cells, and so their total), estimates of 2024; flags withheld, so absent.
+    let package = &march["package"];
+    assert_eq!((&package["shared"], &package["withheld"]), (&json!(["availability", "reporting", "access", "estimates"]), &json!(["flags"])));
+    assert_eq!(package["flags"], Value::Null);
+    let reporting = &package["reporting"];
+    assert_eq!(reporting["grace_days"], 10);
+    assert_eq!(region(&reporting["regions"], "Osh")["facilities"], suppressed);
+    assert_eq!(region(&reporting["regions"], "Chuy")["facilities"], suppressed);
+    assert_eq!(region(&reporting["regions"], "Naryn")["facilities"], json!({"value": 0, "suppressed": false}));
+    assert_eq!(reporting["total"]["facilities"], suppressed);
+    assert_eq!(reporting["total"]["closed_on_time"], json!({"value": 0, "suppressed": false}));
+    assert_eq!(reporting["total"]["completeness_pct"], Value::Null);
+    assert_eq!(package["estimates"]["year"], 2024);
+    assert_eq!(package["schema_version"], 2);
+
     // Pushing the unchanged month again re-sends the same package: no duplicate.
     let again = push(&kg.app.shared.state.pool, &key, &options(&hub)).await.unwrap();
     assert_eq!((again.status, again.sequence, again.replayed), (PushStatus::Delivered, 1, true));
@@ -221,15 +271,14 @@ async fn the_hub_shows_exactly_the_figures_of_kgs_own_availability_report() {
     assert_eq!((march["sequence"].as_i64(), march["superseded_versions"].as_i64()), (Some(2), Some(1)));
     // 7 000 + 1 000 mg dispensed.
     assert_eq!(march["package"]["availability"]["total"]["dispensed_mg_base"], json!(8000));
-    let _ = &kg.regulator;
 }
 
 #[actix_web::test]
 async fn the_hub_refuses_a_changed_number_a_facility_id_an_unknown_key_another_country_and_an_old_sequence() {
     let kg = kg().await;
     let key = signing::generate();
-    let k = key.clone();
-    let hub = TestApp::spawn_on(settings(true), "127.0.0.1:0", move |conn| enrol(conn, &k)).await;
+    let hub = TestApp::spawn_with(settings(true)).await;
+    enrol_through_api(&hub, &key).await;
     assert_eq!(push(&kg.app.shared.state.pool, &key, &options(&hub)).await.unwrap().status, PushStatus::Delivered);
     let envelope = last_envelope(&kg.app);
     let exchange = exchange_user(&hub);
@@ -332,4 +381,214 @@ async fn a_push_while_the_hub_is_down_succeeds_on_retry_without_a_duplicate() {
     let again = push(&kg.app.shared.state.pool, &key, &o).await.unwrap();
     assert_eq!((again.status, again.sequence, again.replayed), (PushStatus::Delivered, outcome.sequence, true));
     assert_eq!(packages_on(&hub).len(), 1);
+}
+
+/// The rows of a CSV download, each as (column → value).
+fn csv_rows(text: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let headers: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
+    reader.records().map(|r| headers.iter().cloned().zip(r.unwrap().iter().map(str::to_owned)).collect()).collect()
+}
+
+/// A JSON number (or string) as the CSV writes it: every digit, no exponent.
+fn plain(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+#[actix_web::test]
+async fn the_hubs_regional_page_shows_kgs_own_figures_and_marks_missing_months_and_withheld_sections() {
+    let kg = kg().await;
+    // Codeine, a basket substance without an S-DDD, reaches Osh in March: KG's S-DDD total
+    // leaves it out and says so (incomplete, band provisional), and so must the package.
+    let codeine = kg
+        .app
+        .labelled_product("codeine", "Codeine phosphate 30 mg tablet", "22.101", Some(("30", "codeine phosphate hemihydrate")), "tablet", "tablet")
+        .await;
+    kg.app.stock_up(&kg.osh_user, kg.osh_pharmacy.id, codeine, 5_000, at(2024, 3, 3)).await;
+    // One of Chuy's six dispensings was keyed for the wrong patient and reversed: 7 patients.
+    let reversed = kg.chuy_dispensings[0];
+    kg.app.post(&format!("/api/v1/stock-events/{reversed}/reversal"), &kg.chuy_user, json!({"reason": "wrong patient"})).await.expect(201);
+
+    let key = signing::generate();
+    let hub = TestApp::spawn_with(settings(true)).await;
+    enrol_through_api(&hub, &key).await;
+    assert_eq!(push(&kg.app.shared.state.pool, &key, &options(&hub)).await.unwrap().status, PushStatus::Delivered);
+
+    let own = kg.app.get("/api/v1/analytics/availability?country=KG&from=2024-03-01&to=2024-03-31", &kg.ministry).await.expect(200).body;
+    assert_eq!((&own["total"]["incomplete"], &own["total"]["band_provisional"]), (&json!(true), &json!(true)), "{}", own["total"]);
+    assert_eq!(own["total"]["missing_substances"], json!([{"inn": "codeine", "consumption_mg_base": 110505}]));
+
+    // The API: the package carries the incompleteness, and the reversed dispensing names nobody.
+    let view = hub.get("/api/v1/analytics/regional?year=2024", &hub.regional()).await.expect(200).body;
+    let kg_view = view["exchange"].as_array().unwrap().iter().find(|c| c["country"] == "KG").unwrap();
+    let march = kg_view["months"].as_array().unwrap().iter().find(|m| m["month"] == "2024-03").unwrap();
+    let a = &march["package"]["availability"];
+    for f in ["incomplete", "band_provisional", "missing_substances", "band", "sddd_per_million_per_day", "consumption_mg_base"] {
+        assert_eq!(a["total"][f], own["total"][f], "total {f}");
+    }
+    assert_eq!(region(&a["regions"], "Osh")["figures"]["incomplete"], true);
+    assert_eq!(region(&a["regions"], "Chuy")["figures"]["incomplete"], false, "no codeine in Chuy");
+    assert_eq!(a["patients"], json!({"value": 7, "suppressed": false}), "the reversed dispensing's patient is not counted");
+
+    // The page, signed in through the login form as the hub's regional user.
+    let session = WebSession::signed_in(&hub, &hub.regional()).await;
+    let page = session.get("/dashboard/regional?year=2024").await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(page.text.contains("the figures are those of the packages the countries sent"), "{}", page.text);
+    assert!(page.text.contains("data-chart=\"months\""));
+    let csv = session.get("/dashboard/regional.csv?year=2024&table=months").await;
+    assert_eq!(csv.status, 200);
+    let rows = csv_rows(&csv.text);
+    let row = |month: &str| {
+        rows.iter().find(|r| r["country"] == "Kyrgyzstan" && r["month"] == month).unwrap_or_else(|| panic!("no {month} in {}", csv.text))
+    };
+    // Exactly KG's own figures for March, from its own availability report.
+    let m = row("2024-03");
+    for f in ["consumption_mg_base", "sddd_per_million_per_day", "me_mg_per_capita", "band"] {
+        assert_eq!(m[f], plain(&own["total"][f]), "{f}");
+    }
+    assert_eq!((m["status"].as_str(), m["withheld"].as_str()), ("partial", "flags"));
+    assert_eq!(m["sddd_missing_substances"], "codeine:110505");
+    assert_eq!(m["sequence"], "1");
+    // April was never sent: missing, no figures.
+    let april = row("2024-04");
+    assert_eq!((april["status"].as_str(), april["consumption_mg_base"].as_str(), april["sequence"].as_str()), ("missing", "", ""));
+    assert_eq!(rows.iter().filter(|r| r["country"] == "Kyrgyzstan").count(), 12);
+    // Per country: what was received, what is missing, which sections were withheld.
+    let coverage = csv_rows(&session.get("/dashboard/regional.csv?year=2024&table=coverage").await.text);
+    let kg_line = coverage.iter().find(|r| r["country"] == "Kyrgyzstan").unwrap();
+    assert_eq!((kg_line["received"].as_str(), kg_line["withheld_months"].as_str()), ("1", "2024-03:flags"));
+    assert!(kg_line["missing_months"].starts_with("2024-01;2024-02;2024-04;"), "{}", kg_line["missing_months"]);
+    // And the page says so in words, beside the same rows.
+    for words in ["received, sections withheld", "2024-03: flag counts", "missing", "(provisional)", "codeine: 110,505 mg base without an S-DDD"] {
+        assert!(page.text.contains(words), "{words} not on the page");
+    }
+    let link = page.text.split("class=\"csv\" href=\"").nth(1).and_then(|x| x.split('"').next()).unwrap_or_default();
+    assert!(link.starts_with("/dashboard/regional.csv?year=2024") && link.ends_with("table=months"), "the CSV link of the table: {link}");
+    // The regional user sees nothing else on the hub.
+    assert_eq!(session.get("/dashboard/exchange").await.status, 403);
+}
+
+#[actix_web::test]
+async fn a_month_is_over_and_closed_on_time_on_kgs_own_days_not_on_utcs() {
+    let kg = kg().await;
+    let key = signing::generate();
+    let hub = TestApp::spawn_with(settings(true)).await;
+    enrol_through_api(&hub, &key).await;
+
+    // 31 March 2024 19:00 UTC is 1 April 01:00 in Bishkek (UTC+6): March is over at home.
+    let mut early = options(&hub);
+    early.now = Some(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2024, 3, 31, 19, 0, 0).unwrap());
+    let outcome = push(&kg.app.shared.state.pool, &key, &early).await.unwrap();
+    assert_eq!((outcome.status, outcome.sequence), (PushStatus::Delivered, 1), "{}", outcome.answer);
+    // An hour before Bishkek's midnight it is not.
+    let mut too_early = options(&hub);
+    too_early.now = Some(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2024, 3, 31, 17, 0, 0).unwrap());
+    let refused = push(&kg.app.shared.state.pool, &key, &too_early).await.unwrap_err();
+    assert!(refused.to_string().contains("has not ended"), "{refused}");
+
+    // Ten Naryn pharmacies close March with a zero report; March is due by 10 April (10
+    // grace days). Five closed at 17:00 UTC on 10 April (23:00 in Bishkek, on time), five at
+    // 20:00 UTC (02:00 on 11 April in Bishkek: late, though still 10 April in UTC). The API
+    // stamps a closing with the server's time, so these past closings are written directly.
+    for i in 0..10 {
+        use tarozi::db::models::reporting_period::ReportingPeriod;
+        let pharmacy = kg.app.facility(kg.naryn, FacilityKind::Pharmacy, &format!("Naryn pharmacy {i}")).await;
+        let hour = if i < 5 { 17 } else { 20 };
+        let closed_at = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2024, 4, 10, hour, 0, 0).unwrap();
+        let row = ReportingPeriod {
+            facility_id: tarozi::domain::ids::FacilityId(pharmacy.id),
+            period: chrono::NaiveDate::from_ymd_opt(2024, 3, 1).unwrap(),
+            country_code: "KG".into(),
+            zero_report: true,
+            dispensing_count: 0,
+            closed_at,
+            closed_by: None,
+        };
+        ReportingPeriod::close(&mut kg.app.conn(), &row).unwrap();
+    }
+    let outcome = push(&kg.app.shared.state.pool, &key, &options(&hub)).await.unwrap();
+    assert_eq!((outcome.status, outcome.sequence), (PushStatus::Delivered, 2), "{}", outcome.answer);
+    let view = hub.get("/api/v1/analytics/regional?year=2024", &hub.regional()).await.expect(200).body;
+    let kg_view = view["exchange"].as_array().unwrap().iter().find(|c| c["country"] == "KG").unwrap();
+    let march = kg_view["months"].as_array().unwrap().iter().find(|m| m["month"] == "2024-03").unwrap();
+    let reporting = &march["package"]["reporting"];
+    assert_eq!(region(&reporting["regions"], "Naryn")["closed_on_time"], json!({"value": 5, "suppressed": false}), "{reporting}");
+    assert_eq!(reporting["total"]["closed_on_time"], json!({"value": 5, "suppressed": false}));
+}
+
+async fn policy_audits(app: &TestApp, user: &TestUser) -> Value {
+    app.get("/api/v1/audit-events?action=put_exchange_policy", user).await.expect(200).body
+}
+
+#[actix_web::test]
+async fn the_regulator_sets_the_sharing_policy_through_the_dashboard_form() {
+    let app = TestApp::spawn_with(settings(false)).await;
+    let regulator = app.regulator("KG");
+    let session = WebSession::signed_in(&app, &regulator).await;
+    let page = session.get("/dashboard/exchange").await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(page.text.contains("href=\"/dashboard/exchange\""), "the navigation links the page");
+    assert!(page.text.contains("No policy has been set yet: nothing is shared."));
+    assert!(!page.text.contains(" checked"), "off by default");
+    let (token, idem) = (csrf_of(&page.text), field_of(&page.text, "idem"));
+    let form = [("csrf", token.as_str()), ("idem", idem.as_str()), ("shared", "flags"), ("shared", "availability")];
+    let r = session.post_form("/dashboard/exchange/policy", &form).await;
+    assert_eq!((r.status, r.header("location").as_deref()), (303, Some("/dashboard/exchange")), "{}", r.text);
+    // The API reads what the form set.
+    let policy = app.get("/api/v1/exchange/policy", &regulator).await.expect(200).body;
+    assert_eq!(policy["policy"]["shared"], json!(["availability", "flags"]));
+    assert_eq!(policy["policy"]["withheld"], json!(["reporting", "access", "estimates"]));
+    assert_eq!(policy["policy"]["updated_by"], regulator.id);
+    let page = session.get("/dashboard/exchange").await;
+    assert!(page.text.contains("The sharing policy was saved."));
+    assert!(page.text.contains("value=\"availability\" checked") && page.text.contains("value=\"flags\" checked"));
+    assert!(!page.text.contains("value=\"reporting\" checked"));
+    // Audited once, as the API's command audits it; the same form again is a replay.
+    let a = policy_audits(&app, &regulator).await;
+    assert_eq!(a["meta"]["total"], 1, "{a}");
+    assert_eq!(a["audit_events"][0]["details"]["shared"], json!(["availability", "flags"]));
+    assert_eq!(session.post_form("/dashboard/exchange/policy", &form).await.status, 303);
+    assert_eq!(policy_audits(&app, &regulator).await["meta"]["total"], 1, "a replay writes nothing");
+
+    // Without the session's token: refused, nothing changed.
+    let r = session.post_form("/dashboard/exchange/policy", &[("idem", "other1"), ("shared", "reporting")]).await;
+    assert_eq!(r.status, 403);
+    let r = session.post_form("/dashboard/exchange/policy", &[("csrf", &"0".repeat(64)), ("idem", "other2"), ("shared", "reporting")]).await;
+    assert_eq!(r.status, 403);
+    // A section the package does not have: the field named, nothing changed.
+    let r = session.post_form("/dashboard/exchange/policy", &[("csrf", &token), ("idem", "other3"), ("shared", "patients")]).await;
+    assert_eq!(r.status, 422);
+    assert!(r.text.contains("/shared/0"), "{}", r.text);
+    assert_eq!(app.get("/api/v1/exchange/policy", &regulator).await.expect(200).body["policy"]["shared"], json!(["availability", "flags"]));
+
+    // Emptying the form shares nothing again.
+    let r = session.post_form("/dashboard/exchange/policy", &[("csrf", &token), ("idem", "other4")]).await;
+    assert_eq!(r.status, 303);
+    assert_eq!(app.get("/api/v1/exchange/policy", &regulator).await.expect(200).body["policy"]["shared"], json!([]));
+
+    // The ministry may not: 403 on the page and on the form, even with its own valid token.
+    let ministry = app.ministry("KG");
+    let m = WebSession::signed_in(&app, &ministry).await;
+    let overview = m.get("/dashboard/overview").await;
+    assert!(!overview.text.contains("href=\"/dashboard/exchange\""), "no link for a role the policy refuses");
+    assert_eq!(m.get("/dashboard/exchange").await.status, 403);
+    let r = m.post_form("/dashboard/exchange/policy", &[("csrf", &csrf_of(&overview.text)), ("idem", "m1"), ("shared", "flags")]).await;
+    assert_eq!(r.status, 403);
+    assert_eq!(app.get("/api/v1/exchange/policy", &regulator).await.expect(200).body["policy"]["shared"], json!([]));
+
+    // In Russian.
+    let r = session.post_form("/dashboard/language", &[("csrf", &token), ("language", "ru"), ("back", "/dashboard/exchange")]).await;
+    assert_eq!(r.status, 303);
+    let ru = session.get("/dashboard/exchange").await;
+    assert_eq!(ru.status, 200);
+    assert!(
+        ru.text.contains("<html lang=\"ru\">") && ru.text.contains("Обмен с региональным узлом") && ru.text.contains("число сигналов"),
+        "{}",
+        ru.text
+    );
 }

@@ -19,6 +19,7 @@ const PAGES: &[(&str, &str)] = &[
     ("/dashboard/facility/dispensings-template.csv", "record_dispensings"),
     ("/dashboard/regional", "get_regional"),
     ("/dashboard/regional.csv", "get_regional"),
+    ("/dashboard/exchange", "get_exchange_policy"),
     ("/dashboard/account", "change_password"),
     ("/dashboard/users", "list_users"),
 ];

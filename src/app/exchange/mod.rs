@@ -1,8 +1,8 @@
 //! The regional exchange's use cases. National side: the regulator's sharing policy
 //! (`put_policy`, `policy_of`). Hub side: the admin registers a country's public key
-//! (`register_key`), the hub receives signed packages (`receive_package`), and the
-//! regional view reads the received packages (`regional`), for the JSON API and the pages
-//! alike. Building, signing and pushing packages is `crate::exchange`.
+//! (`register_key`), the hub receives signed packages (`receive_package`), and the hub's
+//! regional view reads the received packages (`regional`; the API and the pages reach it
+//! through `app::regional`). Building, signing and pushing packages is `crate::exchange`.
 
 pub mod put_policy;
 pub mod receive_package;

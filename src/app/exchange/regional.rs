@@ -54,7 +54,8 @@ pub fn ended_months(year: i32, today: NaiveDate) -> Vec<Month> {
     out
 }
 
-/// Every country's months of `year` as received by the hub.
+/// Every country's months of `year` as received by the hub; `today` is the hub's (the
+/// earliest local date of the members, `app::regional::bloc_today`).
 pub fn report(conn: &mut PgConnection, year: i32, today: NaiveDate) -> AppResult<Vec<CountryMonths>> {
     let months = ended_months(year, today);
     let (Some(first), Some(last)) = (months.first(), months.last()) else {
