@@ -17,13 +17,14 @@ use crate::db::models::region::{Region, RegionPopulation, RegionPopulationGroup}
 use crate::db::reports::flows::{self, DateRange, DispensedRow, Source, SupplyRow};
 use crate::domain::availability::{Band, SubstanceAmount, band_of, metrics, period_population, round};
 use crate::domain::decimal::Decimal;
+use crate::domain::ids::{ProductId, RegionId, SubstanceId};
 use crate::domain::period::{Month, annualised, days_in_year_of};
 
 /// What to report on.
 #[derive(Debug, Clone)]
 pub struct AvailabilityRequest {
     pub country: String,
-    pub region_id: Option<i64>,
+    pub region_id: Option<RegionId>,
     /// The days counted (up to today when the period is not over).
     pub range: DateRange,
     /// The period asked for is not over: figures cover `range` only.
@@ -68,7 +69,7 @@ impl ReferenceValue {
 }
 
 /// The reference values a substance lacks (those of `[SdddMg, MeFactor]` not configured).
-fn missing_values(catalog: &Catalog, substance_id: i64) -> Vec<ReferenceValue> {
+fn missing_values(catalog: &Catalog, substance_id: SubstanceId) -> Vec<ReferenceValue> {
     let mut values = Vec::new();
     if catalog.sddd(substance_id).is_none() {
         values.push(ReferenceValue::SdddMg);
@@ -82,7 +83,7 @@ fn missing_values(catalog: &Catalog, substance_id: i64) -> Vec<ReferenceValue> {
 /// A substance left out of a rate for want of reference values.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MissingValue {
-    pub substance_id: i64,
+    pub substance_id: SubstanceId,
     pub inn: String,
     pub values: Vec<ReferenceValue>,
 }
@@ -118,7 +119,7 @@ pub struct AreaMetrics {
 
 #[derive(Debug, Clone)]
 pub struct SubstanceMetrics {
-    pub substance_id: i64,
+    pub substance_id: SubstanceId,
     pub inn: String,
     pub in_sddd_basket: bool,
     pub sddd_mg: Option<Decimal>,
@@ -134,7 +135,7 @@ pub struct SubstanceMetrics {
 
 #[derive(Debug, Clone)]
 pub struct RegionMetrics {
-    pub region_id: i64,
+    pub region_id: RegionId,
     pub name: String,
     /// Average population over the period; `None` without figures for its years.
     pub population: Option<Decimal>,
@@ -177,7 +178,7 @@ impl PopulationSource {
 #[derive(Debug, Clone)]
 pub struct AvailabilityReport {
     pub country: String,
-    pub region_id: Option<i64>,
+    pub region_id: Option<RegionId>,
     /// The days counted.
     pub period: DateRange,
     /// The period asked for is not over: `period` ends today, and per-capita figures are
@@ -198,7 +199,7 @@ pub struct AvailabilityReport {
 }
 
 /// Base mg per substance: (consumption, dispensed).
-type Amounts = BTreeMap<i64, (BigDecimal, BigDecimal)>;
+type Amounts = BTreeMap<SubstanceId, (BigDecimal, BigDecimal)>;
 
 pub fn bands(conn: &mut PgConnection) -> QueryResult<Vec<Band>> {
     use crate::db::schema::adequacy_bands as b;
@@ -208,9 +209,9 @@ pub fn bands(conn: &mut PgConnection) -> QueryResult<Vec<Band>> {
 
 /// Units per product: (consumption, dispensed). Summed as integers, converted to base mass
 /// once per product.
-type Units = BTreeMap<i64, (i64, i64)>;
+type Units = BTreeMap<ProductId, (i64, i64)>;
 
-fn add(units: &mut Units, product_id: i64, consumption: i64, dispensed: i64) {
+fn add(units: &mut Units, product_id: ProductId, consumption: i64, dispensed: i64) {
     let entry = units.entry(product_id).or_default();
     entry.0 += consumption;
     entry.1 += dispensed;
@@ -248,7 +249,7 @@ fn area(
     consumption_known: bool,
     basket_only: bool,
 ) -> AreaMetrics {
-    let amount = |s: i64, mg: &BigDecimal| SubstanceAmount {
+    let amount = |s: SubstanceId, mg: &BigDecimal| SubstanceAmount {
         substance_id: s,
         mg: mg.clone(),
         sddd_mg: catalog.sddd(s),
@@ -293,13 +294,13 @@ fn area(
 /// Population figures of the regions concerned.
 struct Populations {
     regions: Vec<Region>,
-    totals: BTreeMap<i64, BTreeMap<i32, i64>>,
+    totals: BTreeMap<RegionId, BTreeMap<i32, i64>>,
     groups: Vec<RegionPopulationGroup>,
     country_figure: i64,
 }
 
 impl Populations {
-    fn load(conn: &mut PgConnection, country: &Country, only: Option<i64>) -> AnalyticsResult<Populations> {
+    fn load(conn: &mut PgConnection, country: &Country, only: Option<RegionId>) -> AnalyticsResult<Populations> {
         let mut regions = Region::of_country(conn, &country.code)?;
         if let Some(id) = only {
             regions.retain(|r| r.id == id);
@@ -307,8 +308,8 @@ impl Populations {
                 return Err(AnalyticsError::RegionNotInCountry { country: country.code.clone(), region_id: id });
             }
         }
-        let ids: Vec<i64> = regions.iter().map(|r| r.id).collect();
-        let mut totals: BTreeMap<i64, BTreeMap<i32, i64>> = BTreeMap::new();
+        let ids: Vec<RegionId> = regions.iter().map(|r| r.id).collect();
+        let mut totals: BTreeMap<RegionId, BTreeMap<i32, i64>> = BTreeMap::new();
         for p in RegionPopulation::for_regions(conn, &ids)? {
             totals.entry(p.region_id).or_default().insert(p.year, p.total);
         }
@@ -316,7 +317,7 @@ impl Populations {
         Ok(Populations { regions, totals, groups, country_figure: country.population })
     }
 
-    fn region(&self, id: i64, range: &DateRange) -> Option<BigDecimal> {
+    fn region(&self, id: RegionId, range: &DateRange) -> Option<BigDecimal> {
         period_population(&range.days_by_year(), self.totals.get(&id)?)
     }
 
@@ -375,7 +376,7 @@ fn assemble(
 ) -> AvailabilityReport {
     let range = request.range;
     let days = (range.days(), days_in_year_of(range.from));
-    let mut by_region: BTreeMap<i64, Units> = BTreeMap::new();
+    let mut by_region: BTreeMap<RegionId, Units> = BTreeMap::new();
     for row in supply.iter().filter(|r| supplies_retail(r)) {
         add(by_region.entry(row.region_id).or_default(), row.product_id, row.units, 0);
     }

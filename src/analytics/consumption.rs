@@ -10,12 +10,13 @@ use diesel::prelude::*;
 use crate::analytics::{Catalog, ReportPeriod, grams, supplies_retail};
 use crate::db::reports::flows::{self, DateRange, Source};
 use crate::domain::decimal::Decimal;
+use crate::domain::ids::{RegionId, SubstanceId};
 use crate::domain::period::Month;
 
 #[derive(Debug, Clone)]
 pub struct MonthlyConsumption {
     pub month: Month,
-    pub substance_id: i64,
+    pub substance_id: SubstanceId,
     pub inn: String,
     pub consumption_g: Decimal,
     pub dispensed_g: Decimal,
@@ -24,7 +25,7 @@ pub struct MonthlyConsumption {
 #[derive(Debug, Clone)]
 pub struct ConsumptionReport {
     pub country: String,
-    pub region_id: Option<i64>,
+    pub region_id: Option<RegionId>,
     /// The days counted.
     pub period: DateRange,
     /// The period asked for is not over: `period` ends today (the country's).
@@ -34,10 +35,10 @@ pub struct ConsumptionReport {
 }
 
 /// The report of `country` (or one region of it) over `period`, read from the aggregates.
-pub fn report(conn: &mut PgConnection, country: &str, region_id: Option<i64>, period: ReportPeriod) -> QueryResult<ConsumptionReport> {
+pub fn report(conn: &mut PgConnection, country: &str, region_id: Option<RegionId>, period: ReportPeriod) -> QueryResult<ConsumptionReport> {
     let range = period.range;
     let catalog = Catalog::load(conn, range.to)?;
-    let mut months: BTreeMap<(NaiveDate, i64), (BigDecimal, BigDecimal)> = BTreeMap::new();
+    let mut months: BTreeMap<(NaiveDate, SubstanceId), (BigDecimal, BigDecimal)> = BTreeMap::new();
     for row in flows::supply(conn, country, region_id, range, Source::Aggregates)?.iter().filter(|r| supplies_retail(r)) {
         if let Some(s) = catalog.substance_of(row.product_id) {
             months.entry((row.month, s)).or_default().0 += catalog.mg(row.product_id, row.units);

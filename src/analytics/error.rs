@@ -3,6 +3,8 @@
 
 use chrono::NaiveDate;
 
+use crate::domain::ids::{RegionId, SubstanceId};
+
 /// The most days a report's last day may be after its first: five years.
 pub const MAX_REPORT_DAYS: i64 = 366 * 5;
 
@@ -24,9 +26,9 @@ pub enum AnalyticsError {
     #[error("unknown country {0}")]
     UnknownCountry(String),
     #[error("region {region_id} is not a region of {country}")]
-    RegionNotInCountry { country: String, region_id: i64 },
+    RegionNotInCountry { country: String, region_id: RegionId },
     #[error("unknown substance {0}")]
-    UnknownSubstance(i64),
+    UnknownSubstance(SubstanceId),
     #[error(transparent)]
     Db(#[from] diesel::result::Error),
 }

@@ -10,6 +10,7 @@ use crate::analytics::{Catalog, grams, supplies_retail};
 use crate::db::enums::StockEventKind;
 use crate::db::reports::flows::{self, DateRange, Source};
 use crate::domain::decimal::Decimal;
+use crate::domain::ids::SubstanceId;
 
 /// Percent of `part` in `whole`, to two decimals.
 pub fn percent(part: &BigDecimal, whole: &BigDecimal) -> Option<BigDecimal> {
@@ -26,22 +27,28 @@ pub struct EstimateUse {
 }
 
 /// Every substance with an estimate or any import or consumption in `year` (up to `range.to`).
-pub fn figures(conn: &mut PgConnection, country: &str, year: i32, range: DateRange, catalog: &Catalog) -> QueryResult<BTreeMap<i64, EstimateUse>> {
+pub fn figures(
+    conn: &mut PgConnection,
+    country: &str,
+    year: i32,
+    range: DateRange,
+    catalog: &Catalog,
+) -> QueryResult<BTreeMap<SubstanceId, EstimateUse>> {
     use crate::db::schema::{estimates as e, import_authorizations as a};
-    let mut out: BTreeMap<i64, EstimateUse> = BTreeMap::new();
-    let estimates: Vec<(i64, BigDecimal)> =
+    let mut out: BTreeMap<SubstanceId, EstimateUse> = BTreeMap::new();
+    let estimates: Vec<(SubstanceId, BigDecimal)> =
         e::table.filter(e::country_code.eq(country)).filter(e::year.eq(year)).select((e::substance_id, e::quantity_g)).load(conn)?;
     for (s, g) in estimates {
         let entry = out.entry(s).or_default();
         entry.estimate_g = Some(entry.estimate_g.take().unwrap_or_default() + g);
     }
-    let authorized: Vec<(i64, BigDecimal)> =
+    let authorized: Vec<(SubstanceId, BigDecimal)> =
         a::table.filter(a::country_code.eq(country)).filter(a::year.eq(year)).select((a::substance_id, a::quantity_g)).load(conn)?;
     for (s, g) in authorized {
         out.entry(s).or_default().authorized_g += g;
     }
-    let mut received_mg: BTreeMap<i64, BigDecimal> = BTreeMap::new();
-    let mut consumed_mg: BTreeMap<i64, BigDecimal> = BTreeMap::new();
+    let mut received_mg: BTreeMap<SubstanceId, BigDecimal> = BTreeMap::new();
+    let mut consumed_mg: BTreeMap<SubstanceId, BigDecimal> = BTreeMap::new();
     for row in flows::supply(conn, country, None, range, Source::Aggregates)? {
         let Some(s) = catalog.substance_of(row.product_id) else {
             continue;
@@ -66,7 +73,7 @@ pub fn figures(conn: &mut PgConnection, country: &str, year: i32, range: DateRan
 /// decimals, grams exact).
 #[derive(Debug, Clone)]
 pub struct EstimateUseLine {
-    pub substance_id: i64,
+    pub substance_id: SubstanceId,
     pub inn: String,
     /// Annual + supplementary estimates in force.
     pub estimate_g: Option<Decimal>,

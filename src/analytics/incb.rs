@@ -18,6 +18,7 @@ use crate::db::enums::{Convention, StockEventKind};
 use crate::db::models::country::Country;
 use crate::db::reports::flows::{self, DateRange, Source};
 use crate::domain::decimal::Decimal;
+use crate::domain::ids::{ProductId, SubstanceId};
 use crate::domain::period::{Month, today_in};
 
 /// A quantity as the INCB forms write it: whole kilograms and the grams beyond them.
@@ -30,7 +31,7 @@ pub struct KgG {
 
 #[derive(Debug, Clone)]
 pub struct FormCLine {
-    pub substance_id: i64,
+    pub substance_id: SubstanceId,
     pub inn: String,
     /// Supplied to the retail level in the year.
     pub consumed: KgG,
@@ -56,7 +57,7 @@ pub struct FormC {
 
 #[derive(Debug, Clone)]
 pub struct FormALine {
-    pub substance_id: i64,
+    pub substance_id: SubstanceId,
     pub inn: String,
     pub exporting_country: String,
     pub imported: KgG,
@@ -64,7 +65,7 @@ pub struct FormALine {
 
 #[derive(Debug, Clone)]
 pub struct FormAExportLine {
-    pub substance_id: i64,
+    pub substance_id: SubstanceId,
     pub inn: String,
     pub importing_country: String,
     pub exported: KgG,
@@ -103,10 +104,10 @@ pub fn form_c(conn: &mut PgConnection, country: &str, year: i32, now: DateTime<U
     let to = end.min(today).max(start);
     let provisional = today <= end;
     let catalog = Catalog::load(conn, to)?;
-    let mut consumed: BTreeMap<i64, BigDecimal> = BTreeMap::new();
-    let mut imported: BTreeMap<i64, BigDecimal> = BTreeMap::new();
-    let mut exported: BTreeMap<i64, BigDecimal> = BTreeMap::new();
-    let mut stock: BTreeMap<i64, BigDecimal> = BTreeMap::new();
+    let mut consumed: BTreeMap<SubstanceId, BigDecimal> = BTreeMap::new();
+    let mut imported: BTreeMap<SubstanceId, BigDecimal> = BTreeMap::new();
+    let mut exported: BTreeMap<SubstanceId, BigDecimal> = BTreeMap::new();
+    let mut stock: BTreeMap<SubstanceId, BigDecimal> = BTreeMap::new();
     for row in flows::supply_before(conn, country, Month::of(start))? {
         if let Some(s) = catalog.substance_of(row.product_id)
             && is_wholesale(row.facility_kind)
@@ -133,14 +134,14 @@ pub fn form_c(conn: &mut PgConnection, country: &str, year: i32, now: DateTime<U
             *stock.entry(s).or_default() += mg;
         }
     }
-    let mut substances: Vec<i64> = consumed.keys().chain(imported.keys()).chain(exported.keys()).chain(stock.keys()).copied().collect();
+    let mut substances: Vec<SubstanceId> = consumed.keys().chain(imported.keys()).chain(exported.keys()).chain(stock.keys()).copied().collect();
     substances.sort_unstable();
     substances.dedup();
     let lines = substances
         .into_iter()
         .filter(|s| catalog.values.get(s).is_some_and(|v| v.convention == Convention::Single1961))
         .map(|s| {
-            let g = |m: &BTreeMap<i64, BigDecimal>| kg_g(&grams(&m.get(&s).cloned().unwrap_or_else(BigDecimal::zero)));
+            let g = |m: &BTreeMap<SubstanceId, BigDecimal>| kg_g(&grams(&m.get(&s).cloned().unwrap_or_else(BigDecimal::zero)));
             FormCLine {
                 substance_id: s,
                 inn: catalog.inn(s),
@@ -158,7 +159,7 @@ pub fn form_c(conn: &mut PgConnection, country: &str, year: i32, now: DateTime<U
 #[derive(QueryableByName)]
 struct CrossBorderRow {
     #[diesel(sql_type = BigInt)]
-    product_id: i64,
+    product_id: ProductId,
     #[diesel(sql_type = Text)]
     partner_country: String,
     #[diesel(sql_type = BigInt)]
@@ -166,8 +167,8 @@ struct CrossBorderRow {
 }
 
 /// Base mg per (substance, partner country) of cross-border rows.
-fn by_substance_and_partner(catalog: &Catalog, rows: Vec<CrossBorderRow>) -> BTreeMap<(i64, String), BigDecimal> {
-    let mut lines: BTreeMap<(i64, String), BigDecimal> = BTreeMap::new();
+fn by_substance_and_partner(catalog: &Catalog, rows: Vec<CrossBorderRow>) -> BTreeMap<(SubstanceId, String), BigDecimal> {
+    let mut lines: BTreeMap<(SubstanceId, String), BigDecimal> = BTreeMap::new();
     for r in rows {
         if let Some(s) = catalog.substance_of(r.product_id) {
             *lines.entry((s, r.partner_country)).or_default() += catalog.mg(r.product_id, r.units);

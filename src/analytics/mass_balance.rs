@@ -16,6 +16,7 @@ use crate::db::enums::StockEventKind as K;
 use crate::db::models::country::Country;
 use crate::db::reports::flows::{self, DateRange, Source, SupplyRow};
 use crate::domain::decimal::Decimal;
+use crate::domain::ids::SubstanceId;
 use crate::domain::period::Month;
 
 /// Grams of base at the wholesale level (importers, wholesalers).
@@ -55,7 +56,7 @@ pub struct RetailBalance {
 /// The balance of one substance.
 #[derive(Debug, Clone)]
 pub struct MassBalance {
-    pub substance_id: i64,
+    pub substance_id: SubstanceId,
     pub inn: String,
     pub wholesale: WholesaleBalance,
     pub retail: RetailBalance,
@@ -90,7 +91,7 @@ pub fn balances(
     year: i32,
     to: NaiveDate,
     tolerance_pct: &BigDecimal,
-    only: Option<i64>,
+    only: Option<SubstanceId>,
 ) -> QueryResult<Vec<MassBalance>> {
     let Some(start) = NaiveDate::from_ymd_opt(year, 1, 1) else {
         return Ok(Vec::new());
@@ -99,7 +100,7 @@ pub fn balances(
     let before = flows::supply_before(conn, country, Month::of(start))?;
     let zone = Country::zone_of(conn, country)?;
     let during = flows::supply(conn, country, None, DateRange { from: start, to, zone }, Source::Aggregates)?;
-    let mut levels: BTreeMap<i64, (Level, Level)> = BTreeMap::new();
+    let mut levels: BTreeMap<SubstanceId, (Level, Level)> = BTreeMap::new();
     let mut put = |row: &SupplyRow, opening: bool| {
         let Some(s) = catalog.substance_of(row.product_id) else {
             return;

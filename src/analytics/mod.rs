@@ -30,13 +30,14 @@ use crate::db::models::country::Country;
 use crate::db::models::product::Product;
 use crate::db::models::substance::{ReferenceValues, Substance};
 use crate::db::reports::flows::{DateRange, SupplyRow};
+use crate::domain::ids::{ProductId, SubstanceId};
 use crate::domain::period::{Tz, today_in};
 
 /// Products, substances and the reference values in force on one date.
 pub struct Catalog {
-    pub products: HashMap<i64, Product>,
+    pub products: HashMap<ProductId, Product>,
     pub substances: Vec<Substance>,
-    pub values: HashMap<i64, ReferenceValues>,
+    pub values: HashMap<SubstanceId, ReferenceValues>,
     pub as_of: NaiveDate,
 }
 
@@ -50,29 +51,29 @@ impl Catalog {
     }
 
     /// The substance of a product.
-    pub fn substance_of(&self, product_id: i64) -> Option<i64> {
+    pub fn substance_of(&self, product_id: ProductId) -> Option<SubstanceId> {
         self.products.get(&product_id).map(|p| p.substance_id)
     }
 
     /// Exact base mg of `units` of a product (zero for an unknown product).
-    pub fn mg(&self, product_id: i64, units: i64) -> BigDecimal {
+    pub fn mg(&self, product_id: ProductId, units: i64) -> BigDecimal {
         self.products.get(&product_id).map_or_else(BigDecimal::zero, |p| &p.base_mg_per_unit * BigDecimal::from(units))
     }
 
-    pub fn inn(&self, substance_id: i64) -> String {
+    pub fn inn(&self, substance_id: SubstanceId) -> String {
         self.substances.iter().find(|s| s.id == substance_id).map_or_else(|| substance_id.to_string(), |s| s.inn.clone())
     }
 
     /// Whether the substance is in the INCB opioid-analgesic basket (counted in S-DDD totals).
-    pub fn in_basket(&self, substance_id: i64) -> bool {
+    pub fn in_basket(&self, substance_id: SubstanceId) -> bool {
         self.substances.iter().any(|s| s.id == substance_id && s.in_sddd_basket)
     }
 
-    pub fn sddd(&self, substance_id: i64) -> Option<BigDecimal> {
+    pub fn sddd(&self, substance_id: SubstanceId) -> Option<BigDecimal> {
         self.values.get(&substance_id).and_then(|v| v.sddd_mg.clone())
     }
 
-    pub fn me_factor(&self, substance_id: i64) -> Option<BigDecimal> {
+    pub fn me_factor(&self, substance_id: SubstanceId) -> Option<BigDecimal> {
         self.values.get(&substance_id).and_then(|v| v.me_factor.clone())
     }
 }

@@ -33,6 +33,7 @@ use crate::db::models::substance::Substance;
 use crate::db::reports::flows::{self, DateRange, Source};
 use crate::domain::decimal::Decimal;
 use crate::domain::estimates::{CauseNeed, consumption_based, morbidity_need_mg, patient_days};
+use crate::domain::ids::{ProductId, RegionId, SubstanceId};
 use crate::domain::period::{Tz, local_day, today_in};
 
 /// How the consumption-based proposal is computed.
@@ -138,7 +139,7 @@ pub struct PerCapitaReference {
 #[derive(Debug, Clone)]
 pub struct EstimateProposal {
     pub country: String,
-    pub substance_id: i64,
+    pub substance_id: SubstanceId,
     pub inn: String,
     pub year: i32,
     pub current_estimate_g: Option<Decimal>,
@@ -154,7 +155,7 @@ fn round3(v: &BigDecimal) -> Decimal {
 
 pub struct ProposalRequest {
     pub country: String,
-    pub substance_id: i64,
+    pub substance_id: SubstanceId,
     pub year: i32,
     pub reference_me_mg_per_capita: Option<BigDecimal>,
     pub reserve_months: Option<BigDecimal>,
@@ -171,7 +172,7 @@ fn parameter(conn: &mut PgConnection, code: &str) -> QueryResult<(BigDecimal, St
 /// year not after it), else the country's own figure (never zero: the table checks it).
 fn population(conn: &mut PgConnection, country: &Country, year: i32) -> QueryResult<BigDecimal> {
     let regions = Region::of_country(conn, &country.code)?;
-    let ids: Vec<i64> = regions.iter().map(|r| r.id).collect();
+    let ids: Vec<RegionId> = regions.iter().map(|r| r.id).collect();
     let figures = RegionPopulation::for_regions(conn, &ids)?;
     let years: Vec<i32> = figures.iter().map(|f| f.year).filter(|y| *y <= year).collect();
     for y in years.iter().rev() {
@@ -211,7 +212,7 @@ fn estimate_proposal(conn: &mut PgConnection, country: &Country, request: &Propo
         ((request.year - 4)..request.year).filter(|y| *y < today.year()).rev().take(3).collect::<Vec<_>>().into_iter().rev().collect();
     let (history_years, years_without_data): (Vec<i32>, Vec<i32>) = recent_years.iter().partition(|y| first_record.is_some_and(|f| f.year() <= **y));
     let mut history = Vec::new();
-    let mut me_by_substance: BTreeMap<i64, BigDecimal> = BTreeMap::new();
+    let mut me_by_substance: BTreeMap<SubstanceId, BigDecimal> = BTreeMap::new();
     for y in &history_years {
         let (Some(from), Some(to)) = (NaiveDate::from_ymd_opt(*y, 1, 1), NaiveDate::from_ymd_opt(*y, 12, 31)) else {
             continue;
@@ -235,7 +236,7 @@ fn estimate_proposal(conn: &mut PgConnection, country: &Country, request: &Propo
     let reserve_months = request.reserve_months.clone().unwrap_or(stored_reserve);
     let wholesale_stock_mg: BigDecimal = {
         use crate::db::schema::{facilities as f, stock_balances as b};
-        let balances: Vec<(i64, i64, FacilityKind)> =
+        let balances: Vec<(ProductId, i64, FacilityKind)> =
             b::table.inner_join(f::table).filter(b::country_code.eq(&country.code)).select((b::product_id, b::balance_units, f::kind)).load(conn)?;
         balances.into_iter().filter(|(p, _, kind)| is_wholesale(*kind) && catalog.substance_of(*p) == Some(s)).map(|(p, u, _)| catalog.mg(p, u)).sum()
     };
@@ -335,7 +336,7 @@ fn stored(parameters: &[AnalyticsParameter], code: &str) -> Option<AnalyticsPara
 /// The morbidity method for substance `s`: the deaths of the latest year not after `year`,
 /// the parameters `morbidity_<cause>_share_needing_opioids`, `morbidity_<cause>_treatment_days`
 /// and `morbidity_daily_dose_mg_<inn>`.
-fn morbidity_based(conn: &mut PgConnection, country: &Country, catalog: &Catalog, s: i64, year: i32) -> QueryResult<MorbidityBasedProposal> {
+fn morbidity_based(conn: &mut PgConnection, country: &Country, catalog: &Catalog, s: SubstanceId, year: i32) -> QueryResult<MorbidityBasedProposal> {
     let parameters = AnalyticsParameter::with_prefix(conn, "morbidity_")?;
     let inn = catalog.inn(s);
     let dose_code = format!("morbidity_daily_dose_mg_{}", inn.replace([' ', '-'], "_"));

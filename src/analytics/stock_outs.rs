@@ -15,15 +15,16 @@ use crate::db::models::facility::{Facility, FacilityFilter};
 use crate::db::models::region::{Region, RegionPopulation};
 use crate::db::models::stock_balance::StockBalance;
 use crate::domain::decimal::Decimal;
+use crate::domain::ids::{FacilityId, ProductId, RegionId};
 use crate::domain::period::{Month, local_day, today_in};
 
 /// A retail facility-product pair at zero or running low.
 #[derive(Debug, Clone)]
 pub struct StockOut {
-    pub facility_id: i64,
+    pub facility_id: FacilityId,
     pub facility_name: String,
-    pub region_id: i64,
-    pub product_id: i64,
+    pub region_id: RegionId,
+    pub product_id: ProductId,
     pub balance_units: i64,
     /// Days since the balance reached zero.
     pub days_at_zero: Option<i64>,
@@ -37,7 +38,7 @@ pub struct StockOut {
 /// Licensed dispensing facilities of a region.
 #[derive(Debug, Clone)]
 pub struct AccessPoint {
-    pub region_id: i64,
+    pub region_id: RegionId,
     pub name: String,
     /// Licensed pharmacies and hospital pharmacies.
     pub dispensing_facilities: i64,
@@ -63,15 +64,15 @@ pub fn parameter(conn: &mut PgConnection, code: &str, default: i64) -> QueryResu
 }
 
 /// Units dispensed per facility and product since the first day of `since`'s month.
-fn dispensed_since(conn: &mut PgConnection, facility_ids: &[i64], since: NaiveDate) -> QueryResult<HashMap<(i64, i64), i64>> {
+fn dispensed_since(conn: &mut PgConnection, facility_ids: &[FacilityId], since: NaiveDate) -> QueryResult<HashMap<(FacilityId, ProductId), i64>> {
     use crate::db::schema::facility_monthly as fm;
-    let rows: Vec<(i64, i64, i64)> = fm::table
+    let rows: Vec<(FacilityId, ProductId, i64)> = fm::table
         .filter(fm::facility_id.eq_any(facility_ids))
         .filter(fm::month.ge(Month::of(since).first_day()))
         .filter(fm::bucket.eq(StockEventKind::Dispense.as_str()))
         .select((fm::facility_id, fm::product_id, fm::units))
         .load(conn)?;
-    let mut out: HashMap<(i64, i64), i64> = HashMap::new();
+    let mut out: HashMap<(FacilityId, ProductId), i64> = HashMap::new();
     for (f, p, units) in rows {
         *out.entry((f, p)).or_default() -= units;
     }
@@ -80,7 +81,7 @@ fn dispensed_since(conn: &mut PgConnection, facility_ids: &[i64], since: NaiveDa
 
 pub struct StockOutRequest {
     pub country: String,
-    pub region_id: Option<i64>,
+    pub region_id: Option<RegionId>,
     pub max_days_left: i64,
     /// The instant of the report; its day is the country's.
     pub now: DateTime<Utc>,
@@ -98,8 +99,8 @@ pub fn report(conn: &mut PgConnection, request: &StockOutRequest) -> QueryResult
         0,
         i64::MAX,
     )?;
-    let ids: Vec<i64> = facilities.iter().map(|f| f.id).collect();
-    let by_id: HashMap<i64, &Facility> = facilities.iter().map(|f| (f.id, f)).collect();
+    let ids: Vec<FacilityId> = facilities.iter().map(|f| f.id).collect();
+    let by_id: HashMap<FacilityId, &Facility> = facilities.iter().map(|f| (f.id, f)).collect();
     let dispensed = dispensed_since(conn, &ids, window_start)?;
     let balances: Vec<StockBalance> = {
         use crate::db::schema::stock_balances as b;
@@ -143,7 +144,7 @@ pub fn report(conn: &mut PgConnection, request: &StockOutRequest) -> QueryResult
 pub fn access_points(
     conn: &mut PgConnection,
     country: &str,
-    region_id: Option<i64>,
+    region_id: Option<RegionId>,
     facilities: &[Facility],
     today: NaiveDate,
 ) -> QueryResult<Vec<AccessPoint>> {
@@ -152,7 +153,7 @@ pub fn access_points(
     if let Some(r) = region_id {
         regions.retain(|x| x.id == r);
     }
-    let ids: Vec<i64> = regions.iter().map(|r| r.id).collect();
+    let ids: Vec<RegionId> = regions.iter().map(|r| r.id).collect();
     let populations = RegionPopulation::for_regions(conn, &ids)?;
     Ok(regions
         .into_iter()

@@ -321,6 +321,7 @@ mod tests {
 
     use super::*;
     use crate::analytics::{AnalyticsError, report_range};
+    use crate::domain::ids::{RegionId, SubstanceId};
 
     fn problem(e: AnalyticsError) -> (u16, &'static str, String, Vec<FieldError>) {
         let p = AppError::from(e).domain().cloned().expect("a domain error");
@@ -355,10 +356,10 @@ mod tests {
         assert_eq!(problem(AnalyticsError::InvalidYear { year: i32::MAX }), parameter("year", "is not a valid year"));
         assert_eq!(problem(AnalyticsError::UnknownCountry("XX".into())), parameter("country", "unknown country"));
         assert_eq!(
-            problem(AnalyticsError::RegionNotInCountry { country: "TJ".into(), region_id: 9 }),
+            problem(AnalyticsError::RegionNotInCountry { country: "TJ".into(), region_id: RegionId(9) }),
             parameter("region_id", "is not a region of this country")
         );
-        assert_eq!(problem(AnalyticsError::UnknownSubstance(9)), parameter("substance_id", "unknown substance"));
+        assert_eq!(problem(AnalyticsError::UnknownSubstance(SubstanceId(9))), parameter("substance_id", "unknown substance"));
         assert_eq!(problem(AnalyticsError::Db(diesel::result::Error::NotFound)), (404, "not_found", "resource not found".to_owned(), Vec::new()));
     }
 }

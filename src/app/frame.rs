@@ -19,6 +19,7 @@ use crate::db::enums::{AuditAction, RefusalCode, ResourceType};
 use crate::db::models::audit_event::{Actor, AuditEvent};
 use crate::db::models::idempotency_key::IdempotencyKey;
 use crate::db::models::refused_attempt::{NewRefusedAttempt, RefusedAttempt};
+use crate::domain::ids::{FacilityId, ProductId, UserId};
 
 /// The audit entry of a write.
 #[derive(Debug, Clone)]
@@ -47,8 +48,8 @@ impl AuditEntry {
 pub struct Refusal {
     pub code: RefusalCode,
     pub country_code: String,
-    pub facility_id: Option<i64>,
-    pub product_id: Option<i64>,
+    pub facility_id: Option<FacilityId>,
+    pub product_id: Option<ProductId>,
     /// When the refused event would have happened.
     pub occurred_at: DateTime<Utc>,
     pub details: Value,
@@ -127,7 +128,7 @@ pub fn run<T>(
     render: impl FnOnce(Result<T, &DomainError>) -> AppResult<Reply>,
 ) -> AppResult<Reply> {
     let reply = conn.transaction::<Reply, AppError, _>(|conn| {
-        let user_id = actor.user_id.unwrap_or_default();
+        let user_id = actor.user_id.unwrap_or(UserId(0));
         if let Some(i) = idempotency
             && let Some(previous) = IdempotencyKey::lock_and_find(conn, user_id, &i.key, key_not_before())?
         {

@@ -10,6 +10,7 @@ use crate::app::error::DomainError;
 use crate::db::enums::Role;
 use crate::db::models::audit_event::Actor;
 use crate::db::models::facility::Facility;
+use crate::domain::ids::FacilityId;
 
 /// How far a role's grant on an operation reaches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -185,7 +186,7 @@ pub fn check_facility(actor: &Actor, facility: &Facility) -> Result<(), DomainEr
 }
 
 /// 403 unless `actor` reports for the facility `facility_id` (its own pharmacy or wholesaler user).
-pub fn check_reports_for(actor: &Actor, facility_id: i64) -> Result<(), DomainError> {
+pub fn check_reports_for(actor: &Actor, facility_id: FacilityId) -> Result<(), DomainError> {
     if actor.role.is_some_and(Role::is_facility_role) && actor.facility_id == Some(facility_id) {
         Ok(())
     } else {
@@ -245,8 +246,8 @@ mod tests {
     #[test]
     fn a_facility_user_never_passes_a_country_level_check() {
         let actor = |role, facility_id| Actor { role: Some(role), country_code: Some("KZ".into()), facility_id, ..Default::default() };
-        assert!(check_country(&actor(Role::Pharmacy, Some(7)), "KZ").is_err());
-        assert!(check_country(&actor(Role::Wholesaler, Some(7)), "KZ").is_err());
+        assert!(check_country(&actor(Role::Pharmacy, Some(FacilityId(7))), "KZ").is_err());
+        assert!(check_country(&actor(Role::Wholesaler, Some(FacilityId(7))), "KZ").is_err());
         assert!(check_country(&actor(Role::Regulator, None), "KZ").is_ok());
         assert!(check_country(&actor(Role::Ministry, None), "KZ").is_ok());
         assert!(check_country(&actor(Role::Regulator, None), "KG").is_err());

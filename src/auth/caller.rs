@@ -20,20 +20,21 @@ use crate::db::enums::Role;
 use crate::db::models::audit_event::Actor;
 use crate::db::models::facility::Facility;
 use crate::db::models::user::User;
+use crate::domain::ids::{ApiKeyId, FacilityId, UserId};
 use crate::observability::RequestId;
 use crate::operations::PathTable;
 use crate::state::AppState;
 
 #[derive(Debug, Clone)]
 pub struct Caller {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub username: String,
     pub role: Role,
     pub country_code: Option<String>,
-    pub facility_id: Option<i64>,
+    pub facility_id: Option<FacilityId>,
     pub request_id: Option<String>,
     /// Set when the request came with an API key (`user_id` is then the key's principal).
-    pub api_key_id: Option<i64>,
+    pub api_key_id: Option<ApiKeyId>,
 }
 
 impl Caller {
@@ -84,9 +85,9 @@ fn invalid_token(detail: &str) -> AppError {
 }
 
 /// The caller named by a JWT, if the user row still matches it.
-async fn from_token(state: &AppState, token: &str, path: &str) -> AppResult<(User, Option<i64>)> {
+async fn from_token(state: &AppState, token: &str, path: &str) -> AppResult<(User, Option<ApiKeyId>)> {
     let claims = state.tokens.verify(token).map_err(|_| invalid_token("the token is invalid or expired"))?;
-    let user_id: i64 = claims.sub.parse().map_err(|_| invalid_token("the token is invalid or expired"))?;
+    let user_id: UserId = claims.sub.parse().map_err(|_| invalid_token("the token is invalid or expired"))?;
     let user = crate::app::run(&state.pool, move |conn| Ok(User::find(conn, user_id)?)).await?;
     let current = match user {
         // A password change or reset ends the tokens issued before it (`iat` has whole seconds).
@@ -110,7 +111,7 @@ async fn from_token(state: &AppState, token: &str, path: &str) -> AppResult<(Use
 }
 
 /// The principal of a usable API key.
-async fn from_api_key(state: &AppState, key: &str) -> AppResult<(User, Option<i64>)> {
+async fn from_api_key(state: &AppState, key: &str) -> AppResult<(User, Option<ApiKeyId>)> {
     use crate::db::models::api_key::ApiKey;
     let hash = crate::auth::api_key::hash(key);
     let found = crate::app::run(&state.pool, move |conn| {

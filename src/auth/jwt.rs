@@ -4,6 +4,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 use crate::db::enums::Role;
+use crate::domain::ids::FacilityId;
 
 pub const ISSUER: &str = "tarozi";
 pub const AUDIENCE: &str = "tarozi-api";
@@ -18,7 +19,7 @@ pub struct Claims {
     pub exp: i64,
     pub role: Role,
     pub country: Option<String>,
-    pub facility: Option<i64>,
+    pub facility: Option<FacilityId>,
 }
 
 #[derive(Clone)]
@@ -60,7 +61,7 @@ mod tests {
             exp,
             role: Role::Pharmacy,
             country: Some("KZ".into()),
-            facility: Some(3),
+            facility: Some(FacilityId(3)),
         }
     }
 

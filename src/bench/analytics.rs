@@ -25,6 +25,7 @@ use crate::db::ledger::{Entry, ProductLedger};
 use crate::db::models::audit_event::Actor;
 use crate::db::models::transfer::{NewTransfer, Transfer};
 use crate::db::reports::flows::{DateRange, Source};
+use crate::domain::ids::SubstanceId;
 use crate::domain::pseudonym::pseudonym;
 use crate::views::analytics::AvailabilityReport;
 
@@ -277,7 +278,7 @@ pub(crate) fn load(options: &AnalyticsOptions) -> anyhow::Result<(BenchDatabase,
     let mut conn = PgConnection::establish(&url)?;
     let fixture = fixtures::seed(&mut conn, "KZ", 17, options.pharmacies, &[options.year])?;
     // The estimates in force, generous, as a country that files them would have.
-    let mut substances: Vec<i64> = fixture.products.iter().map(|p| p.substance_id).collect();
+    let mut substances: Vec<SubstanceId> = fixture.products.iter().map(|p| p.substance_id).collect();
     substances.sort_unstable();
     substances.dedup();
     for substance_id in substances {

@@ -17,6 +17,7 @@ use crate::db::models::product::{NewProduct, Product};
 use crate::db::models::region::{NewRegion, Region, RegionPopulation};
 use crate::db::models::substance::Substance;
 use crate::db::models::user::{NewUser, User};
+use crate::domain::ids::UserId;
 
 /// Name, substance, mg of base per unit, form, unit, patch delivery rate.
 type ProductSpec = (&'static str, &'static str, &'static str, DosageForm, Unit, Option<&'static str>);
@@ -39,7 +40,7 @@ pub struct Fixture {
     pub wholesalers: Vec<Facility>,
     pub products: Vec<Product>,
     /// Reporting user id of each pharmacy, in the order of `pharmacies`.
-    pub pharmacy_users: Vec<i64>,
+    pub pharmacy_users: Vec<UserId>,
 }
 
 /// Seeds `regions` regions (population per year from `years`), `pharmacies` pharmacies

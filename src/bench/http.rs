@@ -33,6 +33,7 @@ use crate::bench::analytics::{AnalyticsOptions, load};
 use crate::bench::{BENCH_JWT_SECRET, ServerProcess, fixtures, rate, token};
 use crate::db::enums::Role;
 use crate::db::models::user::{NewUser, User};
+use crate::domain::ids::{FacilityId, ProductId};
 
 #[derive(Debug, Clone)]
 pub struct HttpOptions {
@@ -432,13 +433,13 @@ pub fn run(options: HttpOptions) -> anyhow::Result<()> {
 
     let keys = TokenKeys::new(BENCH_JWT_SECRET.as_bytes());
     let ministry_token = token(&keys, ministry.id, Role::Ministry, &fixture.country, None)?;
-    let pharmacies: Vec<(i64, String)> = fixture
+    let pharmacies: Vec<(FacilityId, String)> = fixture
         .pharmacies
         .iter()
         .zip(&fixture.pharmacy_users)
         .map(|(f, u)| Ok((f.id, token(&keys, *u, Role::Pharmacy, &fixture.country, Some(f.id))?)))
         .collect::<anyhow::Result<_>>()?;
-    let product_ids: Vec<i64> = fixture.products.iter().map(|p| p.id).collect();
+    let product_ids: Vec<ProductId> = fixture.products.iter().map(|p| p.id).collect();
 
     let server = ServerProcess::spawn(database.url(), &database.folder)?;
     let host = server.address.trim_start_matches("http://").to_owned();

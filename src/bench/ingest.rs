@@ -21,6 +21,7 @@ use crate::auth::jwt::TokenKeys;
 use crate::bench::{BENCH_JWT_SECRET, BenchDatabase, ServerProcess, fixtures, rate, token};
 use crate::db::enums::Role;
 use crate::db::schema::dispensings;
+use crate::domain::ids::FacilityId;
 
 #[derive(Debug, Clone)]
 pub struct IngestOptions {
@@ -110,7 +111,7 @@ pub fn run(options: IngestOptions) -> anyhow::Result<()> {
 
     let server = ServerProcess::spawn(database.url(), &database.folder)?;
     let address = server.address.clone();
-    let pharmacy_ids: Vec<i64> = fixture.pharmacies.iter().map(|f| f.id).collect();
+    let pharmacy_ids: Vec<FacilityId> = fixture.pharmacies.iter().map(|f| f.id).collect();
     let (api_seconds, accepted) = actix_web::rt::System::new().block_on(async move {
         let client = awc::Client::builder().timeout(std::time::Duration::from_secs(600)).finish();
         let started = Instant::now();

@@ -23,6 +23,7 @@ use anyhow::{Context, bail};
 use crate::auth::jwt::{AUDIENCE, Claims, ISSUER, TokenKeys};
 use crate::db::embedded::{Durability, EmbeddedPostgres};
 use crate::db::enums::Role;
+use crate::domain::ids::{FacilityId, UserId};
 
 pub const BENCH_JWT_SECRET: &str = "bench-jwt-secret-bench-jwt-secret-0123456789";
 pub const BENCH_PSEUDONYM_KEY: &str = "bench-pseudonym-key-bench-pseudonym-key-0123";
@@ -141,7 +142,7 @@ pub fn rate(rows: usize, seconds: f64) -> String {
 }
 
 /// A day-long token for a benchmark user, signed with the server's key (no login).
-pub(crate) fn token(keys: &TokenKeys, user_id: i64, role: Role, country: &str, facility: Option<i64>) -> anyhow::Result<String> {
+pub(crate) fn token(keys: &TokenKeys, user_id: UserId, role: Role, country: &str, facility: Option<FacilityId>) -> anyhow::Result<String> {
     let now = chrono::Utc::now().timestamp();
     keys.issue(&Claims {
         sub: user_id.to_string(),

@@ -20,6 +20,7 @@ use crate::app::error::AppResult;
 use crate::auth::{Caller, api_key};
 use crate::db::enums::Role;
 use crate::db::models::api_key::{ApiKey, ApiKeyFilter};
+use crate::domain::ids::{ApiKeyId, FacilityId, UserId};
 use crate::extract::{JsonBody, Page, QueryParams};
 use crate::idempotency::{self, IdempotencyKeyHeader};
 use crate::state::AppState;
@@ -36,7 +37,8 @@ pub struct NewApiKeyRequest {
     #[validate(length(min = 1, max = 100))]
     pub name: String,
     /// The one facility the key reports for.
-    pub facility_id: i64,
+    #[schema(value_type = i64)]
+    pub facility_id: FacilityId,
     /// When the key stops working; in the future. Absent: until revoked.
     pub expires_at: Option<DateTime<Utc>>,
 }
@@ -44,23 +46,28 @@ pub struct NewApiKeyRequest {
 /// A key as listed: never its secret.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ApiKeyView {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: ApiKeyId,
     pub name: String,
     /// The key's first characters (`tz_` and 8 hex digits), to recognise it.
     pub prefix: String,
-    pub facility_id: i64,
+    #[schema(value_type = i64)]
+    pub facility_id: FacilityId,
     pub country_code: String,
     /// The facility's reporting role the key acts with.
     pub role: Role,
     /// The key's own principal: the `user_id` of its writes in the audit log and elsewhere.
-    pub user_id: i64,
-    pub created_by: Option<i64>,
+    #[schema(value_type = i64)]
+    pub user_id: UserId,
+    #[schema(value_type = Option<i64>)]
+    pub created_by: Option<UserId>,
     pub created_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
     /// To the minute: uses within a minute of the last noted one are not written.
     pub last_used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
-    pub revoked_by: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub revoked_by: Option<UserId>,
     /// Neither revoked nor expired.
     pub usable: bool,
 }
@@ -105,7 +112,8 @@ pub struct IssuedApiKey {
 pub struct ApiKeyQuery {
     /// Admin only: one country (regulators see their own).
     pub country: Option<String>,
-    pub facility_id: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub facility_id: Option<FacilityId>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
 }
@@ -191,7 +199,7 @@ async fn revoke_api_key(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Caller,
-    path: web::Path<i64>,
+    path: web::Path<ApiKeyId>,
     body: JsonBody<RevocationRequest>,
 ) -> AppResult<HttpResponse> {
     let api_key_id = path.into_inner();

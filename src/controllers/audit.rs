@@ -12,6 +12,7 @@ use crate::app::error::AppResult;
 use crate::auth::Caller;
 use crate::db::enums::Role;
 use crate::db::models::audit_event::{AuditEvent, AuditFilter};
+use crate::domain::ids::{ApiKeyId, AuditEventId, UserId};
 use crate::extract::{Page, QueryParams};
 use crate::state::AppState;
 use crate::views::{ListMeta, list_page};
@@ -28,7 +29,8 @@ pub struct AuditQuery {
     #[param(pattern = "^[A-Za-z]{2}$")]
     #[validate(custom(function = "crate::views::text::country_code"))]
     pub country: Option<String>,
-    pub user_id: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub user_id: Option<UserId>,
     pub resource_type: Option<crate::db::enums::ResourceType>,
     pub resource_id: Option<String>,
     pub action: Option<crate::db::enums::AuditAction>,
@@ -44,9 +46,11 @@ pub struct AuditQuery {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AuditEventView {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: AuditEventId,
     pub occurred_at: DateTime<Utc>,
-    pub user_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub user_id: Option<UserId>,
     pub role: Option<Role>,
     pub country_code: Option<String>,
     pub action: crate::db::enums::AuditAction,
@@ -56,7 +60,8 @@ pub struct AuditEventView {
     #[schema(value_type = Object)]
     pub details: serde_json::Value,
     /// The API key the write came through (`user_id` is then the key's own principal).
-    pub api_key_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub api_key_id: Option<ApiKeyId>,
 }
 
 list_page!(AuditEventList, audit_events, AuditEventView);

@@ -15,6 +15,7 @@ use crate::auth::Caller;
 use crate::db::enums::PeriodStatus;
 use crate::db::models::dispensing::{Dispensing, DispensingFilter};
 use crate::db::models::facility::Facility;
+use crate::domain::ids::FacilityId;
 use crate::domain::period::Month;
 use crate::extract::{JsonBody, MAX_BODY_BYTES, Page, QueryParams};
 use crate::idempotency::{self, IdempotencyKeyHeader};
@@ -34,7 +35,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(list_reporting_periods);
 }
 
-async fn load_facility(state: &AppState, id: i64) -> AppResult<Facility> {
+async fn load_facility(state: &AppState, id: FacilityId) -> AppResult<Facility> {
     app::run(&state.pool, move |conn| Ok(Facility::find(conn, id)?)).await?.ok_or_else(|| DomainError::not_found("facility").into())
 }
 
@@ -53,7 +54,7 @@ async fn record_dispensings(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Caller,
-    path: web::Path<i64>,
+    path: web::Path<FacilityId>,
     // The one endpoint taking large bodies (up to 10 000 records), parsed record by record.
     body: JsonBody<DispensingBatchRequest, MAX_BODY_BYTES, false>,
 ) -> AppResult<HttpResponse> {
@@ -93,7 +94,7 @@ async fn record_dispensings(
 async fn list_facility_dispensings(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<i64>,
+    path: web::Path<FacilityId>,
     query: QueryParams<FacilityDispensingQuery>,
 ) -> AppResult<HttpResponse> {
     let facility = load_facility(&state, path.into_inner()).await?;
@@ -158,7 +159,7 @@ async fn close_reporting_period(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Caller,
-    path: web::Path<(i64, String)>,
+    path: web::Path<(FacilityId, String)>,
     body: JsonBody<ClosePeriodRequest>,
 ) -> AppResult<HttpResponse> {
     let (facility_id, period) = path.into_inner();

@@ -17,6 +17,7 @@ use crate::db::enums::EstimateKind;
 use crate::db::models::country::Country;
 use crate::db::models::deaths::DeathsByCause;
 use crate::db::models::estimate::{Estimate, EstimateFilter};
+use crate::domain::ids::SubstanceId;
 use crate::extract::{JsonBody, Page, QueryParams};
 use crate::idempotency::{self, IdempotencyKeyHeader};
 use crate::state::AppState;
@@ -31,7 +32,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 /// The totals in force of the estimates given.
 fn totals(estimates: &[Estimate]) -> Vec<EstimateTotalView> {
-    let mut sums: BTreeMap<(String, i32, i64), (BigDecimal, BigDecimal)> = BTreeMap::new();
+    let mut sums: BTreeMap<(String, i32, SubstanceId), (BigDecimal, BigDecimal)> = BTreeMap::new();
     for e in estimates {
         let entry = sums.entry((e.country_code.clone(), e.year, e.substance_id)).or_default();
         match e.kind {

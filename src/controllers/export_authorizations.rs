@@ -11,6 +11,7 @@ use crate::app::supply::record_export_shipment as shipment;
 use crate::auth::Caller;
 use crate::db::enums::Role;
 use crate::db::models::export_authorization::{ExportAuthorization, ExportAuthorizationFilter};
+use crate::domain::ids::ExportAuthorizationId;
 use crate::domain::ledger::check_business_time;
 use crate::extract::{JsonBody, Page, QueryParams};
 use crate::idempotency::{self, IdempotencyKeyHeader};
@@ -47,7 +48,7 @@ async fn list_export_authorizations(
     }
     let (views, total) = app::run(&state.pool, move |conn| {
         let (rows, total) = ExportAuthorization::page(conn, &filter, page.offset(), page.limit())?;
-        let ids: Vec<i64> = rows.iter().map(|a| a.id).collect();
+        let ids: Vec<ExportAuthorizationId> = rows.iter().map(|a| a.id).collect();
         let shipped = ExportAuthorization::shipped_units(conn, &ids)?;
         let views = rows
             .into_iter()
@@ -122,7 +123,7 @@ async fn record_export_shipment(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Caller,
-    path: web::Path<i64>,
+    path: web::Path<ExportAuthorizationId>,
     body: JsonBody<ExportShipmentRequest>,
 ) -> AppResult<HttpResponse> {
     let r = &body.value;

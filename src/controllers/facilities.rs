@@ -9,6 +9,7 @@ use crate::app::error::{AppResult, DomainError};
 use crate::app::reference;
 use crate::auth::Caller;
 use crate::db::models::facility::{Facility, FacilityFilter};
+use crate::domain::ids::FacilityId;
 use crate::extract::{JsonBody, Page, QueryParams};
 use crate::idempotency::{self, IdempotencyKeyHeader};
 use crate::state::AppState;
@@ -37,7 +38,7 @@ async fn list_facilities(state: web::Data<AppState>, caller: Caller, query: Quer
 
 #[utoipa::path(tag = "facilities", params(("id" = i64, Path)), responses((status = 200, body = FacilityEnvelope)))]
 #[get("/facilities/{id}")]
-async fn get_facility(state: web::Data<AppState>, caller: Caller, path: web::Path<i64>) -> AppResult<HttpResponse> {
+async fn get_facility(state: web::Data<AppState>, caller: Caller, path: web::Path<FacilityId>) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let facility = app::run(&state.pool, move |conn| Ok(Facility::find(conn, id)?)).await?.ok_or_else(|| DomainError::not_found("facility"))?;
     caller.check_facility(&facility)?;
@@ -80,7 +81,7 @@ async fn update_facility(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Caller,
-    path: web::Path<i64>,
+    path: web::Path<FacilityId>,
     body: JsonBody<FacilityPatchRequest>,
 ) -> AppResult<HttpResponse> {
     let key = idempotency::key_of(&req)?;

@@ -15,6 +15,7 @@ use crate::app::flags::{self, comment, review};
 use crate::auth::Caller;
 use crate::db::enums::RuleMode;
 use crate::db::models::flag::FlagFilter;
+use crate::domain::ids::{FlagId, UserId};
 use crate::extract::{JsonBody, Page, QueryParams};
 use crate::idempotency::{self, IdempotencyKeyHeader};
 use crate::state::AppState;
@@ -57,7 +58,7 @@ async fn list_flags(state: web::Data<AppState>, caller: Caller, query: QueryPara
 /// One flag with its review trail.
 #[utoipa::path(tag = "diversion", params(("id" = i64, Path)), responses((status = 200, body = FlagDetail)))]
 #[get("/flags/{id}")]
-async fn get_flag(state: web::Data<AppState>, caller: Caller, path: web::Path<i64>) -> AppResult<HttpResponse> {
+async fn get_flag(state: web::Data<AppState>, caller: Caller, path: web::Path<FlagId>) -> AppResult<HttpResponse> {
     let (id, actor) = (path.into_inner(), caller.actor());
     let read = app::run(&state.pool, move |conn| flags::read::detail(conn, &actor, id)).await?;
     let events = read.events.into_iter().map(FlagEventView::from).collect();
@@ -72,11 +73,11 @@ async fn update_flag(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Caller,
-    path: web::Path<i64>,
+    path: web::Path<FlagId>,
     body: JsonBody<FlagPatchRequest>,
 ) -> AppResult<HttpResponse> {
     let r = body.value;
-    let input = review::Input::parse(path.into_inner(), r.status, r.note, r.assigned_to)?;
+    let input = review::Input::parse(path.into_inner(), r.status, r.note, r.assigned_to.map(|a| a.map(UserId)))?;
     idempotency::execute(
         &state,
         idempotency::key_of(&req)?,
@@ -99,7 +100,7 @@ async fn create_flag_comment(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Caller,
-    path: web::Path<i64>,
+    path: web::Path<FlagId>,
     body: JsonBody<CommentRequest>,
 ) -> AppResult<HttpResponse> {
     let flag_id = path.into_inner();

@@ -11,6 +11,7 @@ use crate::app::supply::record_import_receipt as import_receipt;
 use crate::auth::Caller;
 use crate::db::enums::Role;
 use crate::db::models::import_authorization::{AuthorizationFilter, ImportAuthorization};
+use crate::domain::ids::ImportAuthorizationId;
 use crate::domain::ledger::check_business_time;
 use crate::extract::{JsonBody, Page, QueryParams};
 use crate::idempotency::{self, IdempotencyKeyHeader};
@@ -46,7 +47,7 @@ async fn list_import_authorizations(
     }
     let (views, total) = app::run(&state.pool, move |conn| {
         let (rows, total) = ImportAuthorization::page(conn, &filter, page.offset(), page.limit())?;
-        let ids: Vec<i64> = rows.iter().map(|a| a.id).collect();
+        let ids: Vec<ImportAuthorizationId> = rows.iter().map(|a| a.id).collect();
         let received = ImportAuthorization::received_units(conn, &ids)?;
         let views = rows
             .into_iter()
@@ -119,7 +120,7 @@ async fn record_import_receipt(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Caller,
-    path: web::Path<i64>,
+    path: web::Path<ImportAuthorizationId>,
     body: JsonBody<ReceiptRequest>,
 ) -> AppResult<HttpResponse> {
     let r = &body.value;

@@ -11,6 +11,7 @@ use crate::app::reference;
 use crate::auth::Caller;
 use crate::db::models::country::Country;
 use crate::db::models::region::{Region, RegionPopulation, RegionPopulationGroup};
+use crate::domain::ids::RegionId;
 use crate::extract::{JsonBody, Page, QueryParams};
 use crate::idempotency::{self, IdempotencyKeyHeader};
 use crate::state::AppState;
@@ -54,7 +55,7 @@ fn region_view(region: Region, totals: &[RegionPopulation], groups: &[RegionPopu
 }
 
 fn region_views(conn: &mut diesel::PgConnection, regions: Vec<Region>) -> AppResult<Vec<RegionView>> {
-    let ids: Vec<i64> = regions.iter().map(|r| r.id).collect();
+    let ids: Vec<RegionId> = regions.iter().map(|r| r.id).collect();
     let totals = RegionPopulation::for_regions(conn, &ids)?;
     let groups = RegionPopulationGroup::for_regions(conn, &ids)?;
     Ok(regions.into_iter().map(|r| region_view(r, &totals, &groups)).collect())
@@ -110,7 +111,7 @@ async fn put_region_population(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Caller,
-    path: web::Path<i64>,
+    path: web::Path<RegionId>,
     body: JsonBody<PopulationRequest>,
 ) -> AppResult<HttpResponse> {
     let r = body.value;

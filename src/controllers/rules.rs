@@ -15,6 +15,7 @@ use crate::auth::Caller;
 use crate::db::models::audit_event::Actor;
 use crate::db::models::rule::Rule;
 use crate::db::models::scan::Scan;
+use crate::domain::ids::ScanId;
 use crate::extract::{JsonBody, QueryParams};
 use crate::idempotency::{self, IdempotencyKeyHeader};
 use crate::state::AppState;
@@ -52,7 +53,8 @@ async fn create_scan(state: web::Data<AppState>, req: HttpRequest, caller: Calle
     let scan_id = (stored.status == StatusCode::ACCEPTED.as_u16())
         .then(|| serde_json::from_slice::<serde_json::Value>(&stored.body).ok())
         .flatten()
-        .and_then(|body| body["scan"]["id"].as_i64());
+        .and_then(|body| body["scan"]["id"].as_i64())
+        .map(ScanId);
     if let (Some(id), false) = (scan_id, stored.replayed) {
         spawn_scan(state.clone(), id, actor);
     }
@@ -65,9 +67,9 @@ async fn create_scan(state: web::Data<AppState>, req: HttpRequest, caller: Calle
 
 /// Runs a started scan on a pooled connection of its own after the request is answered,
 /// and records its end in the audit log (with the requester's identity and request id).
-fn spawn_scan(state: web::Data<AppState>, id: i64, actor: Actor) {
+fn spawn_scan(state: web::Data<AppState>, id: ScanId, actor: Actor) {
     let grace = state.settings.reporting_grace_days;
-    let span = tracing::info_span!("scan", scan_id = id, request_id = actor.request_id.as_deref().unwrap_or(""));
+    let span = tracing::info_span!("scan", scan_id = id.get(), request_id = actor.request_id.as_deref().unwrap_or(""));
     actix_web::rt::spawn(
         async move {
             let result = app::run(&state.pool, move |conn| run_scan::run(conn, &actor, id, Utc::now(), grace)).await;
@@ -84,7 +86,7 @@ fn spawn_scan(state: web::Data<AppState>, id: i64, actor: Actor) {
 /// (regulator of the scan's country; another country's scan is not found).
 #[utoipa::path(tag = "diversion", params(("id" = i64, Path)), responses((status = 200, body = ScanEnvelope)))]
 #[get("/diversion/scans/{id}")]
-async fn get_scan(state: web::Data<AppState>, caller: Caller, path: web::Path<i64>) -> AppResult<HttpResponse> {
+async fn get_scan(state: web::Data<AppState>, caller: Caller, path: web::Path<ScanId>) -> AppResult<HttpResponse> {
     let id = path.into_inner();
     let scan = app::run(&state.pool, move |conn| Ok(Scan::find(conn, id)?)).await?;
     let scan = scan.filter(|s| caller.country_code.as_deref() == Some(s.country_code.as_str())).ok_or_else(|| DomainError::not_found("scan"))?;

@@ -17,6 +17,7 @@ use crate::db::ledger::{self, LedgerFilter};
 use crate::db::models::facility::Facility;
 use crate::db::models::product::Product;
 use crate::db::models::stock_balance::StockBalance;
+use crate::domain::ids::{FacilityId, LedgerEntryId};
 use crate::domain::ledger::check_business_time;
 use crate::domain::quantities::base_mg;
 use crate::extract::{JsonBody, Page, QueryParams};
@@ -32,7 +33,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_stock_events).service(record_stock_event).service(get_stock).service(record_inventory_count).service(reverse_stock_event);
 }
 
-async fn load_facility(state: &AppState, id: i64) -> AppResult<Facility> {
+async fn load_facility(state: &AppState, id: FacilityId) -> AppResult<Facility> {
     app::run(&state.pool, move |conn| Ok(Facility::find(conn, id)?)).await?.ok_or_else(|| DomainError::not_found("facility").into())
 }
 
@@ -43,7 +44,7 @@ async fn load_facility(state: &AppState, id: i64) -> AppResult<Facility> {
 async fn list_stock_events(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<i64>,
+    path: web::Path<FacilityId>,
     query: QueryParams<StockEventQuery>,
 ) -> AppResult<HttpResponse> {
     let facility = load_facility(&state, path.into_inner()).await?;
@@ -74,7 +75,7 @@ async fn record_stock_event(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Caller,
-    path: web::Path<i64>,
+    path: web::Path<FacilityId>,
     body: JsonBody<StockEventRequest>,
 ) -> AppResult<HttpResponse> {
     let facility = load_facility(&state, path.into_inner()).await?;
@@ -97,7 +98,7 @@ async fn record_stock_event(
 /// regulator of its country, admin).
 #[utoipa::path(tag = "stock", params(("id" = i64, Path)), responses((status = 200, body = StockResponse)))]
 #[get("/facilities/{id}/stock")]
-async fn get_stock(state: web::Data<AppState>, caller: Caller, path: web::Path<i64>) -> AppResult<HttpResponse> {
+async fn get_stock(state: web::Data<AppState>, caller: Caller, path: web::Path<FacilityId>) -> AppResult<HttpResponse> {
     let facility = load_facility(&state, path.into_inner()).await?;
     caller.check_facility(&facility)?;
     let id = facility.id;
@@ -130,7 +131,7 @@ async fn record_inventory_count(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Caller,
-    path: web::Path<i64>,
+    path: web::Path<FacilityId>,
     body: JsonBody<InventoryCountRequest>,
 ) -> AppResult<HttpResponse> {
     let facility = load_facility(&state, path.into_inner()).await?;
@@ -162,7 +163,7 @@ async fn reverse_stock_event(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Caller,
-    path: web::Path<i64>,
+    path: web::Path<LedgerEntryId>,
     body: JsonBody<ReversalRequest>,
 ) -> AppResult<HttpResponse> {
     let input = reversal::Input { stock_event_id: path.into_inner(), reason: body.value.reason };

@@ -9,6 +9,7 @@ use crate::app::error::{AppResult, DomainError};
 use crate::app::reference::{self, SubstanceValues, SubstanceVersion};
 use crate::auth::Caller;
 use crate::db::models::substance::{ReferenceValues, Substance};
+use crate::domain::ids::SubstanceId;
 use crate::extract::{JsonBody, Page, QueryParams};
 use crate::idempotency::{self, IdempotencyKeyHeader};
 use crate::state::AppState;
@@ -95,7 +96,7 @@ async fn update_substance(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Caller,
-    path: web::Path<i64>,
+    path: web::Path<SubstanceId>,
     body: JsonBody<SubstanceRequest>,
 ) -> AppResult<HttpResponse> {
     let key = idempotency::key_of(&req)?;

@@ -11,6 +11,7 @@ use crate::app::supply::confirm_transfer_receipt as transfer_receipt;
 use crate::app::supply::create_transfer as shipment;
 use crate::auth::Caller;
 use crate::db::models::transfer::{Transfer, TransferFilter};
+use crate::domain::ids::TransferId;
 use crate::domain::ledger::check_business_time;
 use crate::extract::{JsonBody, Page, QueryParams};
 use crate::idempotency::{self, IdempotencyKeyHeader};
@@ -84,7 +85,7 @@ async fn confirm_transfer_receipt(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Caller,
-    path: web::Path<i64>,
+    path: web::Path<TransferId>,
     body: JsonBody<TransferReceiptRequest>,
 ) -> AppResult<HttpResponse> {
     let r = body.value;

@@ -9,6 +9,7 @@ use crate::app::accounts::{self, reset_password, set_user_active};
 use crate::app::error::AppResult;
 use crate::auth::{Caller, password};
 use crate::db::models::user::User;
+use crate::domain::ids::UserId;
 use crate::extract::{JsonBody, Page, QueryParams};
 use crate::idempotency::{self, IdempotencyKeyHeader};
 use crate::state::AppState;
@@ -62,7 +63,7 @@ async fn set_user_active(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Caller,
-    id: i64,
+    id: UserId,
     body: JsonBody<ReasonRequest>,
     active: bool,
 ) -> AppResult<HttpResponse> {
@@ -96,7 +97,7 @@ async fn deactivate_user(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Caller,
-    path: web::Path<i64>,
+    path: web::Path<UserId>,
     body: JsonBody<ReasonRequest>,
 ) -> AppResult<HttpResponse> {
     set_user_active(state, req, caller, path.into_inner(), body, false).await
@@ -119,7 +120,7 @@ async fn activate_user(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Caller,
-    path: web::Path<i64>,
+    path: web::Path<UserId>,
     body: JsonBody<ReasonRequest>,
 ) -> AppResult<HttpResponse> {
     set_user_active(state, req, caller, path.into_inner(), body, true).await
@@ -147,7 +148,7 @@ async fn reset_user_password(
     state: web::Data<AppState>,
     req: HttpRequest,
     caller: Caller,
-    path: web::Path<i64>,
+    path: web::Path<UserId>,
     body: JsonBody<PasswordResetRequest>,
 ) -> AppResult<HttpResponse> {
     let user_id = path.into_inner();

@@ -16,6 +16,7 @@ use crate::db::models::facility::Facility;
 use crate::db::models::stock_balance::StockBalance;
 use crate::db::models::stock_event::{NewStockEvent, StockEvent};
 use crate::db::rollups::{self, Movement, PatientGroup};
+use crate::domain::ids::{ExportAuthorizationId, FacilityId, ImportAuthorizationId, InventoryCountId, LedgerEntryId, ProductId, TransferId, UserId};
 use crate::domain::ledger::{LedgerError, Timeline};
 
 /// A new ledger entry of one facility and product.
@@ -25,12 +26,12 @@ pub struct Entry {
     pub delta_units: i64,
     pub occurred_at: DateTime<Utc>,
     pub reason: Option<String>,
-    pub reverses_entry_id: Option<i64>,
+    pub reverses_entry_id: Option<LedgerEntryId>,
     pub reversed_kind: Option<StockEventKind>,
-    pub import_authorization_id: Option<i64>,
-    pub transfer_id: Option<i64>,
-    pub inventory_count_id: Option<i64>,
-    pub export_authorization_id: Option<i64>,
+    pub import_authorization_id: Option<ImportAuthorizationId>,
+    pub transfer_id: Option<TransferId>,
+    pub inventory_count_id: Option<InventoryCountId>,
+    pub export_authorization_id: Option<ExportAuthorizationId>,
 }
 
 impl Entry {
@@ -58,7 +59,12 @@ pub struct Appended {
 }
 
 /// Entries of a facility-product later than `after`, in ledger order: (time, units).
-pub fn later_entries(conn: &mut PgConnection, facility_id: i64, product_id: i64, after: DateTime<Utc>) -> QueryResult<Vec<(DateTime<Utc>, i64)>> {
+pub fn later_entries(
+    conn: &mut PgConnection,
+    facility_id: FacilityId,
+    product_id: ProductId,
+    after: DateTime<Utc>,
+) -> QueryResult<Vec<(DateTime<Utc>, i64)>> {
     use crate::db::views_schema::ledger_entries as e;
     e::table
         .filter(e::facility_id.eq(facility_id))
@@ -87,7 +93,7 @@ pub struct ProductLedger<'f> {
 
 impl<'f> ProductLedger<'f> {
     /// Locks the balance and loads the timeline from `from` (the earliest time to write).
-    pub fn open(conn: &mut PgConnection, facility: &'f Facility, product_id: i64, from: DateTime<Utc>) -> QueryResult<Self> {
+    pub fn open(conn: &mut PgConnection, facility: &'f Facility, product_id: ProductId, from: DateTime<Utc>) -> QueryResult<Self> {
         let balance = StockBalance::lock(conn, facility.id, &facility.country_code, &[product_id])?.pop().ok_or(diesel::result::Error::NotFound)?;
         let timeline = timeline(conn, &balance, from)?;
         Ok(ProductLedger { facility, balance, timeline })
@@ -142,16 +148,16 @@ impl<'f> ProductLedger<'f> {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = crate::db::views_schema::ledger_entries, check_for_backend(diesel::pg::Pg))]
 pub struct EntryRef {
-    pub id: i64,
-    pub facility_id: i64,
-    pub product_id: i64,
+    pub id: LedgerEntryId,
+    pub facility_id: FacilityId,
+    pub product_id: ProductId,
     pub kind: StockEventKind,
     pub delta_units: i64,
     pub occurred_at: DateTime<Utc>,
 }
 
 /// Any ledger entry (stock event or dispensing) by id.
-pub fn find_entry(conn: &mut PgConnection, id: i64) -> QueryResult<Option<EntryRef>> {
+pub fn find_entry(conn: &mut PgConnection, id: LedgerEntryId) -> QueryResult<Option<EntryRef>> {
     use crate::db::views_schema::ledger_entries as e;
     e::table.find(id).select(EntryRef::as_select()).get_result(conn).optional()
 }
@@ -187,9 +193,9 @@ impl ProductLedger<'_> {
 #[derive(Debug, Clone, QueryableByName)]
 pub struct LedgerRow {
     #[diesel(sql_type = BigInt)]
-    pub id: i64,
+    pub id: LedgerEntryId,
     #[diesel(sql_type = BigInt)]
-    pub product_id: i64,
+    pub product_id: ProductId,
     #[diesel(sql_type = Text)]
     pub kind: StockEventKind,
     #[diesel(sql_type = BigInt)]
@@ -201,15 +207,15 @@ pub struct LedgerRow {
     #[diesel(sql_type = Timestamptz)]
     pub recorded_at: DateTime<Utc>,
     #[diesel(sql_type = Nullable<BigInt>)]
-    pub recorded_by: Option<i64>,
+    pub recorded_by: Option<UserId>,
     #[diesel(sql_type = Nullable<Text>)]
     pub reason: Option<String>,
     #[diesel(sql_type = Nullable<BigInt>)]
-    pub reverses_entry_id: Option<i64>,
+    pub reverses_entry_id: Option<LedgerEntryId>,
     #[diesel(sql_type = Nullable<BigInt>)]
-    pub import_authorization_id: Option<i64>,
+    pub import_authorization_id: Option<ImportAuthorizationId>,
     #[diesel(sql_type = Nullable<BigInt>)]
-    pub transfer_id: Option<i64>,
+    pub transfer_id: Option<TransferId>,
     #[diesel(sql_type = BigInt)]
     pub total: i64,
 }
@@ -217,14 +223,14 @@ pub struct LedgerRow {
 /// Filters of a ledger listing.
 #[derive(Debug, Clone, Default)]
 pub struct LedgerFilter {
-    pub product_id: Option<i64>,
+    pub product_id: Option<ProductId>,
     pub kind: Option<StockEventKind>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
 }
 
 /// A page of a facility's ledger, newest first, each entry with the balance after it.
-pub fn page(conn: &mut PgConnection, facility_id: i64, filter: &LedgerFilter, offset: i64, limit: i64) -> QueryResult<(Vec<LedgerRow>, i64)> {
+pub fn page(conn: &mut PgConnection, facility_id: FacilityId, filter: &LedgerFilter, offset: i64, limit: i64) -> QueryResult<(Vec<LedgerRow>, i64)> {
     let rows: Vec<LedgerRow> = diesel::sql_query(include_str!("ledger_page.sql"))
         .bind::<BigInt, _>(facility_id)
         .bind::<Nullable<BigInt>, _>(filter.product_id)
@@ -242,7 +248,7 @@ pub fn page(conn: &mut PgConnection, facility_id: i64, filter: &LedgerFilter, of
 }
 
 /// The entries a listing's filter selects (for a page past its end, which counts none).
-fn count(conn: &mut PgConnection, facility_id: i64, filter: &LedgerFilter) -> QueryResult<i64> {
+fn count(conn: &mut PgConnection, facility_id: FacilityId, filter: &LedgerFilter) -> QueryResult<i64> {
     use crate::db::views_schema::ledger_entries as e;
     let mut q = e::table.filter(e::facility_id.eq(facility_id)).into_boxed();
     if let Some(product_id) = filter.product_id {

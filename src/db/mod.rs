@@ -1,9 +1,11 @@
 //! Database access: the connection pool and its checkout, embedded migrations,
 //! reference-data seeding and the private (embedded) cluster; the tables as diesel prints
-//! them (`schema`) and the views declared by hand (`views_schema`).
+//! them (`schema`) and the views declared by hand (`views_schema`); the typed ids of
+//! `domain::ids` as `BigInt` values (`ids`).
 
 pub mod embedded;
 pub mod enums;
+pub mod ids;
 pub mod ledger;
 pub mod models;
 pub mod reports;

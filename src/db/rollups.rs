@@ -16,16 +16,17 @@ use diesel::sql_types::{Array, BigInt, Date, Text};
 
 use crate::db::enums::{AgeBand, FacilityKind, PatientSex, StockEventKind};
 use crate::db::models::country::Country;
+use crate::domain::ids::{FacilityId, ProductId, RegionId};
 use crate::domain::period::{Month, Tz};
 
 /// One ledger movement as the aggregates see it.
 #[derive(Debug, Clone)]
 pub struct Movement {
     pub country_code: String,
-    pub region_id: i64,
-    pub facility_id: i64,
+    pub region_id: RegionId,
+    pub facility_id: FacilityId,
     pub facility_kind: FacilityKind,
-    pub product_id: i64,
+    pub product_id: ProductId,
     pub occurred_at: DateTime<Utc>,
     /// The entry's kind; for a reversal, the kind it reverses.
     pub bucket: StockEventKind,
@@ -40,7 +41,7 @@ pub struct Movement {
 /// Where a dispensing counts in `dispensing_monthly`.
 #[derive(Debug, Clone, Copy)]
 pub struct PatientGroup {
-    pub region_id: i64,
+    pub region_id: RegionId,
     pub sex: PatientSex,
     pub age_band: AgeBand,
 }
@@ -50,9 +51,9 @@ pub fn month_of(zone: Tz, at: DateTime<Utc>) -> NaiveDate {
     Month::of_instant(zone, at).first_day()
 }
 
-type SupplyKey = (String, NaiveDate, i64, FacilityKind, i64, StockEventKind);
-type DispensingKey = (String, NaiveDate, i64, i64, PatientSex, AgeBand);
-type FacilityKey = (i64, i64, NaiveDate, StockEventKind);
+type SupplyKey = (String, NaiveDate, RegionId, FacilityKind, ProductId, StockEventKind);
+type DispensingKey = (String, NaiveDate, RegionId, ProductId, PatientSex, AgeBand);
+type FacilityKey = (FacilityId, ProductId, NaiveDate, StockEventKind);
 
 /// Adds `movements` to the aggregates.
 pub fn apply(conn: &mut PgConnection, movements: &[Movement]) -> QueryResult<()> {

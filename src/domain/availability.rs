@@ -17,13 +17,15 @@ use std::collections::BTreeMap;
 
 use bigdecimal::{BigDecimal, RoundingMode, Zero};
 
+use crate::domain::ids::SubstanceId;
+
 /// Digits kept after the point in reported metrics.
 pub const METRIC_SCALE: i64 = 4;
 
 /// Base mass of one substance in a period, with its reference values.
 #[derive(Debug, Clone)]
 pub struct SubstanceAmount {
-    pub substance_id: i64,
+    pub substance_id: SubstanceId,
     pub mg: BigDecimal,
     pub sddd_mg: Option<BigDecimal>,
     pub me_factor: Option<BigDecimal>,
@@ -39,7 +41,7 @@ pub struct Metrics {
     /// A basket substance with a quantity has no S-DDD: the S-DDD total leaves it out.
     pub incomplete: bool,
     /// Those substances (id) and their base mg.
-    pub missing_from_basket: Vec<(i64, BigDecimal)>,
+    pub missing_from_basket: Vec<(SubstanceId, BigDecimal)>,
 }
 
 /// Defined daily doses of `mg` at `sddd_mg` each.
@@ -50,7 +52,7 @@ pub fn sddds(mg: &BigDecimal, sddd_mg: &BigDecimal) -> BigDecimal {
 /// Metrics of `amounts` over `days` for `population` (exact; see [`round`]).
 /// `None` where the population is unknown or no amount has the needed factor.
 pub fn metrics(amounts: &[SubstanceAmount], days: i64, population: Option<&BigDecimal>) -> Metrics {
-    let missing_from_basket: Vec<(i64, BigDecimal)> =
+    let missing_from_basket: Vec<(SubstanceId, BigDecimal)> =
         amounts.iter().filter(|a| a.in_basket && a.sddd_mg.is_none() && !a.mg.is_zero()).map(|a| (a.substance_id, a.mg.clone())).collect();
     let incomplete = !missing_from_basket.is_empty();
     let Some(population) = population.filter(|p| !p.is_zero()) else {
@@ -109,7 +111,7 @@ mod tests {
     }
 
     fn amount(id: i64, mg: &str, sddd: Option<&str>, me: Option<&str>, in_basket: bool) -> SubstanceAmount {
-        SubstanceAmount { substance_id: id, mg: d(mg), sddd_mg: sddd.map(d), me_factor: me.map(d), in_basket }
+        SubstanceAmount { substance_id: SubstanceId(id), mg: d(mg), sddd_mg: sddd.map(d), me_factor: me.map(d), in_basket }
     }
 
     #[test]
@@ -147,7 +149,7 @@ mod tests {
         let m = metrics(&amounts, 365, Some(&d("1000000")));
         assert_eq!(round(&m.sddd_per_million_per_day.unwrap()), d("100"));
         assert!(m.incomplete);
-        assert_eq!(m.missing_from_basket, vec![(3, d("500000"))]);
+        assert_eq!(m.missing_from_basket, vec![(SubstanceId(3), d("500000"))]);
         // A basket substance without a quantity is not missing.
         let none = vec![amount(1, "3650000", Some("100"), Some("1"), true), amount(3, "0", None, None, true)];
         assert!(!metrics(&none, 365, Some(&d("1000000"))).incomplete);
@@ -184,8 +186,8 @@ mod tests {
             let mut weighted = BigDecimal::zero();
             for (mg, fentanyl_micro, pop) in &regions {
                 let amounts = vec![
-                    SubstanceAmount { substance_id: 1, mg: BigDecimal::from(*mg), sddd_mg: Some(sddd.clone()), me_factor: Some(d("1")), in_basket: true },
-                    SubstanceAmount { substance_id: 2, mg: BigDecimal::new((*fentanyl_micro).into(), 3), sddd_mg: Some(d("0.6")), me_factor: Some(d("100")), in_basket: true },
+                    SubstanceAmount { substance_id: SubstanceId(1), mg: BigDecimal::from(*mg), sddd_mg: Some(sddd.clone()), me_factor: Some(d("1")), in_basket: true },
+                    SubstanceAmount { substance_id: SubstanceId(2), mg: BigDecimal::new((*fentanyl_micro).into(), 3), sddd_mg: Some(d("0.6")), me_factor: Some(d("100")), in_basket: true },
                 ];
                 let pop = BigDecimal::from(*pop);
                 let m = metrics(&amounts, days, Some(&pop));
@@ -193,8 +195,8 @@ mod tests {
                 country_pop += pop;
             }
             let country_amounts: Vec<SubstanceAmount> = vec![
-                SubstanceAmount { substance_id: 1, mg: regions.iter().map(|(mg, _, _)| BigDecimal::from(*mg)).sum(), sddd_mg: Some(sddd.clone()), me_factor: Some(d("1")), in_basket: true },
-                SubstanceAmount { substance_id: 2, mg: regions.iter().map(|(_, f, _)| BigDecimal::new((*f).into(), 3)).sum(), sddd_mg: Some(d("0.6")), me_factor: Some(d("100")), in_basket: true },
+                SubstanceAmount { substance_id: SubstanceId(1), mg: regions.iter().map(|(mg, _, _)| BigDecimal::from(*mg)).sum(), sddd_mg: Some(sddd.clone()), me_factor: Some(d("1")), in_basket: true },
+                SubstanceAmount { substance_id: SubstanceId(2), mg: regions.iter().map(|(_, f, _)| BigDecimal::new((*f).into(), 3)).sum(), sddd_mg: Some(d("0.6")), me_factor: Some(d("100")), in_basket: true },
             ];
             let country = metrics(&country_amounts, days, Some(&country_pop));
             let from_regions = weighted / &country_pop;

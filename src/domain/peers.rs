@@ -8,6 +8,7 @@ use std::rc::Rc;
 
 use serde::Serialize;
 
+use crate::domain::ids::RegionId;
 use crate::domain::stats::{LogSpread, log_spread, median};
 
 /// The group a subject was compared with.
@@ -32,7 +33,7 @@ impl PeerGroup {
 /// A subject to compare: its region, its kind and its positive figure.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Subject {
-    pub region_id: i64,
+    pub region_id: RegionId,
     pub kind: String,
     pub value: f64,
 }
@@ -83,7 +84,7 @@ impl Stats {
 /// has at least `min_peers` members, else within its kind across the country when that has
 /// at least `min_peers`, else `None` (too few peers).
 pub fn compare(subjects: &[Subject], min_peers: usize) -> Vec<Option<Comparison>> {
-    let mut regional: BTreeMap<(&str, i64), Vec<usize>> = BTreeMap::new();
+    let mut regional: BTreeMap<(&str, RegionId), Vec<usize>> = BTreeMap::new();
     let mut national: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     // Each subject's position among its kind's national members (pushed in index order).
     let mut national_pos = vec![0; subjects.len()];
@@ -115,8 +116,8 @@ pub fn compare(subjects: &[Subject], min_peers: usize) -> Vec<Option<Comparison>
 mod tests {
     use super::*;
 
-    fn subject(region_id: i64, kind: &str, value: f64) -> Subject {
-        Subject { region_id, kind: kind.to_owned(), value }
+    fn subject(region: i64, kind: &str, value: f64) -> Subject {
+        Subject { region_id: RegionId(region), kind: kind.to_owned(), value }
     }
 
     #[test]

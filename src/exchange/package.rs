@@ -23,6 +23,7 @@ use crate::db::models::region::Region;
 use crate::db::models::reporting_period::ReportingPeriod;
 use crate::db::reports::flows::{DateRange, Source};
 use crate::domain::decimal::Decimal;
+use crate::domain::ids::{FacilityId, RegionId};
 use crate::domain::period::{Month, local_day, local_midnight};
 use crate::domain::suppression;
 
@@ -338,7 +339,7 @@ pub fn build(conn: &mut PgConnection, request: &BuildRequest) -> AnalyticsResult
 /// Distinct patients dispensed to in the month, per region and in the whole country: of
 /// the dispensings that count (`counted_dispensings`: a reversed dispensing names nobody),
 /// as every analytics figure reads them.
-fn patients(conn: &mut PgConnection, country: &str, month: Month) -> QueryResult<(BTreeMap<i64, i64>, i64)> {
+fn patients(conn: &mut PgConnection, country: &str, month: Month) -> QueryResult<(BTreeMap<RegionId, i64>, i64)> {
     use diesel::dsl::sql;
     use diesel::sql_types::BigInt;
 
@@ -346,7 +347,7 @@ fn patients(conn: &mut PgConnection, country: &str, month: Month) -> QueryResult
     let zone = Country::zone_of(conn, country)?;
     let (from, to) = month.bounds(zone);
     let in_month = d::table.filter(d::country_code.eq(country)).filter(d::dispensed_at.ge(from)).filter(d::dispensed_at.lt(to));
-    let per_region: Vec<(i64, i64)> =
+    let per_region: Vec<(RegionId, i64)> =
         in_month.group_by(d::region_id).select((d::region_id, sql::<BigInt>("count(DISTINCT patient_pseudonym)"))).load(conn)?;
     let total: i64 = in_month.select(sql::<BigInt>("count(DISTINCT patient_pseudonym)")).first(conn)?;
     Ok((per_region.into_iter().collect(), total))
@@ -410,8 +411,9 @@ fn reporting_section(conn: &mut PgConnection, request: &BuildRequest, regions: &
     let due = request.month.due_by(request.grace_days);
     // On time: closed by the end of the due day at the country's local midnight, not UTC's.
     let zone = Country::zone_of(conn, &request.country)?;
-    let on_time = |facility_id: i64| closed.iter().any(|c| c.facility_id == facility_id && local_day(zone, c.closed_at) <= due);
-    let in_region = |region_id: i64, timely: bool| expected.iter().filter(|f| f.region_id == region_id && (!timely || on_time(f.id))).count() as i64;
+    let on_time = |facility_id: FacilityId| closed.iter().any(|c| c.facility_id == facility_id && local_day(zone, c.closed_at) <= due);
+    let in_region =
+        |region_id: RegionId, timely: bool| expected.iter().filter(|f| f.region_id == region_id && (!timely || on_time(f.id))).count() as i64;
     let expected_cells: Vec<i64> = regions.iter().map(|r| in_region(r.id, false)).collect();
     let timely_cells: Vec<i64> = regions.iter().map(|r| in_region(r.id, true)).collect();
     let (expected_counts, expected_total) = protect(&expected_cells, expected.len() as i64);
@@ -438,7 +440,7 @@ fn access_section(conn: &mut PgConnection, request: &BuildRequest, range: DateRa
     )?;
     let points: Vec<i64> =
         regions.iter().map(|r| report.access_points.iter().find(|a| a.region_id == r.id).map_or(0, |a| a.dispensing_facilities)).collect();
-    let mut out_by_region: BTreeMap<i64, std::collections::BTreeSet<i64>> = BTreeMap::new();
+    let mut out_by_region: BTreeMap<RegionId, std::collections::BTreeSet<FacilityId>> = BTreeMap::new();
     for s in &report.stock_outs {
         out_by_region.entry(s.region_id).or_default().insert(s.facility_id);
     }

@@ -23,6 +23,7 @@ use crate::db::enums::{AuditAction, PushStatus, ResourceType};
 use crate::db::models::audit_event::{Actor, AuditEvent};
 use crate::db::models::country::Country;
 use crate::db::models::exchange::{ExchangePush, NewExchangePush};
+use crate::domain::ids::ExchangePushId;
 use crate::domain::period::{Month, Tz, today_in};
 use crate::exchange::package::{self, BuildRequest, SignedPackage};
 use crate::exchange::signing;
@@ -68,7 +69,7 @@ impl PushOptions {
 /// How a push ended.
 #[derive(Debug, Clone)]
 pub struct PushOutcome {
-    pub push_id: i64,
+    pub push_id: ExchangePushId,
     pub sequence: i64,
     pub status: PushStatus,
     /// Attempts made by this run.

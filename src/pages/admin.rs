@@ -16,6 +16,7 @@ use crate::auth::password;
 use crate::db::enums::{Role, Vocabulary};
 use crate::db::models::substance::Substance;
 use crate::db::models::user::User;
+use crate::domain::ids::{FacilityId, UserId};
 use crate::extract;
 use crate::pages::frame::{self, Chrome, PageError, Problem, Viewer};
 use crate::pages::i18n::Tr;
@@ -32,7 +33,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// One user row with its actions.
 struct UserRow {
-    id: i64,
+    id: UserId,
     username: String,
     role: String,
     country: String,
@@ -49,7 +50,7 @@ struct UsersPage {
     reference: Table,
     csv_label: String,
     problem: Option<Problem>,
-    me: i64,
+    me: UserId,
 }
 
 fn reference_table(rows: &[(String, crate::db::models::substance::ReferenceValues)], t: &Tr) -> Table {
@@ -175,7 +176,7 @@ async fn create(req: HttpRequest, session: Session, state: web::Data<AppState>, 
     let request = role
         .parse::<Role>()
         .map_err(|_| Problem::of_domain(&DomainError::field("/role", "is not a role")))
-        .and_then(|role| match some(facility_id).map(|f| f.parse::<i64>()) {
+        .and_then(|role| match some(facility_id).map(|f| f.parse::<FacilityId>()) {
             Some(Err(_)) => Err(Problem::of_domain(&DomainError::field("/facility_id", "must be a facility id"))),
             Some(Ok(f)) => Ok((role, Some(f))),
             None => Ok((role, None)),
@@ -215,7 +216,7 @@ async fn set_active(
     req: HttpRequest,
     session: Session,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<UserId>,
     form: web::Form<ActiveForm>,
 ) -> Result<HttpResponse, PageError> {
     let active = form.active == "true";
@@ -260,7 +261,7 @@ async fn reset(
     req: HttpRequest,
     session: Session,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<UserId>,
     form: web::Form<ResetForm>,
 ) -> Result<HttpResponse, PageError> {
     let viewer = frame::admit(&req, &session, &state, "reset_user_password").await?;

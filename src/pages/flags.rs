@@ -25,6 +25,7 @@ use crate::db::models::flag::{Flag, FlagEvent, FlagFilter};
 use crate::db::models::product::Product;
 use crate::db::models::region::Region;
 use crate::db::models::rule::Rule;
+use crate::domain::ids::{FlagId, ProductId, RegionId, UserId};
 use crate::domain::period::local_midnight;
 use crate::extract;
 use crate::pages::chart::{self, Bar, Chart, Series};
@@ -82,7 +83,7 @@ fn filter_of(q: &FlagQuery, viewer: &Viewer) -> Result<FlagFilter, PageError> {
         status: some(&q.status).map(|s| s.parse::<FlagStatus>().map_err(|_| bad("status", "is not a flag state"))).transpose()?,
         rule_code: some(&q.rule).map(str::to_owned),
         severity: some(&q.severity).map(|s| s.parse::<Severity>().map_err(|_| bad("severity", "is not a severity"))).transpose()?,
-        region_id: some(&q.region_id).map(|s| s.parse::<i64>().map_err(|_| bad("region_id", "must be a region id"))).transpose()?,
+        region_id: some(&q.region_id).map(|s| s.parse::<RegionId>().map_err(|_| bad("region_id", "must be a region id"))).transpose()?,
         from: date("from", &q.from)?,
         to: date("to", &q.to)?,
         mode: Some(RuleMode::Active),
@@ -174,7 +175,7 @@ fn flags_table(l: &Listed, t: &Tr) -> Table {
     );
     for f in &l.flags {
         table.rows.push(vec![
-            Cell::int(f.id, t).link(format!("/dashboard/flags/{}", f.id)),
+            Cell::int(f.id.get(), t).link(format!("/dashboard/flags/{}", f.id)),
             Cell::text(f.rule_code.clone()),
             Cell::int(f.rule_version.into(), t),
             Cell::word("severity", f.severity.as_str(), t).class(format!("sev sev-{}", f.severity.as_str())),
@@ -273,7 +274,7 @@ struct Detail {
     dispensings: Vec<Dispensing>,
 }
 
-async fn load_detail(state: &AppState, viewer: &Viewer, id: i64) -> Result<Detail, PageError> {
+async fn load_detail(state: &AppState, viewer: &Viewer, id: FlagId) -> Result<Detail, PageError> {
     let actor = viewer.actor();
     app::run(&state.pool, move |conn| {
         let flags::read::Readable { flag, with_evidence, events } = flags::read::detail(conn, &actor, id)?;
@@ -306,7 +307,7 @@ async fn load_detail(state: &AppState, viewer: &Viewer, id: i64) -> Result<Detai
             }
             _ => Vec::new(),
         };
-        let mut ids: Vec<i64> = ledger.iter().map(|r| r.product_id).chain(dispensings.iter().map(|d| d.product_id)).collect();
+        let mut ids: Vec<ProductId> = ledger.iter().map(|r| r.product_id).chain(dispensings.iter().map(|d| d.product_id)).collect();
         ids.sort_unstable();
         ids.dedup();
         let products = Product::find_many(conn, &ids)?;
@@ -358,7 +359,7 @@ struct FlagPage {
     problem: Option<Problem>,
 }
 
-fn product_name(products: &[Product], id: i64) -> String {
+fn product_name(products: &[Product], id: ProductId) -> String {
     products.iter().find(|p| p.id == id).map_or_else(|| id.to_string(), |p| p.name.clone())
 }
 
@@ -403,7 +404,7 @@ fn render_flag(req: &HttpRequest, session: &Session, viewer: &Viewer, d: Detail,
     let mut rows = d.ledger.clone();
     rows.reverse();
     let start = rows.first().map(|r| r.occurred_at);
-    let mut by_product: BTreeMap<i64, Vec<(f64, Option<f64>)>> = BTreeMap::new();
+    let mut by_product: BTreeMap<ProductId, Vec<(f64, Option<f64>)>> = BTreeMap::new();
     for r in &rows {
         ledger.rows.push(vec![
             Cell::moment(r.occurred_at, t),
@@ -448,7 +449,7 @@ fn render_flag(req: &HttpRequest, session: &Session, viewer: &Viewer, d: Detail,
         for x in &list {
             table.rows.push(vec![
                 Cell::moment(x.dispensed_at, t),
-                Cell::int(x.facility_id, t),
+                Cell::int(x.facility_id.get(), t),
                 Cell::text(x.prescriber_id.clone()),
                 Cell::text(product_name(&d.products, x.product_id)),
                 Cell::int(x.quantity_units, t),
@@ -488,7 +489,7 @@ fn render_flag(req: &HttpRequest, session: &Session, viewer: &Viewer, d: Detail,
     Ok(response)
 }
 
-async fn detail(req: HttpRequest, session: Session, state: web::Data<AppState>, path: web::Path<i64>) -> Result<HttpResponse, PageError> {
+async fn detail(req: HttpRequest, session: Session, state: web::Data<AppState>, path: web::Path<FlagId>) -> Result<HttpResponse, PageError> {
     let viewer = frame::admit(&req, &session, &state, "get_flag").await?;
     let d = load_detail(&state, &viewer, path.into_inner()).await?;
     render_flag(&req, &session, &viewer, d, None)
@@ -508,7 +509,7 @@ async fn review_flag(
     req: HttpRequest,
     session: Session,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<FlagId>,
     form: web::Form<ReviewForm>,
 ) -> Result<HttpResponse, PageError> {
     let viewer = frame::admit(&req, &session, &state, "update_flag").await?;
@@ -521,7 +522,7 @@ async fn review_flag(
     let parsed = status.parse::<FlagStatus>().map_err(|_| DomainError::field("/status", "is not a flag state")).and_then(|s| {
         let request = FlagPatchRequest { status: Some(s), note, assigned_to: None };
         extract::validate(&request)?;
-        review::Input::parse(id, request.status, request.note, request.assigned_to)
+        review::Input::parse(id, request.status, request.note, request.assigned_to.map(|a| a.map(UserId)))
     });
     let result = match parsed {
         Ok(input) => {
@@ -552,7 +553,7 @@ async fn comment_flag(
     req: HttpRequest,
     session: Session,
     state: web::Data<AppState>,
-    path: web::Path<i64>,
+    path: web::Path<FlagId>,
     form: web::Form<CommentForm>,
 ) -> Result<HttpResponse, PageError> {
     let viewer = frame::admit(&req, &session, &state, "create_flag_comment").await?;
@@ -590,7 +591,7 @@ async fn after_write(
     session: &Session,
     state: &AppState,
     viewer: &Viewer,
-    id: i64,
+    id: FlagId,
     result: Result<Value, Problem>,
     done_key: &str,
 ) -> Result<HttpResponse, PageError> {

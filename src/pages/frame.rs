@@ -23,6 +23,7 @@ use crate::db::enums::Role;
 use crate::db::models::audit_event::Actor;
 use crate::db::models::user::User;
 use crate::db::models::user_preference;
+use crate::domain::ids::UserId;
 use crate::observability::RequestId;
 use crate::pages::i18n::{self, Tr};
 use crate::state::AppState;
@@ -128,7 +129,7 @@ pub fn set_session_lang(session: &Session, lang: &str) {
 /// The signed-in user, if the session names one that is still active, was signed in after
 /// its last password change and within `SESSION_SECONDS`.
 pub async fn viewer(req: &HttpRequest, session: &Session, state: &AppState) -> Result<Option<Viewer>, PageError> {
-    let (Ok(Some(user_id)), Ok(Some(issued))) = (session.get::<i64>(USER), session.get::<i64>(ISSUED)) else {
+    let (Ok(Some(user_id)), Ok(Some(issued))) = (session.get::<UserId>(USER), session.get::<i64>(ISSUED)) else {
         return Ok(None);
     };
     let now = chrono::Utc::now().timestamp();

@@ -24,6 +24,7 @@ use crate::db::models::product::Product;
 use crate::db::models::substance::Substance;
 use crate::db::reports::flows::DateRange;
 use crate::domain::forecast::{self, Exhaustion};
+use crate::domain::ids::{ProductId, SubstanceId};
 use crate::domain::period::today_in;
 use crate::pages::chart::{self, Bar, Chart, Series};
 use crate::pages::frame::{self, Chrome, PageError, Viewer};
@@ -45,7 +46,7 @@ const OPERATION: &str = "get_availability";
 pub struct OverviewQuery {
     pub year: Option<i32>,
     pub country: Option<String>,
-    pub substance_id: Option<i64>,
+    pub substance_id: Option<SubstanceId>,
     pub table: Option<String>,
 }
 
@@ -80,7 +81,7 @@ struct Figures {
     products: Vec<Product>,
     substances: Vec<Substance>,
     proposal: Result<EstimateProposal, String>,
-    proposal_substance: Option<i64>,
+    proposal_substance: Option<SubstanceId>,
     countries: Vec<Country>,
 }
 
@@ -110,7 +111,7 @@ async fn figures(state: &web::Data<AppState>, viewer: &Viewer, q: &OverviewQuery
             conn,
             &analytics::stock_outs::StockOutRequest { country: country.clone(), region_id: None, max_days_left: 30, now },
         )?;
-        let mut ids: Vec<i64> = stock.stock_outs.iter().chain(stock.low_stock.iter()).map(|s| s.product_id).collect();
+        let mut ids: Vec<ProductId> = stock.stock_outs.iter().chain(stock.low_stock.iter()).map(|s| s.product_id).collect();
         ids.sort_unstable();
         ids.dedup();
         let products = Product::find_many(conn, &ids)?;
@@ -272,7 +273,7 @@ fn tables(f: &Figures, t: &Tr, query: &str) -> Tables {
         ]);
     }
 
-    let product = |id: i64| f.products.iter().find(|p| p.id == id).map_or_else(|| id.to_string(), |p| p.name.clone());
+    let product = |id: ProductId| f.products.iter().find(|p| p.id == id).map_or_else(|| id.to_string(), |p| p.name.clone());
     let stock_columns = || {
         vec![
             col("facility", t.t("col-facility"), false),
@@ -377,8 +378,8 @@ struct OverviewPage {
     as_of: String,
     admin: bool,
     countries: Vec<(String, String)>,
-    substances: Vec<(i64, String)>,
-    proposal_substance: i64,
+    substances: Vec<(SubstanceId, String)>,
+    proposal_substance: SubstanceId,
     proposal_error: Option<String>,
     notes: Vec<String>,
     proposal_notes: Vec<String>,
@@ -390,7 +391,7 @@ struct OverviewPage {
     quarters: Vec<u32>,
 }
 
-fn query_of(country: &str, year: i32, substance: Option<i64>) -> String {
+fn query_of(country: &str, year: i32, substance: Option<SubstanceId>) -> String {
     let mut q = format!("country={country}&year={year}");
     if let Some(s) = substance {
         q.push_str(&format!("&substance_id={s}"));
@@ -466,7 +467,7 @@ async fn page(req: HttpRequest, session: Session, state: web::Data<AppState>, q:
         admin: viewer.caller.role == crate::db::enums::Role::Admin,
         countries: f.countries.iter().map(|c| (c.code.clone(), c.name.clone())).collect(),
         substances: f.substances.iter().map(|s| (s.id, s.inn.clone())).collect(),
-        proposal_substance: f.proposal_substance.unwrap_or(0),
+        proposal_substance: f.proposal_substance.unwrap_or(SubstanceId(0)),
         proposal_error: f.proposal.as_ref().err().cloned(),
         notes,
         proposal_notes,

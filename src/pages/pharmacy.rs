@@ -24,6 +24,7 @@ use crate::db::models::facility::Facility;
 use crate::db::models::product::Product;
 use crate::db::models::reporting_period::ReportingPeriod;
 use crate::db::models::stock_balance::StockBalance;
+use crate::domain::ids::ProductId;
 use crate::domain::period::{Month, today_in};
 use crate::pages::frame::{self, Chrome, PageError, Problem, Viewer};
 use crate::pages::i18n::Tr;
@@ -111,7 +112,7 @@ async fn facts(state: &AppState, viewer: &Viewer) -> Result<Facts, PageError> {
             let count = Dispensing::count_in(conn, facility.id, from, to)?;
             periods.push((m, closed.contains(&m.first_day()), count));
         }
-        let mut ids: Vec<i64> =
+        let mut ids: Vec<ProductId> =
             stock.iter().map(|s| s.product_id).chain(ledger.iter().map(|l| l.product_id)).chain(dispensings.iter().map(|d| d.product_id)).collect();
         ids.sort_unstable();
         ids.dedup();
@@ -122,7 +123,7 @@ async fn facts(state: &AppState, viewer: &Viewer) -> Result<Facts, PageError> {
     .map_err(|e| PageError::from_app(&viewer.lang, e))
 }
 
-fn product_name(products: &[Product], id: i64) -> String {
+fn product_name(products: &[Product], id: ProductId) -> String {
     products.iter().find(|p| p.id == id).map_or_else(|| id.to_string(), |p| format!("{} (#{id})", p.name))
 }
 

@@ -21,6 +21,7 @@ use diesel::sql_types::{Array, BigInt, Date, Numeric, Text};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::domain::ids::{FacilityId, LedgerEntryId, RegionId};
 use crate::db::enums::Severity;
 use crate::domain::decimal::Decimal;
 use crate::domain::period::Month;
@@ -74,9 +75,9 @@ fn exact(value: f64) -> BigDecimal {
 #[derive(QueryableByName)]
 struct MonthRow {
     #[diesel(sql_type = BigInt)]
-    facility_id: i64,
+    facility_id: FacilityId,
     #[diesel(sql_type = BigInt)]
-    region_id: i64,
+    region_id: RegionId,
     #[diesel(sql_type = Date)]
     month: NaiveDate,
     #[diesel(sql_type = Numeric)]
@@ -88,11 +89,11 @@ struct MonthRow {
 #[derive(QueryableByName)]
 struct IdsRow {
     #[diesel(sql_type = BigInt)]
-    facility_id: i64,
+    facility_id: FacilityId,
     #[diesel(sql_type = Date)]
     month: NaiveDate,
     #[diesel(sql_type = Array<BigInt>)]
-    ids: Vec<i64>,
+    ids: Vec<LedgerEntryId>,
 }
 
 /// The median of exact values (the mean of the middle two for an even count).
@@ -111,8 +112,8 @@ fn median(values: &[BigDecimal]) -> Option<BigDecimal> {
 type History = BTreeMap<NaiveDate, (BigDecimal, i64)>;
 
 struct Spike {
-    facility_id: i64,
-    region_id: i64,
+    facility_id: FacilityId,
+    region_id: RegionId,
     month: NaiveDate,
     base_mg: BigDecimal,
     records: i64,
@@ -132,7 +133,7 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
         .bind::<Date, _>(last)
         .load(conn)?;
 
-    let mut by_facility: BTreeMap<i64, (i64, History)> = BTreeMap::new();
+    let mut by_facility: BTreeMap<FacilityId, (RegionId, History)> = BTreeMap::new();
     for r in rows {
         by_facility.entry(r.facility_id).or_insert_with(|| (r.region_id, BTreeMap::new())).1.insert(r.month, (r.base_mg, r.records));
     }
@@ -177,7 +178,7 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
         .bind::<BigInt, _>(LISTED_DISPENSINGS)
         .bind::<Text, _>(ctx.range.zone.name())
         .load(conn)?;
-    let mut listed: BTreeMap<(i64, NaiveDate), Vec<i64>> = ids.into_iter().map(|r| ((r.facility_id, r.month), r.ids)).collect();
+    let mut listed: BTreeMap<(FacilityId, NaiveDate), Vec<LedgerEntryId>> = ids.into_iter().map(|r| ((r.facility_id, r.month), r.ids)).collect();
 
     Ok(spikes
         .into_iter()

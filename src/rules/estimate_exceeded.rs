@@ -19,6 +19,7 @@ use diesel::sql_types::{Array, BigInt, Bool, Integer, Nullable, Numeric, Text};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::domain::ids::{EstimateId, ImportAuthorizationId, SubstanceId};
 use crate::db::enums::{Severity, SubjectType};
 use crate::domain::decimal::Decimal;
 use crate::rules::{Finding, ScanContext};
@@ -56,7 +57,7 @@ impl Params {
 #[derive(QueryableByName)]
 struct Row {
     #[diesel(sql_type = BigInt)]
-    substance_id: i64,
+    substance_id: SubstanceId,
     #[diesel(sql_type = Text)]
     inn: String,
     #[diesel(sql_type = Integer)]
@@ -70,9 +71,9 @@ struct Row {
     #[diesel(sql_type = Numeric)]
     consumed_g: bigdecimal::BigDecimal,
     #[diesel(sql_type = Array<BigInt>)]
-    estimate_ids: Vec<i64>,
+    estimate_ids: Vec<EstimateId>,
     #[diesel(sql_type = Array<BigInt>)]
-    authorization_ids: Vec<i64>,
+    authorization_ids: Vec<ImportAuthorizationId>,
     #[diesel(sql_type = Bool)]
     high: bool,
 }

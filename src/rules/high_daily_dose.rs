@@ -21,6 +21,7 @@ use diesel::sql_types::{Array, BigInt, Bytea, Double, Numeric, Text, Timestamptz
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::domain::ids::LedgerEntryId;
 use crate::db::enums::{Severity, SubjectType};
 use crate::domain::decimal::Decimal;
 use crate::rules::{Finding, ScanContext};
@@ -79,7 +80,7 @@ struct Ids {
     #[diesel(sql_type = Bytea)]
     patient_pseudonym: Vec<u8>,
     #[diesel(sql_type = Array<BigInt>)]
-    ids: Vec<i64>,
+    ids: Vec<LedgerEntryId>,
     #[diesel(sql_type = Array<BigInt>)]
     without_mme: Vec<i64>,
 }

@@ -12,6 +12,7 @@ use diesel::sql_types::{Array, BigInt, Bool, Jsonb, Numeric, Text, Timestamptz};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::domain::ids::{FacilityId, InventoryCountId, ProductId, RegionId};
 use crate::db::enums::Severity;
 use crate::domain::decimal::Decimal;
 use crate::rules::{Finding, ScanContext};
@@ -52,13 +53,13 @@ impl Params {
 #[derive(QueryableByName)]
 struct Row {
     #[diesel(sql_type = BigInt)]
-    facility_id: i64,
+    facility_id: FacilityId,
     #[diesel(sql_type = BigInt)]
-    region_id: i64,
+    region_id: RegionId,
     #[diesel(sql_type = Array<BigInt>)]
-    count_ids: Vec<i64>,
+    count_ids: Vec<InventoryCountId>,
     #[diesel(sql_type = Array<BigInt>)]
-    product_ids: Vec<i64>,
+    product_ids: Vec<ProductId>,
     #[diesel(sql_type = Jsonb)]
     counts: Value,
     #[diesel(sql_type = BigInt)]

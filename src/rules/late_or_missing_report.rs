@@ -16,6 +16,7 @@ use diesel::sql_types::{BigInt, Date, Text};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::domain::ids::{FacilityId, RegionId};
 use crate::db::enums::Severity;
 use crate::domain::period::Month;
 use crate::rules::{Finding, ScanContext};
@@ -45,9 +46,9 @@ impl Params {
 #[derive(QueryableByName)]
 struct Row {
     #[diesel(sql_type = BigInt)]
-    facility_id: i64,
+    facility_id: FacilityId,
     #[diesel(sql_type = BigInt)]
-    region_id: i64,
+    region_id: RegionId,
     #[diesel(sql_type = Text)]
     kind: String,
     #[diesel(sql_type = Date)]

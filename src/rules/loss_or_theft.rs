@@ -16,6 +16,7 @@ use diesel::sql_types::{Array, BigInt, Date, Numeric, Text, Timestamptz};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::domain::ids::{FacilityId, LedgerEntryId, ProductId, RegionId};
 use crate::db::enums::Severity;
 use crate::db::reports::flows::DateRange;
 use crate::domain::decimal::Decimal;
@@ -56,23 +57,23 @@ impl Params {
 #[derive(QueryableByName)]
 struct Row {
     #[diesel(sql_type = BigInt)]
-    facility_id: i64,
+    facility_id: FacilityId,
     #[diesel(sql_type = BigInt)]
-    region_id: i64,
+    region_id: RegionId,
     #[diesel(sql_type = Array<BigInt>)]
-    theft_ids: Vec<i64>,
+    theft_ids: Vec<LedgerEntryId>,
     #[diesel(sql_type = BigInt)]
     theft_units: i64,
     #[diesel(sql_type = Array<BigInt>)]
-    loss_ids: Vec<i64>,
+    loss_ids: Vec<LedgerEntryId>,
     #[diesel(sql_type = BigInt)]
     loss_units: i64,
     #[diesel(sql_type = Array<BigInt>)]
-    window_loss_ids: Vec<i64>,
+    window_loss_ids: Vec<LedgerEntryId>,
     #[diesel(sql_type = BigInt)]
     throughput_units: i64,
     #[diesel(sql_type = Array<BigInt>)]
-    product_ids: Vec<i64>,
+    product_ids: Vec<ProductId>,
 }
 
 /// One statement: the (unreversed) thefts and losses of the period and of the window, per
@@ -123,7 +124,7 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
             if repeated {
                 reasons.push(format!("{} losses within {} days", r.window_loss_ids.len(), params.window_days));
             }
-            let mut ids: Vec<i64> = r.theft_ids.iter().chain(&r.loss_ids).chain(&r.window_loss_ids).copied().collect();
+            let mut ids: Vec<LedgerEntryId> = r.theft_ids.iter().chain(&r.loss_ids).chain(&r.window_loss_ids).copied().collect();
             ids.sort_unstable();
             ids.dedup();
             Finding::about_facility(

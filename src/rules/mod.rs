@@ -33,6 +33,7 @@ use serde_json::Value;
 
 use crate::db::enums::{NotEvaluatedReason, RuleCategory, Severity, SubjectType};
 use crate::db::reports::flows::DateRange;
+use crate::domain::ids::{FacilityId, ProductId, RegionId};
 
 /// What a rule is evaluated over.
 #[derive(Debug, Clone)]
@@ -51,9 +52,9 @@ pub struct Finding {
     pub subject_type: SubjectType,
     pub subject_id: String,
     /// The facility concerned, if any (for scope and filtering).
-    pub facility_id: Option<i64>,
+    pub facility_id: Option<FacilityId>,
     /// The region concerned, if any.
-    pub region_id: Option<i64>,
+    pub region_id: Option<RegionId>,
     pub severity: Severity,
     /// One line for a human reader.
     pub title: String,
@@ -108,13 +109,14 @@ pub fn with_me_factors(sql: &str) -> String {
 #[derive(QueryableByName, Debug)]
 pub struct FacilityRecords {
     #[diesel(sql_type = BigInt)]
-    pub facility_id: i64,
+    pub facility_id: FacilityId,
     #[diesel(sql_type = BigInt)]
-    pub region_id: i64,
+    pub region_id: RegionId,
     #[diesel(sql_type = Array<BigInt>)]
+    /// Refused attempts or ledger entries, by rule: the one bare `i64` list of ids left.
     pub ids: Vec<i64>,
     #[diesel(sql_type = Array<BigInt>)]
-    pub product_ids: Vec<i64>,
+    pub product_ids: Vec<ProductId>,
     #[diesel(sql_type = Jsonb)]
     pub details: Value,
 }
@@ -137,7 +139,7 @@ pub fn check_z_thresholds(z: f64, high_z: f64) -> Result<(), String> {
 
 impl Finding {
     /// A finding whose subject is a facility, over the scan's period.
-    pub fn about_facility(facility_id: i64, region_id: i64, severity: Severity, title: String, evidence: Value) -> Finding {
+    pub fn about_facility(facility_id: FacilityId, region_id: RegionId, severity: Severity, title: String, evidence: Value) -> Finding {
         Finding {
             subject_type: SubjectType::Facility,
             subject_id: facility_id.to_string(),

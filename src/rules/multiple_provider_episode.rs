@@ -24,6 +24,7 @@ use diesel::sql_types::{BigInt, Bytea, Text, Timestamptz};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::domain::ids::{FacilityId, LedgerEntryId};
 use crate::db::enums::{Severity, SubjectType};
 use crate::rules::{Finding, ScanContext};
 use crate::domain::period::{Tz, local_day};
@@ -67,7 +68,7 @@ impl Params {
 #[derive(QueryableByName, Debug, Clone)]
 struct Row {
     #[diesel(sql_type = BigInt)]
-    id: i64,
+    id: LedgerEntryId,
     #[diesel(sql_type = Bytea)]
     patient_pseudonym: Vec<u8>,
     #[diesel(sql_type = Timestamptz)]
@@ -75,7 +76,7 @@ struct Row {
     #[diesel(sql_type = Text)]
     prescriber_id: String,
     #[diesel(sql_type = BigInt)]
-    facility_id: i64,
+    facility_id: FacilityId,
 }
 
 /// Distinct values in a sliding window, with how often each occurs.
@@ -152,7 +153,7 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
         let Some((lo, hi, last_day)) = best_window(patient, (ctx.range.from, ctx.range.to), ctx.range.zone, params) else { continue };
         let window = &patient[lo..hi];
         let prescribers: BTreeSet<&str> = window.iter().map(|r| r.prescriber_id.as_str()).collect();
-        let facilities: BTreeSet<i64> = window.iter().map(|r| r.facility_id).collect();
+        let facilities: BTreeSet<FacilityId> = window.iter().map(|r| r.facility_id).collect();
         let high = prescribers.len() as i64 >= params.high_prescribers || facilities.len() as i64 >= params.high_pharmacies;
         let first_day = last_day - Duration::days(params.window_days - 1);
         findings.push(Finding {
@@ -199,11 +200,11 @@ mod tests {
 
     fn row(id: i64, day: u32, prescriber: &str, facility: i64) -> Row {
         Row {
-            id,
+            id: LedgerEntryId(id),
             patient_pseudonym: vec![1; 32],
             dispensed_at: Utc.with_ymd_and_hms(2026, 3, day, 10, 0, 0).unwrap(),
             prescriber_id: prescriber.into(),
-            facility_id: facility,
+            facility_id: FacilityId(facility),
         }
     }
 

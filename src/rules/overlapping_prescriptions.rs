@@ -26,6 +26,7 @@ use diesel::sql_types::{Array, BigInt, Bytea, Double, Integer, Numeric, Text, Ti
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::domain::ids::LedgerEntryId;
 use crate::db::enums::{Severity, SubjectType};
 use crate::domain::decimal::Decimal;
 use crate::rules::{Finding, ScanContext};
@@ -67,9 +68,9 @@ struct Row {
     #[diesel(sql_type = Bytea)]
     patient_pseudonym: Vec<u8>,
     #[diesel(sql_type = BigInt)]
-    previous_id: i64,
+    previous_id: LedgerEntryId,
     #[diesel(sql_type = BigInt)]
-    next_id: i64,
+    next_id: LedgerEntryId,
     #[diesel(sql_type = Timestamptz)]
     previous_at: DateTime<Utc>,
     #[diesel(sql_type = Integer)]
@@ -85,7 +86,7 @@ struct Fill {
     #[diesel(sql_type = Bytea)]
     patient_pseudonym: Vec<u8>,
     #[diesel(sql_type = Array<BigInt>)]
-    ids: Vec<i64>,
+    ids: Vec<LedgerEntryId>,
 }
 
 pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> QueryResult<Vec<Finding>> {
@@ -130,7 +131,7 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
         .bind::<Array<Bytea>, _>(moments.iter().map(|m| m.0.clone()).collect::<Vec<_>>())
         .bind::<Array<Timestamptz>, _>(moments.iter().map(|m| m.1).collect::<Vec<_>>())
         .load(conn)?;
-    let mut fills: HashMap<Vec<u8>, Vec<i64>> = fills.into_iter().map(|f| (f.patient_pseudonym, f.ids)).collect();
+    let mut fills: HashMap<Vec<u8>, Vec<LedgerEntryId>> = fills.into_iter().map(|f| (f.patient_pseudonym, f.ids)).collect();
 
     Ok(rows
         .chunk_by(|a, b| a.patient_pseudonym == b.patient_pseudonym)

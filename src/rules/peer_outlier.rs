@@ -25,6 +25,7 @@ use diesel::sql_types::{BigInt, Date, Numeric, Text, Timestamptz};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::domain::ids::{FacilityId, RegionId};
 use crate::db::enums::Severity;
 use crate::domain::decimal::Decimal;
 use crate::domain::peers::{Subject, compare};
@@ -67,9 +68,9 @@ impl Params {
 #[derive(QueryableByName)]
 struct Row {
     #[diesel(sql_type = BigInt)]
-    facility_id: i64,
+    facility_id: FacilityId,
     #[diesel(sql_type = BigInt)]
-    region_id: i64,
+    region_id: RegionId,
     #[diesel(sql_type = Text)]
     kind: String,
     #[diesel(sql_type = Numeric)]

@@ -24,6 +24,7 @@ use diesel::sql_types::{Array, BigInt, Date, Numeric, Text, Timestamptz};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::domain::ids::{FacilityId, LedgerEntryId, RegionId};
 use crate::db::enums::{Severity, SubjectType};
 use crate::domain::decimal::Decimal;
 use crate::domain::peers::{Comparison, Subject, compare};
@@ -71,7 +72,7 @@ struct Row {
     #[diesel(sql_type = Text)]
     prescriber_id: String,
     #[diesel(sql_type = BigInt)]
-    region_id: i64,
+    region_id: RegionId,
     #[diesel(sql_type = Numeric)]
     mme_mg: BigDecimal,
     #[diesel(sql_type = BigInt)]
@@ -85,11 +86,11 @@ struct Detail {
     #[diesel(sql_type = Text)]
     prescriber_id: String,
     #[diesel(sql_type = Array<BigInt>)]
-    ids: Vec<i64>,
+    ids: Vec<LedgerEntryId>,
     #[diesel(sql_type = BigInt)]
     patients: i64,
     #[diesel(sql_type = Array<BigInt>)]
-    facility_ids: Vec<i64>,
+    facility_ids: Vec<FacilityId>,
 }
 
 pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> QueryResult<Evaluation> {

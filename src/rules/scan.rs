@@ -17,6 +17,7 @@ use crate::db::models::flag::{Flag, FlagEvent, NewFlag, NewFlagEvent};
 use crate::db::models::rule::Rule;
 use crate::db::models::scan::Scan;
 use crate::db::reports::flows::DateRange;
+use crate::domain::ids::{FlagId, UserId};
 use crate::domain::period::today_in;
 use crate::rules::{Coverage, Evaluation, ScanContext, specs};
 
@@ -96,7 +97,7 @@ pub fn run(
     country: &str,
     range: DateRange,
     trigger: ScanTrigger,
-    requested_by: Option<i64>,
+    requested_by: Option<UserId>,
     now: DateTime<Utc>,
     reporting_grace_days: i64,
 ) -> QueryResult<ScanOutcome> {
@@ -180,7 +181,7 @@ fn evaluate(conn: &mut PgConnection, scan: Scan, now: DateTime<Utc>, reporting_g
                 flags.into_iter().rev().filter(|f| seen.insert((f.subject_type, f.subject_id.clone(), f.period_from, f.period_to))).collect();
             flags.reverse();
             let written = Flag::upsert_many(conn, &flags)?;
-            let event = |id: i64, action: FlagEventAction, to_status: Option<FlagStatus>| NewFlagEvent {
+            let event = |id: FlagId, action: FlagEventAction, to_status: Option<FlagStatus>| NewFlagEvent {
                 flag_id: id,
                 action,
                 from_status: None,

@@ -8,6 +8,7 @@ use diesel::sql_types::{Array, BigInt, Text, Timestamptz};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::domain::ids::{FacilityId, ProductId, RegionId};
 use crate::db::enums::Severity;
 use crate::rules::{Finding, ScanContext};
 
@@ -38,11 +39,11 @@ impl Params {
 #[derive(QueryableByName)]
 struct Row {
     #[diesel(sql_type = BigInt)]
-    facility_id: i64,
+    facility_id: FacilityId,
     #[diesel(sql_type = BigInt)]
-    region_id: i64,
+    region_id: RegionId,
     #[diesel(sql_type = Array<BigInt>)]
-    product_ids: Vec<i64>,
+    product_ids: Vec<ProductId>,
     #[diesel(sql_type = Array<Timestamptz>)]
     zero_since: Vec<chrono::DateTime<Utc>>,
 }

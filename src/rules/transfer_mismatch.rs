@@ -13,6 +13,7 @@ use diesel::sql_types::{Array, BigInt, Date, Jsonb, Text, Timestamptz};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::domain::ids::{FacilityId, RegionId, TransferId};
 use crate::db::enums::Severity;
 use crate::rules::{Finding, ScanContext};
 
@@ -46,11 +47,11 @@ impl Params {
 #[derive(QueryableByName)]
 struct Row {
     #[diesel(sql_type = BigInt)]
-    facility_id: i64,
+    facility_id: FacilityId,
     #[diesel(sql_type = BigInt)]
-    region_id: i64,
+    region_id: RegionId,
     #[diesel(sql_type = Array<BigInt>)]
-    transfer_ids: Vec<i64>,
+    transfer_ids: Vec<TransferId>,
     #[diesel(sql_type = Jsonb)]
     transfers: Value,
     #[diesel(sql_type = BigInt)]

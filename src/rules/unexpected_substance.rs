@@ -23,6 +23,7 @@ use diesel::sql_types::{Array, BigInt, Date, Integer, Numeric, Text, Timestamptz
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::domain::ids::{FacilityId, LedgerEntryId, ProductId, SubstanceId};
 use crate::db::enums::{Severity, SubjectType};
 use crate::domain::decimal::Decimal;
 use crate::rules::{Finding, ScanContext};
@@ -57,7 +58,7 @@ impl Params {
 #[derive(QueryableByName)]
 struct Candidate {
     #[diesel(sql_type = BigInt)]
-    substance_id: i64,
+    substance_id: SubstanceId,
     #[diesel(sql_type = Text)]
     inn: String,
     #[diesel(sql_type = Text)]
@@ -69,9 +70,9 @@ struct Candidate {
     #[diesel(sql_type = Date)]
     period_to: NaiveDate,
     #[diesel(sql_type = Array<BigInt>)]
-    facility_ids: Vec<i64>,
+    facility_ids: Vec<FacilityId>,
     #[diesel(sql_type = Array<BigInt>)]
-    product_ids: Vec<i64>,
+    product_ids: Vec<ProductId>,
 }
 
 #[derive(QueryableByName)]
@@ -79,11 +80,11 @@ struct Count {
     #[diesel(sql_type = Integer)]
     year: i32,
     #[diesel(sql_type = BigInt)]
-    substance_id: i64,
+    substance_id: SubstanceId,
     #[diesel(sql_type = BigInt)]
-    facility_id: i64,
+    facility_id: FacilityId,
     #[diesel(sql_type = BigInt)]
-    product_id: i64,
+    product_id: ProductId,
     #[diesel(sql_type = BigInt)]
     records: i64,
     #[diesel(sql_type = BigInt)]
@@ -95,24 +96,24 @@ struct Count {
 #[derive(QueryableByName)]
 struct Listed {
     #[diesel(sql_type = BigInt)]
-    substance_id: i64,
+    substance_id: SubstanceId,
     #[diesel(sql_type = Integer)]
     year: i32,
     #[diesel(sql_type = BigInt)]
-    id: i64,
+    id: LedgerEntryId,
     #[diesel(sql_type = Timestamptz)]
     dispensed_at: DateTime<Utc>,
 }
 
 /// A dispensing id with its time, to keep the earliest.
-type Dated = (DateTime<Utc>, i64);
+type Dated = (DateTime<Utc>, LedgerEntryId);
 
 #[derive(Default)]
 struct PerFacility {
     records: i64,
     units: i64,
     base_mg: BigDecimal,
-    products: Vec<i64>,
+    products: Vec<ProductId>,
 }
 
 pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> QueryResult<Vec<Finding>> {
@@ -127,8 +128,8 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
     if candidates.is_empty() {
         return Ok(Vec::new());
     }
-    let mut facility_ids: Vec<i64> = candidates.iter().flat_map(|c| c.facility_ids.iter().copied()).collect();
-    let mut product_ids: Vec<i64> = candidates.iter().flat_map(|c| c.product_ids.iter().copied()).collect();
+    let mut facility_ids: Vec<FacilityId> = candidates.iter().flat_map(|c| c.facility_ids.iter().copied()).collect();
+    let mut product_ids: Vec<ProductId> = candidates.iter().flat_map(|c| c.product_ids.iter().copied()).collect();
     facility_ids.sort_unstable();
     facility_ids.dedup();
     product_ids.sort_unstable();
@@ -145,7 +146,7 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
         .bind::<Text, _>(ctx.range.zone.name())
         .load(conn)?;
 
-    let candidates: BTreeMap<(i64, i32), Candidate> = candidates.into_iter().map(|c| ((c.substance_id, c.year), c)).collect();
+    let candidates: BTreeMap<(SubstanceId, i32), Candidate> = candidates.into_iter().map(|c| ((c.substance_id, c.year), c)).collect();
     let counts: Vec<Count> = counts.into_iter().filter(|c| candidates.contains_key(&(c.substance_id, c.year))).collect();
     if counts.is_empty() {
         return Ok(Vec::new());
@@ -164,7 +165,7 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
         .bind::<BigInt, _>(LISTED_DISPENSINGS)
         .bind::<Text, _>(ctx.range.zone.name())
         .load(conn)?;
-    let mut first_ids: BTreeMap<(i64, i32), Vec<Dated>> = BTreeMap::new();
+    let mut first_ids: BTreeMap<(SubstanceId, i32), Vec<Dated>> = BTreeMap::new();
     for l in listed {
         first_ids.entry((l.substance_id, l.year)).or_default().push((l.dispensed_at, l.id));
     }
@@ -173,7 +174,7 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
     for group in counts.chunk_by(|a, b| (a.substance_id, a.year) == (b.substance_id, b.year)) {
         let key = (group[0].substance_id, group[0].year);
         let Some(candidate) = candidates.get(&key) else { continue };
-        let mut facilities: BTreeMap<i64, PerFacility> = BTreeMap::new();
+        let mut facilities: BTreeMap<FacilityId, PerFacility> = BTreeMap::new();
         for c in group {
             let f = facilities.entry(c.facility_id).or_default();
             f.records += c.records;
@@ -187,7 +188,7 @@ pub fn evaluate(conn: &mut PgConnection, ctx: &ScanContext, params: &Params) -> 
         }
         let mut earliest = first_ids.remove(&key).unwrap_or_default();
         earliest.sort_unstable();
-        let ids: Vec<i64> = earliest.into_iter().take(LISTED_DISPENSINGS as usize).map(|(_, id)| id).collect();
+        let ids: Vec<LedgerEntryId> = earliest.into_iter().take(LISTED_DISPENSINGS as usize).map(|(_, id)| id).collect();
         let base_mg: BigDecimal = facilities.values().map(|f| f.base_mg.clone()).sum();
         let n = facilities.len();
         findings.push(Finding {

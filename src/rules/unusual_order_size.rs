@@ -19,6 +19,7 @@ use diesel::sql_types::{Array, BigInt, Date, Jsonb, Numeric, Text, Timestamptz};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::domain::ids::{FacilityId, LedgerEntryId, RegionId};
 use crate::db::enums::Severity;
 use crate::domain::decimal::Decimal;
 use crate::domain::period::Month;
@@ -59,15 +60,15 @@ impl Params {
 #[derive(QueryableByName)]
 struct Row {
     #[diesel(sql_type = BigInt)]
-    facility_id: i64,
+    facility_id: FacilityId,
     #[diesel(sql_type = BigInt)]
-    region_id: i64,
+    region_id: RegionId,
     #[diesel(sql_type = Date)]
     month: NaiveDate,
     #[diesel(sql_type = Jsonb)]
     products: Value,
     #[diesel(sql_type = Array<BigInt>)]
-    event_ids: Vec<i64>,
+    event_ids: Vec<LedgerEntryId>,
     #[diesel(sql_type = Numeric)]
     max_ratio: bigdecimal::BigDecimal,
 }

@@ -12,6 +12,7 @@ use crate::analytics::{availability, consumption, estimates, incb, mass_balance,
 use crate::db::models::analytics_parameter::AnalyticsParameter;
 use crate::db::reports::flows::DateRange;
 use crate::domain::decimal::Decimal;
+use crate::domain::ids::{FacilityId, ProductId, RegionId, SubstanceId};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PeriodView {
@@ -23,7 +24,8 @@ pub struct PeriodView {
 /// A reference value a figure needed and did not have.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MissingValue {
-    pub substance_id: i64,
+    #[schema(value_type = i64)]
+    pub substance_id: SubstanceId,
     pub inn: String,
     /// `sddd_mg`, `me_factor`.
     pub values: Vec<String>,
@@ -72,7 +74,8 @@ pub struct AreaMetrics {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SubstanceMetrics {
-    pub substance_id: i64,
+    #[schema(value_type = i64)]
+    pub substance_id: SubstanceId,
     pub inn: String,
     /// Counted in the S-DDD totals (INCB opioid-analgesic basket).
     pub in_sddd_basket: bool,
@@ -90,7 +93,8 @@ pub struct SubstanceMetrics {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RegionMetrics {
-    pub region_id: i64,
+    #[schema(value_type = i64)]
+    pub region_id: RegionId,
     pub name: String,
     /// Average population over the period; `null` without figures for its years.
     pub population: Option<Decimal>,
@@ -112,7 +116,8 @@ pub struct GroupMetrics {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AvailabilityReport {
     pub country: String,
-    pub region_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub region_id: Option<RegionId>,
     /// The days counted: to today (the country's) when the period is not over.
     pub period: PeriodView,
     /// The period asked for is not over: `period.to` is today and `period.days` the days so
@@ -177,7 +182,8 @@ pub struct AvailabilityQuery {
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
     /// One region of the country.
-    pub region_id: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub region_id: Option<RegionId>,
     pub group_by: Option<GroupBy>,
 }
 
@@ -195,7 +201,8 @@ pub struct CountryYearQuery {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct EstimateUseView {
-    pub substance_id: i64,
+    #[schema(value_type = i64)]
+    pub substance_id: SubstanceId,
     pub inn: String,
     /// Annual + supplementary estimates in force.
     pub estimate_g: Option<Decimal>,
@@ -225,7 +232,8 @@ pub struct StockOutQuery {
     #[param(pattern = "^[A-Za-z]{2}$")]
     #[validate(custom(function = "crate::views::text::country_code"))]
     pub country: Option<String>,
-    pub region_id: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub region_id: Option<RegionId>,
     /// Also list pairs with at most this many days of stock left (default 30).
     #[param(minimum = 0, maximum = 3650)]
     #[validate(range(min = 0, max = 3650))]
@@ -234,10 +242,13 @@ pub struct StockOutQuery {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct StockOutView {
-    pub facility_id: i64,
+    #[schema(value_type = i64)]
+    pub facility_id: FacilityId,
     pub facility_name: String,
-    pub region_id: i64,
-    pub product_id: i64,
+    #[schema(value_type = i64)]
+    pub region_id: RegionId,
+    #[schema(value_type = i64)]
+    pub product_id: ProductId,
     pub balance_units: i64,
     /// Days since the balance reached zero.
     pub days_at_zero: Option<i64>,
@@ -249,7 +260,8 @@ pub struct StockOutView {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AccessPointView {
-    pub region_id: i64,
+    #[schema(value_type = i64)]
+    pub region_id: RegionId,
     pub name: String,
     /// Licensed pharmacies and hospital pharmacies.
     pub dispensing_facilities: i64,
@@ -278,7 +290,8 @@ pub struct MassBalanceQuery {
     #[param(minimum = 1961, maximum = 2200)]
     #[validate(range(min = 1961, max = 2200))]
     pub year: i32,
-    pub substance_id: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub substance_id: Option<SubstanceId>,
 }
 
 /// Grams of base at the wholesale level (importers, wholesalers).
@@ -317,7 +330,8 @@ pub struct RetailBalance {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MassBalanceView {
-    pub substance_id: i64,
+    #[schema(value_type = i64)]
+    pub substance_id: SubstanceId,
     pub inn: String,
     pub wholesale: WholesaleBalance,
     pub retail: RetailBalance,
@@ -342,7 +356,8 @@ pub struct ProposalQuery {
     #[param(pattern = "^[A-Za-z]{2}$")]
     #[validate(custom(function = "crate::views::text::country_code"))]
     pub country: Option<String>,
-    pub substance_id: i64,
+    #[param(value_type = i64)]
+    pub substance_id: SubstanceId,
     /// The year to estimate for.
     #[param(minimum = 1962, maximum = 2200)]
     #[validate(range(min = 1962, max = 2200))]
@@ -444,7 +459,8 @@ pub struct PerCapitaReference {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct EstimateProposal {
     pub country: String,
-    pub substance_id: i64,
+    #[schema(value_type = i64)]
+    pub substance_id: SubstanceId,
     pub inn: String,
     pub year: i32,
     pub current_estimate_g: Option<Decimal>,
@@ -501,7 +517,8 @@ pub struct RegionalQuery {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MonthlyConsumption {
     pub month: String,
-    pub substance_id: i64,
+    #[schema(value_type = i64)]
+    pub substance_id: SubstanceId,
     pub inn: String,
     pub consumption_g: Decimal,
     pub dispensed_g: Decimal,
@@ -510,7 +527,8 @@ pub struct MonthlyConsumption {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ConsumptionReport {
     pub country: String,
-    pub region_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub region_id: Option<RegionId>,
     /// The days counted: to today (the country's) when the period is not over.
     pub period: PeriodView,
     /// The period asked for is not over: the last month holds the days so far only.
@@ -528,7 +546,8 @@ pub struct KgG {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FormCLine {
-    pub substance_id: i64,
+    #[schema(value_type = i64)]
+    pub substance_id: SubstanceId,
     pub inn: String,
     /// Quantity consumed (supplied to the retail level) in the year.
     pub consumed: KgG,
@@ -559,7 +578,8 @@ pub struct FormC {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FormALine {
-    pub substance_id: i64,
+    #[schema(value_type = i64)]
+    pub substance_id: SubstanceId,
     pub inn: String,
     pub exporting_country: String,
     pub imported: KgG,
@@ -568,7 +588,8 @@ pub struct FormALine {
 /// A quarter's exports of one substance to one importing country.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FormAExportLine {
-    pub substance_id: i64,
+    #[schema(value_type = i64)]
+    pub substance_id: SubstanceId,
     pub inn: String,
     pub importing_country: String,
     pub exported: KgG,

@@ -7,6 +7,7 @@ use validator::Validate;
 
 use crate::db::enums::Role;
 use crate::db::models::user::User;
+use crate::domain::ids::{FacilityId, UserId};
 use crate::views::{envelope, list_page};
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -47,7 +48,8 @@ pub struct NewUserRequest {
     #[validate(custom(function = "crate::views::text::single_line"))]
     pub country_code: Option<String>,
     /// Required for `pharmacy` and `wholesaler`.
-    pub facility_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub facility_id: Option<FacilityId>,
 }
 
 /// An optional reason, kept in the audit log.
@@ -78,11 +80,13 @@ pub struct PasswordChangeRequest {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct UserView {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: UserId,
     pub username: String,
     pub role: Role,
     pub country_code: Option<String>,
-    pub facility_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub facility_id: Option<FacilityId>,
     pub active: bool,
     pub created_at: DateTime<Utc>,
 }

@@ -17,6 +17,7 @@ use crate::app::error::{DomainError, FieldError};
 use crate::db::enums::{AgeBand, Indication, PatientSex, PeriodStatus};
 use crate::db::models::dispensing::Dispensing;
 use crate::domain::decimal::Decimal;
+use crate::domain::ids::{FacilityId, LedgerEntryId, ProductId, RegionId};
 use crate::domain::ledger::check_business_time;
 use crate::domain::pseudonym::pseudonym;
 use crate::extract::{field_errors, parse_json};
@@ -42,7 +43,8 @@ pub struct DispensingRecordRequest {
     #[schema(min_length = 1, max_length = 64)]
     #[validate(length(min = 1, max = 64), custom(function = "crate::views::text::single_line"))]
     pub client_record_id: String,
-    pub product_id: i64,
+    #[schema(value_type = i64)]
+    pub product_id: ProductId,
     #[schema(minimum = 1, maximum = 1000000)]
     #[validate(range(min = 1, max = 1_000_000))]
     pub quantity_units: i64,
@@ -152,7 +154,8 @@ pub struct RecordResult {
     pub status: RecordStatus,
     /// The dispensing's id (accepted or replayed).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub id: Option<LedgerEntryId>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub problem: Option<RecordProblem>,
 }
@@ -173,10 +176,13 @@ pub struct DispensingBatchResponse {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DispensingView {
-    pub id: i64,
-    pub facility_id: i64,
+    #[schema(value_type = i64)]
+    pub id: LedgerEntryId,
+    #[schema(value_type = i64)]
+    pub facility_id: FacilityId,
     pub client_record_id: String,
-    pub product_id: i64,
+    #[schema(value_type = i64)]
+    pub product_id: ProductId,
     pub quantity_units: i64,
     pub dispensed_at: DateTime<Utc>,
     pub recorded_at: DateTime<Utc>,
@@ -223,7 +229,8 @@ list_page!(DispensingList, dispensings, DispensingView);
 pub struct FacilityDispensingQuery {
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
-    pub product_id: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub product_id: Option<ProductId>,
     pub prescriber_id: Option<String>,
     /// Page number, from 1 (default) to 100 000.
     #[param(minimum = 1, maximum = 100_000)]
@@ -264,7 +271,8 @@ pub struct ClosePeriodRequest {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ReportingPeriodView {
-    pub facility_id: i64,
+    #[schema(value_type = i64)]
+    pub facility_id: FacilityId,
     /// `YYYY-MM`.
     pub period: String,
     pub status: PeriodStatus,
@@ -282,9 +290,11 @@ pub struct ReportingPeriodEnvelope {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FacilityPeriodView {
-    pub facility_id: i64,
+    #[schema(value_type = i64)]
+    pub facility_id: FacilityId,
     pub facility_name: String,
-    pub region_id: i64,
+    #[schema(value_type = i64)]
+    pub region_id: RegionId,
     pub status: PeriodStatus,
     pub zero_report: Option<bool>,
     pub dispensing_count: Option<i64>,

@@ -12,6 +12,7 @@ use crate::app::exchange::receive_package::Received;
 use crate::app::exchange::regional::{CountryMonths, MonthStatus};
 use crate::db::enums::ExchangeSection;
 use crate::db::models::exchange::ExchangeKey;
+use crate::domain::ids::{ExchangeKeyId, ExchangePackageId, UserId};
 use crate::exchange::package::{Package, month_text};
 use crate::views::envelope;
 
@@ -29,7 +30,8 @@ pub struct PolicyView {
     pub withheld: Vec<ExchangeSection>,
     /// `null` while the country has never set a policy (nothing is shared).
     pub updated_at: Option<DateTime<Utc>>,
-    pub updated_by: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub updated_by: Option<UserId>,
 }
 
 impl From<&Policy> for PolicyView {
@@ -60,7 +62,8 @@ pub struct KeyRequest {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct KeyView {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: ExchangeKeyId,
     pub country_code: String,
     pub public_key: String,
     pub registered_at: DateTime<Utc>,
@@ -82,14 +85,16 @@ pub struct KeyList {
 /// The hub's record of an accepted package.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ReceivedView {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: ExchangePackageId,
     pub country_code: String,
     /// `YYYY-MM`.
     pub month: String,
     pub sequence: i64,
     pub received_at: DateTime<Utc>,
     /// The package of the same month this one superseded (kept in the history).
-    pub supersedes: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub supersedes: Option<ExchangePackageId>,
     /// The same package had been accepted before; nothing new was stored.
     pub replayed: bool,
 }

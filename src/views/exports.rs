@@ -7,6 +7,7 @@ use validator::Validate;
 
 use crate::db::models::export_authorization::ExportAuthorization;
 use crate::domain::decimal::Decimal;
+use crate::domain::ids::{ExportAuthorizationId, FacilityId, ProductId, SubstanceId, UserId};
 use crate::views::supply::StockEventView;
 use crate::views::{envelope, list_page};
 
@@ -17,7 +18,8 @@ pub struct ExportAuthorizationRequest {
     #[validate(length(min = 1, max = 64), custom(function = "crate::views::text::single_line"))]
     pub number: String,
     /// The licensed importer or wholesaler whose stock is exported.
-    pub exporter_facility_id: i64,
+    #[schema(value_type = i64)]
+    pub exporter_facility_id: FacilityId,
     /// ISO 3166-1 alpha-2 code of the importing country.
     #[schema(pattern = "^[A-Za-z]{2}$")]
     #[validate(custom(function = "crate::views::text::country_code"))]
@@ -26,7 +28,8 @@ pub struct ExportAuthorizationRequest {
     #[schema(min_length = 1, max_length = 64)]
     #[validate(length(min = 1, max = 64), custom(function = "crate::views::text::single_line"))]
     pub import_certificate_number: String,
-    pub product_id: i64,
+    #[schema(value_type = i64)]
+    pub product_id: ProductId,
     #[schema(minimum = 1, maximum = 1000000000)]
     #[validate(range(min = 1, max = 1_000_000_000))]
     pub quantity_units: i64,
@@ -36,14 +39,18 @@ pub struct ExportAuthorizationRequest {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ExportAuthorizationView {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: ExportAuthorizationId,
     pub number: String,
     pub country_code: String,
-    pub exporter_facility_id: i64,
+    #[schema(value_type = i64)]
+    pub exporter_facility_id: FacilityId,
     pub importing_country: String,
     pub import_certificate_number: String,
-    pub product_id: i64,
-    pub substance_id: i64,
+    #[schema(value_type = i64)]
+    pub product_id: ProductId,
+    #[schema(value_type = i64)]
+    pub substance_id: SubstanceId,
     pub quantity_units: i64,
     /// Grams of base authorized (units × base content).
     pub quantity_g: Decimal,
@@ -53,7 +60,8 @@ pub struct ExportAuthorizationView {
     pub valid_until: NaiveDate,
     pub shipped_units: i64,
     pub remaining_units: i64,
-    pub issued_by: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub issued_by: Option<UserId>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -92,9 +100,11 @@ pub struct ExportAuthorizationQuery {
     #[param(pattern = "^[A-Za-z]{2}$")]
     #[validate(custom(function = "crate::views::text::country_code"))]
     pub country: Option<String>,
-    pub exporter_facility_id: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub exporter_facility_id: Option<FacilityId>,
     pub year: Option<i32>,
-    pub substance_id: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub substance_id: Option<SubstanceId>,
     /// Page number, from 1 (default) to 100 000.
     #[param(minimum = 1, maximum = 100_000)]
     pub page: Option<i64>,

@@ -9,6 +9,7 @@ use crate::db::enums::{CommentVisibility, FlagEventAction, FlagStatus, RuleCateg
 use crate::db::models::flag::{Flag, FlagEvent};
 use crate::db::models::rule::Rule;
 use crate::db::models::scan::Scan;
+use crate::domain::ids::{FacilityId, FlagEventId, FlagId, RegionId, ScanId, UserId};
 use crate::rules::scan::RuleReport;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -82,7 +83,8 @@ pub struct ScanRequest {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ScanView {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: ScanId,
     pub country_code: String,
     pub period_from: NaiveDate,
     pub period_to: NaiveDate,
@@ -103,7 +105,7 @@ impl From<Scan> for ScanView {
     fn from(s: Scan) -> Self {
         // Written by rules::scan as `Vec<RuleReport>`; a running scan has none yet.
         let rules: Vec<RuleReport> = serde_json::from_value(s.rules).unwrap_or_else(|e| {
-            tracing::error!(scan = s.id, error = %e, "a scan's rule report does not read back");
+            tracing::error!(scan = s.id.get(), error = %e, "a scan's rule report does not read back");
             Vec::new()
         });
         ScanView {
@@ -129,7 +131,8 @@ pub struct ScanEnvelope {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FlagView {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: FlagId,
     pub country_code: String,
     pub rule: String,
     pub rule_version: i32,
@@ -137,8 +140,10 @@ pub struct FlagView {
     pub mode: RuleMode,
     pub subject_type: SubjectType,
     pub subject_id: String,
-    pub facility_id: Option<i64>,
-    pub region_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub facility_id: Option<FacilityId>,
+    #[schema(value_type = Option<i64>)]
+    pub region_id: Option<RegionId>,
     pub period_from: NaiveDate,
     pub period_to: NaiveDate,
     pub severity: Severity,
@@ -152,14 +157,18 @@ pub struct FlagView {
     #[schema(value_type = Option<Object>)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub evidence: Option<serde_json::Value>,
-    pub assigned_to: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub assigned_to: Option<UserId>,
     /// The scan that first found the flag.
-    pub first_scan_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub first_scan_id: Option<ScanId>,
     /// The scan that last found the flag.
-    pub last_scan_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub last_scan_id: Option<ScanId>,
     /// The rescan that stopped finding the flag (status `no_longer_found`); cleared when a
     /// later scan finds it again.
-    pub no_longer_found_scan_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub no_longer_found_scan_id: Option<ScanId>,
     pub raised_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -223,8 +232,10 @@ pub struct FlagQuery {
     pub status: Option<FlagStatus>,
     pub rule: Option<String>,
     pub category: Option<RuleCategory>,
-    pub region_id: Option<i64>,
-    pub facility_id: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub region_id: Option<RegionId>,
+    #[param(value_type = Option<i64>)]
+    pub facility_id: Option<FacilityId>,
     pub severity: Option<Severity>,
     /// `active` by default; `shadow` lists the flags of rules on trial (regulator).
     pub mode: Option<RuleMode>,
@@ -243,14 +254,17 @@ pub struct FlagQuery {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FlagEventView {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: FlagEventId,
     pub action: FlagEventAction,
     pub from_status: Option<FlagStatus>,
     pub to_status: Option<FlagStatus>,
     pub note: Option<String>,
     pub visibility: Option<CommentVisibility>,
-    pub user_id: Option<i64>,
-    pub scan_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub user_id: Option<UserId>,
+    #[schema(value_type = Option<i64>)]
+    pub scan_id: Option<ScanId>,
     pub created_at: DateTime<Utc>,
 }
 

@@ -7,6 +7,7 @@ pub mod dispensing;
 pub mod exchange;
 pub mod exports;
 pub mod flags;
+pub mod ids;
 pub mod reference;
 pub mod supply;
 pub mod text;

@@ -12,12 +12,14 @@ use crate::db::models::product::Product;
 use crate::db::models::region::Region;
 use crate::db::models::substance::{ReferenceValues, Substance};
 use crate::domain::decimal::Decimal;
+use crate::domain::ids::{FacilityId, ProductId, RegionId, SubstanceId, SubstanceReferenceValueId};
 use crate::views::{envelope, list_page};
 
 /// A substance with the reference values in force on `effective_from`'s version.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SubstanceView {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: SubstanceId,
     pub inn: String,
     /// In the INCB opioid-analgesic basket: its S-DDDs count in the availability total and
     /// its band.
@@ -39,7 +41,8 @@ pub struct SubstanceView {
     pub source: Option<String>,
     pub effective_from: Option<NaiveDate>,
     /// Id of the reference-value version shown.
-    pub version_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub version_id: Option<SubstanceReferenceValueId>,
 }
 
 impl SubstanceView {
@@ -135,9 +138,11 @@ where
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ProductView {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: ProductId,
     pub name: String,
-    pub substance_id: i64,
+    #[schema(value_type = i64)]
+    pub substance_id: SubstanceId,
     /// Anhydrous base in one unit, mg (exact).
     pub base_mg_per_unit: Decimal,
     pub dosage_form: DosageForm,
@@ -181,7 +186,8 @@ pub struct NewProductRequest {
     #[schema(min_length = 1, max_length = 200)]
     #[validate(length(min = 1, max = 200), custom(function = "crate::views::text::single_line"))]
     pub name: String,
-    pub substance_id: i64,
+    #[schema(value_type = i64)]
+    pub substance_id: SubstanceId,
     /// Anhydrous base in one unit, mg; up to 6 decimals.
     pub base_mg_per_unit: Decimal,
     pub dosage_form: DosageForm,
@@ -203,7 +209,8 @@ pub struct NewProductRequest {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ProductQuery {
-    pub substance_id: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub substance_id: Option<SubstanceId>,
     /// `true`: only the products whose labelled strength is unknown (no daily MME for their
     /// dispensings); `false`: only those whose strength is known.
     pub strength_unknown: Option<bool>,
@@ -262,7 +269,8 @@ pub struct PopulationView {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RegionView {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: RegionId,
     pub country_code: String,
     pub name: String,
     pub code: Option<String>,
@@ -321,9 +329,11 @@ pub struct PopulationRequest {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FacilityView {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: FacilityId,
     pub country_code: String,
-    pub region_id: i64,
+    #[schema(value_type = i64)]
+    pub region_id: RegionId,
     pub name: String,
     pub kind: FacilityKind,
     pub licence_number: String,
@@ -362,7 +372,8 @@ pub struct NewFacilityRequest {
     #[validate(length(min = 1, max = 64), custom(function = "crate::views::text::single_line"))]
     pub licence_number: String,
     pub licence_valid_until: NaiveDate,
-    pub region_id: i64,
+    #[schema(value_type = i64)]
+    pub region_id: RegionId,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -375,7 +386,8 @@ pub struct FacilityPatchRequest {
     #[validate(length(min = 1, max = 64), custom(function = "crate::views::text::single_line"))]
     pub licence_number: Option<String>,
     pub licence_valid_until: Option<NaiveDate>,
-    pub region_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub region_id: Option<RegionId>,
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
@@ -386,7 +398,8 @@ pub struct FacilityQuery {
     #[param(pattern = "^[A-Za-z]{2}$")]
     #[validate(custom(function = "crate::views::text::country_code"))]
     pub country: Option<String>,
-    pub region_id: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub region_id: Option<RegionId>,
     pub kind: Option<FacilityKind>,
     /// Page number, from 1 (default) to 100 000.
     #[param(minimum = 1, maximum = 100_000)]

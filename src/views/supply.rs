@@ -14,6 +14,9 @@ use crate::db::models::inventory_count::InventoryCount;
 use crate::db::models::stock_event::StockEvent;
 use crate::db::models::transfer::Transfer;
 use crate::domain::decimal::Decimal;
+use crate::domain::ids::{
+    EstimateId, FacilityId, ImportAuthorizationId, InventoryCountId, LedgerEntryId, ProductId, SubstanceId, TransferId, UserId,
+};
 use crate::views::{envelope, list_page};
 
 /// Largest quantity of units one record may carry.
@@ -24,7 +27,8 @@ pub const MAX_UNITS: i64 = 1_000_000_000;
 pub struct EstimateRequest {
     #[validate(custom(function = "crate::views::text::single_line"))]
     pub country_code: String,
-    pub substance_id: i64,
+    #[schema(value_type = i64)]
+    pub substance_id: SubstanceId,
     #[schema(minimum = 1961, maximum = 2200)]
     #[validate(range(min = 1961, max = 2200))]
     pub year: i32,
@@ -39,14 +43,17 @@ pub struct EstimateRequest {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct EstimateView {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: EstimateId,
     pub country_code: String,
-    pub substance_id: i64,
+    #[schema(value_type = i64)]
+    pub substance_id: SubstanceId,
     pub year: i32,
     pub kind: EstimateKind,
     pub quantity_g: Decimal,
     pub reference: Option<String>,
-    pub created_by: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub created_by: Option<UserId>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -70,7 +77,8 @@ impl From<Estimate> for EstimateView {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct EstimateTotalView {
     pub country_code: String,
-    pub substance_id: i64,
+    #[schema(value_type = i64)]
+    pub substance_id: SubstanceId,
     pub year: i32,
     pub annual_g: Decimal,
     pub supplementary_g: Decimal,
@@ -96,7 +104,8 @@ pub struct EstimateQuery {
     #[validate(custom(function = "crate::views::text::country_code"))]
     pub country: Option<String>,
     pub year: Option<i32>,
-    pub substance_id: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub substance_id: Option<SubstanceId>,
     /// Page number, from 1 (default) to 100 000.
     #[param(minimum = 1, maximum = 100_000)]
     pub page: Option<i64>,
@@ -111,12 +120,14 @@ pub struct ImportAuthorizationRequest {
     #[schema(min_length = 1, max_length = 64)]
     #[validate(length(min = 1, max = 64), custom(function = "crate::views::text::single_line"))]
     pub number: String,
-    pub importer_facility_id: i64,
+    #[schema(value_type = i64)]
+    pub importer_facility_id: FacilityId,
     /// ISO 3166-1 alpha-2 code of the exporting country.
     #[schema(pattern = "^[A-Za-z]{2}$")]
     #[validate(custom(function = "crate::views::text::country_code"))]
     pub exporting_country: String,
-    pub product_id: i64,
+    #[schema(value_type = i64)]
+    pub product_id: ProductId,
     #[schema(minimum = 1, maximum = 1000000000)]
     #[validate(range(min = 1, max = 1_000_000_000))]
     pub quantity_units: i64,
@@ -127,13 +138,17 @@ pub struct ImportAuthorizationRequest {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ImportAuthorizationView {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: ImportAuthorizationId,
     pub number: String,
     pub country_code: String,
-    pub importer_facility_id: i64,
+    #[schema(value_type = i64)]
+    pub importer_facility_id: FacilityId,
     pub exporting_country: String,
-    pub product_id: i64,
-    pub substance_id: i64,
+    #[schema(value_type = i64)]
+    pub product_id: ProductId,
+    #[schema(value_type = i64)]
+    pub substance_id: SubstanceId,
     pub quantity_units: i64,
     /// Grams of base authorized (units × base content).
     pub quantity_g: Decimal,
@@ -143,7 +158,8 @@ pub struct ImportAuthorizationView {
     pub valid_until: NaiveDate,
     pub received_units: i64,
     pub remaining_units: i64,
-    pub issued_by: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub issued_by: Option<UserId>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -181,9 +197,11 @@ pub struct ImportAuthorizationQuery {
     #[param(pattern = "^[A-Za-z]{2}$")]
     #[validate(custom(function = "crate::views::text::country_code"))]
     pub country: Option<String>,
-    pub importer_facility_id: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub importer_facility_id: Option<FacilityId>,
     pub year: Option<i32>,
-    pub substance_id: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub substance_id: Option<SubstanceId>,
     /// Page number, from 1 (default) to 100 000.
     #[param(minimum = 1, maximum = 100_000)]
     pub page: Option<i64>,
@@ -210,9 +228,12 @@ pub struct ImportReceiptResponse {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransferRequest {
-    pub from_facility_id: i64,
-    pub to_facility_id: i64,
-    pub product_id: i64,
+    #[schema(value_type = i64)]
+    pub from_facility_id: FacilityId,
+    #[schema(value_type = i64)]
+    pub to_facility_id: FacilityId,
+    #[schema(value_type = i64)]
+    pub product_id: ProductId,
     #[schema(minimum = 1, maximum = 1000000000)]
     #[validate(range(min = 1, max = 1_000_000_000))]
     pub quantity_units: i64,
@@ -231,11 +252,15 @@ pub struct TransferReceiptRequest {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TransferView {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: TransferId,
     pub country_code: String,
-    pub from_facility_id: i64,
-    pub to_facility_id: i64,
-    pub product_id: i64,
+    #[schema(value_type = i64)]
+    pub from_facility_id: FacilityId,
+    #[schema(value_type = i64)]
+    pub to_facility_id: FacilityId,
+    #[schema(value_type = i64)]
+    pub product_id: ProductId,
     pub quantity_units: i64,
     pub shipped_at: DateTime<Utc>,
     pub status: TransferStatus,
@@ -281,13 +306,15 @@ pub struct TransferQuery {
     #[validate(custom(function = "crate::views::text::country_code"))]
     pub country: Option<String>,
     /// Transfers from or to this facility.
-    pub facility_id: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub facility_id: Option<FacilityId>,
     pub status: Option<TransferStatus>,
     /// Only transfers still unconfirmed this many days after shipment.
     #[param(minimum = 0, maximum = 3650)]
     #[validate(range(min = 0, max = 3650))]
     pub unconfirmed_days: Option<i64>,
-    pub product_id: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub product_id: Option<ProductId>,
     /// Page number, from 1 (default) to 100 000.
     #[param(minimum = 1, maximum = 100_000)]
     pub page: Option<i64>,
@@ -300,7 +327,8 @@ pub struct TransferQuery {
 #[serde(deny_unknown_fields)]
 pub struct StockEventRequest {
     pub kind: ReportedEventKind,
-    pub product_id: i64,
+    #[schema(value_type = i64)]
+    pub product_id: ProductId,
     /// Units moved: positive; for `adjustment` the sign says the direction.
     #[schema(minimum = -1000000000, maximum = 1000000000)]
     #[validate(range(min = -1_000_000_000, max = 1_000_000_000))]
@@ -315,9 +343,12 @@ pub struct StockEventRequest {
 /// One ledger entry.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct StockEventView {
-    pub id: i64,
-    pub facility_id: i64,
-    pub product_id: i64,
+    #[schema(value_type = i64)]
+    pub id: LedgerEntryId,
+    #[schema(value_type = i64)]
+    pub facility_id: FacilityId,
+    #[schema(value_type = i64)]
+    pub product_id: ProductId,
     pub kind: StockEventKind,
     /// Units moved (always positive).
     pub quantity_units: i64,
@@ -327,12 +358,16 @@ pub struct StockEventView {
     pub balance_after_units: i64,
     pub occurred_at: DateTime<Utc>,
     pub recorded_at: DateTime<Utc>,
-    pub recorded_by: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub recorded_by: Option<UserId>,
     pub reason: Option<String>,
     /// For a reversal: the entry it compensates.
-    pub reverses_entry_id: Option<i64>,
-    pub import_authorization_id: Option<i64>,
-    pub transfer_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub reverses_entry_id: Option<LedgerEntryId>,
+    #[schema(value_type = Option<i64>)]
+    pub import_authorization_id: Option<ImportAuthorizationId>,
+    #[schema(value_type = Option<i64>)]
+    pub transfer_id: Option<TransferId>,
 }
 
 impl StockEventView {
@@ -355,7 +390,7 @@ impl StockEventView {
         }
     }
 
-    pub fn from_row(facility_id: i64, r: LedgerRow) -> Self {
+    pub fn from_row(facility_id: FacilityId, r: LedgerRow) -> Self {
         StockEventView {
             id: r.id,
             facility_id,
@@ -382,7 +417,8 @@ list_page!(StockEventList, stock_events, StockEventView);
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct StockEventQuery {
-    pub product_id: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub product_id: Option<ProductId>,
     pub kind: Option<StockEventKind>,
     /// Entries at or after this time.
     pub from: Option<DateTime<Utc>>,
@@ -398,7 +434,8 @@ pub struct StockEventQuery {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct StockLineView {
-    pub product_id: i64,
+    #[schema(value_type = i64)]
+    pub product_id: ProductId,
     pub balance_units: i64,
     /// Balance in mg of anhydrous base (exact).
     pub balance_mg_base: Decimal,
@@ -409,14 +446,16 @@ pub struct StockLineView {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct StockResponse {
-    pub facility_id: i64,
+    #[schema(value_type = i64)]
+    pub facility_id: FacilityId,
     pub stock: Vec<StockLineView>,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InventoryCountRequest {
-    pub product_id: i64,
+    #[schema(value_type = i64)]
+    pub product_id: ProductId,
     #[schema(minimum = 0, maximum = 1000000000)]
     #[validate(range(min = 0, max = 1_000_000_000))]
     pub counted_units: i64,
@@ -429,9 +468,12 @@ pub struct InventoryCountRequest {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct InventoryCountView {
-    pub id: i64,
-    pub facility_id: i64,
-    pub product_id: i64,
+    #[schema(value_type = i64)]
+    pub id: InventoryCountId,
+    #[schema(value_type = i64)]
+    pub facility_id: FacilityId,
+    #[schema(value_type = i64)]
+    pub product_id: ProductId,
     pub counted_at: DateTime<Utc>,
     pub counted_units: i64,
     /// The book balance at the time of the count.
@@ -439,7 +481,8 @@ pub struct InventoryCountView {
     /// Counted minus expected.
     pub variance_units: i64,
     pub reason: Option<String>,
-    pub recorded_by: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub recorded_by: Option<UserId>,
 }
 
 impl From<InventoryCount> for InventoryCountView {
@@ -505,7 +548,8 @@ pub struct DeathsView {
     pub causes: Vec<CauseDeaths>,
     /// `null` when nothing is recorded for the year.
     pub source: Option<String>,
-    pub recorded_by: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub recorded_by: Option<UserId>,
     pub recorded_at: Option<DateTime<Utc>>,
 }
 

@@ -343,11 +343,36 @@ async fn closing_a_month_waits_for_a_batch_of_the_same_facility_in_flight() {
     // A batch of this facility holds its lock (as `record_batch::execute` does until commit).
     let mut batch = s.app.conn();
     diesel::sql_query("BEGIN").execute(&mut batch).unwrap();
-    tarozi::app::dispensing::record_batch::lock_facility(&mut batch, s.pharmacy.id).unwrap();
+    tarozi::app::dispensing::record_batch::lock_facility(&mut batch, tarozi::domain::ids::FacilityId(s.pharmacy.id)).unwrap();
     let mut close = Box::pin(s.app.post(&path, &s.user, json!({"zero_report": true})));
     let waited = actix_web::rt::time::timeout(std::time::Duration::from_millis(1500), &mut close).await;
     assert!(waited.is_err(), "the month was counted and closed while a batch could still land in it: {:?}", waited.map(|r| r.text));
     diesel::sql_query("COMMIT").execute(&mut batch).unwrap();
     let r = close.await.expect(201);
     assert_eq!(r.body["reporting_period"]["zero_report"], true, "{}", r.text);
+}
+
+#[actix_web::test]
+async fn facilities_whose_ids_agree_in_their_low_32_bits_do_not_share_the_dispensing_lock() {
+    let s = setup(0).await;
+    // The next facility's id is the pharmacy's plus 2^32: the same id cut to 32 bits.
+    let twin_id = s.pharmacy.id + (1_i64 << 32);
+    diesel::sql_query("SELECT setval('facilities_id_seq', $1)").bind::<diesel::sql_types::BigInt, _>(twin_id - 1).execute(&mut s.app.conn()).unwrap();
+    let turkistan = s.app.region("KZ", "Turkistan").await;
+    let twin = s.app.facility(turkistan, FacilityKind::Pharmacy, "Dari-Darmek 8").await;
+    assert_eq!(twin.id, twin_id);
+    let twin_user = s.app.facility_user(&twin);
+    let first_of_this_month = chrono::Datelike::with_day(&Utc::now().date_naive(), 1).unwrap();
+    let month = tarozi::domain::period::Month::of(first_of_this_month - Duration::days(1));
+    // A batch of the pharmacy holds its lock; closing the twin's month must not wait for it.
+    let mut batch = s.app.conn();
+    diesel::sql_query("BEGIN").execute(&mut batch).unwrap();
+    tarozi::app::dispensing::record_batch::lock_facility(&mut batch, tarozi::domain::ids::FacilityId(s.pharmacy.id)).unwrap();
+    let path = format!("/api/v1/facilities/{}/reporting-periods/{}/close", twin.id, month.label());
+    let close = s.app.post(&path, &twin_user, json!({"zero_report": true}));
+    let closed = actix_web::rt::time::timeout(std::time::Duration::from_secs(5), close).await;
+    diesel::sql_query("COMMIT").execute(&mut batch).unwrap();
+    let r = closed.expect("closing another facility's month waited for the pharmacy's batch lock");
+    let r = r.expect(201);
+    assert_eq!(r.body["reporting_period"]["facility_id"], twin_id, "{}", r.text);
 }

@@ -501,7 +501,7 @@ async fn a_month_is_over_and_closed_on_time_on_kgs_own_days_not_on_utcs() {
         let hour = if i < 5 { 17 } else { 20 };
         let closed_at = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2024, 4, 10, hour, 0, 0).unwrap();
         let row = ReportingPeriod {
-            facility_id: pharmacy.id,
+            facility_id: tarozi::domain::ids::FacilityId(pharmacy.id),
             period: chrono::NaiveDate::from_ymd_opt(2024, 3, 1).unwrap(),
             country_code: "KG".into(),
             zero_report: true,

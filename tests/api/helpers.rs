@@ -14,6 +14,7 @@ use tarozi::auth::jwt::{AUDIENCE, Claims, ISSUER};
 use tarozi::config::Settings;
 use tarozi::db::embedded::{Durability, EmbeddedPostgres};
 use tarozi::db::enums::{FacilityKind, Role};
+use tarozi::domain::ids::FacilityId;
 use tarozi::startup::{Application, Shared};
 use tarozi::state::AppState;
 
@@ -294,7 +295,7 @@ impl TestApp {
                 exp: now + ttl,
                 role,
                 country: country.map(str::to_owned),
-                facility,
+                facility: facility.map(FacilityId),
             })
             .unwrap()
     }
@@ -305,10 +306,10 @@ impl TestApp {
         let username = format!("{}-{}", role, &uuid::Uuid::new_v4().simple().to_string()[..10]);
         let user = User::create(
             &mut self.conn(),
-            &NewUser { username: &username, password_hash: test_password_hash(), role, country_code: country, facility_id: facility },
+            &NewUser { username: &username, password_hash: test_password_hash(), role, country_code: country, facility_id: facility.map(FacilityId) },
         )
         .unwrap();
-        TestUser { id: user.id, username, token: self.token_for(user.id, role, country, facility, 900) }
+        TestUser { id: user.id.get(), username, token: self.token_for(user.id.get(), role, country, facility, 900) }
     }
 
     pub fn admin(&self) -> TestUser {

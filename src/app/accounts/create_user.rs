@@ -13,6 +13,7 @@ use crate::db::models::audit_event::Actor;
 use crate::db::models::country::Country;
 use crate::db::models::facility::Facility;
 use crate::db::models::user::{NewUser, User};
+use crate::domain::ids::FacilityId;
 
 /// A request whose username passed `check_username`, its password already hashed.
 #[derive(Debug, Clone)]
@@ -21,7 +22,7 @@ pub struct Input {
     pub password_hash: String,
     pub role: Role,
     pub country_code: Option<String>,
-    pub facility_id: Option<i64>,
+    pub facility_id: Option<FacilityId>,
 }
 
 /// 3 to 64 characters: lower-case letters, digits, '.', '_', '-' (checked before the

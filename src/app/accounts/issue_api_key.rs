@@ -16,6 +16,7 @@ use crate::db::models::api_key::{ApiKey, NewApiKey};
 use crate::db::models::audit_event::Actor;
 use crate::db::models::facility::Facility;
 use crate::db::models::user::{NewUser, User};
+use crate::domain::ids::FacilityId;
 
 /// The password hash of a key's principal: not a PHC string, so no password ever matches.
 const NO_PASSWORD: &str = "!api-key";
@@ -24,7 +25,7 @@ const NO_PASSWORD: &str = "!api-key";
 #[derive(Debug, Clone)]
 pub struct Input {
     pub name: String,
-    pub facility_id: i64,
+    pub facility_id: FacilityId,
     pub expires_at: Option<DateTime<Utc>>,
     /// The generated secret's first characters, to recognise it.
     pub prefix: String,
@@ -35,7 +36,7 @@ impl Input {
     /// Checks what the request's shape cannot say.
     pub fn parse(
         name: &str,
-        facility_id: i64,
+        facility_id: FacilityId,
         expires_at: Option<DateTime<Utc>>,
         prefix: String,
         secret_sha256: [u8; 32],

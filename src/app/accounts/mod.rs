@@ -13,6 +13,7 @@ use crate::app::error::{AppResult, DomainError};
 use crate::db::enums::Role;
 use crate::db::models::api_key::ApiKey;
 use crate::db::models::audit_event::Actor;
+use crate::domain::ids::UserId;
 
 /// A key and the reporting role its principal acts with.
 #[derive(Debug)]
@@ -22,6 +23,6 @@ pub struct KeyWithRole {
 }
 
 /// The signed-in user behind `actor` (403 for an actor without one).
-fn user_id(actor: &Actor) -> AppResult<i64> {
+fn user_id(actor: &Actor) -> AppResult<UserId> {
     Ok(actor.user_id.ok_or_else(|| DomainError::forbidden("only a signed-in user may do this"))?)
 }

@@ -10,10 +10,11 @@ use crate::app::frame::{AuditEntry, Outcome};
 use crate::db::enums::{AuditAction, ResourceType};
 use crate::db::models::audit_event::Actor;
 use crate::db::models::user::User;
+use crate::domain::ids::UserId;
 
 #[derive(Debug, Clone)]
 pub struct Input {
-    pub user_id: i64,
+    pub user_id: UserId,
     /// The temporary password, hashed by the caller (slow, outside the transaction).
     pub password_hash: String,
 }

@@ -12,10 +12,11 @@ use crate::db::enums::{AuditAction, ResourceType, Role};
 use crate::db::models::api_key::ApiKey;
 use crate::db::models::audit_event::Actor;
 use crate::db::models::user::User;
+use crate::domain::ids::ApiKeyId;
 
 #[derive(Debug, Clone)]
 pub struct Input {
-    pub api_key_id: i64,
+    pub api_key_id: ApiKeyId,
     /// Why, for the audit log.
     pub reason: Option<String>,
 }

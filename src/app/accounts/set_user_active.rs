@@ -11,10 +11,11 @@ use crate::app::frame::{AuditEntry, Outcome};
 use crate::db::enums::{AuditAction, ResourceType};
 use crate::db::models::audit_event::Actor;
 use crate::db::models::user::User;
+use crate::domain::ids::UserId;
 
 #[derive(Debug, Clone)]
 pub struct Input {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub active: bool,
     /// Kept in the audit log.
     pub reason: Option<String>,
@@ -22,7 +23,7 @@ pub struct Input {
 
 impl Input {
     /// Refuses the actor's own deactivation before anything is read.
-    pub fn parse(actor: &Actor, user_id: i64, active: bool, reason: Option<String>) -> Result<Input, DomainError> {
+    pub fn parse(actor: &Actor, user_id: UserId, active: bool, reason: Option<String>) -> Result<Input, DomainError> {
         if actor.user_id == Some(user_id) && !active {
             return Err(DomainError::new(ProblemCode::CannotDeactivateSelf, "an admin cannot deactivate its own account"));
         }

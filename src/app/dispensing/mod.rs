@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 
 use crate::app::error::DomainError;
 use crate::db::enums::{AgeBand, Indication, PatientSex};
+use crate::domain::ids::{LedgerEntryId, ProductId};
 use crate::domain::pseudonym::PSEUDONYM_BYTES;
 
 /// A record that passed every check that needs no database.
@@ -16,7 +17,7 @@ use crate::domain::pseudonym::PSEUDONYM_BYTES;
 pub struct ValidRecord {
     pub index: usize,
     pub client_record_id: String,
-    pub product_id: i64,
+    pub product_id: ProductId,
     pub quantity_units: i64,
     pub dispensed_at: DateTime<Utc>,
     pub patient_pseudonym: [u8; PSEUDONYM_BYTES],
@@ -50,6 +51,6 @@ pub struct RecordOutcome {
     pub index: usize,
     pub status: RecordStatus,
     /// The dispensing's id (accepted or replayed).
-    pub id: Option<i64>,
+    pub id: Option<LedgerEntryId>,
     pub error: Option<DomainError>,
 }

@@ -30,18 +30,20 @@ use crate::db::models::reporting_period::ReportingPeriod;
 use crate::db::models::stock_balance::StockBalance;
 use crate::db::models::substance::ReferenceValues;
 use crate::db::rollups::{self, Movement, PatientGroup};
+use crate::domain::ids::{FacilityId, LedgerEntryId, ProductId, SubstanceId};
 use crate::domain::ledger::Timeline;
 use crate::domain::mme::{MmeFactors, daily_mme, in_force_on};
 use crate::domain::period::{Month, local_day};
 
-/// Advisory-lock namespace of dispensing batches (with the facility id as second key).
-pub const BATCH_LOCK: i32 = 0x4449_5350;
+/// Where the dispensing locks' keys start: a facility's key is this plus its id (see
+/// [`lock_key`]).
+const BATCH_LOCK_BASE: i64 = 1 << 32;
 
 /// The outcome of every record of a batch, in request order.
 #[derive(Debug)]
 pub struct BatchOutcome {
     pub results: Vec<RecordOutcome>,
-    pub accepted_ids: Vec<i64>,
+    pub accepted_ids: Vec<LedgerEntryId>,
 }
 
 impl BatchOutcome {
@@ -87,13 +89,18 @@ pub fn admit(actor: &Actor, facility: &Facility) -> Result<(), DomainError> {
     Ok(())
 }
 
+/// The key of a facility's dispensing lock: the whole id, moved past the 32-bit range by a
+/// wrapping add (a bijection, so no two facilities share a key) where the other
+/// single-key advisory locks live (`hashtext(..)` keys: scans, authorization numbers).
+pub fn lock_key(facility_id: FacilityId) -> i64 {
+    BATCH_LOCK_BASE.wrapping_add(facility_id.get())
+}
+
 /// Takes, until the transaction ends, the facility's dispensing lock: batches of one facility
-/// run one at a time, and a month is never closed while a batch that may land in it runs.
-pub fn lock_facility(conn: &mut PgConnection, facility_id: i64) -> QueryResult<()> {
-    diesel::sql_query("SELECT pg_advisory_xact_lock($1, $2)")
-        .bind::<diesel::sql_types::Integer, _>(BATCH_LOCK)
-        .bind::<diesel::sql_types::Integer, _>(facility_id as i32)
-        .execute(conn)?;
+/// run one at a time, and a month is never closed while a batch that may land in it runs
+/// (`close_reporting_period` takes it too). The bigint form of the lock, keyed by [`lock_key`].
+pub fn lock_facility(conn: &mut PgConnection, facility_id: FacilityId) -> QueryResult<()> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock($1)").bind::<diesel::sql_types::BigInt, _>(lock_key(facility_id)).execute(conn)?;
     Ok(())
 }
 
@@ -136,17 +143,17 @@ pub fn execute(conn: &mut PgConnection, actor: &Actor, facility: &Facility, reco
     }
 
     // Products, reference values for the patient-level MME, closed months.
-    let mut product_ids: Vec<i64> = candidates.iter().map(|v| v.product_id).collect();
+    let mut product_ids: Vec<ProductId> = candidates.iter().map(|v| v.product_id).collect();
     product_ids.sort_unstable();
     product_ids.dedup();
-    let products: HashMap<i64, Product> = Product::find_many(conn, &product_ids)?.into_iter().map(|p| (p.id, p)).collect();
+    let products: HashMap<ProductId, Product> = Product::find_many(conn, &product_ids)?.into_iter().map(|p| (p.id, p)).collect();
     // Every version of the substances' values: each record takes the one in force on its day.
-    let mut substance_ids: Vec<i64> = products.values().map(|p| p.substance_id).collect();
+    let mut substance_ids: Vec<SubstanceId> = products.values().map(|p| p.substance_id).collect();
     substance_ids.sort_unstable();
     substance_ids.dedup();
-    let mut versions: HashMap<i64, Vec<(NaiveDate, i64, ReferenceValues)>> = HashMap::new();
+    let mut versions: HashMap<SubstanceId, Vec<(NaiveDate, i64, ReferenceValues)>> = HashMap::new();
     for s in substance_ids {
-        versions.insert(s, ReferenceValues::history(conn, s)?.into_iter().map(|v| (v.effective_from, v.id, v)).collect());
+        versions.insert(s, ReferenceValues::history(conn, s)?.into_iter().map(|v| (v.effective_from, v.id.get(), v)).collect());
     }
     // Days and months are the country's (local midnight).
     let zone = Country::zone_of(conn, &facility.country_code)?;
@@ -175,11 +182,11 @@ pub fn execute(conn: &mut PgConnection, actor: &Actor, facility: &Facility, reco
     }
 
     // Place every record on its product's timeline, in time order.
-    let mut by_product: BTreeMap<i64, Vec<ValidRecord>> = BTreeMap::new();
+    let mut by_product: BTreeMap<ProductId, Vec<ValidRecord>> = BTreeMap::new();
     for v in checked {
         by_product.entry(v.product_id).or_default().push(v);
     }
-    let locked_ids: Vec<i64> = by_product.keys().copied().collect();
+    let locked_ids: Vec<ProductId> = by_product.keys().copied().collect();
     let balances = StockBalance::lock(conn, facility.id, &facility.country_code, &locked_ids)?;
     let mut accepted: Vec<ValidRecord> = Vec::new();
     let mut refusals: Vec<Refusal> = Vec::new();
@@ -298,4 +305,19 @@ pub fn execute(conn: &mut PgConnection, actor: &Actor, facility: &Facility, reco
         }),
     );
     Ok(Outcome::Done { output: outcome, audit: Some(audit), refusals })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn facilities_whose_ids_agree_in_their_low_32_bits_take_different_locks() {
+        let one = FacilityId(7);
+        let other = FacilityId(7 + (1 << 32));
+        assert_ne!(lock_key(one), lock_key(other));
+        // Past every `hashtext` key (an int4) that other single-key locks use.
+        assert!(lock_key(FacilityId(1)) > i64::from(i32::MAX));
+        assert_eq!(lock_key(FacilityId(i64::MAX)), i64::MIN + (1 << 32) - 1);
+    }
 }

@@ -8,14 +8,15 @@ use crate::db::enums::PeriodStatus;
 use crate::db::models::country::Country;
 use crate::db::models::facility::{Facility, FacilityFilter};
 use crate::db::models::reporting_period::ReportingPeriod;
+use crate::domain::ids::{FacilityId, RegionId};
 use crate::domain::period::{Month, today_in};
 
 /// One facility's standing for the month, with its closing when closed.
 #[derive(Debug, Clone)]
 pub struct FacilityPeriod {
-    pub facility_id: i64,
+    pub facility_id: FacilityId,
     pub facility_name: String,
-    pub region_id: i64,
+    pub region_id: RegionId,
     pub status: PeriodStatus,
     pub zero_report: Option<bool>,
     pub dispensing_count: Option<i64>,

@@ -12,12 +12,13 @@ use crate::app::frame::AuditEntry;
 use crate::db::enums::{AuditAction, ResourceType};
 use crate::db::models::audit_event::Actor;
 use crate::db::models::scan::Scan;
+use crate::domain::ids::ScanId;
 use crate::rules::scan::{self, ScanOutcome};
 
 /// Runs the scan `scan_id` (recorded `running`) as of the instant `now` (the country's day
 /// then is its "today"), `reporting_grace_days` after a month's end counting a report late;
 /// a failed run marks the scan failed.
-pub fn run(conn: &mut PgConnection, actor: &Actor, scan_id: i64, now: DateTime<Utc>, reporting_grace_days: i64) -> AppResult<ScanOutcome> {
+pub fn run(conn: &mut PgConnection, actor: &Actor, scan_id: ScanId, now: DateTime<Utc>, reporting_grace_days: i64) -> AppResult<ScanOutcome> {
     let scan = Scan::find(conn, scan_id)?.ok_or_else(|| DomainError::not_found("scan"))?;
     let country = scan.country_code.clone();
     match scan::complete(conn, scan, now, reporting_grace_days) {

@@ -14,12 +14,13 @@ use crate::db::models::country::Country;
 use crate::db::models::estimate::{Estimate, NewEstimate};
 use crate::db::models::substance::Substance;
 use crate::domain::decimal::Decimal;
+use crate::domain::ids::SubstanceId;
 
 /// Made by `new` (`country_code` trimmed and upper-case), then `check`ed.
 #[derive(Debug, Clone)]
 pub struct Input {
     pub country_code: String,
-    pub substance_id: i64,
+    pub substance_id: SubstanceId,
     pub year: i32,
     pub kind: EstimateKind,
     pub quantity_g: Decimal,
@@ -27,7 +28,14 @@ pub struct Input {
 }
 
 impl Input {
-    pub fn new(country_code: &str, substance_id: i64, year: i32, kind: EstimateKind, quantity_g: Decimal, reference: Option<String>) -> Input {
+    pub fn new(
+        country_code: &str,
+        substance_id: SubstanceId,
+        year: i32,
+        kind: EstimateKind,
+        quantity_g: Decimal,
+        reference: Option<String>,
+    ) -> Input {
         Input { country_code: country_code.trim().to_uppercase(), substance_id, year, kind, quantity_g, reference }
     }
 

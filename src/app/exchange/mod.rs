@@ -14,6 +14,7 @@ use diesel::PgConnection;
 use crate::app::error::AppResult;
 use crate::db::enums::ExchangeSection;
 use crate::db::models::exchange::ExchangePolicy;
+use crate::domain::ids::UserId;
 
 /// A country's sharing policy as it stands: the shared sections (none without a policy).
 #[derive(Debug, Clone)]
@@ -21,7 +22,7 @@ pub struct Policy {
     pub country_code: String,
     pub shared: Vec<ExchangeSection>,
     pub updated_at: Option<chrono::DateTime<chrono::Utc>>,
-    pub updated_by: Option<i64>,
+    pub updated_by: Option<UserId>,
 }
 
 impl Policy {

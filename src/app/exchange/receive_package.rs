@@ -18,6 +18,7 @@ use crate::app::frame::{AuditEntry, Outcome};
 use crate::db::enums::{AuditAction, ResourceType};
 use crate::db::models::audit_event::Actor;
 use crate::db::models::exchange::{ExchangeKey, NewReceivedPackage, ReceivedPackage};
+use crate::domain::ids::ExchangePackageId;
 use crate::exchange::package::{SCHEMA_VERSION, SignedPackage};
 use crate::exchange::signing;
 
@@ -28,7 +29,7 @@ pub struct Received {
     /// The same package had been accepted before: nothing was stored.
     pub replayed: bool,
     /// The package of the same month it superseded.
-    pub supersedes: Option<i64>,
+    pub supersedes: Option<ExchangePackageId>,
 }
 
 pub fn execute(conn: &mut PgConnection, actor: &Actor, signed: SignedPackage) -> AppResult<Outcome<Received>> {

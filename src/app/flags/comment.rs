@@ -10,10 +10,11 @@ use crate::app::policy;
 use crate::db::enums::{AuditAction, CommentVisibility, FlagEventAction, ResourceType};
 use crate::db::models::audit_event::Actor;
 use crate::db::models::flag::{Flag, FlagEvent, NewFlagEvent};
+use crate::domain::ids::FlagId;
 
 #[derive(Debug, Clone)]
 pub struct Input {
-    pub flag_id: i64,
+    pub flag_id: FlagId,
     pub body: String,
     pub visibility: CommentVisibility,
 }

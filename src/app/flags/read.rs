@@ -10,6 +10,7 @@ use crate::app::policy;
 use crate::db::enums::{CommentVisibility, FlagEventAction, Role, RuleCategory, RuleMode};
 use crate::db::models::audit_event::Actor;
 use crate::db::models::flag::{Flag, FlagEvent};
+use crate::domain::ids::FlagId;
 
 /// One flag as its reader may see it.
 #[derive(Debug, Clone)]
@@ -22,7 +23,7 @@ pub struct Readable {
 }
 
 /// The flag `id` as `actor` may read it: 404 when there is none, 403 when it is not theirs.
-pub fn detail(conn: &mut PgConnection, actor: &Actor, id: i64) -> AppResult<Readable> {
+pub fn detail(conn: &mut PgConnection, actor: &Actor, id: FlagId) -> AppResult<Readable> {
     let flag = Flag::find(conn, id)?.ok_or_else(|| DomainError::not_found("flag"))?;
     let with_evidence = access(actor, &flag)?;
     let official_comment = |e: &FlagEvent| e.action == FlagEventAction::Comment && e.visibility == Some(CommentVisibility::Official);

@@ -13,20 +13,26 @@ use crate::db::enums::{AuditAction, FlagEventAction, FlagStatus, ResourceType, R
 use crate::db::models::audit_event::Actor;
 use crate::db::models::flag::{Flag, FlagEvent, NewFlagEvent};
 use crate::db::models::user::User;
+use crate::domain::ids::{FlagId, UserId};
 
 /// A checked request: a status, an assignment or both; a note with a confirmation or dismissal.
 #[derive(Debug, Clone)]
 pub struct Input {
-    pub flag_id: i64,
+    pub flag_id: FlagId,
     pub status: Option<FlagStatus>,
     pub note: Option<String>,
     /// `Some(None)` unassigns.
-    pub assigned_to: Option<Option<i64>>,
+    pub assigned_to: Option<Option<UserId>>,
 }
 
 impl Input {
     /// Checks what the request's shape cannot say.
-    pub fn parse(flag_id: i64, status: Option<FlagStatus>, note: Option<String>, assigned_to: Option<Option<i64>>) -> Result<Input, DomainError> {
+    pub fn parse(
+        flag_id: FlagId,
+        status: Option<FlagStatus>,
+        note: Option<String>,
+        assigned_to: Option<Option<UserId>>,
+    ) -> Result<Input, DomainError> {
         if status.is_none() && assigned_to.is_none() {
             return Err(DomainError::field("/status", "give a status, an assignment, or both"));
         }

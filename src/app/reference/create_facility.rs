@@ -13,10 +13,11 @@ use crate::db::enums::{AuditAction, FacilityKind, ResourceType};
 use crate::db::models::audit_event::Actor;
 use crate::db::models::facility::{Facility, NewFacility};
 use crate::db::models::region::Region;
+use crate::domain::ids::RegionId;
 
 #[derive(Debug, Clone)]
 pub struct Input {
-    pub region_id: i64,
+    pub region_id: RegionId,
     pub name: String,
     pub kind: FacilityKind,
     pub licence_number: String,

@@ -15,6 +15,7 @@ use crate::db::models::audit_event::Actor;
 use crate::db::models::product::{NewProduct, Product};
 use crate::db::models::substance::Substance;
 use crate::domain::decimal::Decimal;
+use crate::domain::ids::SubstanceId;
 
 /// A checked request: the base content positive with at most 6 decimals, a delivery rate
 /// given for and only for a transdermal patch, a labelled strength given with its salt (and
@@ -22,7 +23,7 @@ use crate::domain::decimal::Decimal;
 #[derive(Debug, Clone)]
 pub struct Input {
     pub name: String,
-    pub substance_id: i64,
+    pub substance_id: SubstanceId,
     pub base_mg_per_unit: Decimal,
     pub dosage_form: DosageForm,
     pub unit: Unit,
@@ -44,7 +45,7 @@ impl Input {
     /// Checks what the request's shape cannot say; the labelled strength comes as (mg, salt).
     pub fn parse(
         name: String,
-        substance_id: i64,
+        substance_id: SubstanceId,
         base_mg_per_unit: Decimal,
         dosage_form: DosageForm,
         unit: Unit,

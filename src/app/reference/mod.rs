@@ -22,6 +22,7 @@ use crate::db::enums::{Convention, Schedule};
 use crate::db::models::substance::{NewReferenceValues, ReferenceValues, Substance};
 use crate::db::schema::adequacy_bands as b;
 use crate::domain::decimal::Decimal;
+use crate::domain::ids::{SubstanceId, UserId};
 
 /// The reference values of a new substance or of a new version: a field left out (`None`)
 /// keeps the value of the version it is based on, `Some(None)` clears it.
@@ -69,7 +70,12 @@ fn positive(pointer: &str, value: &Option<Decimal>, max_fraction_digits: i64, er
 
 /// Merges `values` onto `base` (the version in force, if any) into a new version; refused
 /// with `validation_failed` naming each bad field.
-fn new_version(substance_id: i64, base: Option<ReferenceValues>, values: SubstanceValues, recorded_by: Option<i64>) -> AppResult<NewReferenceValues> {
+fn new_version(
+    substance_id: SubstanceId,
+    base: Option<ReferenceValues>,
+    values: SubstanceValues,
+    recorded_by: Option<UserId>,
+) -> AppResult<NewReferenceValues> {
     let today = chrono::Utc::now().date_naive();
     let base = base.map(NewReferenceValues::from);
     let pick = |new: Option<Option<Decimal>>, old: Option<BigDecimal>| match new {

@@ -14,6 +14,7 @@ use crate::app::policy;
 use crate::db::enums::{AgeBand, AuditAction, ResourceType, Sex};
 use crate::db::models::audit_event::Actor;
 use crate::db::models::region::{Region, RegionPopulation, RegionPopulationGroup};
+use crate::domain::ids::RegionId;
 
 /// One group of the breakdown.
 #[derive(Debug, Clone)]
@@ -26,7 +27,7 @@ pub struct Group {
 /// A checked request: the breakdown, when given, lists each group once and adds up to `total`.
 #[derive(Debug, Clone)]
 pub struct Input {
-    pub region_id: i64,
+    pub region_id: RegionId,
     pub year: i32,
     pub total: i64,
     pub source: Option<String>,
@@ -35,7 +36,7 @@ pub struct Input {
 
 impl Input {
     /// Checks what the request's shape cannot say.
-    pub fn parse(region_id: i64, year: i32, total: i64, source: Option<String>, by_sex_age: Option<Vec<Group>>) -> Result<Input, DomainError> {
+    pub fn parse(region_id: RegionId, year: i32, total: i64, source: Option<String>, by_sex_age: Option<Vec<Group>>) -> Result<Input, DomainError> {
         if let Some(groups) = &by_sex_age {
             check_breakdown(groups, total)?;
         }

@@ -13,15 +13,16 @@ use crate::db::enums::{AuditAction, ResourceType};
 use crate::db::models::audit_event::Actor;
 use crate::db::models::facility::{Facility, FacilityChangeset};
 use crate::db::models::region::Region;
+use crate::domain::ids::{FacilityId, RegionId};
 
 /// The changes; a field left out (`None`) keeps its value.
 #[derive(Debug, Clone)]
 pub struct Input {
-    pub facility_id: i64,
+    pub facility_id: FacilityId,
     pub name: Option<String>,
     pub licence_number: Option<String>,
     pub licence_valid_until: Option<NaiveDate>,
-    pub region_id: Option<i64>,
+    pub region_id: Option<RegionId>,
 }
 
 /// The facility after the change.

@@ -10,10 +10,11 @@ use crate::app::reference::{SubstanceValues, SubstanceVersion, new_version};
 use crate::db::enums::{AuditAction, ResourceType};
 use crate::db::models::audit_event::Actor;
 use crate::db::models::substance::{ReferenceValues, Substance};
+use crate::domain::ids::SubstanceId;
 
 #[derive(Debug, Clone)]
 pub struct Input {
-    pub substance_id: i64,
+    pub substance_id: SubstanceId,
     pub values: SubstanceValues,
 }
 

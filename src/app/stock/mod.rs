@@ -11,13 +11,14 @@ use crate::app::error::{DomainError, ProblemCode};
 use crate::app::frame::Refusal;
 use crate::db::enums::RefusalCode;
 use crate::db::models::facility::Facility;
+use crate::domain::ids::ProductId;
 use crate::domain::ledger::LedgerError;
 
 /// The recorded refusal and the `insufficient_stock` answer of an entry that would make the
 /// balance of `product_id` at `facility` negative at some date.
 pub fn insufficient_stock(
     facility: &Facility,
-    product_id: i64,
+    product_id: ProductId,
     occurred_at: DateTime<Utc>,
     attempted: Value,
     error: LedgerError,

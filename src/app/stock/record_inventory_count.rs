@@ -17,12 +17,13 @@ use crate::db::models::audit_event::Actor;
 use crate::db::models::facility::Facility;
 use crate::db::models::inventory_count::{InventoryCount, NewInventoryCount};
 use crate::db::models::product::Product;
+use crate::domain::ids::ProductId;
 
 #[derive(Debug, Clone)]
 pub struct Input {
     /// The facility counted (loaded by the caller).
     pub facility: Facility,
-    pub product_id: i64,
+    pub product_id: ProductId,
     pub counted_units: i64,
     /// Checked against the back-dating window by the caller.
     pub counted_at: DateTime<Utc>,

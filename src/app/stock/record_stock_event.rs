@@ -15,6 +15,7 @@ use crate::db::ledger::{Appended, Entry, ProductLedger};
 use crate::db::models::audit_event::Actor;
 use crate::db::models::facility::Facility;
 use crate::db::models::product::Product;
+use crate::domain::ids::ProductId;
 
 /// A checked request: `delta_units` carries the direction of `kind`.
 #[derive(Debug, Clone)]
@@ -22,7 +23,7 @@ pub struct Input {
     /// The facility whose ledger it is (loaded by the caller).
     pub facility: Facility,
     pub kind: ReportedEventKind,
-    pub product_id: i64,
+    pub product_id: ProductId,
     /// The units as sent.
     pub quantity_units: i64,
     pub delta_units: i64,
@@ -37,7 +38,7 @@ impl Input {
     pub fn parse(
         facility: Facility,
         kind: ReportedEventKind,
-        product_id: i64,
+        product_id: ProductId,
         quantity_units: i64,
         occurred_at: DateTime<Utc>,
         reason: Option<String>,

@@ -15,11 +15,12 @@ use crate::db::ledger::{self, Appended, Entry, ProductLedger};
 use crate::db::models::audit_event::Actor;
 use crate::db::models::facility::Facility;
 use crate::db::models::stock_event::StockEvent;
+use crate::domain::ids::LedgerEntryId;
 
 #[derive(Debug, Clone)]
 pub struct Input {
     /// The ledger entry to reverse.
-    pub stock_event_id: i64,
+    pub stock_event_id: LedgerEntryId,
     pub reason: String,
 }
 

@@ -14,10 +14,11 @@ use crate::db::ledger::{Appended, Entry, ProductLedger};
 use crate::db::models::audit_event::Actor;
 use crate::db::models::facility::Facility;
 use crate::db::models::transfer::Transfer;
+use crate::domain::ids::TransferId;
 
 #[derive(Debug, Clone)]
 pub struct Input {
-    pub transfer_id: i64,
+    pub transfer_id: TransferId,
     pub quantity_units: i64,
     /// Checked against the back-dating window by the caller.
     pub received_at: DateTime<Utc>,

@@ -18,13 +18,14 @@ use crate::db::models::country::Country;
 use crate::db::models::facility::Facility;
 use crate::db::models::product::Product;
 use crate::db::models::transfer::{NewTransfer, Transfer};
+use crate::domain::ids::{FacilityId, ProductId};
 
 /// A checked request: the two facilities differ.
 #[derive(Debug, Clone)]
 pub struct Input {
-    pub from_facility_id: i64,
-    pub to_facility_id: i64,
-    pub product_id: i64,
+    pub from_facility_id: FacilityId,
+    pub to_facility_id: FacilityId,
+    pub product_id: ProductId,
     pub quantity_units: i64,
     /// Checked against the back-dating window by the caller.
     pub shipped_at: DateTime<Utc>,
@@ -33,9 +34,9 @@ pub struct Input {
 impl Input {
     /// Checks what the request's shape cannot say.
     pub fn parse(
-        from_facility_id: i64,
-        to_facility_id: i64,
-        product_id: i64,
+        from_facility_id: FacilityId,
+        to_facility_id: FacilityId,
+        product_id: ProductId,
         quantity_units: i64,
         shipped_at: DateTime<Utc>,
     ) -> Result<Input, DomainError> {

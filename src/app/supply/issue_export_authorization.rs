@@ -14,16 +14,17 @@ use crate::db::models::audit_event::Actor;
 use crate::db::models::export_authorization::{ExportAuthorization, NewExportAuthorization};
 use crate::db::models::facility::Facility;
 use crate::db::models::product::Product;
+use crate::domain::ids::{FacilityId, ProductId};
 use crate::domain::quantities::base_g;
 
 /// A checked request: `importing_country` upper-cased (the request's shape checked the code), the validity ordered.
 #[derive(Debug, Clone)]
 pub struct Input {
     pub number: String,
-    pub exporter_facility_id: i64,
+    pub exporter_facility_id: FacilityId,
     pub importing_country: String,
     pub import_certificate_number: String,
-    pub product_id: i64,
+    pub product_id: ProductId,
     pub quantity_units: i64,
     pub valid_from: NaiveDate,
     pub valid_until: NaiveDate,
@@ -34,10 +35,10 @@ impl Input {
     #[allow(clippy::too_many_arguments)]
     pub fn parse(
         number: &str,
-        exporter_facility_id: i64,
+        exporter_facility_id: FacilityId,
         importing_country: &str,
         import_certificate_number: &str,
-        product_id: i64,
+        product_id: ProductId,
         quantity_units: i64,
         valid_from: NaiveDate,
         valid_until: NaiveDate,

@@ -16,15 +16,16 @@ use crate::db::models::facility::Facility;
 use crate::db::models::import_authorization::{ImportAuthorization, NewImportAuthorization};
 use crate::db::models::product::Product;
 use crate::domain::decimal::Decimal;
+use crate::domain::ids::{FacilityId, ProductId};
 use crate::domain::quantities::{base_g, units_within};
 
 /// A checked request: `exporting_country` upper-cased (the request's shape checked the code), the validity ordered.
 #[derive(Debug, Clone)]
 pub struct Input {
     pub number: String,
-    pub importer_facility_id: i64,
+    pub importer_facility_id: FacilityId,
     pub exporting_country: String,
-    pub product_id: i64,
+    pub product_id: ProductId,
     pub quantity_units: i64,
     pub valid_from: NaiveDate,
     pub valid_until: NaiveDate,
@@ -34,9 +35,9 @@ impl Input {
     /// Checks what the request's shape cannot say.
     pub fn parse(
         number: &str,
-        importer_facility_id: i64,
+        importer_facility_id: FacilityId,
         exporting_country: &str,
-        product_id: i64,
+        product_id: ProductId,
         quantity_units: i64,
         valid_from: NaiveDate,
         valid_until: NaiveDate,

@@ -20,10 +20,11 @@ use crate::db::models::audit_event::Actor;
 use crate::db::models::export_authorization::ExportAuthorization;
 use crate::db::models::facility::Facility;
 use crate::domain::authorization::Terms;
+use crate::domain::ids::ExportAuthorizationId;
 
 #[derive(Debug, Clone)]
 pub struct Input {
-    pub export_authorization_id: i64,
+    pub export_authorization_id: ExportAuthorizationId,
     pub quantity_units: i64,
     /// Checked against the back-dating window by the caller.
     pub shipped_at: DateTime<Utc>,

@@ -15,10 +15,11 @@ use crate::db::models::audit_event::Actor;
 use crate::db::models::facility::Facility;
 use crate::db::models::import_authorization::ImportAuthorization;
 use crate::domain::authorization::Terms;
+use crate::domain::ids::ImportAuthorizationId;
 
 #[derive(Debug, Clone)]
 pub struct Input {
-    pub import_authorization_id: i64,
+    pub import_authorization_id: ImportAuthorizationId,
     pub quantity_units: i64,
     /// Checked against the back-dating window by the caller.
     pub received_at: DateTime<Utc>,

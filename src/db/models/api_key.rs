@@ -7,35 +7,36 @@ use diesel::prelude::*;
 use crate::db::enums::Role;
 use crate::db::models::user::User;
 use crate::db::schema::{api_keys, users};
+use crate::domain::ids::{ApiKeyId, FacilityId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = api_keys)]
 pub struct ApiKey {
-    pub id: i64,
+    pub id: ApiKeyId,
     pub name: String,
-    pub user_id: i64,
-    pub facility_id: i64,
+    pub user_id: UserId,
+    pub facility_id: FacilityId,
     pub country_code: String,
     pub prefix: String,
     pub secret_sha256: Vec<u8>,
-    pub created_by: Option<i64>,
+    pub created_by: Option<UserId>,
     pub created_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
-    pub revoked_by: Option<i64>,
+    pub revoked_by: Option<UserId>,
 }
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = api_keys)]
 pub struct NewApiKey<'a> {
     pub name: &'a str,
-    pub user_id: i64,
-    pub facility_id: i64,
+    pub user_id: UserId,
+    pub facility_id: FacilityId,
     pub country_code: &'a str,
     pub prefix: &'a str,
     pub secret_sha256: &'a [u8],
-    pub created_by: Option<i64>,
+    pub created_by: Option<UserId>,
     pub expires_at: Option<DateTime<Utc>>,
 }
 
@@ -43,7 +44,7 @@ pub struct NewApiKey<'a> {
 #[derive(Debug, Clone, Default)]
 pub struct ApiKeyFilter {
     pub country_code: Option<String>,
-    pub facility_id: Option<i64>,
+    pub facility_id: Option<FacilityId>,
 }
 
 /// `last_used_at` is written at most this often per key, so busy integrations cost one
@@ -55,7 +56,7 @@ impl ApiKey {
         diesel::insert_into(api_keys::table).values(new).returning(ApiKey::as_returning()).get_result(conn)
     }
 
-    pub fn find_for_update(conn: &mut PgConnection, id: i64) -> QueryResult<Option<ApiKey>> {
+    pub fn find_for_update(conn: &mut PgConnection, id: ApiKeyId) -> QueryResult<Option<ApiKey>> {
         api_keys::table.find(id).select(ApiKey::as_select()).for_update().first(conn).optional()
     }
 
@@ -70,7 +71,7 @@ impl ApiKey {
     }
 
     /// Notes a use, unless one was noted in the last minute (a no-op then).
-    pub fn touch(conn: &mut PgConnection, id: i64) -> QueryResult<()> {
+    pub fn touch(conn: &mut PgConnection, id: ApiKeyId) -> QueryResult<()> {
         let stale = Utc::now() - chrono::Duration::seconds(LAST_USED_GRANULARITY_SECONDS);
         diesel::update(api_keys::table.find(id))
             .filter(api_keys::last_used_at.is_null().or(api_keys::last_used_at.lt(stale)))
@@ -79,7 +80,7 @@ impl ApiKey {
         Ok(())
     }
 
-    pub fn revoke(conn: &mut PgConnection, id: i64, by: i64) -> QueryResult<ApiKey> {
+    pub fn revoke(conn: &mut PgConnection, id: ApiKeyId, by: UserId) -> QueryResult<ApiKey> {
         diesel::update(api_keys::table.find(id))
             .set((api_keys::revoked_at.eq(diesel::dsl::now), api_keys::revoked_by.eq(by)))
             .returning(ApiKey::as_returning())

@@ -6,13 +6,14 @@ use serde_json::Value;
 
 use crate::db::enums::{AuditAction, ResourceType, Role};
 use crate::db::schema::audit_events;
+use crate::domain::ids::{ApiKeyId, AuditEventId, FacilityId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = audit_events)]
 pub struct AuditEvent {
-    pub id: i64,
+    pub id: AuditEventId,
     pub occurred_at: DateTime<Utc>,
-    pub user_id: Option<i64>,
+    pub user_id: Option<UserId>,
     pub role: Option<Role>,
     pub country_code: Option<String>,
     pub action: AuditAction,
@@ -21,25 +22,25 @@ pub struct AuditEvent {
     pub request_id: Option<String>,
     pub details: Value,
     /// The API key the write came through, if any (`user_id` is then the key's principal).
-    pub api_key_id: Option<i64>,
+    pub api_key_id: Option<ApiKeyId>,
 }
 
 /// Who did it: the authenticated caller, or the system itself.
 #[derive(Debug, Clone, Default)]
 pub struct Actor {
-    pub user_id: Option<i64>,
+    pub user_id: Option<UserId>,
     pub role: Option<Role>,
     pub country_code: Option<String>,
     pub request_id: Option<String>,
-    pub api_key_id: Option<i64>,
+    pub api_key_id: Option<ApiKeyId>,
     /// The facility a facility-role user (or API key) acts for.
-    pub facility_id: Option<i64>,
+    pub facility_id: Option<FacilityId>,
 }
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = audit_events)]
 struct NewAuditEvent<'a> {
-    user_id: Option<i64>,
+    user_id: Option<UserId>,
     role: Option<Role>,
     country_code: Option<&'a str>,
     action: AuditAction,
@@ -47,14 +48,14 @@ struct NewAuditEvent<'a> {
     resource_id: Option<String>,
     request_id: Option<&'a str>,
     details: Value,
-    api_key_id: Option<i64>,
+    api_key_id: Option<ApiKeyId>,
 }
 
 /// Filters of the audit-log listing.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
     pub country_code: Option<String>,
-    pub user_id: Option<i64>,
+    pub user_id: Option<UserId>,
     pub resource_type: Option<ResourceType>,
     pub resource_id: Option<String>,
     pub action: Option<AuditAction>,

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use crate::db::schema::deaths_by_cause as d;
+use crate::domain::ids::UserId;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = d)]
@@ -14,7 +15,7 @@ pub struct DeathsByCause {
     pub cause: String,
     pub deaths: i64,
     pub source: String,
-    pub recorded_by: Option<i64>,
+    pub recorded_by: Option<UserId>,
     pub recorded_at: DateTime<Utc>,
 }
 

@@ -7,21 +7,22 @@ use diesel::prelude::*;
 
 use crate::db::enums::{AgeBand, Indication, PatientSex};
 use crate::db::schema::dispensings;
+use crate::domain::ids::{FacilityId, LedgerEntryId, ProductId, RegionId, SubstanceId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = dispensings)]
 pub struct Dispensing {
-    pub id: i64,
+    pub id: LedgerEntryId,
     pub country_code: String,
-    pub facility_id: i64,
-    pub region_id: i64,
-    pub product_id: i64,
-    pub substance_id: i64,
+    pub facility_id: FacilityId,
+    pub region_id: RegionId,
+    pub product_id: ProductId,
+    pub substance_id: SubstanceId,
     pub client_record_id: String,
     pub quantity_units: i64,
     pub dispensed_at: DateTime<Utc>,
     pub recorded_at: DateTime<Utc>,
-    pub recorded_by: Option<i64>,
+    pub recorded_by: Option<UserId>,
     pub patient_pseudonym: Vec<u8>,
     pub patient_sex: PatientSex,
     pub patient_age_band: AgeBand,
@@ -36,17 +37,17 @@ pub struct Dispensing {
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = dispensings, treat_none_as_default_value = false)]
 pub struct NewDispensing {
-    pub id: i64,
+    pub id: LedgerEntryId,
     pub country_code: String,
-    pub facility_id: i64,
-    pub region_id: i64,
-    pub product_id: i64,
-    pub substance_id: i64,
+    pub facility_id: FacilityId,
+    pub region_id: RegionId,
+    pub product_id: ProductId,
+    pub substance_id: SubstanceId,
     pub client_record_id: String,
     pub quantity_units: i64,
     pub dispensed_at: DateTime<Utc>,
     pub recorded_at: DateTime<Utc>,
-    pub recorded_by: Option<i64>,
+    pub recorded_by: Option<UserId>,
     pub patient_pseudonym: Vec<u8>,
     pub patient_sex: PatientSex,
     pub patient_age_band: AgeBand,
@@ -60,9 +61,9 @@ pub struct NewDispensing {
 /// What a replay compares: a stored record under the same client record id.
 #[derive(Debug, Clone, Queryable)]
 pub struct StoredRecord {
-    pub id: i64,
+    pub id: LedgerEntryId,
     pub client_record_id: String,
-    pub product_id: i64,
+    pub product_id: ProductId,
     pub quantity_units: i64,
     pub dispensed_at: DateTime<Utc>,
     pub patient_pseudonym: Vec<u8>,
@@ -73,8 +74,8 @@ pub struct StoredRecord {
 #[derive(Debug, Clone, Default)]
 pub struct DispensingFilter {
     pub country_code: Option<String>,
-    pub facility_id: Option<i64>,
-    pub product_id: Option<i64>,
+    pub facility_id: Option<FacilityId>,
+    pub product_id: Option<ProductId>,
     pub prescriber_id: Option<String>,
     pub patient_pseudonym: Option<Vec<u8>>,
     pub from: Option<DateTime<Utc>>,
@@ -82,12 +83,12 @@ pub struct DispensingFilter {
 }
 
 impl Dispensing {
-    pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Dispensing>> {
+    pub fn find(conn: &mut PgConnection, id: LedgerEntryId) -> QueryResult<Option<Dispensing>> {
         dispensings::table.find(id).select(Dispensing::as_select()).first(conn).optional()
     }
 
     /// Allocates `n` ledger entry ids in one round trip.
-    pub fn allocate_ids(conn: &mut PgConnection, n: usize) -> QueryResult<Vec<i64>> {
+    pub fn allocate_ids(conn: &mut PgConnection, n: usize) -> QueryResult<Vec<LedgerEntryId>> {
         diesel::select(diesel::dsl::sql::<diesel::sql_types::Array<diesel::sql_types::BigInt>>(&format!(
             "ARRAY(SELECT nextval('ledger_entry_id_seq') FROM generate_series(1, {n}))"
         )))
@@ -103,7 +104,7 @@ impl Dispensing {
     }
 
     /// Records of a facility already stored under any of `client_record_ids`.
-    pub fn stored_records(conn: &mut PgConnection, facility_id: i64, client_record_ids: &[String]) -> QueryResult<Vec<StoredRecord>> {
+    pub fn stored_records(conn: &mut PgConnection, facility_id: FacilityId, client_record_ids: &[String]) -> QueryResult<Vec<StoredRecord>> {
         dispensings::table
             .filter(dispensings::facility_id.eq(facility_id))
             .filter(dispensings::client_record_id.eq_any(client_record_ids))
@@ -120,7 +121,7 @@ impl Dispensing {
     }
 
     /// Dispensings of a facility in `[from, to)`.
-    pub fn count_in(conn: &mut PgConnection, facility_id: i64, from: DateTime<Utc>, to: DateTime<Utc>) -> QueryResult<i64> {
+    pub fn count_in(conn: &mut PgConnection, facility_id: FacilityId, from: DateTime<Utc>, to: DateTime<Utc>) -> QueryResult<i64> {
         dispensings::table
             .filter(dispensings::facility_id.eq(facility_id))
             .filter(dispensings::dispensed_at.ge(from))

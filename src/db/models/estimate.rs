@@ -7,18 +7,19 @@ use diesel::prelude::*;
 
 use crate::db::enums::EstimateKind;
 use crate::db::schema::estimates;
+use crate::domain::ids::{EstimateId, SubstanceId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = estimates)]
 pub struct Estimate {
-    pub id: i64,
+    pub id: EstimateId,
     pub country_code: String,
-    pub substance_id: i64,
+    pub substance_id: SubstanceId,
     pub year: i32,
     pub kind: EstimateKind,
     pub quantity_g: BigDecimal,
     pub reference: Option<String>,
-    pub created_by: Option<i64>,
+    pub created_by: Option<UserId>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -26,19 +27,19 @@ pub struct Estimate {
 #[diesel(table_name = estimates)]
 pub struct NewEstimate<'a> {
     pub country_code: &'a str,
-    pub substance_id: i64,
+    pub substance_id: SubstanceId,
     pub year: i32,
     pub kind: EstimateKind,
     pub quantity_g: BigDecimal,
     pub reference: Option<&'a str>,
-    pub created_by: Option<i64>,
+    pub created_by: Option<UserId>,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct EstimateFilter {
     pub country_code: Option<String>,
     pub year: Option<i32>,
-    pub substance_id: Option<i64>,
+    pub substance_id: Option<SubstanceId>,
 }
 
 impl Estimate {
@@ -62,7 +63,7 @@ impl Estimate {
     }
 
     /// The total in force (annual + supplementary), or `None` without any estimate.
-    pub fn total_g(conn: &mut PgConnection, country: &str, substance_id: i64, year: i32) -> QueryResult<Option<BigDecimal>> {
+    pub fn total_g(conn: &mut PgConnection, country: &str, substance_id: SubstanceId, year: i32) -> QueryResult<Option<BigDecimal>> {
         estimates::table
             .filter(estimates::country_code.eq(country))
             .filter(estimates::substance_id.eq(substance_id))

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::db::enums::{ExchangeSection, PushStatus};
 use crate::db::schema::{exchange_keys, exchange_packages, exchange_policies, exchange_pushes};
+use crate::domain::ids::{ExchangeKeyId, ExchangePackageId, ExchangePushId, UserId};
 
 /// A country's sharing policy (no row: nothing is shared).
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -15,7 +16,7 @@ pub struct ExchangePolicy {
     pub country_code: String,
     pub shared: Vec<String>,
     pub updated_at: DateTime<Utc>,
-    pub updated_by: Option<i64>,
+    pub updated_by: Option<UserId>,
 }
 
 impl ExchangePolicy {
@@ -24,7 +25,7 @@ impl ExchangePolicy {
     }
 
     /// Replaces the country's policy.
-    pub fn put(conn: &mut PgConnection, country: &str, shared: &[ExchangeSection], by: Option<i64>) -> QueryResult<ExchangePolicy> {
+    pub fn put(conn: &mut PgConnection, country: &str, shared: &[ExchangeSection], by: Option<UserId>) -> QueryResult<ExchangePolicy> {
         let shared: Vec<String> = shared.iter().map(|s| s.as_str().to_owned()).collect();
         diesel::insert_into(exchange_policies::table)
             .values((
@@ -50,7 +51,7 @@ impl ExchangePolicy {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = exchange_pushes)]
 pub struct ExchangePush {
-    pub id: i64,
+    pub id: ExchangePushId,
     pub country_code: String,
     pub month: NaiveDate,
     pub sequence: i64,
@@ -106,7 +107,13 @@ impl ExchangePush {
     }
 
     /// Records one delivery attempt and where the push stands after it.
-    pub fn record_attempt(conn: &mut PgConnection, id: i64, hub_url: &str, status: PushStatus, error: Option<&str>) -> QueryResult<ExchangePush> {
+    pub fn record_attempt(
+        conn: &mut PgConnection,
+        id: ExchangePushId,
+        hub_url: &str,
+        status: PushStatus,
+        error: Option<&str>,
+    ) -> QueryResult<ExchangePush> {
         let finished = (status != PushStatus::Pending).then(Utc::now);
         diesel::update(exchange_pushes::table.find(id))
             .set((
@@ -125,15 +132,15 @@ impl ExchangePush {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = exchange_keys)]
 pub struct ExchangeKey {
-    pub id: i64,
+    pub id: ExchangeKeyId,
     pub country_code: String,
     pub public_key: Vec<u8>,
     pub registered_at: DateTime<Utc>,
-    pub registered_by: Option<i64>,
+    pub registered_by: Option<UserId>,
 }
 
 impl ExchangeKey {
-    pub fn register(conn: &mut PgConnection, country: &str, public_key: &[u8], by: Option<i64>) -> QueryResult<ExchangeKey> {
+    pub fn register(conn: &mut PgConnection, country: &str, public_key: &[u8], by: Option<UserId>) -> QueryResult<ExchangeKey> {
         diesel::insert_into(exchange_keys::table)
             .values((exchange_keys::country_code.eq(country), exchange_keys::public_key.eq(public_key), exchange_keys::registered_by.eq(by)))
             .returning(ExchangeKey::as_returning())
@@ -153,17 +160,17 @@ impl ExchangeKey {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = exchange_packages)]
 pub struct ReceivedPackage {
-    pub id: i64,
+    pub id: ExchangePackageId,
     pub country_code: String,
     pub month: NaiveDate,
     pub sequence: i64,
     pub schema_version: i32,
-    pub key_id: i64,
+    pub key_id: ExchangeKeyId,
     pub package: Value,
     pub signature: Vec<u8>,
     pub received_at: DateTime<Utc>,
-    pub received_by: Option<i64>,
-    pub superseded_by: Option<i64>,
+    pub received_by: Option<UserId>,
+    pub superseded_by: Option<ExchangePackageId>,
 }
 
 #[derive(Debug, Insertable)]
@@ -173,10 +180,10 @@ pub struct NewReceivedPackage<'a> {
     pub month: NaiveDate,
     pub sequence: i64,
     pub schema_version: i32,
-    pub key_id: i64,
+    pub key_id: ExchangeKeyId,
     pub package: Value,
     pub signature: &'a [u8],
-    pub received_by: Option<i64>,
+    pub received_by: Option<UserId>,
 }
 
 impl ReceivedPackage {
@@ -200,8 +207,8 @@ impl ReceivedPackage {
     }
 
     /// Stores a package; the current one of its month, if any, is superseded by it.
-    pub fn insert_superseding(conn: &mut PgConnection, row: &NewReceivedPackage<'_>) -> QueryResult<(ReceivedPackage, Option<i64>)> {
-        let current: Option<i64> = exchange_packages::table
+    pub fn insert_superseding(conn: &mut PgConnection, row: &NewReceivedPackage<'_>) -> QueryResult<(ReceivedPackage, Option<ExchangePackageId>)> {
+        let current: Option<ExchangePackageId> = exchange_packages::table
             .filter(exchange_packages::country_code.eq(row.country_code))
             .filter(exchange_packages::month.eq(row.month))
             .filter(exchange_packages::superseded_by.is_null())

@@ -6,24 +6,25 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 
 use crate::db::schema::{export_authorizations, stock_events};
+use crate::domain::ids::{ExportAuthorizationId, FacilityId, ProductId, SubstanceId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = export_authorizations)]
 pub struct ExportAuthorization {
-    pub id: i64,
+    pub id: ExportAuthorizationId,
     pub number: String,
     pub country_code: String,
-    pub exporter_facility_id: i64,
+    pub exporter_facility_id: FacilityId,
     pub importing_country: String,
     pub import_certificate_number: String,
-    pub product_id: i64,
-    pub substance_id: i64,
+    pub product_id: ProductId,
+    pub substance_id: SubstanceId,
     pub quantity_units: i64,
     pub quantity_g: BigDecimal,
     pub year: i32,
     pub valid_from: NaiveDate,
     pub valid_until: NaiveDate,
-    pub issued_by: Option<i64>,
+    pub issued_by: Option<UserId>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -32,30 +33,30 @@ pub struct ExportAuthorization {
 pub struct NewExportAuthorization<'a> {
     pub number: &'a str,
     pub country_code: &'a str,
-    pub exporter_facility_id: i64,
+    pub exporter_facility_id: FacilityId,
     pub importing_country: &'a str,
     pub import_certificate_number: &'a str,
-    pub product_id: i64,
-    pub substance_id: i64,
+    pub product_id: ProductId,
+    pub substance_id: SubstanceId,
     pub quantity_units: i64,
     pub quantity_g: BigDecimal,
     pub year: i32,
     pub valid_from: NaiveDate,
     pub valid_until: NaiveDate,
-    pub issued_by: Option<i64>,
+    pub issued_by: Option<UserId>,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct ExportAuthorizationFilter {
     pub country_code: Option<String>,
-    pub exporter_facility_id: Option<i64>,
+    pub exporter_facility_id: Option<FacilityId>,
     pub year: Option<i32>,
-    pub substance_id: Option<i64>,
+    pub substance_id: Option<SubstanceId>,
 }
 
 impl ExportAuthorization {
     /// The authorization, locked until the transaction ends (shipments against it serialise).
-    pub fn find_for_update(conn: &mut PgConnection, id: i64) -> QueryResult<Option<ExportAuthorization>> {
+    pub fn find_for_update(conn: &mut PgConnection, id: ExportAuthorizationId) -> QueryResult<Option<ExportAuthorization>> {
         export_authorizations::table.find(id).for_update().select(ExportAuthorization::as_select()).first(conn).optional()
     }
 
@@ -64,8 +65,8 @@ impl ExportAuthorization {
     }
 
     /// Units shipped so far against each of `ids` (exports are debits: the negated sum).
-    pub fn shipped_units(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<Vec<(i64, i64)>> {
-        let rows: Vec<(Option<i64>, Option<BigDecimal>)> = stock_events::table
+    pub fn shipped_units(conn: &mut PgConnection, ids: &[ExportAuthorizationId]) -> QueryResult<Vec<(ExportAuthorizationId, i64)>> {
+        let rows: Vec<(Option<ExportAuthorizationId>, Option<BigDecimal>)> = stock_events::table
             .filter(stock_events::export_authorization_id.eq_any(ids))
             .group_by(stock_events::export_authorization_id)
             .select((stock_events::export_authorization_id, diesel::dsl::sum(stock_events::delta_units)))

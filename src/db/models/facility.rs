@@ -5,13 +5,14 @@ use diesel::prelude::*;
 
 use crate::db::enums::FacilityKind;
 use crate::db::schema::facilities;
+use crate::domain::ids::{FacilityId, RegionId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = facilities)]
 pub struct Facility {
-    pub id: i64,
+    pub id: FacilityId,
     pub country_code: String,
-    pub region_id: i64,
+    pub region_id: RegionId,
     pub name: String,
     pub kind: FacilityKind,
     pub licence_number: String,
@@ -24,7 +25,7 @@ pub struct Facility {
 #[diesel(table_name = facilities)]
 pub struct NewFacility<'a> {
     pub country_code: &'a str,
-    pub region_id: i64,
+    pub region_id: RegionId,
     pub name: &'a str,
     pub kind: FacilityKind,
     pub licence_number: &'a str,
@@ -34,7 +35,7 @@ pub struct NewFacility<'a> {
 #[derive(Debug, Default, AsChangeset)]
 #[diesel(table_name = facilities)]
 pub struct FacilityChangeset {
-    pub region_id: Option<i64>,
+    pub region_id: Option<RegionId>,
     pub name: Option<String>,
     pub licence_number: Option<String>,
     pub licence_valid_until: Option<NaiveDate>,
@@ -45,18 +46,18 @@ pub struct FacilityChangeset {
 #[derive(Debug, Clone, Default)]
 pub struct FacilityFilter {
     pub country_code: Option<String>,
-    pub only_id: Option<i64>,
-    pub region_id: Option<i64>,
+    pub only_id: Option<FacilityId>,
+    pub region_id: Option<RegionId>,
     pub kind: Option<FacilityKind>,
 }
 
 impl Facility {
-    pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Facility>> {
+    pub fn find(conn: &mut PgConnection, id: FacilityId) -> QueryResult<Option<Facility>> {
         facilities::table.find(id).select(Facility::as_select()).first(conn).optional()
     }
 
     /// The facility row, locked until the transaction ends.
-    pub fn find_for_update(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Facility>> {
+    pub fn find_for_update(conn: &mut PgConnection, id: FacilityId) -> QueryResult<Option<Facility>> {
         facilities::table.find(id).for_update().select(Facility::as_select()).first(conn).optional()
     }
 
@@ -64,7 +65,7 @@ impl Facility {
         diesel::insert_into(facilities::table).values(new).returning(Facility::as_returning()).get_result(conn)
     }
 
-    pub fn update(conn: &mut PgConnection, id: i64, changes: &FacilityChangeset) -> QueryResult<Facility> {
+    pub fn update(conn: &mut PgConnection, id: FacilityId, changes: &FacilityChangeset) -> QueryResult<Facility> {
         diesel::update(facilities::table.find(id)).set(changes).returning(Facility::as_returning()).get_result(conn)
     }
 

@@ -6,11 +6,12 @@ use serde_json::Value;
 
 use crate::db::enums::{CommentVisibility, FlagEventAction, FlagStatus, RuleCategory, RuleMode, Severity, SubjectType};
 use crate::db::schema::{flag_events, flags};
+use crate::domain::ids::{FacilityId, FlagEventId, FlagId, RegionId, ScanId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = flags)]
 pub struct Flag {
-    pub id: i64,
+    pub id: FlagId,
     pub country_code: String,
     pub rule_code: String,
     pub rule_version: i32,
@@ -18,8 +19,8 @@ pub struct Flag {
     pub mode: RuleMode,
     pub subject_type: SubjectType,
     pub subject_id: String,
-    pub facility_id: Option<i64>,
-    pub region_id: Option<i64>,
+    pub facility_id: Option<FacilityId>,
+    pub region_id: Option<RegionId>,
     pub period_from: NaiveDate,
     pub period_to: NaiveDate,
     pub severity: Severity,
@@ -27,13 +28,13 @@ pub struct Flag {
     pub title: String,
     pub params: Value,
     pub evidence: Value,
-    pub assigned_to: Option<i64>,
-    pub first_scan_id: Option<i64>,
-    pub last_scan_id: Option<i64>,
+    pub assigned_to: Option<UserId>,
+    pub first_scan_id: Option<ScanId>,
+    pub last_scan_id: Option<ScanId>,
     pub raised_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// The scan that last stopped finding the flag (cleared when a scan finds it again).
-    pub no_longer_found_scan_id: Option<i64>,
+    pub no_longer_found_scan_id: Option<ScanId>,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -46,44 +47,44 @@ pub struct NewFlag {
     pub mode: RuleMode,
     pub subject_type: SubjectType,
     pub subject_id: String,
-    pub facility_id: Option<i64>,
-    pub region_id: Option<i64>,
+    pub facility_id: Option<FacilityId>,
+    pub region_id: Option<RegionId>,
     pub period_from: NaiveDate,
     pub period_to: NaiveDate,
     pub severity: Severity,
     pub title: String,
     pub params: Value,
     pub evidence: Value,
-    pub first_scan_id: Option<i64>,
-    pub last_scan_id: Option<i64>,
+    pub first_scan_id: Option<ScanId>,
+    pub last_scan_id: Option<ScanId>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = flag_events)]
 pub struct FlagEvent {
-    pub id: i64,
-    pub flag_id: i64,
+    pub id: FlagEventId,
+    pub flag_id: FlagId,
     pub action: FlagEventAction,
     pub from_status: Option<FlagStatus>,
     pub to_status: Option<FlagStatus>,
     pub note: Option<String>,
     pub visibility: Option<CommentVisibility>,
-    pub user_id: Option<i64>,
-    pub scan_id: Option<i64>,
+    pub user_id: Option<UserId>,
+    pub scan_id: Option<ScanId>,
     pub created_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = flag_events)]
 pub struct NewFlagEvent<'a> {
-    pub flag_id: i64,
+    pub flag_id: FlagId,
     pub action: FlagEventAction,
     pub from_status: Option<FlagStatus>,
     pub to_status: Option<FlagStatus>,
     pub note: Option<&'a str>,
     pub visibility: Option<CommentVisibility>,
-    pub user_id: Option<i64>,
-    pub scan_id: Option<i64>,
+    pub user_id: Option<UserId>,
+    pub scan_id: Option<ScanId>,
 }
 
 /// Filters of the flag list.
@@ -93,8 +94,8 @@ pub struct FlagFilter {
     pub status: Option<FlagStatus>,
     pub rule_code: Option<String>,
     pub category: Option<RuleCategory>,
-    pub region_id: Option<i64>,
-    pub facility_id: Option<i64>,
+    pub region_id: Option<RegionId>,
+    pub facility_id: Option<FacilityId>,
     pub severity: Option<Severity>,
     pub mode: Option<RuleMode>,
     /// Flags whose period overlaps [from, to].
@@ -105,22 +106,22 @@ pub struct FlagFilter {
 }
 
 impl Flag {
-    pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Flag>> {
+    pub fn find(conn: &mut PgConnection, id: FlagId) -> QueryResult<Option<Flag>> {
         flags::table.find(id).select(Flag::as_select()).first(conn).optional()
     }
 
-    pub fn find_for_update(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Flag>> {
+    pub fn find_for_update(conn: &mut PgConnection, id: FlagId) -> QueryResult<Option<Flag>> {
         flags::table.find(id).for_update().select(Flag::as_select()).first(conn).optional()
     }
 
-    pub fn set_status(conn: &mut PgConnection, id: i64, status: FlagStatus) -> QueryResult<Flag> {
+    pub fn set_status(conn: &mut PgConnection, id: FlagId, status: FlagStatus) -> QueryResult<Flag> {
         diesel::update(flags::table.find(id))
             .set((flags::status.eq(status), flags::updated_at.eq(Utc::now())))
             .returning(Flag::as_returning())
             .get_result(conn)
     }
 
-    pub fn assign(conn: &mut PgConnection, id: i64, user: Option<i64>) -> QueryResult<Flag> {
+    pub fn assign(conn: &mut PgConnection, id: FlagId, user: Option<UserId>) -> QueryResult<Flag> {
         diesel::update(flags::table.find(id))
             .set((flags::assigned_to.eq(user), flags::updated_at.eq(Utc::now())))
             .returning(Flag::as_returning())
@@ -196,7 +197,7 @@ impl Flag {
 #[derive(QueryableByName)]
 struct Upserted {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
-    id: i64,
+    id: FlagId,
     #[diesel(sql_type = diesel::sql_types::Bool)]
     inserted: bool,
     #[diesel(sql_type = diesel::sql_types::Bool)]
@@ -208,7 +209,7 @@ struct Upserted {
 /// What one upsert of a flag did.
 #[derive(Debug, Clone, Copy)]
 pub struct UpsertedFlag {
-    pub id: i64,
+    pub id: FlagId,
     /// New flag.
     pub inserted: bool,
     /// An existing flag whose evidence, severity or rule version changed.
@@ -220,7 +221,7 @@ pub struct UpsertedFlag {
 #[derive(QueryableByName)]
 struct Lost {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
-    id: i64,
+    id: FlagId,
     #[diesel(sql_type = diesel::sql_types::Text)]
     from_status: FlagStatus,
 }
@@ -260,7 +261,7 @@ impl Flag {
     /// earlier scan of the same country and period found and this one did not (the flags it
     /// found carry it as their last scan already); returns each with its former status.
     /// Confirmed and dismissed flags keep the reviewer's decision.
-    pub fn mark_no_longer_found(conn: &mut PgConnection, country: &str, rule_code: &str, scan_id: i64) -> QueryResult<Vec<(i64, FlagStatus)>> {
+    pub fn mark_no_longer_found(conn: &mut PgConnection, country: &str, rule_code: &str, scan_id: ScanId) -> QueryResult<Vec<(FlagId, FlagStatus)>> {
         use diesel::sql_types::{BigInt, Text};
         let rows: Vec<Lost> = diesel::sql_query(include_str!("flag_no_longer_found.sql"))
             .bind::<Text, _>(country)
@@ -285,7 +286,7 @@ impl FlagEvent {
         diesel::insert_into(flag_events::table).values(event).returning(FlagEvent::as_returning()).get_result(conn)
     }
 
-    pub fn of_flag(conn: &mut PgConnection, flag_id: i64) -> QueryResult<Vec<FlagEvent>> {
+    pub fn of_flag(conn: &mut PgConnection, flag_id: FlagId) -> QueryResult<Vec<FlagEvent>> {
         flag_events::table.filter(flag_events::flag_id.eq(flag_id)).order(flag_events::id).select(FlagEvent::as_select()).load(conn)
     }
 }

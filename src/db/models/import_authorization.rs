@@ -5,23 +5,24 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 
 use crate::db::schema::{import_authorizations, stock_events};
+use crate::domain::ids::{FacilityId, ImportAuthorizationId, ProductId, SubstanceId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = import_authorizations)]
 pub struct ImportAuthorization {
-    pub id: i64,
+    pub id: ImportAuthorizationId,
     pub number: String,
     pub country_code: String,
-    pub importer_facility_id: i64,
+    pub importer_facility_id: FacilityId,
     pub exporting_country: String,
-    pub product_id: i64,
-    pub substance_id: i64,
+    pub product_id: ProductId,
+    pub substance_id: SubstanceId,
     pub quantity_units: i64,
     pub quantity_g: BigDecimal,
     pub year: i32,
     pub valid_from: NaiveDate,
     pub valid_until: NaiveDate,
-    pub issued_by: Option<i64>,
+    pub issued_by: Option<UserId>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -30,33 +31,33 @@ pub struct ImportAuthorization {
 pub struct NewImportAuthorization<'a> {
     pub number: &'a str,
     pub country_code: &'a str,
-    pub importer_facility_id: i64,
+    pub importer_facility_id: FacilityId,
     pub exporting_country: &'a str,
-    pub product_id: i64,
-    pub substance_id: i64,
+    pub product_id: ProductId,
+    pub substance_id: SubstanceId,
     pub quantity_units: i64,
     pub quantity_g: BigDecimal,
     pub year: i32,
     pub valid_from: NaiveDate,
     pub valid_until: NaiveDate,
-    pub issued_by: Option<i64>,
+    pub issued_by: Option<UserId>,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct AuthorizationFilter {
     pub country_code: Option<String>,
-    pub importer_facility_id: Option<i64>,
+    pub importer_facility_id: Option<FacilityId>,
     pub year: Option<i32>,
-    pub substance_id: Option<i64>,
+    pub substance_id: Option<SubstanceId>,
 }
 
 impl ImportAuthorization {
-    pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Option<ImportAuthorization>> {
+    pub fn find(conn: &mut PgConnection, id: ImportAuthorizationId) -> QueryResult<Option<ImportAuthorization>> {
         import_authorizations::table.find(id).select(ImportAuthorization::as_select()).first(conn).optional()
     }
 
     /// The authorization, locked until the transaction ends (receipts against it serialise).
-    pub fn find_for_update(conn: &mut PgConnection, id: i64) -> QueryResult<Option<ImportAuthorization>> {
+    pub fn find_for_update(conn: &mut PgConnection, id: ImportAuthorizationId) -> QueryResult<Option<ImportAuthorization>> {
         import_authorizations::table.find(id).for_update().select(ImportAuthorization::as_select()).first(conn).optional()
     }
 
@@ -65,7 +66,7 @@ impl ImportAuthorization {
     }
 
     /// Grams already authorized for a country, substance and year.
-    pub fn authorized_g(conn: &mut PgConnection, country: &str, substance_id: i64, year: i32) -> QueryResult<BigDecimal> {
+    pub fn authorized_g(conn: &mut PgConnection, country: &str, substance_id: SubstanceId, year: i32) -> QueryResult<BigDecimal> {
         let sum: Option<BigDecimal> = import_authorizations::table
             .filter(import_authorizations::country_code.eq(country))
             .filter(import_authorizations::substance_id.eq(substance_id))
@@ -76,8 +77,8 @@ impl ImportAuthorization {
     }
 
     /// Units received so far against each of `ids`.
-    pub fn received_units(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<Vec<(i64, i64)>> {
-        let rows: Vec<(Option<i64>, Option<BigDecimal>)> = stock_events::table
+    pub fn received_units(conn: &mut PgConnection, ids: &[ImportAuthorizationId]) -> QueryResult<Vec<(ImportAuthorizationId, i64)>> {
+        let rows: Vec<(Option<ImportAuthorizationId>, Option<BigDecimal>)> = stock_events::table
             .filter(stock_events::import_authorization_id.eq_any(ids))
             .group_by(stock_events::import_authorization_id)
             .select((stock_events::import_authorization_id, diesel::dsl::sum(stock_events::delta_units)))

@@ -4,20 +4,21 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use crate::db::schema::inventory_counts;
+use crate::domain::ids::{FacilityId, InventoryCountId, ProductId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = inventory_counts)]
 pub struct InventoryCount {
-    pub id: i64,
+    pub id: InventoryCountId,
     pub country_code: String,
-    pub facility_id: i64,
-    pub product_id: i64,
+    pub facility_id: FacilityId,
+    pub product_id: ProductId,
     pub counted_at: DateTime<Utc>,
     pub counted_units: i64,
     pub expected_units: i64,
     pub variance_units: i64,
     pub reason: Option<String>,
-    pub recorded_by: Option<i64>,
+    pub recorded_by: Option<UserId>,
     pub recorded_at: DateTime<Utc>,
 }
 
@@ -25,14 +26,14 @@ pub struct InventoryCount {
 #[diesel(table_name = inventory_counts)]
 pub struct NewInventoryCount<'a> {
     pub country_code: &'a str,
-    pub facility_id: i64,
-    pub product_id: i64,
+    pub facility_id: FacilityId,
+    pub product_id: ProductId,
     pub counted_at: DateTime<Utc>,
     pub counted_units: i64,
     pub expected_units: i64,
     pub variance_units: i64,
     pub reason: Option<&'a str>,
-    pub recorded_by: Option<i64>,
+    pub recorded_by: Option<UserId>,
 }
 
 impl InventoryCount {

@@ -6,13 +6,14 @@ use diesel::prelude::*;
 
 use crate::db::enums::{DosageForm, Unit};
 use crate::db::schema::products;
+use crate::domain::ids::{ProductId, SubstanceId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = products)]
 pub struct Product {
-    pub id: i64,
+    pub id: ProductId,
     pub name: String,
-    pub substance_id: i64,
+    pub substance_id: SubstanceId,
     pub base_mg_per_unit: BigDecimal,
     pub dosage_form: DosageForm,
     pub unit: Unit,
@@ -28,7 +29,7 @@ pub struct Product {
 #[diesel(table_name = products)]
 pub struct NewProduct<'a> {
     pub name: &'a str,
-    pub substance_id: i64,
+    pub substance_id: SubstanceId,
     pub base_mg_per_unit: BigDecimal,
     pub dosage_form: DosageForm,
     pub unit: Unit,
@@ -38,11 +39,11 @@ pub struct NewProduct<'a> {
 }
 
 impl Product {
-    pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Product>> {
+    pub fn find(conn: &mut PgConnection, id: ProductId) -> QueryResult<Option<Product>> {
         products::table.find(id).select(Product::as_select()).first(conn).optional()
     }
 
-    pub fn find_many(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<Vec<Product>> {
+    pub fn find_many(conn: &mut PgConnection, ids: &[ProductId]) -> QueryResult<Vec<Product>> {
         products::table.filter(products::id.eq_any(ids)).select(Product::as_select()).load(conn)
     }
 
@@ -50,7 +51,7 @@ impl Product {
     /// (`Some(true)`) or is not (`Some(false)`) unknown.
     pub fn page(
         conn: &mut PgConnection,
-        substance_id: Option<i64>,
+        substance_id: Option<SubstanceId>,
         strength_unknown: Option<bool>,
         offset: i64,
         limit: i64,

@@ -6,18 +6,19 @@ use serde_json::Value;
 
 use crate::db::enums::RefusalCode;
 use crate::db::schema::refused_attempts;
+use crate::domain::ids::{FacilityId, ProductId, RefusedAttemptId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = refused_attempts)]
 pub struct RefusedAttempt {
-    pub id: i64,
+    pub id: RefusedAttemptId,
     pub country_code: String,
-    pub facility_id: Option<i64>,
-    pub product_id: Option<i64>,
+    pub facility_id: Option<FacilityId>,
+    pub product_id: Option<ProductId>,
     pub code: RefusalCode,
     pub occurred_at: DateTime<Utc>,
     pub recorded_at: DateTime<Utc>,
-    pub recorded_by: Option<i64>,
+    pub recorded_by: Option<UserId>,
     pub request_id: Option<String>,
     pub details: Value,
 }
@@ -26,11 +27,11 @@ pub struct RefusedAttempt {
 #[diesel(table_name = refused_attempts)]
 pub struct NewRefusedAttempt<'a> {
     pub country_code: &'a str,
-    pub facility_id: Option<i64>,
-    pub product_id: Option<i64>,
+    pub facility_id: Option<FacilityId>,
+    pub product_id: Option<ProductId>,
     pub code: RefusalCode,
     pub occurred_at: DateTime<Utc>,
-    pub recorded_by: Option<i64>,
+    pub recorded_by: Option<UserId>,
     pub request_id: Option<&'a str>,
     pub details: Value,
 }
@@ -54,7 +55,7 @@ impl RefusedAttempt {
         Ok(inserted)
     }
 
-    pub fn of_facility(conn: &mut PgConnection, facility_id: i64) -> QueryResult<Vec<RefusedAttempt>> {
+    pub fn of_facility(conn: &mut PgConnection, facility_id: FacilityId) -> QueryResult<Vec<RefusedAttempt>> {
         refused_attempts::table
             .filter(refused_attempts::facility_id.eq(facility_id))
             .order(refused_attempts::id)

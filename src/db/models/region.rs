@@ -5,11 +5,12 @@ use diesel::prelude::*;
 
 use crate::db::enums::{AgeBand, Sex};
 use crate::db::schema::{region_population_groups, region_populations, regions};
+use crate::domain::ids::RegionId;
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = regions)]
 pub struct Region {
-    pub id: i64,
+    pub id: RegionId,
     pub country_code: String,
     pub name: String,
     pub code: Option<String>,
@@ -27,7 +28,7 @@ pub struct NewRegion<'a> {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = region_populations)]
 pub struct RegionPopulation {
-    pub region_id: i64,
+    pub region_id: RegionId,
     pub year: i32,
     pub total: i64,
     pub source: Option<String>,
@@ -36,7 +37,7 @@ pub struct RegionPopulation {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = region_population_groups)]
 pub struct RegionPopulationGroup {
-    pub region_id: i64,
+    pub region_id: RegionId,
     pub year: i32,
     pub sex: Sex,
     pub age_band: AgeBand,
@@ -44,7 +45,7 @@ pub struct RegionPopulationGroup {
 }
 
 impl Region {
-    pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Region>> {
+    pub fn find(conn: &mut PgConnection, id: RegionId) -> QueryResult<Option<Region>> {
         regions::table.find(id).select(Region::as_select()).first(conn).optional()
     }
 
@@ -72,7 +73,7 @@ impl RegionPopulation {
     }
 
     /// Every year's total for the given regions.
-    pub fn for_regions(conn: &mut PgConnection, region_ids: &[i64]) -> QueryResult<Vec<RegionPopulation>> {
+    pub fn for_regions(conn: &mut PgConnection, region_ids: &[RegionId]) -> QueryResult<Vec<RegionPopulation>> {
         region_populations::table
             .filter(region_populations::region_id.eq_any(region_ids))
             .order((region_populations::region_id, region_populations::year))
@@ -82,7 +83,7 @@ impl RegionPopulation {
 }
 
 impl RegionPopulationGroup {
-    pub fn for_regions(conn: &mut PgConnection, region_ids: &[i64]) -> QueryResult<Vec<RegionPopulationGroup>> {
+    pub fn for_regions(conn: &mut PgConnection, region_ids: &[RegionId]) -> QueryResult<Vec<RegionPopulationGroup>> {
         region_population_groups::table
             .filter(region_population_groups::region_id.eq_any(region_ids))
             .order((region_population_groups::region_id, region_population_groups::year))

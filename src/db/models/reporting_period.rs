@@ -4,17 +4,18 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 
 use crate::db::schema::reporting_periods;
+use crate::domain::ids::{FacilityId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = reporting_periods)]
 pub struct ReportingPeriod {
-    pub facility_id: i64,
+    pub facility_id: FacilityId,
     pub period: NaiveDate,
     pub country_code: String,
     pub zero_report: bool,
     pub dispensing_count: i64,
     pub closed_at: DateTime<Utc>,
-    pub closed_by: Option<i64>,
+    pub closed_by: Option<UserId>,
 }
 
 impl ReportingPeriod {
@@ -23,7 +24,7 @@ impl ReportingPeriod {
     }
 
     /// First days of the months a facility has closed, from `since` on.
-    pub fn closed_months(conn: &mut PgConnection, facility_id: i64, since: NaiveDate) -> QueryResult<Vec<NaiveDate>> {
+    pub fn closed_months(conn: &mut PgConnection, facility_id: FacilityId, since: NaiveDate) -> QueryResult<Vec<NaiveDate>> {
         reporting_periods::table
             .filter(reporting_periods::facility_id.eq(facility_id))
             .filter(reporting_periods::period.ge(since))

@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use crate::db::enums::{RuleCategory, RuleMode};
 use crate::db::schema::{rule_versions, rules};
+use crate::domain::ids::UserId;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = rules)]
@@ -18,7 +19,7 @@ pub struct Rule {
     pub params: Value,
     pub enabled: bool,
     pub mode: RuleMode,
-    pub updated_by: Option<i64>,
+    pub updated_by: Option<UserId>,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -60,7 +61,7 @@ impl Rule {
     }
 
     /// Stores a new version of the rule (params, enabled, mode).
-    pub fn save_version(conn: &mut PgConnection, rule: &Rule, by: i64) -> QueryResult<Rule> {
+    pub fn save_version(conn: &mut PgConnection, rule: &Rule, by: UserId) -> QueryResult<Rule> {
         let saved = diesel::update(rules::table.find((&rule.country_code, &rule.code)))
             .set((
                 rules::version.eq(rule.version),

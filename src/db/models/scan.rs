@@ -6,16 +6,17 @@ use serde_json::Value;
 
 use crate::db::enums::{ScanStatus, ScanTrigger};
 use crate::db::schema::scans;
+use crate::domain::ids::{ScanId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = scans)]
 pub struct Scan {
-    pub id: i64,
+    pub id: ScanId,
     pub country_code: String,
     pub period_from: NaiveDate,
     pub period_to: NaiveDate,
     pub trigger: ScanTrigger,
-    pub requested_by: Option<i64>,
+    pub requested_by: Option<UserId>,
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
     pub flags_raised: i32,
@@ -25,7 +26,14 @@ pub struct Scan {
 }
 
 impl Scan {
-    pub fn start(conn: &mut PgConnection, country: &str, from: NaiveDate, to: NaiveDate, trigger: ScanTrigger, by: Option<i64>) -> QueryResult<Scan> {
+    pub fn start(
+        conn: &mut PgConnection,
+        country: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+        trigger: ScanTrigger,
+        by: Option<UserId>,
+    ) -> QueryResult<Scan> {
         diesel::insert_into(scans::table)
             .values((
                 scans::country_code.eq(country),
@@ -38,12 +46,12 @@ impl Scan {
             .get_result(conn)
     }
 
-    pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Scan>> {
+    pub fn find(conn: &mut PgConnection, id: ScanId) -> QueryResult<Option<Scan>> {
         scans::table.find(id).select(Scan::as_select()).first(conn).optional()
     }
 
     /// Marks the scan completed with its counts and per-rule report.
-    pub fn finish(conn: &mut PgConnection, id: i64, raised: i32, updated: i32, rules: Value) -> QueryResult<Scan> {
+    pub fn finish(conn: &mut PgConnection, id: ScanId, raised: i32, updated: i32, rules: Value) -> QueryResult<Scan> {
         diesel::update(scans::table.find(id))
             .set((
                 scans::status.eq(ScanStatus::Completed),
@@ -57,7 +65,7 @@ impl Scan {
     }
 
     /// Marks a still-running scan failed (its rule transaction was rolled back).
-    pub fn fail(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Scan>> {
+    pub fn fail(conn: &mut PgConnection, id: ScanId) -> QueryResult<Option<Scan>> {
         diesel::update(scans::table.find(id).filter(scans::status.eq(ScanStatus::Running)))
             .set((scans::status.eq(ScanStatus::Failed), scans::finished_at.eq(Utc::now())))
             .returning(Scan::as_returning())

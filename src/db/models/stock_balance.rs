@@ -6,12 +6,13 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Text};
 
 use crate::db::schema::stock_balances;
+use crate::domain::ids::{FacilityId, ProductId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = stock_balances)]
 pub struct StockBalance {
-    pub facility_id: i64,
-    pub product_id: i64,
+    pub facility_id: FacilityId,
+    pub product_id: ProductId,
     pub country_code: String,
     pub balance_units: i64,
     pub last_occurred_at: Option<DateTime<Utc>>,
@@ -22,7 +23,7 @@ pub struct StockBalance {
 impl StockBalance {
     /// Locks the balances of `product_ids` at one facility (created at zero when new), in
     /// product order so that concurrent writers cannot deadlock.
-    pub fn lock(conn: &mut PgConnection, facility_id: i64, country: &str, product_ids: &[i64]) -> QueryResult<Vec<StockBalance>> {
+    pub fn lock(conn: &mut PgConnection, facility_id: FacilityId, country: &str, product_ids: &[ProductId]) -> QueryResult<Vec<StockBalance>> {
         let mut ids = product_ids.to_vec();
         ids.sort_unstable();
         ids.dedup();
@@ -56,7 +57,7 @@ impl StockBalance {
         Ok(())
     }
 
-    pub fn of_facility(conn: &mut PgConnection, facility_id: i64) -> QueryResult<Vec<StockBalance>> {
+    pub fn of_facility(conn: &mut PgConnection, facility_id: FacilityId) -> QueryResult<Vec<StockBalance>> {
         stock_balances::table
             .filter(stock_balances::facility_id.eq(facility_id))
             .order(stock_balances::product_id)

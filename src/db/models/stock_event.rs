@@ -6,53 +6,56 @@ use diesel::prelude::*;
 
 use crate::db::enums::StockEventKind;
 use crate::db::schema::stock_events;
+use crate::domain::ids::{
+    ExportAuthorizationId, FacilityId, ImportAuthorizationId, InventoryCountId, LedgerEntryId, ProductId, RegionId, TransferId, UserId,
+};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = stock_events)]
 pub struct StockEvent {
-    pub id: i64,
+    pub id: LedgerEntryId,
     pub country_code: String,
-    pub facility_id: i64,
-    pub product_id: i64,
+    pub facility_id: FacilityId,
+    pub product_id: ProductId,
     pub kind: StockEventKind,
     pub delta_units: i64,
     pub occurred_at: DateTime<Utc>,
     pub recorded_at: DateTime<Utc>,
-    pub recorded_by: Option<i64>,
+    pub recorded_by: Option<UserId>,
     pub reason: Option<String>,
-    pub reverses_entry_id: Option<i64>,
+    pub reverses_entry_id: Option<LedgerEntryId>,
     pub reversed_kind: Option<StockEventKind>,
-    pub import_authorization_id: Option<i64>,
-    pub transfer_id: Option<i64>,
-    pub inventory_count_id: Option<i64>,
+    pub import_authorization_id: Option<ImportAuthorizationId>,
+    pub transfer_id: Option<TransferId>,
+    pub inventory_count_id: Option<InventoryCountId>,
     pub request_id: Option<String>,
-    pub region_id: i64,
-    pub export_authorization_id: Option<i64>,
+    pub region_id: RegionId,
+    pub export_authorization_id: Option<ExportAuthorizationId>,
 }
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = stock_events)]
 pub struct NewStockEvent<'a> {
     pub country_code: &'a str,
-    pub facility_id: i64,
-    pub product_id: i64,
+    pub facility_id: FacilityId,
+    pub product_id: ProductId,
     pub kind: StockEventKind,
     pub delta_units: i64,
     pub occurred_at: DateTime<Utc>,
-    pub recorded_by: Option<i64>,
+    pub recorded_by: Option<UserId>,
     pub reason: Option<&'a str>,
-    pub reverses_entry_id: Option<i64>,
+    pub reverses_entry_id: Option<LedgerEntryId>,
     pub reversed_kind: Option<StockEventKind>,
-    pub import_authorization_id: Option<i64>,
-    pub transfer_id: Option<i64>,
-    pub inventory_count_id: Option<i64>,
+    pub import_authorization_id: Option<ImportAuthorizationId>,
+    pub transfer_id: Option<TransferId>,
+    pub inventory_count_id: Option<InventoryCountId>,
     pub request_id: Option<&'a str>,
-    pub region_id: i64,
-    pub export_authorization_id: Option<i64>,
+    pub region_id: RegionId,
+    pub export_authorization_id: Option<ExportAuthorizationId>,
 }
 
 impl StockEvent {
-    pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Option<StockEvent>> {
+    pub fn find(conn: &mut PgConnection, id: LedgerEntryId) -> QueryResult<Option<StockEvent>> {
         stock_events::table.find(id).select(StockEvent::as_select()).first(conn).optional()
     }
 
@@ -61,7 +64,7 @@ impl StockEvent {
     }
 
     /// The reversal of entry `id`, if it has one.
-    pub fn reversal_of(conn: &mut PgConnection, id: i64) -> QueryResult<Option<StockEvent>> {
+    pub fn reversal_of(conn: &mut PgConnection, id: LedgerEntryId) -> QueryResult<Option<StockEvent>> {
         stock_events::table.filter(stock_events::reverses_entry_id.eq(id)).select(StockEvent::as_select()).first(conn).optional()
     }
 }

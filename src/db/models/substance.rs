@@ -7,11 +7,12 @@ use diesel::prelude::*;
 
 use crate::db::enums::{Convention, Schedule};
 use crate::db::schema::{substance_reference_values, substances};
+use crate::domain::ids::{SubstanceId, SubstanceReferenceValueId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = substances)]
 pub struct Substance {
-    pub id: i64,
+    pub id: SubstanceId,
     pub inn: String,
     pub created_at: DateTime<Utc>,
     /// In the INCB opioid-analgesic basket: its S-DDDs count in the availability total.
@@ -22,8 +23,8 @@ pub struct Substance {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = substance_reference_values)]
 pub struct ReferenceValues {
-    pub id: i64,
-    pub substance_id: i64,
+    pub id: SubstanceReferenceValueId,
+    pub substance_id: SubstanceId,
     pub effective_from: NaiveDate,
     pub convention: Convention,
     pub schedule: Option<Schedule>,
@@ -36,14 +37,14 @@ pub struct ReferenceValues {
     pub salt_base_factor: Option<BigDecimal>,
     pub notes: Option<String>,
     pub source: String,
-    pub recorded_by: Option<i64>,
+    pub recorded_by: Option<UserId>,
     pub recorded_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = substance_reference_values)]
 pub struct NewReferenceValues {
-    pub substance_id: i64,
+    pub substance_id: SubstanceId,
     pub effective_from: NaiveDate,
     pub convention: Convention,
     pub schedule: Option<Schedule>,
@@ -56,7 +57,7 @@ pub struct NewReferenceValues {
     pub salt_base_factor: Option<BigDecimal>,
     pub notes: Option<String>,
     pub source: String,
-    pub recorded_by: Option<i64>,
+    pub recorded_by: Option<UserId>,
 }
 
 impl From<ReferenceValues> for NewReferenceValues {
@@ -81,7 +82,7 @@ impl From<ReferenceValues> for NewReferenceValues {
 }
 
 impl Substance {
-    pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Substance>> {
+    pub fn find(conn: &mut PgConnection, id: SubstanceId) -> QueryResult<Option<Substance>> {
         substances::table.find(id).select(Substance::as_select()).first(conn).optional()
     }
 
@@ -101,7 +102,7 @@ impl Substance {
     }
 
     /// Puts the substance in or out of the INCB opioid-analgesic basket.
-    pub fn set_in_sddd_basket(conn: &mut PgConnection, id: i64, in_sddd_basket: bool) -> QueryResult<Substance> {
+    pub fn set_in_sddd_basket(conn: &mut PgConnection, id: SubstanceId, in_sddd_basket: bool) -> QueryResult<Substance> {
         diesel::update(substances::table.find(id))
             .set(substances::in_sddd_basket.eq(in_sddd_basket))
             .returning(Substance::as_returning())
@@ -125,7 +126,7 @@ impl ReferenceValues {
     }
 
     /// The version of one substance in force on `as_of`.
-    pub fn in_force_for(conn: &mut PgConnection, substance_id: i64, as_of: NaiveDate) -> QueryResult<Option<ReferenceValues>> {
+    pub fn in_force_for(conn: &mut PgConnection, substance_id: SubstanceId, as_of: NaiveDate) -> QueryResult<Option<ReferenceValues>> {
         substance_reference_values::table
             .filter(substance_reference_values::substance_id.eq(substance_id))
             .filter(substance_reference_values::effective_from.le(as_of))
@@ -136,7 +137,7 @@ impl ReferenceValues {
     }
 
     /// Every version of one substance, oldest first.
-    pub fn history(conn: &mut PgConnection, substance_id: i64) -> QueryResult<Vec<ReferenceValues>> {
+    pub fn history(conn: &mut PgConnection, substance_id: SubstanceId) -> QueryResult<Vec<ReferenceValues>> {
         substance_reference_values::table
             .filter(substance_reference_values::substance_id.eq(substance_id))
             .order((substance_reference_values::effective_from, substance_reference_values::id))

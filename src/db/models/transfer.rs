@@ -5,21 +5,22 @@ use diesel::prelude::*;
 
 use crate::db::enums::TransferStatus;
 use crate::db::schema::transfers;
+use crate::domain::ids::{FacilityId, ProductId, TransferId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = transfers)]
 pub struct Transfer {
-    pub id: i64,
+    pub id: TransferId,
     pub country_code: String,
-    pub from_facility_id: i64,
-    pub to_facility_id: i64,
-    pub product_id: i64,
+    pub from_facility_id: FacilityId,
+    pub to_facility_id: FacilityId,
+    pub product_id: ProductId,
     pub quantity_units: i64,
     pub shipped_at: DateTime<Utc>,
-    pub shipped_by: Option<i64>,
+    pub shipped_by: Option<UserId>,
     pub received_units: Option<i64>,
     pub received_at: Option<DateTime<Utc>>,
-    pub received_by: Option<i64>,
+    pub received_by: Option<UserId>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -27,23 +28,23 @@ pub struct Transfer {
 #[diesel(table_name = transfers)]
 pub struct NewTransfer<'a> {
     pub country_code: &'a str,
-    pub from_facility_id: i64,
-    pub to_facility_id: i64,
-    pub product_id: i64,
+    pub from_facility_id: FacilityId,
+    pub to_facility_id: FacilityId,
+    pub product_id: ProductId,
     pub quantity_units: i64,
     pub shipped_at: DateTime<Utc>,
-    pub shipped_by: Option<i64>,
+    pub shipped_by: Option<UserId>,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct TransferFilter {
     pub country_code: Option<String>,
     /// Transfers from or to this facility.
-    pub facility_id: Option<i64>,
+    pub facility_id: Option<FacilityId>,
     pub status: Option<TransferStatus>,
     /// Unconfirmed and shipped before this time.
     pub unconfirmed_before: Option<DateTime<Utc>>,
-    pub product_id: Option<i64>,
+    pub product_id: Option<ProductId>,
 }
 
 impl Transfer {
@@ -55,7 +56,7 @@ impl Transfer {
         }
     }
 
-    pub fn find_for_update(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Transfer>> {
+    pub fn find_for_update(conn: &mut PgConnection, id: TransferId) -> QueryResult<Option<Transfer>> {
         transfers::table.find(id).for_update().select(Transfer::as_select()).first(conn).optional()
     }
 
@@ -63,7 +64,7 @@ impl Transfer {
         diesel::insert_into(transfers::table).values(new).returning(Transfer::as_returning()).get_result(conn)
     }
 
-    pub fn confirm(conn: &mut PgConnection, id: i64, units: i64, at: DateTime<Utc>, by: Option<i64>) -> QueryResult<Transfer> {
+    pub fn confirm(conn: &mut PgConnection, id: TransferId, units: i64, at: DateTime<Utc>, by: Option<UserId>) -> QueryResult<Transfer> {
         diesel::update(transfers::table.find(id))
             .set((transfers::received_units.eq(units), transfers::received_at.eq(at), transfers::received_by.eq(by)))
             .returning(Transfer::as_returning())

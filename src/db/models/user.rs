@@ -5,16 +5,17 @@ use diesel::prelude::*;
 
 use crate::db::enums::Role;
 use crate::db::schema::{api_keys, users};
+use crate::domain::ids::{FacilityId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
 pub struct User {
-    pub id: i64,
+    pub id: UserId,
     pub username: String,
     pub password_hash: String,
     pub role: Role,
     pub country_code: Option<String>,
-    pub facility_id: Option<i64>,
+    pub facility_id: Option<FacilityId>,
     pub active: bool,
     pub created_at: DateTime<Utc>,
     /// Set by an admin's password reset: until the user changes it, its tokens reach only
@@ -31,11 +32,11 @@ pub struct NewUser<'a> {
     pub password_hash: &'a str,
     pub role: Role,
     pub country_code: Option<&'a str>,
-    pub facility_id: Option<i64>,
+    pub facility_id: Option<FacilityId>,
 }
 
 impl User {
-    pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Option<User>> {
+    pub fn find(conn: &mut PgConnection, id: UserId) -> QueryResult<Option<User>> {
         users::table.find(id).select(User::as_select()).first(conn).optional()
     }
 
@@ -47,7 +48,7 @@ impl User {
         diesel::insert_into(users::table).values(new).returning(User::as_returning()).get_result(conn)
     }
 
-    pub fn find_for_update(conn: &mut PgConnection, id: i64) -> QueryResult<Option<User>> {
+    pub fn find_for_update(conn: &mut PgConnection, id: UserId) -> QueryResult<Option<User>> {
         users::table.find(id).select(User::as_select()).for_update().first(conn).optional()
     }
 
@@ -60,17 +61,17 @@ impl User {
     }
 
     /// Whether the user row is the principal of an API key.
-    pub fn is_api_key_principal(conn: &mut PgConnection, id: i64) -> QueryResult<bool> {
+    pub fn is_api_key_principal(conn: &mut PgConnection, id: UserId) -> QueryResult<bool> {
         diesel::select(diesel::dsl::exists(api_keys::table.filter(api_keys::user_id.eq(id)))).get_result(conn)
     }
 
-    pub fn set_active(conn: &mut PgConnection, id: i64, active: bool) -> QueryResult<User> {
+    pub fn set_active(conn: &mut PgConnection, id: UserId, active: bool) -> QueryResult<User> {
         diesel::update(users::table.find(id)).set(users::active.eq(active)).returning(User::as_returning()).get_result(conn)
     }
 
     /// Stores a new password hash; every token issued before now stops working. The time is
     /// the application's, the clock tokens are issued by, not the database's.
-    pub fn set_password(conn: &mut PgConnection, id: i64, password_hash: &str, must_change: bool) -> QueryResult<User> {
+    pub fn set_password(conn: &mut PgConnection, id: UserId, password_hash: &str, must_change: bool) -> QueryResult<User> {
         diesel::update(users::table.find(id))
             .set((users::password_hash.eq(password_hash), users::must_change_password.eq(must_change), users::password_changed_at.eq(Utc::now())))
             .returning(User::as_returning())

@@ -4,14 +4,15 @@ use diesel::prelude::*;
 use diesel::upsert::excluded;
 
 use crate::db::schema::user_preferences;
+use crate::domain::ids::UserId;
 
 /// The language a user chose, if it chose one.
-pub fn language_of(conn: &mut PgConnection, user_id: i64) -> QueryResult<Option<String>> {
+pub fn language_of(conn: &mut PgConnection, user_id: UserId) -> QueryResult<Option<String>> {
     user_preferences::table.find(user_id).select(user_preferences::language).first(conn).optional()
 }
 
 /// Sets (or replaces) the user's language.
-pub fn set_language(conn: &mut PgConnection, user_id: i64, language: &str) -> QueryResult<()> {
+pub fn set_language(conn: &mut PgConnection, user_id: UserId, language: &str) -> QueryResult<()> {
     diesel::insert_into(user_preferences::table)
         .values((user_preferences::user_id.eq(user_id), user_preferences::language.eq(language)))
         .on_conflict(user_preferences::user_id)

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Date, Nullable, Text, Timestamptz};
 
 use crate::db::enums::{AgeBand, FacilityKind, PatientSex, StockEventKind};
+use crate::domain::ids::{ProductId, RegionId};
 use crate::domain::period::Month;
 
 /// Where a report reads its figures.
@@ -46,11 +47,11 @@ impl Split for DateRange {
 #[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
 pub struct SupplyRow {
     #[diesel(sql_type = BigInt)]
-    pub region_id: i64,
+    pub region_id: RegionId,
     #[diesel(sql_type = Text)]
     pub facility_kind: FacilityKind,
     #[diesel(sql_type = BigInt)]
-    pub product_id: i64,
+    pub product_id: ProductId,
     #[diesel(sql_type = Date)]
     pub month: NaiveDate,
     #[diesel(sql_type = Text)]
@@ -63,9 +64,9 @@ pub struct SupplyRow {
 #[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
 pub struct DispensedRow {
     #[diesel(sql_type = BigInt)]
-    pub region_id: i64,
+    pub region_id: RegionId,
     #[diesel(sql_type = BigInt)]
-    pub product_id: i64,
+    pub product_id: ProductId,
     #[diesel(sql_type = Date)]
     pub month: NaiveDate,
     #[diesel(sql_type = Nullable<Text>)]
@@ -79,7 +80,7 @@ pub struct DispensedRow {
 }
 
 /// Ledger flows of `country` (optionally one region) over `range`.
-pub fn supply(conn: &mut PgConnection, country: &str, region: Option<i64>, range: DateRange, source: Source) -> QueryResult<Vec<SupplyRow>> {
+pub fn supply(conn: &mut PgConnection, country: &str, region: Option<RegionId>, range: DateRange, source: Source) -> QueryResult<Vec<SupplyRow>> {
     let (raw, months) = match source {
         Source::Raw => (vec![range.bounds()], None),
         Source::Aggregates => range.split(),
@@ -128,7 +129,7 @@ pub fn supply_before(conn: &mut PgConnection, country: &str, month: Month) -> Qu
 pub fn dispensed(
     conn: &mut PgConnection,
     country: &str,
-    region: Option<i64>,
+    region: Option<RegionId>,
     range: DateRange,
     source: Source,
     by_patient_group: bool,
