@@ -53,6 +53,7 @@ use crate::demo::generator::{FacilityProfile, MonthWindow, PatientRef, Visit};
 use crate::demo::stories::{Story, place};
 use crate::demo::world::{COUNTRIES, CountryPlan, apportion};
 use crate::domain::decimal::Decimal;
+use crate::domain::ids::{FacilityId, ImportAuthorizationId, ProductId, RegionId, SubstanceId};
 use crate::domain::period::Month;
 use crate::domain::pseudonym::pseudonym;
 
@@ -93,7 +94,7 @@ pub struct DemoUser {
     pub username: String,
     pub role: Role,
     pub country: Option<String>,
-    pub facility_id: Option<i64>,
+    pub facility_id: Option<FacilityId>,
 }
 
 /// What seeding wrote.
@@ -255,7 +256,7 @@ impl<'c> Seeder<'c> {
         Ok(())
     }
 
-    fn user(&mut self, username: &str, role: Role, country: Option<&str>, facility_id: Option<i64>) -> anyhow::Result<User> {
+    fn user(&mut self, username: &str, role: Role, country: Option<&str>, facility_id: Option<FacilityId>) -> anyhow::Result<User> {
         let input = accounts::create_user::Input {
             username: username.to_owned(),
             password_hash: self.password_hash.clone(),
@@ -552,7 +553,7 @@ impl<'c> Seeder<'c> {
         for ((round, supplier, product), units) in &imports {
             *by_year.entry((year_of(*round), *supplier, *product)).or_default() += units;
         }
-        let mut grams: BTreeMap<(i32, i64), BigDecimal> = BTreeMap::new();
+        let mut grams: BTreeMap<(i32, SubstanceId), BigDecimal> = BTreeMap::new();
         for ((year, _, product), units) in &by_year {
             let p = &self.products[*product];
             *grams.entry((*year, p.substance_id)).or_default() += BigDecimal::from(*units) * &p.base_mg_per_unit / BigDecimal::from(1000);
@@ -592,7 +593,7 @@ impl<'c> Seeder<'c> {
                 ),
             );
         }
-        let mut authorizations: BTreeMap<(i32, usize, usize), i64> = BTreeMap::new();
+        let mut authorizations: BTreeMap<(i32, usize, usize), ImportAuthorizationId> = BTreeMap::new();
         for (n, ((year, supplier, product), units)) in by_year.iter().enumerate() {
             let spec = &PRODUCTS[*product];
             let input = supply::issue_import_authorization::Input::parse(
@@ -704,10 +705,10 @@ impl<'c> Seeder<'c> {
     fn transfer(
         &mut self,
         from: &Actor,
-        from_id: i64,
+        from_id: FacilityId,
         to: &Actor,
-        to_id: i64,
-        product_id: i64,
+        to_id: FacilityId,
+        product_id: ProductId,
         (shipped, received): (i64, i64),
         shipped_at: DateTime<Utc>,
         received_at: DateTime<Utc>,
@@ -773,8 +774,8 @@ impl<'c> Seeder<'c> {
         code: &'static str,
         country: &str,
         rule: &'static str,
-        facility_id: Option<i64>,
-        region_id: Option<i64>,
+        facility_id: Option<FacilityId>,
+        region_id: Option<RegionId>,
         description: String,
     ) {
         let country = COUNTRIES.iter().map(|c| c.code).find(|c| *c == country).unwrap_or("");

@@ -13,9 +13,9 @@ pub struct Story {
     /// its band on the overview).
     pub rule: &'static str,
     /// The facility the flag is about, if any.
-    pub facility_id: Option<i64>,
+    pub facility_id: Option<crate::domain::ids::FacilityId>,
     /// The region the flag is about, if any.
-    pub region_id: Option<i64>,
+    pub region_id: Option<crate::domain::ids::RegionId>,
     /// One line for the reader, in English (printed by `seed-demo`).
     pub description: String,
 }

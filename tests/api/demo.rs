@@ -100,8 +100,9 @@ async fn the_demo_world_adds_up_and_tells_each_planted_story() {
     for story in &summary.stories {
         let flags = get(&app, &format!("/api/v1/flags?country={}&rule={}&per_page=100", story.country, story.rule), &admin).await;
         let flags = flags["flags"].as_array().unwrap();
-        let found =
-            flags.iter().any(|f| story.facility_id.is_none_or(|id| f["facility_id"] == id) && story.region_id.is_none_or(|id| f["region_id"] == id));
+        let found = flags
+            .iter()
+            .any(|f| story.facility_id.is_none_or(|id| f["facility_id"] == id.get()) && story.region_id.is_none_or(|id| f["region_id"] == id.get()));
         assert!(found, "story {} has no {} flag: {flags:?}", story.code, story.rule);
     }
 
