@@ -41,6 +41,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_median_takes_the_middle_value_of_an_odd_count_and_the_mean_of_the_two_middle_ones_of_an_even_count() {
+        assert_eq!(median(&[5.0, 1.0, 4.0, 2.0, 3.0]), Some(3.0));
+        assert_eq!(median(&[3.0, 1.0]), Some(2.0));
+        assert_eq!(median(&[]), None);
+    }
+
+    #[test]
     fn median_and_mad() {
         assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
         assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), Some(2.5));
