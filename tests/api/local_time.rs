@@ -60,6 +60,18 @@ fn dispensing(id: &str, product: i64, units: i64, at: DateTime<Utc>, patient: &s
 }
 
 impl Kg {
+    /// 3 tablets × 10 mg = 30 mg at 23:59 on 31 March (local) and 5 × 10 mg = 50 mg at 02:00
+    /// on 1 April (local, still 31 March in UTC), both accepted.
+    async fn dispense_across_midnight(&self) {
+        let statuses = self
+            .dispense(vec![
+                dispensing("march", self.morphine, 3, last_minute_of_march(), "1", "cancer"),
+                dispensing("april", self.morphine, 5, two_am_first_of_april(), "2", "cancer"),
+            ])
+            .await;
+        assert!(statuses.iter().all(|(s, _)| s == "accepted"), "{statuses:?}");
+    }
+
     /// Sends the records; returns each one's status and id.
     async fn dispense(&self, records: Vec<Value>) -> Vec<(String, Option<i64>)> {
         let r =
@@ -85,15 +97,7 @@ fn dispensed_by_month(report: &Value) -> Vec<(String, String)> {
 #[actix_web::test]
 async fn a_dispensing_at_two_in_the_morning_of_the_first_of_april_in_bishkek_counts_in_april() {
     let kg = kyrgyzstan().await;
-    let statuses = kg
-        .dispense(vec![
-            // 3 tablets × 10 mg = 30 mg at 23:59 on 31 March (local).
-            dispensing("march", kg.morphine, 3, last_minute_of_march(), "1", "cancer"),
-            // 5 tablets × 10 mg = 50 mg at 02:00 on 1 April (local), still 31 March in UTC.
-            dispensing("april", kg.morphine, 5, two_am_first_of_april(), "2", "cancer"),
-        ])
-        .await;
-    assert!(statuses.iter().all(|(s, _)| s == "accepted"), "{statuses:?}");
+    kg.dispense_across_midnight().await;
 
     // Whole months, read from the monthly aggregates: March 30 mg, April 50 mg (in UTC months
     // March would hold 80 mg and April none).
@@ -129,13 +133,7 @@ async fn a_dispensing_at_two_in_the_morning_of_the_first_of_april_in_bishkek_cou
 #[actix_web::test]
 async fn reporting_periods_close_on_local_months_and_refuse_records_of_their_own_local_days_only() {
     let kg = kyrgyzstan().await;
-    let statuses = kg
-        .dispense(vec![
-            dispensing("march", kg.morphine, 3, last_minute_of_march(), "1", "cancer"),
-            dispensing("april", kg.morphine, 5, two_am_first_of_april(), "2", "cancer"),
-        ])
-        .await;
-    assert!(statuses.iter().all(|(s, _)| s == "accepted"), "{statuses:?}");
+    kg.dispense_across_midnight().await;
 
     // March (local) holds one dispensing: the 23:59 one. In UTC months it would hold both.
     let (path, body) = kg.close("2025-03", json!({}));
