@@ -115,6 +115,13 @@ enum Command {
         #[arg(long)]
         year: Option<i32>,
     },
+    /// The bare reference handler `bench-http` measures beside the API (run by it).
+    #[cfg(feature = "bench")]
+    #[command(hide = true)]
+    BenchBareServer {
+        #[arg(long, default_value = "127.0.0.1:0")]
+        bind: String,
+    },
     /// Benchmark: every dashboard page on the demo world, p50/p95 per page.
     #[cfg(feature = "bench")]
     BenchPages {
@@ -195,6 +202,11 @@ fn main() -> anyhow::Result<()> {
             let defaults = tarozi::bench::http::HttpOptions::default();
             let year = year.unwrap_or(defaults.year);
             tarozi::bench::http::run(tarozi::bench::http::HttpOptions { connections, seconds, pharmacies, preload, year })
+        }
+        #[cfg(feature = "bench")]
+        Command::BenchBareServer { bind } => {
+            tarozi::observability::init_logging(true);
+            tarozi::bench::bare::serve(&bind)
         }
         #[cfg(feature = "bench")]
         Command::BenchPages { scale, requests, keep, reuse } => {

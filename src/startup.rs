@@ -144,37 +144,38 @@ pub fn spawn_scheduled_scans(pool: DbPool, interval: Duration, reporting_grace_d
         loop {
             ticker.tick().await;
             let pool = pool.clone();
-            let result = actix_web::web::block(move || -> anyhow::Result<usize> {
-                use crate::db::enums::ScanTrigger;
-                use crate::db::reports::flows::DateRange;
-                let mut conn = pool.get()?;
-                let now = chrono::Utc::now();
-                let mut raised = 0;
-                for country in crate::db::models::country::Country::all(&mut conn)? {
-                    // The country's yesterday: its last whole day, cut at its local midnight.
-                    let zone = country.zone()?;
-                    let yesterday = crate::domain::period::today_in(zone, now) - chrono::Duration::days(1);
-                    let outcome = crate::rules::scan::run(
-                        &mut conn,
-                        &country.code,
-                        DateRange { from: yesterday, to: yesterday, zone },
-                        ScanTrigger::Scheduled,
-                        None,
-                        now,
-                        reporting_grace_days,
-                    )?;
-                    AuditEvent::record(
-                        &mut conn,
-                        &Actor::default(),
-                        AuditAction::ScheduledScan,
-                        ResourceType::Scan,
-                        Some(outcome.scan.id.to_string()),
-                        Some(&country.code),
-                        serde_json::json!({"day": yesterday, "flags_raised": outcome.flags_raised, "flags_updated": outcome.flags_updated}),
-                    )?;
-                    raised += outcome.flags_raised as usize;
-                }
-                Ok(raised)
+            let result = actix_web::web::block(move || {
+                crate::db::run_job(&pool, |conn| -> anyhow::Result<usize> {
+                    use crate::db::enums::ScanTrigger;
+                    use crate::db::reports::flows::DateRange;
+                    let now = chrono::Utc::now();
+                    let mut raised = 0;
+                    for country in crate::db::models::country::Country::all(conn)? {
+                        // The country's yesterday: its last whole day, cut at its local midnight.
+                        let zone = country.zone()?;
+                        let yesterday = crate::domain::period::today_in(zone, now) - chrono::Duration::days(1);
+                        let outcome = crate::rules::scan::run(
+                            conn,
+                            &country.code,
+                            DateRange { from: yesterday, to: yesterday, zone },
+                            ScanTrigger::Scheduled,
+                            None,
+                            now,
+                            reporting_grace_days,
+                        )?;
+                        AuditEvent::record(
+                            conn,
+                            &Actor::default(),
+                            AuditAction::ScheduledScan,
+                            ResourceType::Scan,
+                            Some(outcome.scan.id.to_string()),
+                            Some(&country.code),
+                            serde_json::json!({"day": yesterday, "flags_raised": outcome.flags_raised, "flags_updated": outcome.flags_updated}),
+                        )?;
+                        raised += outcome.flags_raised as usize;
+                    }
+                    Ok(raised)
+                })
             })
             .await;
             match result {
@@ -195,11 +196,12 @@ pub fn spawn_maintenance(pool: DbPool, idempotency_retention_days: i64) {
         loop {
             ticker.tick().await;
             let pool = pool.clone();
-            let result = web::block(move || -> anyhow::Result<(usize, usize)> {
-                let mut conn = pool.get()?;
-                let purged = crate::app::frame::purge(&mut conn, idempotency_retention_days)?;
-                let abandoned = crate::db::models::scan::Scan::fail_abandoned(&mut conn, ABANDONED_SCAN_MINUTES)?;
-                Ok((purged, abandoned))
+            let result = web::block(move || {
+                crate::db::run_job(&pool, |conn| -> anyhow::Result<(usize, usize)> {
+                    let purged = crate::app::frame::purge(conn, idempotency_retention_days)?;
+                    let abandoned = crate::db::models::scan::Scan::fail_abandoned(conn, ABANDONED_SCAN_MINUTES)?;
+                    Ok((purged, abandoned))
+                })
             })
             .await;
             match result {

@@ -185,6 +185,11 @@ impl AppError {
             AppError::Internal(_) => None,
         }
     }
+
+    /// Whether the database was unreachable or the connection was lost under the request.
+    pub fn is_database_unavailable(&self) -> bool {
+        self.domain().is_some_and(|e| e.code == ProblemCode::DatabaseUnavailable)
+    }
 }
 
 impl From<DomainError> for AppError {

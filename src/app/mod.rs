@@ -27,6 +27,7 @@ use crate::app::error::{AppError, AppResult};
 use crate::db::DbPool;
 
 /// Runs `f` with a pooled connection on the blocking thread pool, inside the caller's span.
+/// A connection `f` found lost is not returned to the pool.
 pub async fn run<T, F>(pool: &DbPool, f: F) -> AppResult<T>
 where
     F: FnOnce(&mut PgConnection) -> AppResult<T> + Send + 'static,
@@ -38,11 +39,15 @@ where
     actix_web::web::block(move || {
         let _entered = span.enter();
         let mut conn = crate::db::checkout(&pool)?;
-        match context {
+        let result = match context {
             // Errors rendered inside the closure still carry the request id.
             Some(c) => crate::observability::with_context(c, || f(&mut conn)),
             None => f(&mut conn),
+        };
+        if result.as_ref().is_err_and(AppError::is_database_unavailable) {
+            crate::db::discard(&mut conn);
         }
+        result
     })
     .await
     .map_err(AppError::from)?

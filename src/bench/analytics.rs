@@ -359,19 +359,25 @@ fn ingest(
     let n = chunk.len();
     // Through the write frame, as a request would (audit entry, refusals, generation).
     let mut accepted = 0;
+    let mut first_refusal: Option<String> = None;
     crate::app::frame::run(
         conn,
         actor,
         None,
-        |conn| record_batch::execute(conn, actor, facility, chunk),
+        |conn| {
+            let locked = record_batch::open(conn, facility.id)?.ok_or_else(|| crate::app::error::DomainError::not_found("facility"))?;
+            record_batch::execute(conn, actor, &locked, chunk)
+        },
         |outcome| {
-            accepted = outcome.map_err(|e| crate::app::error::AppError::from(e.clone()))?.accepted_ids.len();
+            let outcome = outcome.map_err(|e| crate::app::error::AppError::from(e.clone()))?;
+            accepted = outcome.accepted_ids.len();
+            first_refusal = outcome.results.iter().find_map(|r| r.error.as_ref()).map(|e| format!("{}: {}", e.code, e.detail));
             Ok(crate::app::frame::Reply { status: 200, body: Vec::new(), replayed: false })
         },
     )
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     if accepted != n {
-        bail!("{} of {n} records were refused", n - accepted);
+        bail!("{} of {n} records were refused, the first: {}", n - accepted, first_refusal.unwrap_or_default());
     }
     loaded.fetch_add(accepted, Ordering::SeqCst);
     Ok(())

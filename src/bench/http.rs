@@ -5,6 +5,8 @@
 //! and writes meet a populated database. Then, side by side in one run, each phase for a
 //! fixed time over the same number of keep-alive connections:
 //! - `GET /health`, a bare handler: what the server and client manage at all;
+//! - `POST /insert` of a bare handler (`bench::bare`, its own child process) that writes
+//!   the request body as one row through the same pool: the floor of a write;
 //! - `GET /api/v1/auth/me`: a token check and the user-row look-up every request pays;
 //! - single-record dispensing `POST`s, round robin over every pharmacy, each record new;
 //! - the availability report of the preloaded year, as a ministry user.
@@ -30,7 +32,7 @@ use serde_json::json;
 
 use crate::auth::jwt::TokenKeys;
 use crate::bench::analytics::{AnalyticsOptions, load};
-use crate::bench::{BENCH_JWT_SECRET, ServerProcess, fixtures, rate, token};
+use crate::bench::{BENCH_JWT_SECRET, ServerProcess, fixtures, rate, statements, token};
 use crate::db::enums::Role;
 use crate::db::models::user::{NewUser, User};
 use crate::domain::ids::{FacilityId, ProductId};
@@ -442,6 +444,7 @@ pub fn run(options: HttpOptions) -> anyhow::Result<()> {
     let product_ids: Vec<ProductId> = fixture.products.iter().map(|p| p.id).collect();
 
     let server = ServerProcess::spawn(database.url(), &database.folder)?;
+    let database_url = database.url();
     let host = server.address.trim_start_matches("http://").to_owned();
     let connections = options.connections;
     let seconds = options.seconds;
@@ -450,7 +453,7 @@ pub fn run(options: HttpOptions) -> anyhow::Result<()> {
     let postmaster = database.cluster.pid().context("the cluster's postmaster")?;
     let server_pid = server.pid();
     println!("load average before: {}", load_average());
-    let phases = actix_web::rt::System::new().block_on({
+    let (phases, post_statements) = actix_web::rt::System::new().block_on({
         let server = &server;
         let conn = &mut conn;
         let ministry_token = ministry_token.clone();
@@ -471,6 +474,21 @@ pub fn run(options: HttpOptions) -> anyhow::Result<()> {
             measured.costs = costs(server_pid, postmaster, conn) - before;
             measured.peak_rss_mib = server.peak_rss_mib();
             phases.push(measured);
+
+            // The reference: a bare handler inserting the same body as one row, same pool and workers.
+            let bare = ServerProcess::spawn_bare(database_url)?;
+            let bare_host = bare.address.trim_start_matches("http://").to_owned();
+            let bare_body = serde_json::to_vec(&json!({"records": [{"client_record_id": "bare", "product_id": 1, "quantity_units": 10,
+                "dispensed_at": Utc::now(), "patient_id": "000000000001", "patient_sex": "female", "patient_age": 50,
+                "prescriber_id": "DOC-00001", "prescription_number": "RX-bare", "days_supply": 10, "indication": "cancer"}]}))?;
+            let insert_request = post_request("/insert", "none", &bare_body);
+            let insert: MakeRequest = Rc::new(move |_, _| insert_request.clone());
+            let before = costs(bare.pid(), postmaster, conn);
+            let mut measured = phase(&bare_host, "POST one row (bare handler)", connections, seconds, insert, None).await?;
+            measured.costs = costs(bare.pid(), postmaster, conn) - before;
+            measured.peak_rss_mib = bare.peak_rss_mib();
+            phases.push(measured);
+            drop(bare);
 
             let me_request = get_request("/api/v1/auth/me", Some(&ministry_token));
             let me: MakeRequest = Rc::new(move |_, _| me_request.clone());
@@ -505,11 +523,13 @@ pub fn run(options: HttpOptions) -> anyhow::Result<()> {
                 post_request(&format!("/api/v1/facilities/{facility}/dispensings"), bearer, &body)
             });
             let accepted: CheckBody = |body| find(body, b"\"accepted\":1").is_some();
+            statements::reset(conn)?;
             let before = costs(server_pid, postmaster, conn);
             let mut measured = phase(&host, "POST dispensings (1 record)", connections, seconds, post, Some(accepted)).await?;
             measured.costs = costs(server_pid, postmaster, conn) - before;
             measured.peak_rss_mib = server.peak_rss_mib();
             phases.push(measured);
+            let post_statements = statements::top(conn, 12)?;
 
             let read_request = get_request(&availability_path, Some(&ministry_token));
             let read: MakeRequest = Rc::new(move |_, _| read_request.clone());
@@ -518,7 +538,7 @@ pub fn run(options: HttpOptions) -> anyhow::Result<()> {
             measured.costs = costs(server_pid, postmaster, conn) - before;
             measured.peak_rss_mib = server.peak_rss_mib();
             phases.push(measured);
-            anyhow::Ok(phases)
+            anyhow::Ok((phases, post_statements))
         }
     })?;
     let peak = server.peak_rss_mib();
@@ -527,7 +547,7 @@ pub fn run(options: HttpOptions) -> anyhow::Result<()> {
     // Every accepted POST is a stored row.
     use crate::db::schema::dispensings as d;
     let stored: i64 = d::table.filter(d::client_record_id.like("http-%")).count().get_result(&mut conn)?;
-    let post = &phases[2];
+    let post = &phases[3];
     let accepted = post.requests - post.errors - post.refused;
     if stored as usize != accepted {
         bail!("{accepted} POSTs were accepted but {stored} dispensing rows are stored");
@@ -554,7 +574,7 @@ pub fn run(options: HttpOptions) -> anyhow::Result<()> {
             println!("  first error of {}: {}", p.name, e.chars().take(300).collect::<String>());
         }
     }
-    let (health, me, read) = (&phases[0], &phases[1], &phases[3]);
+    let (health, bare, me, read) = (&phases[0], &phases[1], &phases[2], &phases[4]);
     println!("targets:");
     println!(
         "  POST dispensings:  {} /s (target ≥ 1 500), p99 {:.1} ms (target ≤ 50 ms)",
@@ -581,8 +601,11 @@ pub fn run(options: HttpOptions) -> anyhow::Result<()> {
             (c.server_cpu + c.cluster_cpu + c.client_cpu) / p.seconds
         );
     }
+    println!("PostgreSQL's statements of the POST phase, by time (pg_stat_statements; lock waits included):");
+    statements::print(&post_statements, post.requests);
     println!("load average after: {} (other processes share the cores)", load_average());
     println!("ratios:");
+    println!("  POST ÷ bare insert:     {:.3}", post.rate() / bare.rate());
     println!("  POST ÷ health:          {:.3}", post.rate() / health.rate());
     println!("  POST ÷ auth/me:         {:.3}", post.rate() / me.rate());
     println!("  auth/me ÷ health:       {:.3}", me.rate() / health.rate());

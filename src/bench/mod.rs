@@ -8,10 +8,12 @@
 //! `src/bench/` and the `bench-*` arms of `src/main.rs` refers to it.
 
 pub mod analytics;
+pub mod bare;
 pub mod fixtures;
 pub mod http;
 pub mod ingest;
 pub mod pages;
+pub mod statements;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -21,7 +23,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 
 use crate::auth::jwt::{AUDIENCE, Claims, ISSUER, TokenKeys};
-use crate::db::embedded::{Durability, EmbeddedPostgres};
+use crate::db::embedded::{EmbeddedPostgres, Tuning};
 use crate::db::enums::Role;
 use crate::domain::ids::{FacilityId, UserId};
 
@@ -36,11 +38,12 @@ pub struct BenchDatabase {
 }
 
 impl BenchDatabase {
-    /// Starts a fresh cluster (PostgreSQL's durable defaults) and migrates it.
+    /// Starts a fresh cluster (PostgreSQL's durable defaults, `pg_stat_statements` loaded)
+    /// and migrates it.
     pub fn start() -> anyhow::Result<Self> {
         let folder = std::env::temp_dir().join(format!("tarozi-bench-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&folder);
-        let cluster = EmbeddedPostgres::start(&folder.join("data"), Durability::default())?;
+        let cluster = EmbeddedPostgres::start(&folder.join("data"), Tuning { statement_stats: true, ..Default::default() })?;
         let mut conn = diesel::Connection::establish(cluster.url())?;
         crate::db::migrate(&mut conn)?;
         Ok(BenchDatabase { cluster, folder, keep: false })
@@ -48,7 +51,7 @@ impl BenchDatabase {
 
     /// Starts the cluster of an earlier run kept with `--keep`, as it was.
     pub fn reuse(folder: &Path) -> anyhow::Result<Self> {
-        let cluster = EmbeddedPostgres::start(&folder.join("data"), Durability::default())?;
+        let cluster = EmbeddedPostgres::start(&folder.join("data"), Tuning { statement_stats: true, ..Default::default() })?;
         Ok(BenchDatabase { cluster, folder: folder.to_owned(), keep: true })
     }
 
@@ -75,11 +78,21 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
+    /// `tarozi serve` on the database at `database_url`.
     pub fn spawn(database_url: &str, folder: &Path) -> anyhow::Result<Self> {
+        let data_dir = folder.join("server");
+        Self::start(&["serve", "--bind", "127.0.0.1:0", "--data-dir", &data_dir.to_string_lossy()], database_url)
+    }
+
+    /// The bare reference handler (`bench::bare`) on the database at `database_url`.
+    pub fn spawn_bare(database_url: &str) -> anyhow::Result<Self> {
+        Self::start(&["bench-bare-server", "--bind", "127.0.0.1:0"], database_url)
+    }
+
+    fn start(args: &[&str], database_url: &str) -> anyhow::Result<Self> {
         let exe = std::env::current_exe().context("locating the tarozi binary")?;
         let mut child = Command::new(exe)
-            .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
-            .arg(folder.join("server"))
+            .args(args)
             .env("DATABASE_URL", database_url)
             .env("TAROZI_JWT_SECRET", BENCH_JWT_SECRET)
             .env("TAROZI_PSEUDONYM_KEY", BENCH_PSEUDONYM_KEY)

@@ -58,23 +58,24 @@ async fn record_dispensings(
     // The one endpoint taking large bodies (up to 10 000 records), parsed record by record.
     body: JsonBody<DispensingBatchRequest, MAX_BODY_BYTES, false>,
 ) -> AppResult<HttpResponse> {
-    let facility = load_facility(&state, path.into_inner()).await?;
-    let actor = caller.actor();
-    record_batch::admit(&actor, &facility)?;
+    let facility_id = path.into_inner();
     let raw = body.value.records;
-    let (pseudonym_key, backdate_days, country) = (state.settings.pseudonym_key.clone(), state.settings.backdate_days, facility.country_code.clone());
-    let parsed: Vec<ParsedRecord> = web::block(move || {
-        let now = Utc::now();
-        raw.iter().enumerate().map(|(i, r)| parse_record(i, r, &pseudonym_key, &country, now, backdate_days)).collect()
-    })
-    .await?;
+    let (pseudonym_key, backdate_days) = (state.settings.pseudonym_key.clone(), state.settings.backdate_days);
     let key = idempotency::key_of(&req)?;
+    // One connection and one transaction for the facility, its admission and the batch.
     idempotency::execute(
         &state,
         key,
-        actor,
+        caller.actor(),
         body.fingerprint,
-        move |conn, actor| record_batch::execute(conn, actor, &facility, parsed),
+        move |conn, actor| {
+            let facility = record_batch::open(conn, facility_id)?.ok_or_else(|| DomainError::not_found("facility"))?;
+            record_batch::admit(actor, &facility)?;
+            let now = Utc::now();
+            let parsed: Vec<ParsedRecord> =
+                raw.iter().enumerate().map(|(i, r)| parse_record(i, r, &pseudonym_key, &facility.country_code, now, backdate_days)).collect();
+            record_batch::execute(conn, actor, &facility, parsed)
+        },
         |outcome| {
             let response = DispensingBatchResponse {
                 accepted: outcome.count(RecordStatus::Accepted),

@@ -29,8 +29,11 @@ const DATABASE: &str = "tarozi";
 /// Tuning for a cluster: the service keeps PostgreSQL's durable defaults; tests and
 /// benchmarks that throw their data away may trade durability for speed.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Durability {
+pub struct Tuning {
+    /// No fsync, no synchronous commit, no full-page writes: fast, and lost in a crash.
     pub disposable: bool,
+    /// Loads `pg_stat_statements` (benchmarks read what each statement cost).
+    pub statement_stats: bool,
 }
 
 /// A running private cluster. Dropping it shuts the cluster down.
@@ -42,7 +45,7 @@ pub struct EmbeddedPostgres {
     bin: PathBuf,
     cluster: PathBuf,
     port: u16,
-    durability: Durability,
+    tuning: Tuning,
     run_as: Option<RunAs>,
 }
 
@@ -56,7 +59,7 @@ struct RunAs {
 impl EmbeddedPostgres {
     /// Creates the cluster on first use (initdb), then starts it and makes sure the
     /// `tarozi` database exists.
-    pub fn start(data_dir: &Path, durability: Durability) -> anyhow::Result<Self> {
+    pub fn start(data_dir: &Path, tuning: Tuning) -> anyhow::Result<Self> {
         let bin = server_binaries()?;
         fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
         let data_dir = data_dir.canonicalize()?;
@@ -81,7 +84,7 @@ impl EmbeddedPostgres {
             bin,
             cluster,
             port,
-            durability,
+            tuning,
             run_as,
         };
         pg.spawn()?;
@@ -104,10 +107,13 @@ impl EmbeddedPostgres {
             .stdin(Stdio::null())
             .stdout(log_file.try_clone()?)
             .stderr(log_file);
-        if self.durability.disposable {
+        if self.tuning.disposable {
             command.args(["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]);
         }
         command.args(["-c", "max_connections=200"]);
+        if self.tuning.statement_stats {
+            command.args(["-c", "shared_preload_libraries=pg_stat_statements", "-c", "pg_stat_statements.track=all"]);
+        }
         if let Some(ids) = self.run_as {
             command.uid(ids.uid).gid(ids.gid);
         }

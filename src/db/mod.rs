@@ -31,8 +31,10 @@ pub const DEFAULT_STATEMENT_TIMEOUT_MS: u64 = 30_000;
 /// Default of `TAROZI_DB_CONNECT_TIMEOUT_MS`: the longest a request waits for a connection.
 pub const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 5_000;
 
-/// A pool of `size` connections to `url`. Every connection is tested on checkout (a broken
-/// one is replaced, so the pool recovers by itself after an outage), and has
+/// A pool of `size` connections to `url`. Connections are not tested on checkout (a
+/// `SELECT 1` per checkout cost a round trip on every request): one that fails because the
+/// server went away is marked broken by `app::run` and dropped on return, so the pool
+/// recovers by itself after an outage, one 503 per stale connection. Each has
 /// `statement_timeout` set from `TAROZI_STATEMENT_TIMEOUT_MS`; a request waits at most
 /// `TAROZI_DB_CONNECT_TIMEOUT_MS` for a connection before it is answered 503.
 pub fn pool(url: &str, size: u32) -> anyhow::Result<DbPool> {
@@ -41,7 +43,7 @@ pub fn pool(url: &str, size: u32) -> anyhow::Result<DbPool> {
     Ok(Pool::builder()
         .max_size(size)
         .connection_timeout(Duration::from_millis(connect_timeout_ms))
-        .test_on_check_out(true)
+        .test_on_check_out(false)
         .connection_customizer(Box::new(SessionSettings { statement_timeout_ms }))
         .error_handler(Box::new(ConnectErrors))
         .build(ConnectionManager::<PgConnection>::new(url))?)
@@ -121,13 +123,31 @@ pub fn checkout(pool: &DbPool) -> Result<diesel::r2d2::PooledConnection<Connecti
     }
 }
 
+/// Marks `conn` broken, so the pool drops it instead of handing it out again (a connection
+/// whose server went away; the pool does not test connections on checkout).
+pub fn discard(conn: &mut PgConnection) {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    AnsiTransactionManager::transaction_manager_status_mut(conn).set_in_error();
+}
+
+/// Runs a background job's database work on a pooled connection; a failed job's connection
+/// is discarded (it may be one an outage left dead, which the pool does not test).
+pub fn run_job<T>(pool: &DbPool, f: impl FnOnce(&mut PgConnection) -> anyhow::Result<T>) -> anyhow::Result<T> {
+    let mut conn = pool.get()?;
+    let result = f(&mut conn);
+    if result.is_err() {
+        discard(&mut conn);
+    }
+    result
+}
+
 /// The database the service uses: `DATABASE_URL` when set, else the private cluster under
 /// `<data dir>/pg`, started now (and stopped when the returned handle is dropped).
 pub fn open(data_dir: &std::path::Path) -> anyhow::Result<(Option<embedded::EmbeddedPostgres>, String)> {
     match crate::config::database_url() {
         Some(url) => Ok((None, url)),
         None => {
-            let pg = embedded::EmbeddedPostgres::start(data_dir, embedded::Durability::default())?;
+            let pg = embedded::EmbeddedPostgres::start(data_dir, embedded::Tuning::default())?;
             let url = pg.url().to_owned();
             Ok((Some(pg), url))
         }

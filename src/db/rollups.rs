@@ -5,8 +5,9 @@
 //! Months are the country's own (cut at its local midnight, `countries.time_zone`): a
 //! dispensing at 02:00 on 1 April in Bishkek counts in April.
 //!
-//! Movements are summed in memory per aggregate row and upserted in primary-key order, so
-//! concurrent writers lock shared rows in the same order and cannot deadlock.
+//! Movements are summed in memory per aggregate row and upserted in primary-key order, all
+//! three aggregates in one statement, so concurrent writers lock shared rows in the same
+//! order and cannot deadlock.
 
 use std::collections::BTreeMap;
 
@@ -74,83 +75,77 @@ pub fn apply(conn: &mut PgConnection, movements: &[Movement]) -> QueryResult<()>
             d.1 += m.records;
         }
     }
-    if !supply.is_empty() {
-        let (mut c, mut mo, mut r, mut k, mut p, mut b, mut u) = (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
-        for ((country, month, region, kind, product, bucket), units) in supply {
-            c.push(country);
-            mo.push(month);
-            r.push(region);
-            k.push(kind.as_str());
-            p.push(product);
-            b.push(bucket.as_str());
-            u.push(units);
-        }
-        diesel::sql_query(
-            "INSERT INTO supply_monthly (country_code, month, region_id, facility_kind, product_id, bucket, units) \
-             SELECT * FROM unnest($1::text[], $2::date[], $3::bigint[], $4::text[], $5::bigint[], $6::text[], $7::bigint[]) \
-             ON CONFLICT (country_code, month, region_id, facility_kind, product_id, bucket) \
-             DO UPDATE SET units = supply_monthly.units + EXCLUDED.units",
-        )
-        .bind::<Array<Text>, _>(c)
-        .bind::<Array<Date>, _>(mo)
-        .bind::<Array<BigInt>, _>(r)
-        .bind::<Array<Text>, _>(k)
-        .bind::<Array<BigInt>, _>(p)
-        .bind::<Array<Text>, _>(b)
-        .bind::<Array<BigInt>, _>(u)
-        .execute(conn)?;
+    if supply.is_empty() {
+        return Ok(());
     }
-    if !dispensing.is_empty() {
-        let (mut c, mut mo, mut r, mut p, mut s, mut a, mut u, mut n) = (vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
-        for ((country, month, region, product, sex, band), (units, records)) in dispensing {
-            c.push(country);
-            mo.push(month);
-            r.push(region);
-            p.push(product);
-            s.push(sex.as_str());
-            a.push(band.as_str());
-            u.push(units);
-            n.push(records);
-        }
-        diesel::sql_query(
-            "INSERT INTO dispensing_monthly (country_code, month, region_id, product_id, patient_sex, patient_age_band, units, records) \
-             SELECT * FROM unnest($1::text[], $2::date[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::bigint[], $8::bigint[]) \
-             ON CONFLICT (country_code, month, region_id, product_id, patient_sex, patient_age_band) \
-             DO UPDATE SET units = dispensing_monthly.units + EXCLUDED.units, records = dispensing_monthly.records + EXCLUDED.records",
-        )
-        .bind::<Array<Text>, _>(c)
-        .bind::<Array<Date>, _>(mo)
-        .bind::<Array<BigInt>, _>(r)
-        .bind::<Array<BigInt>, _>(p)
-        .bind::<Array<Text>, _>(s)
-        .bind::<Array<Text>, _>(a)
-        .bind::<Array<BigInt>, _>(u)
-        .bind::<Array<BigInt>, _>(n)
-        .execute(conn)?;
+    let (mut sc, mut smo, mut sr, mut sk, mut sp, mut sb, mut su) = (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+    for ((country, month, region, kind, product, bucket), units) in supply {
+        sc.push(country);
+        smo.push(month);
+        sr.push(region);
+        sk.push(kind.as_str());
+        sp.push(product);
+        sb.push(bucket.as_str());
+        su.push(units);
     }
-    if !facility.is_empty() {
-        let (mut f, mut p, mut mo, mut b, mut u, mut n) = (vec![], vec![], vec![], vec![], vec![], vec![]);
-        for ((facility_id, product, month, bucket), (units, records)) in facility {
-            f.push(facility_id);
-            p.push(product);
-            mo.push(month);
-            b.push(bucket.as_str());
-            u.push(units);
-            n.push(records);
-        }
-        diesel::sql_query(
-            "INSERT INTO facility_monthly (facility_id, product_id, month, bucket, units, records) \
-             SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::date[], $4::text[], $5::bigint[], $6::bigint[]) \
-             ON CONFLICT (facility_id, product_id, month, bucket) \
-             DO UPDATE SET units = facility_monthly.units + EXCLUDED.units, records = facility_monthly.records + EXCLUDED.records",
-        )
-        .bind::<Array<BigInt>, _>(f)
-        .bind::<Array<BigInt>, _>(p)
-        .bind::<Array<Date>, _>(mo)
-        .bind::<Array<Text>, _>(b)
-        .bind::<Array<BigInt>, _>(u)
-        .bind::<Array<BigInt>, _>(n)
-        .execute(conn)?;
+    let (mut dc, mut dmo, mut dr, mut dp, mut ds, mut da, mut du, mut dn) = (vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+    for ((country, month, region, product, sex, band), (units, records)) in dispensing {
+        dc.push(country);
+        dmo.push(month);
+        dr.push(region);
+        dp.push(product);
+        ds.push(sex.as_str());
+        da.push(band.as_str());
+        du.push(units);
+        dn.push(records);
     }
+    let (mut ff, mut fp, mut fmo, mut fb, mut fu, mut fnr) = (vec![], vec![], vec![], vec![], vec![], vec![]);
+    for ((facility_id, product, month, bucket), (units, records)) in facility {
+        ff.push(facility_id);
+        fp.push(product);
+        fmo.push(month);
+        fb.push(bucket.as_str());
+        fu.push(units);
+        fnr.push(records);
+    }
+    // The three upserts in one statement (one round trip); each is empty when it has nothing.
+    diesel::sql_query(
+        "WITH supply AS ( \
+           INSERT INTO supply_monthly (country_code, month, region_id, facility_kind, product_id, bucket, units) \
+           SELECT * FROM unnest($1::text[], $2::date[], $3::bigint[], $4::text[], $5::bigint[], $6::text[], $7::bigint[]) \
+           ON CONFLICT (country_code, month, region_id, facility_kind, product_id, bucket) \
+           DO UPDATE SET units = supply_monthly.units + EXCLUDED.units), \
+         dispensing AS ( \
+           INSERT INTO dispensing_monthly (country_code, month, region_id, product_id, patient_sex, patient_age_band, units, records) \
+           SELECT * FROM unnest($8::text[], $9::date[], $10::bigint[], $11::bigint[], $12::text[], $13::text[], $14::bigint[], $15::bigint[]) \
+           ON CONFLICT (country_code, month, region_id, product_id, patient_sex, patient_age_band) \
+           DO UPDATE SET units = dispensing_monthly.units + EXCLUDED.units, records = dispensing_monthly.records + EXCLUDED.records) \
+         INSERT INTO facility_monthly (facility_id, product_id, month, bucket, units, records) \
+         SELECT * FROM unnest($16::bigint[], $17::bigint[], $18::date[], $19::text[], $20::bigint[], $21::bigint[]) \
+         ON CONFLICT (facility_id, product_id, month, bucket) \
+         DO UPDATE SET units = facility_monthly.units + EXCLUDED.units, records = facility_monthly.records + EXCLUDED.records",
+    )
+    .bind::<Array<Text>, _>(sc)
+    .bind::<Array<Date>, _>(smo)
+    .bind::<Array<BigInt>, _>(sr)
+    .bind::<Array<Text>, _>(sk)
+    .bind::<Array<BigInt>, _>(sp)
+    .bind::<Array<Text>, _>(sb)
+    .bind::<Array<BigInt>, _>(su)
+    .bind::<Array<Text>, _>(dc)
+    .bind::<Array<Date>, _>(dmo)
+    .bind::<Array<BigInt>, _>(dr)
+    .bind::<Array<BigInt>, _>(dp)
+    .bind::<Array<Text>, _>(ds)
+    .bind::<Array<Text>, _>(da)
+    .bind::<Array<BigInt>, _>(du)
+    .bind::<Array<BigInt>, _>(dn)
+    .bind::<Array<BigInt>, _>(ff)
+    .bind::<Array<BigInt>, _>(fp)
+    .bind::<Array<Date>, _>(fmo)
+    .bind::<Array<Text>, _>(fb)
+    .bind::<Array<BigInt>, _>(fu)
+    .bind::<Array<BigInt>, _>(fnr)
+    .execute(conn)?;
     Ok(())
 }

@@ -133,12 +133,7 @@ fn prepare(conn: &mut PgConnection, key: &SigningKey, options: &PushOptions, now
 /// Runs a database step off the async threads.
 async fn blocking<T: Send + 'static>(pool: &DbPool, f: impl FnOnce(&mut PgConnection) -> anyhow::Result<T> + Send + 'static) -> anyhow::Result<T> {
     let pool = pool.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut conn = pool.get().context("a database connection")?;
-        f(&mut conn)
-    })
-    .await
-    .context("the database task")?
+    tokio::task::spawn_blocking(move || crate::db::run_job(&pool, f)).await.context("the database task")?
 }
 
 /// One attempt's result.

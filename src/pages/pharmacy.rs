@@ -457,7 +457,10 @@ async fn upload(req: HttpRequest, session: Session, state: web::Data<AppState>, 
         &viewer,
         frame::form_key(Some(&idem)),
         fingerprint,
-        move |conn, actor| record_batch::execute(conn, actor, &facility, parsed),
+        move |conn, actor| {
+            let locked = record_batch::open(conn, facility.id)?.ok_or_else(|| crate::app::error::DomainError::not_found("facility"))?;
+            record_batch::execute(conn, actor, &locked, parsed)
+        },
         |outcome| {
             let response = crate::views::dispensing::DispensingBatchResponse {
                 accepted: outcome.count(RecordStatus::Accepted),

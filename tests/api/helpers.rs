@@ -12,7 +12,7 @@ use diesel::prelude::*;
 use serde_json::{Value, json};
 use tarozi::auth::jwt::{AUDIENCE, Claims, ISSUER};
 use tarozi::config::Settings;
-use tarozi::db::embedded::{Durability, EmbeddedPostgres};
+use tarozi::db::embedded::{EmbeddedPostgres, Tuning};
 use tarozi::db::enums::{FacilityKind, Role};
 use tarozi::domain::ids::FacilityId;
 use tarozi::startup::{Application, Shared};
@@ -75,7 +75,7 @@ fn start_private_cluster() -> String {
     let dir = base.join(std::process::id().to_string());
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let pg = EmbeddedPostgres::start(&dir, Durability { disposable: true }).expect("start the private test cluster");
+        let pg = EmbeddedPostgres::start(&dir, Tuning { disposable: true, ..Default::default() }).expect("start the private test cluster");
         tx.send(pg.admin_url().to_owned()).unwrap();
         loop {
             std::thread::park();

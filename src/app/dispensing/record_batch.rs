@@ -1,10 +1,11 @@
 //! A pharmacy records a batch of dispensings: one transaction per batch, never row by row.
 //!
-//! Under a per-facility lock: replays are found by `client_record_id`, records are checked
-//! against products, closed periods and the licence, the balances of every product in the
-//! batch are locked, and the records are placed on each product's timeline in time order
-//! (so the never-negative rule holds within the batch too). Accepted records are written
-//! with one binary `COPY`, refusals for want of stock are handed to the write frame as
+//! Under a per-facility lock ([`open`] reads the facility and takes it in one statement):
+//! replays are found by `client_record_id`, records are checked against products, closed
+//! periods and the licence, the balances of every product in the batch are locked, and the
+//! records are placed on each product's timeline in time order (so the never-negative rule
+//! holds within the batch too). Accepted records are written with one `INSERT` (binary
+//! `COPY` for a large batch), refusals for want of stock are handed to the write frame as
 //! evidence, and each record gets its own outcome.
 
 use std::collections::{BTreeMap, HashMap};
@@ -104,11 +105,35 @@ pub fn lock_facility(conn: &mut PgConnection, facility_id: FacilityId) -> QueryR
     Ok(())
 }
 
-/// Records `records` for `facility` (one `admit` let through).
-pub fn execute(conn: &mut PgConnection, actor: &Actor, facility: &Facility, records: Vec<ParsedRecord>) -> AppResult<Outcome<BatchOutcome>> {
+/// A facility whose dispensing lock ([`lock_facility`]) the transaction holds: what
+/// [`execute`] takes, so a batch cannot be written without it.
+#[derive(Debug, Clone)]
+pub struct LockedFacility(Facility);
+
+impl std::ops::Deref for LockedFacility {
+    type Target = Facility;
+
+    fn deref(&self) -> &Facility {
+        &self.0
+    }
+}
+
+/// Reads the facility and takes its dispensing lock in one statement (one round trip on the
+/// hot path of a single-record POST); `None`, and no lock, when there is no such facility.
+pub fn open(conn: &mut PgConnection, facility_id: FacilityId) -> QueryResult<Option<LockedFacility>> {
+    use crate::db::schema::facilities;
+    use diesel::dsl::sql;
+    use diesel::sql_types::{BigInt, Bool};
+    let lock = sql::<Bool>("pg_advisory_xact_lock(").bind::<BigInt, _>(lock_key(facility_id)).sql(") IS NULL");
+    let row: Option<(Facility, bool)> = facilities::table.find(facility_id).select((Facility::as_select(), lock)).first(conn).optional()?;
+    Ok(row.map(|(facility, _)| LockedFacility(facility)))
+}
+
+/// Records `records` for `facility` (one `admit` let through), under its lock ([`open`]).
+pub fn execute(conn: &mut PgConnection, actor: &Actor, facility: &LockedFacility, records: Vec<ParsedRecord>) -> AppResult<Outcome<BatchOutcome>> {
+    let facility: &Facility = facility;
     let n = records.len();
     let mut results: Vec<Option<RecordOutcome>> = vec![None; n];
-    lock_facility(conn, facility.id)?;
 
     let mut valid: Vec<ValidRecord> = Vec::with_capacity(n);
     for record in records {
@@ -146,14 +171,12 @@ pub fn execute(conn: &mut PgConnection, actor: &Actor, facility: &Facility, reco
     let mut product_ids: Vec<ProductId> = candidates.iter().map(|v| v.product_id).collect();
     product_ids.sort_unstable();
     product_ids.dedup();
-    let products: HashMap<ProductId, Product> = Product::find_many(conn, &product_ids)?.into_iter().map(|p| (p.id, p)).collect();
     // Every version of the substances' values: each record takes the one in force on its day.
-    let mut substance_ids: Vec<SubstanceId> = products.values().map(|p| p.substance_id).collect();
-    substance_ids.sort_unstable();
-    substance_ids.dedup();
+    let mut products: HashMap<ProductId, Product> = HashMap::new();
     let mut versions: HashMap<SubstanceId, Vec<(NaiveDate, i64, ReferenceValues)>> = HashMap::new();
-    for s in substance_ids {
-        versions.insert(s, ReferenceValues::history(conn, s)?.into_iter().map(|v| (v.effective_from, v.id.get(), v)).collect());
+    for (product, history) in Product::find_many_with_reference_values(conn, &product_ids)? {
+        versions.entry(product.substance_id).or_insert_with(|| history.into_iter().map(|v| (v.effective_from, v.id.get(), v)).collect());
+        products.insert(product.id, product);
     }
     // Days and months are the country's (local midnight).
     let zone = Country::zone_of(conn, &facility.country_code)?;
@@ -220,7 +243,7 @@ pub fn execute(conn: &mut PgConnection, actor: &Actor, facility: &Facility, reco
         }
     }
 
-    // Write the accepted records in one COPY, then the balances and the evidence.
+    // Write the accepted records in one statement, then the balances and the evidence.
     let ids = Dispensing::allocate_ids(conn, accepted.len())?;
     let now = Utc::now();
     let mut rows = Vec::with_capacity(accepted.len());
@@ -271,7 +294,7 @@ pub fn execute(conn: &mut PgConnection, actor: &Actor, facility: &Facility, reco
             patient: Some(PatientGroup { region_id: r.region_id, sex: r.patient_sex, age_band: r.patient_age_band }),
         })
         .collect();
-    Dispensing::copy_in(conn, rows)?;
+    Dispensing::insert_all(conn, rows)?;
     for (balance, _, _) in &new_balances {
         balance.save(conn)?;
     }

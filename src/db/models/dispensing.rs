@@ -33,7 +33,10 @@ pub struct Dispensing {
     pub daily_mme: Option<BigDecimal>,
 }
 
-/// A dispensing row with its id allocated up front (rows are written with COPY).
+/// Batches of up to this many rows are written with `INSERT`, larger ones with `COPY`.
+const INSERT_AT_MOST: usize = 64;
+
+/// A dispensing row with its id allocated up front (large batches are written with COPY).
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = dispensings, treat_none_as_default_value = false)]
 pub struct NewDispensing {
@@ -89,18 +92,25 @@ impl Dispensing {
 
     /// Allocates `n` ledger entry ids in one round trip.
     pub fn allocate_ids(conn: &mut PgConnection, n: usize) -> QueryResult<Vec<LedgerEntryId>> {
-        diesel::select(diesel::dsl::sql::<diesel::sql_types::Array<diesel::sql_types::BigInt>>(&format!(
-            "ARRAY(SELECT nextval('ledger_entry_id_seq') FROM generate_series(1, {n}))"
-        )))
-        .get_result(conn)
+        #[derive(QueryableByName)]
+        struct Allocated {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            id: LedgerEntryId,
+        }
+        let rows: Vec<Allocated> = diesel::sql_query("SELECT nextval('ledger_entry_id_seq') AS id FROM generate_series(1, $1)")
+            .bind::<diesel::sql_types::BigInt, _>(n as i64)
+            .load(conn)?;
+        Ok(rows.into_iter().map(|r| r.id).collect())
     }
 
-    /// Writes rows with `COPY ... FROM STDIN (FORMAT binary)`.
-    pub fn copy_in(conn: &mut PgConnection, rows: Vec<NewDispensing>) -> QueryResult<usize> {
-        if rows.is_empty() {
-            return Ok(0);
+    /// Writes rows: a small batch with one `INSERT` (one round trip), a larger one with
+    /// `COPY ... FROM STDIN (FORMAT binary)` (faster per row, but two round trips).
+    pub fn insert_all(conn: &mut PgConnection, rows: Vec<NewDispensing>) -> QueryResult<usize> {
+        match rows.len() {
+            0 => Ok(0),
+            n if n <= INSERT_AT_MOST => diesel::insert_into(dispensings::table).values(&rows).execute(conn),
+            _ => diesel::copy_from(dispensings::table).from_insertable(&rows).execute(conn),
         }
-        diesel::copy_from(dispensings::table).from_insertable(&rows).execute(conn)
     }
 
     /// Records of a facility already stored under any of `client_record_ids`.

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use crate::db::enums::{DosageForm, Unit};
+use crate::db::models::substance::ReferenceValues;
 use crate::db::schema::products;
 use crate::domain::ids::{ProductId, SubstanceId};
 
@@ -45,6 +46,26 @@ impl Product {
 
     pub fn find_many(conn: &mut PgConnection, ids: &[ProductId]) -> QueryResult<Vec<Product>> {
         products::table.filter(products::id.eq_any(ids)).select(Product::as_select()).load(conn)
+    }
+
+    /// The products of `ids`, each with every version of its substance's reference values
+    /// (oldest first; empty when it has none), in one query.
+    pub fn find_many_with_reference_values(conn: &mut PgConnection, ids: &[ProductId]) -> QueryResult<Vec<(Product, Vec<ReferenceValues>)>> {
+        use crate::db::schema::substance_reference_values as rv;
+        let rows: Vec<(Product, Option<ReferenceValues>)> = products::table
+            .left_join(rv::table.on(rv::substance_id.eq(products::substance_id)))
+            .filter(products::id.eq_any(ids))
+            .order((products::id, rv::effective_from, rv::id))
+            .select((Product::as_select(), Option::<ReferenceValues>::as_select()))
+            .load(conn)?;
+        let mut out: Vec<(Product, Vec<ReferenceValues>)> = Vec::new();
+        for (product, values) in rows {
+            match out.last_mut() {
+                Some((last, versions)) if last.id == product.id => versions.extend(values),
+                _ => out.push((product, values.into_iter().collect())),
+            }
+        }
+        Ok(out)
     }
 
     /// A page of products, of one substance and/or only those whose labelled strength is

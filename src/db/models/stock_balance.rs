@@ -22,11 +22,28 @@ pub struct StockBalance {
 
 impl StockBalance {
     /// Locks the balances of `product_ids` at one facility (created at zero when new), in
-    /// product order so that concurrent writers cannot deadlock.
+    /// product order so that concurrent writers cannot deadlock. Usually every row exists and
+    /// one `SELECT … FOR UPDATE` does it; missing rows are inserted and then all are locked
+    /// again. (Holding some rows while inserting others cannot deadlock: every other writer
+    /// holds at most one balance row of a facility, and batches of one facility are
+    /// serialised by its dispensing lock.)
     pub fn lock(conn: &mut PgConnection, facility_id: FacilityId, country: &str, product_ids: &[ProductId]) -> QueryResult<Vec<StockBalance>> {
         let mut ids = product_ids.to_vec();
         ids.sort_unstable();
         ids.dedup();
+        let select_locked = |conn: &mut PgConnection| {
+            stock_balances::table
+                .filter(stock_balances::facility_id.eq(facility_id))
+                .filter(stock_balances::product_id.eq_any(&ids))
+                .order(stock_balances::product_id)
+                .for_update()
+                .select(StockBalance::as_select())
+                .load(conn)
+        };
+        let locked = select_locked(conn)?;
+        if locked.len() == ids.len() {
+            return Ok(locked);
+        }
         diesel::sql_query(
             "INSERT INTO stock_balances (facility_id, product_id, country_code) \
              SELECT $1, p, $3 FROM unnest($2::bigint[]) AS p ORDER BY p ON CONFLICT DO NOTHING",
@@ -35,13 +52,7 @@ impl StockBalance {
         .bind::<Array<BigInt>, _>(&ids)
         .bind::<Text, _>(country)
         .execute(conn)?;
-        stock_balances::table
-            .filter(stock_balances::facility_id.eq(facility_id))
-            .filter(stock_balances::product_id.eq_any(&ids))
-            .order(stock_balances::product_id)
-            .for_update()
-            .select(StockBalance::as_select())
-            .load(conn)
+        select_locked(conn)
     }
 
     /// Stores a locked balance's new state.
