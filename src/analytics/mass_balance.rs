@@ -27,7 +27,9 @@ pub struct WholesaleBalance {
     /// Shipped abroad against export authorizations.
     pub exports_g: Decimal,
     pub closing_stock_g: Decimal,
-    /// Shipped to other facilities (transfers out).
+    /// Net transfers out of the wholesale level: shipped to pharmacies less what they sent
+    /// back (transfers between importers and wholesalers leave the level's stock unchanged
+    /// and count here only while in transit).
     pub supplied_to_retail_g: Decimal,
     /// opening + imports − exports − closing − supplied.
     pub residue_g: Decimal,
@@ -60,7 +62,8 @@ pub struct MassBalance {
     pub inn: String,
     pub wholesale: WholesaleBalance,
     pub retail: RetailBalance,
-    /// Shipped by wholesalers but not (yet) received at retail.
+    /// Transferred within the chain but not (yet) received: every transfer's units sent less
+    /// units received (in transit, or short on receipt).
     pub in_transit_or_short_g: Decimal,
     pub tolerance_pct: Decimal,
     /// Residues beyond the tolerance, in words.
@@ -128,7 +131,9 @@ pub fn balances(
             let w_closing = &w.before + w.total();
             let imports = w.get(K::ImportReceipt);
             let exports = -w.get(K::Export);
-            let shipped = -w.get(K::TransferOut);
+            // Transfers out of the level, net of those into it: a transfer between two
+            // wholesale facilities moves nothing out of the level once received.
+            let shipped = -(w.get(K::TransferOut) + w.get(K::TransferIn));
             let w_residue = &w.before + &imports - &exports - &w_closing - &shipped;
             // Retail.
             let supplied = r.get(K::ImportReceipt) + r.get(K::Receipt) + r.get(K::TransferIn) + r.get(K::TransferOut);
@@ -138,7 +143,7 @@ pub fn balances(
             let destroyed = -r.get(K::Destruction);
             let lost = -(r.get(K::Loss) + r.get(K::Theft));
             let r_residue = &supplied - &change - &dispensed - &destroyed - &lost;
-            let transit = &shipped - r.get(K::TransferIn);
+            let transit = -(w.get(K::TransferOut) + r.get(K::TransferOut) + w.get(K::TransferIn) + r.get(K::TransferIn));
             let mut findings = Vec::new();
             let beyond =
                 |residue: &BigDecimal, throughput: &BigDecimal| residue.abs() * &hundred > tolerance_pct * throughput.abs() && !residue.is_zero();

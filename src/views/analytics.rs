@@ -302,7 +302,9 @@ pub struct WholesaleBalance {
     /// Not recorded by Tarozi yet: always 0.
     pub exports_g: Decimal,
     pub closing_stock_g: Decimal,
-    /// Shipped to other facilities (transfers out).
+    /// Net transfers out of the wholesale level: shipped to pharmacies less what they sent
+    /// back (transfers between importers and wholesalers leave the level's stock unchanged
+    /// and count here only while in transit).
     pub supplied_to_retail_g: Decimal,
     /// opening + imports − exports − closing − supplied.
     pub residue_g: Decimal,
@@ -335,7 +337,8 @@ pub struct MassBalanceView {
     pub inn: String,
     pub wholesale: WholesaleBalance,
     pub retail: RetailBalance,
-    /// Shipped by wholesalers but not (yet) received at retail.
+    /// Transferred within the chain but not (yet) received: every transfer's units sent less
+    /// units received (in transit, or short on receipt).
     pub in_transit_or_short_g: Decimal,
     pub tolerance_pct: Decimal,
     /// Residues beyond the tolerance.

@@ -284,6 +284,46 @@ async fn estimates_mass_balance_and_incb_forms_agree_with_the_ledger() {
 }
 
 #[actix_web::test]
+async fn transfers_between_wholesale_facilities_are_not_supply_to_retail() {
+    let mut settings = test_settings();
+    settings.backdate_days = 2000;
+    let app = TestApp::spawn_with(settings).await;
+    let ministry = app.ministry("KG");
+    let region = app.region("KG", "Bishkek").await;
+    let importer = app.facility(region, FacilityKind::Importer, "Importer").await;
+    let wholesaler = app.facility(region, FacilityKind::Wholesaler, "Wholesaler").await;
+    let pharmacy = app.facility(region, FacilityKind::Pharmacy, "Pharmacy").await;
+    let (iu, wu, pu) = (app.facility_user(&importer), app.facility_user(&wholesaler), app.facility_user(&pharmacy));
+    let morphine = app.product("morphine", "Morphine 10 mg tablet", "10", "tablet", "tablet").await;
+    // 100 g reach the importer by a plain receipt (from outside the chain).
+    app.stock_up(&iu, importer.id, morphine, 10_000, at(2024, 1, 5)).await;
+    // 60 g move within the wholesale level, 20 g go on to the pharmacy.
+    transfer(&app, (&importer, &iu), (&wholesaler, &wu), morphine, 6_000, at(2024, 2, 1)).await;
+    transfer(&app, (&wholesaler, &wu), (&pharmacy, &pu), morphine, 2_000, at(2024, 3, 1)).await;
+    // 5 g are still on the road from the importer to the wholesaler when the year ends.
+    app.post(
+        "/api/v1/transfers",
+        &iu,
+        json!({"from_facility_id": importer.id, "to_facility_id": wholesaler.id, "product_id": morphine, "quantity_units": 500, "shipped_at": at(2024, 12, 20)}),
+    )
+    .await
+    .expect(201);
+
+    let mb = app.get("/api/v1/analytics/mass-balance?year=2024", &ministry).await.expect(200);
+    let m = substance(&mb.body, "morphine");
+    // Out of the wholesale level: the 20 g delivered and the 5 g in transit, not the 60 g
+    // the wholesaler received from the importer.
+    assert_eq!(figure(&m["wholesale"]["supplied_to_retail_g"]), "25");
+    assert_eq!(figure(&m["wholesale"]["closing_stock_g"]), "75");
+    // 0 + 0 − 0 − 75 − 25 = −100: the receipt from outside the chain, and nothing more.
+    assert_eq!(figure(&m["wholesale"]["residue_g"]), "-100");
+    assert_eq!(figure(&m["in_transit_or_short_g"]), "5");
+    assert_eq!(figure(&m["retail"]["supplied_g"]), "20");
+    assert_eq!(figure(&m["retail"]["residue_g"]), "0");
+    assert_eq!(m["findings"].as_array().unwrap().len(), 1, "only the wholesale receipt from outside the chain: {}", m["findings"]);
+}
+
+#[actix_web::test]
 async fn an_estimate_proposal_shows_every_method_and_every_input() {
     let w = world().await;
     let app = &w.app;
