@@ -83,7 +83,7 @@ fn recent_dispensings(conn: &mut PgConnection, facility_id: FacilityId, products
                 .load(conn)?,
         );
     }
-    rows.sort_by(|a, b| (b.dispensed_at, b.id).cmp(&(a.dispensed_at, a.id)));
+    rows.sort_by_key(|d| std::cmp::Reverse((d.dispensed_at, d.id)));
     rows.truncate(usize::try_from(limit).unwrap_or(0));
     Ok(rows)
 }
