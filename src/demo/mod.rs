@@ -73,10 +73,10 @@ const ESTIMATE_HEADROOM_PCT: i64 = 30;
 /// How big a world, and with what keys.
 #[derive(Debug, Clone)]
 pub struct DemoOptions {
-    /// Volume: 1 is the default (about 250 dispensing facilities, ~200 000 dispensings over
+    /// Volume: 1 is the default (about 250 dispensing facilities, ~160 000 dispensings over
     /// two years); below 1 fewer facilities (at least one in each region) with fewer
-    /// patients (a tiny world for tests), above 1 more patients per facility (per-capita
-    /// consumption grows with it).
+    /// patients (a tiny world for tests), above 1 more patients per facility ([`volume`]:
+    /// 10 is about ten million dispensings; per-capita consumption grows with it).
     pub scale: f64,
     /// The instance's pseudonym key (patients are pseudonymised as the API does).
     pub pseudonym_key: Vec<u8>,
@@ -111,6 +111,18 @@ pub struct Summary {
     pub first_month: Option<Month>,
     pub last_month: Option<Month>,
     pub seconds: f64,
+    /// Seconds spent in each phase, in the order they first ran.
+    pub phases: Vec<(&'static str, f64)>,
+}
+
+impl Summary {
+    /// Adds `seconds` to the phase `name`.
+    fn time(&mut self, name: &'static str, seconds: f64) {
+        match self.phases.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, s)) => *s += seconds,
+            None => self.phases.push((name, seconds)),
+        }
+    }
 }
 
 /// Whether the database holds no world yet (no facility, no dispensing): a fresh database,
@@ -150,6 +162,12 @@ pub fn seed(conn: &mut PgConnection, options: &DemoOptions) -> anyhow::Result<Su
     seeded?;
     summary.flags = crate::db::schema::flags::table.count().get_result(conn)?;
     summary.seconds = started.elapsed().as_secs_f64();
+    if options.verbose {
+        for (phase, seconds) in &summary.phases {
+            println!("  {seconds:>7.1} s  {phase}");
+        }
+        println!("  {:>7.0} dispensings a second", summary.dispensings as f64 / summary.seconds.max(1e-9));
+    }
     Ok(summary)
 }
 
@@ -250,7 +268,7 @@ impl<'c> Seeder<'c> {
         for (index, plan) in COUNTRIES.iter().enumerate() {
             self.country(index, plan)?;
             if self.options.verbose {
-                println!("  {:>6.1} s  {} seeded", started.elapsed().as_secs_f64(), plan.code);
+                println!("  {:>6.1} s  {} seeded ({} dispensings so far)", started.elapsed().as_secs_f64(), plan.code, self.summary.dispensings);
             }
         }
         Ok(())
@@ -298,7 +316,14 @@ impl<'c> Seeder<'c> {
         (from..=last + 1).collect()
     }
 
+    /// Adds the time since `clock` to the phase `name`, and restarts the clock.
+    fn lap(&mut self, clock: &mut Instant, name: &'static str) {
+        self.summary.time(name, clock.elapsed().as_secs_f64());
+        *clock = Instant::now();
+    }
+
     fn country(&mut self, index: usize, plan: &CountryPlan) -> anyhow::Result<()> {
+        let mut clock = Instant::now();
         let cc = plan.code;
         let lower = cc.to_lowercase();
         let country = Country::find(self.conn, cc)?.with_context(|| format!("country {cc} is seeded"))?;
@@ -396,8 +421,7 @@ impl<'c> Seeder<'c> {
             per_region[i] = 0;
             per_region[by_size[0]] += moved;
         }
-        // Above 1 the facilities see more patients; below, fewer (down to a fifth).
-        let volume = self.options.scale.max(0.2);
+        let volume = volume(self.options.scale);
         let mut outlets: Vec<Outlet> = Vec::new();
         let mut number = 0usize;
         for (r, count) in per_region.iter().enumerate() {
@@ -612,6 +636,7 @@ impl<'c> Seeder<'c> {
             authorizations.insert((*year, *supplier, *product), a.id);
         }
 
+        self.lap(&mut clock, "reference data, facilities and plan");
         // Month by month: imports and deliveries, then the month's dispensing.
         for month in 0..MONTHS {
             let day = months[month].start;
@@ -639,9 +664,11 @@ impl<'c> Seeder<'c> {
                     at(180),
                 )?;
             }
+            self.lap(&mut clock, "imports and transfers");
             for outlet in &outlets {
                 self.dispense(cc, outlet, &months, month)?;
             }
+            self.lap(&mut clock, "dispensing batches");
             if let Some((o, product, m)) = theft
                 && m == month
             {
@@ -676,6 +703,7 @@ impl<'c> Seeder<'c> {
             }
         }
 
+        self.lap(&mut clock, "thefts and counts");
         // Every month but the last closed by its facility (a zero report when nothing was
         // dispensed): the last is left open, as pharmacies report it in the next days.
         for outlet in &outlets {
@@ -692,12 +720,17 @@ impl<'c> Seeder<'c> {
             }
         }
 
-        // The regulator scans the two years: flags exist when the dashboard opens.
+        self.lap(&mut clock, "reporting periods closed");
+        // The regulator scans the two years: flags exist when the dashboard opens. The planner
+        // first learns what was just loaded (statistics left from before the bulk of the
+        // dispensing can turn a rule's query into a nested loop over the whole country).
+        diesel::sql_query("ANALYZE").execute(self.conn)?;
         let (from, to) = (months[0].month.first_day(), months[MONTHS - 1].month.last_day());
         let input = diversion::start_scan::Input::parse(&regulator, cc, from, to).map_err(|e| anyhow!("scan: {e:?}"))?;
         let scan = exec(self.conn, &regulator, "start scan", |conn| diversion::start_scan::execute(conn, &regulator, input))?;
         diversion::run_scan::run(self.conn, &regulator, scan.id, self.options.now, self.options.reporting_grace_days)
             .map_err(|e| anyhow!("demo: scan of {cc}: {e}"))?;
+        self.lap(&mut clock, "scan");
         Ok(())
     }
 
@@ -878,6 +911,16 @@ impl<'c> Seeder<'c> {
         Ok(())
     }
 }
+
+/// Patients per facility against scale 1's: below 1 as the scale (down to a fifth, with fewer
+/// facilities too); above 1 growing faster than the scale, as `scale^VOLUME_EXPONENT`, so that
+/// scale 10 (61.5×) holds about ten million dispensings with the facilities of scale 1.
+pub fn volume(scale: f64) -> f64 {
+    if scale <= 1.0 { scale.max(0.2) } else { scale.powf(VOLUME_EXPONENT) }
+}
+
+/// `log10(61.5)`: scale 10 gives 61.5 times scale 1's patients per facility.
+pub const VOLUME_EXPONENT: f64 = 1.789;
 
 /// The first outlet of `region` (a pharmacy rather than the hospital's when `pharmacy` and
 /// there is one); any outlet of the country when the region has none at this scale.

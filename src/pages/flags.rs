@@ -18,7 +18,7 @@ use crate::app;
 use crate::app::error::DomainError;
 use crate::app::flags::{self, comment, review};
 use crate::db::enums::{CommentVisibility, FlagStatus, RuleMode, Severity, SubjectType, Vocabulary};
-use crate::db::ledger::{self, LedgerFilter};
+use crate::db::ledger;
 use crate::db::models::country::Country;
 use crate::db::models::dispensing::{Dispensing, DispensingFilter};
 use crate::db::models::flag::{Flag, FlagEvent, FlagFilter};
@@ -287,7 +287,7 @@ async fn load_detail(state: &AppState, viewer: &Viewer, id: FlagId) -> Result<De
         let from = local_midnight(zone, flag.period_from - Duration::days(90));
         let to = local_midnight(zone, flag.period_to + Duration::days(31));
         let ledger = match flag.facility_id {
-            Some(f) => ledger::page(conn, f, &LedgerFilter { from: Some(from), to: Some(to), ..LedgerFilter::default() }, 0, 1000)?.0,
+            Some(f) => crate::pages::ledger::window(conn, f, zone, from, to, 1000)?,
             None => Vec::new(),
         };
         let dispensings = match flag.subject_type {

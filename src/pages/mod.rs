@@ -17,6 +17,7 @@ pub mod exchange;
 pub mod flags;
 pub mod frame;
 pub mod i18n;
+pub mod ledger;
 pub mod overview;
 pub mod pharmacy;
 pub mod regional;

@@ -9,7 +9,8 @@ use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use diesel::prelude::*;
 use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -17,14 +18,14 @@ use serde_json::{Map, Value};
 use crate::app;
 use crate::app::dispensing::close_reporting_period as period_close;
 use crate::app::dispensing::{ParsedRecord, RecordStatus, record_batch};
-use crate::db::ledger::{self, LedgerFilter};
+use crate::db::ledger;
 use crate::db::models::country::Country;
-use crate::db::models::dispensing::{Dispensing, DispensingFilter};
+use crate::db::models::dispensing::Dispensing;
 use crate::db::models::facility::Facility;
 use crate::db::models::product::Product;
 use crate::db::models::reporting_period::ReportingPeriod;
 use crate::db::models::stock_balance::StockBalance;
-use crate::domain::ids::ProductId;
+use crate::domain::ids::{FacilityId, ProductId};
 use crate::domain::period::{Month, today_in};
 use crate::pages::frame::{self, Chrome, PageError, Problem, Viewer};
 use crate::pages::i18n::Tr;
@@ -63,6 +64,48 @@ const MAX_ROWS: usize = 10_000;
 const MAX_UPLOAD_BYTES: usize = 8 * 1024 * 1024;
 /// Months shown in the reporting periods.
 const MONTHS_SHOWN: u32 = 6;
+/// Ledger entries and dispensings shown.
+const RECENT: i64 = 20;
+
+/// The facility's newest `limit` dispensings, newest first (as `Dispensing::page` orders
+/// them): the newest of each product in `products`, along the facility-product timeline index.
+fn recent_dispensings(conn: &mut PgConnection, facility_id: FacilityId, products: &[ProductId], limit: i64) -> QueryResult<Vec<Dispensing>> {
+    use crate::db::schema::dispensings as d;
+    let mut rows = Vec::new();
+    for product_id in products {
+        rows.extend(
+            d::table
+                .filter(d::facility_id.eq(facility_id))
+                .filter(d::product_id.eq(*product_id))
+                .order((d::dispensed_at.desc(), d::id.desc()))
+                .limit(limit)
+                .select(Dispensing::as_select())
+                .load(conn)?,
+        );
+    }
+    rows.sort_by_key(|d| std::cmp::Reverse((d.dispensed_at, d.id)));
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    Ok(rows)
+}
+
+/// The facility's dispensings in `[from, to)` (as `Dispensing::count_in`), counted per product
+/// of `products` along the facility-product timeline index.
+fn dispensings_in(
+    conn: &mut PgConnection,
+    facility_id: FacilityId,
+    products: &[ProductId],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> QueryResult<i64> {
+    use crate::db::schema::dispensings as d;
+    d::table
+        .filter(d::facility_id.eq(facility_id))
+        .filter(d::product_id.eq_any(products))
+        .filter(d::dispensed_at.ge(from))
+        .filter(d::dispensed_at.lt(to))
+        .count()
+        .get_result(conn)
+}
 
 struct Facts {
     facility: Facility,
@@ -92,8 +135,10 @@ async fn facts(state: &AppState, viewer: &Viewer) -> Result<Facts, PageError> {
     let grace_days = state.settings.reporting_grace_days;
     app::run(&state.pool, move |conn| {
         let stock = StockBalance::of_facility(conn, facility.id)?;
-        let ledger = ledger::page(conn, facility.id, &LedgerFilter::default(), 0, 20)?.0;
-        let dispensings = Dispensing::page(conn, &DispensingFilter { facility_id: Some(facility.id), ..DispensingFilter::default() }, 0, 20)?.0;
+        // Every product the facility ever moved has its balance row (a ledger write locks it).
+        let moved: Vec<ProductId> = stock.iter().map(|s| s.product_id).collect();
+        let ledger = crate::pages::ledger::newest(conn, facility.id, RECENT)?;
+        let dispensings = recent_dispensings(conn, facility.id, &moved, RECENT)?;
         // The pharmacy's months are its country's (local midnight).
         let zone = Country::zone_of(conn, &facility.country_code)?;
         let today = today_in(zone, Utc::now());
@@ -109,7 +154,7 @@ async fn facts(state: &AppState, viewer: &Viewer) -> Result<Facts, PageError> {
         let mut periods = Vec::new();
         for m in months.into_iter().filter(|m| m.has_ended(today)) {
             let (from, to) = m.bounds(zone);
-            let count = Dispensing::count_in(conn, facility.id, from, to)?;
+            let count = dispensings_in(conn, facility.id, &moved, from, to)?;
             periods.push((m, closed.contains(&m.first_day()), count));
         }
         let mut ids: Vec<ProductId> =

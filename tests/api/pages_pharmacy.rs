@@ -82,3 +82,68 @@ async fn a_csv_upload_is_answered_per_row_and_a_month_is_closed_with_a_zero_repo
     assert_eq!(r.status, 422);
     assert!(r.text.contains("period_not_ended"));
 }
+
+/// The pages read a facility's ledger from its newest end (`pages::ledger`): the rows and
+/// balances must be those `db::ledger::page` computes over the whole history — across two
+/// products, months, a reversal, and windows that end inside a month, at its start, and
+/// after today.
+#[actix_web::test]
+async fn the_pages_ledger_reads_agree_with_the_full_ledger_page() {
+    use tarozi::db::ledger::{self, LedgerFilter, LedgerRow};
+    use tarozi::domain::ids::FacilityId;
+
+    let app = TestApp::spawn().await;
+    let region = app.region("KZ", "Almaty").await;
+    let pharmacy = app.facility(region, FacilityKind::Pharmacy, "Apteka 9").await;
+    let user = app.facility_user(&pharmacy);
+    let morphine = app.product("morphine", "Morphine 10 mg tablet", "10", "tablet", "tablet").await;
+    let fentanyl = app.product("fentanyl", "Fentanyl 0.1 mg ampoule", "0.1", "injection", "ampoule").await;
+    // Within the backdating window: 29 days back to now.
+    app.stock_up(&user, pharmacy.id, morphine, 500, days_ago(29)).await;
+    app.stock_up(&user, pharmacy.id, fentanyl, 200, days_ago(29)).await;
+    app.stock_up(&user, pharmacy.id, morphine, 300, days_ago(12)).await;
+    let mut records = Vec::new();
+    for k in 0..40i64 {
+        let (product, units) = if k % 3 == 0 { (fentanyl, 5) } else { (morphine, 7 + k % 4) };
+        records.push(json!({
+            "client_record_id": format!("L{k}"), "product_id": product, "quantity_units": units,
+            "dispensed_at": days_ago(28) + chrono::Duration::hours(14 * k), "patient_id": format!("KZ-{k}"), "patient_sex": "female",
+            "patient_age": 60, "prescriber_id": "KZ-DOC-1", "prescription_number": format!("RX-{k}"),
+            "days_supply": 10, "indication": "cancer"
+        }));
+    }
+    let r = app.post(&format!("/api/v1/facilities/{}/dispensings", pharmacy.id), &user, json!({"records": records})).await.expect(200);
+    let reversed = r.body["results"][5]["id"].as_i64().unwrap();
+    app.post(&format!("/api/v1/stock-events/{reversed}/reversal"), &user, json!({"reason": "wrong patient"})).await.expect(201);
+
+    let mut conn = app.conn();
+    let id = FacilityId(pharmacy.id);
+    let shown = |rows: Vec<LedgerRow>| {
+        rows.iter().map(|r| (r.id, r.product_id, r.kind.as_str(), r.delta_units, r.balance_after_units, r.occurred_at)).collect::<Vec<_>>()
+    };
+    for limit in [1, 5, 20, 100] {
+        let full = ledger::page(&mut conn, id, &LedgerFilter::default(), 0, limit).unwrap().0;
+        assert_eq!(shown(tarozi::pages::ledger::newest(&mut conn, id, limit).unwrap()), shown(full), "newest {limit}");
+    }
+    let zone: chrono_tz::Tz = "Asia/Almaty".parse().unwrap();
+    let month_start = |days: i64| {
+        let day = tarozi::domain::period::local_day(zone, days_ago(days));
+        tarozi::domain::period::local_midnight(zone, day.with_day(1).unwrap())
+    };
+    let windows = [
+        (days_ago(40), days_ago(20)),
+        (days_ago(25), days_ago(10)),
+        (days_ago(60), month_start(0)),
+        (month_start(20), month_start(0)),
+        (days_ago(20), days_ago(-40)),
+        (days_ago(400), days_ago(-400)),
+    ];
+    for (from, to) in windows {
+        for limit in [3, 1000] {
+            let filter = LedgerFilter { from: Some(from), to: Some(to), ..LedgerFilter::default() };
+            let full = ledger::page(&mut conn, id, &filter, 0, limit).unwrap().0;
+            let window = tarozi::pages::ledger::window(&mut conn, id, zone, from, to, limit).unwrap();
+            assert_eq!(shown(window), shown(full), "{from} to {to}, {limit}");
+        }
+    }
+}
