@@ -4,7 +4,7 @@
 //! and the rules with their versions, parameters and mode (`/dashboard/rules`). Reads and
 //! writes go through `app::flags` like `GET|PATCH /api/v1/flags`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
@@ -21,11 +21,12 @@ use crate::db::enums::{CommentVisibility, FlagStatus, RuleMode, Severity, Subjec
 use crate::db::ledger;
 use crate::db::models::country::Country;
 use crate::db::models::dispensing::{Dispensing, DispensingFilter};
+use crate::db::models::facility::Facility;
 use crate::db::models::flag::{Flag, FlagEvent, FlagFilter};
 use crate::db::models::product::Product;
 use crate::db::models::region::Region;
 use crate::db::models::rule::Rule;
-use crate::domain::ids::{FlagId, ProductId, RegionId, UserId};
+use crate::domain::ids::{FacilityId, FlagId, ProductId, RegionId, UserId};
 use crate::domain::period::local_midnight;
 use crate::extract;
 use crate::pages::chart::{self, Bar, Chart, Series};
@@ -91,7 +92,42 @@ fn filter_of(q: &FlagQuery, viewer: &Viewer) -> Result<FlagFilter, PageError> {
     })
 }
 
+/// The names of the regions and facilities flags are about, for their subject's label.
+#[derive(Default)]
+struct Places {
+    regions: HashMap<RegionId, String>,
+    facilities: HashMap<FacilityId, String>,
+}
+
+impl Places {
+    fn of(conn: &mut diesel::PgConnection, flags: &[&Flag]) -> diesel::QueryResult<Places> {
+        let mut regions: Vec<RegionId> = flags.iter().filter_map(|f| f.region_id).collect();
+        let mut facilities: Vec<FacilityId> = flags.iter().filter_map(|f| f.facility_id).collect();
+        regions.sort_unstable();
+        regions.dedup();
+        facilities.sort_unstable();
+        facilities.dedup();
+        Ok(Places {
+            regions: Region::names(conn, &regions)?.into_iter().collect(),
+            facilities: Facility::names(conn, &facilities)?.into_iter().collect(),
+        })
+    }
+
+    /// "region Almaty", "facility Demo pharmacy 3", "patient 3fa2…": a place by its name,
+    /// a person by their (shortened, unless `whole`) identifier.
+    fn subject(&self, f: &Flag, t: &Tr, whole: bool) -> String {
+        let name = match f.subject_type {
+            SubjectType::Region => f.region_id.and_then(|r| self.regions.get(&r)).cloned(),
+            SubjectType::Facility => f.facility_id.and_then(|id| self.facilities.get(&id)).cloned(),
+            _ => None,
+        };
+        let id = name.unwrap_or_else(|| if whole { f.subject_id.clone() } else { short(&f.subject_id) });
+        format!("{} {}", t.word("subject", f.subject_type.as_str()), id)
+    }
+}
+
 struct Listed {
+    places: Places,
     flags: Vec<Flag>,
     total: i64,
     counts: Vec<(String, Severity, FlagStatus, i64)>,
@@ -114,7 +150,8 @@ async fn load_list(state: &AppState, viewer: &Viewer, q: &FlagQuery) -> Result<L
             Some(c) => Rule::of_country(conn, c)?.into_iter().map(|r| r.code).collect(),
             None => Vec::new(),
         };
-        Ok(Listed { flags: listed.flags, total: listed.total, counts: listed.counts, regions, rules })
+        let places = Places::of(conn, &listed.flags.iter().collect::<Vec<_>>())?;
+        Ok(Listed { places, flags: listed.flags, total: listed.total, counts: listed.counts, regions, rules })
     })
     .await
     .map_err(|e| PageError::from_app(&viewer.lang, e))
@@ -181,7 +218,7 @@ fn flags_table(l: &Listed, t: &Tr) -> Table {
             Cell::word("severity", f.severity.as_str(), t).class(format!("sev sev-{}", f.severity.as_str())),
             Cell::word("status", f.status.as_str(), t),
             Cell::text(f.title.clone()).link(format!("/dashboard/flags/{}", f.id)),
-            Cell::text(format!("{} {}", t.word("subject", f.subject_type.as_str()), short(&f.subject_id))),
+            Cell::text(l.places.subject(f, t, false)),
             Cell::date(f.period_from, t),
             Cell::date(f.period_to, t),
         ]);
@@ -266,6 +303,7 @@ async fn list_csv(req: HttpRequest, session: Session, state: web::Data<AppState>
 /// One flag and what its page shows beside it.
 struct Detail {
     flag: Flag,
+    places: Places,
     /// Whether the viewer sees the evidence (a facility's own users see the flag only).
     with_evidence: bool,
     events: Vec<FlagEvent>,
@@ -278,8 +316,9 @@ async fn load_detail(state: &AppState, viewer: &Viewer, id: FlagId) -> Result<De
     let actor = viewer.actor();
     app::run(&state.pool, move |conn| {
         let flags::read::Readable { flag, with_evidence, events } = flags::read::detail(conn, &actor, id)?;
+        let places = Places::of(conn, &[&flag])?;
         if !with_evidence {
-            return Ok(Detail { flag, with_evidence, events, ledger: Vec::new(), products: Vec::new(), dispensings: Vec::new() });
+            return Ok(Detail { flag, places, with_evidence, events, ledger: Vec::new(), products: Vec::new(), dispensings: Vec::new() });
         }
         // The evidence window: 90 days before the flag's period to a month after, in the
         // country's days.
@@ -311,7 +350,7 @@ async fn load_detail(state: &AppState, viewer: &Viewer, id: FlagId) -> Result<De
         ids.sort_unstable();
         ids.dedup();
         let products = Product::find_many(conn, &ids)?;
-        Ok(Detail { flag, with_evidence, events, ledger, products, dispensings })
+        Ok(Detail { flag, places, with_evidence, events, ledger, products, dispensings })
     })
     .await
     .map_err(|e| PageError::from_app(&viewer.lang, e))
@@ -466,7 +505,7 @@ fn render_flag(req: &HttpRequest, session: &Session, viewer: &Viewer, d: Detail,
     let page = FlagPage {
         severity: t.word("severity", flag.severity.as_str()),
         status: t.word("status", flag.status.as_str()),
-        subject: format!("{} {}", t.word("subject", flag.subject_type.as_str()), flag.subject_id),
+        subject: d.places.subject(&flag, t, true),
         period: format!("{} – {}", t.date(flag.period_from), t.date(flag.period_to)),
         figures: if d.with_evidence { pairs(&flag.evidence["figures"]) } else { Vec::new() },
         thresholds: if d.with_evidence { pairs(&flag.evidence["thresholds"]) } else { Vec::new() },

@@ -56,6 +56,9 @@ async fn the_flag_list_counts_by_rule_and_filters() {
     assert_eq!(page.status, 200);
     let html = &page.text;
     assert!(html.contains(&format!("href=\"/dashboard/flags/{}\"", w.flag_id)));
+    // The flag is about a place: named, not numbered.
+    assert!(html.contains("facility Apteka 7"), "{html}");
+    assert!(!html.contains(&format!("facility {}<", w.pharmacy.id)));
     // Counts: loss_or_theft 1 flag, 1 high, 0 medium, 0 low, 1 still open; and the 10 g of
     // morphine received without any estimate for the year: estimate_exceeded, high.
     let counts = "<td class=\"num\">1</td><td class=\"num\">1</td><td class=\"num\">0</td><td class=\"num\">0</td><td class=\"num\">1</td>";
@@ -88,6 +91,7 @@ async fn a_flag_shows_its_evidence_and_is_dismissed_with_a_reason() {
     assert_eq!(page.status, 200);
     let html = &page.text;
     assert!(html.contains("<code>theft_units</code></dt><dd>3</dd>"), "{html}");
+    assert!(html.contains("facility Apteka 7"), "the subject is named: {html}");
     // The balance: 1 000 after the receipt, 997 after the theft — two steps on the chart.
     assert!(html.contains("data-chart=\"balance\" data-points=\"2\""));
     assert!(html.contains("<td class=\"num\">1,000</td><td class=\"num\">1,000</td>"), "{html}");

@@ -52,6 +52,11 @@ pub struct FacilityFilter {
 }
 
 impl Facility {
+    /// The names of the facilities of `ids` (those that exist).
+    pub fn names(conn: &mut PgConnection, ids: &[FacilityId]) -> QueryResult<Vec<(FacilityId, String)>> {
+        facilities::table.filter(facilities::id.eq_any(ids)).select((facilities::id, facilities::name)).load(conn)
+    }
+
     pub fn find(conn: &mut PgConnection, id: FacilityId) -> QueryResult<Option<Facility>> {
         facilities::table.find(id).select(Facility::as_select()).first(conn).optional()
     }

@@ -49,6 +49,11 @@ impl Region {
         regions::table.find(id).select(Region::as_select()).first(conn).optional()
     }
 
+    /// The names of the regions of `ids` (those that exist).
+    pub fn names(conn: &mut PgConnection, ids: &[RegionId]) -> QueryResult<Vec<(RegionId, String)>> {
+        regions::table.filter(regions::id.eq_any(ids)).select((regions::id, regions::name)).load(conn)
+    }
+
     pub fn of_country(conn: &mut PgConnection, country: &str) -> QueryResult<Vec<Region>> {
         regions::table.filter(regions::country_code.eq(country)).order(regions::name).select(Region::as_select()).load(conn)
     }
