@@ -365,3 +365,13 @@ exchange-policy-form = Change what { $country } shares
 exchange-policy-legend = Sections sent to the hub
 exchange-policy-submit = Save the sharing policy
 exchange-policy-saved = The sharing policy was saved.
+
+proposal-note-first-record = the first record is of { $day }: { $year } counts from that day only
+proposal-note-no-record = no record yet: no year has data
+proposal-note-no-completed-year = no completed year with data: the consumption-based method needs at least one
+proposal-note-one-year = one year with data: taken as it is, without a trend
+proposal-note-no-consumption-to-split = no recent consumption in morphine equivalents to split the reference between substances
+proposal-note-no-me-factor = { $inn } has no morphine-equivalence factor configured
+proposal-note-cause-not-configured = { $cause }: no share needing opioids or days of treatment configured, so the cause is left out
+proposal-note-no-deaths = no deaths by cause recorded for { $year } or before
+proposal-note-no-daily-dose = no mean daily dose configured for { $inn } ({ $parameter })

@@ -364,3 +364,13 @@ exchange-policy-form = Изменить, что передаёт { $country }
 exchange-policy-legend = Разделы, отправляемые на узел
 exchange-policy-submit = Сохранить политику обмена
 exchange-policy-saved = Политика обмена сохранена.
+
+proposal-note-first-record = первая запись сделана { $day }: { $year } год учитывается только с этого дня
+proposal-note-no-record = записей пока нет: ни за один год нет данных
+proposal-note-no-completed-year = нет завершённого года с данными: методу по потреблению нужен хотя бы один
+proposal-note-one-year = данные есть только за один год: он взят как есть, без тренда
+proposal-note-no-consumption-to-split = нет недавнего потребления в морфиновом эквиваленте, чтобы распределить норматив между веществами
+proposal-note-no-me-factor = для { $inn } не задан коэффициент морфинового эквивалента
+proposal-note-cause-not-configured = { $cause }: не заданы доля нуждающихся в опиоидах или дни лечения, поэтому причина не учтена
+proposal-note-no-deaths = нет данных о смертях по причинам за { $year } год или ранее
+proposal-note-no-daily-dose = не задана средняя суточная доза для { $inn } ({ $parameter })

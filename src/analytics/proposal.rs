@@ -48,6 +48,89 @@ pub const MORBIDITY_METHOD: &str = "INCB-WHO Guide 2012, morbidity-based: Σ ove
 pub const PER_CAPITA_METHOD: &str = "comparison only: population × reference consumption (mg ME per capita) × the substance's share of recent \
      ME consumption ÷ its ME factor";
 
+/// Why a proposal's method is incomplete or how its figures were taken: a stable `code`
+/// with its values, so each front door words it in its language. `Display` gives the
+/// English sentence the API returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProposalNote {
+    /// The first record falls inside the first year with data.
+    FirstRecord {
+        day: NaiveDate,
+    },
+    NoRecord,
+    NoCompletedYear,
+    OneYear,
+    NoConsumptionToSplit,
+    NoMeFactor {
+        inn: String,
+    },
+    /// A cause of death without its share needing opioids or days of treatment.
+    CauseNotConfigured {
+        cause: String,
+    },
+    NoDeaths {
+        year: i32,
+        country: String,
+    },
+    /// No mean daily dose: `parameter` is the analytics parameter to set.
+    NoDailyDose {
+        inn: String,
+        parameter: String,
+    },
+}
+
+impl ProposalNote {
+    /// The note's stable code (`proposal-note-<code>` in the page catalogues).
+    pub fn code(&self) -> &'static str {
+        match self {
+            ProposalNote::FirstRecord { .. } => "first-record",
+            ProposalNote::NoRecord => "no-record",
+            ProposalNote::NoCompletedYear => "no-completed-year",
+            ProposalNote::OneYear => "one-year",
+            ProposalNote::NoConsumptionToSplit => "no-consumption-to-split",
+            ProposalNote::NoMeFactor { .. } => "no-me-factor",
+            ProposalNote::CauseNotConfigured { .. } => "cause-not-configured",
+            ProposalNote::NoDeaths { .. } => "no-deaths",
+            ProposalNote::NoDailyDose { .. } => "no-daily-dose",
+        }
+    }
+
+    /// The note's values by name (dates as ISO text).
+    pub fn values(&self) -> Vec<(&'static str, String)> {
+        match self {
+            ProposalNote::FirstRecord { day } => vec![("day", day.to_string()), ("year", day.year().to_string())],
+            ProposalNote::NoMeFactor { inn } => vec![("inn", inn.clone())],
+            ProposalNote::CauseNotConfigured { cause } => vec![("cause", cause.clone())],
+            ProposalNote::NoDeaths { year, country } => vec![("year", year.to_string()), ("country", country.clone())],
+            ProposalNote::NoDailyDose { inn, parameter } => vec![("inn", inn.clone()), ("parameter", parameter.clone())],
+            ProposalNote::NoRecord | ProposalNote::NoCompletedYear | ProposalNote::OneYear | ProposalNote::NoConsumptionToSplit => Vec::new(),
+        }
+    }
+}
+
+impl std::fmt::Display for ProposalNote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ProposalNote::FirstRecord { day } => write!(f, "the first record is of {day}: {} counts from that day only", day.year()),
+            ProposalNote::NoRecord => f.write_str("no record yet: no year has data"),
+            ProposalNote::NoCompletedYear => f.write_str("no completed year with data: the consumption-based method needs at least one"),
+            ProposalNote::OneYear => f.write_str("one year with data: taken as it is, without a trend"),
+            ProposalNote::NoConsumptionToSplit => {
+                f.write_str("no recent consumption in morphine equivalents to split the reference between substances")
+            }
+            ProposalNote::NoMeFactor { inn } => write!(f, "{inn} has no morphine-equivalence factor configured"),
+            ProposalNote::CauseNotConfigured { cause } => write!(
+                f,
+                "{cause}: no share needing opioids or days of treatment configured (morbidity_{cause}_share_needing_opioids, morbidity_{cause}_treatment_days): left out"
+            ),
+            ProposalNote::NoDeaths { year, country } => {
+                write!(f, "no deaths by cause recorded for {year} or before: PUT /api/v1/countries/{country}/deaths/{{year}}")
+            }
+            ProposalNote::NoDailyDose { inn, parameter } => write!(f, "no mean daily dose configured for {inn} ({parameter})"),
+        }
+    }
+}
+
 /// Something a method needs and the country has not recorded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Missing {
@@ -85,7 +168,7 @@ pub struct ConsumptionBasedProposal {
     /// Stock held now by importers and wholesalers: the reserve already in the country.
     pub wholesale_stock_g: Decimal,
     pub proposed_estimate_g: Option<Decimal>,
-    pub notes: Vec<String>,
+    pub notes: Vec<ProposalNote>,
 }
 
 /// One cause of death in the morbidity method.
@@ -110,7 +193,7 @@ pub struct MorbidityBasedProposal {
     pub daily_dose_mg: Option<AnalyticsParameter>,
     pub need_mg: Option<Decimal>,
     pub proposed_estimate_g: Option<Decimal>,
-    pub notes: Vec<String>,
+    pub notes: Vec<ProposalNote>,
 }
 
 /// Where the reference consumption of the per-capita comparison comes from.
@@ -133,7 +216,7 @@ pub struct PerCapitaReference {
     pub me_factor: Option<Decimal>,
     pub need_me_mg: Option<Decimal>,
     pub comparison_g: Option<Decimal>,
-    pub notes: Vec<String>,
+    pub notes: Vec<ProposalNote>,
 }
 
 #[derive(Debug, Clone)]
@@ -244,16 +327,14 @@ fn estimate_proposal(conn: &mut PgConnection, country: &Country, request: &Propo
     let projection = consumption_based(&history, request.year, &reserve_months, &wholesale_stock);
     let mut notes = Vec::new();
     match first_record {
-        Some(f) if history_years.first() == Some(&f.year()) && f.ordinal() > 1 => {
-            notes.push(format!("the first record is of {f}: {} counts from that day only", f.year()))
-        }
-        None => notes.push("no record yet: no year has data".into()),
+        Some(f) if history_years.first() == Some(&f.year()) && f.ordinal() > 1 => notes.push(ProposalNote::FirstRecord { day: f }),
+        None => notes.push(ProposalNote::NoRecord),
         _ => {}
     }
     if history.is_empty() {
-        notes.push("no completed year with data: the consumption-based method needs at least one".into());
+        notes.push(ProposalNote::NoCompletedYear);
     } else if history.len() == 1 {
-        notes.push("one year with data: taken as it is, without a trend".into());
+        notes.push(ProposalNote::OneYear);
     }
     let consumption = ConsumptionBasedProposal {
         history: history.iter().map(|(y, g)| YearConsumption { year: *y, consumption_g: round3(g) }).collect(),
@@ -283,10 +364,10 @@ fn estimate_proposal(conn: &mut PgConnection, country: &Country, request: &Propo
     };
     let mut reference_notes = Vec::new();
     if share.is_none() {
-        reference_notes.push("no recent consumption in morphine equivalents to split the reference between substances".into());
+        reference_notes.push(ProposalNote::NoConsumptionToSplit);
     }
     if me_factor.is_none() {
-        reference_notes.push(format!("{} has no morphine-equivalence factor configured", catalog.inn(s)));
+        reference_notes.push(ProposalNote::NoMeFactor { inn: catalog.inn(s) });
     }
     let per_capita = PerCapitaReference {
         population: Decimal(people.normalized()),
@@ -361,10 +442,7 @@ fn morbidity_based(conn: &mut PgConnection, country: &Country, catalog: &Catalog
                     Some(Decimal(pd.normalized()))
                 }
                 _ => {
-                    notes.push(format!(
-                        "{}: no share needing opioids or days of treatment configured (morbidity_{}_share_needing_opioids, morbidity_{}_treatment_days): left out",
-                        r.cause, r.cause, r.cause
-                    ));
+                    notes.push(ProposalNote::CauseNotConfigured { cause: r.cause.clone() });
                     None
                 }
             };
@@ -372,10 +450,10 @@ fn morbidity_based(conn: &mut PgConnection, country: &Country, catalog: &Catalog
         })
         .collect();
     if deaths_year.is_none() {
-        notes.push(format!("no deaths by cause recorded for {year} or before: PUT /api/v1/countries/{}/deaths/{{year}}", country.code));
+        notes.push(ProposalNote::NoDeaths { year, country: country.code.clone() });
     }
     if daily_dose.is_none() {
-        notes.push(format!("no mean daily dose configured for {inn} ({dose_code})"));
+        notes.push(ProposalNote::NoDailyDose { inn: inn.to_string(), parameter: dose_code.to_string() });
     }
     let need_mg = match (&daily_dose, needs.is_empty()) {
         (Some(dose), false) => Some(morbidity_need_mg(&needs, &dose.value.0)),

@@ -450,9 +450,15 @@ async fn page(req: HttpRequest, session: Session, state: web::Data<AppState>, q:
         .collect();
     let access_chart = chart::ranked_bars(&t.t("col-per-100k"), &access_bars, &t.t("no-data"));
     let notes: Vec<String> = f.availability.total.missing.iter().map(|m| t.t1("overview-missing", "substance", &m.inn)).collect();
-    // The proposal's notes are the analytics' own words (English), shown with the proposal.
     let proposal_notes = match &f.proposal {
-        Ok(p) => p.consumption_based.notes.iter().chain(p.morbidity_based.notes.iter()).chain(p.per_capita_reference.notes.iter()).cloned().collect(),
+        Ok(p) => p
+            .consumption_based
+            .notes
+            .iter()
+            .chain(p.morbidity_based.notes.iter())
+            .chain(p.per_capita_reference.notes.iter())
+            .map(|n| proposal_note(n, t))
+            .collect(),
         Err(_) => Vec::new(),
     };
     let this_year = f.today.year();
@@ -534,4 +540,18 @@ fn form_country(viewer: &Viewer, requested: Option<&str>) -> Result<String, Page
         problem: frame::Problem { detail: "country is required".into(), ..Default::default() },
         status: actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
     })
+}
+
+/// A proposal's note in the viewer's language (`proposal-note-<code>`), its day as a date
+/// of that language.
+fn proposal_note(note: &crate::analytics::proposal::ProposalNote, t: &Tr) -> String {
+    let values: Vec<(&'static str, String)> = note
+        .values()
+        .into_iter()
+        .map(|(name, value)| match (name, chrono::NaiveDate::parse_from_str(&value, "%Y-%m-%d")) {
+            ("day", Ok(day)) => (name, t.date(day)),
+            _ => (name, value),
+        })
+        .collect();
+    t.with(&format!("proposal-note-{}", note.code()), &values)
 }

@@ -984,7 +984,7 @@ impl From<&proposal::ConsumptionBasedProposal> for ConsumptionBasedProposal {
             reserve_stock_g: p.reserve_stock_g.clone(),
             wholesale_stock_g: p.wholesale_stock_g.clone(),
             proposed_estimate_g: p.proposed_estimate_g.clone(),
-            notes: p.notes.clone(),
+            notes: p.notes.iter().map(ToString::to_string).collect(),
         }
     }
 }
@@ -1016,7 +1016,7 @@ impl From<&proposal::MorbidityBasedProposal> for MorbidityBasedProposal {
             daily_dose_mg: p.daily_dose_mg.as_ref().map(ProposalParameter::from),
             need_mg: p.need_mg.clone(),
             proposed_estimate_g: p.proposed_estimate_g.clone(),
-            notes: p.notes.clone(),
+            notes: p.notes.iter().map(ToString::to_string).collect(),
         }
     }
 }
@@ -1036,7 +1036,7 @@ impl From<&proposal::PerCapitaReference> for PerCapitaReference {
             me_factor: p.me_factor.clone(),
             need_me_mg: p.need_me_mg.clone(),
             comparison_g: p.comparison_g.clone(),
-            notes: p.notes.clone(),
+            notes: p.notes.iter().map(ToString::to_string).collect(),
         }
     }
 }

@@ -65,6 +65,8 @@ async fn the_overview_shows_the_hand_computed_figures_in_english_and_russian() {
     assert_eq!(morphine[5], "lasts the year");
     // Methadone has no S-DDD: said in words, not dropped.
     assert!(html.contains("methadone has no configured reference value"));
+    // The estimate proposal says what it lacks.
+    assert!(html.contains("no deaths by cause recorded for"), "{html}");
 
     // The CSV carries the same rows with every digit.
     let csv = session.get("/dashboard/overview.csv?table=regions&year=2024").await;
@@ -95,6 +97,9 @@ async fn the_overview_shows_the_hand_computed_figures_in_english_and_russian() {
     assert_eq!(bishkek[5], "очень низкий");
     assert_eq!(row(&ru, "estimates", "morphine")[5], "хватит на год");
     assert!(ru.contains("С 1 янв. 2024 по 31 дек. 2024"), "dates in Russian");
+    // The proposal's notes too, and nothing of them left in English.
+    assert!(ru.contains("нет данных о смертях по причинам за"), "{ru}");
+    assert!(!ru.contains("no deaths by cause recorded"));
     // The CSV does not change with the language.
     let csv_ru = session.get("/dashboard/overview.csv?table=regions&year=2024").await;
     assert_eq!(csv_ru.text, csv.text);
