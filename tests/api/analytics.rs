@@ -300,6 +300,18 @@ async fn transfers_between_wholesale_facilities_are_not_supply_to_retail() {
     // 60 g move within the wholesale level, 20 g go on to the pharmacy.
     transfer(&app, (&importer, &iu), (&wholesaler, &wu), morphine, 6_000, at(2024, 2, 1)).await;
     transfer(&app, (&wholesaler, &wu), (&pharmacy, &pu), morphine, 2_000, at(2024, 3, 1)).await;
+    // The pharmacy records a theft of 1 g and destroys 0.5 g: flows the ledger explains.
+    for (kind, units) in [("theft", 100), ("destruction", 50)] {
+        app.post(
+            &format!("/api/v1/facilities/{}/stock-events", pharmacy.id),
+            &pu,
+            json!({"kind": kind, "product_id": morphine, "quantity_units": units, "occurred_at": at(2024, 6, 1), "reason": "counted and witnessed"}),
+        )
+        .await
+        .expect(201);
+    }
+    // The pharmacy sends 1 g back to the wholesaler.
+    transfer(&app, (&pharmacy, &pu), (&wholesaler, &wu), morphine, 100, at(2024, 7, 1)).await;
     // 5 g are still on the road from the importer to the wholesaler when the year ends.
     app.post(
         "/api/v1/transfers",
@@ -311,14 +323,18 @@ async fn transfers_between_wholesale_facilities_are_not_supply_to_retail() {
 
     let mb = app.get("/api/v1/analytics/mass-balance?year=2024", &ministry).await.expect(200);
     let m = substance(&mb.body, "morphine");
-    // Out of the wholesale level: the 20 g delivered and the 5 g in transit, not the 60 g
-    // the wholesaler received from the importer.
-    assert_eq!(figure(&m["wholesale"]["supplied_to_retail_g"]), "25");
-    assert_eq!(figure(&m["wholesale"]["closing_stock_g"]), "75");
-    // 0 + 0 − 0 − 75 − 25 = −100: the receipt from outside the chain, and nothing more.
+    // Out of the wholesale level: the 20 g delivered less the 1 g sent back, and the 5 g in
+    // transit; not the 60 g the wholesaler received from the importer.
+    assert_eq!(figure(&m["wholesale"]["supplied_to_retail_g"]), "24");
+    assert_eq!(figure(&m["wholesale"]["closing_stock_g"]), "76");
+    // 0 + 0 − 0 − 76 − 24 = −100: the receipt from outside the chain, and nothing more.
     assert_eq!(figure(&m["wholesale"]["residue_g"]), "-100");
     assert_eq!(figure(&m["in_transit_or_short_g"]), "5");
-    assert_eq!(figure(&m["retail"]["supplied_g"]), "20");
+    assert_eq!(figure(&m["retail"]["supplied_g"]), "19");
+    // 19 − 17.5 (stock change) − 0 − 0.5 − 1 = 0.
+    assert_eq!(figure(&m["retail"]["stock_change_g"]), "17.5");
+    assert_eq!(figure(&m["retail"]["lost_or_stolen_g"]), "1");
+    assert_eq!(figure(&m["retail"]["destroyed_g"]), "0.5");
     assert_eq!(figure(&m["retail"]["residue_g"]), "0");
     assert_eq!(m["findings"].as_array().unwrap().len(), 1, "only the wholesale receipt from outside the chain: {}", m["findings"]);
 }
