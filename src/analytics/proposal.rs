@@ -95,10 +95,10 @@ impl ProposalNote {
         }
     }
 
-    /// The note's values by name (dates as ISO text).
-    pub fn values(&self) -> Vec<(&'static str, String)> {
+    /// The note's values by name, its day written by `date`.
+    pub fn values(&self, date: impl Fn(NaiveDate) -> String) -> Vec<(&'static str, String)> {
         match self {
-            ProposalNote::FirstRecord { day } => vec![("day", day.to_string()), ("year", day.year().to_string())],
+            ProposalNote::FirstRecord { day } => vec![("day", date(*day)), ("year", day.year().to_string())],
             ProposalNote::NoMeFactor { inn } => vec![("inn", inn.clone())],
             ProposalNote::CauseNotConfigured { cause } => vec![("cause", cause.clone())],
             ProposalNote::NoDeaths { year, country } => vec![("year", year.to_string()), ("country", country.clone())],

@@ -365,7 +365,7 @@ fn ingest(
         actor,
         None,
         |conn| {
-            let locked = record_batch::open(conn, facility.id)?.ok_or_else(|| crate::app::error::DomainError::not_found("facility"))?;
+            let locked = record_batch::open(conn, facility.id)?;
             record_batch::execute(conn, actor, &locked, chunk)
         },
         |outcome| {

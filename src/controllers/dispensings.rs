@@ -69,7 +69,7 @@ async fn record_dispensings(
         caller.actor(),
         body.fingerprint,
         move |conn, actor| {
-            let facility = record_batch::open(conn, facility_id)?.ok_or_else(|| DomainError::not_found("facility"))?;
+            let facility = record_batch::open(conn, facility_id)?;
             record_batch::admit(actor, &facility)?;
             let now = Utc::now();
             let parsed: Vec<ParsedRecord> =

@@ -37,7 +37,7 @@ use chrono_tz::Tz;
 use diesel::prelude::*;
 
 use crate::app::dispensing::{ParsedRecord, ValidRecord, close_reporting_period, record_batch};
-use crate::app::error::{AppError, AppResult, DomainError};
+use crate::app::error::{AppError, AppResult};
 use crate::app::frame::{self, Outcome, Reply};
 use crate::app::{accounts, diversion, estimates, reference, stock, supply};
 use crate::db::enums::{EstimateKind, FacilityKind, ReportedEventKind, Role};
@@ -793,7 +793,7 @@ impl<'c> Seeder<'c> {
         let n = records.len();
         let actor = &outlet.actor;
         let outcome = exec(self.conn, actor, "record dispensings", |conn| {
-            let locked = record_batch::open(conn, facility.id)?.ok_or_else(|| DomainError::not_found("facility"))?;
+            let locked = record_batch::open(conn, facility.id)?;
             record_batch::execute(conn, actor, &locked, records)
         })?;
         let accepted = outcome.accepted_ids.len();

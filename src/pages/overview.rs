@@ -545,13 +545,5 @@ fn form_country(viewer: &Viewer, requested: Option<&str>) -> Result<String, Page
 /// A proposal's note in the viewer's language (`proposal-note-<code>`), its day as a date
 /// of that language.
 fn proposal_note(note: &crate::analytics::proposal::ProposalNote, t: &Tr) -> String {
-    let values: Vec<(&'static str, String)> = note
-        .values()
-        .into_iter()
-        .map(|(name, value)| match (name, chrono::NaiveDate::parse_from_str(&value, "%Y-%m-%d")) {
-            ("day", Ok(day)) => (name, t.date(day)),
-            _ => (name, value),
-        })
-        .collect();
-    t.with(&format!("proposal-note-{}", note.code()), &values)
+    t.with(&format!("proposal-note-{}", note.code()), &note.values(|day| t.date(day)))
 }

@@ -503,7 +503,7 @@ async fn upload(req: HttpRequest, session: Session, state: web::Data<AppState>, 
         frame::form_key(Some(&idem)),
         fingerprint,
         move |conn, actor| {
-            let locked = record_batch::open(conn, facility.id)?.ok_or_else(|| crate::app::error::DomainError::not_found("facility"))?;
+            let locked = record_batch::open(conn, facility.id)?;
             record_batch::execute(conn, actor, &locked, parsed)
         },
         |outcome| {

@@ -119,14 +119,14 @@ impl std::ops::Deref for LockedFacility {
 }
 
 /// Reads the facility and takes its dispensing lock in one statement (one round trip on the
-/// hot path of a single-record POST); `None`, and no lock, when there is no such facility.
-pub fn open(conn: &mut PgConnection, facility_id: FacilityId) -> QueryResult<Option<LockedFacility>> {
+/// hot path of a single-record POST); 404, and no lock, when there is no such facility.
+pub fn open(conn: &mut PgConnection, facility_id: FacilityId) -> AppResult<LockedFacility> {
     use crate::db::schema::facilities;
     use diesel::dsl::sql;
     use diesel::sql_types::{BigInt, Bool};
     let lock = sql::<Bool>("pg_advisory_xact_lock(").bind::<BigInt, _>(lock_key(facility_id)).sql(") IS NULL");
     let row: Option<(Facility, bool)> = facilities::table.find(facility_id).select((Facility::as_select(), lock)).first(conn).optional()?;
-    Ok(row.map(|(facility, _)| LockedFacility(facility)))
+    row.map(|(facility, _)| LockedFacility(facility)).ok_or_else(|| DomainError::not_found("facility").into())
 }
 
 /// Records `records` for `facility` (one `admit` let through), under its lock ([`open`]).
